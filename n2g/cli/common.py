@@ -1,0 +1,44 @@
+"""What every CLI command shares: one-line errors, exit codes, interrupt handling."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+
+from n2g.errors import N2GError
+
+F = TypeVar("F", bound=Callable)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print `error: message` (one line) to stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def one_line_errors(func: F) -> F:
+    """Turn anticipated failures into one clear line and a non-zero exit, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except N2GError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: finished work is kept; run the same command to resume",
+                       err=True)
+            raise typer.Exit(130) from None
+        except OSError as exc:  # disk full, permission denied, ...
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise fail(f"{exc.strerror or exc}{where}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,1 @@
+"""Database access: configuration, connection, local server, ingest."""

@@ -1,0 +1,124 @@
+"""Connecting to the graph database over Bolt (Neo4j, or the local ArcadeDB server).
+
+I/O lives here; the work it serves (ingest, queries) passes Cypher text and a parameter
+dict. Parameters travel as one explicit dict, so no user value can clash with a keyword
+argument of ours and nothing user-supplied is ever spliced into query text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import exceptions as neo4j_errors
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from n2g.errors import N2GError
+
+T = TypeVar("T")
+
+
+class DatabaseConfig(BaseModel):
+    """Where the database is. Resolved from flags, then N2G_* variables, then the local server."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uri: str = Field(description="bolt:// or neo4j:// address")
+    user: str = "neo4j"
+    password: str = Field(default="", repr=False)
+    database: str | None = Field(default=None, description="database name (None: server default)")
+
+    @field_validator("uri")
+    @classmethod
+    def _bolt_scheme(cls, uri: str) -> str:
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not uri.startswith(schemes):
+            raise ValueError(f"database URI must start with bolt:// or neo4j://, got {uri!r}")
+        return uri
+
+    @classmethod
+    def from_env(cls) -> DatabaseConfig | None:
+        """The config named by N2G_URI/N2G_USER/N2G_PASSWORD/N2G_DATABASE, if N2G_URI is set."""
+        uri = os.environ.get("N2G_URI")
+        if not uri:
+            return None
+        return cls(
+            uri=uri,
+            user=os.environ.get("N2G_USER", "neo4j"),
+            password=os.environ.get("N2G_PASSWORD", ""),
+            database=os.environ.get("N2G_DATABASE") or None,
+        )
+
+
+def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
+    """One actionable line for a driver failure."""
+    if isinstance(exc, neo4j_errors.AuthError):
+        return N2GError(f"database at {config.uri} refused user {config.user!r}: wrong password?")
+    if isinstance(exc, neo4j_errors.ServiceUnavailable | OSError):
+        return N2GError(
+            f"no database answers at {config.uri}: start one with `n2g db up` "
+            "(or `docker compose up -d` for Neo4j), or set N2G_URI"
+        )
+    message = getattr(exc, "message", None) or str(exc)
+    first_line = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    if config.database and "database" in first_line.lower():
+        return N2GError(f"database {config.database!r} at {config.uri}: {first_line}")
+    return N2GError(f"database error: {first_line}")
+
+
+class Database:
+    """A connected database: run read queries, run write work in one transaction."""
+
+    def __init__(self, config: DatabaseConfig, driver: Driver) -> None:
+        self.config = config
+        self._driver = driver
+
+    @classmethod
+    def connect(cls, config: DatabaseConfig) -> Database:
+        """Open a driver and check the server answers; N2GError (one line) when it does not."""
+        driver = GraphDatabase.driver(
+            config.uri, auth=(config.user, config.password), connection_timeout=5.0,
+            max_transaction_retry_time=5.0,
+        )
+        db = cls(config, driver)
+        try:
+            db.read("RETURN 1 AS ok", {})
+        except N2GError:
+            driver.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _session(self):
+        return self._driver.session(database=self.config.database)
+
+    def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query; return its records as dicts."""
+        try:
+            with self._session() as session:
+                result = session.run(query, params or {})
+                return [record.data() for record in result]
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise _explain(exc, self.config) from exc
+
+    def write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run `work(tx)` in one write transaction: all of it commits, or none of it."""
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise _explain(exc, self.config) from exc
+
+    def execute(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one write query in its own transaction; return its records as dicts."""
+        return self.write(lambda tx: [r.data() for r in tx.run(query, params or {})])

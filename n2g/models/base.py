@@ -1,0 +1,169 @@
+"""The one interface the rest of n2g uses to talk to a language model.
+
+`NeuronModel` wraps a transformer_lens `HookedTransformer` and a tokenizer. It tokenises,
+names tokens, and computes MLP neuron activations for batches of token sequences, running
+only as many layers as needed (`stop_at_layer`) and hooking only the layers read.
+
+Ragged batches are right-padded. The models are causal, so a real position never attends
+to a later (padding) position: a sequence's activations do not depend on its batch-mates
+and no attention mask is needed. Padded positions come back as zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from transformer_lens import HookedTransformer
+
+
+class TokenizerLike(Protocol):
+    """What n2g needs from a tokenizer (HF tokenizers are adapted in n2g.models.tokenizers)."""
+
+    vocab_size: int
+    bos_token_id: int | None
+    pad_token_id: int
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def token_strings(self, ids: Sequence[int]) -> list[str]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+
+def mlp_hook_name(layer: int) -> str:
+    """The hook read for neuron activations (post-nonlinearity; after LN for SoLU)."""
+    return f"blocks.{layer}.mlp.hook_post"
+
+
+TokenBatch = Sequence[Sequence[int]] | torch.Tensor
+
+
+@dataclass
+class NeuronModel:
+    """A language model whose MLP neurons n2g explains.
+
+    `n_layers` is the number of layers of the full model (used to check layer indices);
+    the wrapped HookedTransformer may hold fewer (only those needed were loaded).
+    """
+
+    name: str
+    model: HookedTransformer
+    tokenizer: TokenizerLike
+    n_layers: int
+    prepend_bos: bool = True
+    mask_token_id: int | None = None
+    device: str = "cpu"
+    _loaded_layers: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._loaded_layers = self.model.cfg.n_layers
+        self.model.eval()
+        if self.mask_token_id is None:
+            self.mask_token_id = self.tokenizer.pad_token_id
+
+    # --- shape -------------------------------------------------------------------------
+    @property
+    def d_mlp(self) -> int:
+        return int(self.model.cfg.d_mlp)
+
+    @property
+    def loaded_layers(self) -> int:
+        return self._loaded_layers
+
+    def check_layer(self, layer: int) -> None:
+        """Raise ValueError (one line) when `layer` is not a layer of this model/loaded."""
+        if not 0 <= layer < self.n_layers:
+            raise ValueError(
+                f"layer {layer} is out of range: {self.name} has layers 0..{self.n_layers - 1}"
+            )
+        if layer >= self._loaded_layers:
+            raise ValueError(
+                f"layer {layer} was not loaded (only the first {self._loaded_layers} were); "
+                f"load the model with n_layers >= {layer + 1}"
+            )
+
+    # --- tokens ------------------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        """Token ids of `text` (no BOS: it is added at run time)."""
+        return self.tokenizer.encode(text)
+
+    def token_strings(self, ids: Sequence[int]) -> list[str]:
+        """Each token id's own text (what a user would search for)."""
+        return self.tokenizer.token_strings(list(ids))
+
+    # --- activations -------------------------------------------------------------------
+    def _pad(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-pad to a [B, T] tensor (+ BOS column); return it and the lengths."""
+        if isinstance(batch, torch.Tensor):
+            tokens = batch.to(torch.long)
+            lengths = torch.full((tokens.shape[0],), tokens.shape[1], dtype=torch.long)
+        else:
+            lengths = torch.tensor([len(s) for s in batch], dtype=torch.long)
+            width = int(lengths.max()) if len(batch) else 0
+            tokens = torch.full((len(batch), width), self.tokenizer.pad_token_id, dtype=torch.long)
+            for row, seq in enumerate(batch):
+                if len(seq):
+                    tokens[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        if self.prepend_bos and self.tokenizer.bos_token_id is not None:
+            bos = torch.full((tokens.shape[0], 1), self.tokenizer.bos_token_id, dtype=torch.long)
+            tokens = torch.cat([bos, tokens], dim=1)
+        return tokens, lengths
+
+    @torch.inference_mode()
+    def mlp_activations(
+        self, batch: TokenBatch, layers: Sequence[int]
+    ) -> dict[int, torch.Tensor]:
+        """Activations of every neuron of `layers`: {layer: float32 [B, T, d_mlp]} on CPU.
+
+        T is the longest sequence (BOS excluded); positions past a sequence's end are 0.
+        """
+        for layer in layers:
+            self.check_layer(layer)
+        tokens, lengths = self._pad(batch)
+        if tokens.shape[1] == 0 or not layers:
+            return {layer: torch.zeros(len(lengths), 0, self.d_mlp) for layer in layers}
+        offset = tokens.shape[1] - int(lengths.max()) if len(lengths) else 0
+        captured: dict[int, torch.Tensor] = {}
+
+        def make_hook(layer: int):
+            def hook(value: torch.Tensor, hook) -> None:  # noqa: ARG001 (TL passes the hook)
+                captured[layer] = value[:, offset:, :].float()
+
+            return hook
+
+        hooks = [(mlp_hook_name(layer), make_hook(layer)) for layer in layers]
+        self.model.run_with_hooks(
+            tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=max(layers) + 1
+        )
+        valid = (torch.arange(int(lengths.max()))[None, :] < lengths[:, None]).to(torch.float32)
+        return {layer: (captured[layer].cpu() * valid[:, :, None]) for layer in layers}
+
+    @torch.inference_mode()
+    def neuron_activations(
+        self, batch: TokenBatch, layer: int, neurons: Sequence[int] | torch.Tensor
+    ) -> torch.Tensor:
+        """Per-row neuron: float32 [B, T] = activation of neuron `neurons[b]` on row b."""
+        acts = self.mlp_activations(batch, [layer])[layer]
+        index = torch.as_tensor(neurons, dtype=torch.long).view(-1, 1, 1)
+        index = index.expand(acts.shape[0], acts.shape[1], 1)
+        return acts.gather(2, index).squeeze(2)
+
+    @torch.inference_mode()
+    def pivot_activations(
+        self,
+        batch: TokenBatch,
+        layer: int,
+        neurons: Sequence[int] | torch.Tensor,
+        pivots: Sequence[int] | torch.Tensor,
+    ) -> torch.Tensor:
+        """float32 [B]: activation of neuron `neurons[b]` at position `pivots[b]` of row b.
+
+        The workhorse of prune, saliency and augmentation: rows may belong to different
+        neurons, so work is batched across neurons too.
+        """
+        per_token = self.neuron_activations(batch, layer, neurons)
+        rows = torch.arange(per_token.shape[0])
+        return per_token[rows, torch.as_tensor(pivots, dtype=torch.long)]
