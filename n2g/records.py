@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from n2g.errors import N2GError
@@ -102,8 +103,9 @@ def save_layer(folder: Path, records: LayerRecords) -> None:
         _atomic_write(
             folder / layer_file(records.layer), lambda tmp: save_file(records.as_arrays(), tmp)
         )
-    except OSError as exc:
-        raise N2GError(f"cannot write records to {folder}: {exc.strerror or exc}") from None
+    except (OSError, SafetensorError) as exc:  # safetensors reports ENOSPC/EFBIG as its own
+        why = getattr(exc, "strerror", None) or exc
+        raise N2GError(f"cannot write records to {folder}: {why}") from None
 
 
 def save_manifest(folder: Path, manifest: RecordsManifest) -> None:

