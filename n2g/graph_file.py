@@ -121,6 +121,7 @@ class BuildSettings(_Strict):
     augment_threshold: Probability = 0.5
     helper: str = "none"
     n_substitutes: Annotated[int, Field(ge=0)] = 5
+    augment_pivot: bool = True
     train_fraction: Probability = 0.5
     seed: int = 0
     mask_token_id: Annotated[int, Field(ge=0)] | None = None

@@ -1,7 +1,115 @@
-"""CLI commands (filled by their issue)."""
+"""`n2g build`: N2G graphs for a model's neurons from a records folder, into a graph file."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
+from n2g.cli.common import one_line_errors, parse_layers
+from n2g.errors import N2GError
+
+
+def parse_neurons(text: str) -> list[int]:
+    """'0:32' (half-open range), '5', '1,7,9' -> neuron list."""
+    try:
+        if ":" in text:
+            low, high = (int(p) for p in text.split(":"))
+            neurons = list(range(low, high))
+        else:
+            neurons = sorted({int(p) for p in text.split(",")})
+    except ValueError:
+        raise N2GError(f"--neurons must look like 0:32 or 1,7,9, not {text!r}") from None
+    if not neurons:
+        raise N2GError(f"--neurons {text!r} selects no neuron")
+    if neurons[0] < 0:
+        raise N2GError(f"neuron {neurons[0]} is out of range: neuron indices start at 0")
+    return neurons
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `n2g` app."""
+    """Add `n2g build` to the app."""
+
+    @app.command("build")
+    @one_line_errors
+    def build(
+        records: Path = typer.Option(..., "--records", help="records folder from `n2g record`"),
+        out: Path = typer.Option(..., "--out", help="graph file (JSON Lines) to write/resume"),
+        model: str = typer.Option(None, "--model", help="model name (default: the records')"),
+        layers: str = typer.Option(None, "--layers", help="e.g. 0-3 (default: all recorded)"),
+        neurons: str = typer.Option(None, "--neurons", help="e.g. 0:32 (default: all)"),
+        shard: str = typer.Option("0/1", "--shard", help="i/n: this machine's share"),
+        helper: str = typer.Option("none", "--helper", help="none | mlm[:NAME] | causal[:MODEL]"),
+        n_substitutes: int = typer.Option(5, "--substitutes", help="per important token"),
+        importance: float = typer.Option(0.75, "--importance-threshold"),
+        batch_rows: int = typer.Option(256, "--batch-rows", help="sequences per forward pass"),
+        neurons_per_batch: int = typer.Option(32, "--neurons-per-batch"),
+        ood_corpus: str = typer.Option(None, "--ood-corpus", help="corpus spec for the OOD check"),
+        ood_windows: int = typer.Option(64, "--ood-windows", help="random windows for OOD"),
+        device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+        seed: int = typer.Option(0, "--seed"),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
+        from pydantic import ValidationError
+
+        from n2g.build.builder import Shard, build_graphs
+        from n2g.build.config import BuildConfig
+        from n2g.build.helpers import make_helper
+        from n2g.build.pipeline import ood_provider
+        from n2g.models import load_model
+        from n2g.records import load_manifest
+
+        try:
+            config = BuildConfig(
+                helper=helper,
+                n_substitutes=n_substitutes,
+                importance_threshold=importance,
+                batch_rows=batch_rows,
+                neurons_per_batch=neurons_per_batch,
+                seed=seed,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise N2GError(
+                f"{'.'.join(map(str, first['loc'])) or 'option'}: {first['msg']}"
+            ) from None
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise N2GError("--device cuda: no CUDA device is available here")
+        manifest = load_manifest(records)
+        chosen_layers = parse_layers(layers) if layers else list(manifest.layers)
+        chosen_neurons = parse_neurons(neurons) if neurons else None
+        target = load_model(model or manifest.model, n_layers=max(chosen_layers) + 1, device=device)
+        substitute_helper = make_helper(config.helper, target, device)
+        ood = None
+        if ood_corpus:
+            ood = ood_provider(target, ood_corpus, ood_windows, manifest.window, seed)
+        summary = build_graphs(
+            target,
+            records,
+            config,
+            out,
+            progress,
+            layers=chosen_layers,
+            neurons=chosen_neurons,
+            shard=Shard.parse(shard),
+            helper=substitute_helper,
+            ood=ood,
+        )
+        typer.echo(
+            f"wrote {summary.n_written} graphs to {summary.out_path} "
+            f"({summary.n_skipped} already there) in {summary.seconds:.1f}s"
+        )
+        for row in summary.quality:
+            shown = ", ".join(
+                f"{m} {row[m + '_f1']:.3f}" if row[m + "_f1"] is not None else f"{m} n/a"
+                for m in ("n2g", "token_lookup", "ngram")
+            )
+            scored = row["neurons"] - row["no_test_firing"]
+            typer.echo(
+                f"layer {row['layer']}: mean F1 {shown} over {scored} neurons; "
+                f"{row['no_test_firing']} with no firing test token"
+            )

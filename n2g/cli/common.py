@@ -30,8 +30,9 @@ def one_line_errors(func: F) -> F:
         except N2GError as exc:
             raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted: finished work is kept; run the same command to resume",
-                       err=True)
+            typer.echo(
+                "interrupted: finished work is kept; run the same command to resume", err=True
+            )
             raise typer.Exit(130) from None
         except OSError as exc:  # disk full, permission denied, ...
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
@@ -42,3 +43,23 @@ def one_line_errors(func: F) -> F:
 
 def stderr_is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def parse_layers(text: str) -> list[int]:
+    """'0-3' -> [0, 1, 2, 3]; '0,2' -> [0, 2]; '1-2,5' -> [1, 2, 5]."""
+    layers: set[int] = set()
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if low > high:
+                    raise ValueError
+                layers.update(range(low, high + 1))
+            else:
+                layers.add(int(part))
+    except ValueError:
+        raise N2GError(f"bad --layers {text!r}: use e.g. '0-3' or '0,2'") from None
+    if not layers or min(layers) < 0:
+        raise N2GError(f"bad --layers {text!r}: layers are numbers >= 0")
+    return sorted(layers)

@@ -1,7 +1,117 @@
-"""CLI commands (filled by their issue)."""
+"""`n2g db up|down|status|init|clear` (the local server and the schema), and `n2g ingest`."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from n2g.cli.common import fail, one_line_errors
+from n2g.cli.db_options import (
+    DatabaseOption,
+    PasswordOption,
+    UriOption,
+    UserOption,
+    open_database,
+)
+from n2g.cli.ingest import ingest_command
+from n2g.db import server
+from n2g.db.ingest import clear_database, database_counts
+from n2g.db.schema import apply_schema
+
+db_app = typer.Typer(
+    help="The graph database: the local server, the schema, clearing.",
+    no_args_is_help=True,
+)
+
+BoltPort = Annotated[
+    int, typer.Option("--bolt-port", min=1, max=65535, help="Bolt port on 127.0.0.1")
+]
+HttpPort = Annotated[
+    int, typer.Option("--http-port", min=1, max=65535, help="HTTP port on 127.0.0.1")
+]
+
+
+@db_app.command("up")
+@one_line_errors
+def up(
+    bolt_port: BoltPort = server.DEFAULT_BOLT_PORT,
+    http_port: HttpPort = server.DEFAULT_HTTP_PORT,
+    heap: Annotated[str, typer.Option("--heap", help="Java heap, e.g. 2g")] = "2g",
+) -> None:
+    """Start the local ArcadeDB server (127.0.0.1 only; data under $N2G_DATA_DIR)."""
+    try:
+        settings = server.LocalServerSettings(bolt_port=bolt_port, http_port=http_port, heap=heap)
+    except ValueError:
+        raise fail(f"bad heap size {heap!r}: use e.g. 512m or 2g") from None
+    already = server.running_pid(settings) is not None
+    status = server.start(settings)
+    typer.echo(
+        f"local server {'already running' if already else 'started'} "
+        f"(pid {status.pid}) at {status.bolt_uri}, database {server.DATABASE_NAME!r}"
+    )
+    typer.echo(f"data: {settings.home}   password file: {settings.password_file}")
+
+
+@db_app.command("down")
+@one_line_errors
+def down() -> None:
+    """Stop the local server (its data stays)."""
+    stopped = server.stop()
+    typer.echo("local server stopped" if stopped else "local server was not running")
+
+
+@db_app.command("status")
+@one_line_errors
+def status() -> None:
+    """Whether the local server runs, where it listens and how many neurons it holds."""
+    info = server.status()
+    if not info.running:
+        typer.echo(f"local server not running (data: {info.home}); start it with `n2g db up`")
+        raise typer.Exit(3)
+    typer.echo(
+        f"local server running (pid {info.pid}) at {info.bolt_uri}, "
+        f"HTTP 127.0.0.1:{info.http_port}, database {server.DATABASE_NAME!r}"
+    )
+    typer.echo(f"neurons: {info.n_neurons:,}   data: {info.home}")
+
+
+@db_app.command("init")
+@one_line_errors
+def init(
+    uri: UriOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create the schema's constraints and indexes (idempotent)."""
+    with open_database(uri, user, password, database) as db:
+        n = apply_schema(db)
+    typer.echo(f"schema applied ({n} constraints and indexes, existing ones kept)")
+
+
+@db_app.command("clear")
+@one_line_errors
+def clear(
+    yes: Annotated[bool, typer.Option("--yes", help="really delete everything")] = False,
+    uri: UriOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Delete every node and relationship (the schema stays). Needs --yes."""
+    with open_database(uri, user, password, database) as db:
+        counts = database_counts(db)
+        if not yes:
+            raise fail(
+                f"this deletes {counts['neurons']:,} neuron(s) and everything else in "
+                f"{db.config.uri}: add --yes to go ahead"
+            )
+        deleted = clear_database(db)
+    typer.echo(f"deleted {deleted:,} node(s)")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `n2g` app."""
+    """Add `n2g db ...` and `n2g ingest` to the `n2g` app."""
+    app.add_typer(db_app, name="db")
+    app.command("ingest")(ingest_command)

@@ -1,7 +1,107 @@
-"""CLI commands (filled by their issue)."""
+"""`n2g run` (the main job end to end) and `n2g report` (the quality table of graph files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
+from pydantic import ValidationError
+
+from n2g.cli.common import one_line_errors, parse_layers
+from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption
+from n2g.errors import N2GError
+
+
+def _validated(model_cls, **values):
+    try:
+        return model_cls(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise N2GError(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+@one_line_errors
+def run(
+    model: str = typer.Option(
+        "smollm2-135m",
+        help="model: smollm2-135m (offline), a "
+        "transformer_lens name (e.g. gpt2-small), or a local HF folder",
+    ),
+    layers: str = typer.Option("0-3", help="layers to explain, e.g. 0-3 or 0,2"),
+    neurons_per_layer: int = typer.Option(64, help="seeded sample of neurons per layer"),
+    corpus: str = typer.Option("python-docs", help="stdlib | python-docs | PATH | FILE.jsonl"),
+    ood_corpus: str = typer.Option(
+        "stdlib", help="a different corpus for the out-of-distribution check ('none' to skip)"
+    ),
+    max_tokens: int = typer.Option(262_144, help="corpus tokens to scan for top examples"),
+    helper: str = typer.Option("causal", help="augmentation helper: none | causal | mlm[:NAME]"),
+    out: Path = typer.Option(Path("n2g-run"), help="working folder (resumable)"),
+    device: str = typer.Option("cpu", help="cpu or cuda"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
+    uri: UriOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Record, build, ingest, search and report: text to searchable neuron graphs.
+
+    Interrupt it at any stage and run the same command again: it finishes what is left.
+
+    Example: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
+    """
+    from n2g.db.resolve import resolve_database
+    from n2g.run import RunConfig, run_pipeline
+
+    config = _validated(
+        RunConfig,
+        model=model,
+        layers=parse_layers(layers),
+        neurons_per_layer=neurons_per_layer,
+        corpus=corpus,
+        ood_corpus=None if ood_corpus.lower() == "none" else ood_corpus,
+        max_tokens=max_tokens,
+        helper=helper,
+        out=out,
+        device=device,
+    )
+    db_config = resolve_database(uri, user, password, database)
+    run_pipeline(config, db_config, progress=not quiet, say=typer.echo)
+    typer.echo(f"\ndone: report in {config.report_dir}/report.md")
+
+
+@one_line_errors
+def report(
+    graph_files: list[Path] = typer.Argument(..., help="graph files (JSON Lines) to report on"),
+    out: Path = typer.Option(None, help="folder for report.md and quality.png"),
+    as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON"),
+) -> None:
+    """The per-layer P/R/F1 table (N2G, token lookup, 5-gram; in and out of distribution).
+
+    Example: n2g report n2g-run/graphs.jsonl --out n2g-run/report
+    """
+    from n2g.graph_file import iter_graph_file
+    from n2g.report import build_report, to_markdown, write_plot
+
+    graphs, errors = [], []
+    for path in graph_files:
+        if not path.is_file():
+            raise N2GError(f"graph file not found: {path}")
+        graphs += [g for _, g in iter_graph_file(path, errors=errors)]
+    for error in errors:
+        typer.echo(f"skipped bad line {error}", err=True)
+    if not graphs:
+        raise N2GError("no valid neuron graph in the given file(s)")
+    result = build_report(graphs)
+    markdown = to_markdown(result)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
+        write_plot(result, out / "quality.png")
+    typer.echo(json.dumps(result.model_dump(), indent=2) if as_json else markdown)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `n2g` app."""
+    """Add `n2g run` and `n2g report` to the app."""
+    app.command("run")(run)
+    app.command("report")(report)

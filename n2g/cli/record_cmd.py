@@ -7,31 +7,11 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import one_line_errors, parse_layers
 from n2g.errors import N2GError
 from n2g.models import OFFLINE_MODEL
 
 DEFAULT_MAX_TOKENS = 1_000_000
-
-
-def parse_layers(text: str) -> list[int]:
-    """'0-3' -> [0, 1, 2, 3]; '0,2' -> [0, 2]; '1-2,5' -> [1, 2, 5]."""
-    layers: set[int] = set()
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if low > high:
-                    raise ValueError
-                layers.update(range(low, high + 1))
-            else:
-                layers.add(int(part))
-    except ValueError:
-        raise N2GError(f"bad --layers {text!r}: use e.g. '0-3' or '0,2'") from None
-    if not layers or min(layers) < 0:
-        raise N2GError(f"bad --layers {text!r}: layers are numbers >= 0")
-    return sorted(layers)
 
 
 def _validation_line(exc: ValidationError) -> str:

@@ -1,7 +1,381 @@
-"""CLI commands (filled by their issue)."""
+"""`n2g search`, `n2g similar`, `n2g groups`, `n2g like`, `n2g show`: neuron search.
+
+Each command runs the queries/*.cypher files through n2g.search.NeuronSearch; tables by
+default, `--json` for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from n2g.cli.common import one_line_errors
+from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption, open_database
+from n2g.errors import N2GError
+from n2g.graph_file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
+from n2g.search import NeuronSearch, SimilarityConfig
+
+JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
+ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")
+LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
+
+
+@contextmanager
+def _search(uri, user, password, database) -> Iterator[NeuronSearch]:
+    with open_database(uri, user, password, database) as db:
+        yield NeuronSearch(db)
+
+
+def _print_rows(
+    rows: Sequence[BaseModel], columns: Sequence[str], as_json: bool, title: str, empty: str
+) -> None:
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(empty)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        values = row.model_dump()
+        table.add_row(*(_cell(values[c]) for c in columns))
+    Console(width=200).print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in value)
+    return str(value)
+
+
+def _check_threshold(threshold: float) -> None:
+    if not 0.0 <= threshold <= 1.0:
+        raise N2GError(f"threshold must be between 0 and 1, got {threshold}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `n2g` app."""
+    """Add the search commands to the `n2g` app."""
+
+    @app.command("search")
+    @one_line_errors
+    def search_command(
+        token: str = typer.Argument(None, help="exact text of a token the neuron fires on"),
+        context: str = typer.Option(None, "--context", "-c", help="exact text of a context token"),
+        repeated: bool = typer.Option(
+            False, "--repeated", help="neurons with a token both activating and in context"
+        ),
+        model: str = ModelOption,
+        layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
+        limit: int = LimitOption,
+        as_json: bool = JsonOption,
+        uri: UriOption = None,
+        user: UserOption = None,
+        password: PasswordOption = None,
+        database: DatabaseOption = None,
+    ) -> None:
+        """Find neurons by the tokens they fire on and the context they need.
+
+        Tokens are exact texts, leading space included. Examples:
+
+          n2g search " everyone"                       (fires on " everyone")
+
+          n2g search " everyone" --context " except"   (... after " except", same trie path)
+
+          n2g search --context " import" -m gpt2-small -l 3
+
+          n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
+        """
+        with _search(uri, user, password, database) as search:
+            if repeated:
+                if token is not None or context is not None:
+                    raise N2GError("--repeated takes no token: it finds repeated tokens itself")
+                hits = search.repeated_tokens(model=model, layer=layer, limit=limit)
+                _print_rows(
+                    hits,
+                    ["key", "n_repeated", "tokens", "activation"],
+                    as_json,
+                    "neurons with repeated tokens",
+                    "no neuron has a repeated token",
+                )
+                return
+            hits = search.token_search(token, context, model=model, layer=layer, limit=limit)
+        columns = ["key", "layer", "index"]
+        columns += ["activation"] if token is not None else []
+        columns += ["importance"] if context is not None else []
+        columns += ["distance"] if token is not None and context is not None else []
+        _print_rows(hits, columns + ["f1"], as_json, "neurons", "no neuron matches")
+
+    @app.command("similar")
+    @one_line_errors
+    def similar_command(
+        model: list[str] = typer.Option(
+            ..., "--model", "-m", help="model to compare (repeat to compare across models)"
+        ),
+        threshold: float = typer.Option(
+            0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
+        ),
+        subsets: bool = typer.Option(
+            True, "--subsets/--no-subsets", help="also find SUBSET_OF pairs"
+        ),
+        as_json: bool = JsonOption,
+        uri: UriOption = None,
+        user: UserOption = None,
+        password: PasswordOption = None,
+        database: DatabaseOption = None,
+    ) -> None:
+        """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
+
+        Two neurons are SIMILAR_TO when their activating tokens and their context tokens
+        each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
+        sets lie ≥ threshold inside the other's. Groups are connected components of
+        SIMILAR_TO. Example:
+
+          n2g similar -m solu-6l-pile --threshold 0.9
+        """
+        _check_threshold(threshold)
+        config = SimilarityConfig(threshold=threshold, subsets=subsets)
+        with _search(uri, user, password, database) as search:
+            report = search.compute_similarity(model, config, show_progress=not as_json)
+        if as_json:
+            typer.echo(report.model_dump_json())
+            return
+        typer.echo(
+            f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
+            f"activating tokens), threshold {report.threshold}: "
+            f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
+            f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
+            f"in {report.seconds:.1f} s"
+        )
+
+    @app.command("groups")
+    @one_line_errors
+    def groups_command(
+        model: str = ModelOption,
+        min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
+        limit: int = LimitOption,
+        as_json: bool = JsonOption,
+        uri: UriOption = None,
+        user: UserOption = None,
+        password: PasswordOption = None,
+        database: DatabaseOption = None,
+    ) -> None:
+        """List groups of similar neurons, largest first, then widest spread over layers.
+
+        Groups are made by `n2g similar`. Example:
+
+          n2g groups -m solu-6l-pile --min-size 3
+        """
+        with _search(uri, user, password, database) as search:
+            hits = search.groups(model=model, min_size=min_size, limit=limit)
+        hint = (
+            "no groups"
+            + (f" for {model!r}" if model else "")
+            + ": run `n2g similar -m MODEL` first (or lower --min-size)"
+        )
+        _print_rows(hits, ["key", "size", "layers", "members"], as_json, "neuron groups", hint)
+
+    @app.command("like")
+    @one_line_errors
+    def like_command(
+        neuron: str = typer.Argument(None, help="neuron key MODEL/LAYER/INDEX"),
+        text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
+        model: str = ModelOption,
+        tokenizer: str = typer.Option(
+            None,
+            "--tokenizer",
+            help="for --text: 'byte' or a tokenizer name (default: the model's)",
+        ),
+        threshold: float = typer.Option(
+            0.5, "--threshold", "-t", help="for --text: normalised activation that counts"
+        ),
+        min_score: float = typer.Option(
+            0.5, "--min-score", help="only neurons scoring at least this, in [0, 1]"
+        ),
+        limit: int = LimitOption,
+        as_json: bool = JsonOption,
+        uri: UriOption = None,
+        user: UserOption = None,
+        password: PasswordOption = None,
+        database: DatabaseOption = None,
+    ) -> None:
+        """Find neurons like a given one, or the neurons whose graphs fire on a text.
+
+        Score = the smaller of the activating-token and context-token overlaps (≥ 0.9 is
+        the paper's "similar"); the shared tokens explain it. Examples:
+
+          n2g like solu-6l-pile/1/2000 --min-score 0.3
+
+          n2g like --text "Everyone except Bob" -m solu-6l-pile
+        """
+        _check_threshold(threshold)
+        with _search(uri, user, password, database) as search:
+            if text is None:
+                if neuron is None:
+                    raise N2GError("give a neuron key (MODEL/LAYER/INDEX) or --text")
+                hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
+                _print_rows(
+                    hits,
+                    [
+                        "key",
+                        "score",
+                        "activating_overlap",
+                        "context_overlap",
+                        "shared_activating",
+                        "shared_context",
+                    ],
+                    as_json,
+                    f"neurons like {neuron}",
+                    f"no neuron shares a token with {neuron}",
+                )
+                return
+            if neuron is not None or model is None:
+                raise N2GError("--text needs --model (and no neuron key)")
+            search.require_model(model)
+            match = search.fires_on_text(
+                model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
+            )
+        if as_json:
+            typer.echo(match.model_dump_json())
+            return
+        _print_text_match(match)
+
+    @app.command("show")
+    @one_line_errors
+    def show_command(
+        neuron: str = typer.Argument(..., help="neuron key MODEL/LAYER/INDEX"),
+        graphs: Path = typer.Option(
+            None, "--graphs", help="read this graph file, not the database"
+        ),
+        svg: Path = typer.Option(None, "--svg", help="also write the graph as an SVG file"),
+        as_json: bool = JsonOption,
+        uri: UriOption = None,
+        user: UserOption = None,
+        password: PasswordOption = None,
+        database: DatabaseOption = None,
+    ) -> None:
+        """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
+
+        Examples:
+
+          n2g show solu-6l-pile/1/2000 --svg neuron.svg
+
+          n2g show tiny/0/5 --graphs graphs.jsonl --json
+        """
+        if graphs is not None:
+            graph = _graph_from_file(graphs, neuron)
+        else:
+            with _search(uri, user, password, database) as search:
+                graph = search.neuron_graph(neuron)
+        if svg is not None:
+            _write_svg(graph, svg)
+        if as_json:
+            typer.echo(dump_graph_line(graph))
+            return
+        _print_paths(graph)
+
+
+def _tokenizer(name: str):
+    """'byte' (or a tiny-* model) → ByteTokenizer; else the named tokenizer."""
+    from n2g.models.tokenizers import ByteTokenizer
+
+    if name == "byte" or name.startswith("tiny-"):
+        return ByteTokenizer()
+    try:
+        from n2g.models import load_tokenizer  # type: ignore[attr-defined]
+    except ImportError:
+        load_tokenizer = None
+    if load_tokenizer is not None:
+        return load_tokenizer(name)
+    try:
+        from transformers import AutoTokenizer
+
+        from n2g.models.tokenizers import HFTokenizer
+
+        return HFTokenizer(AutoTokenizer.from_pretrained(name))
+    except Exception as exc:  # the hub or a local path: any failure is the user's to fix
+        raise N2GError(
+            f"cannot load tokenizer {name!r}: pass --tokenizer NAME or 'byte' "
+            f"({type(exc).__name__})"
+        ) from None
+
+
+def _graph_from_file(path: Path, key: str) -> NeuronGraph:
+    if not path.is_file():
+        raise N2GError(f"graph file not found: {path}")
+    try:
+        for _, graph in iter_graph_file(path):
+            if graph.key == key:
+                return graph
+    except GraphFileError as exc:
+        raise N2GError(str(exc)) from None
+    raise N2GError(f"no neuron {key!r} in {path}")
+
+
+def _write_svg(graph: NeuronGraph, path: Path) -> None:
+    try:
+        from n2g.build.render import to_svg  # the builder's renderer
+    except ImportError:
+        raise N2GError("SVG rendering is not available in this install") from None
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(to_svg(graph), encoding="utf-8")
+    os.replace(tmp, path)  # never leave a half-written SVG
+
+
+def _print_paths(graph: NeuronGraph) -> None:
+    """Each trie path as a row: activating token, context (read left to right), activation."""
+    by_id, children = graph.node_by_id(), graph.children()
+    table = Table(
+        title=f"{graph.key}  a_max={graph.a_max:.3f}"
+        + (f"  f1={graph.evaluation.n2g.f1}" if graph.evaluation else "")
+    )
+    for column in ("activating", "context (earlier tokens left)", "activation"):
+        table.add_column(column)
+    rows = []
+    for root in (n for n in graph.nodes if n.depth == 0):
+        stack = [(root.id, [])]
+        while stack:
+            node_id, context = stack.pop()
+            node = by_id[node_id]
+            if node.kind.value == "end":
+                shown = " ".join(repr(t) if t is not None else "·" for t in reversed(context))
+                rows.append((repr(root.token), shown, node.activation or 0.0))
+                continue
+            if node.depth > 0:
+                context = [*context, node.token]
+            stack.extend((child, context) for child in children.get(node_id, []))
+    for activating, context, activation in sorted(rows, key=lambda r: -r[2]):
+        table.add_row(activating, context or "-", f"{activation:.3f}")
+    Console(width=200).print(table)
+    if not rows:
+        typer.echo("(the graph is empty)")
+
+
+def _print_text_match(match) -> None:
+    if not match.neurons:
+        typer.echo(f"no neuron of {match.model} is predicted to fire on this text")
+        return
+    table = Table(title=f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})")
+    for column in ("key", "max", "firing tokens (predicted activation)"):
+        table.add_column(column)
+    for neuron in match.neurons:
+        fired = ", ".join(
+            f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
+        )
+        table.add_row(neuron.key, f"{neuron.max_activation:.3f}", fired)
+    Console(width=200).print(table)

@@ -79,7 +79,9 @@ class Database:
     def connect(cls, config: DatabaseConfig) -> Database:
         """Open a driver and check the server answers; N2GError (one line) when it does not."""
         driver = GraphDatabase.driver(
-            config.uri, auth=(config.user, config.password), connection_timeout=5.0,
+            config.uri,
+            auth=(config.user, config.password),
+            connection_timeout=5.0,
             max_transaction_retry_time=5.0,
         )
         db = cls(config, driver)

@@ -14,15 +14,26 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2g.errors import N2GError
-from n2g.models.base import NeuronModel, TokenizerLike
 from n2g.models.tokenizers import HFTokenizer
+
+if TYPE_CHECKING:  # torch/transformer_lens load in seconds: import them only when used
+    from n2g.models.base import NeuronModel, TokenizerLike
 
 OFFLINE_MODEL = "smollm2-135m"
 _TINY = re.compile(r"tiny-(gelu|solu_ln|relu|silu)-(\d+)l-s(\d+)")
 
 __all__ = ["OFFLINE_MODEL", "NeuronModel", "TokenizerLike", "load_model", "load_tokenizer"]
+
+
+def __getattr__(name: str):
+    if name in ("NeuronModel", "TokenizerLike"):
+        from n2g.models import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'n2g.models' has no attribute {name!r}")
 
 
 def _unknown(name: str) -> N2GError:

@@ -113,9 +113,7 @@ class NeuronModel:
         return tokens, lengths
 
     @torch.inference_mode()
-    def mlp_activations(
-        self, batch: TokenBatch, layers: Sequence[int]
-    ) -> dict[int, torch.Tensor]:
+    def mlp_activations(self, batch: TokenBatch, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """Activations of every neuron of `layers`: {layer: float32 [B, T, d_mlp]} on CPU.
 
         T is the longest sequence (BOS excluded); positions past a sequence's end are 0.

@@ -1,0 +1,145 @@
+"""Neurons/minute of the N2G builder on SmolLM2, against the plain approach, + quality table.
+
+    .venv/bin/python bench/build.py [--quick] [--records DIR] [--json PATH]
+
+Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
+builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
+dropped as soon as their prune length is known), and for a sample of those neurons with the
+plain approach (the same algorithm, one forward pass per prefix, per mask and per
+substitute, one neuron at a time, as the paper's code did), in the same run. It checks that
+both produce the same graphs on the sample (`graph_signature`: same trie, numbers to 4
+places) and prints the per-layer precision/recall/F1 of N2G, token lookup and 5-gram.
+
+Records: `--records DIR` (from `n2g record`), else they are recorded first into a cache
+folder (stdlib corpus, window 64, k 20; not timed).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BenchResult, bench_arg_parser, report, timed  # noqa: E402
+
+from n2g.build import BuildConfig, build_neuron_graphs  # noqa: E402
+from n2g.build.evaluate import LayerQuality  # noqa: E402
+from n2g.build.helpers import make_helper  # noqa: E402
+from n2g.build.plain import graph_signature, plain_neuron_graphs  # noqa: E402
+from n2g.models import load_model  # noqa: E402
+from n2g.paths import cache_dir  # noqa: E402
+from n2g.records import load_layer, load_manifest  # noqa: E402
+
+LAYERS = [0, 1, 2, 3]
+
+
+def ensure_records(folder: Path | None, model, max_tokens: int) -> Path:
+    if folder is not None:
+        return folder
+    from n2g.record import RecordConfig, record_activations
+
+    folder = cache_dir() / "bench" / f"records-smollm2-l0-3-{max_tokens}"
+    if not (folder / "manifest.json").is_file():
+        print(f"recording SmolLM2 layers 0-3 into {folder} (once; not timed)...", flush=True)
+        config = RecordConfig(
+            model=model.name, layers=LAYERS, corpus="stdlib", window=64, k=20,
+            max_tokens=max_tokens, out=folder,
+        )  # fmt: skip
+        record_activations(model, "stdlib", config, progress=True)
+    return folder
+
+
+def quality_table(rows: list[dict]) -> str:
+    head = f"{'layer':>5} {'n':>4} {'no-fire':>7} | " + " | ".join(
+        f"{m:^20}" for m in ("N2G P/R/F1", "token lookup P/R/F1", "5-gram P/R/F1")
+    )
+    lines = [head]
+    for row in rows:
+        cells = []
+        for method in ("n2g", "token_lookup", "ngram"):
+            values = [row[f"{method}_{m}"] for m in ("precision", "recall", "f1")]
+            cells.append(" ".join("  -  " if v is None else f"{v:.3f}" for v in values))
+        lines.append(
+            f"{row['layer']:>5} {row['neurons']:>4} {row['no_test_firing']:>7} | "
+            + " | ".join(f"{c:^20}" for c in cells)
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = bench_arg_parser("neurons/minute of n2g build on SmolLM2 layers 0-3")
+    parser.add_argument("--records", type=Path, default=None, help="records folder (layers 0-3)")
+    parser.add_argument("--neurons", type=int, default=None, help="neurons per layer")
+    parser.add_argument("--plain-neurons", type=int, default=None, help="plain sample per layer")
+    parser.add_argument("--helper", default="none", help="none | mlm[:NAME] | causal[:MODEL]")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    per_layer = args.neurons or (4 if args.quick else 32)
+    plain_per_layer = args.plain_neurons or (1 if args.quick else 2)
+    import torch
+
+    torch.manual_seed(0)
+    model = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device)
+    records_dir = ensure_records(args.records, model, 40_000 if args.quick else 300_000)
+    manifest = load_manifest(records_dir)
+    if manifest.model != model.name or not set(LAYERS) <= set(manifest.layers):
+        sys.exit(f"error: {records_dir} must hold {model.name} layers 0-3")
+    helper = make_helper(args.helper, model, args.device)
+    config = BuildConfig(helper=args.helper)
+    records = {layer: load_layer(records_dir, layer) for layer in LAYERS}
+    neurons = list(range(per_layer))
+
+    def fast_build():
+        return {layer: build_neuron_graphs(model, records[layer], neurons, config, helper)
+                for layer in LAYERS}  # fmt: skip
+
+    def plain_build():
+        sample = neurons[:plain_per_layer]
+        return {layer: plain_neuron_graphs(model, records[layer], sample, config, helper)
+                for layer in LAYERS}  # fmt: skip
+
+    fast_seconds, fast = timed(fast_build)
+    plain_seconds, plain = timed(plain_build)
+    n_fast = per_layer * len(LAYERS)
+    n_plain = plain_per_layer * len(LAYERS)
+    same = sum(
+        graph_signature(a) == graph_signature(b)
+        for layer in LAYERS
+        for a, b in zip(fast[layer], plain[layer], strict=False)
+    )
+    rows = []
+    for layer in LAYERS:
+        quality = LayerQuality(layer)
+        for graph in fast[layer]:
+            quality.add(graph.evaluation)
+        rows.append(quality.row())
+    print(quality_table(rows))
+    wins = all(
+        r["n2g_f1"] is not None
+        and r["n2g_f1"] > (r["token_lookup_f1"] or 0)
+        and r["n2g_f1"] > (r["ngram_f1"] or 0)
+        for r in rows
+    )
+    result = BenchResult(
+        name="build",
+        unit="neurons/min",
+        figure=n_fast / fast_seconds * 60,
+        plain_figure=n_plain / plain_seconds * 60,
+        quick=args.quick,
+        extra={
+            "neurons_fast": n_fast,
+            "neurons_plain": n_plain,
+            "seconds_fast": round(fast_seconds, 2),
+            "seconds_plain": round(plain_seconds, 2),
+            "same_graphs": f"{same}/{n_plain}",
+            "helper": args.helper,
+            "device": args.device,
+            "n2g_beats_both_baselines_every_layer": wins,
+            "quality": rows,
+        },
+    )
+    report(result, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Ingest throughput: nodes + relationships per second into the graph database.
+
+n2g-ingest loads synthetic graph files the size of a whole SmolLM2 (30 layers x 1,536 =
+46,080 neurons, realistic trie sizes, bench/synthetic.py) into a fresh local ArcadeDB
+server (or the server named by --uri). The plain loader (one transaction and one CREATE
+statement per node and per relationship) runs on a sample of the same graphs in the same
+run; its whole-model time is extrapolated from its rate. Goal: the whole model in under
+3 minutes, >= 20x the plain loader.
+
+    python bench/ingest.py            # the whole model (minutes)
+    python bench/ingest.py --quick    # 2,000 neurons
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bench._common import BenchResult, bench_arg_parser, report  # noqa: E402
+from bench.synthetic import synthetic_graphs, write_graph_file  # noqa: E402
+from n2g.db import server  # noqa: E402
+from n2g.db.connection import Database, DatabaseConfig  # noqa: E402
+from n2g.db.ingest import clear_database, database_counts, ingest_files  # noqa: E402
+from n2g.db.schema import apply_schema  # noqa: E402
+from n2g.graph_file import NeuronGraph, NodeKind  # noqa: E402
+
+WHOLE_MODEL = 46_080
+GOAL_SECONDS = 180.0
+
+# The plain loader: what a first attempt looks like. Its Cypher stays here, with the
+# benchmark; only the package's own Cypher lives in ingest/ and queries/.
+_LABEL = {
+    NodeKind.ACTIVATING: "Activating",
+    NodeKind.CONTEXT: "Context",
+    NodeKind.IGNORE: "Ignore",
+    NodeKind.END: "End",
+}
+_PLAIN_NEURON = "MERGE (m:Model {name: $model}) CREATE (m)-[:HAS_NEURON]->(n:Neuron) SET n = $props"
+_PLAIN_NODE = {label: f"CREATE (t:{label}) SET t = $props" for label in _LABEL.values()}
+_PLAIN_ROOT = (
+    "MATCH (n:Neuron) WHERE n.key = $neuron MATCH (t:Activating) WHERE t.key = $child "
+    "CREATE (n)-[:TRIE_ROOT]->(t)"
+)
+_PLAIN_NEXT = {
+    (parent, child): f"MATCH (p:{parent}) WHERE p.key = $parent "
+    f"MATCH (c:{child}) WHERE c.key = $child CREATE (p)-[:NEXT]->(c)"
+    for parent in ("Activating", "Context", "Ignore")
+    for child in ("Context", "Ignore", "End")
+}
+_PLAIN_TOKEN = (
+    "MATCH (n:Neuron) WHERE n.key = $neuron MERGE (t:Token {text: $text}) "
+    "CREATE (n)-[r:{rel}]->(t) SET r.{prop} = $value"
+)
+
+
+def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
+    """One transaction per statement, one statement per node or relationship; returns items."""
+    from n2g.db.rows import neuron_properties, trie_key
+
+    items = 0
+
+    def run(query: str, params: dict) -> None:
+        nonlocal items
+        db.execute(query, params)
+        items += 1
+
+    for graph in graphs:
+        key = graph.key
+        run(_PLAIN_NEURON, {"model": graph.model, "props": neuron_properties(graph)})
+        items += 1  # the HAS_NEURON relationship came with it
+        labels = {}
+        for node in graph.nodes:
+            labels[node.id] = _LABEL[node.kind]
+            props = {
+                "key": trie_key(key, node.id),
+                "neuron": key,
+                "id": node.id,
+                "depth": node.depth,
+                "token": node.token,
+                "token_id": node.token_id,
+                "importance": node.importance,
+                "activation": node.activation,
+            }
+            run(
+                _PLAIN_NODE[labels[node.id]],
+                {"props": {k: v for k, v in props.items() if v is not None}},
+            )
+            if node.kind == NodeKind.ACTIVATING:
+                run(_PLAIN_ROOT, {"neuron": key, "child": trie_key(key, node.id)})
+        for parent, child in graph.edges:
+            run(
+                _PLAIN_NEXT[(labels[parent], labels[child])],
+                {"parent": trie_key(key, parent), "child": trie_key(key, child)},
+            )
+        for rel, prop, tokens in (
+            ("ACTIVATES_ON", "activation", graph.activating_tokens()),
+            ("HAS_CONTEXT", "importance", graph.context_tokens()),
+        ):
+            query = _PLAIN_TOKEN.replace("{rel}", rel).replace("{prop}", prop)
+            for text, value in tokens.items():
+                run(query, {"neuron": key, "text": text, "value": value})
+    return items
+
+
+def main() -> None:
+    parser = bench_arg_parser("nodes+relationships/s of n2g-ingest vs a plain loader")
+    parser.add_argument("--neurons", type=int, default=None, help="neurons to load")
+    parser.add_argument("--plain-sample", type=int, default=None, help="neurons, plain loader")
+    parser.add_argument("--uri", default=None, help="use this server instead of a fresh local one")
+    parser.add_argument("--user", default="neo4j")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--database", default=None)
+    args = parser.parse_args()
+    n_neurons = args.neurons or (2_000 if args.quick else WHOLE_MODEL)
+    n_plain = args.plain_sample or (100 if args.quick else 400)
+
+    with tempfile.TemporaryDirectory(prefix="n2g-bench-ingest-") as tmp:
+        tmp_dir = Path(tmp)
+        graph_file = tmp_dir / "graphs.jsonl"
+        started = time.perf_counter()
+        write_graph_file(graph_file, synthetic_graphs(n_neurons))
+        print(
+            f"wrote {n_neurons:,} synthetic neuron graphs in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        settings = None
+        if args.uri:
+            config = DatabaseConfig(
+                uri=args.uri, user=args.user, password=args.password, database=args.database
+            )
+        else:
+            settings = server.LocalServerSettings(
+                home=tmp_dir / "server",
+                bolt_port=server.free_port(),
+                http_port=server.free_port(),
+                heap="4g",
+            )
+            server.start(settings)
+            config = server.server_config(settings)
+        try:
+            with Database.connect(config) as db:
+                clear_database(db)
+                apply_schema(db)
+                summary = ingest_files(db, [graph_file], progress=True)
+                counts = database_counts(db)
+                sample = list(synthetic_graphs(n_plain, model="plain-sample", seed=1))
+                plain_start = time.perf_counter()
+                plain_items = plain_load(db, sample)
+                plain_seconds = time.perf_counter() - plain_start
+        finally:
+            if settings is not None:
+                server.stop(settings)
+
+    items = summary.nodes_created + summary.relationships_created
+    plain_rate = plain_items / plain_seconds
+    result = BenchResult(
+        name="ingest",
+        unit="nodes+relationships/s",
+        figure=summary.items_per_second,
+        plain_figure=plain_rate,
+        quick=args.quick,
+        extra={
+            "neurons": n_neurons,
+            "nodes": summary.nodes_created,
+            "relationships": summary.relationships_created,
+            "seconds": round(summary.seconds, 1),
+            "goal_seconds_whole_model": GOAL_SECONDS,
+            "stored_neurons": counts["neurons"],
+            "plain_sample_neurons": n_plain,
+            "plain_sample_items": plain_items,
+            "plain_seconds_extrapolated": round(items / plain_rate, 1),
+            "note": "plain loader measured on a sample, its whole-model time extrapolated",
+            "server": "fresh local ArcadeDB" if settings else config.uri,
+        },
+    )
+    report(result, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Query latency and all-pairs similarity on a whole SmolLM2-sized set of graphs.
+
+    .venv/bin/python bench/query.py [--quick] [--neurons N] [--json PATH]
+
+Loads N synthetic graphs (default 46,080 = SmolLM2-135M's MLP neurons; Zipf-like tokens
+from a 49k vocabulary; 1% planted near-copies so similar pairs and groups exist) into a
+fresh local ArcadeDB server, then measures, side by side in the same run:
+
+- token search (queries/token_activating.cypher) p50/p95 latency, against the plain way
+  (a Python scan of every graph's activating tokens, as the paper's code searched);
+- find-neurons-like (queries/like_neuron.cypher) p50/p95, against a Python scan scoring
+  every neuron;
+- all-pairs similarity + groups for the whole model (read sets, prefix-filtered join,
+  union-find, write everything), against the brute-force O(N²) join timed on a sample and
+  scaled by (N / sample)²; the join and brute force are also compared on the sample itself.
+
+The headline figure is the whole-model similarity time; the latencies are in the extras.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BenchResult, bench_arg_parser, report, timed  # noqa: E402
+from synthetic import synthetic_graphs  # noqa: E402
+
+from n2g.db import server  # noqa: E402
+from n2g.db.connection import Database  # noqa: E402
+from n2g.db.ingest import ingest_graphs  # noqa: E402
+from n2g.graph_file import NeuronGraph  # noqa: E402
+from n2g.search import NeuronSearch, SimilarityConfig  # noqa: E402
+from n2g.search.similarity import (  # noqa: E402
+    NeuronTokenSets,
+    brute_force_pairs,
+    overlap,
+    similarity_join,
+)
+
+MODEL = "synthetic-smollm2"
+
+
+def _graphs(n: int, seed: int = 0) -> list[NeuronGraph]:
+    """Synthetic graphs; every 100th neuron copies an earlier one's trie (a similar pair)."""
+    graphs = list(synthetic_graphs(n, model=MODEL, seed=seed))
+    rng = random.Random(seed)
+    for i in range(100, n, 100):
+        source = graphs[rng.randrange(i)]
+        graphs[i] = graphs[i].model_copy(update={"nodes": source.nodes, "edges": source.edges})
+    return graphs
+
+
+def _sets(graphs: list[NeuronGraph]) -> list[NeuronTokenSets]:
+    return [
+        NeuronTokenSets(
+            g.key, g.layer, frozenset(g.activating_tokens()), frozenset(g.context_tokens())
+        )
+        for g in graphs
+    ]
+
+
+def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def _latencies(func, inputs) -> list[float]:
+    out = []
+    for item in inputs:
+        start = time.perf_counter()
+        func(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = bench_arg_parser("query latency and all-pairs similarity (n2g search)")
+    parser.add_argument("--neurons", type=int, default=None, help="graphs to load (46,080)")
+    parser.add_argument("--queries", type=int, default=None, help="queries per latency test")
+    parser.add_argument("--sample", type=int, default=None, help="brute-force sample size")
+    args = parser.parse_args()
+    n = args.neurons or (3_000 if args.quick else 46_080)
+    n_queries = args.queries or (40 if args.quick else 200)
+    sample = min(n, args.sample or (800 if args.quick else 3_000))
+
+    graphs = _graphs(n)
+    sets = _sets(graphs)
+    home = Path(tempfile.mkdtemp(prefix="n2g-bench-query-"))
+    settings = server.LocalServerSettings(
+        home=home / "server", bolt_port=server.free_port(), http_port=server.free_port(), heap="2g"
+    )
+    status = server.start(settings)
+    try:
+        with Database.connect(server.server_config(settings)) as db:
+            load_s, _ = timed(lambda: ingest_graphs(db, graphs, batch_size=500, progress=True))
+            print(f"loaded {n:,} graphs in {load_s:.0f} s", flush=True)
+            search = NeuronSearch(db)
+            rng = random.Random(1)
+            picked = [rng.choice(graphs) for _ in range(n_queries)]
+            tokens = [
+                rng.choice(sorted(g.activating_tokens())) for g in picked if g.activating_tokens()
+            ]
+            search.token_search(tokens[0], model=MODEL)  # warm the driver and caches
+            token_ms = _latencies(lambda t: search.token_search(t, model=MODEL), tokens)
+            token_plain_ms = _latencies(
+                lambda t: sorted(
+                    (-g.activating_tokens()[t], g.key) for g in graphs if t in g.activating_tokens()
+                )[:25],
+                tokens,
+            )
+            keys = [g.key for g in picked]
+            like_ms = _latencies(lambda k: search.like(k, model=MODEL), keys)
+            by_key = {s.key: s for s in sets}
+
+            def plain_like(key: str) -> list:
+                x = by_key[key]
+                scored = [
+                    (min(overlap(x.activating, y.activating), overlap(x.context, y.context)), y.key)
+                    for y in sets
+                    if y.key != key and x.activating & y.activating
+                ]
+                return sorted(scored, reverse=True)[:10]
+
+            like_plain_ms = _latencies(plain_like, keys)
+            config = SimilarityConfig(threshold=0.9)
+            full_s, similarity = timed(lambda: search.compute_similarity([MODEL], config))
+        sub = sets[:sample]
+        join_sample_s, joined = timed(lambda: similarity_join(sub, config))
+        brute_sample_s, brute = timed(lambda: brute_force_pairs(sub, config))
+        assert joined == brute, "the join and brute force disagree"
+        brute_full_estimate = brute_sample_s * (n / sample) ** 2
+    finally:
+        if status.pid is not None:
+            server.stop_process(status.pid)
+        shutil.rmtree(home, ignore_errors=True)  # the benchmark's own throwaway server
+
+    token_p50, token_p95 = _percentiles(token_ms)
+    token_plain_p50, token_plain_p95 = _percentiles(token_plain_ms)
+    like_p50, like_p95 = _percentiles(like_ms)
+    like_plain_p50, like_plain_p95 = _percentiles(like_plain_ms)
+    result = BenchResult(
+        name="query: all-pairs similarity + groups, whole model",
+        unit="s",
+        figure=full_s,
+        plain_figure=brute_full_estimate,
+        higher_is_better=False,
+        quick=args.quick,
+        extra={
+            "neurons": n,
+            "plain_note": f"brute force O(N^2) timed on {sample:,} neurons, scaled by (N/sample)^2",
+            "similar_pairs": similarity.similar_pairs,
+            "subset_pairs": similarity.subset_pairs,
+            "groups": similarity.groups,
+            "sample_join_s": round(join_sample_s, 3),
+            "sample_brute_force_s": round(brute_sample_s, 3),
+            "sample_pairs_equal": True,
+            "token_search_p50_ms": round(token_p50, 2),
+            "token_search_p95_ms": round(token_p95, 2),
+            "token_search_plain_scan_p50_ms": round(token_plain_p50, 2),
+            "token_search_plain_scan_p95_ms": round(token_plain_p95, 2),
+            "like_p50_ms": round(like_p50, 2),
+            "like_p95_ms": round(like_p95, 2),
+            "like_plain_scan_p50_ms": round(like_plain_p50, 2),
+            "like_plain_scan_p95_ms": round(like_plain_p95, 2),
+            "queries": len(token_ms),
+            "load_s": round(load_s, 1),
+        },
+    )
+    report(result, args)
+
+
+if __name__ == "__main__":
+    main()

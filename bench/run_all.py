@@ -1,0 +1,100 @@
+"""Run every benchmark of bench/ and write one JSON and one Markdown summary.
+
+    .venv/bin/python bench/run_all.py [--quick] [--out bench/results]
+
+Each benchmark is run as its own process with `--json PATH` (and `--quick` when given),
+one after another so they do not compete for the machine's cores. The summary lists each
+figure, the plain approach's figure measured in the same run, the ratio, and machine info.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+BENCHMARKS = ("record", "build", "ingest", "query")
+
+
+def machine_info() -> dict:
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.is_available(),
+    }
+
+
+def run_one(name: str, out_dir: Path, quick: bool) -> list[dict]:
+    """Run bench/<name>.py; return its result records (one or several per benchmark)."""
+    json_path = out_dir / f"{name}.json"
+    json_path.unlink(missing_ok=True)
+    command = [sys.executable, str(BENCH_DIR / f"{name}.py"), "--json", str(json_path)]
+    if quick:
+        command.append("--quick")
+    print(f"\n=== bench/{name}.py {'--quick' if quick else ''}", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run(command, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0 or not json_path.is_file():
+        return [{"name": name, "error": f"exit code {proc.returncode}", "seconds": seconds}]
+    data = json.loads(json_path.read_text())
+    records = data if isinstance(data, list) else [data]
+    for record in records:
+        record.setdefault("seconds", seconds)
+    return records
+
+
+def to_markdown(results: list[dict], machine: dict) -> str:
+    lines = [
+        "| benchmark | figure | plain approach | ratio | unit |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['name']} | failed ({r['error']}) | | | |")
+            continue
+
+        def num(value):
+            return f"{value:,.1f}" if isinstance(value, int | float) else str(value)
+
+        ratio = r.get("ratio")
+        lines.append(
+            f"| {r['name']} | {num(r.get('figure'))} | {num(r.get('plain_figure'))} | "
+            f"{'' if ratio is None else f'{ratio:,.1f}×'} | {r.get('unit', '')} |"
+        )
+    lines += ["", "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke-sized runs")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in args.only or BENCHMARKS:
+        results.extend(run_one(name, args.out, args.quick))
+    machine = machine_info()
+    summary = {"machine": machine, "quick": args.quick, "results": results}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    markdown = to_markdown(results, machine)
+    (args.out / "summary.md").write_text(markdown)
+    print("\n" + markdown)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+// Lookups use WHERE x.key = value, not {key: value}: ArcadeDB reads a string value such
+// as "$rows" inside a pattern map as a parameter reference (see schema/README.md).
+// Create whole neurons, one parameter row each (their old versions were deleted first):
+// the neuron, its trie nodes, the trie's edges and the derived token edges, in one statement.
+// $rows: [{model, props: {key, model, layer, index, a_max, f1, ...},
+//          activating: [{key, neuron, id, depth, token, token_id, activation}],
+//          context: [{key, neuron, id, depth, token, token_id, importance}],
+//          ignore: [{key, neuron, id, depth}], end: [{key, neuron, id, depth, activation}],
+//          next: [[parent position, child position]] (positions in activating+context+ignore+end),
+//          activates_on: [{text, activation}], has_context: [{text, importance}]}]
+// The Model and Token nodes exist already (merge_models, merge_tokens).
+UNWIND $rows AS g
+MATCH (model:Model)
+WHERE model.name = g.model
+CREATE (model)-[:HAS_NEURON]->(neuron:Neuron)
+SET neuron = g.props
+WITH neuron, g
+CALL (neuron, g) {
+  UNWIND g.activating AS t
+  CREATE (neuron)-[:TRIE_ROOT]->(x:Activating {key: t.key, neuron: t.neuron, id: t.id,
+    depth: t.depth, token: t.token, token_id: t.token_id, activation: t.activation})
+  RETURN collect(x) AS activating
+}
+CALL (g) {
+  UNWIND g.context AS t
+  CREATE (x:Context {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth, token: t.token,
+    token_id: t.token_id, importance: t.importance})
+  RETURN collect(x) AS context
+}
+CALL (g) {
+  UNWIND g.ignore AS t
+  CREATE (x:Ignore {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth})
+  RETURN collect(x) AS ignore
+}
+CALL (g) {
+  UNWIND g.end AS t
+  CREATE (x:End {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth, activation: t.activation})
+  RETURN collect(x) AS ends
+}
+CALL (neuron, g) {
+  UNWIND g.activates_on AS t
+  MATCH (token:Token)
+  WHERE token.text = t.text
+  CREATE (neuron)-[:ACTIVATES_ON {activation: t.activation}]->(token)
+}
+CALL (neuron, g) {
+  UNWIND g.has_context AS t
+  MATCH (token:Token)
+  WHERE token.text = t.text
+  CREATE (neuron)-[:HAS_CONTEXT {importance: t.importance}]->(token)
+}
+WITH g, activating + context + ignore + ends AS trie
+UNWIND g.next AS edge
+WITH trie[edge[0]] AS parent, trie[edge[1]] AS child
+CREATE (parent)-[:NEXT]->(child)
+RETURN count(*) AS next

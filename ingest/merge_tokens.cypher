@@ -1,0 +1,3 @@
+// Shared token nodes, one per exact token text. $texts: [token text] (distinct).
+UNWIND $texts AS text
+MERGE (:Token {text: text})

@@ -1,0 +1,98 @@
+"""`n2g-ingest GRAPH_FILES...` (also `n2g ingest`): load neuron graph files into the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from n2g.cli.common import fail, one_line_errors
+from n2g.cli.db_options import (
+    DatabaseOption,
+    PasswordOption,
+    UriOption,
+    UserOption,
+    open_database,
+)
+from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+
+MAX_ERRORS_SHOWN = 20
+
+app = typer.Typer(
+    name="n2g-ingest",
+    help="Load N2G graph files (JSON Lines) into Neo4j or the local server.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _report(summary: IngestSummary, strict: bool) -> None:
+    for error in summary.errors[:MAX_ERRORS_SHOWN]:
+        typer.echo(f"bad line: {error}", err=True)
+    if len(summary.errors) > MAX_ERRORS_SHOWN:
+        typer.echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more bad line(s)", err=True)
+    for line in summary.lines():
+        typer.echo(line)
+    if summary.errors:
+        what = (
+            "nothing was loaded (--strict)"
+            if strict and not summary.dry_run
+            else (
+                "the other lines were checked" if summary.dry_run else "the other lines were loaded"
+            )
+        )
+        raise fail(f"{len(summary.errors)} bad line(s); {what}", code=1)
+
+
+@one_line_errors
+def ingest_command(
+    graph_files: Annotated[
+        list[Path],
+        typer.Argument(help="graph files (.jsonl), one neuron graph a line", show_default=False),
+    ],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="load nothing if any line is bad")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate only; touch no database")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="neurons per transaction")
+    ] = DEFAULT_BATCH_SIZE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    uri: UriOption = None,
+    user: UserOption = None,
+    password: PasswordOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Load graph files: batched, idempotent (unchanged neurons are skipped), a rebuilt
+    neuron replaced whole, each neuron all-or-nothing. Bad lines are reported as FILE:LINE
+    and the rest load (exit status 1); with --strict nothing loads."""
+    if dry_run:
+        summary = ingest_files(
+            None,
+            graph_files,
+            strict=strict,
+            dry_run=True,
+            progress=not quiet,
+            batch_size=batch_size,
+        )
+    else:
+        with open_database(uri, user, password, database) as db:
+            summary = ingest_files(
+                db, graph_files, strict=strict, progress=not quiet, batch_size=batch_size
+            )
+    _report(summary, strict)
+
+
+app.command(name="n2g-ingest")(ingest_command)
+
+
+def main() -> None:
+    """Console-script entry point of `n2g-ingest`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

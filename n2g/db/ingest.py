@@ -1,0 +1,285 @@
+"""Load neuron graphs into the database (`n2g-ingest`).
+
+- Batched: a transaction writes many neurons with `UNWIND $rows` statements (ingest/*.cypher).
+- Atomic per neuron: all of a neuron's writes share one transaction, so no reader ever
+  sees a neuron half-loaded, and a killed ingest leaves whole neurons only.
+- Idempotent and resumable: each neuron stores the hash of the graph it came from. An
+  unchanged graph is skipped; a changed one is replaced whole (its old trie, token edges and
+  similarity edges are deleted first, so nothing stale is left). Re-running after a crash
+  skips what was loaded and finishes the rest: the final counts equal a clean load.
+- Every value reaches Cypher as a parameter; no query text is ever built from data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from n2g.db.connection import Database
+from n2g.db.rows import NeuronRow, PropertyTypeError, graph_hash, neuron_row
+from n2g.db.schema import apply_schema
+from n2g.errors import N2GError
+from n2g.graph_file import GraphFileError, NeuronGraph, iter_graph_file
+from n2g.progress import make_progress
+from n2g.resources import read_cypher
+
+DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did (or, with dry_run, would do)."""
+
+    files: int = 0
+    neurons_read: int = 0
+    neurons_written: int = 0
+    neurons_replaced: int = 0
+    neurons_unchanged: int = 0
+    nodes_created: int = 0
+    relationships_created: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    errors: list[GraphFileError] = field(default_factory=list)
+
+    @property
+    def items_per_second(self) -> float:
+        """Nodes + relationships written per second."""
+        items = self.nodes_created + self.relationships_created
+        return items / self.seconds if self.seconds > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        """The human-readable summary printed at the end of an ingest."""
+        verb = "would write" if self.dry_run else "wrote"
+        out = [
+            f"{self.files} file(s), {self.neurons_read:,} neuron graph(s) read, "
+            f"{len(self.errors)} bad line(s)",
+            f"{verb} {self.neurons_written:,} neuron(s) ({self.neurons_replaced:,} replaced), "
+            f"{self.neurons_unchanged:,} unchanged (skipped)",
+            f"{self.nodes_created:,} nodes + {self.relationships_created:,} relationships "
+            f"in {self.seconds:.1f} s ({self.items_per_second:,.0f}/s)",
+        ]
+        return out
+
+
+@dataclass
+class _Pending:
+    hash: str
+    neuron: NeuronRow
+
+    @property
+    def key(self) -> str:
+        return self.neuron.key
+
+
+def _pending(graph: NeuronGraph) -> _Pending:
+    return _Pending(hash=graph_hash(graph), neuron=neuron_row(graph))
+
+
+def _run(tx: ManagedTransaction, stem: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(read_cypher("ingest", stem), params)]
+
+
+def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int, int, int, int]:
+    """One transaction: skip unchanged neurons, replace changed ones, create new ones.
+
+    Returns (written, replaced, nodes created, relationships created).
+    """
+    stored = {
+        row["key"]: row["graph_hash"]
+        for row in _run(tx, "neuron_hashes", {"keys": [p.key for p in batch]})
+    }
+    todo = [p.neuron for p in batch if stored.get(p.key) != p.hash]
+    replaced = [n.key for n in todo if n.key in stored]
+    if replaced:
+        old_tokens = [row["text"] for row in _run(tx, "neuron_tokens", {"keys": replaced})]
+        _run(tx, "delete_neurons", {"keys": replaced})
+        _run(tx, "delete_orphan_tokens", {"texts": old_tokens})
+    if not todo:
+        return 0, 0, 0, 0
+    _run(tx, "merge_models", {"names": sorted({n.model for n in todo})})
+    _run(tx, "merge_tokens", {"texts": sorted(set().union(*(n.tokens for n in todo)))})
+    _run(tx, "create_neurons", {"rows": [n.row for n in todo]})
+    nodes = sum(n.n_nodes for n in todo)
+    relationships = sum(n.n_relationships for n in todo)
+    return len(todo), len(replaced), nodes, relationships
+
+
+def _dedupe(batch: list[_Pending]) -> list[_Pending]:
+    """Keep the last graph of each neuron in a batch (a later line wins, as on reload)."""
+    latest = {p.key: p for p in batch}
+    return list(latest.values())
+
+
+def _load(
+    db: Database | None,
+    pendings: Iterable[_Pending],
+    summary: IngestSummary,
+    batch_size: int,
+    on_batch=None,
+) -> None:
+    batch: list[_Pending] = []
+
+    def flush() -> None:
+        nonlocal batch
+        work = _dedupe(batch)
+        batch = []
+        if db is None:  # dry run: count what a clean load would create
+            written, replaced = len(work), 0
+            nodes = sum(p.neuron.n_nodes for p in work)
+            rels = sum(p.neuron.n_relationships for p in work)
+        else:
+            written, replaced, nodes, rels = db.write(lambda tx: _write_batch(tx, work))
+        summary.neurons_written += written
+        summary.neurons_replaced += replaced
+        summary.neurons_unchanged += len(work) - written
+        summary.nodes_created += nodes
+        summary.relationships_created += rels
+        if on_batch is not None:
+            on_batch(len(work), nodes + rels)
+
+    for pending in pendings:
+        batch.append(pending)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+
+
+def ingest_graphs(
+    db: Database,
+    graphs: Iterable[NeuronGraph],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: bool = False,
+) -> IngestSummary:
+    """Load neuron graphs (already validated models) into `db`; see the module docstring.
+
+    Raises N2GError when a graph holds a value the database cannot store.
+    """
+    if batch_size < 1:
+        raise N2GError("batch size must be at least 1")
+    apply_schema(db)
+    summary = IngestSummary()
+
+    def pendings() -> Iterator[_Pending]:
+        for graph in graphs:
+            summary.neurons_read += 1
+            try:
+                yield _pending(graph)
+            except PropertyTypeError as exc:
+                raise N2GError(f"neuron {graph.key}: {exc}") from None
+
+    start = time.perf_counter()
+    with _progress(progress, total=None) as on_batch:
+        _load(db, pendings(), summary, batch_size, on_batch)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _valid_lines(paths: Sequence[Path], summary: IngestSummary) -> Iterator[_Pending]:
+    """Parse and check every line; bad ones go to summary.errors (file:line), the rest flow on."""
+    for path in paths:
+        for number, graph in iter_graph_file(path, errors=summary.errors):
+            summary.neurons_read += 1
+            try:
+                yield _pending(graph)
+            except PropertyTypeError as exc:
+                summary.errors.append(GraphFileError(path, number, str(exc)))
+
+
+def _count_lines(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        with open(path, "rb") as handle:
+            total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return total
+
+
+class _progress:
+    """A bar counting neurons, with nodes+relationships/s in its description."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.enabled, self.total = enabled, total
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        self._bar = make_progress("neurons")
+        self._bar.__enter__()
+        self._task = self._bar.add_task("ingest", total=self.total)
+        self._items, self._start = 0, time.perf_counter()
+        return self._advance
+
+    def _advance(self, neurons: int, items: int) -> None:
+        self._items += items
+        rate = self._items / max(time.perf_counter() - self._start, 1e-9)
+        self._bar.update(
+            self._task, advance=neurons, description=f"ingest ({rate:,.0f} nodes+rels/s)"
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.enabled:
+            if exc_info[0] is None and self.total is not None:  # bad lines count as read too
+                self._bar.update(self._task, completed=self.total)
+            self._bar.__exit__(*exc_info)
+
+
+def ingest_files(
+    db: Database | None,
+    paths: Sequence[Path | str],
+    *,
+    strict: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> IngestSummary:
+    """Load graph files (JSON Lines) into `db`.
+
+    Bad lines are listed in `summary.errors` as file:line and the rest load; with
+    `strict`, any bad line means nothing loads. With `dry_run` the files are only
+    validated (db may be None) and the summary counts what a clean load would create.
+    """
+    if batch_size < 1:
+        raise N2GError("batch size must be at least 1")
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise N2GError(f"graph file not found: {path}")
+    if db is None and not dry_run:
+        raise N2GError("no database to load into")
+    summary = IngestSummary(files=len(files), dry_run=dry_run)
+    start = time.perf_counter()
+    if strict and not dry_run:
+        checked = IngestSummary()
+        for _ in _valid_lines(files, checked):
+            pass  # validate everything before writing anything
+        if checked.errors:
+            summary.neurons_read, summary.errors = checked.neurons_read, checked.errors
+            summary.seconds = time.perf_counter() - start
+            return summary
+    target = None if dry_run else db
+    if target is not None:
+        apply_schema(target)
+    with _progress(progress, total=_count_lines(files) if progress else None) as on_batch:
+        _load(target, _valid_lines(files, summary), summary, batch_size, on_batch)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def database_counts(db: Database) -> dict[str, int]:
+    """Nodes per label and relationships per type (ingest/counts.cypher)."""
+    return {k: int(v) for k, v in db.read(read_cypher("ingest", "counts"))[0].items()}
+
+
+def clear_database(db: Database, batch: int = 10_000) -> int:
+    """Delete every node and relationship in batches (the schema stays); return nodes deleted."""
+    query = read_cypher("ingest", "clear_batch")
+    total = 0
+    while deleted := int(db.execute(query, {"limit": batch})[0]["deleted"]):
+        total += deleted
+    return total

@@ -1,0 +1,41 @@
+"""Neuron search over the graph database: token search, similarity, groups, "like X".
+
+The Cypher is in queries/*.cypher; `NeuronSearch` is the Python API over it.
+"""
+
+from n2g.search.api import (
+    GroupHit,
+    LikeHit,
+    NeuronSearch,
+    PairHit,
+    RepeatedTokenHit,
+    SimilarityReport,
+    TokenHit,
+)
+from n2g.search.similarity import (
+    NeuronTokenSets,
+    Relation,
+    SimilarityConfig,
+    SimilarPair,
+    brute_force_pairs,
+    similarity_join,
+)
+from n2g.search.text_match import NeuronOnText, TextMatch
+
+__all__ = [
+    "GroupHit",
+    "LikeHit",
+    "NeuronOnText",
+    "NeuronSearch",
+    "NeuronTokenSets",
+    "PairHit",
+    "Relation",
+    "RepeatedTokenHit",
+    "SimilarPair",
+    "SimilarityConfig",
+    "SimilarityReport",
+    "TextMatch",
+    "TokenHit",
+    "brute_force_pairs",
+    "similarity_join",
+]

@@ -1,0 +1,284 @@
+"""The Python API of neuron search: the queries/*.cypher files behind typed methods.
+
+    with Database.connect(config) as db:
+        search = NeuronSearch(db)
+        search.token_search(token=" everyone", context=" except", model="solu-6l-pile")
+        search.like("solu-6l-pile/1/2000")
+
+Every user value travels as a query parameter; bad input raises N2GError (one line).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from n2g.db.connection import Database
+from n2g.errors import N2GError
+from n2g.graph_file import NeuronGraph
+from n2g.progress import progress_bar
+from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.similarity import Relation, SimilarityConfig, similarity_join
+from n2g.search.store import model_counts, query, read_graphs, read_token_sets, write_similarity
+from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class TokenHit(_Row):
+    """A neuron found by token search (fields not asked for stay None)."""
+
+    key: str
+    model: str
+    layer: int
+    index: int
+    activation: float | None = None
+    importance: float | None = None
+    distance: int | None = None  # steps back from the activating to the context token
+    f1: float | None = None
+
+
+class RepeatedTokenHit(_Row):
+    key: str
+    model: str
+    layer: int
+    index: int
+    n_repeated: int
+    tokens: list[str]
+    activation: float
+
+
+class LikeHit(_Row):
+    """A neuron like the asked one; score = min(activating, context overlap)."""
+
+    key: str
+    model: str
+    layer: int
+    index: int
+    score: float
+    activating_overlap: float
+    context_overlap: float
+    shared_activating: list[str]
+    shared_context: list[str]
+
+
+class PairHit(_Row):
+    source: str
+    target: str
+    relation: str
+    activating_overlap: float
+    context_overlap: float
+
+
+class GroupHit(_Row):
+    key: str
+    model: str
+    size: int
+    layers: list[int]
+    n_layers: int
+    threshold: float
+    members: list[str]
+
+
+class SimilarityReport(_Row):
+    """What `compute_similarity` found and wrote."""
+
+    models: list[str]
+    threshold: float
+    neurons: int
+    neurons_without_activating_tokens: int
+    similar_pairs: int
+    subset_pairs: int
+    groups: int
+    largest_group: int
+    seconds: float
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise N2GError(f"limit must be at least 1, got {limit}")
+
+
+def _check_token(name: str, token: str | None) -> None:
+    if token is not None and token == "":
+        raise N2GError(f"the {name} token is empty: give the exact token text, e.g. ' the'")
+
+
+class NeuronSearch:
+    """Search the neuron graphs stored in a database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- validation ---------------------------------------------------------------------
+    def models(self) -> dict[str, int]:
+        """Model name → number of neuron graphs stored."""
+        return model_counts(self.db)
+
+    def require_model(self, model: str | None) -> None:
+        """N2GError when `model` is given but has no graphs in the database."""
+        if model is None:
+            return
+        counts = self.models()
+        if not counts.get(model):
+            known = ", ".join(sorted(counts)) or "none yet; load some with n2g-ingest"
+            raise N2GError(
+                f"no neuron graphs for model {model!r} in the database (models: {known})"
+            )
+
+    def _require_layer(self, layer: int | None) -> None:
+        if layer is not None and layer < 0:
+            raise N2GError(f"layer must be 0 or more, got {layer}")
+
+    def require_neuron(self, key: str) -> None:
+        """N2GError unless a neuron with this key (`model/layer/index`) is stored."""
+        parts = key.rsplit("/", 2)
+        if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
+            raise N2GError(f"neuron {key!r} is not MODEL/LAYER/INDEX, e.g. solu-6l-pile/1/2000")
+        if not self.db.read(query("neuron_graph"), {"keys": [key]}):
+            raise N2GError(f"no neuron {key!r} in the database (check the model, layer and index)")
+
+    # -- queries --------------------------------------------------------------------------
+    def token_search(
+        self,
+        token: str | None = None,
+        context: str | None = None,
+        *,
+        model: str | None = None,
+        layer: int | None = None,
+        limit: int = 25,
+    ) -> list[TokenHit]:
+        """Neurons that activate on `token`, have `context`, or both (same trie path)."""
+        _check_token("activating", token)
+        _check_token("context", context)
+        if token is None and context is None:
+            raise N2GError("give an activating token, a context token, or both")
+        _check_limit(limit)
+        self._require_layer(layer)
+        self.require_model(model)
+        params = {"model": model, "layer": layer, "limit": limit}
+        if token is not None and context is not None:
+            stem, params = (
+                "token_activating_with_context",
+                {**params, "token": token, "context": context},
+            )
+        elif token is not None:
+            stem, params = "token_activating", {**params, "token": token}
+        else:
+            stem, params = "token_context", {**params, "context": context}
+        return [TokenHit.model_validate(row) for row in self.db.read(query(stem), params)]
+
+    def repeated_tokens(
+        self, *, model: str | None = None, layer: int | None = None, limit: int = 25
+    ) -> list[RepeatedTokenHit]:
+        """Neurons with a token both activating and in context (in-context-learning style)."""
+        _check_limit(limit)
+        self._require_layer(layer)
+        self.require_model(model)
+        rows = self.db.read(
+            query("repeated_tokens"), {"model": model, "layer": layer, "limit": limit}
+        )
+        return [RepeatedTokenHit.model_validate(row) for row in rows]
+
+    def like(
+        self, key: str, *, model: str | None = None, min_score: float = 0.5, limit: int = 10
+    ) -> list[LikeHit]:
+        """The neurons most like `key` (score ≥ min_score), ranked, with the shared tokens.
+
+        Score = min(activating overlap, context overlap); a higher `min_score` is faster
+        (only `key`'s rarest tokens are probed); 0 scores every neuron sharing a token.
+        """
+        _check_limit(limit)
+        if not 0.0 <= min_score <= 1.0:
+            raise N2GError(f"min score must be between 0 and 1, got {min_score}")
+        self.require_neuron(key)
+        self.require_model(model)
+        params = {"key": key, "model": model, "min_score": min_score, "limit": limit}
+        rows = self.db.read(query("like_neuron"), params)
+        return [LikeHit.model_validate(row) for row in rows]
+
+    def neuron_graph(self, key: str) -> NeuronGraph:
+        """One neuron's whole graph, rebuilt from the database."""
+        self.require_neuron(key)
+        return read_graphs(self.db, [key])[key]
+
+    def fires_on_text(
+        self,
+        model: str,
+        text: str,
+        tokenizer: TokenizerLike,
+        *,
+        threshold: float = 0.5,
+        limit: int | None = 25,
+    ) -> TextMatch:
+        """Neurons whose graphs predict ≥ threshold on some token of `text`."""
+        self.require_model(model)
+        if limit is not None:
+            _check_limit(limit)
+        return fires_on_text(self.db, model, text, tokenizer, threshold=threshold, limit=limit)
+
+    def similar_pairs(
+        self, model: str, *, relation: Relation = Relation.SIMILAR_TO, limit: int = 25
+    ) -> list[PairHit]:
+        """Materialised SIMILAR_TO or SUBSET_OF pairs of a model, most similar first."""
+        _check_limit(limit)
+        self.require_model(model)
+        rows = self.db.read(
+            query("similar_pairs"), {"model": model, "relation": relation.value, "limit": limit}
+        )
+        return [PairHit.model_validate(row) for row in rows]
+
+    def groups(
+        self, *, model: str | None = None, min_size: int = 2, limit: int = 25
+    ) -> list[GroupHit]:
+        """Neuron groups, largest first, then widest layer spread."""
+        _check_limit(limit)
+        if min_size < 1:
+            raise N2GError(f"min_size must be at least 1, got {min_size}")
+        if model is not None and "+" not in model:
+            self.require_model(model)
+        rows = self.db.read(
+            query("groups_list"), {"model": model, "min_size": min_size, "limit": limit}
+        )
+        return [GroupHit.model_validate(row) for row in rows]
+
+    # -- computation ----------------------------------------------------------------------
+    def compute_similarity(
+        self,
+        models: Sequence[str],
+        config: SimilarityConfig | None = None,
+        *,
+        show_progress: bool = False,
+    ) -> SimilarityReport:
+        """All-pairs similarity + groups over `models`, replacing their old ones (atomic)."""
+        config = config or SimilarityConfig()
+        if not models:
+            raise N2GError("name at least one model to compare neurons in")
+        for model in models:
+            self.require_model(model)
+        start = time.perf_counter()
+        neurons = read_token_sets(self.db, models)
+        with_tokens = sum(1 for n in neurons if n.activating)
+        with progress_bar(
+            "similarity join", with_tokens, "neurons", enabled=show_progress
+        ) as advance:
+            pairs = similarity_join(neurons, config, progress=advance)
+        scope = scope_name(models)
+        layer_of = {n.key: n.layer for n in neurons}
+        groups = neuron_groups(pairs, layer_of, scope, config.threshold)
+        write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
+        return SimilarityReport(
+            models=sorted(set(models)),
+            threshold=config.threshold,
+            neurons=len(neurons),
+            neurons_without_activating_tokens=len(neurons) - with_tokens,
+            similar_pairs=sum(1 for p in pairs if p.relation == Relation.SIMILAR_TO),
+            subset_pairs=sum(1 for p in pairs if p.relation == Relation.SUBSET_OF),
+            groups=len(groups),
+            largest_group=max((g.size for g in groups), default=0),
+            seconds=time.perf_counter() - start,
+        )

@@ -1,0 +1,49 @@
+// Find neurons like X: neurons scored as the paper compares neurons, on the activating-token
+// and context-token sets, each overlap = |A∩B| / max(|A|,|B|) (two empty context sets count
+// as 1.0); score = the smaller of the two, so score ≥ 0.9 is exactly the paper's "similar".
+// The shared tokens explain the score. Only neurons with score ≥ $min_score are returned.
+// Why it is fast: a neuron scoring ≥ s holds at least ⌈s·|A|⌉ of X's activating tokens, so
+// it holds one of ANY |A| − ⌈s·|A|⌉ + 1 of them: we probe only X's rarest tokens (fewest
+// neurons), and likewise its rarest context tokens. With $min_score = 0 every neuron that
+// shares an activating token with X is scored.
+// Parameters (model may be null = any model):
+//   :param key => 'solu-6l-pile/1/2000'
+//   :param model => null
+//   :param min_score => 0.5
+//   :param limit => 10
+MATCH (x:Neuron {key: $key})
+WITH x,
+     COLLECT { MATCH (x)-[:ACTIVATES_ON]->(t:Token)
+               RETURN t.text AS text ORDER BY count { (t)<-[:ACTIVATES_ON]-() }, text } AS xa,
+     COLLECT { MATCH (x)-[:HAS_CONTEXT]->(t:Token)
+               RETURN t.text AS text ORDER BY count { (t)<-[:HAS_CONTEXT]-() }, text } AS xc
+WITH x, xa, xc,
+     xa[0 .. size(xa) - toInteger(ceil($min_score * size(xa) - 0.000000001)) + 1] AS act_probe,
+     xc[0 .. size(xc) - toInteger(ceil($min_score * size(xc) - 0.000000001)) + 1] AS ctx_probe
+MATCH (t:Token)<-[:ACTIVATES_ON]-(y:Neuron)
+WHERE t.text IN act_probe AND y <> x AND ($model IS NULL OR y.model = $model)
+WITH DISTINCT x, xa, xc, ctx_probe, y
+WHERE $min_score = 0
+   OR (size(xc) = 0 AND NOT EXISTS { (y)-[:HAS_CONTEXT]->(:Token) })
+   OR EXISTS { MATCH (y)-[:HAS_CONTEXT]->(c:Token) WHERE c.text IN ctx_probe }
+WITH y, xa, xc,
+     COLLECT { MATCH (y)-[:ACTIVATES_ON]->(t:Token) WHERE t.text IN xa RETURN t.text }
+       AS shared_activating,
+     COLLECT { MATCH (y)-[:HAS_CONTEXT]->(t:Token) WHERE t.text IN xc RETURN t.text }
+       AS shared_context,
+     count { (y)-[:ACTIVATES_ON]->(:Token) } AS ya,
+     count { (y)-[:HAS_CONTEXT]->(:Token) } AS yc
+WITH y, shared_activating, shared_context,
+     toFloat(size(shared_activating)) / CASE WHEN size(xa) > ya THEN size(xa) ELSE ya END
+       AS activating_overlap,
+     CASE WHEN size(xc) = 0 AND yc = 0 THEN 1.0
+          ELSE toFloat(size(shared_context)) / CASE WHEN size(xc) > yc THEN size(xc) ELSE yc END
+     END AS context_overlap
+WITH y, shared_activating, shared_context, activating_overlap, context_overlap,
+     CASE WHEN activating_overlap < context_overlap THEN activating_overlap
+          ELSE context_overlap END AS score
+WHERE score >= $min_score
+RETURN y.key AS key, y.model AS model, y.layer AS layer, y.index AS index, score,
+       activating_overlap, context_overlap, shared_activating, shared_context
+ORDER BY score DESC, activating_overlap DESC, key
+LIMIT $limit

@@ -1,0 +1,107 @@
+"""`n2g db up|down|status|init|clear` through the CLI, and one-line database errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.db import server
+from n2g.graph_file import dump_graph_line
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not on sys.path
+from bench.synthetic import synthetic_graphs  # noqa: E402
+
+runner = CliRunner()
+
+
+def graph_file_lines(n: int) -> str:
+    return "".join(dump_graph_line(g) + "\n" for g in synthetic_graphs(n))
+
+
+def _db_args(config, **override) -> list[str]:
+    values = {
+        "uri": config.uri,
+        "user": config.user,
+        "password": config.password,
+        "database": config.database,
+        **override,
+    }
+    return [arg for name, value in values.items() if value for arg in (f"--{name}", value)]
+
+
+@pytest.fixture
+def isolated_env(monkeypatch, tmp_path):
+    for name in ("N2G_URI", "N2G_USER", "N2G_PASSWORD", "N2G_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("N2G_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_local_server_lifecycle(isolated_env):
+    bolt, http = str(server.free_port()), str(server.free_port())
+    status = runner.invoke(app, ["db", "status"])
+    assert status.exit_code == 3 and "not running" in status.output
+    try:
+        up = runner.invoke(app, ["db", "up", "--bolt-port", bolt, "--http-port", http])
+        assert up.exit_code == 0, up.output
+        assert "started (pid" in up.output and f"bolt://127.0.0.1:{bolt}" in up.output
+        again = runner.invoke(app, ["db", "up", "--bolt-port", bolt, "--http-port", http])
+        assert again.exit_code == 0 and "already running" in again.output
+        # No flags, no N2G_URI: every command finds the local server.
+        assert runner.invoke(app, ["db", "init"]).exit_code == 0
+        path = isolated_env / "g.jsonl"
+        path.write_text(graph_file_lines(4), encoding="utf-8")
+        loaded = runner.invoke(app, ["ingest", str(path), "--quiet"])
+        assert loaded.exit_code == 0, loaded.output
+        status = runner.invoke(app, ["db", "status"])
+        assert status.exit_code == 0 and "neurons: 4" in status.output
+        assert f"bolt://127.0.0.1:{bolt}" in status.output
+        refused = runner.invoke(app, ["db", "clear"])
+        assert refused.exit_code != 0 and "--yes" in refused.stderr
+        assert runner.invoke(app, ["db", "clear", "--yes"]).exit_code == 0
+        assert "neurons: 0" in runner.invoke(app, ["db", "status"]).output
+    finally:
+        down = runner.invoke(app, ["db", "down"])
+    assert down.exit_code == 0 and "stopped" in down.output
+    assert runner.invoke(app, ["db", "status"]).exit_code == 3
+
+
+def test_init_applies_the_schema(db_config, isolated_env):
+    result = runner.invoke(app, ["db", "init", *_db_args(db_config)])
+    assert result.exit_code == 0 and "schema applied" in result.output
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"password": "wrong-password"}, "wrong password"),
+        ({"uri": "bolt://127.0.0.1:9"}, "no database answers"),
+        ({"database": "no_such_db"}, "no_such_db"),
+    ],
+)
+def test_database_faults_are_one_clear_line(db_config, isolated_env, override, message):
+    if "database" in override and db_config.database is None:
+        pytest.skip("the configured test server has no named database")
+    result = runner.invoke(app, ["db", "init", *_db_args(db_config, **override)])
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_up_on_a_taken_port_is_one_clear_line(isolated_env):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = runner.invoke(
+            app, ["db", "up", "--bolt-port", port, "--http-port", str(server.free_port())]
+        )
+    assert result.exit_code != 0 and "already taken" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

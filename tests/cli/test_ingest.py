@@ -1,0 +1,87 @@
+"""`n2g-ingest` (and `n2g ingest`) through the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app as n2g_app
+from n2g.cli.ingest import app
+from n2g.db.ingest import database_counts
+from n2g.graph_file import dump_graph_line
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not on sys.path
+from bench.synthetic import synthetic_graphs  # noqa: E402
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def args(db, db_config) -> list[str]:
+    """Flags naming the (emptied) test database."""
+    out = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
+    return out + (["--database", db_config.database] if db_config.database else [])
+
+
+def _file(tmp_path, lines: list[str]) -> Path:
+    path = tmp_path / "graphs.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _lines(n: int) -> list[str]:
+    return [dump_graph_line(g) for g in synthetic_graphs(n, seed=5)]
+
+
+def test_loads_and_summarises_then_skips_unchanged(db, args, tmp_path):
+    path = _file(tmp_path, _lines(12))
+    first = runner.invoke(app, [str(path), *args, "--batch-size", "5"])
+    assert first.exit_code == 0, first.output
+    assert "12 neuron graph(s) read" in first.output and "wrote 12 neuron(s)" in first.output
+    assert "nodes +" in first.output and "/s)" in first.output
+    counts = database_counts(db)
+    second = runner.invoke(app, [str(path), *args, "--quiet"])
+    assert second.exit_code == 0 and "12 unchanged" in second.output
+    assert database_counts(db) == counts and counts["neurons"] == 12
+
+
+def test_bad_lines_are_named_and_the_rest_load(db, args, tmp_path):
+    good = _lines(3)
+    path = _file(tmp_path, [good[0], '{"model": "m"', good[1], '{"layer": []}', good[2]])
+    result = runner.invoke(app, [str(path), *args, "--quiet"])
+    assert result.exit_code == 1
+    assert f"{path}:2:" in result.stderr and f"{path}:4:" in result.stderr
+    assert "2 bad line(s); the other lines were loaded" in result.stderr
+    assert "Traceback" not in result.output
+    assert database_counts(db)["neurons"] == 3
+
+
+def test_strict_loads_nothing(db, args, tmp_path):
+    path = _file(tmp_path, [*_lines(2), "not json"])
+    result = runner.invoke(app, [str(path), *args, "--quiet", "--strict"])
+    assert result.exit_code == 1 and "nothing was loaded" in result.stderr
+    assert f"{path}:3:" in result.stderr
+    assert database_counts(db)["neurons"] == 0
+
+
+def test_dry_run_needs_no_database(tmp_path):
+    path = _file(tmp_path, _lines(3))
+    result = runner.invoke(app, [str(path), "--dry-run", "--quiet", "--uri", "bolt://127.0.0.1:9"])
+    assert result.exit_code == 0, result.output
+    assert "would write 3 neuron(s)" in result.output
+
+
+def test_missing_file_is_one_clear_line(tmp_path, args):
+    result = runner.invoke(app, [str(tmp_path / "absent.jsonl"), *args])
+    assert result.exit_code != 0 and "graph file not found" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_also_registered_as_n2g_ingest(db, args, tmp_path):
+    path = _file(tmp_path, _lines(2))
+    result = runner.invoke(n2g_app, ["ingest", str(path), *args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert database_counts(db)["neurons"] == 2

@@ -1,0 +1,135 @@
+"""`n2g search / similar / groups / like / show` through CliRunner, on a real server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.db.connection import Database
+from n2g.db.ingest import clear_database, ingest_graphs
+from n2g.graph_file import dump_graph_line
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
+from handmade import TRICKY_TOKENS, handmade_graphs  # noqa: E402
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db_args(db_config) -> list[str]:
+    with Database.connect(db_config) as db:
+        clear_database(db)
+        ingest_graphs(db, handmade_graphs())
+    args = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
+    return args + (["--database", db_config.database] if db_config.database else [])
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_search_table_and_json(db_args) -> None:
+    result = _run("search", " everyone", "--context", " except", *db_args)
+    assert result.exit_code == 0, result.output
+    assert "hand/0/0" in result.output and "hand/2/5" not in result.output
+    result = _run("search", " everyone", "--json", "-m", "hand", *db_args)
+    rows = json.loads(result.stdout)
+    assert [r["key"] for r in rows] == ["hand/0/0", "hand/2/5", "hand/1/3"]
+
+
+@pytest.mark.parametrize("token", TRICKY_TOKENS)
+def test_search_tricky_tokens_exactly(db_args, token) -> None:
+    result = _run("search", token, "--json", *db_args)
+    assert result.exit_code == 0, result.output
+    assert [r["key"] for r in json.loads(result.stdout)] == ["hand/0/7"]
+
+
+def test_repeated(db_args) -> None:
+    result = _run("search", "--repeated", "--json", "-m", "hand", *db_args)
+    keys = [r["key"] for r in json.loads(result.stdout)]
+    assert keys[0] == "hand/0/7" and "hand/1/4" in keys
+
+
+def test_similar_then_groups_then_like(db_args) -> None:
+    result = _run("similar", "-m", "hand", *db_args)
+    assert result.exit_code == 0, result.output
+    assert "3 SIMILAR_TO pairs" in result.output and "1 groups" in result.output
+    result = _run("groups", "-m", "hand", "--json", *db_args)
+    [group] = json.loads(result.stdout)
+    assert group["members"] == ["hand/1/10", "hand/2/12", "hand/3/11"]
+    result = _run("like", "hand/1/10", "--json", "-n", "2", *db_args)
+    rows = json.loads(result.stdout)
+    assert [r["key"] for r in rows] == ["hand/3/11", "hand/2/12"]
+    assert rows[0]["score"] == 1.0 and len(rows[0]["shared_activating"]) == 10
+    assert "hand/3/11" in _run("like", "hand/1/10", *db_args).output
+
+
+def test_like_text(db_args) -> None:
+    result = _run("like", "--text", "bxab", "-m", "hand", "--tokenizer", "byte", "--json", *db_args)
+    assert result.exit_code == 0, result.output
+    match = json.loads(result.stdout)
+    assert [n["key"] for n in match["neurons"]] == ["hand/1/4"]
+    assert match["neurons"][0]["activations"] == [0, 0, 0, 1.0]
+
+
+def test_show_from_database_and_file(db_args, tmp_path) -> None:
+    graph = handmade_graphs()[0]
+    result = _run("show", graph.key, *db_args)
+    assert result.exit_code == 0, result.output
+    assert "' everyone'" in result.output and "' except'" in result.output
+    from_db = json.loads(_run("show", graph.key, "--json", *db_args).stdout)
+    path = tmp_path / "g.jsonl"
+    path.write_text(dump_graph_line(graph) + "\n", encoding="utf-8")
+    from_file = json.loads(_run("show", graph.key, "--graphs", str(path), "--json").stdout)
+    assert from_file == json.loads(dump_graph_line(graph))
+    assert from_db["nodes"] == from_file["nodes"]
+
+
+def test_show_svg(db_args, tmp_path) -> None:
+    pytest.importorskip("n2g.build.render")
+    out = tmp_path / "n.svg"
+    result = _run("show", "hand/0/0", "--svg", str(out), *db_args)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").lstrip().startswith(("<svg", "<?xml"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "hand/9/999"], "no neuron 'hand/9/999'"),
+        (["like", "hand/9/999"], "no neuron 'hand/9/999'"),
+        (["search", ""], "empty"),
+        (["search", "--context", ""], "empty"),
+        (["similar", "-m", "hand", "--threshold", "1.5"], "between 0 and 1"),
+        (["similar", "-m", "hand", "--threshold", "-0.1"], "between 0 and 1"),
+        (["search", " a", "-m", "no-model"], "no neuron graphs for model 'no-model'"),
+        (["groups", "-m", "no-model"], "no neuron graphs for model"),
+        (["like", "--text", "", "-m", "hand", "--tokenizer", "byte"], "empty"),
+        (["like"], "neuron key"),
+    ],
+)
+def test_bad_input_one_line(db_args, args, message) -> None:
+    result = runner.invoke(app, args + db_args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_graph_file_and_unreachable_database(tmp_path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    result = _run("show", "m/0/0", "--graphs", str(bad))
+    assert result.exit_code != 0 and f"{bad}:1" in result.stderr
+    result = _run("search", " a", "--uri", "bolt://127.0.0.1:1", "--password", "x")
+    assert result.exit_code != 0 and "no database answers" in result.stderr
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("search", "similar", "groups", "like", "show"):
+        result = _run(command, "--help")
+        assert result.exit_code == 0 and "n2g " + command in result.output

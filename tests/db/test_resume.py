@@ -1,0 +1,72 @@
+"""Kill n2g-ingest in the middle (SIGKILL), run it again: the counts equal a clean load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bench.synthetic import synthetic_graphs, write_graph_file
+from n2g.db.ingest import clear_database, database_counts, ingest_files
+from n2g.resources import read_cypher
+
+pytestmark = pytest.mark.slow
+
+
+def _ingest_process(path, config) -> subprocess.Popen:
+    args = [
+        sys.executable,
+        "-m",
+        "n2g.cli.ingest",
+        str(path),
+        "--quiet",
+        "--batch-size",
+        "20",
+        "--uri",
+        config.uri,
+        "--user",
+        config.user,
+    ]
+    if config.database:
+        args += ["--database", config.database]
+    env = {**os.environ, "N2G_PASSWORD": config.password}
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _whole_neurons_only(db) -> None:
+    """Every stored neuron has its whole trie: the trie nodes add up to sum(n_nodes)."""
+    counts = database_counts(db)
+    trie = sum(counts[k] for k in ("activating", "context", "ignore", "end_nodes"))
+    n_nodes = db.read("MATCH (n:Neuron) RETURN sum(n.n_nodes) AS s")[0]["s"] or 0
+    assert trie == n_nodes
+
+
+def test_kill_and_resume_equals_a_clean_load(db, db_config, tmp_path):
+    path = tmp_path / "graphs.jsonl"
+    write_graph_file(path, synthetic_graphs(300, seed=3))
+    process = _ingest_process(path, db_config)
+    count_neurons = read_cypher("ingest", "counts")
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if db.read(count_neurons)[0]["neurons"] >= 40:
+                break
+            time.sleep(0.05)
+    finally:
+        process.kill()  # SIGKILL: no clean-up code runs
+        process.wait()
+    killed_at = database_counts(db)["neurons"]
+    assert 0 < killed_at < 300, "the ingest should have been killed half-way"
+    _whole_neurons_only(db)
+
+    # Resume in-process (the same ingest_files the CLI runs; spares a second CLI start-up).
+    resumed = ingest_files(db, [path], progress=False, batch_size=20)
+    assert resumed.neurons_unchanged == killed_at and not resumed.errors
+    after_resume = database_counts(db)
+
+    clear_database(db)
+    ingest_files(db, [path], progress=False)
+    assert after_resume == database_counts(db)

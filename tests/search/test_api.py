@@ -1,0 +1,279 @@
+"""Every query against the real server, checked against brute force over the same graphs."""
+
+from __future__ import annotations
+
+import pytest
+from handmade import TRICKY_TOKENS
+
+from n2g.errors import N2GError
+from n2g.graph_file import NeuronGraph, NodeKind
+from n2g.search import NeuronSearch, Relation, SimilarityConfig
+from n2g.search.groups import brute_force_components
+from n2g.search.similarity import NeuronTokenSets, brute_force_pairs, overlap
+
+
+@pytest.fixture(scope="module")
+def search(search_db) -> NeuronSearch:
+    return NeuronSearch(search_db)
+
+
+def _in(graph: NeuronGraph, model: str | None, layer: int | None) -> bool:
+    return (model is None or graph.model == model) and (layer is None or graph.layer == layer)
+
+
+def _expected_activating(graphs, token, model=None, layer=None):
+    hits = [
+        (g.key, g.activating_tokens()[token])
+        for g in graphs
+        if token in g.activating_tokens() and _in(g, model, layer)
+    ]
+    return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+
+def _expected_with_context(graphs, token, context):
+    """Neurons with a context node `context` beneath an activating node `token`."""
+    out = []
+    for g in graphs:
+        by_id, children = g.node_by_id(), g.children()
+        found = []  # (activation, importance, depth)
+        for root in g.nodes:
+            if root.kind != NodeKind.ACTIVATING or root.token != token:
+                continue
+            stack = list(children.get(root.id, []))
+            while stack:
+                node = by_id[stack.pop()]
+                stack.extend(children.get(node.id, []))
+                if node.kind == NodeKind.CONTEXT and node.token == context:
+                    found.append((root.activation, node.importance, node.depth))
+        if found:
+            out.append(
+                (
+                    g.key,
+                    max(f[0] for f in found),
+                    max(f[1] for f in found),
+                    min(f[2] for f in found),
+                )
+            )
+    return sorted(out, key=lambda h: (-h[1], -h[2], h[0]))
+
+
+@pytest.mark.parametrize("token", [" everyone", "a", "b", *TRICKY_TOKENS])
+@pytest.mark.parametrize(("model", "layer"), [(None, None), ("hand", None), ("rand", 1)])
+def test_token_search_activating(search, search_graphs, token, model, layer) -> None:
+    hits = search.token_search(token, model=model, layer=layer, limit=1000)
+    assert [(h.key, h.activation) for h in hits] == _expected_activating(
+        search_graphs, token, model, layer
+    )
+
+
+def test_tricky_tokens_are_found_exactly(search) -> None:
+    for token in TRICKY_TOKENS:
+        assert [h.key for h in search.token_search(token)] == ["hand/0/7"]
+        assert [h.key for h in search.token_search(context=token)] == ["hand/0/7"]
+    assert search.token_search("MATCH (n)") == []  # a prefix of a token is not the token
+
+
+@pytest.mark.parametrize("context", [" except", "a", "b", " loves"])
+def test_token_search_context(search, search_graphs, context) -> None:
+    hits = search.token_search(context=context, limit=1000)
+    expected = sorted(
+        (
+            (g.key, g.context_tokens()[context])
+            for g in search_graphs
+            if context in g.context_tokens()
+        ),
+        key=lambda h: (-h[1], h[0]),
+    )
+    assert [(h.key, h.importance) for h in hits] == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "context"),
+    [(" everyone", " except"), (" all", " for"), ("a", "b"), ("b", "a"), ("c", "c")],
+)
+def test_token_search_both_on_one_path(search, search_graphs, token, context) -> None:
+    hits = search.token_search(token, context, limit=1000)
+    got = [(h.key, h.activation, h.importance, h.distance) for h in hits]
+    assert got == _expected_with_context(search_graphs, token, context)
+
+
+def test_paper_example_everyone_except(search) -> None:
+    # hand/2/5 has both tokens but on different paths; hand/1/3 lacks the context.
+    keys = [h.key for h in search.token_search(" everyone", " except")]
+    assert keys == ["hand/0/0", "other/0/0"]
+    assert [h.key for h in search.token_search(" everyone", " except", model="other")] == [
+        "other/0/0"
+    ]
+
+
+def test_repeated_tokens(search, search_graphs) -> None:
+    hits = search.repeated_tokens(limit=1000)
+    expected = []
+    for g in search_graphs:
+        act, ctx = g.activating_tokens(), g.context_tokens()
+        repeated = set(act) & set(ctx)
+        if repeated:
+            expected.append((g.key, len(repeated), sorted(repeated), max(act[t] for t in repeated)))
+    expected.sort(key=lambda h: (-h[1], -h[3], h[0]))
+    assert [(h.key, h.n_repeated, sorted(h.tokens), h.activation) for h in hits] == expected
+    assert "hand/1/4" in [h.key for h in search.repeated_tokens(model="hand", layer=1)]
+
+
+def _token_sets(graphs) -> list[NeuronTokenSets]:
+    return [
+        NeuronTokenSets(
+            g.key, g.layer, frozenset(g.activating_tokens()), frozenset(g.context_tokens())
+        )
+        for g in graphs
+    ]
+
+
+@pytest.mark.parametrize("min_score", [0.0, 0.3, 0.5, 0.9])
+@pytest.mark.parametrize("key", ["hand/1/10", "hand/0/0", "rand/1/4", "rand/2/17", "rand/0/42"])
+def test_like_matches_brute_force(search, search_graphs, key, min_score) -> None:
+    sets = {s.key: s for s in _token_sets(search_graphs)}
+    x = sets[key]
+    expected = []
+    for y in sets.values():
+        if y.key == key or not (x.activating & y.activating):
+            continue
+        act, ctx = overlap(x.activating, y.activating), overlap(x.context, y.context)
+        if min(act, ctx) < min_score:
+            continue
+        expected.append(
+            (
+                y.key,
+                min(act, ctx),
+                act,
+                ctx,
+                sorted(x.activating & y.activating),
+                sorted(x.context & y.context),
+            )
+        )
+    expected.sort(key=lambda h: (-h[1], -h[2], h[0]))
+    hits = search.like(key, min_score=min_score, limit=1000)
+    got = [
+        (
+            h.key,
+            h.score,
+            h.activating_overlap,
+            h.context_overlap,
+            sorted(h.shared_activating),
+            sorted(h.shared_context),
+        )
+        for h in hits
+    ]
+    assert [g[0] for g in got] == [e[0] for e in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert g[1:4] == pytest.approx(e[1:4]) and g[4:] == e[4:]
+
+
+def test_like_ranks_identical_graph_first(search) -> None:
+    hits = search.like("hand/1/10", limit=3)
+    assert [h.key for h in hits] == ["hand/3/11", "hand/2/12"]  # hand/0/13 scores 0.3 < 0.5
+    assert hits[0].score == 1.0 and hits[1].score == pytest.approx(0.9)
+
+
+def test_neuron_graph_round_trips(search, search_graphs) -> None:
+    for graph in search_graphs:
+        got = search.neuron_graph(graph.key)
+        assert got.model_dump(exclude={"edges"}) == graph.model_dump(exclude={"edges"})
+        assert set(got.edges) == set(graph.edges)
+
+
+def test_similarity_and_groups_equal_brute_force(search, search_db, search_graphs) -> None:
+    config = SimilarityConfig(threshold=0.6)
+    graphs = [g for g in search_graphs if g.model == "rand"]
+    for _ in range(2):  # a rerun replaces, never duplicates
+        report = search.compute_similarity(["rand"], config)
+    expected = brute_force_pairs(_token_sets(graphs), config)
+    got = []
+    for relation in Relation:
+        got += [
+            (relation.value, p.source, p.target, p.activating_overlap, p.context_overlap)
+            for p in search.similar_pairs("rand", relation=relation, limit=100_000)
+        ]
+    assert sorted(got) == sorted(
+        (p.relation.value, p.source, p.target, p.activating_overlap, p.context_overlap)
+        for p in expected
+    )
+    assert report.similar_pairs == sum(p.relation == Relation.SIMILAR_TO for p in expected) > 0
+    assert report.subset_pairs == sum(p.relation == Relation.SUBSET_OF for p in expected) > 0
+    components = brute_force_components(
+        [g.key for g in graphs],
+        [(p.source, p.target) for p in expected if p.relation == Relation.SIMILAR_TO],
+    )
+    expected_groups = {frozenset(c) for c in components if len(c) > 1}
+    groups = search.groups(model="rand", limit=100_000)
+    assert {frozenset(g.members) for g in groups} == expected_groups
+    assert [g.size for g in groups] == sorted((g.size for g in groups), reverse=True)
+    assert report.groups == len(expected_groups)
+
+
+def test_handmade_similarity_known_answers(search) -> None:
+    report = search.compute_similarity(["hand"])
+    assert report.neurons_without_activating_tokens == 1  # hand/3/14
+    pairs = {(p.source, p.target) for p in search.similar_pairs("hand", limit=100)}
+    assert pairs == {
+        ("hand/1/10", "hand/2/12"),
+        ("hand/1/10", "hand/3/11"),
+        ("hand/2/12", "hand/3/11"),
+    }
+    subsets = {
+        (p.source, p.target)
+        for p in search.similar_pairs("hand", relation=Relation.SUBSET_OF, limit=100)
+    }
+    assert ("hand/0/13", "hand/1/10") in subsets
+    [group] = search.groups(model="hand")
+    assert group.members == ["hand/1/10", "hand/2/12", "hand/3/11"]
+    assert group.layers == [1, 2, 3] and group.threshold == 0.9
+
+
+def test_fires_on_text_equals_running_every_graph(search, search_graphs) -> None:
+    from n2g.build.trie import NeuronTrie
+    from n2g.models.tokenizers import ByteTokenizer
+
+    tokenizer = ByteTokenizer()
+    text = "a cab, dab. ponder b a b"
+    ids = tokenizer.encode(text)
+    for threshold in (0.01, 0.5):
+        match = search.fires_on_text("rand", text, tokenizer, threshold=threshold, limit=None)
+        expected = {}
+        for g in search_graphs:
+            if g.model == "rand":
+                peak = float(NeuronTrie.from_graph(g).predict(ids).max())
+                if peak > 0 and peak >= threshold:
+                    expected[g.key] = peak
+        assert {n.key: n.max_activation for n in match.neurons} == expected
+        assert all(len(n.activations) == len(ids) for n in match.neurons)
+    assert match.tokens == list(text)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.token_search(""), "empty"),
+        (lambda s: s.token_search(context=""), "empty"),
+        (lambda s: s.token_search(" a", model="no-such-model"), "no neuron graphs for model"),
+        (lambda s: s.token_search(" a", layer=-1), "layer"),
+        (lambda s: s.token_search(" a", limit=0), "limit"),
+        (lambda s: s.like("hand/9/999"), "no neuron 'hand/9/999'"),
+        (lambda s: s.like("not-a-key"), "MODEL/LAYER/INDEX"),
+        (lambda s: s.like("hand/1/10", min_score=2), "between 0 and 1"),
+        (lambda s: s.neuron_graph("hand/0/99"), "no neuron"),
+        (lambda s: s.compute_similarity(["nope"]), "no neuron graphs for model"),
+        (lambda s: s.groups(model="nope"), "no neuron graphs for model"),
+    ],
+)
+def test_bad_input_is_one_clear_error(search, call, message) -> None:
+    with pytest.raises(N2GError, match=message):
+        call(search)
+
+
+def test_similarity_across_models(search) -> None:
+    report = search.compute_similarity(["other", "hand"])
+    assert report.models == ["hand", "other"]
+    pairs = {(p.source, p.target) for p in search.similar_pairs("hand", limit=100)}
+    assert ("hand/0/0", "other/0/0") in pairs  # identical graphs in two models
+    groups = search.groups(model="hand+other")
+    assert ["hand/0/0", "other/0/0"] in [g.members for g in groups]
