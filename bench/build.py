@@ -1,6 +1,7 @@
 """Neurons/minute of the N2G builder on SmolLM2, against the plain approach, + quality table.
 
-    .venv/bin/python bench/build.py [--quick] [--records DIR] [--json PATH]
+    .venv/bin/python bench/build.py [--quick] [--records DIR] [--pivots firing|argmax]
+                                    [--helper none|causal|mlm] [--json PATH]
 
 Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
 builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
@@ -73,6 +74,9 @@ def main() -> None:
     parser.add_argument("--plain-neurons", type=int, default=None, help="plain sample per layer")
     parser.add_argument("--helper", default="none", help="none | mlm[:NAME] | causal[:MODEL]")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--pivots", default="firing", choices=["firing", "argmax"], help="see BuildConfig.pivots"
+    )
     args = parser.parse_args()
     per_layer = args.neurons or (4 if args.quick else 32)
     plain_per_layer = args.plain_neurons or (1 if args.quick else 2)
@@ -85,7 +89,7 @@ def main() -> None:
     if manifest.model != model.name or not set(LAYERS) <= set(manifest.layers):
         sys.exit(f"error: {records_dir} must hold {model.name} layers 0-3")
     helper = make_helper(args.helper, model, args.device)
-    config = BuildConfig(helper=args.helper)
+    config = BuildConfig(helper=args.helper, pivots=args.pivots)
     records = {layer: load_layer(records_dir, layer) for layer in LAYERS}
     neurons = list(range(per_layer))
 
@@ -133,6 +137,7 @@ def main() -> None:
             "seconds_plain": round(plain_seconds, 2),
             "same_graphs": f"{same}/{n_plain}",
             "helper": args.helper,
+            "pivots": args.pivots,
             "device": args.device,
             "n2g_beats_both_baselines_every_layer": wins,
             "quality": rows,

@@ -43,6 +43,7 @@ class RunConfig(BaseModel):
     k: int = Field(20, ge=2)
     helper: str = Field("causal", description="augmentation helper: none | causal | mlm[:NAME]")
     n_substitutes: int = Field(5, ge=0)
+    neurons_per_batch: int = Field(32, ge=1, description="neurons built together")
     similarity_threshold: float = Field(0.9, ge=0.0, le=1.0)
     out: Path = Path("n2g-run")
     device: str = "cpu"
@@ -124,7 +125,10 @@ def run_pipeline(
             f"build: {len(neurons)} neurons x {len(config.layers)} layers, helper {config.helper}",
         )
         build_config = BuildConfig(
-            helper=config.helper, n_substitutes=config.n_substitutes, n_examples=config.k
+            helper=config.helper,
+            n_substitutes=config.n_substitutes,
+            n_examples=config.k,
+            neurons_per_batch=config.neurons_per_batch,
         )
         helper = make_helper(build_config.helper, model, config.device)
         ood = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from n2g.graph_file import BuildSettings
@@ -11,7 +13,9 @@ class BuildConfig(BaseModel):
     """How N2G graphs are built and evaluated (paper defaults where the paper gives one).
 
     Thresholds are fractions: `prune_threshold` of eq. 2, `augment_threshold` of eq. 4,
-    `importance_threshold` for saliency (eq. 3) deciding which context tokens are kept.
+    `importance_threshold` for saliency (eq. 3) deciding which context tokens are kept,
+    `firing_threshold` (of a / a_max) for evaluation and, with `pivots="firing"`, for which
+    tokens of a training example become pivots (see `n2g.build.prune`).
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -20,6 +24,11 @@ class BuildConfig(BaseModel):
     importance_threshold: float = Field(0.75, gt=0.0, le=1.0)
     augment_threshold: float = Field(0.5, gt=0.0, le=1.0)
     firing_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    pivots: Literal["argmax", "firing"] = Field(
+        "firing",
+        description='"argmax": one pivot per example (paper eq. 1); "firing": every token '
+        "with a / a_max >= firing_threshold (argmax included) pivots its own example",
+    )
     helper: str = Field("none", description='"none", "mlm[:NAME|PATH]" or "causal[:MODEL]"')
     n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
     augment_pivot: bool = Field(

@@ -11,7 +11,8 @@ and answers, per request, up to n single-token substitutes in the target vocabul
   they are one token.
 - `CausalLMHelper` ("causal[:MODEL]"): offline alternative over a NeuronModel sharing the
   target's vocabulary (e.g. SmolLM2): the top next tokens after the left context, re-ranked
-  by the log-probability of the whole window with the substitute in place.
+  by the log-probability of the whole window with the substitute in place (computed
+  cheaply: see the class docstring; the pool re-ranked is 2n candidates).
 """
 
 from __future__ import annotations
@@ -117,15 +118,34 @@ class MaskedLMHelper:
 
 
 class CausalLMHelper:
-    """Substitutes from a causal LM sharing the target's vocabulary (e.g. SmolLM2)."""
+    """Substitutes from a causal LM sharing the target's vocabulary (e.g. SmolLM2).
+
+    Method: the candidates for position k are the top `candidates_per_slot * n` next tokens
+    after the left context tokens[:k]; they are re-ranked by the log-probability of the
+    whole window with the candidate in place, and the best n kept. The cost is kept low
+    without changing that ranking:
+
+    - log p(window) = log p(tokens[:k]) + log p(c | tokens[:k]) + log p(tokens[k+1:] | ..).
+      The first term is the same for every candidate of a request, so it is dropped; the
+      second comes from the SAME forward pass that proposed the candidates; only the third
+      needs a pass over the candidate window, and none at all when k is the last token
+      (the pivot, whose substitutes are then ranked by the proposal pass alone).
+    - One proposal pass per DISTINCT window gives the next-token distribution at every
+      requested position; identical requests are answered once.
+    - Passes are batched over all requests of a call (all neurons of a build batch),
+      sorted by length and right-padded (causal, so padding changes nothing), and the
+      vocabulary projection is applied only at the positions whose log-probabilities are
+      used, not at every position.
+    - `candidates_per_slot` defaults to 2 (the re-ranking pool is 2n).
+    """
 
     def __init__(
         self,
         model: NeuronModel,
         target_tokenizer: TokenizerLike,
         *,
-        candidates_per_slot: int = 3,
-        max_logit_elements: int = 32_000_000,
+        candidates_per_slot: int = 2,
+        batch_rows: int = 256,
     ) -> None:
         if model.tokenizer.vocab_size != target_tokenizer.vocab_size:
             raise N2GError(
@@ -135,63 +155,96 @@ class CausalLMHelper:
         self.name = f"causal:{model.name}"
         self.model = model
         self.candidates_per_slot = candidates_per_slot
-        self.max_logit_elements = max_logit_elements
+        self.batch_rows = batch_rows
         tok = model.tokenizer
         self.banned = {t for t in (tok.bos_token_id, tok.pad_token_id) if t is not None}
 
-    def _log_probs(self, seqs: list[list[int]]) -> list[torch.Tensor]:
-        """Per sequence: log-probabilities [len, V] of the next token at each position
-        (position i predicts token i; BOS makes position 0 predictable)."""
-        padded, lengths = self.model._pad(seqs)  # noqa: SLF001 (shared padding rule)
-        has_bos = padded.shape[1] > lengths.max()
-        vocab = self.model.model.cfg.d_vocab
-        rows = max(1, self.max_logit_elements // max(1, padded.shape[1] * vocab))
-        out: list[torch.Tensor] = []
-        for start in range(0, len(seqs), rows):
-            logits = self.model.model(padded[start : start + rows].to(self.model.device))
-            logp = torch.log_softmax(logits.float(), dim=-1).cpu()
-            for r, length in enumerate(lengths[start : start + rows].tolist()):
-                # with BOS: logits at i predict token i of the sequence; without, i-1.
-                if has_bos:
-                    out.append(logp[r, :length])
-                else:
-                    out.append(torch.cat([torch.zeros(1, vocab), logp[r, : length - 1]]))
+    def _next_token_log_probs(
+        self, seqs: Sequence[tuple[int, ...]], wanted: Sequence[Sequence[int]]
+    ) -> list[torch.Tensor]:
+        """Per sequence s: log-probabilities [len(wanted[s]), V] of token i given the tokens
+        before it, for each i in wanted[s] (position 0 is predictable only after a BOS;
+        without one its row is all zeros)."""
+        transformer = self.model.model
+        vocab = transformer.cfg.d_vocab
+        out: list[torch.Tensor] = [torch.zeros(0, vocab)] * len(seqs)
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+        for begin in range(0, len(order), self.batch_rows):
+            chunk = order[begin : begin + self.batch_rows]
+            padded, lengths = self.model._pad([list(seqs[i]) for i in chunk])  # noqa: SLF001
+            shift = 1 if padded.shape[1] > int(lengths.max()) else 0  # BOS column
+            rows, cols, owners = [], [], []
+            for r, i in enumerate(chunk):
+                for p in wanted[i]:
+                    if p + shift - 1 >= 0:
+                        rows.append(r)
+                        cols.append(p + shift - 1)  # the residual that predicts token p
+                        owners.append((i, p))
+            residual = transformer(
+                padded.to(self.model.device), stop_at_layer=len(transformer.blocks)
+            )
+            picked = residual[torch.as_tensor(rows), torch.as_tensor(cols)][None]
+            if transformer.cfg.normalization_type is not None:
+                picked = transformer.ln_final(picked)
+            logp = torch.log_softmax(transformer.unembed(picked)[0].float(), dim=-1).cpu()
+            found = {owner: logp[j] for j, owner in enumerate(owners)}
+            for i in chunk:
+                zeros = torch.zeros(vocab)
+                out[i] = torch.stack([found.get((i, p), zeros) for p in wanted[i]])
         return out
 
     @torch.inference_mode()
     def substitutes(self, requests: Sequence[SubstituteRequest], n: int) -> list[list[int]]:
         if not requests or n == 0:
             return [[] for _ in requests]
-        windows = [r.tokens.tolist() for r in requests]
-        logps = self._log_probs(windows)
-        pools: list[list[int]] = []
-        for request, logp in zip(requests, logps, strict=True):
-            original = int(request.tokens[request.position])
-            ranked = logp[request.position].argsort(descending=True)
-            pool = [
-                int(t)
-                for t in ranked[: self.candidates_per_slot * n + len(self.banned) + 1]
-                if int(t) != original and int(t) not in self.banned
-            ][: self.candidates_per_slot * n]
-            pools.append(pool)
-        variants: list[list[int]] = []
-        for request, pool in zip(requests, pools, strict=True):
-            for candidate in pool:
-                seq = request.tokens.tolist()
-                seq[request.position] = candidate
-                variants.append(seq)
-        scores: list[float] = []
-        for seq, logp in zip(variants, self._log_probs(variants) if variants else [], strict=True):
-            index = torch.arange(len(seq))
-            scores.append(float(logp[index, torch.as_tensor(seq)].sum()))
-        out: list[list[int]] = []
-        start = 0
-        for pool in pools:
-            mine = scores[start : start + len(pool)]
-            order = sorted(range(len(pool)), key=lambda i: (-mine[i], pool[i]))
-            out.append([pool[i] for i in order[:n]])
-            start += len(pool)
-        return out
+        keys = [(tuple(int(t) for t in r.tokens), int(r.position)) for r in requests]
+        distinct = list(dict.fromkeys(keys))
+        windows = list(dict.fromkeys(w for w, _ in distinct))
+        positions: dict[tuple[int, ...], list[int]] = {w: [] for w in windows}
+        for window, k in distinct:
+            positions[window].append(k)
+        proposal = self._next_token_log_probs(windows, [positions[w] for w in windows])
+        logp_at = {
+            (w, k): row
+            for w, rows in zip(windows, proposal, strict=True)
+            for k, row in zip(positions[w], rows, strict=True)
+        }
+        size = self.candidates_per_slot * n
+        pools: dict[tuple, list[int]] = {}
+        for window, k in distinct:
+            row = logp_at[(window, k)]
+            top = torch.topk(row, min(len(row), size + len(self.banned) + 1)).indices.tolist()
+            pools[(window, k)] = [t for t in top if t != window[k] and t not in self.banned][:size]
+        # Re-ranking passes: every candidate window whose substituted token is not the last,
+        # scored on the tokens after the substitute (keyed by window and position).
+        tails: dict[tuple[tuple[int, ...], int], list[int]] = {}
+        for window, k in distinct:
+            if k < len(window) - 1:
+                for c in pools[(window, k)]:
+                    tails[((*window[:k], c, *window[k + 1 :]), k)] = list(range(k + 1, len(window)))
+        variants = list(tails)
+        variant_logps = (
+            self._next_token_log_probs([v for v, _ in variants], [tails[v] for v in variants])
+            if variants
+            else []
+        )
+        tail_score = {
+            (seq, k): float(
+                logp[torch.arange(len(seq) - k - 1), torch.as_tensor(seq[k + 1 :])].sum()
+            )
+            for (seq, k), logp in zip(variants, variant_logps, strict=True)
+        }
+        answers: dict[tuple, list[int]] = {}
+        for window, k in distinct:
+            pool = pools[(window, k)]
+            own = logp_at[(window, k)]
+            score = {}
+            for c in pool:
+                variant = (*window[:k], c, *window[k + 1 :])
+                rest = tail_score[(variant, k)] if k < len(window) - 1 else 0.0
+                score[c] = float(own[c]) + rest
+            answers[(window, k)] = sorted(pool, key=lambda c: (-score[c], c))[:n]
+        return [list(answers[key]) for key in keys]
 
 
 def make_helper(spec: str, model: NeuronModel, device: str = "cpu") -> SubstituteHelper:

@@ -16,7 +16,7 @@ from n2g.build.config import BuildConfig
 from n2g.build.evaluate import evaluate_split, out_of_distribution, split_indices
 from n2g.build.examples import Example
 from n2g.build.helpers import NoHelper, SubstituteHelper
-from n2g.build.prune import make_source, prune_examples
+from n2g.build.prune import make_sources, prune_examples, unique_examples
 from n2g.build.saliency import add_saliency
 from n2g.build.trie import NeuronTrie, PathExample, build_trie
 from n2g.graph_file import NeuronGraph
@@ -96,10 +96,18 @@ def process_examples(
 ) -> list[Example]:
     """Prune, saliency and augmentation for the training examples of all `plans`."""
     sources = [
-        make_source(plan.neuron, tokens, acts)
+        source
         for plan in plans
         for tokens, acts in plan.train
         if len(tokens) and float(acts.max()) > 0
+        for source in make_sources(
+            plan.neuron,
+            tokens,
+            acts,
+            a_max=plan.a_max,
+            firing_threshold=config.firing_threshold,
+            mode=config.pivots,
+        )
     ]
     pruned = prune_examples(
         model,
@@ -109,7 +117,7 @@ def process_examples(
         block=config.prune_block,
         batch_rows=config.batch_rows,
     )
-    kept = [e for e in pruned if e is not None]
+    kept = unique_examples(pruned)
     add_saliency(model, layer, kept, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
     augmented = augment_examples(
         model,

@@ -1,6 +1,7 @@
 """The plain reference: the same algorithm with one forward pass per sequence.
 
-This is how the paper's public code computed it: one pass per prune prefix (growing one
+This is how the paper's public code computed it (for every pivot of every example, see
+`n2g.build.prune`): one pass per prune prefix (growing one
 token at a time until the threshold is met), one per masked copy, one per substitute,
 each neuron alone. It shares nothing with the batched path but the trie and evaluation
 code, so the tests and `bench/build.py` use it as ground truth for the batched builder.
@@ -17,6 +18,7 @@ from n2g.build.config import BuildConfig
 from n2g.build.examples import Example
 from n2g.build.helpers import NoHelper, SubstituteHelper, SubstituteRequest
 from n2g.build.pipeline import OODData, assemble_graph, plan_neuron, resolve_mask_token
+from n2g.build.prune import pivot_positions
 from n2g.build.saliency import importances_from
 from n2g.graph_file import NeuronGraph
 from n2g.models.base import NeuronModel
@@ -36,8 +38,10 @@ def plain_prune(
     tokens: np.ndarray,
     acts: np.ndarray,
     threshold: float,
+    pivot: int | None = None,
 ) -> Example | None:
-    pivot = int(np.argmax(acts))
+    """Grow the context left of `pivot` (default: the argmax) one token at a time."""
+    pivot = int(np.argmax(acts)) if pivot is None else pivot
     full = float(acts[pivot])  # the recorded a(e, x), as the batched path uses
     if full <= 0:
         return None
@@ -67,16 +71,22 @@ def plain_neuron_examples(
     config: BuildConfig,
     helper: SubstituteHelper,
     mask_token_id: int,
+    a_max: float,
 ) -> list[Example]:
     kept = []
+    seen: set[tuple[int, ...]] = set()
     for tokens, acts in train:
         if len(tokens) == 0 or float(acts.max()) <= 0:
             continue
-        example = plain_prune(model, layer, neuron, tokens, acts, config.prune_threshold)
-        if example is not None:
+        for pivot in pivot_positions(acts, a_max, config.firing_threshold, config.pivots):
+            if float(acts[pivot]) <= 0:
+                continue
+            example = plain_prune(model, layer, neuron, tokens, acts, config.prune_threshold, pivot)
+            if example is None or example.key in seen:
+                continue
+            seen.add(example.key)
             plain_saliency(model, layer, example, mask_token_id)
             kept.append(example)
-    seen = {e.key for e in kept}
     augmented = []
     for origin in kept:
         for k in important_positions(origin, config.importance_threshold, config.augment_pivot):
@@ -112,7 +122,7 @@ def plain_neuron_graphs(
     for neuron in neurons:
         plan = plan_neuron(records, neuron, config)
         examples = plain_neuron_examples(
-            model, records.layer, plan.train, neuron, config, helper, mask_token_id
+            model, records.layer, plan.train, neuron, config, helper, mask_token_id, plan.a_max
         )
         graphs.append(
             assemble_graph(model, records.layer, plan, examples, config, mask_token_id, ood)

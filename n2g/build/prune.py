@@ -1,6 +1,14 @@
 """Prune (paper eq. 1-2): the shortest left context that keeps the pivot firing.
 
-pivot e = argmax of the recorded activations; the answer is the smallest length L such
+Pivots (`BuildConfig.pivots`): "argmax" is the paper's eq. 1, e = the argmax of the
+recorded activations, one pivot per example. "firing" (default) makes EVERY token of the
+window that fires (a / a_max >= the firing threshold, the same test the evaluation scores;
+the argmax always included) a pivot of its own pruned example: with one pivot per window a
+neuron that fires on several tokens of its top windows only ever learns the strongest one,
+and its graph misses the rest (low recall against the token-lookup baseline, which learns
+every firing token). Exact duplicates among a neuron's pruned examples are dropped.
+
+For a pivot e the answer is the smallest length L such
 that a(e, x[e-L+1 .. e]) >= threshold * a(e, x). The reference a(e, x) is the recorded
 activation (the model is causal, so the window's activation at e is the activation of its
 prefix ending at e; records come from the same model, which `n2g build` checks). The paper
@@ -29,7 +37,7 @@ class Source:
 
     neuron: int
     tokens: np.ndarray  # int64, the real (unpadded) window
-    pivot: int  # index of the argmax activation in the window
+    pivot: int  # index of the pivot token in the window
     activation: float  # the recorded activation at the pivot: a(e, x)
 
 
@@ -37,6 +45,49 @@ def make_source(neuron: int, tokens: np.ndarray, acts: np.ndarray) -> Source:
     """Pivot (eq. 1) = the first position of the maximum recorded activation."""
     pivot = int(np.argmax(acts))
     return Source(neuron, np.asarray(tokens, dtype=np.int64), pivot, float(acts[pivot]))
+
+
+def pivot_positions(
+    acts: np.ndarray, a_max: float, firing_threshold: float, mode: str
+) -> list[int]:
+    """The pivots of one window, ascending: the argmax ("argmax"), or every position with
+    a / a_max >= firing_threshold plus the argmax ("firing")."""
+    argmax = int(np.argmax(acts))
+    if mode == "argmax" or a_max <= 0:
+        return [argmax]
+    firing = np.flatnonzero(acts / np.float32(a_max) >= np.float32(firing_threshold))
+    return sorted({argmax, *(int(p) for p in firing)})
+
+
+def make_sources(
+    neuron: int,
+    tokens: np.ndarray,
+    acts: np.ndarray,
+    *,
+    a_max: float,
+    firing_threshold: float,
+    mode: str,
+) -> list[Source]:
+    """One source per pivot of the window (see `pivot_positions`); none at or below 0."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    return [
+        Source(neuron, tokens, p, float(acts[p]))
+        for p in pivot_positions(acts, a_max, firing_threshold, mode)
+        if float(acts[p]) > 0
+    ]
+
+
+def unique_examples(examples: Sequence[Example | None]) -> list[Example]:
+    """The examples without Nones and without exact repeats (same neuron, same tokens);
+    the first of each is kept, so the order stays deterministic."""
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    kept = []
+    for example in examples:
+        if example is None or (example.neuron, example.key) in seen:
+            continue
+        seen.add((example.neuron, example.key))
+        kept.append(example)
+    return kept
 
 
 def prune_examples(

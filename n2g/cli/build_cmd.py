@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
         ood_windows: int = typer.Option(64, "--ood-windows", help="random windows for OOD"),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
         seed: int = typer.Option(0, "--seed"),
+        pivots: str = typer.Option(
+            "firing", "--pivots", help="firing (every firing token) | argmax (paper eq. 1)"
+        ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
@@ -68,6 +71,7 @@ def register(app: typer.Typer) -> None:
                 batch_rows=batch_rows,
                 neurons_per_batch=neurons_per_batch,
                 seed=seed,
+                pivots=pivots,
             )
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -82,6 +86,9 @@ def register(app: typer.Typer) -> None:
         manifest = load_manifest(records)
         chosen_layers = parse_layers(layers) if layers else list(manifest.layers)
         chosen_neurons = parse_neurons(neurons) if neurons else None
+        missing = [layer for layer in chosen_layers if layer not in manifest.layers]
+        if missing:  # before loading the model: the records decide which layers exist
+            raise N2GError(f"records in {records} hold layers {manifest.layers}, not {missing[0]}")
         target = load_model(model or manifest.model, n_layers=max(chosen_layers) + 1, device=device)
         substitute_helper = make_helper(config.helper, target, device)
         ood = None

@@ -35,7 +35,10 @@ def run(
         "stdlib", help="a different corpus for the out-of-distribution check ('none' to skip)"
     ),
     max_tokens: int = typer.Option(262_144, help="corpus tokens to scan for top examples"),
+    window: int = typer.Option(64, help="tokens per example window"),
+    k: int = typer.Option(20, help="top examples kept per neuron (split half/half train/test)"),
     helper: str = typer.Option("causal", help="augmentation helper: none | causal | mlm[:NAME]"),
+    neurons_per_batch: int = typer.Option(32, help="neurons built together (memory vs speed)"),
     out: Path = typer.Option(Path("n2g-run"), help="working folder (resumable)"),
     device: str = typer.Option("cpu", help="cpu or cuda"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
@@ -61,7 +64,10 @@ def run(
         corpus=corpus,
         ood_corpus=None if ood_corpus.lower() == "none" else ood_corpus,
         max_tokens=max_tokens,
+        window=window,
+        k=k,
         helper=helper,
+        neurons_per_batch=neurons_per_batch,
         out=out,
         device=device,
     )

@@ -125,3 +125,9 @@ def tiny_mlm_path(tmp_path_factory) -> Path:
 def write_records_fixture():
     """`write_records(folder, model, layers, k, window)` as a fixture (records on disk)."""
     return write_records
+
+
+@pytest.fixture(scope="session")
+def corpus_text() -> str:
+    """The text the test records are made from."""
+    return TEXT

@@ -56,6 +56,42 @@ def test_causal_helper_ranks_whole_window(gelu_model):
     assert gelu_model.tokenizer.bos_token_id not in found
 
 
+def _plain_causal(model, tokens, k, n, pool_size):
+    """The documented method, one full forward per window: top next tokens after
+    tokens[:k], re-ranked by the log-probability of the whole window."""
+    import torch
+
+    def whole_window_logps(seq):
+        ids = torch.as_tensor([[model.tokenizer.bos_token_id, *seq]])
+        logp = torch.log_softmax(model.model(ids)[0].float(), dim=-1)
+        return logp[torch.arange(len(seq)), torch.as_tensor(seq)], logp
+
+    _, logp = whole_window_logps(tokens.tolist())
+    banned = {model.tokenizer.bos_token_id, model.tokenizer.pad_token_id, int(tokens[k])}
+    pool = [int(t) for t in logp[k].argsort(descending=True) if int(t) not in banned][:pool_size]
+    scores = {}
+    for c in pool:
+        seq = tokens.tolist()
+        seq[k] = c
+        scores[c] = float(whole_window_logps(seq)[0].sum())
+    return sorted(pool, key=lambda c: (-scores[c], c))[:n]
+
+
+def test_causal_helper_equals_the_plain_method(gelu_model):
+    helper = CausalLMHelper(gelu_model, gelu_model.tokenizer, batch_rows=3)
+    texts = ["the lazy dog", "fox jumps", "ab", "def main(): return"]
+    requests = []
+    for text in texts:
+        tokens = np.asarray(gelu_model.encode(text), dtype=np.int64)
+        requests += [SubstituteRequest(tokens, k) for k in range(len(tokens))]
+    requests.append(requests[1])  # a repeat is answered like the first
+    answers = helper.substitutes(requests, 3)
+    assert answers[-1] == answers[1]
+    for request, found in zip(requests, answers, strict=True):
+        expected = _plain_causal(gelu_model, request.tokens, request.position, 3, 6)
+        assert found == expected
+
+
 def test_candidates_are_deduplicated(gelu_model):
     first = _example(gelu_model, 2, "ab")
     second = _example(gelu_model, 2, "cb")

@@ -9,25 +9,92 @@ import pytest
 
 from n2g.build import BuildConfig, OODData, Shard, build_graphs, build_neuron_graphs
 from n2g.build.helpers import MaskedLMHelper, NoHelper
+from n2g.build.pipeline import assemble_graph, plan_neuron
 from n2g.build.plain import graph_signature, plain_neuron_graphs
+from n2g.build.prune import make_source, prune_examples
+from n2g.build.saliency import add_saliency
 from n2g.errors import N2GError
 from n2g.graph_file import NodeKind, iter_graph_file
+from n2g.records import LayerRecords
 
 QUICK = BuildConfig(n_examples=8, n_substitutes=2, neurons_per_batch=3, batch_rows=64)
 
 
-def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path):
+@pytest.mark.parametrize("pivots", ["firing", "argmax"])
+def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path, pivots):
     _, records = gelu_records
     helper = MaskedLMHelper(str(tiny_mlm_path), gelu_model.tokenizer)
     neurons = [0, 3, 5, 9]
-    fast = build_neuron_graphs(gelu_model, records[1], neurons, QUICK, helper)
-    plain = plain_neuron_graphs(gelu_model, records[1], neurons, QUICK, helper)
+    config = QUICK.model_copy(update={"pivots": pivots})
+    fast = build_neuron_graphs(gelu_model, records[1], neurons, config, helper)
+    plain = plain_neuron_graphs(gelu_model, records[1], neurons, config, helper)
     assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
-    assert any(g.n_examples > QUICK.n_examples // 2 for g in fast), "augmentation kept some"
+    alone = build_neuron_graphs(gelu_model, records[1], neurons, config)
+    assert any(g.n_examples > a.n_examples for g, a in zip(fast, alone, strict=True)), (
+        "augmentation kept some"
+    )
     for graph in fast:
         assert graph.evaluation is not None and graph.evaluation.n_train_examples == 4
         assert sum(n.kind == NodeKind.ACTIVATING for n in graph.nodes) >= 1
         assert graph.settings.helper == QUICK.helper
+
+
+def _two_firing_tokens(model, layer, text):
+    """(neuron, window, acts) of a real window where two different tokens fire."""
+    ids = np.asarray(model.encode(text), dtype=np.int64)
+    windows = [ids[i : i + 24] for i in range(0, len(ids) - 24, 12)]
+    acts = model.mlp_activations([w.tolist() for w in windows], [layer])[layer].numpy()
+    a_max = acts.max(axis=(0, 1))
+    for neuron in range(model.d_mlp):
+        for w, window in enumerate(windows):
+            row = acts[w, :, neuron]
+            firing = np.flatnonzero(row >= 0.5 * a_max[neuron])
+            if a_max[neuron] > 0 and len({int(window[p]) for p in firing}) == 2:
+                return neuron, window, row, float(a_max[neuron])
+    raise AssertionError("no window with two firing tokens")
+
+
+def test_every_firing_token_becomes_an_activating_node(gelu_model, corpus_text):
+    neuron, window, acts, a_max = _two_firing_tokens(gelu_model, 1, corpus_text)
+    # The window twice: one copy trains (split 1/1), the other is scored.
+    alone = LayerRecords(
+        layer=1,
+        tokens=np.tile(window.astype(np.int32), (16, 2, 1)),
+        acts=np.tile(acts.astype(np.float32), (16, 2, 1)),
+        lengths=np.full((16, 2), len(window), dtype=np.int32),
+        doc_ids=np.zeros((16, 2), dtype=np.int64),
+        scores=np.full((16, 2), acts.max(), dtype=np.float32),
+        a_max=np.full(16, a_max, dtype=np.float32),
+    )
+    firing_tokens = {int(window[p]) for p in np.flatnonzero(acts >= 0.5 * a_max)}
+    for pivots, expected in (("firing", firing_tokens), ("argmax", {int(window[acts.argmax()])})):
+        config = QUICK.model_copy(update={"pivots": pivots})
+        (graph,) = build_neuron_graphs(gelu_model, alone, [neuron], config)
+        activating = {n.token_id for n in graph.nodes if n.kind == NodeKind.ACTIVATING}
+        assert activating == expected, pivots
+        (plain,) = plain_neuron_graphs(gelu_model, alone, [neuron], config)
+        assert graph_signature(plain) == graph_signature(graph)
+    assert len(firing_tokens) == 2
+
+
+def test_argmax_pivots_reproduce_one_pivot_per_example(gelu_model, gelu_records):
+    """pivots="argmax" is the paper's eq. 1: exactly the graph of the argmax-only pipeline
+    (prune each training window at its argmax, saliency, trie), repeats dropped."""
+    _, records = gelu_records
+    config = QUICK.model_copy(update={"pivots": "argmax"})
+    mask = gelu_model.mask_token_id
+    for neuron in (0, 3, 5, 9):
+        plan = plan_neuron(records[1], neuron, config)
+        sources = [make_source(neuron, t, a) for t, a in plan.train if float(a.max()) > 0]
+        old = prune_examples(gelu_model, 1, sources, threshold=0.5, block=4, batch_rows=64)
+        old = [e for e in old if e is not None]
+        add_saliency(gelu_model, 1, old, mask_token_id=mask, batch_rows=64)
+        distinct = list({e.key: e for e in reversed(old)}.values())[::-1]
+        expected = assemble_graph(gelu_model, 1, plan, distinct, config, mask)
+        (graph,) = build_neuron_graphs(gelu_model, records[1], [neuron], config)
+        assert graph_signature(graph) == graph_signature(expected)
+        firing = build_neuron_graphs(gelu_model, records[1], [neuron], QUICK)[0]
+        assert firing.n_examples >= graph.n_examples
 
 
 def test_out_of_distribution_is_evaluated(gelu_model, gelu_records):

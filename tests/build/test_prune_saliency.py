@@ -7,7 +7,7 @@ import pytest
 
 from n2g.build.examples import Example
 from n2g.build.plain import pivot_activation, plain_prune, plain_saliency
-from n2g.build.prune import make_source, prune_examples
+from n2g.build.prune import make_source, pivot_positions, prune_examples, unique_examples
 from n2g.build.saliency import add_saliency
 
 
@@ -77,3 +77,17 @@ def test_saliency_equals_plain_masking(solu_model, make_records):
 def test_mask_token_is_the_tokenizers_pad(gelu_model):
     # ByteTokenizer's pad (257) is a reserved id, not a real byte like the public code's 1.
     assert gelu_model.mask_token_id == gelu_model.tokenizer.pad_token_id == 257
+
+
+def test_pivot_positions_and_repeats():
+    acts = np.array([0.1, 0.9, -0.2, 0.5, 1.0, 0.49], dtype=np.float32)
+    assert pivot_positions(acts, 2.0, 0.5, "firing") == [4]  # nothing else reaches 1.0
+    assert pivot_positions(acts, 1.0, 0.5, "firing") == [1, 3, 4]
+    assert pivot_positions(acts, 1.0, 0.5, "argmax") == [4]
+    assert pivot_positions(acts, -1.0, 0.5, "firing") == [4]  # silent neuron: argmax only
+    a, b = np.array([3, 4]), np.array([5])
+    examples = [Example(0, a, 1.0), None, Example(0, a.copy(), 0.9), Example(1, a, 1.0)]
+    kept = unique_examples([*examples, Example(0, b, 0.7)])
+    assert [(e.neuron, e.key, e.activation) for e in kept] == [
+        (0, (3, 4), 1.0), (1, (3, 4), 1.0), (0, (5,), 0.7)
+    ]  # fmt: skip
