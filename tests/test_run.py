@@ -122,7 +122,14 @@ def test_interrupt_and_resume_gives_the_same_result(tmp_path, corpora, db_config
 
     out = tmp_path / "interrupted"
     command = [sys.executable, "-m", "n2g", *run_args(out, corpora, db_config)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A shell starting us in the background leaves SIGINT ignored, and exec keeps "ignored":
+    # restore the default so the child's Python turns Ctrl-C into KeyboardInterrupt.
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 300
     while _count_lines(out / "graphs.jsonl") < 3 and time.monotonic() < deadline:
         if process.poll() is not None:

@@ -146,6 +146,7 @@ class CausalLMHelper:
         *,
         candidates_per_slot: int = 2,
         batch_rows: int = 256,
+        batch_tokens: int = 4096,
     ) -> None:
         if model.tokenizer.vocab_size != target_tokenizer.vocab_size:
             raise N2GError(
@@ -156,8 +157,25 @@ class CausalLMHelper:
         self.model = model
         self.candidates_per_slot = candidates_per_slot
         self.batch_rows = batch_rows
+        self.batch_tokens = batch_tokens
         tok = model.tokenizer
         self.banned = {t for t in (tok.bos_token_id, tok.pad_token_id) if t is not None}
+
+    def _chunks(self, seqs: Sequence[tuple[int, ...]]) -> list[list[int]]:
+        """Indices of `seqs` by ascending length, in chunks of at most `batch_rows` rows and
+        `batch_tokens` padded tokens (similar lengths together: little padding)."""
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+        chunks: list[list[int]] = []
+        for i in order:
+            width = len(seqs[i]) + 1
+            if (
+                not chunks
+                or len(chunks[-1]) >= self.batch_rows
+                or (len(chunks[-1]) + 1) * width > self.batch_tokens
+            ):
+                chunks.append([])
+            chunks[-1].append(i)
+        return chunks
 
     def _next_token_log_probs(
         self, seqs: Sequence[tuple[int, ...]], wanted: Sequence[Sequence[int]]
@@ -168,9 +186,7 @@ class CausalLMHelper:
         transformer = self.model.model
         vocab = transformer.cfg.d_vocab
         out: list[torch.Tensor] = [torch.zeros(0, vocab)] * len(seqs)
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        for begin in range(0, len(order), self.batch_rows):
-            chunk = order[begin : begin + self.batch_rows]
+        for chunk in self._chunks(seqs):
             padded, lengths = self.model._pad([list(seqs[i]) for i in chunk])  # noqa: SLF001
             shift = 1 if padded.shape[1] > int(lengths.max()) else 0  # BOS column
             rows, cols, owners = [], [], []

@@ -49,6 +49,7 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--shard", "5/2"], "--shard"),
         (["--helper", "mlm:/no/such/model"], "cannot load helper model"),
         (["--helper", "bogus"], "helper"),
+        (["--pivots", "best"], "pivots"),
         (["--device", "cuda:9"], "cuda"),
     ],
 )
