@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--helper", default="none", help="none | mlm[:NAME] | causal[:MODEL]")
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
-        "--pivots", default="firing", choices=["firing", "argmax"], help="see BuildConfig.pivots"
+        "--pivots", default="argmax", choices=["firing", "argmax"], help="see BuildConfig.pivots"
     )
     args = parser.parse_args()
     per_layer = args.neurons or (4 if args.quick else 32)

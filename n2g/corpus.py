@@ -24,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -50,8 +51,8 @@ class CorpusConfig(BaseModel):
     cache_dir: Path | None = None
 
 
-class Corpus:
-    """A deterministic sequence of documents. Subclasses fill `_items` / `_read`."""
+class Corpus(ABC):
+    """A deterministic sequence of documents."""
 
     name: str
 
@@ -59,13 +60,9 @@ class Corpus:
         """(doc_id, text) for every non-empty document, in a fixed order."""
         return self.documents_from(0)
 
+    @abstractmethod
     def documents_from(self, first: int) -> Iterator[tuple[int, str]]:
         """Like `documents`, starting at doc_id `first` (earlier ones are not read)."""
-        items = self._items()
-        for doc_id in range(first, len(items)):
-            text = self._read(items[doc_id])
-            if text:
-                yield doc_id, text
 
     def sized_items(self) -> list[tuple[int, int]]:
         """(doc_id, approximate size) for random access; streaming corpora raise N2GError."""
@@ -75,14 +72,27 @@ class Corpus:
         """The text of one document (random access)."""
         raise N2GError(f"corpus {self.name} does not support random access")
 
+
+class _ListedCorpus(Corpus):
+    """A corpus whose documents are a known list of handles (files, lines)."""
+
+    def documents_from(self, first: int) -> Iterator[tuple[int, str]]:
+        items = self._items()
+        for doc_id in range(first, len(items)):
+            text = self._read(items[doc_id])
+            if text:
+                yield doc_id, text
+
+    @abstractmethod
     def _items(self) -> list:
-        raise NotImplementedError
+        """The documents' handles, in a fixed order."""
 
+    @abstractmethod
     def _read(self, item) -> str:
-        raise NotImplementedError
+        """One document's text from its handle."""
 
 
-class FileCorpus(Corpus):
+class FileCorpus(_ListedCorpus):
     """Documents = files (one document each), in sorted order."""
 
     def __init__(self, name: str, files: list[Path]) -> None:
@@ -116,7 +126,7 @@ class FileCorpus(Corpus):
         return self._read(self.files[doc_id])
 
 
-class JsonlCorpus(Corpus):
+class JsonlCorpus(_ListedCorpus):
     """Documents = lines of a JSON Lines file with a `text` field."""
 
     def __init__(self, path: Path) -> None:

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -87,14 +87,27 @@ class Scores(_Strict):
     f1: Probability | None = None
 
 
+class BaselineOutOfDistribution(_Strict):
+    """A baseline's false-positive rate and scores on the same foreign windows."""
+
+    false_positive_rate: Probability
+    scores: Scores
+
+
 class OutOfDistribution(_Strict):
-    """Predictions on random windows of a different corpus (a check the paper lacked)."""
+    """Predictions on random windows of a different corpus (a check the paper lacked).
+
+    `false_positive_rate`/`scores` are N2G's; the baselines, built from the same training
+    examples, are scored on the same windows so the three can be compared.
+    """
 
     corpus: str
     n_tokens: Annotated[int, Field(ge=0)]
     n_true_firing: Annotated[int, Field(ge=0)]
     false_positive_rate: Probability
     scores: Scores
+    token_lookup: BaselineOutOfDistribution | None = None
+    ngram: BaselineOutOfDistribution | None = None
 
 
 class Evaluation(_Strict):
@@ -125,6 +138,7 @@ class BuildSettings(_Strict):
     train_fraction: Probability = 0.5
     seed: int = 0
     mask_token_id: Annotated[int, Field(ge=0)] | None = None
+    pivots: Literal["argmax", "firing"] = "argmax"
 
 
 class NeuronGraph(_Strict):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from n2g.graph_file import NeuronGraph, NodeKind, Scores
+from n2g.graph_file import NeuronGraph, NodeKind, OutOfDistribution, Scores
 
 METHODS = ("n2g", "token_lookup", "ngram")
 METHOD_TITLES = {"n2g": "N2G", "token_lookup": "Token lookup", "ngram": "5-gram lookup"}
@@ -32,6 +32,11 @@ class MeanScores(BaseModel):
     f1: float
 
 
+class OODMean(BaseModel):
+    false_positive_rate: float = Field(description="mean over all neurons with OOD data")
+    f1: float | None = Field(None, description="mean over neurons that fire there")
+
+
 class LayerRow(BaseModel):
     layer: int
     n_neurons: int = Field(description="neurons with a graph in this layer")
@@ -39,9 +44,10 @@ class LayerRow(BaseModel):
     n_no_firing: int = Field(description="neurons with no firing test token")
     methods: dict[str, MeanScores]
     ood_n_neurons: int = 0
-    ood_false_positive_rate: float | None = None
-    ood_f1: float | None = Field(None, description="mean OOD F1 over neurons that fire there")
-    ood_n_scored: int = 0
+    ood_n_scored: int = Field(0, description="neurons that truly fire on the OOD windows")
+    ood: dict[str, OODMean] = Field(
+        default_factory=dict, description="per method: mean false-positive rate and F1"
+    )
 
 
 class GraphSizes(BaseModel):
@@ -67,6 +73,14 @@ class Report(BaseModel):
 
 def _score_triplet(scores: Scores) -> tuple[float, float, float]:
     return (scores.precision or 0.0, scores.recall or 0.0, scores.f1 or 0.0)
+
+
+def _ood_method(ood: OutOfDistribution, method: str) -> tuple[float, float] | None:
+    """(false-positive rate, F1 or 0) of one method on a neuron's OOD windows."""
+    if method == "n2g":
+        return ood.false_positive_rate, ood.scores.f1 or 0.0
+    baseline = getattr(ood, method)
+    return None if baseline is None else (baseline.false_positive_rate, baseline.scores.f1 or 0.0)
 
 
 def _mean(values: list[float]) -> float:
@@ -96,6 +110,15 @@ def layer_rows(graphs: Iterable[NeuronGraph]) -> list[LayerRow]:
             if g.evaluation is not None and g.evaluation.out_of_distribution is not None
         ]
         ood_scored = [o for o in ood if o.n_true_firing > 0]
+        ood_means = {}
+        for method in METHODS:
+            rated = [_ood_method(o, method) for o in ood]
+            if ood and all(r is not None for r in rated):
+                firing = [_ood_method(o, method) for o in ood_scored]
+                ood_means[method] = OODMean(
+                    false_positive_rate=_mean([r[0] for r in rated]),
+                    f1=_mean([r[1] for r in firing]) if firing else None,
+                )
         rows.append(
             LayerRow(
                 layer=layer,
@@ -104,11 +127,8 @@ def layer_rows(graphs: Iterable[NeuronGraph]) -> list[LayerRow]:
                 n_no_firing=len(members) - len(scored),
                 methods=methods,
                 ood_n_neurons=len(ood),
-                ood_false_positive_rate=_mean([o.false_positive_rate for o in ood])
-                if ood
-                else None,
-                ood_f1=_mean([o.scores.f1 or 0.0 for o in ood_scored]) if ood_scored else None,
                 ood_n_scored=len(ood_scored),
+                ood=ood_means,
             )
         )
     return rows
@@ -187,16 +207,24 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     if any(r.ood_n_neurons for r in report.layers):
+        shown = [m for m in METHODS if any(m in r.ood for r in report.layers)]
         lines += [
-            "Out of distribution (N2G on random windows of another corpus):",
+            "Out of distribution (random windows of a different corpus; false-positive rate "
+            "over all neurons, F1 over the neurons that truly fire there):",
             "",
-            "| Layer | false-positive rate | F1 (neurons that fire there) | neurons |",
-            "|---|---|---|---|",
+            "| Layer | "
+            + " | ".join(f"{METHOD_TITLES[m]} FPR | {METHOD_TITLES[m]} F1" for m in shown)
+            + " | firing / neurons |",
+            "|---|" + "---|" * (2 * len(shown)) + "---|",
         ]
         for r in report.layers:
+            cells = []
+            for m in shown:
+                mean = r.ood.get(m)
+                cells += [_fmt(mean.false_positive_rate if mean else None),
+                          _fmt(mean.f1 if mean else None)]  # fmt: skip
             lines.append(
-                f"| {r.layer} | {_fmt(r.ood_false_positive_rate)} | {_fmt(r.ood_f1)} "
-                f"| {r.ood_n_scored} / {r.ood_n_neurons} |"
+                f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"
             )
         lines.append("")
     s = report.sizes

@@ -5,6 +5,7 @@ import random
 import pytest
 
 from n2g.graph_file import (
+    BaselineOutOfDistribution,
     Evaluation,
     NeuronGraph,
     NodeKind,
@@ -77,9 +78,16 @@ def test_out_of_distribution_and_sizes(tmp_path):
         n_true_firing=2,
         false_positive_rate=0.1,
         scores=Scores(**prf(0.5, 1.0)),
+        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.6, scores=Scores(f1=0.0)),
+        ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
     )
     ood_b = OutOfDistribution(
-        corpus="c", n_tokens=50, n_true_firing=0, false_positive_rate=0.3, scores=Scores()
+        corpus="c",
+        n_tokens=50,
+        n_true_firing=0,
+        false_positive_rate=0.3,
+        scores=Scores(),
+        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.4, scores=Scores()),
     )
     graphs = [
         graph(0, 0, 1, prf(1, 1), prf(1, 1), prf(1, 1), ood_a),
@@ -87,8 +95,11 @@ def test_out_of_distribution_and_sizes(tmp_path):
     ]
     report = build_report(graphs, similar_pairs=3, subset_pairs=1, groups=2, largest_group=2)
     row = report.layers[0]
-    assert row.ood_false_positive_rate == pytest.approx(0.2)
-    assert row.ood_f1 == pytest.approx(2 * 0.5 / 1.5)  # only the neuron that fires there
+    assert row.ood["n2g"].false_positive_rate == pytest.approx(0.2)
+    assert row.ood["n2g"].f1 == pytest.approx(2 * 0.5 / 1.5)  # only the neuron that fires
+    assert row.ood["token_lookup"].false_positive_rate == pytest.approx(0.5)
+    assert row.ood["token_lookup"].f1 == pytest.approx(0.0)
+    assert "ngram" not in row.ood  # a neuron without 5-gram OOD scores: no partial mean
     assert report.sizes.nodes_mean == 3 and report.sizes.depth_max == 2
     assert "similar pairs (both overlaps ≥ threshold): 3" in to_markdown(report)
     write_plot(report, tmp_path / "q.png")

@@ -25,7 +25,7 @@ class BuildConfig(BaseModel):
     augment_threshold: float = Field(0.5, gt=0.0, le=1.0)
     firing_threshold: float = Field(0.5, gt=0.0, le=1.0)
     pivots: Literal["argmax", "firing"] = Field(
-        "firing",
+        "argmax",
         description='"argmax": one pivot per example (paper eq. 1); "firing": every token '
         "with a / a_max >= firing_threshold (argmax included) pivots its own example",
     )
@@ -58,6 +58,7 @@ class BuildConfig(BaseModel):
     def settings(self, mask_token_id: int | None) -> BuildSettings:
         """The part of the config that determines a graph, stored with it."""
         return BuildSettings(
+            pivots=self.pivots,
             prune_threshold=self.prune_threshold,
             importance_threshold=self.importance_threshold,
             augment_threshold=self.augment_threshold,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from n2g.graph_file import Evaluation, OutOfDistribution, Scores
+from n2g.graph_file import BaselineOutOfDistribution, Evaluation, OutOfDistribution, Scores
 
 NGRAM = 5
 
@@ -115,25 +115,44 @@ def evaluate_split(
     )
 
 
+def _firing_on(
+    predictions: Sequence[np.ndarray], truth: np.ndarray, firing_threshold: float
+) -> tuple[float, Scores]:
+    predicted = (
+        np.concatenate(predictions) >= firing_threshold if predictions else np.zeros(0, bool)
+    )
+    negatives = int(np.sum(~truth))
+    false_positives = int(np.sum(~truth & predicted))
+    rate = false_positives / negatives if negatives else 0.0
+    return rate, firing_scores(truth, predicted)
+
+
 def out_of_distribution(
     predictions: Sequence[np.ndarray],
     normalised_truth: Sequence[np.ndarray],
     corpus: str,
     firing_threshold: float,
+    baselines: dict[str, Sequence[np.ndarray]] | None = None,
 ) -> OutOfDistribution:
-    """Scores of predictions against the model's real activations on foreign windows."""
-    predicted = (
-        np.concatenate(predictions) >= firing_threshold if predictions else np.zeros(0, bool)
+    """Scores of N2G's predictions (and optionally the baselines', keyed `token_lookup` /
+    `ngram`) against the model's real activations on foreign windows."""
+    truth = (
+        np.concatenate(normalised_truth) >= firing_threshold
+        if normalised_truth
+        else np.zeros(0, bool)
     )
-    truth = np.concatenate(normalised_truth) >= firing_threshold if predictions else predicted
-    negatives = int(np.sum(~truth))
-    false_positives = int(np.sum(~truth & predicted))
+    rate, scores = _firing_on(predictions, truth, firing_threshold)
+    extra = {}
+    for name, baseline in (baselines or {}).items():
+        base_rate, base_scores = _firing_on(baseline, truth, firing_threshold)
+        extra[name] = BaselineOutOfDistribution(false_positive_rate=base_rate, scores=base_scores)
     return OutOfDistribution(
         corpus=corpus,
         n_tokens=len(truth),
         n_true_firing=int(truth.sum()),
-        false_positive_rate=false_positives / negatives if negatives else 0.0,
-        scores=firing_scores(truth, predicted),
+        false_positive_rate=rate,
+        scores=scores,
+        **extra,
     )
 
 

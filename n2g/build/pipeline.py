@@ -13,7 +13,13 @@ import numpy as np
 
 from n2g.build.augment import augment_examples
 from n2g.build.config import BuildConfig
-from n2g.build.evaluate import evaluate_split, out_of_distribution, split_indices
+from n2g.build.evaluate import (
+    NGramLookup,
+    TokenLookup,
+    evaluate_split,
+    out_of_distribution,
+    split_indices,
+)
 from n2g.build.examples import Example
 from n2g.build.helpers import NoHelper, SubstituteHelper
 from n2g.build.prune import make_sources, prune_examples, unique_examples
@@ -165,8 +171,16 @@ def assemble_graph(
         truth = [
             normalised(plan, ood.acts[i, : len(w), plan.neuron]) for i, w in enumerate(ood.windows)
         ]
+        lookup, five = TokenLookup(train), NGramLookup(train)
         evaluation.out_of_distribution = out_of_distribution(
-            trie.predict_many(ood.windows), truth, ood.corpus, config.firing_threshold
+            trie.predict_many(ood.windows),
+            truth,
+            ood.corpus,
+            config.firing_threshold,
+            baselines={
+                "token_lookup": [lookup.predict(w) for w in ood.windows],
+                "ngram": [five.predict(w) for w in ood.windows],
+            },
         )
     graph.evaluation = evaluation
     return graph

@@ -1,12 +1,14 @@
 """Prune (paper eq. 1-2): the shortest left context that keeps the pivot firing.
 
 Pivots (`BuildConfig.pivots`): "argmax" is the paper's eq. 1, e = the argmax of the
-recorded activations, one pivot per example. "firing" (default) makes EVERY token of the
+recorded activations, one pivot per example (the default). "firing" makes EVERY token of the
 window that fires (a / a_max >= the firing threshold, the same test the evaluation scores;
 the argmax always included) a pivot of its own pruned example: with one pivot per window a
 neuron that fires on several tokens of its top windows only ever learns the strongest one,
 and its graph misses the rest (low recall against the token-lookup baseline, which learns
-every firing token). Exact duplicates among a neuron's pruned examples are dropped.
+every firing token). Exact duplicates among a neuron's pruned examples are dropped. On
+SmolLM2 layers 0-3 "firing" raised mean F1 by at most 0.012: a window that fires twice
+mostly repeats the same token in the same short context.
 
 For a pivot e the answer is the smallest length L such
 that a(e, x[e-L+1 .. e]) >= threshold * a(e, x). The reference a(e, x) is the recorded

@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
         seed: int = typer.Option(0, "--seed"),
         pivots: str = typer.Option(
-            "firing", "--pivots", help="firing (every firing token) | argmax (paper eq. 1)"
+            "argmax", "--pivots", help="argmax (paper eq. 1) | firing (every firing token)"
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:

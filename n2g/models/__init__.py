@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from n2g.errors import N2GError
 from n2g.models.tokenizers import HFTokenizer
+
+# transformer_lens 3.x warns on every model that 4.0 removes HookedTransformer; we pin < 4.
+warnings.filterwarnings("ignore", message="HookedTransformer is deprecated")
 
 if TYPE_CHECKING:  # torch/transformer_lens load in seconds: import them only when used
     from n2g.models.base import NeuronModel, TokenizerLike

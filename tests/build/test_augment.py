@@ -78,7 +78,7 @@ def _plain_causal(model, tokens, k, n, pool_size):
 
 
 def test_causal_helper_equals_the_plain_method(gelu_model):
-    helper = CausalLMHelper(gelu_model, gelu_model.tokenizer, batch_rows=3)
+    helper = CausalLMHelper(gelu_model, gelu_model.tokenizer, batch_rows=3, batch_tokens=16)
     texts = ["the lazy dog", "fox jumps", "ab", "def main(): return"]
     requests = []
     for text in texts:
