@@ -20,6 +20,11 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 BENCHMARKS = ("record", "build", "ingest", "query")
+# Extra runs of a benchmark with other arguments: (benchmark, label, arguments).
+VARIANTS = (
+    # Augmentation on: the plain approach then also runs one pass per substitute.
+    ("build", "causal helper", ["--helper", "causal", "--neurons", "8", "--plain-neurons", "1"]),
+)
 
 
 def machine_info() -> dict:
@@ -35,14 +40,18 @@ def machine_info() -> dict:
     }
 
 
-def run_one(name: str, out_dir: Path, quick: bool) -> list[dict]:
+def run_one(
+    name: str, out_dir: Path, quick: bool, label: str = "", extra: list[str] | None = None
+) -> list[dict]:
     """Run bench/<name>.py; return its result records (one or several per benchmark)."""
-    json_path = out_dir / f"{name}.json"
+    stem = f"{name}-{label.replace(' ', '-')}" if label else name
+    json_path = out_dir / f"{stem}.json"
     json_path.unlink(missing_ok=True)
     command = [sys.executable, str(BENCH_DIR / f"{name}.py"), "--json", str(json_path)]
     if quick:
         command.append("--quick")
-    print(f"\n=== bench/{name}.py {'--quick' if quick else ''}", flush=True)
+    command += extra or []
+    print(f"\n=== bench/{name}.py {' '.join(command[4:])}", flush=True)
     started = time.perf_counter()
     proc = subprocess.run(command, check=False)
     seconds = time.perf_counter() - started
@@ -52,6 +61,8 @@ def run_one(name: str, out_dir: Path, quick: bool) -> list[dict]:
     records = data if isinstance(data, list) else [data]
     for record in records:
         record.setdefault("seconds", seconds)
+        if label:
+            record["name"] = f"{record.get('name', name)} ({label})"
     return records
 
 
@@ -87,6 +98,9 @@ def main() -> int:
     results = []
     for name in args.only or BENCHMARKS:
         results.extend(run_one(name, args.out, args.quick))
+        for variant, label, extra in VARIANTS:
+            if variant == name and not args.quick:
+                results.extend(run_one(name, args.out, args.quick, label, extra))
     machine = machine_info()
     summary = {"machine": machine, "quick": args.quick, "results": results}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -170,6 +170,11 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _pct(value: float | None) -> str:
+    """Rates that are small by nature (false positives among thousands of tokens)."""
+    return "–" if value is None else f"{value:.2%}"
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown: Table 1 layout, then OOD, sizes and search counts."""
     head = (
@@ -221,7 +226,7 @@ def to_markdown(report: Report) -> str:
             cells = []
             for m in shown:
                 mean = r.ood.get(m)
-                cells += [_fmt(mean.false_positive_rate if mean else None),
+                cells += [_pct(mean.false_positive_rate if mean else None),
                           _fmt(mean.f1 if mean else None)]  # fmt: skip
             lines.append(
                 f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from n2g.errors import N2GError
-from n2g.graph_file import NeuronGraph, iter_graph_file
+from n2g.graph_file import NeuronGraph, NodeKind, iter_graph_file
 from n2g.report import build_report, to_markdown, write_plot
 
 SAMPLE_TEXT = (
@@ -26,6 +26,20 @@ def best_graph(graphs: list[NeuronGraph]) -> NeuronGraph:
         return (f1, len(graph.nodes))
 
     return max(graphs, key=rank)
+
+
+def _context_below(graph: NeuronGraph, token: str) -> str | None:
+    """The most important context token on a path below activating `token`, if any."""
+    nodes, children = graph.node_by_id(), graph.children()
+    stack = [n.id for n in graph.nodes if n.kind == NodeKind.ACTIVATING and n.token == token]
+    best: tuple[float, str] | None = None
+    while stack:
+        node = nodes[stack.pop()]
+        if node.kind == NodeKind.CONTEXT and node.token is not None:
+            candidate = (node.importance or 0.0, node.token)
+            best = max(best, candidate) if best else candidate
+        stack.extend(children.get(node.id, []))
+    return best[1] if best else None
 
 
 def _searches(config, search, showcase: NeuronGraph) -> list[str]:
@@ -45,13 +59,14 @@ def _searches(config, search, showcase: NeuronGraph) -> list[str]:
     if activating:
         token = activating[0][0]
         hits = search.token_search(token, model=showcase.model, limit=5)
-        lines.append(f"`n2g search --token {token!r}`: neurons that activate on it:")
+        lines.append(f"`n2g search {token!r}`: neurons that activate on it:")
         lines += [f"- {h.key}: activation {h.activation:.2f}" for h in hits]
         lines.append("")
-        if context:
-            both = search.token_search(token, context[0][0], model=showcase.model, limit=5)
+        below = _context_below(showcase, token)
+        if below:
+            both = search.token_search(token, below, model=showcase.model, limit=5)
             lines.append(
-                f"`n2g search --token {token!r} --context {context[0][0]!r}`: "
+                f"`n2g search {token!r} --context {below!r}`: "
                 f"{len(both)} neuron(s): " + ", ".join(h.key for h in both)
             )
             lines.append("")

@@ -5,7 +5,10 @@
 // Why it is fast: a neuron scoring ≥ s holds at least ⌈s·|A|⌉ of X's activating tokens, so
 // it holds one of ANY |A| − ⌈s·|A|⌉ + 1 of them: we probe only X's rarest tokens (fewest
 // neurons), and likewise its rarest context tokens. With $min_score = 0 every neuron that
-// shares an activating token with X is scored.
+// shares an activating token with X is scored. Candidates whose set sizes alone cap the
+// score below $min_score (overlap ≤ min(|A|,|B|) / max(|A|,|B|)) are dropped before any
+// token is compared; the sizes are the stored Neuron.n_activating_tokens and
+// n_context_tokens (counted from the edges for neurons loaded before those existed).
 // Parameters (model may be null = any model):
 //   :param key => 'solu-6l-pile/1/2000'
 //   :param model => null
@@ -23,16 +26,25 @@ WITH x, xa, xc,
 MATCH (t:Token)<-[:ACTIVATES_ON]-(y:Neuron)
 WHERE t.text IN act_probe AND y <> x AND ($model IS NULL OR y.model = $model)
 WITH DISTINCT x, xa, xc, ctx_probe, y
+WITH x, xa, xc, ctx_probe, y,
+     CASE WHEN y.n_activating_tokens IS NULL THEN count { (y)-[:ACTIVATES_ON]->(:Token) }
+          ELSE y.n_activating_tokens END AS ya,
+     CASE WHEN y.n_context_tokens IS NULL THEN count { (y)-[:HAS_CONTEXT]->(:Token) }
+          ELSE y.n_context_tokens END AS yc
+WHERE (CASE WHEN size(xa) < ya THEN toFloat(size(xa)) / ya ELSE toFloat(ya) / size(xa) END)
+        >= $min_score
+  AND (size(xc) = yc
+       OR (CASE WHEN size(xc) < yc THEN toFloat(size(xc)) / yc ELSE toFloat(yc) / size(xc) END)
+          >= $min_score)
+WITH x, xa, xc, ctx_probe, y, ya, yc
 WHERE $min_score = 0
    OR (size(xc) = 0 AND NOT EXISTS { (y)-[:HAS_CONTEXT]->(:Token) })
    OR EXISTS { MATCH (y)-[:HAS_CONTEXT]->(c:Token) WHERE c.text IN ctx_probe }
-WITH y, xa, xc,
+WITH y, xa, xc, ya, yc,
      COLLECT { MATCH (y)-[:ACTIVATES_ON]->(t:Token) WHERE t.text IN xa RETURN t.text }
        AS shared_activating,
      COLLECT { MATCH (y)-[:HAS_CONTEXT]->(t:Token) WHERE t.text IN xc RETURN t.text }
-       AS shared_context,
-     count { (y)-[:ACTIVATES_ON]->(:Token) } AS ya,
-     count { (y)-[:HAS_CONTEXT]->(:Token) } AS yc
+       AS shared_context
 WITH y, shared_activating, shared_context,
      toFloat(size(shared_activating)) / CASE WHEN size(xa) > ya THEN size(xa) ELSE ya END
        AS activating_overlap,

@@ -12,12 +12,20 @@ PY=${PYTHON:-python3}
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
+SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+CAN_APT=0; { [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; } && command -v apt-get >/dev/null && CAN_APT=1
+
+# Package lists: `n2g run` fetches its default prose corpus with `apt-get download
+# python3.11-doc`, which needs them; fresh images often ship without any.
+if [ "$CAN_APT" -eq 1 ] && ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
+  say "fetching apt package lists"
+  $SUDO apt-get update -qq >/dev/null 2>&1 || say "warning: apt-get update failed"
+fi
+
 # Graphviz's `dot` renders neuron graphs as SVG (DOT output works without it).
 if ! command -v dot >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
-  if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
+  if [ "$CAN_APT" -eq 1 ]; then
     say "installing graphviz (apt)"
-    $SUDO apt-get update -qq >/dev/null 2>&1 || true
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null \
       || say "warning: could not install graphviz; SVG rendering will be unavailable"
   else

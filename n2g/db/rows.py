@@ -166,6 +166,9 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
     row["next"] = [[position[parent], position[child]] for parent, child in graph.edges]
     activating = graph.activating_tokens()
     context = graph.context_tokens()
+    # Set sizes for overlap scores (queries/like_neuron.cypher): no edge counting at query time.
+    row["props"]["n_activating_tokens"] = len(activating)
+    row["props"]["n_context_tokens"] = len(context)
     row["activates_on"] = [{"text": t, "activation": a} for t, a in activating.items()]
     row["has_context"] = [{"text": t, "importance": i} for t, i in context.items()]
     n_trie = len(graph.nodes)

@@ -123,6 +123,9 @@ class NeuronSearch:
         """N2GError when `model` is given but has no graphs in the database."""
         if model is None:
             return
+        rows = self.db.read(query("model_exists"), {"model": model})
+        if rows and rows[0]["has_neurons"]:
+            return  # the common case: one indexed lookup, no counting
         counts = self.models()
         if not counts.get(model):
             known = ", ".join(sorted(counts)) or "none yet; load some with n2g-ingest"
@@ -139,7 +142,7 @@ class NeuronSearch:
         parts = key.rsplit("/", 2)
         if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
             raise N2GError(f"neuron {key!r} is not MODEL/LAYER/INDEX, e.g. solu-6l-pile/1/2000")
-        if not self.db.read(query("neuron_graph"), {"keys": [key]}):
+        if not self.db.read(query("neuron_exists"), {"key": key}):
             raise N2GError(f"no neuron {key!r} in the database (check the model, layer and index)")
 
     # -- queries --------------------------------------------------------------------------

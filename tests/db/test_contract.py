@@ -78,6 +78,7 @@ def test_ingest_stores_the_property_graph(store, graph_factory):
     assert neuron["a_max"] == 2.5 and neuron["f1"] == 0.8 and neuron["precision"] == 0.7
     assert neuron["token_lookup_f1"] == 0.5 and neuron["n_test_firing"] == 3
     assert neuron["n_nodes"] == len(graph.nodes) and "ngram_f1" not in neuron
+    assert neuron["n_activating_tokens"] == 2 and neuron["n_context_tokens"] == 2
     # The paper's order: activating token, then the context backwards, then the end.
     paths = store.read(
         "MATCH (:Neuron {key: $key})-[:TRIE_ROOT]->(a:Activating)-[:NEXT]->(c1:Context)"
@@ -119,6 +120,11 @@ def test_a_rebuilt_neuron_is_replaced_whole(store, graph_factory):
         "MATCH (:Neuron {key: $key})-[:ACTIVATES_ON]->(t) RETURN t.text AS t", {"key": "tiny/0/1"}
     )
     assert tokens == [{"t": "new"}]
+    sizes = store.read(
+        "MATCH (n:Neuron {key: $key}) RETURN n.n_activating_tokens AS a, n.n_context_tokens AS c",
+        {"key": "tiny/0/1"},
+    )
+    assert sizes == [{"a": 1, "c": 1}]  # the set sizes describe the new graph
 
 
 def test_last_graph_of_a_neuron_wins(store, graph_factory, tmp_path):

@@ -35,6 +35,7 @@ def test_row_counts_and_edge_positions(graph_factory):
     row = neuron_row(graph)
     assert row.key == "tiny/0/3" and row.tokens == {"a", "b", "c"}
     assert row.n_nodes == 1 + len(graph.nodes)
+    assert (row.row["props"]["n_activating_tokens"], row.row["props"]["n_context_tokens"]) == (2, 1)
     assert row.n_relationships == 1 + 2 + len(graph.edges) + 2 + 1
     trie = row.row["activating"] + row.row["context"] + row.row["ignore"] + row.row["end"]
     by_position = [node["id"] for node in trie]

@@ -168,6 +168,26 @@ def test_like_matches_brute_force(search, search_graphs, key, min_score) -> None
         assert g[1:4] == pytest.approx(e[1:4]) and g[4:] == e[4:]
 
 
+def test_like_counts_edges_when_set_sizes_are_not_stored(search, search_db) -> None:
+    """Neurons loaded before Neuron.n_activating_tokens/n_context_tokens existed score alike."""
+    asks = [(k, s) for k in ("hand/1/10", "rand/1/4", "rand/2/17") for s in (0.0, 0.5, 0.9)]
+    with_sizes = [search.like(k, min_score=s, limit=1000) for k, s in asks]
+    assert any(with_sizes)
+    search_db.execute(
+        "MATCH (n:Neuron) SET n.n_activating_tokens = null, n.n_context_tokens = null"
+    )
+    try:
+        assert not search_db.read(
+            "MATCH (n:Neuron) WHERE n.n_activating_tokens IS NOT NULL RETURN n.key AS key"
+        )
+        assert [search.like(k, min_score=s, limit=1000) for k, s in asks] == with_sizes
+    finally:
+        search_db.execute(
+            "MATCH (n:Neuron) SET n.n_activating_tokens = count { (n)-[:ACTIVATES_ON]->() }, "
+            "n.n_context_tokens = count { (n)-[:HAS_CONTEXT]->() }"
+        )
+
+
 def test_like_ranks_identical_graph_first(search) -> None:
     hits = search.like("hand/1/10", limit=3)
     assert [h.key for h in hits] == ["hand/3/11", "hand/2/12"]  # hand/0/13 scores 0.3 < 0.5
