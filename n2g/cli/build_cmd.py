@@ -54,8 +54,6 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
-        from pydantic import ValidationError
-
         from n2g.build.builder import Shard, build_graphs
         from n2g.build.config import BuildConfig
         from n2g.build.helpers import make_helper
@@ -63,21 +61,15 @@ def register(app: typer.Typer) -> None:
         from n2g.models import load_model
         from n2g.records import load_manifest
 
-        try:
-            config = BuildConfig(
-                helper=helper,
-                n_substitutes=n_substitutes,
-                importance_threshold=importance,
-                batch_rows=batch_rows,
-                neurons_per_batch=neurons_per_batch,
-                seed=seed,
-                pivots=pivots,
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise N2GError(
-                f"{'.'.join(map(str, first['loc'])) or 'option'}: {first['msg']}"
-            ) from None
+        config = BuildConfig(
+            helper=helper,
+            n_substitutes=n_substitutes,
+            importance_threshold=importance,
+            batch_rows=batch_rows,
+            neurons_per_batch=neurons_per_batch,
+            seed=seed,
+            pivots=pivots,
+        )
         if device.startswith("cuda"):
             import torch
 

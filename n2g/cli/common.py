@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from n2g.errors import N2GError
 
@@ -29,6 +30,10 @@ def one_line_errors(func: F) -> F:
             return func(*args, **kwargs)
         except N2GError as exc:
             raise fail(str(exc), exc.exit_code) from None
+        except ValidationError as exc:  # a config object refused a setting
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "setting"
+            raise fail(f"bad setting {where}: {first['msg']}") from None
         except KeyboardInterrupt:
             typer.echo(
                 "interrupted: finished work is kept; run the same command to resume", err=True

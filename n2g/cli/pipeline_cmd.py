@@ -6,19 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from n2g.cli.common import one_line_errors, parse_layers
 from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption
 from n2g.errors import N2GError
-
-
-def _validated(model_cls, **values):
-    try:
-        return model_cls(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise N2GError(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @one_line_errors
@@ -56,8 +47,7 @@ def run(
     from n2g.db.resolve import resolve_database
     from n2g.run import RunConfig, run_pipeline
 
-    config = _validated(
-        RunConfig,
+    config = RunConfig(
         model=model,
         layers=parse_layers(layers),
         neurons_per_layer=neurons_per_layer,

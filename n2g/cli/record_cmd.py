@@ -5,19 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from n2g.cli.common import one_line_errors, parse_layers
-from n2g.errors import N2GError
 from n2g.models import OFFLINE_MODEL
 
 DEFAULT_MAX_TOKENS = 1_000_000
-
-
-def _validation_line(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(x) for x in error["loc"])
-    return f"bad setting {where}: {error['msg']}"
 
 
 @one_line_errors
@@ -44,19 +36,16 @@ def record(
     from n2g.record import RecordConfig, record_activations
 
     layer_list = parse_layers(layers)
-    try:
-        config = RecordConfig(
-            model=model,
-            layers=layer_list,
-            corpus=corpus,
-            window=window,
-            k=k,
-            batch_size=batch_size,
-            max_tokens=max_tokens or None,
-            out=out,
-        )
-    except ValidationError as exc:
-        raise N2GError(_validation_line(exc)) from None
+    config = RecordConfig(
+        model=model,
+        layers=layer_list,
+        corpus=corpus,
+        window=window,
+        k=k,
+        batch_size=batch_size,
+        max_tokens=max_tokens or None,
+        out=out,
+    )
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
     neuron_model = load_model(

@@ -289,28 +289,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _tokenizer(name: str):
-    """'byte' (or a tiny-* model) → ByteTokenizer; else the named tokenizer."""
+    """'byte' → ByteTokenizer; else the tokenizer of the named model (n2g.models)."""
+    from n2g.models import load_tokenizer
     from n2g.models.tokenizers import ByteTokenizer
 
-    if name == "byte" or name.startswith("tiny-"):
-        return ByteTokenizer()
-    try:
-        from n2g.models import load_tokenizer  # type: ignore[attr-defined]
-    except ImportError:
-        load_tokenizer = None
-    if load_tokenizer is not None:
-        return load_tokenizer(name)
-    try:
-        from transformers import AutoTokenizer
-
-        from n2g.models.tokenizers import HFTokenizer
-
-        return HFTokenizer(AutoTokenizer.from_pretrained(name))
-    except Exception as exc:  # the hub or a local path: any failure is the user's to fix
-        raise N2GError(
-            f"cannot load tokenizer {name!r}: pass --tokenizer NAME or 'byte' "
-            f"({type(exc).__name__})"
-        ) from None
+    return ByteTokenizer() if name == "byte" else load_tokenizer(name)
 
 
 def _graph_from_file(path: Path, key: str) -> NeuronGraph:
