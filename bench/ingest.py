@@ -59,7 +59,7 @@ _PLAIN_TOKEN = (
 
 def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
     """One transaction per statement, one statement per node or relationship; returns items."""
-    from n2g.db.rows import neuron_properties, trie_key
+    from n2g.db.rows import neuron_properties, trie_key, trie_node_properties
 
     items = 0
 
@@ -75,20 +75,7 @@ def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
         labels = {}
         for node in graph.nodes:
             labels[node.id] = _LABEL[node.kind]
-            props = {
-                "key": trie_key(key, node.id),
-                "neuron": key,
-                "id": node.id,
-                "depth": node.depth,
-                "token": node.token,
-                "token_id": node.token_id,
-                "importance": node.importance,
-                "activation": node.activation,
-            }
-            run(
-                _PLAIN_NODE[labels[node.id]],
-                {"props": {k: v for k, v in props.items() if v is not None}},
-            )
+            run(_PLAIN_NODE[labels[node.id]], {"props": trie_node_properties(key, node)})
             if node.kind == NodeKind.ACTIVATING:
                 run(_PLAIN_ROOT, {"neuron": key, "child": trie_key(key, node.id)})
         for parent, child in graph.edges:

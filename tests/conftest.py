@@ -9,7 +9,6 @@ Only database fixtures live here; subfolders keep their own conftest.py.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -21,15 +20,7 @@ from n2g.db.schema import apply_schema
 
 
 def _configured_test_server() -> DatabaseConfig | None:
-    uri = os.environ.get("N2G_TEST_URI")
-    if not uri:
-        return None
-    return DatabaseConfig(
-        uri=uri,
-        user=os.environ.get("N2G_TEST_USER", "neo4j"),
-        password=os.environ.get("N2G_TEST_PASSWORD", ""),
-        database=os.environ.get("N2G_TEST_DATABASE") or None,
-    )
+    return DatabaseConfig.from_env(prefix="N2G_TEST_")
 
 
 @pytest.fixture(scope="session")

@@ -39,16 +39,16 @@ class DatabaseConfig(BaseModel):
         return uri
 
     @classmethod
-    def from_env(cls) -> DatabaseConfig | None:
-        """The config named by N2G_URI/N2G_USER/N2G_PASSWORD/N2G_DATABASE, if N2G_URI is set."""
-        uri = os.environ.get("N2G_URI")
+    def from_env(cls, prefix: str = "N2G_") -> DatabaseConfig | None:
+        """The config named by {prefix}URI/USER/PASSWORD/DATABASE, if {prefix}URI is set."""
+        uri = os.environ.get(f"{prefix}URI")
         if not uri:
             return None
         return cls(
             uri=uri,
-            user=os.environ.get("N2G_USER", "neo4j"),
-            password=os.environ.get("N2G_PASSWORD", ""),
-            database=os.environ.get("N2G_DATABASE") or None,
+            user=os.environ.get(f"{prefix}USER", "neo4j"),
+            password=os.environ.get(f"{prefix}PASSWORD", ""),
+            database=os.environ.get(f"{prefix}DATABASE") or None,
         )
 
 

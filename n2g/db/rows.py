@@ -63,6 +63,23 @@ def _props(owner: str, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def trie_node_properties(neuron_key: str, node: TrieNode) -> dict[str, Any]:
+    """A trie node's stored properties (None values left out, types checked)."""
+    return _props(
+        f"neuron {neuron_key} node {node.id}",
+        {
+            "key": trie_key(neuron_key, node.id),
+            "neuron": neuron_key,
+            "id": node.id,
+            "depth": node.depth,
+            "token": node.token,
+            "token_id": node.token_id,
+            "importance": node.importance,
+            "activation": node.activation,
+        },
+    )
+
+
 def graph_hash(graph: NeuronGraph) -> str:
     """Content hash of a graph: unchanged graphs are skipped, changed ones replaced."""
     return hashlib.sha256(dump_graph_line(graph).encode("utf-8")).hexdigest()[:32]
@@ -147,21 +164,7 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
         props_list = []
         for node in nodes:
             position[node.id] = len(position)
-            props_list.append(
-                _props(
-                    f"neuron {key} node {node.id}",
-                    {
-                        "key": trie_key(key, node.id),
-                        "neuron": key,
-                        "id": node.id,
-                        "depth": node.depth,
-                        "token": node.token,
-                        "token_id": node.token_id,
-                        "importance": node.importance,
-                        "activation": node.activation,
-                    },
-                )
-            )
+            props_list.append(trie_node_properties(key, node))
         row[label] = props_list
     row["next"] = [[position[parent], position[child]] for parent, child in graph.edges]
     activating = graph.activating_tokens()
