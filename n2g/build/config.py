@@ -57,15 +57,7 @@ class BuildConfig(BaseModel):
 
     def settings(self, mask_token_id: int | None) -> BuildSettings:
         """The part of the config that determines a graph, stored with it."""
-        return BuildSettings(
-            pivots=self.pivots,
-            prune_threshold=self.prune_threshold,
-            importance_threshold=self.importance_threshold,
-            augment_threshold=self.augment_threshold,
-            helper=self.helper,
-            n_substitutes=self.n_substitutes,
-            augment_pivot=self.augment_pivot,
-            train_fraction=self.train_fraction,
-            seed=self.seed,
-            mask_token_id=mask_token_id,
-        )
+        # Every stored setting is a config field of the same name, except the mask token,
+        # which is resolved against the model.
+        shared = set(BuildSettings.model_fields) - {"mask_token_id"}
+        return BuildSettings(**self.model_dump(include=shared), mask_token_id=mask_token_id)
