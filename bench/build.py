@@ -1,6 +1,6 @@
 """Neurons/minute of the N2G builder on SmolLM2, against the plain approach, + quality table.
 
-    .venv/bin/python bench/build.py [--quick] [--records DIR] [--pivots firing|argmax]
+    .venv/bin/python -m bench.build [--quick] [--records DIR] [--pivots firing|argmax]
                                     [--helper none|causal|mlm] [--json PATH]
 
 Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
@@ -20,16 +20,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BenchResult, bench_arg_parser, report, timed  # noqa: E402
-
-from n2g.build import BuildConfig, build_neuron_graphs  # noqa: E402
-from n2g.build.evaluate import LayerQuality  # noqa: E402
-from n2g.build.helpers import make_helper  # noqa: E402
-from n2g.build.plain import graph_signature, plain_neuron_graphs  # noqa: E402
-from n2g.models import load_model  # noqa: E402
-from n2g.paths import cache_dir  # noqa: E402
-from n2g.records import load_layer, load_manifest  # noqa: E402
+from bench._common import BenchResult, bench_arg_parser, report, timed
+from n2g.builder.batch import build_neuron_graphs
+from n2g.builder.config import BuildConfig
+from n2g.builder.evaluate import LayerQuality
+from n2g.builder.substitutes import make_helper
+from n2g.models import load_model
+from n2g.paths import cache_dir
+from n2g.record.store import load_layer, load_manifest
+from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 
 LAYERS = [0, 1, 2, 3]
 
@@ -37,7 +36,7 @@ LAYERS = [0, 1, 2, 3]
 def ensure_records(folder: Path | None, model, max_tokens: int) -> Path:
     if folder is not None:
         return folder
-    from n2g.record import RecordConfig, record_activations
+    from n2g.record.recorder import RecordConfig, record_activations
 
     folder = cache_dir() / "bench" / f"records-smollm2-l0-3-{max_tokens}"
     if not (folder / "manifest.json").is_file():

@@ -1,14 +1,14 @@
 """Ingest throughput: nodes + relationships per second into the graph database.
 
 n2g-ingest loads synthetic graph files the size of a whole SmolLM2 (30 layers x 1,536 =
-46,080 neurons, realistic trie sizes, bench/synthetic.py) into a fresh local ArcadeDB
+46,080 neurons, realistic trie sizes, n2g/testing/synthetic.py) into a fresh local ArcadeDB
 server (or the server named by --uri). The plain loader (one transaction and one CREATE
 statement per node and per relationship) runs on a sample of the same graphs in the same
 run; its whole-model time is extrapolated from its rate. Goal: the whole model in under
 3 minutes, >= 20x the plain loader.
 
-    python bench/ingest.py            # the whole model (minutes)
-    python bench/ingest.py --quick    # 2,000 neurons
+    python -m bench.ingest            # the whole model (minutes)
+    python -m bench.ingest --quick    # 2,000 neurons
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-
-from bench._common import BenchResult, bench_arg_parser, report  # noqa: E402
-from bench.synthetic import synthetic_graphs, write_graph_file  # noqa: E402
-from n2g.db import server  # noqa: E402
-from n2g.db.connection import Database, DatabaseConfig  # noqa: E402
-from n2g.db.ingest import clear_database, database_counts, ingest_files  # noqa: E402
-from n2g.db.schema import apply_schema  # noqa: E402
-from n2g.graph_file import NeuronGraph, NodeKind  # noqa: E402
+from bench._common import BenchResult, bench_arg_parser, report
+from n2g.db import server
+from n2g.db.connection import Database, DatabaseConfig
+from n2g.db.ingest import clear_database, database_counts, ingest_files
+from n2g.db.schema import apply_schema
+from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.testing.synthetic import synthetic_graphs, write_graph_file
 
 WHOLE_MODEL = 46_080
 GOAL_SECONDS = 180.0
@@ -59,7 +57,7 @@ _PLAIN_TOKEN = (
 
 def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
     """One transaction per statement, one statement per node or relationship; returns items."""
-    from n2g.db.rows import neuron_properties, trie_key, trie_node_properties
+    from n2g.db.mapping import neuron_properties, trie_key, trie_node_properties
 
     items = 0
 

@@ -1,6 +1,6 @@
 """Query latency and all-pairs similarity on a whole SmolLM2-sized set of graphs.
 
-    .venv/bin/python bench/query.py [--quick] [--neurons N] [--json PATH]
+    .venv/bin/python -m bench.query [--quick] [--neurons N] [--json PATH]
 
 Loads N synthetic graphs (default 46,080 = SmolLM2-135M's MLP neurons; Zipf-like tokens
 from a 49k vocabulary; 1% planted near-copies so similar pairs and groups exist) into a
@@ -22,26 +22,23 @@ from __future__ import annotations
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BenchResult, bench_arg_parser, report, timed  # noqa: E402
-from synthetic import synthetic_graphs  # noqa: E402
-
-from n2g.db import server  # noqa: E402
-from n2g.db.connection import Database  # noqa: E402
-from n2g.db.ingest import ingest_graphs  # noqa: E402
-from n2g.graph_file import NeuronGraph  # noqa: E402
-from n2g.search import NeuronSearch, SimilarityConfig  # noqa: E402
-from n2g.search.similarity import (  # noqa: E402
+from bench._common import BenchResult, bench_arg_parser, report, timed
+from n2g.db import server
+from n2g.db.connection import Database
+from n2g.db.ingest import ingest_graphs
+from n2g.graph.file import NeuronGraph
+from n2g.search import NeuronSearch, SimilarityConfig
+from n2g.search.similarity import (
     NeuronTokenSets,
-    brute_force_pairs,
     overlap,
     similarity_join,
 )
+from n2g.testing.brute_force import brute_force_pairs
+from n2g.testing.synthetic import synthetic_graphs
 
 MODEL = "synthetic-smollm2"
 

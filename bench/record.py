@@ -7,25 +7,22 @@ Plain: the full 30-layer model, `run_with_cache` with every hook, per-batch Pyth
 Both scan the same windows of the same corpus in the same run; the plain approach scans
 fewer tokens (it is slow) and its rate is per token, so the figures compare directly.
 
-    python bench/record.py [--quick] [--json PATH] [--corpus stdlib] [--tokens N]
+    python -m bench.record [--quick] [--json PATH] [--corpus stdlib] [--tokens N]
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BenchResult, bench_arg_parser, report  # noqa: E402
-
-from n2g.corpus import open_corpus, windows  # noqa: E402
-from n2g.models import OFFLINE_MODEL, load_model  # noqa: E402
-from n2g.models.base import mlp_hook_name  # noqa: E402
-from n2g.record import RecordConfig, record_activations  # noqa: E402
+from bench._common import BenchResult, bench_arg_parser, report
+from n2g.models import OFFLINE_MODEL, load_model
+from n2g.models.base import mlp_hook_name
+from n2g.record.corpus import open_corpus, windows
+from n2g.record.recorder import RecordConfig, record_activations
 
 LAYERS = [0, 1, 2, 3]
 WINDOW, K, BATCH = 64, 20, 32

@@ -1,6 +1,6 @@
 """Run every benchmark of bench/ and write one JSON and one Markdown summary.
 
-    .venv/bin/python bench/run_all.py [--quick] [--out bench/results]
+    .venv/bin/python -m bench.run_all [--quick] [--out bench/results]
 
 Each benchmark is run as its own process with `--json PATH` (and `--quick` when given),
 one after another so they do not compete for the machine's cores. The summary lists each
@@ -47,13 +47,13 @@ def run_one(
     stem = f"{name}-{label.replace(' ', '-')}" if label else name
     json_path = out_dir / f"{stem}.json"
     json_path.unlink(missing_ok=True)
-    command = [sys.executable, str(BENCH_DIR / f"{name}.py"), "--json", str(json_path)]
+    command = [sys.executable, "-m", f"bench.{name}", "--json", str(json_path)]
     if quick:
         command.append("--quick")
     command += extra or []
-    print(f"\n=== bench/{name}.py {' '.join(command[4:])}", flush=True)
+    print(f"\n=== bench/{name}.py {' '.join(command[5:])}", flush=True)
     started = time.perf_counter()
-    proc = subprocess.run(command, check=False)
+    proc = subprocess.run(command, check=False, cwd=BENCH_DIR.parent)
     seconds = time.perf_counter() - started
     if proc.returncode != 0 or not json_path.is_file():
         return [{"name": name, "error": f"exit code {proc.returncode}", "seconds": seconds}]

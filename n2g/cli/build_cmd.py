@@ -54,12 +54,12 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
-        from n2g.build.builder import Shard, build_graphs
-        from n2g.build.config import BuildConfig
-        from n2g.build.helpers import make_helper
-        from n2g.build.pipeline import ood_provider
+        from n2g.builder.batch import ood_provider
+        from n2g.builder.config import BuildConfig
+        from n2g.builder.stage import Shard, build_graphs
+        from n2g.builder.substitutes import make_helper
         from n2g.models import load_model
-        from n2g.records import load_manifest
+        from n2g.record.store import load_manifest
 
         config = BuildConfig(
             helper=helper,

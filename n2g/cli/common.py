@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -44,10 +43,6 @@ def one_line_errors(func: F) -> F:
             raise fail(f"{exc.strerror or exc}{where}") from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()
 
 
 def parse_layers(text: str) -> list[int]:

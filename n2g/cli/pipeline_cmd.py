@@ -45,7 +45,7 @@ def run(
     Example: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
     """
     from n2g.db.resolve import resolve_database
-    from n2g.run import RunConfig, run_pipeline
+    from n2g.run.job import RunConfig, run_pipeline
 
     config = RunConfig(
         model=model,
@@ -76,8 +76,8 @@ def report(
 
     Example: n2g report n2g-run/graphs.jsonl --out n2g-run/report
     """
-    from n2g.graph_file import iter_graph_file
-    from n2g.report import build_report, to_markdown, write_plot
+    from n2g.graph.file import iter_graph_file
+    from n2g.run.report import build_report, to_markdown, write_plot
 
     graphs, errors = [], []
     for path in graph_files:

@@ -31,9 +31,9 @@ def record(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Record every neuron's top-k activating windows and max activation (resumable)."""
-    from n2g.corpus import CorpusConfig, open_corpus
     from n2g.models import load_model
-    from n2g.record import RecordConfig, record_activations
+    from n2g.record.corpus import CorpusConfig, open_corpus
+    from n2g.record.recorder import RecordConfig, record_activations
 
     layer_list = parse_layers(layers)
     config = RecordConfig(

@@ -20,7 +20,7 @@ from rich.table import Table
 from n2g.cli.common import one_line_errors
 from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption, open_database
 from n2g.errors import N2GError
-from n2g.graph_file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
+from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
 from n2g.search import NeuronSearch, SimilarityConfig
 
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
@@ -310,7 +310,7 @@ def _graph_from_file(path: Path, key: str) -> NeuronGraph:
 
 def _write_svg(graph: NeuronGraph, path: Path) -> None:
     try:
-        from n2g.build.render import to_svg  # the builder's renderer
+        from n2g.graph.render import to_svg  # the builder's renderer
     except ImportError:
         raise N2GError("SVG rendering is not available in this install") from None
     import os

@@ -21,10 +21,10 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
-from n2g.db.rows import NeuronRow, PropertyTypeError, graph_hash, neuron_row
+from n2g.db.mapping import NeuronRow, PropertyTypeError, graph_hash, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
-from n2g.graph_file import GraphFileError, NeuronGraph, iter_graph_file
+from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
 from n2g.progress import make_progress
 from n2g.resources import read_cypher
 

@@ -17,7 +17,6 @@ from n2g.search.similarity import (
     Relation,
     SimilarityConfig,
     SimilarPair,
-    brute_force_pairs,
     similarity_join,
 )
 from n2g.search.text_match import NeuronOnText, TextMatch
@@ -36,6 +35,5 @@ __all__ = [
     "SimilarityReport",
     "TextMatch",
     "TokenHit",
-    "brute_force_pairs",
     "similarity_join",
 ]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from n2g.db.connection import Database
 from n2g.errors import N2GError
-from n2g.graph_file import NeuronGraph
+from n2g.graph.file import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search.groups import neuron_groups, scope_name
 from n2g.search.similarity import Relation, SimilarityConfig, similarity_join

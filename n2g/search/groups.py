@@ -107,24 +107,3 @@ def neuron_groups(
     ]
     groups.sort(key=lambda g: (-g.size, -len(g.layers), g.key))
     return groups
-
-
-def brute_force_components(keys: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[set[str]]:
-    """Reference: components by repeated graph search (for tests)."""
-    neighbours: dict[str, set[str]] = {k: set() for k in keys}
-    for a, b in edges:
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-    seen: set[str] = set()
-    out = []
-    for start in keys:
-        if start in seen:
-            continue
-        component, frontier = {start}, [start]
-        while frontier:
-            for nxt in neighbours[frontier.pop()] - component:
-                component.add(nxt)
-                frontier.append(nxt)
-        seen |= component
-        out.append(component)
-    return out

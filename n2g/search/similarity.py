@@ -93,39 +93,6 @@ def containment(a: frozenset | set, b: frozenset | set) -> float:
     return len(a & b) / len(a) if a and b else 0.0
 
 
-def _related(
-    a: NeuronTokenSets, b: NeuronTokenSets, threshold: float, subsets: bool
-) -> list[SimilarPair]:
-    """The relations between one pair, straight from the definitions."""
-    if not a.activating or not b.activating or not (a.activating & b.activating):
-        return []
-    source, target = (a, b) if a.key < b.key else (b, a)
-    act, ctx = overlap(a.activating, b.activating), overlap(a.context, b.context)
-    if act >= threshold and ctx >= threshold:
-        return [SimilarPair(source.key, target.key, Relation.SIMILAR_TO, act, ctx)]
-    if not subsets:
-        return []
-    out = []
-    for inner, outer in ((a, b), (b, a)):
-        act_in = containment(inner.activating, outer.activating)
-        ctx_in = containment(inner.context, outer.context)
-        if act_in >= threshold and ctx_in >= threshold:
-            out.append(SimilarPair(inner.key, outer.key, Relation.SUBSET_OF, act_in, ctx_in))
-    return out
-
-
-def brute_force_pairs(
-    neurons: Sequence[NeuronTokenSets], config: SimilarityConfig | None = None
-) -> list[SimilarPair]:
-    """The O(N²) reference: every pair checked against the definitions."""
-    config = config or SimilarityConfig()
-    pairs: list[SimilarPair] = []
-    for i, a in enumerate(neurons):
-        for b in neurons[i + 1 :]:
-            pairs.extend(_related(a, b, config.threshold, config.subsets))
-    return sort_pairs(pairs)
-
-
 def sort_pairs(pairs: Iterable[SimilarPair]) -> list[SimilarPair]:
     return sorted(pairs, key=lambda p: (p.relation.value, p.source, p.target))
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.graph_file import (
+from n2g.graph.file import (
     BuildSettings,
     Evaluation,
     NeuronGraph,

@@ -13,10 +13,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.build.trie import NeuronTrie
 from n2g.db.connection import Database
 from n2g.errors import N2GError
-from n2g.graph_file import NeuronGraph
+from n2g.graph.file import NeuronGraph
+from n2g.graph.predict import NeuronTrie
 from n2g.search.store import query, read_graphs
 
 FETCH_BATCH = 500  # tries fetched per round trip

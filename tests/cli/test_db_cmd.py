@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
 from n2g.db import server
-from n2g.graph_file import dump_graph_line
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ is not on sys.path
-from bench.synthetic import synthetic_graphs  # noqa: E402
+from n2g.graph.file import dump_graph_line
+from n2g.testing.synthetic import synthetic_graphs
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.graph_file import Evaluation, NeuronGraph, NodeKind, Scores, TrieNode, dump_graph_line
+from n2g.graph.file import Evaluation, NeuronGraph, NodeKind, Scores, TrieNode, dump_graph_line
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.cli.record_cmd import parse_layers
 from n2g.errors import N2GError
-from n2g.records import load_layer, load_manifest
+from n2g.record.store import load_layer, load_manifest
 
 runner = CliRunner()
 MODEL = "tiny-solu_ln-2l-s0"

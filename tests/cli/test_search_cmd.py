@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,10 +10,8 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
-from n2g.graph_file import dump_graph_line
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
-from handmade import TRICKY_TOKENS, handmade_graphs  # noqa: E402
+from n2g.graph.file import dump_graph_line
+from n2g.testing.handmade import TRICKY_TOKENS, handmade_graphs
 
 runner = CliRunner()
 
@@ -91,7 +87,7 @@ def test_show_from_database_and_file(db_args, tmp_path) -> None:
 
 
 def test_show_svg(db_args, tmp_path) -> None:
-    pytest.importorskip("n2g.build.render")
+    pytest.importorskip("n2g.graph.render")
     out = tmp_path / "n.svg"
     result = _run("show", "hand/0/0", "--svg", str(out), *db_args)
     assert result.exit_code == 0, result.output

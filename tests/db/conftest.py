@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from n2g.graph_file import Evaluation, NeuronGraph, Scores, TrieNode
-
-# bench/ is not a package on sys.path under pytest: the synthetic graphs live there.
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
+from n2g.graph.file import Evaluation, NeuronGraph, Scores, TrieNode
 
 
 def make_graph(

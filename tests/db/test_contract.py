@@ -15,7 +15,7 @@ import pytest
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.ingest import clear_database, database_counts, ingest_files, ingest_graphs
 from n2g.db.schema import apply_schema, schema_statements
-from n2g.graph_file import dump_graph_line
+from n2g.graph.file import dump_graph_line
 from n2g.resources import read_cypher
 
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from bench.synthetic import synthetic_graphs, write_graph_file
 from n2g.db.ingest import clear_database, database_counts, ingest_files
 from n2g.resources import read_cypher
+from n2g.testing.synthetic import synthetic_graphs, write_graph_file
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from handmade import handmade_graphs, random_graphs
 
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
-from n2g.graph_file import NeuronGraph, dump_graph_line
+from n2g.graph.file import NeuronGraph, dump_graph_line
+from n2g.testing.handmade import handmade_graphs, random_graphs
 
 
 @pytest.fixture(scope="session")

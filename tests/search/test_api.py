@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from handmade import TRICKY_TOKENS
 
 from n2g.errors import N2GError
-from n2g.graph_file import NeuronGraph, NodeKind
+from n2g.graph.file import NeuronGraph, NodeKind
 from n2g.search import NeuronSearch, Relation, SimilarityConfig
-from n2g.search.groups import brute_force_components
-from n2g.search.similarity import NeuronTokenSets, brute_force_pairs, overlap
+from n2g.search.similarity import NeuronTokenSets, overlap
+from n2g.testing.brute_force import brute_force_components, brute_force_pairs
+from n2g.testing.handmade import TRICKY_TOKENS
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,7 @@ def test_handmade_similarity_known_answers(search) -> None:
 
 
 def test_fires_on_text_equals_running_every_graph(search, search_graphs) -> None:
-    from n2g.build.trie import NeuronTrie
+    from n2g.graph.predict import NeuronTrie
     from n2g.models.tokenizers import ByteTokenizer
 
     tokenizer = ByteTokenizer()

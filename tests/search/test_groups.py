@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-from n2g.search.groups import UnionFind, brute_force_components, neuron_groups, scope_name
+from n2g.search.groups import UnionFind, neuron_groups, scope_name
 from n2g.search.similarity import Relation, SimilarPair
+from n2g.testing.brute_force import brute_force_components
 
 
 def _pair(a: str, b: str, relation: Relation = Relation.SIMILAR_TO) -> SimilarPair:

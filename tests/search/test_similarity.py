@@ -11,12 +11,12 @@ from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
     SimilarityConfig,
-    brute_force_pairs,
     containment,
     overlap,
     prefix_length,
     similarity_join,
 )
+from n2g.testing.brute_force import brute_force_pairs
 
 
 def _random_neurons(n: int, seed: int) -> list[NeuronTokenSets]:

@@ -1,0 +1,218 @@
+"""One batch of neurons of one layer through prune, saliency, augment, trie, evaluate.
+
+Every model pass is shared across all examples of all neurons in the batch (see
+`examples.pivot_batch`). `build_neuron_graphs` is usable in-process on `LayerRecords`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from n2g.builder.augment import augment_examples
+from n2g.builder.config import BuildConfig
+from n2g.builder.evaluate import (
+    NGramLookup,
+    TokenLookup,
+    evaluate_split,
+    out_of_distribution,
+    split_indices,
+)
+from n2g.builder.examples import Example
+from n2g.builder.prune import make_sources, prune_examples, unique_examples
+from n2g.builder.saliency import add_saliency
+from n2g.builder.substitutes import NoHelper, SubstituteHelper
+from n2g.builder.trie import PathExample, build_trie
+from n2g.graph.file import NeuronGraph
+from n2g.graph.predict import NeuronTrie
+from n2g.models.base import NeuronModel
+from n2g.record.store import LayerRecords
+
+
+@dataclass
+class OODData:
+    """Random windows of another corpus and the model's activations there."""
+
+    corpus: str
+    windows: list[np.ndarray]
+    acts: np.ndarray  # float32 [n_windows, T, d_mlp] of the layer (0 past a window's end)
+
+    @classmethod
+    def compute(
+        cls, model: NeuronModel, layer: int, corpus: str, windows: Sequence[Sequence[int]]
+    ) -> OODData:
+        arrays = [np.asarray(w, dtype=np.int64) for w in windows]
+        acts = model.mlp_activations([a.tolist() for a in arrays], [layer])[layer].numpy()
+        return cls(corpus, arrays, acts)
+
+
+def ood_provider(
+    model: NeuronModel, corpus, n_windows: int, window: int, seed: int
+) -> Callable[[int], OODData]:
+    """Per-layer OOD data from `n_windows` random windows of another corpus.
+
+    `corpus` is a Corpus or a corpus spec; the windows are drawn once and shared by all
+    layers, the activations computed once per layer (one forward pass for every neuron).
+    """
+    from n2g.record.corpus import open_corpus, random_windows
+
+    source = open_corpus(corpus) if isinstance(corpus, str) else corpus
+    drawn = [ids for _, ids in random_windows(source, model.tokenizer, window, n_windows, seed)]
+
+    def provider(layer: int) -> OODData:
+        return OODData.compute(model, layer, source.name, drawn)
+
+    return provider
+
+
+@dataclass
+class NeuronPlan:
+    """A neuron's examples split for training and testing, with its normaliser."""
+
+    neuron: int
+    a_max: float
+    train: list[tuple[np.ndarray, np.ndarray]]
+    test: list[tuple[np.ndarray, np.ndarray]]
+
+
+def plan_neuron(records: LayerRecords, neuron: int, config: BuildConfig) -> NeuronPlan:
+    examples = records.examples(neuron)[: config.n_examples]
+    a_max = float(records.a_max[neuron])
+    train_ids, test_ids = split_indices(
+        len(examples), config.train_fraction, config.seed, records.layer, neuron
+    )
+    pick = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in examples]
+    return NeuronPlan(neuron, a_max, [pick[i] for i in train_ids], [pick[i] for i in test_ids])
+
+
+def normalised(plan: NeuronPlan, acts: np.ndarray) -> np.ndarray:
+    if plan.a_max <= 0:
+        return np.zeros_like(acts)
+    return acts / np.float32(plan.a_max)
+
+
+def process_examples(
+    model: NeuronModel,
+    layer: int,
+    plans: Sequence[NeuronPlan],
+    config: BuildConfig,
+    helper: SubstituteHelper,
+    mask_token_id: int,
+) -> list[Example]:
+    """Prune, saliency and augmentation for the training examples of all `plans`."""
+    sources = [
+        source
+        for plan in plans
+        for tokens, acts in plan.train
+        if len(tokens) and float(acts.max()) > 0
+        for source in make_sources(
+            plan.neuron,
+            tokens,
+            acts,
+            a_max=plan.a_max,
+            firing_threshold=config.firing_threshold,
+            mode=config.pivots,
+        )
+    ]
+    pruned = prune_examples(
+        model,
+        layer,
+        sources,
+        threshold=config.prune_threshold,
+        block=config.prune_block,
+        batch_rows=config.batch_rows,
+    )
+    kept = unique_examples(pruned)
+    add_saliency(model, layer, kept, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
+    augmented = augment_examples(
+        model,
+        layer,
+        kept,
+        helper,
+        importance_threshold=config.importance_threshold,
+        augment_threshold=config.augment_threshold,
+        n_substitutes=config.n_substitutes,
+        include_pivot=config.augment_pivot,
+        batch_rows=config.batch_rows,
+    )
+    add_saliency(model, layer, augmented, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
+    return kept + augmented
+
+
+def assemble_graph(
+    model: NeuronModel,
+    layer: int,
+    plan: NeuronPlan,
+    examples: Sequence[Example],
+    config: BuildConfig,
+    mask_token_id: int,
+    ood: OODData | None = None,
+) -> NeuronGraph:
+    """Trie + evaluation of one neuron from its processed examples."""
+    scale = plan.a_max if plan.a_max > 0 else 1.0
+    paths = [PathExample(e.tokens, e.importances, e.activation / scale) for e in examples]
+    nodes, edges = build_trie(paths, config.importance_threshold, model.token_strings)
+    graph = NeuronGraph(
+        model=model.name,
+        layer=layer,
+        neuron=plan.neuron,
+        a_max=plan.a_max,
+        n_examples=len(examples),
+        nodes=nodes,
+        edges=edges,
+        settings=config.settings(mask_token_id),
+    )
+    trie = NeuronTrie.from_graph(graph)
+    train = [(t, normalised(plan, a)) for t, a in plan.train]
+    test = [(t, normalised(plan, a)) for t, a in plan.test]
+    evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
+    if ood is not None:
+        truth = [
+            normalised(plan, ood.acts[i, : len(w), plan.neuron]) for i, w in enumerate(ood.windows)
+        ]
+        lookup, five = TokenLookup(train), NGramLookup(train)
+        evaluation.out_of_distribution = out_of_distribution(
+            trie.predict_many(ood.windows),
+            truth,
+            ood.corpus,
+            config.firing_threshold,
+            baselines={
+                "token_lookup": [lookup.predict(w) for w in ood.windows],
+                "ngram": [five.predict(w) for w in ood.windows],
+            },
+        )
+    graph.evaluation = evaluation
+    return graph
+
+
+def resolve_mask_token(model: NeuronModel, config: BuildConfig) -> int:
+    mask = config.mask_token_id if config.mask_token_id is not None else model.mask_token_id
+    if mask is None:
+        raise ValueError("the model has no masking token; set mask_token_id")
+    return int(mask)
+
+
+def build_neuron_graphs(
+    model: NeuronModel,
+    records: LayerRecords,
+    neurons: Sequence[int],
+    config: BuildConfig,
+    helper: SubstituteHelper | None = None,
+    ood: OODData | None = None,
+) -> list[NeuronGraph]:
+    """Graphs of `neurons` of the records' layer, all processed together."""
+    helper = helper or NoHelper()
+    mask_token_id = resolve_mask_token(model, config)
+    plans = [plan_neuron(records, n, config) for n in neurons]
+    examples = process_examples(model, records.layer, plans, config, helper, mask_token_id)
+    by_neuron: dict[int, list[Example]] = {n: [] for n in neurons}
+    for example in examples:
+        by_neuron[example.neuron].append(example)
+    return [
+        assemble_graph(
+            model, records.layer, plan, by_neuron[plan.neuron], config, mask_token_id, ood
+        )
+        for plan in plans
+    ]

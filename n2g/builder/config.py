@@ -1,0 +1,63 @@
+"""The builder's settings: one validated pydantic object, recorded in every graph."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from n2g.graph.file import BuildSettings
+
+
+class BuildConfig(BaseModel):
+    """How N2G graphs are built and evaluated (paper defaults where the paper gives one).
+
+    Thresholds are fractions: `prune_threshold` of eq. 2, `augment_threshold` of eq. 4,
+    `importance_threshold` for saliency (eq. 3) deciding which context tokens are kept,
+    `firing_threshold` (of a / a_max) for evaluation and, with `pivots="firing"`, for which
+    tokens of a training example become pivots (see `n2g.builder.prune`).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    prune_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    importance_threshold: float = Field(0.75, gt=0.0, le=1.0)
+    augment_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    firing_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    pivots: Literal["argmax", "firing"] = Field(
+        "argmax",
+        description='"argmax": one pivot per example (paper eq. 1); "firing": every token '
+        "with a / a_max >= firing_threshold (argmax included) pivots its own example",
+    )
+    helper: str = Field("none", description='"none", "mlm[:NAME|PATH]" or "causal[:MODEL]"')
+    n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
+    augment_pivot: bool = Field(
+        True, description="also substitute the pivot (activating) token, as the public code did"
+    )
+    n_examples: int = Field(20, ge=2, description="top examples per neuron used (paper: 20)")
+    train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
+    seed: int = 0
+    mask_token_id: int | None = Field(
+        None, ge=0, description="masking token for saliency; None = the model's own"
+    )
+    batch_rows: int = Field(256, ge=1, description="sequences per forward pass")
+    prune_block: int = Field(
+        4, ge=1, description="prefix lengths tried in the first prune round (then doubling)"
+    )
+    neurons_per_batch: int = Field(32, ge=1, description="neurons processed together")
+
+    @model_validator(mode="after")
+    def _helper_spec(self) -> BuildConfig:
+        kind = self.helper.split(":", 1)[0]
+        if kind not in ("none", "mlm", "causal"):
+            raise ValueError(
+                f"helper must be none, mlm[:NAME] or causal[:MODEL], not {self.helper!r}"
+            )
+        return self
+
+    def settings(self, mask_token_id: int | None) -> BuildSettings:
+        """The part of the config that determines a graph, stored with it."""
+        # Every stored setting is a config field of the same name, except the mask token,
+        # which is resolved against the model.
+        shared = set(BuildSettings.model_fields) - {"mask_token_id"}
+        return BuildSettings(**self.model_dump(include=shared), mask_token_id=mask_token_id)

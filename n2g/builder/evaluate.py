@@ -1,0 +1,200 @@
+"""Evaluation: the paper's protocol, its two baselines, and an out-of-distribution check.
+
+- Split: a neuron's top `n_examples` recorded examples, shuffled with a seed fixed per
+  (seed, layer, neuron), `train_fraction` of them (paper: 10 of 20) build the graph, the
+  rest test it.
+- Truth: recorded activation / a_max; "firing" = normalised activation >= 0.5.
+- Scores: precision, recall, F1 of the firing class over every test token. Undefined
+  values are None: precision when nothing is predicted firing, recall when nothing truly
+  fires; F1 = 2TP / (2TP + FP + FN), None only when both are empty. Neurons with no firing
+  test token are counted (`n_test_firing == 0`) and reported by `LayerQuality`, not dropped.
+- Token lookup baseline: each token id -> the largest normalised activation it had anywhere
+  in the training examples; unseen tokens predict 0.
+- 5-gram baseline: the key of position i is the token and its 4 predecessors inside the
+  example window (fewer at the window's start); value = the largest normalised activation
+  seen at that key in training; unseen keys predict 0.
+- Out of distribution: random windows of another corpus; the model's real activations
+  there are the truth; reports the false-positive rate (predicted firing among truly
+  non-firing tokens) and the scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from n2g.graph.file import BaselineOutOfDistribution, Evaluation, OutOfDistribution, Scores
+
+NGRAM = 5
+
+
+def split_indices(
+    n: int, train_fraction: float, seed: int, layer: int, neuron: int
+) -> tuple[list[int], list[int]]:
+    """Deterministic train/test split of n examples (at least one of each when n >= 2)."""
+    order = np.random.default_rng([seed, layer, neuron]).permutation(n).tolist()
+    n_train = min(max(int(round(n * train_fraction)), 1), n - 1) if n >= 2 else n
+    return sorted(order[:n_train]), sorted(order[n_train:])
+
+
+def firing_scores(truth: np.ndarray, predicted: np.ndarray) -> Scores:
+    """P/R/F1 of the firing class from boolean arrays."""
+    tp = int(np.sum(truth & predicted))
+    fp = int(np.sum(~truth & predicted))
+    fn = int(np.sum(truth & ~predicted))
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+    return Scores(precision=precision, recall=recall, f1=f1)
+
+
+class TokenLookup:
+    """Baseline: largest normalised activation seen per token id in training."""
+
+    def __init__(self, examples: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.table: dict[int, float] = {}
+        for tokens, acts in examples:
+            for token, act in zip(tokens.tolist(), acts.tolist(), strict=True):
+                if act > self.table.get(token, -np.inf):
+                    self.table[token] = act
+
+    def predict(self, tokens: np.ndarray) -> np.ndarray:
+        return np.asarray([self.table.get(t, 0.0) for t in tokens.tolist()], dtype=np.float32)
+
+
+def ngram_keys(tokens: np.ndarray, n: int = NGRAM) -> list[tuple[int, ...]]:
+    values = tokens.tolist()
+    return [tuple(values[max(0, i - n + 1) : i + 1]) for i in range(len(values))]
+
+
+class NGramLookup:
+    """Baseline: largest normalised activation seen per (token + 4 predecessors)."""
+
+    def __init__(self, examples: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.table: dict[tuple[int, ...], float] = {}
+        for tokens, acts in examples:
+            for key, act in zip(ngram_keys(tokens), acts.tolist(), strict=True):
+                if act > self.table.get(key, -np.inf):
+                    self.table[key] = act
+
+    def predict(self, tokens: np.ndarray) -> np.ndarray:
+        return np.asarray([self.table.get(k, 0.0) for k in ngram_keys(tokens)], dtype=np.float32)
+
+
+def evaluate_split(
+    predict_many,
+    train: Sequence[tuple[np.ndarray, np.ndarray]],
+    test: Sequence[tuple[np.ndarray, np.ndarray]],
+    firing_threshold: float,
+) -> Evaluation:
+    """Score N2G (`predict_many(list of token arrays)`) and both baselines on `test`.
+
+    `train`/`test` are (tokens, normalised activations) of whole recorded windows.
+    """
+    token_lookup, ngram = TokenLookup(train), NGramLookup(train)
+    if test:
+        tokens = [t for t, _ in test]
+        truth = np.concatenate([a for _, a in test]) >= firing_threshold
+        n2g = np.concatenate(predict_many(tokens))
+        lookup = np.concatenate([token_lookup.predict(t) for t in tokens])
+        five = np.concatenate([ngram.predict(t) for t in tokens])
+    else:
+        truth = n2g = lookup = five = np.zeros(0, dtype=np.float32)
+        truth = truth >= firing_threshold
+    return Evaluation(
+        firing_threshold=firing_threshold,
+        n_train_examples=len(train),
+        n_test_examples=len(test),
+        n_test_tokens=len(truth),
+        n_test_firing=int(truth.sum()),
+        n2g=firing_scores(truth, n2g >= firing_threshold),
+        token_lookup=firing_scores(truth, lookup >= firing_threshold),
+        ngram=firing_scores(truth, five >= firing_threshold),
+    )
+
+
+def _firing_on(
+    predictions: Sequence[np.ndarray], truth: np.ndarray, firing_threshold: float
+) -> tuple[float, Scores]:
+    predicted = (
+        np.concatenate(predictions) >= firing_threshold if predictions else np.zeros(0, bool)
+    )
+    negatives = int(np.sum(~truth))
+    false_positives = int(np.sum(~truth & predicted))
+    rate = false_positives / negatives if negatives else 0.0
+    return rate, firing_scores(truth, predicted)
+
+
+def out_of_distribution(
+    predictions: Sequence[np.ndarray],
+    normalised_truth: Sequence[np.ndarray],
+    corpus: str,
+    firing_threshold: float,
+    baselines: dict[str, Sequence[np.ndarray]] | None = None,
+) -> OutOfDistribution:
+    """Scores of N2G's predictions (and optionally the baselines', keyed `token_lookup` /
+    `ngram`) against the model's real activations on foreign windows."""
+    truth = (
+        np.concatenate(normalised_truth) >= firing_threshold
+        if normalised_truth
+        else np.zeros(0, bool)
+    )
+    rate, scores = _firing_on(predictions, truth, firing_threshold)
+    extra = {}
+    for name, baseline in (baselines or {}).items():
+        base_rate, base_scores = _firing_on(baseline, truth, firing_threshold)
+        extra[name] = BaselineOutOfDistribution(false_positive_rate=base_rate, scores=base_scores)
+    return OutOfDistribution(
+        corpus=corpus,
+        n_tokens=len(truth),
+        n_true_firing=int(truth.sum()),
+        false_positive_rate=rate,
+        scores=scores,
+        **extra,
+    )
+
+
+@dataclass
+class LayerQuality:
+    """Per-layer averages of F1 (per neuron, then the mean), with what was left out."""
+
+    layer: int
+    f1: dict[str, list[float]] = field(
+        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
+    )
+    precision: dict[str, list[float]] = field(
+        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
+    )
+    recall: dict[str, list[float]] = field(
+        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
+    )
+    n_neurons: int = 0
+    n_no_test_firing: int = 0
+
+    def add(self, evaluation: Evaluation | None) -> None:
+        self.n_neurons += 1
+        if evaluation is None or evaluation.n_test_firing == 0:
+            self.n_no_test_firing += 1  # F1 undefined: counted, reported, not averaged
+            return
+        for method in self.f1:
+            scores: Scores = getattr(evaluation, method)
+            self.f1[method].append(scores.f1 or 0.0)
+            self.precision[method].append(scores.precision or 0.0)
+            self.recall[method].append(scores.recall or 0.0)
+
+    def mean(self, metric: str, method: str) -> float | None:
+        values = getattr(self, metric)[method]
+        return float(np.mean(values)) if values else None
+
+    def row(self) -> dict:
+        out: dict = {
+            "layer": self.layer,
+            "neurons": self.n_neurons,
+            "no_test_firing": self.n_no_test_firing,
+        }
+        for method in self.f1:
+            for metric in ("precision", "recall", "f1"):
+                out[f"{method}_{metric}"] = self.mean(metric, method)
+        return out

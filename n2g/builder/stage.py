@@ -1,0 +1,144 @@
+"""`n2g build` in-process: records folder -> graph file, sharded, resumable, with progress.
+
+Units of work are (layer, neuron) pairs; shard i of n takes every n-th unit (interleaved,
+so every shard gets a similar mix of layers). Units already in the output file are skipped.
+Neurons are processed `neurons_per_batch` at a time (shared forward passes) and each batch
+is appended as complete lines before the next starts, so an interrupt loses at most the
+batch in flight and never corrupts the file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from n2g.builder.batch import OODData, build_neuron_graphs
+from n2g.builder.config import BuildConfig
+from n2g.builder.evaluate import LayerQuality
+from n2g.builder.substitutes import NoHelper, SubstituteHelper
+from n2g.builder.writer import GraphWriter, read_existing
+from n2g.errors import N2GError
+from n2g.models.base import NeuronModel
+from n2g.progress import progress_bar
+from n2g.record.store import load_layer, load_manifest
+
+__all__ = ["BuildConfig", "BuildSummary", "Shard", "build_graphs", "build_neuron_graphs"]
+
+
+class Shard(BaseModel):
+    """Shard `index` of `count` (0-based)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(0, ge=0)
+    count: int = Field(1, ge=1)
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """'i/n' -> Shard(i, n); N2GError when malformed or out of range."""
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise N2GError(f"--shard must look like i/n (e.g. 0/4), not {text!r}") from None
+        if not 0 <= index < count:
+            raise N2GError(f"--shard {text}: need 0 <= i < n")
+        return cls(index=index, count=count)
+
+    def output_path(self, path: Path) -> Path:
+        """The shard's own output file (the path itself when not sharded)."""
+        if self.count == 1:
+            return path
+        return path.with_name(f"{path.stem}.shard-{self.index}-of-{self.count}{path.suffix}")
+
+
+class BuildSummary(BaseModel):
+    out_path: str
+    n_units: int = Field(description="(layer, neuron) units in this shard")
+    n_written: int
+    n_skipped: int = Field(description="already in the output file (resumed)")
+    seconds: float
+    quality: list[dict] = Field(description="per-layer P/R/F1 rows of the shard's graphs")
+
+
+def build_graphs(
+    model: NeuronModel,
+    records_dir: Path | str,
+    config: BuildConfig,
+    out_path: Path | str,
+    progress: bool = True,
+    *,
+    layers: Sequence[int] | None = None,
+    neurons: Sequence[int] | None = None,
+    shard: Shard | None = None,
+    helper: SubstituteHelper | None = None,
+    ood: Callable[[int], OODData] | None = None,
+) -> BuildSummary:
+    """Build the graphs of `layers` x `neurons` (default: all recorded) into `out_path`.
+
+    `ood(layer)` may supply out-of-distribution data per layer. Raises N2GError (one
+    line) for records of another model, unknown layers, neurons out of range.
+    """
+    start = time.perf_counter()
+    manifest = load_manifest(records_dir)
+    if manifest.model != model.name:
+        raise N2GError(
+            f"records in {records_dir} are from model {manifest.model!r}, not {model.name!r}"
+        )
+    layers = list(manifest.layers if layers is None else layers)
+    for layer in layers:
+        if layer not in manifest.layers:
+            raise N2GError(f"records in {records_dir} hold layers {manifest.layers}, not {layer}")
+        try:
+            model.check_layer(layer)
+        except ValueError as exc:
+            raise N2GError(str(exc)) from None
+    neurons = list(range(manifest.d_mlp) if neurons is None else neurons)
+    bad = [n for n in neurons if not 0 <= n < manifest.d_mlp]
+    if bad:
+        raise N2GError(
+            f"neuron {bad[0]} is out of range: layers have neurons 0..{manifest.d_mlp - 1}"
+        )
+    shard = shard or Shard()
+    path = shard.output_path(Path(out_path))
+    units = [(layer, n) for layer in layers for n in neurons][shard.index :: shard.count]
+    existing = read_existing(path, model.name)
+    done = {(g.layer, g.neuron) for g in existing}
+    todo = [u for u in units if u not in done]
+    quality = {layer: LayerQuality(layer) for layer in layers}
+    unit_set = set(units)
+    for graph in existing:
+        if (graph.layer, graph.neuron) in unit_set:
+            quality[graph.layer].add(graph.evaluation)
+    helper = helper or NoHelper()
+    written = 0
+    with (
+        GraphWriter(path) as writer,
+        progress_bar(
+            "build", len(units), "neurons", completed=len(units) - len(todo), enabled=progress
+        ) as advance,
+    ):
+        for layer in layers:
+            mine = [n for (unit_layer, n) in todo if unit_layer == layer]
+            if not mine:
+                continue
+            records = load_layer(records_dir, layer)
+            ood_data = ood(layer) if ood is not None else None
+            for begin in range(0, len(mine), config.neurons_per_batch):
+                batch = mine[begin : begin + config.neurons_per_batch]
+                graphs = build_neuron_graphs(model, records, batch, config, helper, ood_data)
+                writer.write(graphs)
+                for graph in graphs:
+                    quality[layer].add(graph.evaluation)
+                written += len(graphs)
+                advance(len(graphs))
+    return BuildSummary(
+        out_path=str(path),
+        n_units=len(units),
+        n_written=written,
+        n_skipped=len(units) - len(todo),
+        seconds=time.perf_counter() - start,
+        quality=[quality[layer].row() for layer in layers],
+    )

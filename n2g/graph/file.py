@@ -1,0 +1,299 @@
+"""The graph file: one neuron graph per JSON line, validated by pydantic.
+
+This is the boundary between the builder (which writes it), `n2g-ingest` (which loads it
+into the database) and everything that reads graphs back. Its JSON Schema is generated
+into `schema/neuron_graph.schema.json` (`python -m n2g.graph.file`); a test fails when the
+two drift.
+
+The trie is stored as a node list plus explicit parent→child edges. Activating nodes are
+the trie's first level (the paper's root children); each path walks backwards through
+context or ignore nodes and finishes in an end node holding a normalised activation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from n2g.graph.key import neuron_key
+
+FORMAT_VERSION = 1
+
+
+class NodeKind(StrEnum):
+    ACTIVATING = "activating"
+    CONTEXT = "context"
+    IGNORE = "ignore"
+    END = "end"
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TrieNode(_Strict):
+    """One trie node.
+
+    - activating: `token`/`token_id` set; `activation` = the largest normalised activation
+      of any end node beneath it.
+    - context: `token`/`token_id` set; `importance` = the largest saliency of that token at
+      this position over the examples that formed it.
+    - ignore: no token (some token must stand here, which one does not matter).
+    - end: `activation` = normalised activation of the example(s) that end here (max).
+    `depth` is 0 for activating nodes, +1 per step back into the context.
+    """
+
+    id: Annotated[int, Field(ge=0)]
+    kind: NodeKind
+    depth: Annotated[int, Field(ge=0)]
+    token: str | None = None
+    token_id: Annotated[int, Field(ge=0)] | None = None
+    importance: float | None = None
+    activation: float | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_kind(self) -> TrieNode:
+        has_token = self.kind in (NodeKind.ACTIVATING, NodeKind.CONTEXT)
+        if has_token and (self.token is None or self.token_id is None):
+            raise ValueError(f"{self.kind.value} node {self.id} needs token and token_id")
+        if not has_token and (self.token is not None or self.token_id is not None):
+            raise ValueError(f"{self.kind.value} node {self.id} must not carry a token")
+        if self.kind in (NodeKind.ACTIVATING, NodeKind.END) and self.activation is None:
+            raise ValueError(f"{self.kind.value} node {self.id} needs an activation")
+        if self.kind == NodeKind.CONTEXT and self.importance is None:
+            raise ValueError(f"context node {self.id} needs an importance")
+        for name in ("importance", "activation"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"node {self.id}: {name} must be finite")
+        return self
+
+
+class Scores(_Strict):
+    """Precision/recall/F1 of the firing class (normalised activation ≥ threshold).
+
+    All three are None when undefined (no firing token in the truth and none predicted).
+    """
+
+    precision: Probability | None = None
+    recall: Probability | None = None
+    f1: Probability | None = None
+
+
+class BaselineOutOfDistribution(_Strict):
+    """A baseline's false-positive rate and scores on the same foreign windows."""
+
+    false_positive_rate: Probability
+    scores: Scores
+
+
+class OutOfDistribution(_Strict):
+    """Predictions on random windows of a different corpus (a check the paper lacked).
+
+    `false_positive_rate`/`scores` are N2G's; the baselines, built from the same training
+    examples, are scored on the same windows so the three can be compared.
+    """
+
+    corpus: str
+    n_tokens: Annotated[int, Field(ge=0)]
+    n_true_firing: Annotated[int, Field(ge=0)]
+    false_positive_rate: Probability
+    scores: Scores
+    token_lookup: BaselineOutOfDistribution | None = None
+    ngram: BaselineOutOfDistribution | None = None
+
+
+class Evaluation(_Strict):
+    """The paper's protocol: top-k examples split train/test, firing threshold 0.5."""
+
+    firing_threshold: Probability = 0.5
+    n_train_examples: Annotated[int, Field(ge=0)]
+    n_test_examples: Annotated[int, Field(ge=0)]
+    n_test_tokens: Annotated[int, Field(ge=0)]
+    # Test tokens whose true normalised activation is ≥ the threshold. Zero means P/R/F1
+    # are undefined for this neuron: it is counted and reported, never silently dropped.
+    n_test_firing: Annotated[int, Field(ge=0)]
+    n2g: Scores
+    token_lookup: Scores
+    ngram: Scores
+    out_of_distribution: OutOfDistribution | None = None
+
+
+class BuildSettings(_Strict):
+    """The settings a graph was built with (so results are reproducible)."""
+
+    prune_threshold: Probability = 0.5
+    importance_threshold: Probability = 0.75
+    augment_threshold: Probability = 0.5
+    helper: str = "none"
+    n_substitutes: Annotated[int, Field(ge=0)] = 5
+    augment_pivot: bool = True
+    train_fraction: Probability = 0.5
+    seed: int = 0
+    mask_token_id: Annotated[int, Field(ge=0)] | None = None
+    pivots: Literal["argmax", "firing"] = "argmax"
+
+
+class NeuronGraph(_Strict):
+    """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings."""
+
+    format_version: int = FORMAT_VERSION
+    model: Annotated[str, Field(min_length=1)]
+    layer: Annotated[int, Field(ge=0)]
+    neuron: Annotated[int, Field(ge=0)]
+    a_max: float = Field(description="largest activation of the neuron seen in the data")
+    n_examples: Annotated[int, Field(ge=0)] = Field(
+        0, description="examples (train + kept augmentations) the trie was built from"
+    )
+    nodes: list[TrieNode] = Field(default_factory=list)
+    edges: list[tuple[int, int]] = Field(
+        default_factory=list, description="(parent id, child id) pairs"
+    )
+    evaluation: Evaluation | None = None
+    settings: BuildSettings = Field(default_factory=BuildSettings)
+
+    @property
+    def key(self) -> str:
+        """Stable unique key of this neuron: `model/layer/neuron`."""
+        return neuron_key(self.model, self.layer, self.neuron)
+
+    @model_validator(mode="after")
+    def _is_a_trie(self) -> NeuronGraph:
+        if not math.isfinite(self.a_max):
+            raise ValueError("a_max must be finite")
+        ids = [n.id for n in self.nodes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("node ids must be unique")
+        by_id = {n.id: n for n in self.nodes}
+        parents: dict[int, int] = {}
+        for parent, child in self.edges:
+            if parent not in by_id or child not in by_id:
+                raise ValueError(f"edge ({parent}, {child}) names a missing node")
+            if child in parents:
+                raise ValueError(f"node {child} has two parents: not a trie")
+            if by_id[parent].kind == NodeKind.END:
+                raise ValueError(f"end node {parent} cannot have children")
+            if by_id[child].kind == NodeKind.ACTIVATING:
+                raise ValueError(f"activating node {child} must be at the first level")
+            if by_id[child].depth != by_id[parent].depth + 1:
+                raise ValueError(f"edge ({parent}, {child}) skips a depth")
+            parents[child] = parent
+        for node in self.nodes:
+            if node.kind != NodeKind.ACTIVATING and node.id not in parents:
+                raise ValueError(f"{node.kind.value} node {node.id} has no parent")
+            if node.kind == NodeKind.ACTIVATING and node.depth != 0:
+                raise ValueError(f"activating node {node.id} must have depth 0")
+        return self
+
+    def node_by_id(self) -> dict[int, TrieNode]:
+        return {n.id: n for n in self.nodes}
+
+    def children(self) -> dict[int, list[int]]:
+        """Parent id → child ids, in edge order."""
+        out: dict[int, list[int]] = {}
+        for parent, child in self.edges:
+            out.setdefault(parent, []).append(child)
+        return out
+
+    def activating_tokens(self) -> dict[str, float]:
+        """Activating token → its largest normalised activation."""
+        out: dict[str, float] = {}
+        for n in self.nodes:
+            if n.kind == NodeKind.ACTIVATING:
+                assert n.token is not None and n.activation is not None
+                out[n.token] = max(out.get(n.token, 0.0), n.activation)
+        return out
+
+    def context_tokens(self) -> dict[str, float]:
+        """Context token → its largest importance anywhere in the trie."""
+        out: dict[str, float] = {}
+        for n in self.nodes:
+            if n.kind == NodeKind.CONTEXT:
+                assert n.token is not None and n.importance is not None
+                out[n.token] = max(out.get(n.token, 0.0), n.importance)
+        return out
+
+    def to_networkx(self):  # -> networkx.DiGraph (imported lazily: networkx is slow to load)
+        """The trie as a networkx DiGraph; node attributes are the node fields."""
+        import networkx as nx
+
+        graph = nx.DiGraph(model=self.model, layer=self.layer, neuron=self.neuron)
+        for n in self.nodes:
+            graph.add_node(n.id, **n.model_dump(exclude={"id"}, mode="json"))
+        graph.add_edges_from(self.edges)
+        return graph
+
+
+class GraphFileError(ValueError):
+    """A graph file line that is not a valid neuron graph; names the file and line."""
+
+    def __init__(self, path: Path | str, line_number: int, reason: str) -> None:
+        self.path = str(path)
+        self.line_number = line_number
+        self.reason = reason
+        super().__init__(f"{path}:{line_number}: {reason}")
+
+
+def parse_graph_line(line: str, path: Path | str = "<string>", line_number: int = 0) -> NeuronGraph:
+    """Parse and validate one JSON line; raise GraphFileError with a one-line reason."""
+    try:
+        return NeuronGraph.model_validate_json(line)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "line"
+        raise GraphFileError(path, line_number, f"{where}: {first['msg']}") from None
+
+
+def iter_graph_file(
+    path: Path | str, *, errors: list[GraphFileError] | None = None
+) -> Iterator[tuple[int, NeuronGraph]]:
+    """Yield (line number, graph) for every valid line of a JSON Lines graph file.
+
+    With `errors` given, bad lines are appended to it and skipped (the rest stay
+    readable); without it, the first bad line raises GraphFileError.
+    """
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, parse_graph_line(line, path, number)
+            except GraphFileError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+
+
+def dump_graph_line(graph: NeuronGraph) -> str:
+    """One graph as a JSON line (no trailing newline)."""
+    return graph.model_dump_json(exclude_none=True)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of one graph-file line."""
+    schema = NeuronGraph.model_json_schema()
+    schema["$id"] = "https://neuron2graph/schema/neuron_graph.schema.json"
+    schema["description"] = "One line of an N2G graph file (JSON Lines): one neuron graph."
+    return schema
+
+
+SCHEMA_FILE = "neuron_graph.schema.json"
+
+
+def render_json_schema() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # regenerate schema/neuron_graph.schema.json
+    from n2g.resources import resource_dir
+
+    (resource_dir("schema") / SCHEMA_FILE).write_text(render_json_schema(), encoding="utf-8")

@@ -1,0 +1,341 @@
+"""`n2g record`: one streaming pass over a corpus keeping every neuron's top-k windows.
+
+For each batch of windows, one forward pass (stopped after the last layer asked for) gives
+every neuron of every chosen layer. A window's score for a neuron is its largest activation
+in the window; the running top-k per neuron is merged with the batch's scores by a stable
+sort over [k + B] candidates, only for the neurons whose top-k can change. Memory is
+neurons x k x window, whatever the corpus size.
+
+Ordering: old entries precede new ones and the sort is stable, so ties go to the earlier
+window: the result equals a stable global sort of all windows by score (tests check this
+against brute force).
+
+Resumable: the running state is checkpointed atomically every `checkpoint_every` windows and
+on Ctrl-C; the same config in the same folder continues from there and gives records
+identical to an uninterrupted run. Final files are written with n2g.record.store, manifest last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from n2g.errors import N2GError
+from n2g.models.base import NeuronModel
+from n2g.progress import progress_bar
+from n2g.record import store as records
+from n2g.record.corpus import Corpus, indexed_windows, open_corpus
+
+CHECKPOINT = "record_checkpoint.safetensors"
+CONFIG_FILE = "record_config.json"
+
+
+class RecordConfig(BaseModel):
+    """What to record and where. Identity (all but batch size, checkpointing, device) must
+    match to resume a folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(default="smollm2-135m", min_length=1)
+    layers: list[int] = Field(min_length=1)
+    corpus: str = Field(default="stdlib", min_length=1)
+    window: int = Field(default=64, ge=2, le=2048)
+    k: int = Field(default=20, ge=1, le=1000)
+    batch_size: int = Field(default=32, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_windows: int | None = Field(default=None, ge=1)
+    out: Path
+    checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")
+
+    @field_validator("layers")
+    @classmethod
+    def _sorted_unique(cls, layers: list[int]) -> list[int]:
+        if any(layer < 0 for layer in layers):
+            raise ValueError("layers must be >= 0")
+        return sorted(set(layers))
+
+    def window_limit(self) -> int | None:
+        """The number of windows to scan (None = the whole corpus)."""
+        limits = [x for x in (self.max_windows,) if x is not None]
+        if self.max_tokens is not None:
+            limits.append(max(1, self.max_tokens // self.window))
+        return min(limits) if limits else None
+
+    def identity(self, model_name: str, corpus_name: str) -> dict:
+        """What defines the records: a resume or re-run must match it."""
+        return {
+            "model": model_name,
+            "layers": self.layers,
+            "corpus": corpus_name,
+            "window": self.window,
+            "k": self.k,
+            "windows_limit": self.window_limit(),
+        }
+
+
+@dataclass
+class _LayerState:
+    """Running top-k of one layer (torch tensors; slot order = rank)."""
+
+    scores: torch.Tensor  # float32 [d, k], -inf = empty slot
+    tokens: torch.Tensor  # int32 [d, k, W]
+    acts: torch.Tensor  # float32 [d, k, W]
+    doc_ids: torch.Tensor  # int64 [d, k], -1 = empty slot
+    a_max: torch.Tensor  # float32 [d]
+
+    @classmethod
+    def empty(cls, d_mlp: int, k: int, window: int, pad_id: int) -> _LayerState:
+        return cls(
+            scores=torch.full((d_mlp, k), float("-inf")),
+            tokens=torch.full((d_mlp, k, window), pad_id, dtype=torch.int32),
+            acts=torch.zeros(d_mlp, k, window),
+            doc_ids=torch.full((d_mlp, k), -1, dtype=torch.int64),
+            a_max=torch.full((d_mlp,), float("-inf")),
+        )
+
+    def merge(self, acts: torch.Tensor, tokens: torch.Tensor, doc_ids: torch.Tensor) -> None:
+        """Fold a batch in: acts [B, W, d], tokens int32 [B, W], doc_ids int64 [B]."""
+        window_max = acts.amax(dim=1)  # [B, d]
+        self.a_max = torch.maximum(self.a_max, window_max.amax(dim=0))
+        candidates = window_max.T  # [d, B]
+        # Only neurons with a candidate beating their current k-th entry can change.
+        changed = (candidates > self.scores[:, -1:]).any(dim=1).nonzero().squeeze(1)
+        if changed.numel() == 0:
+            return
+        k = self.scores.shape[1]
+        n, batch = changed.numel(), acts.shape[0]
+        all_scores = torch.cat([self.scores[changed], candidates[changed]], dim=1)
+        order = torch.sort(all_scores, dim=1, descending=True, stable=True).indices[:, :k]
+        self.scores[changed] = all_scores.gather(1, order)
+        # Gather each kept slot from its source (old slot or new window) without first
+        # concatenating [n, k + B, W] copies: after warm-up few slots are new.
+        from_old = (order < k)[:, :, None]
+        old_slot = order.clamp(max=k - 1)
+        new_slot = (order - k).clamp(min=0)
+        width = acts.shape[1]
+        new_acts = acts[:, :, changed].permute(2, 0, 1)  # [n, B, W] view
+        pick_old = old_slot[:, :, None].expand(n, k, width)
+        pick_new = new_slot[:, :, None].expand(n, k, width)
+        self.acts[changed] = torch.where(
+            from_old, self.acts[changed].gather(1, pick_old), new_acts.gather(1, pick_new)
+        )
+        new_tokens = tokens.expand(n, batch, -1)
+        self.tokens[changed] = torch.where(
+            from_old, self.tokens[changed].gather(1, pick_old), new_tokens.gather(1, pick_new)
+        )
+        self.doc_ids[changed] = torch.where(
+            from_old[:, :, 0],
+            self.doc_ids[changed].gather(1, old_slot),
+            doc_ids.expand(n, batch).gather(1, new_slot),
+        )
+
+    def to_records(self, layer: int) -> records.LayerRecords:
+        filled = self.doc_ids >= 0
+        window = self.tokens.shape[2]
+        return records.LayerRecords(
+            layer=layer,
+            tokens=self.tokens.numpy(),
+            acts=self.acts.numpy(),
+            lengths=(filled.to(torch.int32) * window).numpy(),
+            doc_ids=self.doc_ids.numpy(),
+            scores=self.scores.numpy(),
+            a_max=self.a_max.numpy().astype(np.float32),
+        )
+
+
+_FIELDS = ("scores", "tokens", "acts", "doc_ids", "a_max")
+
+
+def _save_checkpoint(out: Path, states: dict[int, _LayerState], meta: dict) -> None:
+    tensors = {
+        f"{layer}.{name}": getattr(state, name).contiguous()
+        for layer, state in states.items()
+        for name in _FIELDS
+    }
+    tmp = out / f".{CHECKPOINT}.tmp"
+    try:
+        save_file(tensors, str(tmp), metadata={"meta": json.dumps(meta)})
+        os.replace(tmp, out / CHECKPOINT)
+    except (OSError, SafetensorError) as exc:  # a full disk surfaces as SafetensorError
+        tmp.unlink(missing_ok=True)
+        why = getattr(exc, "strerror", None) or exc
+        raise N2GError(f"cannot write a checkpoint to {out}: {why}") from None
+
+
+def _load_checkpoint(out: Path, layers: list[int]) -> tuple[dict[int, _LayerState], dict] | None:
+    path = out / CHECKPOINT
+    if not path.is_file():
+        return None
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            meta = json.loads(handle.metadata()["meta"])
+        tensors = load_file(str(path))
+        states = {
+            layer: _LayerState(**{name: tensors[f"{layer}.{name}"] for name in _FIELDS})
+            for layer in layers
+        }
+    except (OSError, KeyError, ValueError, SafetensorError) as exc:
+        raise N2GError(
+            f"unreadable checkpoint {path} ({exc}); delete it to start the recording over"
+        ) from None
+    return states, meta
+
+
+def _check_identity(out: Path, identity: dict) -> bool:
+    """True when `out` already holds finished records of this identity; error on mismatch."""
+    config_path = out / CONFIG_FILE
+    if not config_path.is_file():
+        if (out / records.MANIFEST).is_file() or (out / CHECKPOINT).is_file():
+            raise N2GError(f"{out} holds records of unknown settings: use another --out")
+        return False
+    try:
+        stored = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise N2GError(f"unreadable {config_path}: delete {out} or use another --out") from None
+    if stored != identity:
+        diff = ", ".join(
+            f"{key}={stored.get(key)!r} (now {value!r})"
+            for key, value in identity.items()
+            if stored.get(key) != value
+        )
+        raise N2GError(f"{out} holds records made with other settings: {diff}; use another --out")
+    if (out / records.MANIFEST).is_file():
+        records.load_manifest(out)
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Turn Ctrl-C into a flag checked between batches, so state is never half-updated."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag.is_set
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: flag.set())
+    try:
+        yield flag.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _batches(
+    stream: Iterator[tuple[int, int, list[int]]], size: int, limit: int | None, done: int
+) -> Iterator[list[tuple[int, int, list[int]]]]:
+    batch: list[tuple[int, int, list[int]]] = []
+    for item in stream:
+        if limit is not None and done + len(batch) >= limit:
+            break
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            done += size
+            batch = []
+    if batch:
+        yield batch
+
+
+def record_activations(
+    model: NeuronModel,
+    corpus: Corpus | str,
+    config: RecordConfig,
+    progress: bool = True,
+    on_batch: Callable[[int], None] | None = None,
+) -> records.RecordsManifest:
+    """Record the top-k windows of every neuron of `config.layers`; return the manifest.
+
+    `on_batch(n_windows_done)` is called after each batch (custom progress, tests).
+    """
+    for layer in config.layers:
+        try:
+            model.check_layer(layer)
+        except ValueError as exc:
+            raise N2GError(str(exc)) from None
+    corpus = open_corpus(corpus) if isinstance(corpus, str) else corpus
+    out = Path(config.out)
+    identity = config.identity(model.name, corpus.name)
+    if _check_identity(out, identity):
+        return records.load_manifest(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
+
+    layers, window, limit = config.layers, config.window, config.window_limit()
+    pad_id = model.tokenizer.pad_token_id
+    resumed = _load_checkpoint(out, layers)
+    if resumed is not None:
+        states, meta = resumed
+    else:
+        states = {
+            layer: _LayerState.empty(model.d_mlp, config.k, window, pad_id) for layer in layers
+        }
+        meta = {"n_windows": 0, "next": [0, 0]}
+
+    def checkpoint() -> None:
+        _save_checkpoint(out, states, meta)
+
+    total = limit * window if limit is not None else None
+    stream = indexed_windows(corpus, model.tokenizer, window, start=tuple(meta["next"]))
+    since_checkpoint = 0
+    with (
+        _deferred_interrupt() as interrupted,
+        progress_bar(
+            f"record {model.name} layers {layers}",
+            total,
+            "tokens",
+            completed=meta["n_windows"] * window,
+            enabled=progress,
+        ) as advance,
+    ):
+        for batch in _batches(stream, config.batch_size, limit, meta["n_windows"]):
+            tokens = torch.tensor([ids for _, _, ids in batch], dtype=torch.long)
+            acts = model.mlp_activations(tokens, layers)
+            tokens32 = tokens.to(torch.int32)
+            doc_ids = torch.tensor([doc for doc, _, _ in batch], dtype=torch.int64)
+            with torch.inference_mode():
+                for layer in layers:
+                    states[layer].merge(acts[layer], tokens32, doc_ids)
+            last_doc, last_index, _ = batch[-1]
+            meta = {"n_windows": meta["n_windows"] + len(batch), "next": [last_doc, last_index + 1]}
+            since_checkpoint += len(batch)
+            advance(len(batch) * window)
+            if on_batch is not None:
+                on_batch(meta["n_windows"])
+            if interrupted():
+                checkpoint()
+                raise KeyboardInterrupt
+            if since_checkpoint >= config.checkpoint_every:
+                checkpoint()
+                since_checkpoint = 0
+
+    if meta["n_windows"] == 0:
+        raise N2GError(f"corpus {corpus.name} has no document of at least {window} tokens")
+    for layer in layers:
+        records.save_layer(out, states[layer].to_records(layer))
+    manifest = records.RecordsManifest(
+        model=model.name,
+        layers=layers,
+        d_mlp=model.d_mlp,
+        k=config.k,
+        window=window,
+        corpus=corpus.name,
+        n_windows=meta["n_windows"],
+        n_tokens=meta["n_windows"] * window,
+        complete=True,
+    )
+    records.save_manifest(out, manifest)
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    return manifest

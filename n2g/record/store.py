@@ -1,0 +1,148 @@
+"""Activation records: each neuron's top-k activating windows, on disk and in memory.
+
+Written by `n2g record` (n2g/record/recorder.py), read by `n2g build`. A records folder holds
+`manifest.json` (model, layers, corpus, window, k; validated by `RecordsManifest`) and one
+`layer_{L}.safetensors` per layer with, for d_mlp neurons, k examples and window W:
+
+- `tokens`    int32   [d_mlp, k, W]  token ids of the example window (PAD past `lengths`)
+- `acts`      float32 [d_mlp, k, W]  the neuron's activation on every token of the window
+- `lengths`   int32   [d_mlp, k]     real length of each window (0 = empty slot)
+- `doc_ids`   int64   [d_mlp, k]     corpus document of each window (-1 = empty slot)
+- `scores`    float32 [d_mlp, k]     max activation in the window (descending along k)
+- `a_max`     float32 [d_mlp]        the neuron's largest activation seen anywhere
+
+Memory and disk are bounded by neurons × k × W, never by corpus size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from n2g.errors import N2GError
+
+MANIFEST = "manifest.json"
+ARRAY_NAMES = ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max")
+
+
+def layer_file(layer: int) -> str:
+    return f"layer_{layer}.safetensors"
+
+
+class RecordsManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: int = 1
+    model: str = Field(min_length=1)
+    layers: list[int]
+    d_mlp: int = Field(gt=0)
+    k: int = Field(gt=0)
+    window: int = Field(gt=0)
+    corpus: str
+    n_windows: int = Field(ge=0, description="windows of the corpus scanned")
+    n_tokens: int = Field(ge=0, description="tokens of the corpus scanned")
+    complete: bool = True
+
+
+@dataclass
+class LayerRecords:
+    """One layer's records (numpy arrays as documented in the module docstring)."""
+
+    layer: int
+    tokens: np.ndarray
+    acts: np.ndarray
+    lengths: np.ndarray
+    doc_ids: np.ndarray
+    scores: np.ndarray
+    a_max: np.ndarray
+
+    def examples(self, neuron: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The neuron's non-empty examples, best first: (token ids, activations) pairs."""
+        out = []
+        for slot in np.argsort(-self.scores[neuron], kind="stable"):
+            length = int(self.lengths[neuron, slot])
+            if length > 0:
+                out.append((self.tokens[neuron, slot, :length], self.acts[neuron, slot, :length]))
+        return out
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "tokens": self.tokens.astype(np.int32),
+            "acts": self.acts.astype(np.float32),
+            "lengths": self.lengths.astype(np.int32),
+            "doc_ids": self.doc_ids.astype(np.int64),
+            "scores": self.scores.astype(np.float32),
+            "a_max": self.a_max.astype(np.float32),
+        }
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temp file in the same folder, then rename: never a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_layer(folder: Path, records: LayerRecords) -> None:
+    """Write one layer's records atomically."""
+    try:
+        _atomic_write(
+            folder / layer_file(records.layer), lambda tmp: save_file(records.as_arrays(), tmp)
+        )
+    except (OSError, SafetensorError) as exc:  # safetensors reports ENOSPC/EFBIG as its own
+        why = getattr(exc, "strerror", None) or exc
+        raise N2GError(f"cannot write records to {folder}: {why}") from None
+
+
+def save_manifest(folder: Path, manifest: RecordsManifest) -> None:
+    """Write the manifest atomically (written last: its presence marks a usable folder)."""
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+
+    try:
+        _atomic_write(folder / MANIFEST, write)
+    except OSError as exc:
+        raise N2GError(f"cannot write records to {folder}: {exc.strerror or exc}") from None
+
+
+def load_manifest(folder: Path | str) -> RecordsManifest:
+    """Read and validate a records folder's manifest; N2GError with one line if unusable."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise N2GError(f"{folder} is not a records folder (no {MANIFEST}); run `n2g record`")
+    try:
+        return RecordsManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise N2GError(f"unreadable records manifest {path}: {str(exc).splitlines()[0]}") from None
+
+
+def load_layer(folder: Path | str, layer: int) -> LayerRecords:
+    """Read one layer's records; N2GError with one line when missing or corrupt."""
+    manifest = load_manifest(folder)
+    if layer not in manifest.layers:
+        raise N2GError(f"records in {folder} hold layers {manifest.layers}, not layer {layer}")
+    path = Path(folder) / layer_file(layer)
+    try:
+        arrays = load_file(str(path))
+        records = LayerRecords(layer=layer, **{k: arrays[k] for k in ARRAY_NAMES})
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise N2GError(f"unreadable records file {path}: {exc}") from None
+    expected = (manifest.d_mlp, manifest.k, manifest.window)
+    if records.tokens.shape != expected or records.acts.shape != expected:
+        raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
+    return records

@@ -1,0 +1,119 @@
+"""The last stage of `n2g run`: write the report and show a few real searches.
+
+Writes `<out>/report/report.md` (quality table, OOD, sizes, search counts, the searches
+below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from n2g.errors import N2GError
+from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
+from n2g.run.report import build_report, to_markdown, write_plot
+
+SAMPLE_TEXT = (
+    "The capital of France is Paris. Everyone except the reader knows that the function "
+    "returns None when the list is empty."
+)
+
+
+def best_graph(graphs: list[NeuronGraph]) -> NeuronGraph:
+    """The showcase neuron: highest N2G F1, then the richer graph."""
+
+    def rank(graph: NeuronGraph) -> tuple[float, int]:
+        f1 = graph.evaluation.n2g.f1 if graph.evaluation and graph.evaluation.n2g.f1 else 0.0
+        return (f1, len(graph.nodes))
+
+    return max(graphs, key=rank)
+
+
+def _context_below(graph: NeuronGraph, token: str) -> str | None:
+    """The most important context token on a path below activating `token`, if any."""
+    nodes, children = graph.node_by_id(), graph.children()
+    stack = [n.id for n in graph.nodes if n.kind == NodeKind.ACTIVATING and n.token == token]
+    best: tuple[float, str] | None = None
+    while stack:
+        node = nodes[stack.pop()]
+        if node.kind == NodeKind.CONTEXT and node.token is not None:
+            candidate = (node.importance or 0.0, node.token)
+            best = max(best, candidate) if best else candidate
+        stack.extend(children.get(node.id, []))
+    return best[1] if best else None
+
+
+def _searches(config, search, showcase: NeuronGraph) -> list[str]:
+    """A few real searches against the database, as Markdown lines."""
+    from n2g.models import load_tokenizer
+
+    lines = ["## Searches on the loaded graphs", ""]
+    activating = sorted(showcase.activating_tokens().items(), key=lambda kv: -kv[1])
+    context = sorted(showcase.context_tokens().items(), key=lambda kv: -kv[1])
+    lines.append(
+        f"Showcase neuron `{showcase.key}` (N2G F1 "
+        f"{showcase.evaluation.n2g.f1 if showcase.evaluation else None}): activates on "
+        + ", ".join(repr(t) for t, _ in activating[:5])
+        + ("; context " + ", ".join(repr(t) for t, _ in context[:5]) if context else "")
+    )
+    lines.append("")
+    if activating:
+        token = activating[0][0]
+        hits = search.token_search(token, model=showcase.model, limit=5)
+        lines.append(f"`n2g search {token!r}`: neurons that activate on it:")
+        lines += [f"- {h.key}: activation {h.activation:.2f}" for h in hits]
+        lines.append("")
+        below = _context_below(showcase, token)
+        if below:
+            both = search.token_search(token, below, model=showcase.model, limit=5)
+            lines.append(
+                f"`n2g search {token!r} --context {below!r}`: "
+                f"{len(both)} neuron(s): " + ", ".join(h.key for h in both)
+            )
+            lines.append("")
+    like = search.like(showcase.key, limit=5, min_score=0.3)
+    lines.append(
+        f"`n2g like {showcase.key}` (score ≥ 0.3): "
+        + (", ".join(f"{h.key} ({h.score:.2f})" for h in like) or "no neuron that close")
+    )
+    lines.append("")
+    tokenizer = load_tokenizer(config.model)
+    match = search.fires_on_text(config.model, SAMPLE_TEXT, tokenizer, limit=5)
+    lines.append(f"`n2g like --text {SAMPLE_TEXT!r}`: neurons whose graphs fire on it:")
+    for hit in match.neurons:
+        peak = max(range(len(hit.activations)), key=hit.activations.__getitem__)
+        lines.append(
+            f"- {hit.key}: max predicted {hit.max_activation:.2f} on {match.tokens[peak]!r}"
+        )
+    lines.append("")
+    return lines
+
+
+def write_run_report(config, search, similarity, say: Callable[[str], None]) -> dict:
+    """Write the report files of a run; return its summary numbers."""
+    from n2g.graph.render import to_svg
+
+    errors: list = []
+    graphs = [g for _, g in iter_graph_file(config.graph_file, errors=errors)]
+    graphs = [g for g in graphs if g.layer in config.layers]
+    if not graphs:
+        raise N2GError(f"no graphs in {config.graph_file} to report on")
+    report = build_report(
+        graphs,
+        similar_pairs=similarity.similar_pairs,
+        subset_pairs=similarity.subset_pairs,
+        groups=similarity.groups,
+        largest_group=similarity.largest_group,
+    )
+    out = config.report_dir
+    out.mkdir(parents=True, exist_ok=True)
+    showcase = best_graph(graphs)
+    try:
+        (out / "neuron.svg").write_text(to_svg(showcase), encoding="utf-8")
+        svg_line = f"Showcase neuron graph: `neuron.svg` ({showcase.key})."
+    except N2GError as exc:  # no Graphviz: the report is still useful without the picture
+        svg_line = f"(no SVG: {exc})"
+    write_plot(report, out / "quality.png")
+    markdown = "\n".join([to_markdown(report), svg_line, "", *_searches(config, search, showcase)])
+    (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
+    say(markdown)
+    return {"report": report.model_dump(), "showcase": showcase.key}

@@ -1,0 +1,73 @@
+"""Brute-force references the fast paths are checked against (tests and bench/ only).
+
+The set-similarity join and union-find groups of `n2g.search` must give exactly what
+these straightforward definitions give; they are O(N^2) and never used at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from n2g.search.similarity import (
+    NeuronTokenSets,
+    Relation,
+    SimilarityConfig,
+    SimilarPair,
+    containment,
+    overlap,
+    sort_pairs,
+)
+
+
+def related_pairs(
+    a: NeuronTokenSets, b: NeuronTokenSets, threshold: float, subsets: bool
+) -> list[SimilarPair]:
+    """The relations between one pair, straight from the definitions."""
+    if not a.activating or not b.activating or not (a.activating & b.activating):
+        return []
+    source, target = (a, b) if a.key < b.key else (b, a)
+    act, ctx = overlap(a.activating, b.activating), overlap(a.context, b.context)
+    if act >= threshold and ctx >= threshold:
+        return [SimilarPair(source.key, target.key, Relation.SIMILAR_TO, act, ctx)]
+    if not subsets:
+        return []
+    out = []
+    for inner, outer in ((a, b), (b, a)):
+        act_in = containment(inner.activating, outer.activating)
+        ctx_in = containment(inner.context, outer.context)
+        if act_in >= threshold and ctx_in >= threshold:
+            out.append(SimilarPair(inner.key, outer.key, Relation.SUBSET_OF, act_in, ctx_in))
+    return out
+
+
+def brute_force_pairs(
+    neurons: Sequence[NeuronTokenSets], config: SimilarityConfig | None = None
+) -> list[SimilarPair]:
+    """The O(N²) reference: every pair checked against the definitions."""
+    config = config or SimilarityConfig()
+    pairs: list[SimilarPair] = []
+    for i, a in enumerate(neurons):
+        for b in neurons[i + 1 :]:
+            pairs.extend(related_pairs(a, b, config.threshold, config.subsets))
+    return sort_pairs(pairs)
+
+
+def brute_force_components(keys: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[set[str]]:
+    """Reference: components by repeated graph search (for tests)."""
+    neighbours: dict[str, set[str]] = {k: set() for k in keys}
+    for a, b in edges:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    seen: set[str] = set()
+    out = []
+    for start in keys:
+        if start in seen:
+            continue
+        component, frontier = {start}, [start]
+        while frontier:
+            for nxt in neighbours[frontier.pop()] - component:
+                component.add(nxt)
+                frontier.append(nxt)
+        seen |= component
+        out.append(component)
+    return out

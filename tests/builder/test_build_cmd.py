@@ -1,0 +1,94 @@
+"""`n2g build` through the CLI (CliRunner), on a seeded tiny model rebuilt from its name."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.cli.build_cmd import parse_layers, parse_neurons
+from n2g.errors import N2GError
+from n2g.graph.file import iter_graph_file
+from n2g.models.tiny import tiny_model
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def records_dir(tmp_path_factory, write_records_fixture):
+    model = tiny_model(n_layers=1, act_fn="solu_ln", seed=7)
+    folder = tmp_path_factory.mktemp("cli-records")
+    write_records_fixture(folder, model, [0], k=6, window=16)
+    return folder
+
+
+def _build(*args: str):
+    return runner.invoke(app, ["build", "--no-progress", *args])
+
+
+def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), "--out", str(out), "--neurons", "0:4")
+    assert result.exit_code == 0, result.output
+    assert "wrote 4 graphs" in result.output and "layer 0: mean F1" in result.output
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert [g.neuron for g in graphs] == [0, 1, 2, 3]
+    assert all(g.model == "tiny-solu_ln-1l-s7" and g.evaluation for g in graphs)
+    again = _build("--records", str(records_dir), "--out", str(out), "--neurons", "0:6")
+    assert (
+        again.exit_code == 0 and "wrote 2 graphs" in again.output and "(4 already" in again.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--neurons", "60:70"], "neuron 64 is out of range"),
+        (["--layers", "3"], "not 3"),
+        (["--model", "tiny-gelu-1l-s7"], "from model"),
+        (["--shard", "5/2"], "--shard"),
+        (["--helper", "mlm:/no/such/model"], "cannot load helper model"),
+        (["--helper", "bogus"], "helper"),
+        (["--pivots", "best"], "pivots"),
+        (["--device", "cuda:9"], "cuda"),
+    ],
+)
+def test_bad_input_is_one_line(records_dir, tmp_path, args, message):
+    result = _build("--records", str(records_dir), "--out", str(tmp_path / "g.jsonl"), *args)
+    if "--device" in args:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA device exists here")
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_records_folder(tmp_path):
+    result = _build("--records", str(tmp_path / "nothing"), "--out", str(tmp_path / "g.jsonl"))
+    assert result.exit_code != 0 and "not a records folder" in result.output
+
+
+def test_parsers():
+    assert parse_layers("0-2,5") == [0, 1, 2, 5]
+    assert parse_neurons("3:6") == [3, 4, 5] and parse_neurons("9,1") == [1, 9]
+    with pytest.raises(N2GError):
+        parse_layers("a-b")
+    with pytest.raises(N2GError):
+        parse_neurons("5:5")
+
+
+def test_out_of_distribution_check_from_another_corpus(records_dir, tmp_path):
+    corpus = tmp_path / "other.txt"
+    corpus.write_text("Sphinx of black quartz, judge my vow! 0123456789 " * 20, encoding="utf-8")
+    out = tmp_path / "graphs.jsonl"
+    result = _build(
+        "--records", str(records_dir), "--out", str(out), "--neurons", "0:2",
+        "--ood-corpus", str(corpus), "--ood-windows", "4",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for _, graph in iter_graph_file(out):
+        ood = graph.evaluation.out_of_distribution
+        assert ood is not None and ood.n_tokens == 4 * 16 and ood.corpus.endswith(str(corpus))

@@ -1,0 +1,197 @@
+"""The builder end to end on tiny models: equal to the plain reference, resumable, sharded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from n2g.builder.batch import OODData, assemble_graph, build_neuron_graphs, plan_neuron
+from n2g.builder.config import BuildConfig
+from n2g.builder.prune import make_source, prune_examples
+from n2g.builder.saliency import add_saliency
+from n2g.builder.stage import Shard, build_graphs
+from n2g.builder.substitutes import MaskedLMHelper, NoHelper
+from n2g.errors import N2GError
+from n2g.graph.file import NodeKind, iter_graph_file
+from n2g.record.store import LayerRecords
+from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
+
+QUICK = BuildConfig(n_examples=8, n_substitutes=2, neurons_per_batch=3, batch_rows=64)
+
+
+@pytest.mark.parametrize("pivots", ["firing", "argmax"])
+def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path, pivots):
+    _, records = gelu_records
+    helper = MaskedLMHelper(str(tiny_mlm_path), gelu_model.tokenizer)
+    neurons = [0, 3, 5, 9]
+    config = QUICK.model_copy(update={"pivots": pivots})
+    fast = build_neuron_graphs(gelu_model, records[1], neurons, config, helper)
+    plain = plain_neuron_graphs(gelu_model, records[1], neurons, config, helper)
+    assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
+    alone = build_neuron_graphs(gelu_model, records[1], neurons, config)
+    assert any(g.n_examples > a.n_examples for g, a in zip(fast, alone, strict=True)), (
+        "augmentation kept some"
+    )
+    for graph in fast:
+        assert graph.evaluation is not None and graph.evaluation.n_train_examples == 4
+        assert sum(n.kind == NodeKind.ACTIVATING for n in graph.nodes) >= 1
+        assert graph.settings.helper == QUICK.helper
+
+
+def _two_firing_tokens(model, layer, text):
+    """(neuron, window, acts) of a real window where two different tokens fire."""
+    ids = np.asarray(model.encode(text), dtype=np.int64)
+    windows = [ids[i : i + 24] for i in range(0, len(ids) - 24, 12)]
+    acts = model.mlp_activations([w.tolist() for w in windows], [layer])[layer].numpy()
+    a_max = acts.max(axis=(0, 1))
+    for neuron in range(model.d_mlp):
+        for w, window in enumerate(windows):
+            row = acts[w, :, neuron]
+            firing = np.flatnonzero(row >= 0.5 * a_max[neuron])
+            if a_max[neuron] > 0 and len({int(window[p]) for p in firing}) == 2:
+                return neuron, window, row, float(a_max[neuron])
+    raise AssertionError("no window with two firing tokens")
+
+
+def test_every_firing_token_becomes_an_activating_node(gelu_model, corpus_text):
+    neuron, window, acts, a_max = _two_firing_tokens(gelu_model, 1, corpus_text)
+    # The window twice: one copy trains (split 1/1), the other is scored.
+    alone = LayerRecords(
+        layer=1,
+        tokens=np.tile(window.astype(np.int32), (16, 2, 1)),
+        acts=np.tile(acts.astype(np.float32), (16, 2, 1)),
+        lengths=np.full((16, 2), len(window), dtype=np.int32),
+        doc_ids=np.zeros((16, 2), dtype=np.int64),
+        scores=np.full((16, 2), acts.max(), dtype=np.float32),
+        a_max=np.full(16, a_max, dtype=np.float32),
+    )
+    firing_tokens = {int(window[p]) for p in np.flatnonzero(acts >= 0.5 * a_max)}
+    for pivots, expected in (("firing", firing_tokens), ("argmax", {int(window[acts.argmax()])})):
+        config = QUICK.model_copy(update={"pivots": pivots})
+        (graph,) = build_neuron_graphs(gelu_model, alone, [neuron], config)
+        activating = {n.token_id for n in graph.nodes if n.kind == NodeKind.ACTIVATING}
+        assert activating == expected, pivots
+        (plain,) = plain_neuron_graphs(gelu_model, alone, [neuron], config)
+        assert graph_signature(plain) == graph_signature(graph)
+    assert len(firing_tokens) == 2
+
+
+def test_argmax_pivots_reproduce_one_pivot_per_example(gelu_model, gelu_records):
+    """pivots="argmax" is the paper's eq. 1: exactly the graph of the argmax-only pipeline
+    (prune each training window at its argmax, saliency, trie), repeats dropped."""
+    _, records = gelu_records
+    config = QUICK.model_copy(update={"pivots": "argmax"})
+    mask = gelu_model.mask_token_id
+    for neuron in (0, 3, 5, 9):
+        plan = plan_neuron(records[1], neuron, config)
+        sources = [make_source(neuron, t, a) for t, a in plan.train if float(a.max()) > 0]
+        old = prune_examples(gelu_model, 1, sources, threshold=0.5, block=4, batch_rows=64)
+        old = [e for e in old if e is not None]
+        add_saliency(gelu_model, 1, old, mask_token_id=mask, batch_rows=64)
+        distinct = list({e.key: e for e in reversed(old)}.values())[::-1]
+        expected = assemble_graph(gelu_model, 1, plan, distinct, config, mask)
+        (graph,) = build_neuron_graphs(gelu_model, records[1], [neuron], config)
+        assert graph_signature(graph) == graph_signature(expected)
+        firing = build_neuron_graphs(gelu_model, records[1], [neuron], QUICK)[0]
+        assert firing.n_examples >= graph.n_examples
+
+
+def test_out_of_distribution_is_evaluated(gelu_model, gelu_records):
+    _, records = gelu_records
+    windows = [gelu_model.encode("completely different text, 12345 !?"), gelu_model.encode("zzz")]
+    ood = OODData.compute(gelu_model, 1, "other", windows)
+    (graph,) = build_neuron_graphs(gelu_model, records[1], [4], QUICK, NoHelper(), ood)
+    result = graph.evaluation.out_of_distribution
+    assert result.corpus == "other" and result.n_tokens == sum(len(w) for w in windows)
+    assert 0.0 <= result.false_positive_rate <= 1.0
+
+
+def test_build_graphs_resumes_after_a_torn_line(gelu_model, gelu_records, tmp_path):
+    folder, _ = gelu_records
+    out = tmp_path / "graphs.jsonl"
+    first = build_graphs(gelu_model, folder, QUICK, out, False, layers=[0, 1], neurons=range(4))
+    assert first.n_written == 8 and first.n_skipped == 0
+    lines = out.read_text().splitlines(keepends=True)
+    kept = "".join(lines[:5])
+    out.write_text(kept + lines[5][: len(lines[5]) // 2])  # died mid-write
+    second = build_graphs(gelu_model, folder, QUICK, out, False, layers=[0, 1], neurons=range(4))
+    assert second.n_skipped == 5 and second.n_written == 3
+    text = out.read_text()
+    assert text.startswith(kept)  # nothing already written was lost or rewritten
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert sorted((g.layer, g.neuron) for g in graphs) == [
+        (ly, n) for ly in (0, 1) for n in range(4)
+    ]
+    assert {row["layer"] for row in second.quality} == {0, 1}
+
+
+def test_interrupted_build_keeps_finished_batches(gelu_model, gelu_records, tmp_path):
+    folder, _ = gelu_records
+    out = tmp_path / "graphs.jsonl"
+
+    class InterruptSecondBatch:
+        name = "interrupting"
+        calls = 0
+
+        def substitutes(self, requests, n):
+            self.calls += 1
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return [[] for _ in requests]
+
+    config = QUICK.model_copy(update={"neurons_per_batch": 2})
+    with pytest.raises(KeyboardInterrupt):
+        build_graphs(gelu_model, folder, config, out, False, layers=[1], neurons=range(5),
+                     helper=InterruptSecondBatch())  # fmt: skip
+    assert len(out.read_text().splitlines()) == 2
+    summary = build_graphs(gelu_model, folder, config, out, False, layers=[1], neurons=range(5))
+    assert summary.n_skipped == 2 and summary.n_written == 3
+
+
+def test_shards_split_the_work(gelu_model, gelu_records, tmp_path):
+    folder, _ = gelu_records
+    out = tmp_path / "g.jsonl"
+    seen = []
+    for index in range(3):
+        summary = build_graphs(gelu_model, folder, QUICK, out, False, layers=[0, 1],
+                               neurons=range(3), shard=Shard(index=index, count=3))  # fmt: skip
+        assert summary.out_path.endswith(f"g.shard-{index}-of-3.jsonl")
+        seen += [(g.layer, g.neuron) for _, g in iter_graph_file(summary.out_path)]
+    assert sorted(seen) == [(ly, n) for ly in (0, 1) for n in range(3)]
+    assert Shard.parse("2/4") == Shard(index=2, count=4)
+    for bad in ("4/4", "x", "1/0"):
+        with pytest.raises(N2GError):
+            Shard.parse(bad)
+
+
+def test_bad_input_is_one_clear_error(gelu_model, solu_model, gelu_records, tmp_path):
+    folder, _ = gelu_records
+    out = tmp_path / "g.jsonl"
+    with pytest.raises(N2GError, match="from model"):
+        build_graphs(solu_model, folder, QUICK, out, False)
+    with pytest.raises(N2GError, match="neuron 99 is out of range"):
+        build_graphs(gelu_model, folder, QUICK, out, False, neurons=[99])
+    with pytest.raises(N2GError, match="not 5"):
+        build_graphs(gelu_model, folder, QUICK, out, False, layers=[5])
+    build_graphs(gelu_model, folder, QUICK, out, False, layers=[0], neurons=range(3))
+    lines = out.read_text().splitlines(keepends=True)
+    broken = json.loads(lines[1])
+    broken["nodes"] = "oops"
+    corrupt = lines[0] + json.dumps(broken) + "\n" + lines[2]
+    out.write_text(corrupt)
+    with pytest.raises(N2GError, match=r"g\.jsonl:2"):
+        build_graphs(gelu_model, folder, QUICK, out, False, layers=[0], neurons=range(4))
+    assert out.read_text() == corrupt  # nothing touched
+    errors = []
+    assert len(list(iter_graph_file(out, errors=errors))) == 2 and len(errors) == 1
+
+
+def test_empty_and_silent_neurons_still_get_a_graph(gelu_model, gelu_records):
+    _, records = gelu_records
+    silent = type(records[1])(**{**records[1].__dict__})
+    silent.acts = np.where(np.arange(16)[:, None, None] == 2, -1.0, records[1].acts)
+    silent.a_max = np.where(np.arange(16) == 2, -1.0, records[1].a_max).astype(np.float32)
+    (graph,) = build_neuron_graphs(gelu_model, silent, [2], QUICK)
+    assert graph.nodes == [] and graph.evaluation.n_test_firing == 0

@@ -1,0 +1,93 @@
+"""Scores, baselines, the split, out-of-distribution scores and per-layer averaging."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from n2g.builder.evaluate import (
+    LayerQuality,
+    NGramLookup,
+    TokenLookup,
+    evaluate_split,
+    firing_scores,
+    out_of_distribution,
+    split_indices,
+)
+
+
+def test_firing_scores_known_counts():
+    truth = np.array([1, 1, 0, 0, 1], dtype=bool)
+    predicted = np.array([1, 0, 1, 0, 1], dtype=bool)  # tp 2, fp 1, fn 1
+    scores = firing_scores(truth, predicted)
+    assert scores.precision == pytest.approx(2 / 3)
+    assert scores.recall == pytest.approx(2 / 3)
+    assert scores.f1 == pytest.approx(2 / 3)
+    empty = firing_scores(np.zeros(3, bool), np.zeros(3, bool))
+    assert empty.precision is None and empty.recall is None and empty.f1 is None
+    missed = firing_scores(np.ones(2, bool), np.zeros(2, bool))
+    assert missed.precision is None and missed.recall == 0 and missed.f1 == 0
+
+
+def test_split_is_fixed_and_disjoint():
+    train, test = split_indices(20, 0.5, seed=0, layer=1, neuron=7)
+    assert (train, test) == split_indices(20, 0.5, seed=0, layer=1, neuron=7)
+    assert len(train) == len(test) == 10 and not set(train) & set(test)
+    assert set(train) | set(test) == set(range(20))
+    assert split_indices(20, 0.5, seed=1, layer=1, neuron=7) != (train, test)
+    assert [len(x) for x in split_indices(3, 0.5, 0, 0, 0)] in ([2, 1], [1, 2])
+
+
+def test_baselines():
+    train = [(np.array([1, 2, 3, 4, 5, 6]), np.array([0, 0.9, 0, 0, 0, 0.7]))]
+    lookup = TokenLookup(train)
+    assert lookup.predict(np.array([2, 6, 9])).tolist() == pytest.approx([0.9, 0.7, 0])
+    five = NGramLookup(train)
+    # 6 preceded by 2 3 4 5 is the seen 5-gram; 6 after other tokens is not.
+    assert five.predict(np.array([2, 3, 4, 5, 6])).tolist()[-1] == pytest.approx(0.7)
+    assert five.predict(np.array([9, 3, 4, 5, 6])).tolist()[-1] == 0
+    # At a window's start the key is shorter: "1 2" is seen as the start of the window.
+    assert five.predict(np.array([1, 2])).tolist() == pytest.approx([0, 0.9])
+
+
+def test_evaluate_split_counts_and_scores():
+    train = [(np.array([5, 6]), np.array([0.1, 1.0]))]
+    test = [(np.array([6, 5, 6]), np.array([0.8, 0.0, 0.2]))]
+
+    def predict_many(seqs):
+        return [np.where(np.asarray(s) == 6, 0.9, 0.0).astype(np.float32) for s in seqs]
+
+    evaluation = evaluate_split(predict_many, train, test, 0.5)
+    assert evaluation.n_test_tokens == 3 and evaluation.n_test_firing == 1
+    assert evaluation.n2g.precision == pytest.approx(0.5) and evaluation.n2g.recall == 1.0
+    assert evaluation.token_lookup.f1 == pytest.approx(2 / 3)
+
+
+def test_out_of_distribution_false_positive_rate():
+    ood = out_of_distribution(
+        [np.array([0.9, 0.9, 0.0, 0.0])], [np.array([0.8, 0.1, 0.1, 0.0])], "other", 0.5
+    )
+    assert ood.n_tokens == 4 and ood.n_true_firing == 1
+    assert ood.false_positive_rate == pytest.approx(1 / 3)
+    assert ood.scores.f1 == pytest.approx(2 / 3)
+
+
+def test_layer_quality_reports_neurons_without_firing_tokens():
+    quality = LayerQuality(layer=0)
+    good = evaluate_split(
+        lambda seqs: [np.ones(len(s), np.float32) for s in seqs],
+        [],
+        [(np.array([1, 2]), np.array([1.0, 0.0]))],
+        0.5,
+    )
+    silent = evaluate_split(
+        lambda seqs: [np.ones(len(s), np.float32) for s in seqs],
+        [],
+        [(np.array([1, 2]), np.array([0.1, 0.0]))],
+        0.5,
+    )
+    quality.add(good)
+    quality.add(silent)
+    row = quality.row()
+    assert row["neurons"] == 2 and row["no_test_firing"] == 1
+    assert row["n2g_f1"] == pytest.approx(2 / 3)  # averaged over the scorable neuron only

@@ -1,0 +1,74 @@
+"""The graph-file contract: its JSON Schema is in sync, and bad graphs are refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from n2g.graph.file import (
+    SCHEMA_FILE,
+    GraphFileError,
+    NeuronGraph,
+    NodeKind,
+    TrieNode,
+    dump_graph_line,
+    iter_graph_file,
+    parse_graph_line,
+    render_json_schema,
+)
+from n2g.resources import resource_dir
+
+
+def _graph() -> NeuronGraph:
+    nodes = [
+        TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token="a", token_id=1, activation=0.9),
+        TrieNode(id=1, kind=NodeKind.CONTEXT, depth=1, token="b", token_id=2, importance=0.8),
+        TrieNode(id=2, kind=NodeKind.END, depth=2, activation=0.9),
+    ]
+    return NeuronGraph(model="m", layer=0, neuron=3, a_max=2.0, nodes=nodes, edges=[(0, 1), (1, 2)])
+
+
+def test_schema_file_matches_the_models():
+    stored = (resource_dir("schema") / SCHEMA_FILE).read_text(encoding="utf-8")
+    assert stored == render_json_schema(), "run `python -m n2g.graph.file` to regenerate"
+
+
+def test_round_trip_and_networkx():
+    graph = _graph()
+    again = parse_graph_line(dump_graph_line(graph))
+    assert again == graph and again.key == "m/0/3"
+    nx_graph = graph.to_networkx()
+    assert list(nx_graph.edges) == [(0, 1), (1, 2)] and nx_graph.nodes[1]["token"] == "b"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["edges"].append([0, 2]), "two parents"),
+        (lambda d: d["nodes"][1].update(depth=3), "skips a depth"),
+        (lambda d: d["nodes"][1].pop("token"), "needs token"),
+        (lambda d: d["nodes"][2].update(token="x", token_id=5), "must not carry a token"),
+        (lambda d: d["edges"].append([2, 1]), "two parents"),
+        (lambda d: d.update(a_max=float("inf")), "finite"),
+        (lambda d: d.update(layer=-1), "greater than or equal"),
+        (lambda d: d.update(surprise=1), "Extra inputs"),
+    ],
+)
+def test_invalid_graphs_are_refused(change, message):
+    data = json.loads(dump_graph_line(_graph()))
+    change(data)
+    with pytest.raises(ValidationError, match=message):
+        NeuronGraph.model_validate_json(json.dumps(data))
+
+
+def test_bad_line_is_named_and_others_stay_readable(tmp_path):
+    path = tmp_path / "g.jsonl"
+    good = dump_graph_line(_graph())
+    path.write_text(good + "\n{not json\n" + good + "\n", encoding="utf-8")
+    errors: list[GraphFileError] = []
+    assert len(list(iter_graph_file(path, errors=errors))) == 2
+    assert len(errors) == 1 and errors[0].line_number == 2 and str(path) in str(errors[0])
+    with pytest.raises(GraphFileError, match=":2:"):
+        list(iter_graph_file(path))

@@ -1,0 +1,50 @@
+"""The paper's picture: ignores removed, tokens collapsed per depth, colours, bold ends."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.render import to_dot, to_svg
+
+
+@pytest.fixture()
+def graph() -> NeuronGraph:
+    nodes = [
+        TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token=" except", token_id=10,
+                 activation=1.0),
+        TrieNode(id=1, kind=NodeKind.IGNORE, depth=1),
+        TrieNode(id=2, kind=NodeKind.CONTEXT, depth=2, token='"all', token_id=11, importance=0.9),
+        TrieNode(id=3, kind=NodeKind.END, depth=3, activation=1.0),
+        TrieNode(id=4, kind=NodeKind.CONTEXT, depth=1, token="x", token_id=12, importance=0.2),
+        TrieNode(id=5, kind=NodeKind.CONTEXT, depth=2, token='"all', token_id=11, importance=0.5),
+        TrieNode(id=6, kind=NodeKind.END, depth=3, activation=0.6),
+    ]  # fmt: skip
+    edges = [(0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6)]
+    return NeuronGraph(model="m", layer=1, neuron=2, a_max=3.0, nodes=nodes, edges=edges)
+
+
+def test_dot_follows_the_paper(graph):
+    dot = to_dot(graph)
+    lines = dot.splitlines()
+    node_lines = [ln for ln in lines if "[label=" in ln]
+    # ignore removed; the two '"all' nodes at depth 2 collapse into one.
+    assert len(node_lines) == 3
+    assert sum('\\"all' in ln for ln in node_lines) == 1
+    (activating,) = [ln for ln in node_lines if "except" in ln]
+    assert "\u2423except" in activating and "#dc2828" in activating  # full red
+    (collapsed,) = [ln for ln in node_lines if "all" in ln]
+    assert "bold" in collapsed and "penwidth=3" in collapsed  # paths end there
+    (faint,) = [ln for ln in node_lines if 'label="x"' in ln]
+    assert "bold" not in faint
+    edges = [ln for ln in lines if "->" in ln]
+    assert len(edges) == 3  # all->except (through the removed ignore), all->x, x->except
+    assert dot.startswith('digraph "m/1/2"')
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
+def test_svg_via_graphviz(graph):
+    svg = to_svg(graph)
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "except" in svg

@@ -1,0 +1,151 @@
+"""The streaming recorder against brute force, resume after a real Ctrl-C, re-runs, errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sysconfig
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from n2g.errors import N2GError
+from n2g.models.tiny import tiny_model
+from n2g.record.corpus import open_corpus, windows
+from n2g.record.recorder import CHECKPOINT, RecordConfig, record_activations
+from n2g.record.store import load_layer, load_manifest
+
+WINDOW, K, BATCH, LIMIT = 24, 5, 8, 90  # 90 windows: 11 full batches + a partial one
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    """A small real text corpus: a few standard-library modules."""
+    folder = tmp_path_factory.mktemp("corpus")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for name in ("bisect.py", "this.py", "colorsys.py"):
+        shutil.copy(stdlib / name, folder / name)
+    return folder
+
+
+def _config(out: Path, **changes) -> RecordConfig:
+    settings = dict(layers=[0, 1], window=WINDOW, k=K, batch_size=BATCH, max_windows=LIMIT, out=out)
+    settings.update(changes)
+    return RecordConfig(**settings)
+
+
+def brute_force(model, corpus, layer: int):
+    """Every window's activations, then a stable sort by window max for every neuron."""
+    items = list(windows(corpus, model.tokenizer, WINDOW, max_windows=LIMIT))
+    acts = []
+    for start in range(0, len(items), BATCH):  # same batches as the recorder: bitwise equal
+        batch = torch.tensor([ids for _, ids in items[start : start + BATCH]])
+        acts.append(model.mlp_activations(batch, [layer])[layer])
+    acts = torch.cat(acts).numpy()  # [N, W, d]
+    tokens = np.array([ids for _, ids in items])
+    docs = np.array([doc for doc, _ in items])
+    scores = acts.max(axis=1)  # [N, d]
+    return acts, tokens, docs, scores
+
+
+@pytest.mark.parametrize("act_fn", ["gelu", "solu_ln"])
+def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn):
+    model = tiny_model(act_fn=act_fn, seed=2)
+    corpus = open_corpus(str(corpus_dir))
+    manifest = record_activations(model, corpus, _config(tmp_path / "r"), progress=False)
+    assert (manifest.n_windows, manifest.n_tokens) == (LIMIT, LIMIT * WINDOW)
+    assert manifest.model == model.name and manifest.corpus == corpus.name
+    for layer in (0, 1):
+        got = load_layer(tmp_path / "r", layer)
+        acts, tokens, docs, scores = brute_force(model, corpus, layer)
+        np.testing.assert_array_equal(got.a_max, scores.max(axis=0))
+        for neuron in range(model.d_mlp):
+            best = np.argsort(-scores[:, neuron], kind="stable")[:K]
+            np.testing.assert_array_equal(got.scores[neuron], scores[best, neuron])
+            np.testing.assert_array_equal(got.tokens[neuron], tokens[best])
+            np.testing.assert_array_equal(got.acts[neuron], acts[best, :, neuron])
+            np.testing.assert_array_equal(got.doc_ids[neuron], docs[best])
+        assert (got.lengths == WINDOW).all()
+
+
+def test_interrupt_then_resume_is_identical(tmp_path, corpus_dir):
+    model = tiny_model(act_fn="solu_ln", seed=4)
+    corpus = open_corpus(str(corpus_dir))
+    record_activations(model, corpus, _config(tmp_path / "whole"), progress=False)
+
+    def interrupt_after_five_batches(done: int) -> None:
+        if done == 5 * BATCH:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
+
+    resumed = tmp_path / "resumed"
+    config = _config(resumed, checkpoint_every=2 * BATCH)
+    with pytest.raises(KeyboardInterrupt):
+        record_activations(
+            model, corpus, config, progress=False, on_batch=interrupt_after_five_batches
+        )
+    assert (resumed / CHECKPOINT).is_file() and not (resumed / "manifest.json").exists()
+    seen = []
+    record_activations(model, corpus, config, progress=False, on_batch=seen.append)
+    assert seen[0] == 6 * BATCH  # continued after the fifth batch, nothing re-done
+    assert not (resumed / CHECKPOINT).exists()
+    for layer in (0, 1):
+        a, b = load_layer(tmp_path / "whole", layer), load_layer(resumed, layer)
+        for name in ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert load_manifest(resumed) == load_manifest(tmp_path / "whole")
+
+
+def test_rerun_is_noop_and_other_settings_are_refused(tmp_path, corpus_dir):
+    model = tiny_model(seed=5)
+    corpus = open_corpus(str(corpus_dir))
+    out = tmp_path / "r"
+    first = record_activations(model, corpus, _config(out), progress=False)
+    stamp = (out / "layer_0.safetensors").stat().st_mtime_ns
+    calls = []
+    again = record_activations(model, corpus, _config(out), progress=False, on_batch=calls.append)
+    assert again == first and calls == []
+    assert (out / "layer_0.safetensors").stat().st_mtime_ns == stamp
+    with pytest.raises(N2GError, match=r"other settings: k=5 \(now 7\)"):
+        record_activations(model, corpus, _config(out, k=7), progress=False)
+
+
+def test_fewer_windows_than_k_leaves_empty_slots(tmp_path, corpus_dir):
+    model = tiny_model(seed=6)
+    corpus = open_corpus(str(corpus_dir))
+    record_activations(model, corpus, _config(tmp_path / "r", max_windows=3), progress=False)
+    got = load_layer(tmp_path / "r", 0)
+    assert (got.lengths[:, :3] == WINDOW).all() and (got.lengths[:, 3:] == 0).all()
+    assert (got.doc_ids[:, 3:] == -1).all()
+    assert len(got.examples(0)) == 3
+
+
+def test_bad_layer_and_empty_corpus(tmp_path):
+    model = tiny_model(n_layers=2)
+    (tmp_path / "c.txt").write_text("too short for a window")
+    corpus = open_corpus(str(tmp_path / "c.txt"))
+    with pytest.raises(N2GError, match="out of range"):
+        record_activations(model, corpus, _config(tmp_path / "a", layers=[2]), progress=False)
+    with pytest.raises(N2GError, match="no document of at least"):
+        record_activations(model, corpus, _config(tmp_path / "b"), progress=False)
+    assert not (tmp_path / "b" / "manifest.json").exists()
+
+
+def test_corrupt_checkpoint_is_one_line(tmp_path, corpus_dir):
+    model = tiny_model(seed=7)
+    out = tmp_path / "r"
+    config = _config(out)
+    corpus = open_corpus(str(corpus_dir))
+    with pytest.raises(KeyboardInterrupt):
+        record_activations(
+            model,
+            corpus,
+            config,
+            progress=False,
+            on_batch=lambda done: os.kill(os.getpid(), signal.SIGINT),
+        )
+    (out / CHECKPOINT).write_bytes(b"garbage")
+    with pytest.raises(N2GError, match="unreadable checkpoint"):
+        record_activations(model, corpus, config, progress=False)

@@ -1,0 +1,151 @@
+"""`n2g run` end to end on a tiny model, a small real corpus and the real local server.
+
+Covers: every stage's output, the report's numbers recomputed independently from the
+graph file, a second run that redoes nothing and duplicates nothing in the database, and
+an interrupt (SIGINT in the middle of the build) followed by a resume that ends with the
+same graphs and the same database as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.db.connection import Database
+from n2g.db.ingest import database_counts
+from n2g.graph.file import iter_graph_file
+
+pytestmark = pytest.mark.slow
+
+MODEL = "tiny-gelu-2l-s0"
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory) -> tuple[Path, Path]:
+    """Two small real corpora: some Python source, and some English prose (docstrings)."""
+    root = tmp_path_factory.mktemp("corpora")
+    code, prose = root / "code", root / "prose"
+    code.mkdir()
+    prose.mkdir()
+    for name in ("textwrap.py", "bisect.py", "colorsys.py", "shlex.py"):
+        shutil.copy(STDLIB / name, code / name)
+    for name in ("this.py", "heapq.py"):
+        text = (STDLIB / name).read_text(encoding="utf-8")
+        (prose / f"{name}.txt").write_text(" ".join(re.findall(r"[A-Za-z][A-Za-z ,.]+", text)))
+    return code, prose
+
+
+def run_args(out: Path, corpora, db_config) -> list[str]:
+    code, prose = corpora
+    return [
+        "run", "--model", MODEL, "--layers", "0-1", "--neurons-per-layer", "24",
+        "--corpus", str(code), "--ood-corpus", str(prose), "--max-tokens", "40000",
+        "--window", "32", "--k", "10", "--helper", "none", "--out", str(out), "--quiet",
+        # One neuron per batch: many small batches to interrupt between, and the same
+        # batches (so bit-identical floats) in the interrupted and the reference run.
+        "--neurons-per-batch", "1",
+        "--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password,
+        *(["--database", db_config.database] if db_config.database else []),
+    ]  # fmt: skip
+
+
+def sorted_lines(path: Path) -> list[str]:
+    return sorted(path.read_text(encoding="utf-8").splitlines())
+
+
+def mean_f1_cells(graph_file: Path) -> dict[int, list[str]]:
+    """Per layer, the N2G / lookup / 5-gram mean F1 as the report prints them (2 d.p.)."""
+    per_layer: dict[int, dict[str, list[float]]] = {}
+    for _, graph in iter_graph_file(graph_file):
+        if graph.evaluation is None or graph.evaluation.n_test_firing == 0:
+            continue
+        layer = per_layer.setdefault(graph.layer, {"n2g": [], "token_lookup": [], "ngram": []})
+        for method, values in layer.items():
+            values.append(getattr(graph.evaluation, method).f1 or 0.0)
+    return {
+        layer: [f"{sum(v) / len(v):.2f}" for v in methods.values()]
+        for layer, methods in per_layer.items()
+    }
+
+
+def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
+    with Database.connect(db_config) as db:
+        from n2g.db.ingest import clear_database
+
+        clear_database(db)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, run_args(out, corpora, db_config))
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out / "graphs.jsonl")]
+    assert len(graphs) == 48 and {g.layer for g in graphs} == {0, 1}
+    assert any(len(g.nodes) > 2 for g in graphs)
+    assert all(g.evaluation.out_of_distribution is not None for g in graphs)
+
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    for layer, cells in mean_f1_cells(out / "graphs.jsonl").items():
+        row = next(line for line in report.splitlines() if line.startswith(f"| {layer} |"))
+        values = [c.strip() for c in row.strip("|").split("|")]
+        assert [values[3], values[6], values[9]] == cells  # the F1 columns
+    assert (out / "report" / "quality.png").stat().st_size > 1000
+    assert "Searches on the loaded graphs" in report
+
+    with Database.connect(db_config) as db:
+        counts = database_counts(db)
+        assert counts["neurons"] == 48
+        again = CliRunner().invoke(app, run_args(out, corpora, db_config))
+        assert again.exit_code == 0, again.output
+        assert "0 graphs built, 48 already there" in again.output
+        assert "48 unchanged" in again.output
+        assert database_counts(db) == counts
+
+
+def _count_lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+def test_interrupt_and_resume_gives_the_same_result(tmp_path, corpora, db_config):
+    reference = tmp_path / "reference"
+    assert CliRunner().invoke(app, run_args(reference, corpora, db_config)).exit_code == 0
+    with Database.connect(db_config) as db:
+        counts = database_counts(db)
+
+    out = tmp_path / "interrupted"
+    command = [sys.executable, "-m", "n2g", *run_args(out, corpora, db_config)]
+    # A shell starting us in the background leaves SIGINT ignored, and exec keeps "ignored":
+    # restore the default so the child's Python turns Ctrl-C into KeyboardInterrupt.
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 300
+    while _count_lines(out / "graphs.jsonl") < 3 and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    written = _count_lines(out / "graphs.jsonl")
+    assert 0 < written < 48
+
+    resumed = CliRunner().invoke(app, run_args(out, corpora, db_config))
+    assert resumed.exit_code == 0, resumed.output
+    assert f"{48 - written} graphs built, {written} already there" in resumed.output
+    assert sorted_lines(out / "graphs.jsonl") == sorted_lines(reference / "graphs.jsonl")
+    with Database.connect(db_config) as db:
+        assert database_counts(db) == counts

@@ -1,0 +1,106 @@
+"""The report's numbers, recomputed independently from hand-made graphs."""
+
+import random
+
+import pytest
+
+from n2g.graph.file import (
+    BaselineOutOfDistribution,
+    Evaluation,
+    NeuronGraph,
+    NodeKind,
+    OutOfDistribution,
+    Scores,
+    TrieNode,
+)
+from n2g.run.report import build_report, to_markdown, write_plot
+
+
+def graph(layer: int, neuron: int, firing: int, n2g, lookup, ngram, ood=None) -> NeuronGraph:
+    nodes = [
+        TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token="a", token_id=1, activation=0.9),
+        TrieNode(id=1, kind=NodeKind.CONTEXT, depth=1, token="b", token_id=2, importance=0.8),
+        TrieNode(id=2, kind=NodeKind.END, depth=2, activation=0.9),
+    ]
+    return NeuronGraph(
+        model="m",
+        layer=layer,
+        neuron=neuron,
+        a_max=2.0,
+        nodes=nodes,
+        edges=[(0, 1), (1, 2)],
+        evaluation=Evaluation(
+            n_train_examples=10,
+            n_test_examples=10,
+            n_test_tokens=100,
+            n_test_firing=firing,
+            n2g=Scores(**n2g),
+            token_lookup=Scores(**lookup),
+            ngram=Scores(**ngram),
+            out_of_distribution=ood,
+        ),
+    )
+
+
+def prf(p, r):
+    f1 = None if p is None or r is None or p + r == 0 else 2 * p * r / (p + r)
+    return {"precision": p, "recall": r, "f1": f1}
+
+
+def test_layer_means_follow_the_papers_protocol():
+    rng = random.Random(3)
+    graphs, expected = [], {}
+    for layer in (0, 1):
+        f1s = {"n2g": [], "token_lookup": [], "ngram": []}
+        for neuron in range(6):
+            firing = 0 if neuron == 5 else rng.randint(1, 9)  # neuron 5: nothing fires in test
+            scores = {m: prf(round(rng.random(), 3), round(rng.random(), 3)) for m in f1s}
+            if neuron == 4:
+                scores["ngram"] = prf(None, 0.0)  # predicted nothing: precision undefined
+            graphs.append(graph(layer, neuron, firing, *scores.values()))
+            if firing:
+                for m in f1s:
+                    f1s[m].append(scores[m]["f1"] or 0.0)
+        expected[layer] = {m: sum(v) / len(v) for m, v in f1s.items()}
+    report = build_report(graphs)
+    for row in report.layers:
+        assert row.n_neurons == 6 and row.n_scored == 5 and row.n_no_firing == 1
+        for method, value in expected[row.layer].items():
+            assert row.methods[method].f1 == pytest.approx(value)
+    md = to_markdown(report)
+    assert "| 0 |" in md and "2 of 12 (16.7%)" in md
+
+
+def test_out_of_distribution_and_sizes(tmp_path):
+    ood_a = OutOfDistribution(
+        corpus="c",
+        n_tokens=50,
+        n_true_firing=2,
+        false_positive_rate=0.1,
+        scores=Scores(**prf(0.5, 1.0)),
+        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.6, scores=Scores(f1=0.0)),
+        ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+    )
+    ood_b = OutOfDistribution(
+        corpus="c",
+        n_tokens=50,
+        n_true_firing=0,
+        false_positive_rate=0.3,
+        scores=Scores(),
+        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.4, scores=Scores()),
+    )
+    graphs = [
+        graph(0, 0, 1, prf(1, 1), prf(1, 1), prf(1, 1), ood_a),
+        graph(0, 1, 1, prf(1, 1), prf(1, 1), prf(1, 1), ood_b),
+    ]
+    report = build_report(graphs, similar_pairs=3, subset_pairs=1, groups=2, largest_group=2)
+    row = report.layers[0]
+    assert row.ood["n2g"].false_positive_rate == pytest.approx(0.2)
+    assert row.ood["n2g"].f1 == pytest.approx(2 * 0.5 / 1.5)  # only the neuron that fires
+    assert row.ood["token_lookup"].false_positive_rate == pytest.approx(0.5)
+    assert row.ood["token_lookup"].f1 == pytest.approx(0.0)
+    assert "ngram" not in row.ood  # a neuron without 5-gram OOD scores: no partial mean
+    assert report.sizes.nodes_mean == 3 and report.sizes.depth_max == 2
+    assert "similar pairs (both overlaps ≥ threshold): 3" in to_markdown(report)
+    write_plot(report, tmp_path / "q.png")
+    assert (tmp_path / "q.png").read_bytes()[:4] == b"\x89PNG"
