@@ -36,16 +36,14 @@ LAYERS = [0, 1, 2, 3]
 def ensure_records(folder: Path | None, model, max_tokens: int) -> Path:
     if folder is not None:
         return folder
-    from n2g.record.recorder import RecordConfig, record_activations
+    from n2g.record.config import RecordConfig
+    from n2g.record.recorder import record_stage
 
     folder = cache_dir() / "bench" / f"records-smollm2-l0-3-{max_tokens}"
     if not (folder / "manifest.json").is_file():
         print(f"recording SmolLM2 layers 0-3 into {folder} (once; not timed)...", flush=True)
-        config = RecordConfig(
-            model=model.name, layers=LAYERS, corpus="stdlib", window=64, k=20,
-            max_tokens=max_tokens, out=folder,
-        )  # fmt: skip
-        record_activations(model, "stdlib", config, progress=True)
+        config = RecordConfig(window=64, k=20, max_tokens=max_tokens)
+        record_stage(model, "stdlib", LAYERS, folder, config, progress=True)
     return folder
 
 

@@ -21,30 +21,23 @@ import torch
 from bench._common import BenchResult, bench_arg_parser, report
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.models.base import mlp_hook_name
+from n2g.record.config import RecordConfig
 from n2g.record.corpus import open_corpus, windows
-from n2g.record.recorder import RecordConfig, record_activations
+from n2g.record.recorder import record_stage
 
 LAYERS = [0, 1, 2, 3]
 WINDOW, K, BATCH = 64, 20, 32
 
 
 def run_n2g(corpus, tokens: int) -> tuple[float, float]:
-    """(tokens/s of record_activations, model load seconds)."""
+    """(tokens/s of the record stage, model load seconds)."""
     start = time.perf_counter()
     model = load_model(OFFLINE_MODEL, n_layers=max(LAYERS) + 1)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as out:
-        config = RecordConfig(
-            model=OFFLINE_MODEL,
-            layers=LAYERS,
-            window=WINDOW,
-            k=K,
-            batch_size=BATCH,
-            max_tokens=tokens,
-            out=Path(out),
-        )
+        config = RecordConfig(window=WINDOW, k=K, batch_size=BATCH, max_tokens=tokens)
         start = time.perf_counter()
-        manifest = record_activations(model, corpus, config, progress=False)
+        manifest = record_stage(model, corpus, LAYERS, Path(out), config, progress=False)
         seconds = time.perf_counter() - start
     return manifest.n_tokens / seconds, load_s
 

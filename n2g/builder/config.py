@@ -34,7 +34,9 @@ class BuildConfig(BaseModel):
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
     )
-    n_examples: int = Field(20, ge=2, description="top examples per neuron used (paper: 20)")
+    n_examples: int | None = Field(
+        None, ge=2, description="top examples per neuron used (None: all recorded; paper: 20)"
+    )
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
     seed: int = 0
     mask_token_id: int | None = Field(
@@ -45,6 +47,10 @@ class BuildConfig(BaseModel):
         4, ge=1, description="prefix lengths tried in the first prune round (then doubling)"
     )
     neurons_per_batch: int = Field(32, ge=1, description="neurons processed together")
+    ood_corpus: str | None = Field(
+        None, description="a different corpus for the out-of-distribution check (None: skip)"
+    )
+    ood_windows: int = Field(64, ge=1, description="random windows of the OOD corpus")
 
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:

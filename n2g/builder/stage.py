@@ -15,17 +15,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.builder.batch import OODData, build_neuron_graphs
+from n2g.builder.batch import OODData, build_neuron_graphs, ood_provider
 from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import LayerQuality
-from n2g.builder.substitutes import NoHelper, SubstituteHelper
+from n2g.builder.substitutes import NoHelper, SubstituteHelper, make_helper
 from n2g.builder.writer import GraphWriter, read_existing
 from n2g.errors import N2GError
 from n2g.models.base import NeuronModel
 from n2g.progress import progress_bar
-from n2g.record.store import load_layer, load_manifest
-
-__all__ = ["BuildConfig", "BuildSummary", "Shard", "build_graphs", "build_neuron_graphs"]
+from n2g.record.store import RecordsManifest, load_layer, load_manifest
 
 
 class Shard(BaseModel):
@@ -63,25 +61,16 @@ class BuildSummary(BaseModel):
     quality: list[dict] = Field(description="per-layer P/R/F1 rows of the shard's graphs")
 
 
-def build_graphs(
+def check_request(
     model: NeuronModel,
     records_dir: Path | str,
-    config: BuildConfig,
-    out_path: Path | str,
-    progress: bool = True,
-    *,
-    layers: Sequence[int] | None = None,
-    neurons: Sequence[int] | None = None,
-    shard: Shard | None = None,
-    helper: SubstituteHelper | None = None,
-    ood: Callable[[int], OODData] | None = None,
-) -> BuildSummary:
-    """Build the graphs of `layers` x `neurons` (default: all recorded) into `out_path`.
+    layers: Sequence[int] | None,
+    neurons: Sequence[int] | None,
+) -> tuple[RecordsManifest, list[int], list[int]]:
+    """(manifest, layers, neurons) of a build request, defaults filled in.
 
-    `ood(layer)` may supply out-of-distribution data per layer. Raises N2GError (one
-    line) for records of another model, unknown layers, neurons out of range.
+    N2GError (one line) for records of another model, unknown layers, neurons out of range.
     """
-    start = time.perf_counter()
     manifest = load_manifest(records_dir)
     if manifest.model != model.name:
         raise N2GError(
@@ -101,6 +90,62 @@ def build_graphs(
         raise N2GError(
             f"neuron {bad[0]} is out of range: layers have neurons 0..{manifest.d_mlp - 1}"
         )
+    return manifest, layers, neurons
+
+
+def build_stage(
+    model: NeuronModel,
+    records_dir: Path | str,
+    out_path: Path | str,
+    config: BuildConfig | None = None,
+    *,
+    layers: Sequence[int] | None = None,
+    neurons: Sequence[int] | None = None,
+    shard: Shard | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> BuildSummary:
+    """The build stage (`n2g build`, `n2g run`): the config's helper and OOD check, then
+    `build_graphs`. The request is checked before any helper model or corpus is loaded."""
+    config = config or BuildConfig()
+    manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
+    helper = make_helper(config.helper, model, device)
+    ood = None
+    if config.ood_corpus:
+        ood = ood_provider(
+            model, config.ood_corpus, config.ood_windows, manifest.window, config.seed
+        )
+    return build_graphs(
+        model,
+        records_dir,
+        config,
+        out_path,
+        progress,
+        layers=layers,
+        neurons=neurons,
+        shard=shard,
+        helper=helper,
+        ood=ood,
+    )
+
+
+def build_graphs(
+    model: NeuronModel,
+    records_dir: Path | str,
+    config: BuildConfig,
+    out_path: Path | str,
+    progress: bool = True,
+    *,
+    layers: Sequence[int] | None = None,
+    neurons: Sequence[int] | None = None,
+    shard: Shard | None = None,
+    helper: SubstituteHelper | None = None,
+    ood: Callable[[int], OODData] | None = None,
+) -> BuildSummary:
+    """Build the graphs of `layers` x `neurons` (default: all recorded) into `out_path`,
+    with a given helper and `ood(layer)` provider of out-of-distribution data."""
+    start = time.perf_counter()
+    _, layers, neurons = check_request(model, records_dir, layers, neurons)
     shard = shard or Shard()
     path = shard.output_path(Path(out_path))
     units = [(layer, n) for layer in layers for n in neurons][shard.index :: shard.count]

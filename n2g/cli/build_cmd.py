@@ -6,8 +6,12 @@ from pathlib import Path
 
 import typer
 
+from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layers
+from n2g.cli.defaults import help_of
 from n2g.errors import N2GError
+
+DEFAULTS = BuildConfig()
 
 
 def parse_neurons(text: str) -> list[int]:
@@ -39,25 +43,35 @@ def register(app: typer.Typer) -> None:
         layers: str = typer.Option(None, "--layers", help="e.g. 0-3 (default: all recorded)"),
         neurons: str = typer.Option(None, "--neurons", help="e.g. 0:32 (default: all)"),
         shard: str = typer.Option("0/1", "--shard", help="i/n: this machine's share"),
-        helper: str = typer.Option("none", "--helper", help="none | mlm[:NAME] | causal[:MODEL]"),
-        n_substitutes: int = typer.Option(5, "--substitutes", help="per important token"),
-        importance: float = typer.Option(0.75, "--importance-threshold"),
-        batch_rows: int = typer.Option(256, "--batch-rows", help="sequences per forward pass"),
-        neurons_per_batch: int = typer.Option(32, "--neurons-per-batch"),
-        ood_corpus: str = typer.Option(None, "--ood-corpus", help="corpus spec for the OOD check"),
-        ood_windows: int = typer.Option(64, "--ood-windows", help="random windows for OOD"),
+        helper: str = typer.Option(DEFAULTS.helper, "--helper", help=help_of(DEFAULTS, "helper")),
+        n_substitutes: int = typer.Option(
+            DEFAULTS.n_substitutes, "--substitutes", help=help_of(DEFAULTS, "n_substitutes")
+        ),
+        importance: float = typer.Option(DEFAULTS.importance_threshold, "--importance-threshold"),
+        batch_rows: int = typer.Option(
+            DEFAULTS.batch_rows, "--batch-rows", help=help_of(DEFAULTS, "batch_rows")
+        ),
+        neurons_per_batch: int = typer.Option(
+            DEFAULTS.neurons_per_batch,
+            "--neurons-per-batch",
+            help=help_of(DEFAULTS, "neurons_per_batch"),
+        ),
+        ood_corpus: str = typer.Option(
+            DEFAULTS.ood_corpus, "--ood-corpus", help=help_of(DEFAULTS, "ood_corpus")
+        ),
+        ood_windows: int = typer.Option(
+            DEFAULTS.ood_windows, "--ood-windows", help=help_of(DEFAULTS, "ood_windows")
+        ),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
-        seed: int = typer.Option(0, "--seed"),
+        seed: int = typer.Option(DEFAULTS.seed, "--seed"),
         pivots: str = typer.Option(
-            "argmax", "--pivots", help="argmax (paper eq. 1) | firing (every firing token)"
+            DEFAULTS.pivots, "--pivots", help="argmax (paper eq. 1) | firing (every firing token)"
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
-        from n2g.builder.batch import ood_provider
         from n2g.builder.config import BuildConfig
-        from n2g.builder.stage import Shard, build_graphs
-        from n2g.builder.substitutes import make_helper
+        from n2g.builder.stage import Shard, build_stage
         from n2g.models import load_model
         from n2g.record.store import load_manifest
 
@@ -67,9 +81,12 @@ def register(app: typer.Typer) -> None:
             importance_threshold=importance,
             batch_rows=batch_rows,
             neurons_per_batch=neurons_per_batch,
+            ood_corpus=ood_corpus,
+            ood_windows=ood_windows,
             seed=seed,
             pivots=pivots,
         )
+        chosen_shard = Shard.parse(shard)
         if device.startswith("cuda"):
             import torch
 
@@ -82,21 +99,16 @@ def register(app: typer.Typer) -> None:
         if missing:  # before loading the model: the records decide which layers exist
             raise N2GError(f"records in {records} hold layers {manifest.layers}, not {missing[0]}")
         target = load_model(model or manifest.model, n_layers=max(chosen_layers) + 1, device=device)
-        substitute_helper = make_helper(config.helper, target, device)
-        ood = None
-        if ood_corpus:
-            ood = ood_provider(target, ood_corpus, ood_windows, manifest.window, seed)
-        summary = build_graphs(
+        summary = build_stage(
             target,
             records,
-            config,
             out,
-            progress,
+            config,
             layers=chosen_layers,
             neurons=chosen_neurons,
-            shard=Shard.parse(shard),
-            helper=substitute_helper,
-            ood=ood,
+            shard=chosen_shard,
+            device=device,
+            progress=progress,
         )
         typer.echo(
             f"wrote {summary.n_written} graphs to {summary.out_path} "

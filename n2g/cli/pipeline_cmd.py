@@ -7,31 +7,43 @@ from pathlib import Path
 
 import typer
 
+from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layers
 from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption
+from n2g.cli.defaults import format_layers, help_of
 from n2g.errors import N2GError
+from n2g.run.config import RunConfig
+
+RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
 
 
 @one_line_errors
 def run(
-    model: str = typer.Option(
-        "smollm2-135m",
-        help="model: smollm2-135m (offline), a "
-        "transformer_lens name (e.g. gpt2-small), or a local HF folder",
+    model: str = typer.Option(RUN.model, help=help_of(RUN, "model")),
+    layers: str = typer.Option(
+        format_layers(RUN.layers), help="layers to explain, e.g. 0-3 or 0,2"
     ),
-    layers: str = typer.Option("0-3", help="layers to explain, e.g. 0-3 or 0,2"),
-    neurons_per_layer: int = typer.Option(64, help="seeded sample of neurons per layer"),
-    corpus: str = typer.Option("python-docs", help="stdlib | python-docs | PATH | FILE.jsonl"),
+    neurons_per_layer: int = typer.Option(
+        RUN.neurons_per_layer, help=help_of(RUN, "neurons_per_layer")
+    ),
+    corpus: str = typer.Option(RUN.corpus, help="stdlib | python-docs | PATH | FILE.jsonl"),
     ood_corpus: str = typer.Option(
-        "stdlib", help="a different corpus for the out-of-distribution check ('none' to skip)"
+        RUN.build.ood_corpus or "none",
+        help="a different corpus for the out-of-distribution check ('none' to skip)",
     ),
-    max_tokens: int = typer.Option(262_144, help="corpus tokens to scan for top examples"),
-    window: int = typer.Option(64, help="tokens per example window"),
-    k: int = typer.Option(20, help="top examples kept per neuron (split half/half train/test)"),
-    helper: str = typer.Option("causal", help="augmentation helper: none | causal | mlm[:NAME]"),
-    neurons_per_batch: int = typer.Option(32, help="neurons built together (memory vs speed)"),
-    out: Path = typer.Option(Path("n2g-run"), help="working folder (resumable)"),
-    device: str = typer.Option("cpu", help="cpu or cuda"),
+    max_tokens: int = typer.Option(
+        RUN.record.max_tokens, help="corpus tokens to scan for top examples"
+    ),
+    window: int = typer.Option(RUN.record.window, help=help_of(RUN.record, "window")),
+    k: int = typer.Option(
+        RUN.record.k, help="top examples kept per neuron (split half/half train/test)"
+    ),
+    helper: str = typer.Option(RUN.build.helper, help="augmentation: none | causal | mlm[:NAME]"),
+    neurons_per_batch: int = typer.Option(
+        RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
+    ),
+    out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
+    device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
     uri: UriOption = None,
     user: UserOption = None,
@@ -45,19 +57,22 @@ def run(
     Example: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
     """
     from n2g.db.resolve import resolve_database
-    from n2g.run.job import RunConfig, run_pipeline
+    from n2g.run.job import run_pipeline
 
     config = RunConfig(
         model=model,
         layers=parse_layers(layers),
         neurons_per_layer=neurons_per_layer,
         corpus=corpus,
-        ood_corpus=None if ood_corpus.lower() == "none" else ood_corpus,
-        max_tokens=max_tokens,
-        window=window,
-        k=k,
-        helper=helper,
-        neurons_per_batch=neurons_per_batch,
+        record=RUN.record.model_copy(update={"max_tokens": max_tokens, "window": window, "k": k}),
+        build=BuildConfig.model_validate(
+            {
+                **RUN.build.model_dump(),
+                "helper": helper,
+                "neurons_per_batch": neurons_per_batch,
+                "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
+            }
+        ),
         out=out,
         device=device,
     )

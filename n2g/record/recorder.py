@@ -22,13 +22,12 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -36,53 +35,18 @@ from n2g.errors import N2GError
 from n2g.models.base import NeuronModel
 from n2g.progress import progress_bar
 from n2g.record import store as records
+from n2g.record.config import RecordConfig
 from n2g.record.corpus import Corpus, indexed_windows, open_corpus
 
 CHECKPOINT = "record_checkpoint.safetensors"
 CONFIG_FILE = "record_config.json"
 
 
-class RecordConfig(BaseModel):
-    """What to record and where. Identity (all but batch size, checkpointing, device) must
-    match to resume a folder."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(default="smollm2-135m", min_length=1)
-    layers: list[int] = Field(min_length=1)
-    corpus: str = Field(default="stdlib", min_length=1)
-    window: int = Field(default=64, ge=2, le=2048)
-    k: int = Field(default=20, ge=1, le=1000)
-    batch_size: int = Field(default=32, ge=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_windows: int | None = Field(default=None, ge=1)
-    out: Path
-    checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")
-
-    @field_validator("layers")
-    @classmethod
-    def _sorted_unique(cls, layers: list[int]) -> list[int]:
-        if any(layer < 0 for layer in layers):
-            raise ValueError("layers must be >= 0")
-        return sorted(set(layers))
-
-    def window_limit(self) -> int | None:
-        """The number of windows to scan (None = the whole corpus)."""
-        limits = [x for x in (self.max_windows,) if x is not None]
-        if self.max_tokens is not None:
-            limits.append(max(1, self.max_tokens // self.window))
-        return min(limits) if limits else None
-
-    def identity(self, model_name: str, corpus_name: str) -> dict:
-        """What defines the records: a resume or re-run must match it."""
-        return {
-            "model": model_name,
-            "layers": self.layers,
-            "corpus": corpus_name,
-            "window": self.window,
-            "k": self.k,
-            "windows_limit": self.window_limit(),
-        }
+def check_layers(layers: Sequence[int]) -> list[int]:
+    """Sorted unique layers; N2GError for a negative one."""
+    if not layers or any(layer < 0 for layer in layers):
+        raise N2GError(f"layers must be numbers >= 0, not {list(layers)}")
+    return sorted(set(layers))
 
 
 @dataclass
@@ -249,31 +213,37 @@ def _batches(
         yield batch
 
 
-def record_activations(
+def record_stage(
     model: NeuronModel,
     corpus: Corpus | str,
-    config: RecordConfig,
+    layers: Sequence[int],
+    out: Path | str,
+    config: RecordConfig | None = None,
+    *,
     progress: bool = True,
     on_batch: Callable[[int], None] | None = None,
 ) -> records.RecordsManifest:
-    """Record the top-k windows of every neuron of `config.layers`; return the manifest.
+    """The record stage: the top-k windows of every neuron of `layers` into folder `out`.
 
-    `on_batch(n_windows_done)` is called after each batch (custom progress, tests).
+    Resumable (see the module docstring); a finished folder of the same identity is
+    returned as it is. `on_batch(n_windows_done)` is called after each batch (tests).
     """
-    for layer in config.layers:
+    config = config or RecordConfig()
+    layers = check_layers(layers)
+    for layer in layers:
         try:
             model.check_layer(layer)
         except ValueError as exc:
             raise N2GError(str(exc)) from None
     corpus = open_corpus(corpus) if isinstance(corpus, str) else corpus
-    out = Path(config.out)
-    identity = config.identity(model.name, corpus.name)
+    out = Path(out)
+    identity = config.identity(model.name, corpus.name, layers)
     if _check_identity(out, identity):
         return records.load_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
 
-    layers, window, limit = config.layers, config.window, config.window_limit()
+    window, limit = config.window, config.window_limit()
     pad_id = model.tokenizer.pad_token_id
     resumed = _load_checkpoint(out, layers)
     if resumed is not None:

@@ -15,57 +15,12 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
-from n2g.models import OFFLINE_MODEL
+from n2g.run.config import RunConfig
 
 STAGES = ("record", "build", "ingest", "search", "report")
-
-
-class RunConfig(BaseModel):
-    """Everything the main job needs; the defaults are the offline slice of SmolLM2."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(OFFLINE_MODEL, min_length=1)
-    layers: list[int] = Field(default_factory=lambda: [0, 1, 2, 3], min_length=1)
-    neurons_per_layer: int = Field(64, ge=1, description="seeded sample of neurons per layer")
-    neuron_seed: int = 0
-    corpus: str = Field("python-docs", description="corpus the top-k examples come from")
-    ood_corpus: str | None = Field("stdlib", description="different corpus for the OOD check")
-    ood_windows: int = Field(64, ge=1)
-    max_tokens: int = Field(262_144, ge=1, description="tokens of the corpus to scan")
-    window: int = Field(64, ge=4)
-    k: int = Field(20, ge=2)
-    helper: str = Field("causal", description="augmentation helper: none | causal | mlm[:NAME]")
-    n_substitutes: int = Field(5, ge=0)
-    neurons_per_batch: int = Field(32, ge=1, description="neurons built together")
-    similarity_threshold: float = Field(0.9, ge=0.0, le=1.0)
-    out: Path = Path("n2g-run")
-    device: str = "cpu"
-
-    @field_validator("layers")
-    @classmethod
-    def _layers(cls, layers: list[int]) -> list[int]:
-        if min(layers) < 0:
-            raise ValueError("layers must be >= 0")
-        return sorted(set(layers))
-
-    @property
-    def records_dir(self) -> Path:
-        return self.out / "records"
-
-    @property
-    def graph_file(self) -> Path:
-        return self.out / "graphs.jsonl"
-
-    @property
-    def report_dir(self) -> Path:
-        return self.out / "report"
 
 
 def sample_neurons(d_mlp: int, n: int, seed: int) -> list[int]:
@@ -86,66 +41,48 @@ def run_pipeline(
     progress: bool = True,
     say: Callable[[str], None] = print,
 ) -> dict:
-    """Run every stage; return the summary (also written to `<out>/summary.json`)."""
-    from n2g.builder.batch import ood_provider
-    from n2g.builder.stage import BuildConfig, build_graphs
-    from n2g.builder.substitutes import make_helper
+    """Run every stage; return the summary (also written to `<out>/summary.json`).
+
+    The model spec is resolved once, by loading the model: every later stage (records,
+    graph file, database, report) names it by the loaded model's canonical `name`.
+    """
+    from n2g.builder.stage import build_stage
     from n2g.models import load_model
     from n2g.record.corpus import open_corpus
-    from n2g.record.recorder import RecordConfig, record_activations
+    from n2g.record.recorder import record_stage
 
     config.out.mkdir(parents=True, exist_ok=True)
     # Connect first: a database that is down should fail before minutes of model work.
     with Database.connect(db_config) as db:
+        corpus = open_corpus(config.corpus)
+        model = load_model(config.model, n_layers=max(config.layers) + 1, device=config.device)
         _stage(
             say,
             1,
-            f"record: top-{config.k} windows of {config.model} layers "
-            f"{config.layers} over {config.corpus}",
+            f"record: top-{config.record.k} windows of {model.name} layers "
+            f"{config.layers} over {corpus.name}",
         )
-        corpus = open_corpus(config.corpus)
-        ood_corpus = open_corpus(config.ood_corpus) if config.ood_corpus else None
-        model = load_model(config.model, n_layers=max(config.layers) + 1, device=config.device)
-        record_config = RecordConfig(
-            model=config.model,
-            layers=config.layers,
-            corpus=config.corpus,
-            window=config.window,
-            k=config.k,
-            max_tokens=config.max_tokens,
-            out=config.records_dir,
+        manifest = record_stage(
+            model, corpus, config.layers, config.records_dir, config.record, progress=progress
         )
-        manifest = record_activations(model, corpus, record_config, progress=progress)
         say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
 
         neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
         _stage(
             say,
             2,
-            f"build: {len(neurons)} neurons x {len(config.layers)} layers, helper {config.helper}",
+            f"build: {len(neurons)} neurons x {len(config.layers)} layers, "
+            f"helper {config.build.helper}",
         )
-        build_config = BuildConfig(
-            helper=config.helper,
-            n_substitutes=config.n_substitutes,
-            n_examples=config.k,
-            neurons_per_batch=config.neurons_per_batch,
-        )
-        helper = make_helper(build_config.helper, model, config.device)
-        ood = None
-        if ood_corpus is not None:
-            ood = ood_provider(
-                model, ood_corpus, config.ood_windows, config.window, build_config.seed
-            )
-        built = build_graphs(
+        built = build_stage(
             model,
             config.records_dir,
-            build_config,
             config.graph_file,
-            progress,
+            config.build,
             layers=config.layers,
             neurons=neurons,
-            helper=helper,
-            ood=ood,
+            device=config.device,
+            progress=progress,
         )
         say(
             f"{built.n_written} graphs built, {built.n_skipped} already there "
@@ -166,14 +103,11 @@ def run_pipeline(
             )
 
         from n2g.search.api import NeuronSearch
-        from n2g.search.similarity import SimilarityConfig
 
         _stage(say, 4, "search: all-pairs similarity and neuron groups")
         search = NeuronSearch(db)
         similarity = search.compute_similarity(
-            [model.name],
-            SimilarityConfig(threshold=config.similarity_threshold),
-            show_progress=progress,
+            [model.name], config.similarity, show_progress=progress
         )
         say(
             f"{similarity.similar_pairs} similar pairs, {similarity.subset_pairs} subset pairs, "
@@ -183,7 +117,7 @@ def run_pipeline(
         _stage(say, 5, f"report -> {config.report_dir}")
         from n2g.run.showcase import write_run_report
 
-        summary = write_run_report(config, search, similarity, say)
+        summary = write_run_report(config, model, search, similarity, say)
     summary["stages"] = {
         "record": {"tokens": manifest.n_tokens, "windows": manifest.n_windows},
         "build": built.model_dump(),

@@ -7,10 +7,16 @@ below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and pr
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
 from n2g.run.report import build_report, to_markdown, write_plot
+
+if TYPE_CHECKING:
+    from n2g.models.base import NeuronModel
+    from n2g.run.config import RunConfig
+    from n2g.search.api import NeuronSearch, SimilarityReport
 
 SAMPLE_TEXT = (
     "The capital of France is Paris. Everyone except the reader knows that the function "
@@ -42,10 +48,8 @@ def _context_below(graph: NeuronGraph, token: str) -> str | None:
     return best[1] if best else None
 
 
-def _searches(config, search, showcase: NeuronGraph) -> list[str]:
+def _searches(search, showcase: NeuronGraph, tokenizer) -> list[str]:
     """A few real searches against the database, as Markdown lines."""
-    from n2g.models import load_tokenizer
-
     lines = ["## Searches on the loaded graphs", ""]
     activating = sorted(showcase.activating_tokens().items(), key=lambda kv: -kv[1])
     context = sorted(showcase.context_tokens().items(), key=lambda kv: -kv[1])
@@ -76,8 +80,7 @@ def _searches(config, search, showcase: NeuronGraph) -> list[str]:
         + (", ".join(f"{h.key} ({h.score:.2f})" for h in like) or "no neuron that close")
     )
     lines.append("")
-    tokenizer = load_tokenizer(config.model)
-    match = search.fires_on_text(config.model, SAMPLE_TEXT, tokenizer, limit=5)
+    match = search.fires_on_text(showcase.model, SAMPLE_TEXT, tokenizer, limit=5)
     lines.append(f"`n2g like --text {SAMPLE_TEXT!r}`: neurons whose graphs fire on it:")
     for hit in match.neurons:
         peak = max(range(len(hit.activations)), key=hit.activations.__getitem__)
@@ -88,13 +91,20 @@ def _searches(config, search, showcase: NeuronGraph) -> list[str]:
     return lines
 
 
-def write_run_report(config, search, similarity, say: Callable[[str], None]) -> dict:
-    """Write the report files of a run; return its summary numbers."""
+def write_run_report(
+    config: RunConfig,
+    model: NeuronModel,
+    search: NeuronSearch,
+    similarity: SimilarityReport,
+    say: Callable[[str], None],
+) -> dict:
+    """Write the report files of a run of `model` (loaded: its canonical name and its
+    tokenizer are used, never the spec the user typed); return its summary numbers."""
     from n2g.graph.render import to_svg
 
     errors: list = []
     graphs = [g for _, g in iter_graph_file(config.graph_file, errors=errors)]
-    graphs = [g for g in graphs if g.layer in config.layers]
+    graphs = [g for g in graphs if g.model == model.name and g.layer in config.layers]
     if not graphs:
         raise N2GError(f"no graphs in {config.graph_file} to report on")
     report = build_report(
@@ -113,7 +123,9 @@ def write_run_report(config, search, similarity, say: Callable[[str], None]) -> 
     except N2GError as exc:  # no Graphviz: the report is still useful without the picture
         svg_line = f"(no SVG: {exc})"
     write_plot(report, out / "quality.png")
-    markdown = "\n".join([to_markdown(report), svg_line, "", *_searches(config, search, showcase)])
+    markdown = "\n".join(
+        [to_markdown(report), svg_line, "", *_searches(search, showcase, model.tokenizer)]
+    )
     (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
     say(markdown)
     return {"report": report.model_dump(), "showcase": showcase.key}

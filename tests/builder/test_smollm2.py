@@ -24,14 +24,12 @@ def smollm2():
 
 
 def test_smollm2_layer0_graphs_are_non_trivial(smollm2, tmp_path):
-    from n2g.record.recorder import RecordConfig, record_activations
+    from n2g.record.config import RecordConfig
+    from n2g.record.recorder import record_stage
 
     records = tmp_path / "records"
-    config = RecordConfig(
-        model=smollm2.name, layers=[0], corpus="stdlib", window=32, k=10, max_tokens=12_000,
-        out=records,
-    )  # fmt: skip
-    record_activations(smollm2, "stdlib", config, progress=False)
+    config = RecordConfig(window=32, k=10, max_tokens=12_000)
+    record_stage(smollm2, "stdlib", [0], records, config, progress=False)
     out = tmp_path / "graphs.jsonl"
     summary = build_graphs(
         smollm2, records, BuildConfig(n_examples=10), out, False, neurons=range(6)

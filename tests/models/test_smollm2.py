@@ -20,23 +20,13 @@ def hf_llama():
     return model
 
 
-def test_two_layers_match_hf_gated_mlp(hf_llama):
+def test_two_layers_match_hf_gated_mlp(hf_llama, gated_mlp_inputs):
     model = load_model(OFFLINE_MODEL, n_layers=2)
     assert (model.n_layers, model.loaded_layers, model.d_mlp) == (30, 2, 1536)
     ids = model.encode("def parse(text):\n    return text.split(',')")
     ours = model.mlp_activations([ids], [0, 1])
 
-    seen = {}
-    handles = [
-        hf_llama.model.layers[layer].mlp.down_proj.register_forward_pre_hook(
-            lambda mod, args, layer=layer: seen.__setitem__(layer, args[0])
-        )
-        for layer in (0, 1)
-    ]
-    with torch.no_grad():
-        hf_llama(torch.tensor([[model.tokenizer.bos_token_id, *ids]]))
-    for handle in handles:
-        handle.remove()
+    seen = gated_mlp_inputs(hf_llama, [model.tokenizer.bos_token_id, *ids], (0, 1))
     for layer in (0, 1):
         torch.testing.assert_close(ours[layer][0], seen[layer][0, 1:], atol=2e-3, rtol=1e-3)
     with pytest.raises(ValueError, match="not loaded"):

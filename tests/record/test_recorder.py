@@ -14,8 +14,9 @@ import torch
 
 from n2g.errors import N2GError
 from n2g.models.tiny import tiny_model
+from n2g.record.config import RecordConfig
 from n2g.record.corpus import open_corpus, windows
-from n2g.record.recorder import CHECKPOINT, RecordConfig, record_activations
+from n2g.record.recorder import CHECKPOINT, record_stage
 from n2g.record.store import load_layer, load_manifest
 
 WINDOW, K, BATCH, LIMIT = 24, 5, 8, 90  # 90 windows: 11 full batches + a partial one
@@ -31,10 +32,16 @@ def corpus_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def _config(out: Path, **changes) -> RecordConfig:
-    settings = dict(layers=[0, 1], window=WINDOW, k=K, batch_size=BATCH, max_windows=LIMIT, out=out)
+def _config(**changes) -> RecordConfig:
+    settings = dict(window=WINDOW, k=K, batch_size=BATCH, max_windows=LIMIT, max_tokens=None)
     settings.update(changes)
     return RecordConfig(**settings)
+
+
+def record(model, corpus, out: Path, layers=(0, 1), config=None, **kwargs):
+    """The record stage with this file's settings (progress off)."""
+    kwargs.setdefault("progress", False)
+    return record_stage(model, corpus, list(layers), out, config or _config(), **kwargs)
 
 
 def brute_force(model, corpus, layer: int):
@@ -55,7 +62,7 @@ def brute_force(model, corpus, layer: int):
 def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn):
     model = tiny_model(act_fn=act_fn, seed=2)
     corpus = open_corpus(str(corpus_dir))
-    manifest = record_activations(model, corpus, _config(tmp_path / "r"), progress=False)
+    manifest = record(model, corpus, tmp_path / "r")
     assert (manifest.n_windows, manifest.n_tokens) == (LIMIT, LIMIT * WINDOW)
     assert manifest.model == model.name and manifest.corpus == corpus.name
     for layer in (0, 1):
@@ -74,21 +81,19 @@ def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn):
 def test_interrupt_then_resume_is_identical(tmp_path, corpus_dir):
     model = tiny_model(act_fn="solu_ln", seed=4)
     corpus = open_corpus(str(corpus_dir))
-    record_activations(model, corpus, _config(tmp_path / "whole"), progress=False)
+    record(model, corpus, tmp_path / "whole")
 
     def interrupt_after_five_batches(done: int) -> None:
         if done == 5 * BATCH:
             os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
 
     resumed = tmp_path / "resumed"
-    config = _config(resumed, checkpoint_every=2 * BATCH)
+    config = _config(checkpoint_every=2 * BATCH)
     with pytest.raises(KeyboardInterrupt):
-        record_activations(
-            model, corpus, config, progress=False, on_batch=interrupt_after_five_batches
-        )
+        record(model, corpus, resumed, config=config, on_batch=interrupt_after_five_batches)
     assert (resumed / CHECKPOINT).is_file() and not (resumed / "manifest.json").exists()
     seen = []
-    record_activations(model, corpus, config, progress=False, on_batch=seen.append)
+    record(model, corpus, resumed, config=config, on_batch=seen.append)
     assert seen[0] == 6 * BATCH  # continued after the fifth batch, nothing re-done
     assert not (resumed / CHECKPOINT).exists()
     for layer in (0, 1):
@@ -102,20 +107,20 @@ def test_rerun_is_noop_and_other_settings_are_refused(tmp_path, corpus_dir):
     model = tiny_model(seed=5)
     corpus = open_corpus(str(corpus_dir))
     out = tmp_path / "r"
-    first = record_activations(model, corpus, _config(out), progress=False)
+    first = record(model, corpus, out)
     stamp = (out / "layer_0.safetensors").stat().st_mtime_ns
     calls = []
-    again = record_activations(model, corpus, _config(out), progress=False, on_batch=calls.append)
+    again = record(model, corpus, out, on_batch=calls.append)
     assert again == first and calls == []
     assert (out / "layer_0.safetensors").stat().st_mtime_ns == stamp
     with pytest.raises(N2GError, match=r"other settings: k=5 \(now 7\)"):
-        record_activations(model, corpus, _config(out, k=7), progress=False)
+        record(model, corpus, out, config=_config(k=7))
 
 
 def test_fewer_windows_than_k_leaves_empty_slots(tmp_path, corpus_dir):
     model = tiny_model(seed=6)
     corpus = open_corpus(str(corpus_dir))
-    record_activations(model, corpus, _config(tmp_path / "r", max_windows=3), progress=False)
+    record(model, corpus, tmp_path / "r", config=_config(max_windows=3))
     got = load_layer(tmp_path / "r", 0)
     assert (got.lengths[:, :3] == WINDOW).all() and (got.lengths[:, 3:] == 0).all()
     assert (got.doc_ids[:, 3:] == -1).all()
@@ -127,25 +132,25 @@ def test_bad_layer_and_empty_corpus(tmp_path):
     (tmp_path / "c.txt").write_text("too short for a window")
     corpus = open_corpus(str(tmp_path / "c.txt"))
     with pytest.raises(N2GError, match="out of range"):
-        record_activations(model, corpus, _config(tmp_path / "a", layers=[2]), progress=False)
+        record(model, corpus, tmp_path / "a", layers=[2])
     with pytest.raises(N2GError, match="no document of at least"):
-        record_activations(model, corpus, _config(tmp_path / "b"), progress=False)
+        record(model, corpus, tmp_path / "b")
     assert not (tmp_path / "b" / "manifest.json").exists()
 
 
 def test_corrupt_checkpoint_is_one_line(tmp_path, corpus_dir):
     model = tiny_model(seed=7)
     out = tmp_path / "r"
-    config = _config(out)
+    config = _config()
     corpus = open_corpus(str(corpus_dir))
     with pytest.raises(KeyboardInterrupt):
-        record_activations(
+        record(
             model,
             corpus,
-            config,
-            progress=False,
-            on_batch=lambda done: os.kill(os.getpid(), signal.SIGINT),
+            out,
+            config=config,
+            on_batch=lambda d: os.kill(os.getpid(), signal.SIGINT),
         )
     (out / CHECKPOINT).write_bytes(b"garbage")
     with pytest.raises(N2GError, match="unreadable checkpoint"):
-        record_activations(model, corpus, config, progress=False)
+        record(model, corpus, out, config=config)

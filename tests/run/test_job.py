@@ -149,3 +149,30 @@ def test_interrupt_and_resume_gives_the_same_result(tmp_path, corpora, db_config
     assert sorted_lines(out / "graphs.jsonl") == sorted_lines(reference / "graphs.jsonl")
     with Database.connect(db_config) as db:
         assert database_counts(db) == counts
+
+
+def test_run_on_a_local_model_folder(tmp_path, corpora, db_config, monkeypatch):
+    """The model spec is resolved once: a folder path records, builds, ingests and reports
+    under the loaded model's canonical name (the report stage used to look the raw string
+    up again and fail)."""
+    from n2g.testing.hf_folder import save_tiny_llama
+
+    folder = save_tiny_llama(tmp_path / "my model")
+    with Database.connect(db_config) as db:
+        from n2g.db.ingest import clear_database
+
+        clear_database(db)
+    out = tmp_path / "run"
+    args = run_args(out, corpora, db_config)
+    monkeypatch.chdir(folder.parent)
+    args[args.index("--model") + 1] = f"./{folder.name}/"  # as a user types it
+    args[args.index("--neurons-per-layer") + 1] = "6"
+    args[args.index("--max-tokens") + 1] = "6000"
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out / "graphs.jsonl")]
+    assert len(graphs) == 12 and len({g.model for g in graphs}) == 1
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert graphs[0].model in report and "Searches on the loaded graphs" in report
+    with Database.connect(db_config) as db:
+        assert database_counts(db)["neurons"] == 12

@@ -1,0 +1,31 @@
+"""Option defaults and help texts read from the config objects, so each is written once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def default_of(config: type[BaseModel] | BaseModel, name: str) -> Any:
+    """The default of field `name`: a config class's own, or an instance's value."""
+    if isinstance(config, BaseModel):
+        return getattr(config, name)
+    return config.model_fields[name].get_default(call_default_factory=True)
+
+
+def help_of(config: type[BaseModel] | BaseModel, name: str) -> str | None:
+    """The field's description, for the option's help text."""
+    cls = type(config) if isinstance(config, BaseModel) else config
+    return cls.model_fields[name].description
+
+
+def format_layers(layers: list[int]) -> str:
+    """[0, 1, 2, 3] -> '0-3'; [0, 2] -> '0,2' (the form --layers accepts)."""
+    runs: list[list[int]] = []
+    for layer in sorted(layers):
+        if runs and runs[-1][-1] == layer - 1:
+            runs[-1].append(layer)
+        else:
+            runs.append([layer])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)

@@ -1,0 +1,43 @@
+"""The record stage's settings (light: the CLI reads its option defaults from here)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RecordConfig(BaseModel):
+    """How to record: window shape, how many windows per neuron, how much of the corpus.
+
+    Which model, corpus, layers and folder are the stage's arguments (`record_stage`), not
+    settings. The records' identity (window, k, window limit, with the model, corpus and
+    layers) must match to resume a folder; batch size and checkpointing may change.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: int = Field(default=64, ge=2, le=2048, description="tokens per window")
+    k: int = Field(default=20, ge=1, le=1000, description="windows kept per neuron")
+    batch_size: int = Field(default=32, ge=1, description="windows per forward pass")
+    max_tokens: int | None = Field(
+        default=1_000_000, ge=1, description="stop after this many tokens (None: whole corpus)"
+    )
+    max_windows: int | None = Field(default=None, ge=1)
+    checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")
+
+    def window_limit(self) -> int | None:
+        """The number of windows to scan (None = the whole corpus)."""
+        limits = [x for x in (self.max_windows,) if x is not None]
+        if self.max_tokens is not None:
+            limits.append(max(1, self.max_tokens // self.window))
+        return min(limits) if limits else None
+
+    def identity(self, model_name: str, corpus_name: str, layers: list[int]) -> dict:
+        """What defines the records: a resume or re-run must match it."""
+        return {
+            "model": model_name,
+            "layers": layers,
+            "corpus": corpus_name,
+            "window": self.window,
+            "k": self.k,
+            "windows_limit": self.window_limit(),
+        }

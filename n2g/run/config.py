@@ -1,0 +1,66 @@
+"""The main job's settings: the stages' own configs, composed, with the job's defaults.
+
+Light on purpose (pydantic only): the CLI builds its option defaults from these objects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from n2g.builder.config import BuildConfig
+from n2g.models import OFFLINE_MODEL
+from n2g.record.config import RecordConfig
+from n2g.search.similarity import SimilarityConfig
+
+
+def _record_defaults() -> RecordConfig:
+    return RecordConfig(max_tokens=262_144)
+
+
+def _build_defaults() -> BuildConfig:
+    # The paper augments (here with the offline causal helper) and we add the OOD check.
+    return BuildConfig(helper="causal", ood_corpus="stdlib")
+
+
+class RunConfig(BaseModel):
+    """Everything `n2g run` needs; the defaults are the offline slice of SmolLM2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        OFFLINE_MODEL,
+        min_length=1,
+        description="smollm2-135m (offline), a transformer_lens name, or a local HF folder",
+    )
+    layers: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3], min_length=1, description="layers to explain"
+    )
+    neurons_per_layer: int = Field(64, ge=1, description="seeded sample of neurons per layer")
+    neuron_seed: int = 0
+    corpus: str = Field("python-docs", description="corpus the top-k examples come from")
+    record: RecordConfig = Field(default_factory=_record_defaults)
+    build: BuildConfig = Field(default_factory=_build_defaults)
+    similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
+    out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
+    device: str = Field("cpu", description="cpu or cuda")
+
+    @field_validator("layers")
+    @classmethod
+    def _layers(cls, layers: list[int]) -> list[int]:
+        if min(layers) < 0:
+            raise ValueError("layers must be >= 0")
+        return sorted(set(layers))
+
+    @property
+    def records_dir(self) -> Path:
+        return self.out / "records"
+
+    @property
+    def graph_file(self) -> Path:
+        return self.out / "graphs.jsonl"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out / "report"
