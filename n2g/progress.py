@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.progress import (
@@ -21,7 +21,7 @@ class _RateColumn(TextColumn):
         super().__init__("")
         self.unit = unit
 
-    def render(self, task):  # type: ignore[override]
+    def render(self, task):
         from rich.text import Text
 
         speed = task.finished_speed or task.speed
@@ -45,8 +45,8 @@ def make_progress(unit: str) -> Progress:
 
 @contextmanager
 def progress_bar(
-    description: str, total: float | None, unit: str, *, completed: float = 0, enabled: bool = True
-) -> Iterator[callable]:
+    description: str, total: float | None, unit: str, *, completed: int = 0, enabled: bool = True
+) -> Iterator[Callable[..., None]]:
     """Yield an `advance(n)` function; shows the bar unless `enabled` is False."""
     if not enabled:
         yield lambda n=1: None

@@ -105,7 +105,7 @@ class MaskedLMHelper:
             for candidate in ranked:
                 if candidate in self.special_ids:
                     continue
-                word = self.tokenizer.convert_ids_to_tokens(candidate)
+                word = str(self.tokenizer.convert_ids_to_tokens(candidate))
                 if not word or word.startswith("##"):  # unknown id (padded vocab), subword
                     continue
                 ids = self.target.encode(lead + word)

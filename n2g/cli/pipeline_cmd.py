@@ -91,10 +91,11 @@ def report(
 
     Example: n2g report n2g-run/graphs.jsonl --out n2g-run/report
     """
-    from n2g.graph.file import iter_graph_file
+    from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
     from n2g.run.report import build_report, to_markdown, write_plot
 
-    graphs, errors = [], []
+    graphs: list[NeuronGraph] = []
+    errors: list[GraphFileError] = []
     for path in graph_files:
         if not path.is_file():
             raise N2GError(f"graph file not found: {path}")

@@ -11,9 +11,9 @@ and no attention mask is needed. Padded positions come back as zeros.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from transformer_lens import HookedTransformer
@@ -67,7 +67,9 @@ class NeuronModel:
     # --- shape -------------------------------------------------------------------------
     @property
     def d_mlp(self) -> int:
-        return int(self.model.cfg.d_mlp)
+        d_mlp = self.model.cfg.d_mlp
+        assert d_mlp is not None, "transformer_lens sets d_mlp for every MLP model"
+        return int(d_mlp)
 
     @property
     def loaded_layers(self) -> int:
@@ -132,7 +134,9 @@ class NeuronModel:
 
             return hook
 
-        hooks = [(mlp_hook_name(layer), make_hook(layer)) for layer in layers]
+        hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
+            (mlp_hook_name(layer), make_hook(layer)) for layer in layers
+        ]
         self.model.run_with_hooks(
             tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=max(layers) + 1
         )

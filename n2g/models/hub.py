@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformer_lens import HookedTransformer
@@ -47,7 +48,7 @@ def _network_error(name: str, exc: BaseException) -> N2GError:
 
 
 def hooked_from_hf(
-    hf_model: torch.nn.Module,
+    hf_model: Any,  # a transformers PreTrainedModel (config, save_pretrained, state_dict)
     *,
     n_layers: int | None = None,
     device: str = "cpu",

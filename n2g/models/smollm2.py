@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -73,7 +74,7 @@ def _is_complete(folder: Path) -> bool:
         return False
 
 
-def load_hf_gguf() -> tuple[torch.nn.Module, object]:
+def load_hf_gguf() -> tuple[Any, Any]:  # (LlamaForCausalLM, its HF tokenizer)
     """Dequantise the GGUF into a plain float32 `LlamaForCausalLM` (+ its HF tokenizer).
 
     Slow (~30 s): used once to build the cache, and by tests that cross-check against HF.

@@ -197,8 +197,8 @@ class HFCorpus(Corpus):
                 if isinstance(text, str) and text:
                     yield doc_id, text
         except Exception as exc:  # hub/network/dataset errors: one line for the user
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise N2GError(f"cannot read dataset {self.name}: {first[:200]}") from None
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise N2GError(f"cannot read dataset {self.name}: {why[:200]}") from None
 
 
 def _text_files(root: Path, suffixes: tuple[str, ...] | None = None) -> list[Path]:

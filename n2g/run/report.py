@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -83,7 +83,7 @@ def _ood_method(ood: OutOfDistribution, method: str) -> tuple[float, float] | No
     return None if baseline is None else (baseline.false_positive_rate, baseline.scores.f1 or 0.0)
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
@@ -112,9 +112,10 @@ def layer_rows(graphs: Iterable[NeuronGraph]) -> list[LayerRow]:
         ood_scored = [o for o in ood if o.n_true_firing > 0]
         ood_means = {}
         for method in METHODS:
-            rated = [_ood_method(o, method) for o in ood]
-            if ood and all(r is not None for r in rated):
-                firing = [_ood_method(o, method) for o in ood_scored]
+            maybe_rated = [_ood_method(o, method) for o in ood]
+            rated = [r for r in maybe_rated if r is not None]
+            if ood and len(rated) == len(maybe_rated):
+                firing = [r for o in ood_scored if (r := _ood_method(o, method)) is not None]
                 ood_means[method] = OODMean(
                     false_positive_rate=_mean([r[0] for r in rated]),
                     f1=_mean([r[1] for r in firing]) if firing else None,
@@ -232,15 +233,15 @@ def to_markdown(report: Report) -> str:
                 f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"
             )
         lines.append("")
-    s = report.sizes
+    sizes = report.sizes
     lines += [
         "Graph sizes:",
         "",
-        f"- graphs: {s.n_graphs} ({s.empty_graphs} empty)",
-        f"- nodes per graph: mean {s.nodes_mean:.1f}, median {s.nodes_median:.0f}, "
-        f"max {s.nodes_max}",
-        f"- activating tokens per graph: mean {s.activating_mean:.1f}; context tokens: "
-        f"mean {s.context_mean:.1f}; deepest path: {s.depth_max}",
+        f"- graphs: {sizes.n_graphs} ({sizes.empty_graphs} empty)",
+        f"- nodes per graph: mean {sizes.nodes_mean:.1f}, median {sizes.nodes_median:.0f}, "
+        f"max {sizes.nodes_max}",
+        f"- activating tokens per graph: mean {sizes.activating_mean:.1f}; context tokens: "
+        f"mean {sizes.context_mean:.1f}; deepest path: {sizes.depth_max}",
         "",
     ]
     if report.similar_pairs is not None:

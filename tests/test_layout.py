@@ -1,0 +1,74 @@
+"""The layout keeps its promises: the read side never reaches into the builder or torch.
+
+The read side (n2g.graph, n2g.db, n2g.search, the report, `n2g show`) must work in a
+process that never imports torch: it is what users run against a database all day, and
+importing torch costs seconds. Checked statically (every import statement, function-level
+ones included) and at run time (`n2g show` in a fresh interpreter).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from n2g.graph.file import dump_graph_line
+from n2g.testing.handmade import handmade_graphs
+
+PACKAGE = Path(__file__).resolve().parents[1] / "n2g"
+READ_SIDE = [
+    *sorted((PACKAGE / "graph").glob("*.py")),
+    *sorted((PACKAGE / "db").glob("*.py")),
+    *sorted((PACKAGE / "search").glob("*.py")),
+    PACKAGE / "run" / "report.py",
+]
+ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
+ALLOWED += ("n2g.paths",)
+HEAVY = ("torch", "transformer_lens", "transformers", "n2g.builder", "n2g.record", "n2g.models")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", READ_SIDE, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_read_side_imports_only_graph_and_db(path: Path) -> None:
+    for name in imported_modules(path):
+        assert not name.startswith(HEAVY), f"{path.name} imports {name}"
+        if name.startswith("n2g"):
+            assert name.startswith(ALLOWED), f"{path.name} imports {name}"
+
+
+def test_no_package_named_build() -> None:
+    assert not (PACKAGE / "build").exists()
+
+
+def test_show_runs_without_torch(tmp_path: Path) -> None:
+    graphs = tmp_path / "graphs.jsonl"
+    graph = handmade_graphs()[0]
+    graphs.write_text(dump_graph_line(graph) + "\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from n2g.cli import app\n"
+        f"sys.argv = ['n2g', 'show', {graph.key!r}, '--graphs', {str(graphs)!r}, '--json']\n"
+        "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "light = ('n2g.builder', 'n2g.builder.config')  # CLI defaults: pydantic only\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformer_lens', 'transformers') "
+        "or (m.startswith('n2g.builder') and m not in light))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
