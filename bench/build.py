@@ -23,8 +23,8 @@ from pathlib import Path
 from bench._common import BenchResult, bench_arg_parser, report, timed
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
-from n2g.builder.evaluate import LayerQuality
 from n2g.builder.substitutes import make_helper
+from n2g.graph.quality import METHODS, LayerRow, layer_rows
 from n2g.models import load_model
 from n2g.paths import cache_dir
 from n2g.record.store import load_layer, load_manifest
@@ -47,18 +47,18 @@ def ensure_records(folder: Path | None, model, max_tokens: int) -> Path:
     return folder
 
 
-def quality_table(rows: list[dict]) -> str:
+def quality_table(rows: list[LayerRow]) -> str:
     head = f"{'layer':>5} {'n':>4} {'no-fire':>7} | " + " | ".join(
         f"{m:^20}" for m in ("N2G P/R/F1", "token lookup P/R/F1", "5-gram P/R/F1")
     )
     lines = [head]
     for row in rows:
         cells = []
-        for method in ("n2g", "token_lookup", "ngram"):
-            values = [row[f"{method}_{m}"] for m in ("precision", "recall", "f1")]
-            cells.append(" ".join("  -  " if v is None else f"{v:.3f}" for v in values))
+        for method in METHODS:
+            s = row.methods[method]
+            cells.append(f"{s.precision:.3f} {s.recall:.3f} {s.f1:.3f}")
         lines.append(
-            f"{row['layer']:>5} {row['neurons']:>4} {row['no_test_firing']:>7} | "
+            f"{row.layer:>5} {row.n_neurons:>4} {row.n_no_firing:>7} | "
             + " | ".join(f"{c:^20}" for c in cells)
         )
     return "\n".join(lines)
@@ -108,18 +108,10 @@ def main() -> None:
         for layer in LAYERS
         for a, b in zip(fast[layer], plain[layer], strict=False)
     )
-    rows = []
-    for layer in LAYERS:
-        quality = LayerQuality(layer)
-        for graph in fast[layer]:
-            quality.add(graph.evaluation)
-        rows.append(quality.row())
+    rows = layer_rows(graph for layer in LAYERS for graph in fast[layer])
     print(quality_table(rows))
     wins = all(
-        r["n2g_f1"] is not None
-        and r["n2g_f1"] > (r["token_lookup_f1"] or 0)
-        and r["n2g_f1"] > (r["ngram_f1"] or 0)
-        for r in rows
+        r.methods["n2g"].f1 > max(r.methods["token_lookup"].f1, r.methods["ngram"].f1) for r in rows
     )
     result = BenchResult(
         name="build",
@@ -137,7 +129,7 @@ def main() -> None:
             "pivots": args.pivots,
             "device": args.device,
             "n2g_beats_both_baselines_every_layer": wins,
-            "quality": rows,
+            "quality": [r.model_dump() for r in rows],
         },
     )
     report(result, args)

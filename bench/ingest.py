@@ -22,6 +22,7 @@ from bench._common import BenchResult, bench_arg_parser, report
 from n2g.db import server
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.ingest import clear_database, database_counts, ingest_files
+from n2g.db.mapping import LABEL_OF_KIND, neuron_properties, trie_key, trie_node_properties
 from n2g.db.schema import apply_schema
 from n2g.graph.file import NeuronGraph, NodeKind
 from n2g.testing.synthetic import synthetic_graphs, write_graph_file
@@ -30,24 +31,21 @@ WHOLE_MODEL = 46_080
 GOAL_SECONDS = 180.0
 
 # The plain loader: what a first attempt looks like. Its Cypher stays here, with the
-# benchmark; only the package's own Cypher lives in ingest/ and queries/.
-_LABEL = {
-    NodeKind.ACTIVATING: "Activating",
-    NodeKind.CONTEXT: "Context",
-    NodeKind.IGNORE: "Ignore",
-    NodeKind.END: "End",
-}
+# benchmark; only the package's own Cypher lives in ingest/ and queries/. Labels and
+# properties come from the package's mapping (n2g/db/mapping.py), as for n2g-ingest.
 _PLAIN_NEURON = "MERGE (m:Model {name: $model}) CREATE (m)-[:HAS_NEURON]->(n:Neuron) SET n = $props"
-_PLAIN_NODE = {label: f"CREATE (t:{label}) SET t = $props" for label in _LABEL.values()}
+_PLAIN_NODE = {kind: f"CREATE (t:{label}) SET t = $props" for kind, label in LABEL_OF_KIND.items()}
 _PLAIN_ROOT = (
-    "MATCH (n:Neuron) WHERE n.key = $neuron MATCH (t:Activating) WHERE t.key = $child "
-    "CREATE (n)-[:TRIE_ROOT]->(t)"
+    f"MATCH (n:Neuron) WHERE n.key = $neuron MATCH (t:{LABEL_OF_KIND[NodeKind.ACTIVATING]}) "
+    "WHERE t.key = $child CREATE (n)-[:TRIE_ROOT]->(t)"
 )
-_PLAIN_NEXT = {
-    (parent, child): f"MATCH (p:{parent}) WHERE p.key = $parent "
-    f"MATCH (c:{child}) WHERE c.key = $child CREATE (p)-[:NEXT]->(c)"
-    for parent in ("Activating", "Context", "Ignore")
-    for child in ("Context", "Ignore", "End")
+_PLAIN_NEXT: dict[tuple[NodeKind, NodeKind], str] = {
+    (parent, child): f"MATCH (p:{LABEL_OF_KIND[parent]}) WHERE p.key = $parent "
+    f"MATCH (c:{LABEL_OF_KIND[child]}) WHERE c.key = $child CREATE (p)-[:NEXT]->(c)"
+    for parent in NodeKind
+    if parent != NodeKind.END
+    for child in NodeKind
+    if child != NodeKind.ACTIVATING
 }
 _PLAIN_TOKEN = (
     "MATCH (n:Neuron) WHERE n.key = $neuron MERGE (t:Token {text: $text}) "
@@ -57,8 +55,6 @@ _PLAIN_TOKEN = (
 
 def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
     """One transaction per statement, one statement per node or relationship; returns items."""
-    from n2g.db.mapping import neuron_properties, trie_key, trie_node_properties
-
     items = 0
 
     def run(query: str, params: dict) -> None:
@@ -70,15 +66,15 @@ def plain_load(db: Database, graphs: list[NeuronGraph]) -> int:
         key = graph.key
         run(_PLAIN_NEURON, {"model": graph.model, "props": neuron_properties(graph)})
         items += 1  # the HAS_NEURON relationship came with it
-        labels = {}
+        kinds = {}
         for node in graph.nodes:
-            labels[node.id] = _LABEL[node.kind]
-            run(_PLAIN_NODE[labels[node.id]], {"props": trie_node_properties(key, node)})
+            kinds[node.id] = node.kind
+            run(_PLAIN_NODE[node.kind], {"props": trie_node_properties(key, node)})
             if node.kind == NodeKind.ACTIVATING:
                 run(_PLAIN_ROOT, {"neuron": key, "child": trie_key(key, node.id)})
         for parent, child in graph.edges:
             run(
-                _PLAIN_NEXT[(labels[parent], labels[child])],
+                _PLAIN_NEXT[(kinds[parent], kinds[child])],
                 {"parent": trie_key(key, parent), "child": trie_key(key, child)},
             )
         for rel, prop, tokens in (

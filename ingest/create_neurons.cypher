@@ -2,10 +2,11 @@
 // as "$rows" inside a pattern map as a parameter reference (see schema/README.md).
 // Create whole neurons, one parameter row each (their old versions were deleted first):
 // the neuron, its trie nodes, the trie's edges and the derived token edges, in one statement.
-// $rows: [{model, props: {key, model, layer, index, a_max, f1, ...},
-//          activating: [{key, neuron, id, depth, token, token_id, activation}],
-//          context: [{key, neuron, id, depth, token, token_id, importance}],
-//          ignore: [{key, neuron, id, depth}], end: [{key, neuron, id, depth, activation}],
+// The properties of every node come whole from the row (SET x = map), built by the one
+// graph <-> database mapping, n2g/db/mapping.py: no property is named here. Only the
+// labels are, one CREATE per label, as a label cannot be a parameter.
+// $rows: [{model, props: {the (:Neuron) properties: key, model, layer, index, a_max, ...},
+//          activating, context, ignore, end: [{the trie-node properties: key, neuron, id, ...}],
 //          next: [[parent position, child position]] (positions in activating+context+ignore+end),
 //          activates_on: [{text, activation}], has_context: [{text, importance}]}]
 // The Model and Token nodes exist already (merge_models, merge_tokens).
@@ -17,24 +18,26 @@ SET neuron = g.props
 WITH neuron, g
 CALL (neuron, g) {
   UNWIND g.activating AS t
-  CREATE (neuron)-[:TRIE_ROOT]->(x:Activating {key: t.key, neuron: t.neuron, id: t.id,
-    depth: t.depth, token: t.token, token_id: t.token_id, activation: t.activation})
+  CREATE (neuron)-[:TRIE_ROOT]->(x:Activating)
+  SET x = t
   RETURN collect(x) AS activating
 }
 CALL (g) {
   UNWIND g.context AS t
-  CREATE (x:Context {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth, token: t.token,
-    token_id: t.token_id, importance: t.importance})
+  CREATE (x:Context)
+  SET x = t
   RETURN collect(x) AS context
 }
 CALL (g) {
   UNWIND g.ignore AS t
-  CREATE (x:Ignore {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth})
+  CREATE (x:Ignore)
+  SET x = t
   RETURN collect(x) AS ignore
 }
 CALL (g) {
   UNWIND g.end AS t
-  CREATE (x:End {key: t.key, neuron: t.neuron, id: t.id, depth: t.depth, activation: t.activation})
+  CREATE (x:End)
+  SET x = t
   RETURN collect(x) AS ends
 }
 CALL (neuron, g) {

@@ -54,7 +54,7 @@ def candidate_examples(
         for token in substitutes:
             tokens = origin.tokens.copy()
             tokens[request.position] = token
-            candidate = Example(origin.neuron, tokens, 0.0, augmented=True)
+            candidate = Example(origin.neuron, tokens, 0.0, augmented=True, scale=origin.scale)
             if candidate.key in seen[origin.neuron]:
                 continue
             seen[origin.neuron].add(candidate.key)

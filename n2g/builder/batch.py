@@ -16,6 +16,7 @@ from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import (
     NGramLookup,
     TokenLookup,
+    correlation_scores,
     evaluate_split,
     out_of_distribution,
     split_indices,
@@ -32,8 +33,9 @@ from n2g.record.store import LayerRecords
 
 
 @dataclass
-class OODData:
-    """Random windows of another corpus and the model's activations there."""
+class RandomWindows:
+    """Random windows of a corpus and the model's activations there: of another corpus
+    for the out-of-distribution check, of the recording corpus for the correlation score."""
 
     corpus: str
     windows: list[np.ndarray]
@@ -42,16 +44,23 @@ class OODData:
     @classmethod
     def compute(
         cls, model: NeuronModel, layer: int, corpus: str, windows: Sequence[Sequence[int]]
-    ) -> OODData:
+    ) -> RandomWindows:
         arrays = [np.asarray(w, dtype=np.int64) for w in windows]
         acts = model.mlp_activations([a.tolist() for a in arrays], [layer])[layer].numpy()
         return cls(corpus, arrays, acts)
 
+    def truth(self, plan: NeuronPlan) -> list[np.ndarray]:
+        """The planned neuron's normalised activations on every window."""
+        return [
+            normalised(plan, self.acts[i, : len(w), plan.neuron])
+            for i, w in enumerate(self.windows)
+        ]
 
-def ood_provider(
+
+def random_windows_provider(
     model: NeuronModel, corpus, n_windows: int, window: int, seed: int
-) -> Callable[[int], OODData]:
-    """Per-layer OOD data from `n_windows` random windows of another corpus.
+) -> Callable[[int], RandomWindows]:
+    """Per-layer `RandomWindows` from `n_windows` random windows of a corpus.
 
     `corpus` is a Corpus or a corpus spec; the windows are drawn once and shared by all
     layers, the activations computed once per layer (one forward pass for every neuron).
@@ -61,8 +70,8 @@ def ood_provider(
     source = open_corpus(corpus) if isinstance(corpus, str) else corpus
     drawn = [ids for _, ids in random_windows(source, model.tokenizer, window, n_windows, seed)]
 
-    def provider(layer: int) -> OODData:
-        return OODData.compute(model, layer, source.name, drawn)
+    def provider(layer: int) -> RandomWindows:
+        return RandomWindows.compute(model, layer, source.name, drawn)
 
     return provider
 
@@ -91,6 +100,20 @@ def normalised(plan: NeuronPlan, acts: np.ndarray) -> np.ndarray:
     if plan.a_max <= 0:
         return np.zeros_like(acts)
     return acts / np.float32(plan.a_max)
+
+
+def end_activation(example: Example, plan: NeuronPlan, config: BuildConfig) -> float:
+    """The normalised activation an example's END node holds.
+
+    "rescaled" (the paper's numbers): the pruned (or augmented) activation times the
+    example's original/pruned ratio, so a path predicts about what the full context gave;
+    "pruned": the activation on the pruned context itself, which pruning lets fall to
+    `prune_threshold` of the original, so such paths may never reach the firing threshold.
+    """
+    if plan.a_max <= 0:
+        return 0.0
+    scale = example.scale if config.end_activation == "rescaled" else 1.0
+    return example.activation * scale / plan.a_max
 
 
 def process_examples(
@@ -148,11 +171,14 @@ def assemble_graph(
     examples: Sequence[Example],
     config: BuildConfig,
     mask_token_id: int,
-    ood: OODData | None = None,
+    ood: RandomWindows | None = None,
+    sample: RandomWindows | None = None,
 ) -> NeuronGraph:
-    """Trie + evaluation of one neuron from its processed examples."""
-    scale = plan.a_max if plan.a_max > 0 else 1.0
-    paths = [PathExample(e.tokens, e.importances, e.activation / scale) for e in examples]
+    """Trie + evaluation of one neuron from its processed examples; `ood` = random windows
+    of another corpus, `sample` = random windows of the recording corpus (correlation)."""
+    paths = [
+        PathExample(e.tokens, e.importances, end_activation(e, plan, config)) for e in examples
+    ]
     nodes, edges = build_trie(paths, config.importance_threshold, model.token_strings)
     graph = NeuronGraph(
         model=model.name,
@@ -168,20 +194,31 @@ def assemble_graph(
     train = [(t, normalised(plan, a)) for t, a in plan.train]
     test = [(t, normalised(plan, a)) for t, a in plan.test]
     evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
+    lookup, five = TokenLookup(train), NGramLookup(train)
+
+    def predictions(windows: Sequence[np.ndarray]) -> dict[str, list[np.ndarray]]:
+        return {
+            "n2g": trie.predict_many(windows),
+            "token_lookup": [lookup.predict(w) for w in windows],
+            "ngram": [five.predict(w) for w in windows],
+        }
+
     if ood is not None:
-        truth = [
-            normalised(plan, ood.acts[i, : len(w), plan.neuron]) for i, w in enumerate(ood.windows)
-        ]
-        lookup, five = TokenLookup(train), NGramLookup(train)
+        predicted = predictions(ood.windows)
         evaluation.out_of_distribution = out_of_distribution(
-            trie.predict_many(ood.windows),
-            truth,
+            predicted.pop("n2g"),
+            ood.truth(plan),
             ood.corpus,
             config.firing_threshold,
-            baselines={
-                "token_lookup": [lookup.predict(w) for w in ood.windows],
-                "ngram": [five.predict(w) for w in ood.windows],
-            },
+            baselines=predicted,
+        )
+    if sample is not None:
+        windows = [t for t, _ in test] + sample.windows
+        evaluation.correlation = correlation_scores(
+            [a for _, a in test] + sample.truth(plan),
+            predictions(windows),
+            n_top_windows=len(test),
+            n_random_windows=len(sample.windows),
         )
     graph.evaluation = evaluation
     return graph
@@ -200,7 +237,8 @@ def build_neuron_graphs(
     neurons: Sequence[int],
     config: BuildConfig,
     helper: SubstituteHelper | None = None,
-    ood: OODData | None = None,
+    ood: RandomWindows | None = None,
+    sample: RandomWindows | None = None,
 ) -> list[NeuronGraph]:
     """Graphs of `neurons` of the records' layer, all processed together."""
     helper = helper or NoHelper()
@@ -212,7 +250,7 @@ def build_neuron_graphs(
         by_neuron[example.neuron].append(example)
     return [
         assemble_graph(
-            model, records.layer, plan, by_neuron[plan.neuron], config, mask_token_id, ood
+            model, records.layer, plan, by_neuron[plan.neuron], config, mask_token_id, ood, sample
         )
         for plan in plans
     ]

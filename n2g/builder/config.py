@@ -29,6 +29,11 @@ class BuildConfig(BaseModel):
         description='"argmax": one pivot per example (paper eq. 1); "firing": every token '
         "with a / a_max >= firing_threshold (argmax included) pivots its own example",
     )
+    end_activation: Literal["rescaled", "pruned"] = Field(
+        "rescaled",
+        description='END nodes hold "rescaled": pruned activation x original/pruned (the '
+        'paper\'s numbers) or "pruned": the activation on the pruned context',
+    )
     helper: str = Field("none", description='"none", "mlm[:NAME|PATH]" or "causal[:MODEL]"')
     n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
     augment_pivot: bool = Field(
@@ -51,6 +56,12 @@ class BuildConfig(BaseModel):
         None, description="a different corpus for the out-of-distribution check (None: skip)"
     )
     ood_windows: int = Field(64, ge=1, description="random windows of the OOD corpus")
+    random_windows: int = Field(
+        10,
+        ge=0,
+        description="random windows of the recording corpus pooled with the test windows "
+        "for the correlation score (0: no correlation score)",
+    )
 
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:

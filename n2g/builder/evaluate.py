@@ -7,7 +7,7 @@
 - Scores: precision, recall, F1 of the firing class over every test token. Undefined
   values are None: precision when nothing is predicted firing, recall when nothing truly
   fires; F1 = 2TP / (2TP + FP + FN), None only when both are empty. Neurons with no firing
-  test token are counted (`n_test_firing == 0`) and reported by `LayerQuality`, not dropped.
+  test token are counted (`n_test_firing == 0`) and reported (n2g.graph.quality), not dropped.
 - Token lookup baseline: each token id -> the largest normalised activation it had anywhere
   in the training examples; unseen tokens predict 0.
 - 5-gram baseline: the key of position i is the token and its 4 predecessors inside the
@@ -20,12 +20,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from n2g.graph.file import BaselineOutOfDistribution, Evaluation, OutOfDistribution, Scores
+from n2g.graph.file import (
+    BaselineOutOfDistribution,
+    Correlation,
+    Evaluation,
+    OutOfDistribution,
+    Scores,
+)
 
 NGRAM = 5
 
@@ -132,7 +137,7 @@ def out_of_distribution(
     normalised_truth: Sequence[np.ndarray],
     corpus: str,
     firing_threshold: float,
-    baselines: dict[str, Sequence[np.ndarray]] | None = None,
+    baselines: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> OutOfDistribution:
     """Scores of N2G's predictions (and optionally the baselines', keyed `token_lookup` /
     `ngram`) against the model's real activations on foreign windows."""
@@ -156,45 +161,29 @@ def out_of_distribution(
     )
 
 
-@dataclass
-class LayerQuality:
-    """Per-layer averages of F1 (per neuron, then the mean), with what was left out."""
+def pearson(truth: np.ndarray, predicted: np.ndarray) -> float | None:
+    """Pearson r of two equal-length arrays; None when either is constant (undefined)."""
+    if len(truth) < 2:
+        return None
+    t = truth.astype(np.float64) - float(np.mean(truth))
+    p = predicted.astype(np.float64) - float(np.mean(predicted))
+    denominator = float(np.sqrt(np.sum(t * t) * np.sum(p * p)))
+    if denominator <= 0.0 or not np.isfinite(denominator):
+        return None
+    return float(np.clip(np.sum(t * p) / denominator, -1.0, 1.0))
 
-    layer: int
-    f1: dict[str, list[float]] = field(
-        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
-    )
-    precision: dict[str, list[float]] = field(
-        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
-    )
-    recall: dict[str, list[float]] = field(
-        default_factory=lambda: {"n2g": [], "token_lookup": [], "ngram": []}
-    )
-    n_neurons: int = 0
-    n_no_test_firing: int = 0
 
-    def add(self, evaluation: Evaluation | None) -> None:
-        self.n_neurons += 1
-        if evaluation is None or evaluation.n_test_firing == 0:
-            self.n_no_test_firing += 1  # F1 undefined: counted, reported, not averaged
-            return
-        for method in self.f1:
-            scores: Scores = getattr(evaluation, method)
-            self.f1[method].append(scores.f1 or 0.0)
-            self.precision[method].append(scores.precision or 0.0)
-            self.recall[method].append(scores.recall or 0.0)
-
-    def mean(self, metric: str, method: str) -> float | None:
-        values = getattr(self, metric)[method]
-        return float(np.mean(values)) if values else None
-
-    def row(self) -> dict:
-        out: dict = {
-            "layer": self.layer,
-            "neurons": self.n_neurons,
-            "no_test_firing": self.n_no_test_firing,
-        }
-        for method in self.f1:
-            for metric in ("precision", "recall", "f1"):
-                out[f"{method}_{metric}"] = self.mean(metric, method)
-        return out
+def correlation_scores(
+    truth: Sequence[np.ndarray],
+    predictions: Mapping[str, Sequence[np.ndarray]],
+    n_top_windows: int,
+    n_random_windows: int,
+) -> Correlation:
+    """The pooled correlation of each method (keys n2g, token_lookup, ngram) with the truth
+    over all tokens of the top and random windows given (in the same order)."""
+    pooled = np.concatenate(truth) if truth else np.zeros(0, np.float32)
+    scores = {
+        method: pearson(pooled, np.concatenate(values) if values else np.zeros(0, np.float32))
+        for method, values in predictions.items()
+    }
+    return Correlation(n_top_windows=n_top_windows, n_random_windows=n_random_windows, **scores)

@@ -25,6 +25,9 @@ class Example:
     activation: float  # the neuron's activation on the pivot (last) token
     importances: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     augmented: bool = False
+    # original / pruned activation of the pruned example this one is (or comes from): END
+    # nodes hold activation x scale, the full-context scale the paper's numbers used.
+    scale: float = 1.0
 
     @property
     def key(self) -> tuple[int, ...]:

@@ -132,7 +132,8 @@ def prune_examples(
             if i in found:
                 length, act = found[i]
                 tokens = src.tokens[src.pivot + 1 - length : src.pivot + 1].copy()
-                results[i] = Example(src.neuron, tokens, act)
+                scale = src.activation / act if act > 0 else 1.0
+                results[i] = Example(src.neuron, tokens, act, scale=scale)
                 del next_length[i]
         size = min(size * 2, MAX_BLOCK)
     return results

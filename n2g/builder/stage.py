@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.builder.batch import OODData, build_neuron_graphs, ood_provider
+from n2g.builder.batch import RandomWindows, build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
-from n2g.builder.evaluate import LayerQuality
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, make_helper
 from n2g.builder.writer import GraphWriter, read_existing
 from n2g.errors import N2GError
+from n2g.graph.file import Evaluation
+from n2g.graph.quality import LayerRow, layer_rows
 from n2g.models.base import NeuronModel
 from n2g.progress import progress_bar
+from n2g.record.corpus import open_corpus, spec_of
 from n2g.record.store import RecordsManifest, load_layer, load_manifest
 
 
@@ -52,13 +55,21 @@ class Shard(BaseModel):
         return path.with_name(f"{path.stem}.shard-{self.index}-of-{self.count}{path.suffix}")
 
 
+@dataclass(frozen=True)
+class _Evaluated:
+    """What the summary keeps of a graph: not its trie (a whole model's would not fit)."""
+
+    layer: int
+    evaluation: Evaluation | None
+
+
 class BuildSummary(BaseModel):
     out_path: str
     n_units: int = Field(description="(layer, neuron) units in this shard")
     n_written: int
     n_skipped: int = Field(description="already in the output file (resumed)")
     seconds: float
-    quality: list[dict] = Field(description="per-layer P/R/F1 rows of the shard's graphs")
+    quality: list[LayerRow] = Field(description="per-layer quality of the shard's graphs")
 
 
 def check_request(
@@ -110,10 +121,21 @@ def build_stage(
     config = config or BuildConfig()
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
     helper = make_helper(config.helper, model, device)
-    ood = None
+    ood = sample = None
     if config.ood_corpus:
-        ood = ood_provider(
+        ood = random_windows_provider(
             model, config.ood_corpus, config.ood_windows, manifest.window, config.seed
+        )
+    if config.random_windows:
+        try:
+            corpus = open_corpus(spec_of(manifest.corpus))
+        except N2GError as exc:
+            raise N2GError(
+                f"the records' corpus is needed for the correlation score: {exc} "
+                "(or build with random_windows=0)"
+            ) from None
+        sample = random_windows_provider(
+            model, corpus, config.random_windows, manifest.window, config.seed + 1
         )
     return build_graphs(
         model,
@@ -126,6 +148,7 @@ def build_stage(
         shard=shard,
         helper=helper,
         ood=ood,
+        sample=sample,
     )
 
 
@@ -140,10 +163,12 @@ def build_graphs(
     neurons: Sequence[int] | None = None,
     shard: Shard | None = None,
     helper: SubstituteHelper | None = None,
-    ood: Callable[[int], OODData] | None = None,
+    ood: Callable[[int], RandomWindows] | None = None,
+    sample: Callable[[int], RandomWindows] | None = None,
 ) -> BuildSummary:
     """Build the graphs of `layers` x `neurons` (default: all recorded) into `out_path`,
-    with a given helper and `ood(layer)` provider of out-of-distribution data."""
+    with a given helper, `ood(layer)` windows of another corpus (out-of-distribution check)
+    and `sample(layer)` random windows of the recording corpus (correlation score)."""
     start = time.perf_counter()
     _, layers, neurons = check_request(model, records_dir, layers, neurons)
     shard = shard or Shard()
@@ -152,11 +177,10 @@ def build_graphs(
     existing = read_existing(path, model.name)
     done = {(g.layer, g.neuron) for g in existing}
     todo = [u for u in units if u not in done]
-    quality = {layer: LayerQuality(layer) for layer in layers}
     unit_set = set(units)
-    for graph in existing:
-        if (graph.layer, graph.neuron) in unit_set:
-            quality[graph.layer].add(graph.evaluation)
+    evaluated = [
+        _Evaluated(g.layer, g.evaluation) for g in existing if (g.layer, g.neuron) in unit_set
+    ]
     helper = helper or NoHelper()
     written = 0
     with (
@@ -171,12 +195,14 @@ def build_graphs(
                 continue
             records = load_layer(records_dir, layer)
             ood_data = ood(layer) if ood is not None else None
+            sample_data = sample(layer) if sample is not None else None
             for begin in range(0, len(mine), config.neurons_per_batch):
                 batch = mine[begin : begin + config.neurons_per_batch]
-                graphs = build_neuron_graphs(model, records, batch, config, helper, ood_data)
+                graphs = build_neuron_graphs(
+                    model, records, batch, config, helper, ood_data, sample_data
+                )
                 writer.write(graphs)
-                for graph in graphs:
-                    quality[layer].add(graph.evaluation)
+                evaluated += [_Evaluated(g.layer, g.evaluation) for g in graphs]
                 written += len(graphs)
                 advance(len(graphs))
     return BuildSummary(
@@ -185,5 +211,5 @@ def build_graphs(
         n_written=written,
         n_skipped=len(units) - len(todo),
         seconds=time.perf_counter() - start,
-        quality=[quality[layer].row() for layer in layers],
+        quality=layer_rows(evaluated),
     )

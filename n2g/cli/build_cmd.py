@@ -62,6 +62,9 @@ def register(app: typer.Typer) -> None:
         ood_windows: int = typer.Option(
             DEFAULTS.ood_windows, "--ood-windows", help=help_of(DEFAULTS, "ood_windows")
         ),
+        random_windows: int = typer.Option(
+            DEFAULTS.random_windows, "--random-windows", help=help_of(DEFAULTS, "random_windows")
+        ),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
         seed: int = typer.Option(DEFAULTS.seed, "--seed"),
         pivots: str = typer.Option(
@@ -83,6 +86,7 @@ def register(app: typer.Typer) -> None:
             neurons_per_batch=neurons_per_batch,
             ood_corpus=ood_corpus,
             ood_windows=ood_windows,
+            random_windows=random_windows,
             seed=seed,
             pivots=pivots,
         )
@@ -115,12 +119,8 @@ def register(app: typer.Typer) -> None:
             f"({summary.n_skipped} already there) in {summary.seconds:.1f}s"
         )
         for row in summary.quality:
-            shown = ", ".join(
-                f"{m} {row[m + '_f1']:.3f}" if row[m + "_f1"] is not None else f"{m} n/a"
-                for m in ("n2g", "token_lookup", "ngram")
-            )
-            scored = row["neurons"] - row["no_test_firing"]
+            shown = ", ".join(f"{m} {row.methods[m].f1:.3f}" for m in row.methods)
             typer.echo(
-                f"layer {row['layer']}: mean F1 {shown} over {scored} neurons; "
-                f"{row['no_test_firing']} with no firing test token"
+                f"layer {row.layer}: mean F1 {shown} over {row.n_scored} neurons; "
+                f"{row.n_no_firing} with no firing test token"
             )

@@ -7,13 +7,7 @@ from typing import Annotated
 import typer
 
 from n2g.cli.common import fail, one_line_errors
-from n2g.cli.db_options import (
-    DatabaseOption,
-    PasswordOption,
-    UriOption,
-    UserOption,
-    open_database,
-)
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.ingest import ingest_command
 from n2g.db import server
 from n2g.db.ingest import clear_database, database_counts
@@ -24,24 +18,50 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 
+_REMEMBERED = "(default: the one the server last started on, else {})"
 BoltPort = Annotated[
-    int, typer.Option("--bolt-port", min=1, max=65535, help="Bolt port on 127.0.0.1")
+    int | None,
+    typer.Option(
+        "--bolt-port",
+        min=1,
+        max=65535,
+        help=f"Bolt port on 127.0.0.1 {_REMEMBERED.format(server.DEFAULT_BOLT_PORT)}",
+        show_default=False,
+    ),
 ]
 HttpPort = Annotated[
-    int, typer.Option("--http-port", min=1, max=65535, help="HTTP port on 127.0.0.1")
+    int | None,
+    typer.Option(
+        "--http-port",
+        min=1,
+        max=65535,
+        help=f"HTTP port on 127.0.0.1 {_REMEMBERED.format(server.DEFAULT_HTTP_PORT)}",
+        show_default=False,
+    ),
 ]
 
 
 @db_app.command("up")
 @one_line_errors
 def up(
-    bolt_port: BoltPort = server.DEFAULT_BOLT_PORT,
-    http_port: HttpPort = server.DEFAULT_HTTP_PORT,
-    heap: Annotated[str, typer.Option("--heap", help="Java heap, e.g. 2g")] = "2g",
+    bolt_port: BoltPort = None,
+    http_port: HttpPort = None,
+    heap: Annotated[
+        str | None,
+        typer.Option("--heap", help=f"Java heap (default: {server.DEFAULT_HEAP})"),
+    ] = None,
 ) -> None:
-    """Start the local ArcadeDB server (127.0.0.1 only; data under $N2G_DATA_DIR)."""
+    """Start the local ArcadeDB server (127.0.0.1 only; data under $N2G_DATA_DIR).
+
+    The ports are remembered: commands that start the server on demand reuse them.
+
+    Example: n2g db up --bolt-port 7690 --http-port 2481
+    """
+    given = {"bolt_port": bolt_port, "http_port": http_port, "heap": heap}
     try:
-        settings = server.LocalServerSettings(bolt_port=bolt_port, http_port=http_port, heap=heap)
+        settings = server.LocalServerSettings.remembered(
+            **{name: value for name, value in given.items() if value is not None}
+        )
     except ValueError:
         raise fail(f"bad heap size {heap!r}: use e.g. 512m or 2g") from None
     already = server.running_pid(settings) is not None
@@ -78,29 +98,23 @@ def status() -> None:
 
 @db_app.command("init")
 @one_line_errors
-def init(
-    uri: UriOption = None,
-    user: UserOption = None,
-    password: PasswordOption = None,
-    database: DatabaseOption = None,
-) -> None:
+@database_options
+def init(db_flags: DatabaseFlags = NO_FLAGS) -> None:
     """Create the schema's constraints and indexes (idempotent)."""
-    with open_database(uri, user, password, database) as db:
+    with open_database(db_flags) as db:
         n = apply_schema(db)
     typer.echo(f"schema applied ({n} constraints and indexes, existing ones kept)")
 
 
 @db_app.command("clear")
 @one_line_errors
+@database_options
 def clear(
     yes: Annotated[bool, typer.Option("--yes", help="really delete everything")] = False,
-    uri: UriOption = None,
-    user: UserOption = None,
-    password: PasswordOption = None,
-    database: DatabaseOption = None,
+    db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Delete every node and relationship (the schema stays). Needs --yes."""
-    with open_database(uri, user, password, database) as db:
+    with open_database(db_flags) as db:
         counts = database_counts(db)
         if not yes:
             raise fail(

@@ -8,13 +8,7 @@ from typing import Annotated
 import typer
 
 from n2g.cli.common import fail, one_line_errors
-from n2g.cli.db_options import (
-    DatabaseOption,
-    PasswordOption,
-    UriOption,
-    UserOption,
-    open_database,
-)
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 
 MAX_ERRORS_SHOWN = 20
@@ -28,6 +22,8 @@ app = typer.Typer(
 
 
 def _report(summary: IngestSummary, strict: bool) -> None:
+    for path in summary.empty_files:
+        typer.echo(f"warning: {path} holds no neuron graph (is it the right file?)", err=True)
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
         typer.echo(f"bad line: {error}", err=True)
     if len(summary.errors) > MAX_ERRORS_SHOWN:
@@ -43,9 +39,12 @@ def _report(summary: IngestSummary, strict: bool) -> None:
             )
         )
         raise fail(f"{len(summary.errors)} bad line(s); {what}", code=1)
+    if not summary.neurons_read:
+        raise fail("no neuron graph in the given file(s); nothing was loaded", code=1)
 
 
 @one_line_errors
+@database_options
 def ingest_command(
     graph_files: Annotated[
         list[Path],
@@ -61,10 +60,7 @@ def ingest_command(
         int, typer.Option("--batch-size", min=1, help="neurons per transaction")
     ] = DEFAULT_BATCH_SIZE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
-    uri: UriOption = None,
-    user: UserOption = None,
-    password: PasswordOption = None,
-    database: DatabaseOption = None,
+    db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Load graph files: batched, idempotent (unchanged neurons are skipped), a rebuilt
     neuron replaced whole, each neuron all-or-nothing. Bad lines are reported as FILE:LINE
@@ -79,7 +75,7 @@ def ingest_command(
             batch_size=batch_size,
         )
     else:
-        with open_database(uri, user, password, database) as db:
+        with open_database(db_flags) as db:
             summary = ingest_files(
                 db, graph_files, strict=strict, progress=not quiet, batch_size=batch_size
             )

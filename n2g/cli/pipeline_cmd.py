@@ -9,7 +9,7 @@ import typer
 
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layers
-from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import format_layers, help_of
 from n2g.errors import N2GError
 from n2g.run.config import RunConfig
@@ -18,6 +18,7 @@ RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
 
 
 @one_line_errors
+@database_options
 def run(
     model: str = typer.Option(RUN.model, help=help_of(RUN, "model")),
     layers: str = typer.Option(
@@ -45,10 +46,7 @@ def run(
     out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
-    uri: UriOption = None,
-    user: UserOption = None,
-    password: PasswordOption = None,
-    database: DatabaseOption = None,
+    db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Record, build, ingest, search and report: text to searchable neuron graphs.
 
@@ -56,7 +54,6 @@ def run(
 
     Example: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
     """
-    from n2g.db.resolve import resolve_database
     from n2g.run.job import run_pipeline
 
     config = RunConfig(
@@ -76,7 +73,7 @@ def run(
         out=out,
         device=device,
     )
-    db_config = resolve_database(uri, user, password, database)
+    db_config = database_config(db_flags)
     run_pipeline(config, db_config, progress=not quiet, say=typer.echo)
     typer.echo(f"\ndone: report in {config.report_dir}/report.md")
 

@@ -1,7 +1,9 @@
 """`n2g search`, `n2g similar`, `n2g groups`, `n2g like`, `n2g show`: neuron search.
 
 Each command runs the queries/*.cypher files through n2g.search.NeuronSearch; tables by
-default, `--json` for scripts.
+default, `--json` for scripts. Every table cell and title that holds data is a plain
+`rich.text.Text`: a token such as "[/]" is terminal markup to rich, and would otherwise
+crash the table or vanish into styling.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from n2g.cli.common import one_line_errors
-from n2g.cli.db_options import DatabaseOption, PasswordOption, UriOption, UserOption, open_database
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
 from n2g.search import NeuronSearch, SimilarityConfig
@@ -29,8 +32,8 @@ LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
 
 
 @contextmanager
-def _search(uri, user, password, database) -> Iterator[NeuronSearch]:
-    with open_database(uri, user, password, database) as db:
+def _search(db_flags: DatabaseFlags) -> Iterator[NeuronSearch]:
+    with open_database(db_flags) as db:
         yield NeuronSearch(db)
 
 
@@ -43,7 +46,7 @@ def _print_rows(
     if not rows:
         typer.echo(empty)
         return
-    table = Table(title=title)
+    table = Table(title=Text(title))
     for column in columns:
         table.add_column(column)
     for row in rows:
@@ -52,14 +55,15 @@ def _print_rows(
     Console(width=200).print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A table cell as plain text (no markup, no emoji codes)."""
     if value is None:
-        return "-"
+        return Text("-")
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return Text(f"{value:.3f}")
     if isinstance(value, list):
-        return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in value)
-    return str(value)
+        return Text(", ".join(repr(v) if isinstance(v, str) else str(v) for v in value))
+    return Text(str(value))
 
 
 def _check_threshold(threshold: float) -> None:
@@ -72,6 +76,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("search")
     @one_line_errors
+    @database_options
     def search_command(
         token: str = typer.Argument(None, help="exact text of a token the neuron fires on"),
         context: str = typer.Option(None, "--context", "-c", help="exact text of a context token"),
@@ -82,10 +87,7 @@ def register(app: typer.Typer) -> None:
         layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
         limit: int = LimitOption,
         as_json: bool = JsonOption,
-        uri: UriOption = None,
-        user: UserOption = None,
-        password: PasswordOption = None,
-        database: DatabaseOption = None,
+        db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
         """Find neurons by the tokens they fire on and the context they need.
 
@@ -99,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
           n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
         """
-        with _search(uri, user, password, database) as search:
+        with _search(db_flags) as search:
             if repeated:
                 if token is not None or context is not None:
                     raise N2GError("--repeated takes no token: it finds repeated tokens itself")
@@ -121,6 +123,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("similar")
     @one_line_errors
+    @database_options
     def similar_command(
         model: list[str] = typer.Option(
             ..., "--model", "-m", help="model to compare (repeat to compare across models)"
@@ -132,10 +135,7 @@ def register(app: typer.Typer) -> None:
             True, "--subsets/--no-subsets", help="also find SUBSET_OF pairs"
         ),
         as_json: bool = JsonOption,
-        uri: UriOption = None,
-        user: UserOption = None,
-        password: PasswordOption = None,
-        database: DatabaseOption = None,
+        db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
         """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
 
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
         """
         _check_threshold(threshold)
         config = SimilarityConfig(threshold=threshold, subsets=subsets)
-        with _search(uri, user, password, database) as search:
+        with _search(db_flags) as search:
             report = search.compute_similarity(model, config, show_progress=not as_json)
         if as_json:
             typer.echo(report.model_dump_json())
@@ -163,15 +163,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("groups")
     @one_line_errors
+    @database_options
     def groups_command(
         model: str = ModelOption,
         min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
         limit: int = LimitOption,
         as_json: bool = JsonOption,
-        uri: UriOption = None,
-        user: UserOption = None,
-        password: PasswordOption = None,
-        database: DatabaseOption = None,
+        db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
         """List groups of similar neurons, largest first, then widest spread over layers.
 
@@ -179,7 +177,7 @@ def register(app: typer.Typer) -> None:
 
           n2g groups -m solu-6l-pile --min-size 3
         """
-        with _search(uri, user, password, database) as search:
+        with _search(db_flags) as search:
             hits = search.groups(model=model, min_size=min_size, limit=limit)
         hint = (
             "no groups"
@@ -190,6 +188,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("like")
     @one_line_errors
+    @database_options
     def like_command(
         neuron: str = typer.Argument(None, help="neuron key MODEL/LAYER/INDEX"),
         text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
@@ -207,10 +206,7 @@ def register(app: typer.Typer) -> None:
         ),
         limit: int = LimitOption,
         as_json: bool = JsonOption,
-        uri: UriOption = None,
-        user: UserOption = None,
-        password: PasswordOption = None,
-        database: DatabaseOption = None,
+        db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
         """Find neurons like a given one, or the neurons whose graphs fire on a text.
 
@@ -222,7 +218,7 @@ def register(app: typer.Typer) -> None:
           n2g like --text "Everyone except Bob" -m solu-6l-pile
         """
         _check_threshold(threshold)
-        with _search(uri, user, password, database) as search:
+        with _search(db_flags) as search:
             if text is None:
                 if neuron is None:
                     raise N2GError("give a neuron key (MODEL/LAYER/INDEX) or --text")
@@ -239,7 +235,7 @@ def register(app: typer.Typer) -> None:
                     ],
                     as_json,
                     f"neurons like {neuron}",
-                    f"no neuron shares a token with {neuron}",
+                    f"no neuron shares a token with {neuron!r}",
                 )
                 return
             if neuron is not None or model is None:
@@ -255,6 +251,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("show")
     @one_line_errors
+    @database_options
     def show_command(
         neuron: str = typer.Argument(..., help="neuron key MODEL/LAYER/INDEX"),
         graphs: Path = typer.Option(
@@ -262,10 +259,7 @@ def register(app: typer.Typer) -> None:
         ),
         svg: Path = typer.Option(None, "--svg", help="also write the graph as an SVG file"),
         as_json: bool = JsonOption,
-        uri: UriOption = None,
-        user: UserOption = None,
-        password: PasswordOption = None,
-        database: DatabaseOption = None,
+        db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
         """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
 
@@ -278,7 +272,7 @@ def register(app: typer.Typer) -> None:
         if graphs is not None:
             graph = _graph_from_file(graphs, neuron)
         else:
-            with _search(uri, user, password, database) as search:
+            with _search(db_flags) as search:
                 graph = search.neuron_graph(neuron)
         if svg is not None:
             _write_svg(graph, svg)
@@ -324,14 +318,16 @@ def _print_paths(graph: NeuronGraph) -> None:
     """Each trie path as a row: activating token, context (read left to right), activation."""
     by_id, children = graph.node_by_id(), graph.children()
     table = Table(
-        title=f"{graph.key}  a_max={graph.a_max:.3f}"
-        + (f"  f1={graph.evaluation.n2g.f1}" if graph.evaluation else "")
+        title=Text(
+            f"{graph.key}  a_max={graph.a_max:.3f}"
+            + (f"  f1={graph.evaluation.n2g.f1}" if graph.evaluation else "")
+        )
     )
     for column in ("activating", "context (earlier tokens left)", "activation"):
         table.add_column(column)
-    rows = []
+    rows: list[tuple[str, str, float]] = []
     for root in (n for n in graph.nodes if n.depth == 0):
-        stack = [(root.id, [])]
+        stack: list[tuple[int, list[str | None]]] = [(root.id, [])]
         while stack:
             node_id, context = stack.pop()
             node = by_id[node_id]
@@ -342,8 +338,8 @@ def _print_paths(graph: NeuronGraph) -> None:
             if node.depth > 0:
                 context = [*context, node.token]
             stack.extend((child, context) for child in children.get(node_id, []))
-    for activating, context, activation in sorted(rows, key=lambda r: -r[2]):
-        table.add_row(activating, context or "-", f"{activation:.3f}")
+    for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
+        table.add_row(Text(activating), Text(shown_context or "-"), Text(f"{activation:.3f}"))
     Console(width=200).print(table)
     if not rows:
         typer.echo("(the graph is empty)")
@@ -351,14 +347,14 @@ def _print_paths(graph: NeuronGraph) -> None:
 
 def _print_text_match(match) -> None:
     if not match.neurons:
-        typer.echo(f"no neuron of {match.model} is predicted to fire on this text")
+        typer.echo(f"no neuron of {match.model!r} is predicted to fire on this text")
         return
-    table = Table(title=f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})")
+    table = Table(title=Text(f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})"))
     for column in ("key", "max", "firing tokens (predicted activation)"):
         table.add_column(column)
     for neuron in match.neurons:
         fired = ", ".join(
             f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
         )
-        table.add_row(neuron.key, f"{neuron.max_activation:.3f}", fired)
+        table.add_row(Text(neuron.key), Text(f"{neuron.max_activation:.3f}"), Text(fired))
     Console(width=200).print(table)

@@ -39,17 +39,34 @@ class DatabaseConfig(BaseModel):
         return uri
 
     @classmethod
-    def from_env(cls, prefix: str = "N2G_") -> DatabaseConfig | None:
-        """The config named by {prefix}URI/USER/PASSWORD/DATABASE, if {prefix}URI is set."""
-        uri = os.environ.get(f"{prefix}URI")
-        if not uri:
+    def from_env(
+        cls,
+        prefix: str = "N2G_",
+        *,
+        uri: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+    ) -> DatabaseConfig | None:
+        """The database named by the given values, each one not given read from
+        {prefix}URI/USER/PASSWORD/DATABASE (the only place these variables are read; an
+        empty one counts as unset, except the password); None when neither names a URI.
+        ValueError (pydantic's) for a URI that is not bolt:// or neo4j://."""
+        given = {"uri": uri, "user": user, "password": password, "database": database}
+        values: dict[str, str] = {}
+        for name, value in given.items():
+            if not _is_set(name, value):
+                value = os.environ.get(f"{prefix}{name.upper()}")
+            if value is not None and _is_set(name, value):
+                values[name] = value  # the others keep the field defaults
+        if "uri" not in values:
             return None
-        return cls(
-            uri=uri,
-            user=os.environ.get(f"{prefix}USER", "neo4j"),
-            password=os.environ.get(f"{prefix}PASSWORD", ""),
-            database=os.environ.get(f"{prefix}DATABASE") or None,
-        )
+        return cls(**values)
+
+
+def _is_set(name: str, value: str | None) -> bool:
+    """An empty password is a password; an empty address, user or database name is unset."""
+    return value is not None and (value != "" or name == "password")
 
 
 def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:

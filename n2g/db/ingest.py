@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from neo4j import ManagedTransaction
@@ -45,6 +46,9 @@ class IngestSummary:
     seconds: float = 0.0
     dry_run: bool = False
     errors: list[GraphFileError] = field(default_factory=list)
+    # Files without a single graph line, good or bad (empty, or blank lines only): most
+    # likely the wrong file, so the CLI warns about each.
+    empty_files: list[Path] = field(default_factory=list)
 
     @property
     def items_per_second(self) -> float:
@@ -182,14 +186,18 @@ def ingest_graphs(
 
 
 def _valid_lines(paths: Sequence[Path], summary: IngestSummary) -> Iterator[_Pending]:
-    """Parse and check every line; bad ones go to summary.errors (file:line), the rest flow on."""
+    """Parse and check every line; bad ones go to summary.errors (file:line), the rest flow
+    on; files without any graph line go to summary.empty_files."""
     for path in paths:
+        lines_before = summary.neurons_read + len(summary.errors)
         for number, graph in iter_graph_file(path, errors=summary.errors):
             summary.neurons_read += 1
             try:
                 yield _pending(graph)
             except PropertyTypeError as exc:
                 summary.errors.append(GraphFileError(path, number, str(exc)))
+        if summary.neurons_read + len(summary.errors) == lines_before:
+            summary.empty_files.append(path)
 
 
 def _count_lines(paths: Sequence[Path]) -> int:
@@ -222,11 +230,16 @@ class _progress:
             self._task, advance=neurons, description=f"ingest ({rate:,.0f} nodes+rels/s)"
         )
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self.enabled:
-            if exc_info[0] is None and self.total is not None:  # bad lines count as read too
+            if exc_type is None and self.total is not None:  # bad lines count as read too
                 self._bar.update(self._task, completed=self.total)
-            self._bar.__exit__(*exc_info)
+            self._bar.__exit__(exc_type, exc, traceback)
 
 
 def ingest_files(
@@ -241,7 +254,8 @@ def ingest_files(
     """Load graph files (JSON Lines) into `db`.
 
     Bad lines are listed in `summary.errors` as file:line and the rest load; with
-    `strict`, any bad line means nothing loads. With `dry_run` the files are only
+    `strict`, any bad line means nothing loads. Files holding no graph line at all are
+    listed in `summary.empty_files`. With `dry_run` the files are only
     validated (db may be None) and the summary counts what a clean load would create.
     """
     if batch_size < 1:
@@ -260,6 +274,7 @@ def ingest_files(
             pass  # validate everything before writing anything
         if checked.errors:
             summary.neurons_read, summary.errors = checked.neurons_read, checked.errors
+            summary.empty_files = checked.empty_files
             summary.seconds = time.perf_counter() - start
             return summary
     target = None if dry_run else db

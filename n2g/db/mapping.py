@@ -1,4 +1,10 @@
-"""NeuronGraph -> the parameter rows the ingest statements (ingest/*.cypher) consume.
+"""The one mapping between a neuron graph and the database, both directions side by side.
+
+Write: NeuronGraph -> the parameter rows ingest/create_neurons.cypher consumes. Read: the
+records of queries/neuron_graph.cypher -> NeuronGraph. Both directions iterate the same
+tables (node kind <-> label, trie-node properties, neuron properties with their path into
+the model), so no field can be written and then forgotten on read, or read under another
+name: a graph read back equals the graph loaded (tests/db/test_roundtrip.py).
 
 Every value that reaches the database is checked here to be a type Neo4j stores as a
 property (null, bool, 64-bit int, float, string, or a flat list of one of those): ArcadeDB
@@ -8,19 +14,86 @@ accepts more (nested lists, maps), and data loaded locally must load into Neo4j 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
-from n2g.graph.file import NeuronGraph, NodeKind, TrieNode, dump_graph_line
+from pydantic import BaseModel, ValidationError
+
+from n2g.errors import N2GError
+from n2g.graph.file import Evaluation, NeuronGraph, NodeKind, TrieNode, dump_graph_line
 
 _INT64 = (-(2**63), 2**63 - 1)
-TRIE_LABELS = {
-    NodeKind.ACTIVATING: "activating",
-    NodeKind.CONTEXT: "context",
-    NodeKind.IGNORE: "ignore",
-    NodeKind.END: "end",
+
+# Bumped whenever what a graph stores changes: the content hash covers it, so the next
+# n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
+MAPPING_VERSION = 2
+
+# A trie node's kind is its label (labels are literal in the Cypher, never parameters).
+LABEL_OF_KIND: dict[NodeKind, str] = {
+    NodeKind.ACTIVATING: "Activating",
+    NodeKind.CONTEXT: "Context",
+    NodeKind.IGNORE: "Ignore",
+    NodeKind.END: "End",
 }
+KIND_OF_LABEL: dict[str, NodeKind] = {label: kind for kind, label in LABEL_OF_KIND.items()}
+
+# The TrieNode fields stored as properties of the same name (its kind is its label). On
+# write `key` and `neuron` are added (identity, and the index that finds a neuron's trie).
+TRIE_NODE_FIELDS: tuple[str, ...] = tuple(name for name in TrieNode.model_fields if name != "kind")
+
+# (property of the (:Neuron), path of the value in the model). Written by walking each
+# path into the graph, read back by setting each path; absent values are not stored.
+PropertyPaths = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _scores(prefix: str, *path: str) -> PropertyPaths:
+    return tuple((f"{prefix}{name}", (*path, name)) for name in ("precision", "recall", "f1"))
+
+
+def _baseline_ood(name: str) -> PropertyPaths:
+    path = ("out_of_distribution", name)
+    return (
+        (f"ood_{name}_false_positive_rate", (*path, "false_positive_rate")),
+        *_scores(f"ood_{name}_", *path, "scores"),
+    )
+
+
+EVALUATION_PROPERTIES: PropertyPaths = (
+    ("firing_threshold", ("firing_threshold",)),
+    ("n_train_examples", ("n_train_examples",)),
+    ("n_test_examples", ("n_test_examples",)),
+    ("n_test_tokens", ("n_test_tokens",)),
+    ("n_test_firing", ("n_test_firing",)),
+    *_scores("", "n2g"),
+    *_scores("token_lookup_", "token_lookup"),
+    *_scores("ngram_", "ngram"),
+    ("ood_corpus", ("out_of_distribution", "corpus")),
+    ("ood_n_tokens", ("out_of_distribution", "n_tokens")),
+    ("ood_n_true_firing", ("out_of_distribution", "n_true_firing")),
+    ("ood_false_positive_rate", ("out_of_distribution", "false_positive_rate")),
+    *_scores("ood_", "out_of_distribution", "scores"),
+    *_baseline_ood("token_lookup"),
+    *_baseline_ood("ngram"),
+    ("correlation_n_top_windows", ("correlation", "n_top_windows")),
+    ("correlation_n_random_windows", ("correlation", "n_random_windows")),
+    *((f"correlation_{name}", ("correlation", name)) for name in ("n2g", "token_lookup", "ngram")),
+)
+NEURON_PROPERTIES: PropertyPaths = (
+    ("model", ("model",)),
+    ("layer", ("layer",)),
+    ("index", ("neuron",)),
+    ("a_max", ("a_max",)),
+    ("n_examples", ("n_examples",)),
+    ("format_version", ("format_version",)),
+    *((name, ("evaluation", *path)) for name, path in EVALUATION_PROPERTIES),
+)
+SETTINGS_PROPERTY = "settings"  # the build settings, as one JSON string
+# Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
+# n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher).
 
 
 class PropertyTypeError(ValueError):
@@ -65,68 +138,38 @@ def _props(owner: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def trie_node_properties(neuron_key: str, node: TrieNode) -> dict[str, Any]:
     """A trie node's stored properties (None values left out, types checked)."""
-    return _props(
-        f"neuron {neuron_key} node {node.id}",
-        {
-            "key": trie_key(neuron_key, node.id),
-            "neuron": neuron_key,
-            "id": node.id,
-            "depth": node.depth,
-            "token": node.token,
-            "token_id": node.token_id,
-            "importance": node.importance,
-            "activation": node.activation,
-        },
-    )
+    values = {"key": trie_key(neuron_key, node.id), "neuron": neuron_key}
+    values.update((name, getattr(node, name)) for name in TRIE_NODE_FIELDS)
+    return _props(f"neuron {neuron_key} node {node.id}", values)
 
 
 def graph_hash(graph: NeuronGraph) -> str:
-    """Content hash of a graph: unchanged graphs are skipped, changed ones replaced."""
-    return hashlib.sha256(dump_graph_line(graph).encode("utf-8")).hexdigest()[:32]
+    """Content hash of a graph (and of the mapping that stores it): unchanged graphs are
+    skipped on reload, changed ones replaced."""
+    text = f"{MAPPING_VERSION}\n{dump_graph_line(graph)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _walk(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None  # an absent part (no evaluation, no baseline): nothing to store
+        data = data.get(part)
+    return data
 
 
 def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     """The (:Neuron) properties: identity, normaliser, evaluation scores, provenance."""
-    ev = graph.evaluation
-    ood = ev.out_of_distribution if ev else None
-    values: dict[str, Any] = {
-        "key": graph.key,
-        "model": graph.model,
-        "layer": graph.layer,
-        "index": graph.neuron,
-        "a_max": graph.a_max,
-        "n_examples": graph.n_examples,
-        "n_nodes": len(graph.nodes),
-        "graph_hash": graph_hash(graph),
-        "format_version": graph.format_version,
-        "settings": graph.settings.model_dump_json(),
-    }
-    if ev is not None:
-        values.update(
-            precision=ev.n2g.precision,
-            recall=ev.n2g.recall,
-            f1=ev.n2g.f1,
-            token_lookup_precision=ev.token_lookup.precision,
-            token_lookup_recall=ev.token_lookup.recall,
-            token_lookup_f1=ev.token_lookup.f1,
-            ngram_precision=ev.ngram.precision,
-            ngram_recall=ev.ngram.recall,
-            ngram_f1=ev.ngram.f1,
-            firing_threshold=ev.firing_threshold,
-            n_train_examples=ev.n_train_examples,
-            n_test_examples=ev.n_test_examples,
-            n_test_tokens=ev.n_test_tokens,
-            n_test_firing=ev.n_test_firing,
-        )
-    if ood is not None:
-        values.update(
-            ood_corpus=ood.corpus,
-            ood_n_tokens=ood.n_tokens,
-            ood_false_positive_rate=ood.false_positive_rate,
-            ood_precision=ood.scores.precision,
-            ood_recall=ood.scores.recall,
-            ood_f1=ood.scores.f1,
-        )
+    data = graph.model_dump(exclude={"nodes", "edges", "settings"})
+    values: dict[str, Any] = {"key": graph.key}
+    values.update((name, _walk(data, path)) for name, path in NEURON_PROPERTIES)
+    values.update(
+        n_nodes=len(graph.nodes),
+        n_activating_tokens=len(graph.activating_tokens()),
+        n_context_tokens=len(graph.context_tokens()),
+        graph_hash=graph_hash(graph),
+    )
+    values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
     return _props(f"neuron {graph.key}", values)
 
 
@@ -150,38 +193,124 @@ class NeuronRow:
 def neuron_row(graph: NeuronGraph) -> NeuronRow:
     """The row of one neuron graph; PropertyTypeError if a value cannot be stored.
 
-    Trie nodes are grouped by label (a label cannot be a parameter); `next` holds each
-    edge as [parent position, child position] in activating+context+ignore+end, so the
-    statement links nodes it just created without looking them up.
+    Trie nodes are grouped by kind (a label cannot be a parameter; the statement creates
+    each group under its label); `next` holds each edge as [parent position, child
+    position] in the groups concatenated in NodeKind order, so the statement links nodes
+    it just created without looking them up.
     """
     key = graph.key
-    groups: dict[str, list[TrieNode]] = {label: [] for label in TRIE_LABELS.values()}
+    groups: dict[NodeKind, list[TrieNode]] = {kind: [] for kind in NodeKind}
     for node in graph.nodes:
-        groups[TRIE_LABELS[node.kind]].append(node)
+        groups[node.kind].append(node)
     position: dict[int, int] = {}
     row: dict[str, Any] = {"model": graph.model, "props": neuron_properties(graph)}
-    for label, nodes in groups.items():
+    for kind, nodes in groups.items():
         props_list = []
         for node in nodes:
             position[node.id] = len(position)
             props_list.append(trie_node_properties(key, node))
-        row[label] = props_list
+        row[kind.value] = props_list
     row["next"] = [[position[parent], position[child]] for parent, child in graph.edges]
     activating = graph.activating_tokens()
     context = graph.context_tokens()
-    # Set sizes for overlap scores (queries/like_neuron.cypher): no edge counting at query time.
-    row["props"]["n_activating_tokens"] = len(activating)
-    row["props"]["n_context_tokens"] = len(context)
     row["activates_on"] = [{"text": t, "activation": a} for t, a in activating.items()]
     row["has_context"] = [{"text": t, "importance": i} for t, i in context.items()]
-    n_trie = len(graph.nodes)
-    n_roots = len(groups["activating"])
+    n_roots = len(groups[NodeKind.ACTIVATING])
     return NeuronRow(
         key=key,
         model=graph.model,
         row=row,
         tokens=set(activating) | set(context),
-        n_nodes=1 + n_trie,
+        n_nodes=1 + len(graph.nodes),
         # HAS_NEURON + TRIE_ROOT + NEXT + ACTIVATES_ON + HAS_CONTEXT
         n_relationships=1 + n_roots + len(graph.edges) + len(activating) + len(context),
     )
+
+
+# -- read: the records of queries/neuron_graph.cypher -> NeuronGraph -------------------------
+
+
+def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    *parents, leaf = path
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[leaf] = value
+
+
+def _part_model(annotation: Any) -> type[BaseModel] | None:
+    """The model class of a field holding a sub-model (`Scores`, `X | None`), else None."""
+    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    for option in options or (annotation,):
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            return option
+    return None
+
+
+def _restore_empty_parts(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """Add the required parts that stored nothing because every value in them is absent
+    (a Scores whose scores are all undefined): present with all fields absent."""
+    for name, field in model.model_fields.items():
+        part = _part_model(field.annotation)
+        if part is None:
+            continue
+        if name not in data and field.is_required():
+            if any(f.is_required() for f in part.model_fields.values()):
+                continue  # cannot be rebuilt from nothing: validation names it
+            data[name] = {}
+        if isinstance(data.get(name), dict):
+            _restore_empty_parts(part, data[name])
+
+
+def trie_node_data(properties: Mapping[str, Any], labels: Iterable[str]) -> dict[str, Any]:
+    """A stored trie node as TrieNode fields (its kind from its label)."""
+    kind = next((KIND_OF_LABEL[label] for label in labels if label in KIND_OF_LABEL), None)
+    data = {name: properties[name] for name in TRIE_NODE_FIELDS if name in properties}
+    return {"kind": kind, **data}
+
+
+def graph_from_properties(
+    properties: Mapping[str, Any],
+    nodes: Iterable[Mapping[str, Any]],
+    edges: Iterable[tuple[int, int]],
+) -> NeuronGraph:
+    """A (:Neuron)'s properties and its trie -> NeuronGraph; N2GError when they do not
+    form a valid graph (e.g. a neuron stored by an older mapping: reload it)."""
+    data: dict[str, Any] = {}
+    for name, path in NEURON_PROPERTIES:
+        if properties.get(name) is not None:
+            _put(data, path, properties[name])
+    if "evaluation" in data:
+        _restore_empty_parts(Evaluation, data["evaluation"])
+    settings = properties.get(SETTINGS_PROPERTY)
+    if settings is not None:
+        data["settings"] = json.loads(settings)
+    data["nodes"], data["edges"] = list(nodes), list(edges)
+    try:
+        return NeuronGraph.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "graph"
+        raise N2GError(
+            f"neuron {properties.get('key')!r} in the database is not a valid graph "
+            f"({where}: {first['msg']}); reload its graph file with n2g-ingest"
+        ) from None
+
+
+def graphs_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, NeuronGraph]:
+    """The graphs in the records of queries/neuron_graph.cypher: {neuron, node, labels,
+    parent} per trie node (node null for a neuron without a trie), keyed by neuron key."""
+    neurons: dict[str, Mapping[str, Any]] = {}
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    edges: dict[str, list[tuple[int, int]]] = {}
+    for record in records:
+        key = record["neuron"]["key"]
+        neurons[key] = record["neuron"]
+        nodes.setdefault(key, [])
+        edges.setdefault(key, [])
+        node = record["node"]
+        if node is None:
+            continue
+        nodes[key].append(trie_node_data(node, record["labels"] or ()))
+        if record["parent"] is not None:
+            edges[key].append((record["parent"], node["id"]))
+    return {key: graph_from_properties(p, nodes[key], edges[key]) for key, p in neurons.items()}

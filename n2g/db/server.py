@@ -5,6 +5,12 @@ server. It listens on 127.0.0.1 only, keeps its data under the user's data direc
 (`<data dir>/server`; n2g.paths: $N2G_DATA_DIR, else $XDG_DATA_HOME/n2g, else
 ~/.local/share/n2g), its random root password in a file only the user can read, and its
 process id in a pid file so `down` stops exactly the process `up` started.
+
+The password reaches the server as the path of that file, never as a value on the java
+command line (which any local user can read with ps). The folder also remembers the ports
+its server last started on (server.json), so a server started on demand comes back where
+`n2g db up --bolt-port P` put it. A start that fails says why at once, from the new part
+of the server's log, instead of waiting out the start-up timeout.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -20,8 +27,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
@@ -32,6 +40,7 @@ DATABASE_NAME = "n2g"
 ROOT_USER = "root"
 DEFAULT_BOLT_PORT = 7688  # not 7687: a Neo4j from docker-compose may hold that one
 DEFAULT_HTTP_PORT = 2480
+DEFAULT_HEAP = "2g"
 _MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
 
 
@@ -43,8 +52,19 @@ class LocalServerSettings(BaseModel):
     home: Path = Field(default_factory=lambda: data_dir() / "server")
     bolt_port: int = Field(DEFAULT_BOLT_PORT, ge=1, le=65535)
     http_port: int = Field(DEFAULT_HTTP_PORT, ge=1, le=65535)
-    heap: str = Field("2g", pattern=r"^\d+[mMgG]$", description="Java -Xmx")
+    heap: str = Field(DEFAULT_HEAP, pattern=r"^[1-9]\d*[mMgG]$", description="Java -Xmx")
     start_timeout_s: float = Field(90.0, gt=0)
+
+    @classmethod
+    def remembered(cls, **settings: Any) -> LocalServerSettings:
+        """These settings, with the ports the folder's server last started on (server.json)
+        where `settings` name none, else the defaults. A damaged server.json is ignored."""
+        named = cls(**{k: v for k, v in settings.items() if k == "home"})
+        ports = {k: v for k, v in _read_state(named).items() if k in ("bolt_port", "http_port")}
+        try:
+            return cls(**{**ports, **settings})
+        except ValidationError:
+            return cls(**settings)
 
     @property
     def password_file(self) -> Path:
@@ -147,12 +167,21 @@ def _password(settings: LocalServerSettings) -> str:
     return password
 
 
-def _ports(settings: LocalServerSettings) -> tuple[int, int]:
-    """The ports the running server was started with (its state file), else the settings'."""
+def _read_state(settings: LocalServerSettings) -> dict[str, Any]:
+    """server.json: the pid and ports of the last start ({} when absent or damaged)."""
     try:
         state = json.loads(settings.state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _ports(settings: LocalServerSettings) -> tuple[int, int]:
+    """The ports the server was last started with (its state file), else the settings'."""
+    state = _read_state(settings)
+    try:
         return int(state["bolt_port"]), int(state["http_port"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return settings.bolt_port, settings.http_port
 
 
@@ -179,7 +208,9 @@ def running_pid(settings: LocalServerSettings) -> int | None:
     return None
 
 
-def _java_command(settings: LocalServerSettings, password: str) -> list[str]:
+def _java_command(settings: LocalServerSettings) -> list[str]:
+    """The server's command line: no secret on it (the root password is read from its
+    0600 file, `rootPasswordPath`, by a server creating its users on first start)."""
     package = _arcadedb_dir()
     java = package / "jre" / "bin" / ("java.exe" if os.name == "nt" else "java")
     if not java.exists():
@@ -190,7 +221,7 @@ def _java_command(settings: LocalServerSettings, password: str) -> list[str]:
         f"-Xmx{settings.heap}",
         f"-Darcadedb.server.rootPath={home / 'root'}",
         f"-Darcadedb.server.databaseDirectory={home / 'databases'}",
-        f"-Darcadedb.server.rootPassword={password}",
+        f"-Darcadedb.server.rootPasswordPath={settings.password_file}",
         "-Darcadedb.server.httpIncomingHost=127.0.0.1",
         f"-Darcadedb.server.httpIncomingPort={settings.http_port}",
         "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
@@ -203,29 +234,58 @@ def _java_command(settings: LocalServerSettings, password: str) -> list[str]:
     ]
 
 
-def _last_log_line(settings: LocalServerSettings) -> str:
+_FATAL = ('Exception in thread "main"', "ArcadeDB Server is down")  # the server gave up
+_EXCEPTION_CLASS = re.compile(r"\b(?:[a-z_]\w*\.)+([A-Z]\w*(?:Exception|Error))\b")
+
+
+def _log_size(settings: LocalServerSettings) -> int:
     try:
-        lines = [ln.strip() for ln in settings.log_file.read_text(errors="replace").splitlines()]
+        return settings.log_file.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _log_since(settings: LocalServerSettings, offset: int) -> str:
+    """What the server wrote to its log after `offset` (this start's part only)."""
+    try:
+        with open(settings.log_file, "rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", errors="replace")
     except OSError:
-        return "no log"
-    severe = [ln for ln in lines if "SEVERE" in ln or "Exception" in ln or "Error" in ln]
-    return (severe or [ln for ln in lines if ln] or ["empty log"])[-1][:300]
+        return ""
 
 
-def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, password: str) -> None:
-    """Block until the server answers Cypher over Bolt, or fail with its last log line."""
+def _failure_cause(log_text: str) -> str:
+    """The line saying why a start failed: the fatal exception, else the first SEVERE
+    message, else the first line (the JVM's own complaint, e.g. a bad -Xmx)."""
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    cause = next((ln.split(_FATAL[0], 1)[1] for ln in lines if _FATAL[0] in ln), None)
+    if cause is None:  # ArcadeDB's level column is five letters wide: "SEVER"
+        cause = next((ln.split("> ", 1)[-1] for ln in lines if " SEVER" in ln), None)
+    if cause is None:
+        cause = lines[0] if lines else "nothing in its log"
+    cause = _EXCEPTION_CLASS.sub(r"\1", cause.strip())[:300]
+    return "".join(ch if ch.isprintable() else "?" for ch in cause)  # no terminal escapes
+
+
+def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_offset: int) -> None:
+    """Block until the server answers Cypher over Bolt; N2GError (with the cause from the
+    server's log) as soon as it exits or gives up, or when it does not answer in time."""
     config = DatabaseConfig(
         uri=f"bolt://127.0.0.1:{settings.bolt_port}",
         user=ROOT_USER,
-        password=password,
+        password=_password(settings),
         database=DATABASE_NAME,
     )
     deadline = time.monotonic() + settings.start_timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        exited = process.poll() is not None
+        log_text = _log_since(settings, log_offset)
+        if exited or any(marker in log_text for marker in _FATAL):
+            stop_process(process.pid)  # a server that gave up may linger: stop it
             raise N2GError(
-                f"the local server exited during start-up "
-                f"(log {settings.log_file}): {_last_log_line(settings)}"
+                f"the local server could not start: {_failure_cause(log_text)} "
+                f"(log {settings.log_file})"
             )
         with socket.socket() as probe:
             probe.settimeout(0.5)
@@ -244,26 +304,33 @@ def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, passwo
     )
 
 
-def start(settings: LocalServerSettings | None = None) -> ServerStatus:
-    """Start the local server (no-op if it already runs) and wait until it answers."""
-    settings = settings or LocalServerSettings()
-    pid = running_pid(settings)
-    if pid is not None:
-        return status(settings, count_neurons=False)
+def _check_can_start(settings: LocalServerSettings) -> None:
+    """Refuse at once what cannot work: one port for both, or a port already taken."""
+    if settings.bolt_port == settings.http_port:
+        raise N2GError(
+            f"the Bolt and HTTP ports are both {settings.bolt_port}: give them different ones, "
+            "e.g. `n2g db up --bolt-port N --http-port M`"
+        )
     for name, port in (("Bolt", settings.bolt_port), ("HTTP", settings.http_port)):
         if not _port_is_free(port):
             flag = "--bolt-port" if name == "Bolt" else "--http-port"
             raise N2GError(
-                f"port {port} on 127.0.0.1 ({name}) is already taken: choose another with {flag}"
+                f"port {port} on 127.0.0.1 ({name}) is already taken: start the local server "
+                f"on a free one with `n2g db up {flag} N`, or set N2G_URI to use another database"
             )
+
+
+def _launch(settings: LocalServerSettings) -> None:
+    """Start the server process and wait until it answers (no checks: see `start`)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.home, 0o700)  # the server's files hold the user's data
-    password = _password(settings)
-    command = _java_command(settings, password)
+    _password(settings)  # made before the first start: the server reads it from its file
+    previous_state = _read_state(settings)
+    log_offset = _log_size(settings)
     with open(settings.log_file, "ab") as log:
         # A new session: Ctrl-C in the shell that ran `n2g db up` does not stop the server.
         process = subprocess.Popen(
-            command,
+            _java_command(settings),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -273,7 +340,25 @@ def start(settings: LocalServerSettings | None = None) -> ServerStatus:
     settings.pid_file.write_text(f"{process.pid}\n")
     state = {"pid": process.pid, "bolt_port": settings.bolt_port, "http_port": settings.http_port}
     _write_private(settings.state_file, json.dumps(state) + "\n")
-    _wait_ready(settings, process, password)
+    try:
+        _wait_ready(settings, process, log_offset)
+    except N2GError:  # stopped: the folder keeps the ports of its last good start
+        with contextlib.suppress(FileNotFoundError):
+            settings.pid_file.unlink()
+        if previous_state:
+            _write_private(settings.state_file, json.dumps(previous_state) + "\n")
+        else:
+            settings.state_file.unlink(missing_ok=True)
+        raise
+
+
+def start(settings: LocalServerSettings | None = None) -> ServerStatus:
+    """Start the local server (no-op if it already runs) and wait until it answers."""
+    settings = settings or LocalServerSettings.remembered()
+    if running_pid(settings) is not None:
+        return status(settings, count_neurons=False)
+    _check_can_start(settings)
+    _launch(settings)
     return status(settings, count_neurons=False)
 
 

@@ -19,7 +19,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from n2g.graph.key import neuron_key
 
@@ -112,6 +119,19 @@ class OutOfDistribution(_Strict):
     ngram: BaselineOutOfDistribution | None = None
 
 
+class Correlation(_Strict):
+    """The correlation score of OpenAI's explain/simulate/score method, for comparison
+    with the field: Pearson r of predicted vs true normalised activations, pooled over
+    every token of the held-out top-activating windows and of random windows of the
+    recording corpus. None when undefined (a constant prediction or truth)."""
+
+    n_top_windows: Annotated[int, Field(ge=0)]
+    n_random_windows: Annotated[int, Field(ge=0)]
+    n2g: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    token_lookup: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    ngram: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+
+
 class Evaluation(_Strict):
     """The paper's protocol: top-k examples split train/test, firing threshold 0.5."""
 
@@ -126,6 +146,7 @@ class Evaluation(_Strict):
     token_lookup: Scores
     ngram: Scores
     out_of_distribution: OutOfDistribution | None = None
+    correlation: Correlation | None = None
 
 
 class BuildSettings(_Strict):
@@ -141,10 +162,18 @@ class BuildSettings(_Strict):
     seed: int = 0
     mask_token_id: Annotated[int, Field(ge=0)] | None = None
     pivots: Literal["argmax", "firing"] = "argmax"
+    # Graph files written before this setting existed held the pruned activation.
+    end_activation: Literal["rescaled", "pruned"] = "pruned"
 
 
 class NeuronGraph(_Strict):
-    """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings."""
+    """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
+
+    A trie's nodes and edges are sets, so they have one canonical order, kept here and
+    nowhere else: nodes by id, edges by child id (each child has one parent; the order the
+    builder creates them in). A graph from any file order or read back from the database
+    is then equal to the original, and dumps to the same line (and content hash).
+    """
 
     format_version: int = FORMAT_VERSION
     model: Annotated[str, Field(min_length=1)]
@@ -160,6 +189,16 @@ class NeuronGraph(_Strict):
     )
     evaluation: Evaluation | None = None
     settings: BuildSettings = Field(default_factory=BuildSettings)
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes_by_id(cls, nodes: list[TrieNode]) -> list[TrieNode]:
+        return sorted(nodes, key=lambda node: node.id)
+
+    @field_validator("edges")
+    @classmethod
+    def _edges_by_child(cls, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return sorted(edges, key=lambda edge: edge[1])
 
     @property
     def key(self) -> str:
@@ -259,18 +298,30 @@ def iter_graph_file(
     """Yield (line number, graph) for every valid line of a JSON Lines graph file.
 
     With `errors` given, bad lines are appended to it and skipped (the rest stay
-    readable); without it, the first bad line raises GraphFileError.
+    readable); without it, the first bad line raises GraphFileError. The file is read as
+    bytes and each line decoded on its own, so a line that is not UTF-8 is one bad line
+    like any other, not the end of the file (a leading byte order mark is allowed).
     """
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                yield number, parse_graph_line(line, path, number)
+                yield number, parse_graph_line(_decode(raw, path, number), path, number)
             except GraphFileError as exc:
                 if errors is None:
                     raise
                 errors.append(exc)
+
+
+def _decode(raw: bytes, path: Path | str, line_number: int) -> str:
+    """One line's text; GraphFileError naming the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        reason = f"not valid UTF-8 (byte 0x{byte:02x} at offset {exc.start} of the line)"
+        raise GraphFileError(path, line_number, reason) from None
 
 
 def dump_graph_line(graph: NeuronGraph) -> str:

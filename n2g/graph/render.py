@@ -4,6 +4,8 @@ Ignore nodes are removed (a node below an ignore hangs from the nearest shown an
 identical tokens at the same depth are collapsed into one node, context nodes are blue by
 importance, activating nodes red by activation, and a node where a path ends (it has an
 end child) gets a bold outline. Arrows follow reading order: context -> activating token.
+Every token the database may hold can be drawn: spaces, control characters (a NUL would end
+Graphviz's input) and other invisible characters are shown as visible symbols or escapes.
 """
 
 from __future__ import annotations
@@ -22,9 +24,30 @@ def _shade(value: float, rgb: tuple[int, int, int]) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+_VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\x7f": "\u2421"}
+
+
+def _visible(char: str) -> str:
+    """A character as drawn: space, newline and tab as symbols, the other C0 controls as
+    their Control Pictures (NUL -> U+2400), anything else unprintable as its escape."""
+    if char in _VISIBLE:
+        return _VISIBLE[char]
+    if char < " ":
+        return chr(0x2400 + ord(char))
+    if not char.isprintable():  # C1 controls, format characters, line separators, ...
+        return char.encode("unicode_escape").decode("ascii")
+    return char
+
+
+def _quoted(text: str) -> str:
+    """`text` inside a DOT double-quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _label(token: str) -> str:
-    shown = token.replace(" ", "\u2423").replace("\n", "\u23ce").replace("\t", "\u21e5")
-    return shown.replace("\\", "\\\\").replace('"', '\\"') or "\u2205"
+    """A token's node label: every character visible (so any token can be drawn; a NUL
+    byte would end Graphviz's input), the empty token as the empty-set sign."""
+    return _quoted("".join(_visible(char) for char in token)) or "\u2205"
 
 
 def to_dot(graph: NeuronGraph) -> str:
@@ -50,9 +73,9 @@ def to_dot(graph: NeuronGraph) -> str:
             links.add((key, (up.depth, up.kind.value, int(up.token_id or 0))))
     names = {key: f"n{i}" for i, key in enumerate(sorted(shown))}
     lines = [
-        f'digraph "{graph.key}" {{',
+        f'digraph "{_quoted(graph.key)}" {{',
         "  rankdir=LR;",
-        f'  label="{graph.key}"; labelloc=t;',
+        f'  label="{_quoted(graph.key)}"; labelloc=t;',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
     ]
     for key in sorted(shown):

@@ -294,6 +294,16 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
     return FileCorpus(f"file:{path.resolve()}", [path])
 
 
+def spec_of(name: str) -> str:
+    """The spec that reopens a corpus from its `name` (as records manifests store it)."""
+    kind, _, rest = name.partition(":")
+    if kind in ("stdlib", "python-docs"):
+        return kind
+    if kind in ("dir", "file", "jsonl"):
+        return rest
+    return name  # hf:DATASET:SPLIT is its own spec
+
+
 def indexed_windows(
     corpus: Corpus, tokenizer: _Encoder, window: int, start: tuple[int, int] = (0, 0)
 ) -> Iterator[tuple[int, int, list[int]]]:

@@ -1,53 +1,22 @@
 """`n2g report`: the paper's Table 1 and more, computed from graph files.
 
-Per layer: mean precision/recall/F1 of N2G, the token-lookup baseline and the 5-gram
-baseline (F1 computed per neuron, then averaged, as the paper's footnote 3 says), in
-distribution and out of distribution; the share of neurons with no firing test token
-(excluded from the means, and reported rather than silently dropped); graph sizes; and,
-when a database was searched, how many similar pairs and groups were found.
-
-Averaging rule: only neurons with at least one firing test token enter the per-layer
-means. Among those, an undefined precision (the method predicted no firing token) counts
-as 0, as scikit-learn's `zero_division=0` does: a method is not rewarded for silence.
+Per layer (numbers from `n2g.graph.quality`, which says how each is averaged): mean
+precision/recall/F1 of N2G, the token-lookup baseline and the 5-gram baseline with 95%
+bootstrap intervals of F1; the correlation score of the field, with the share of neurons
+at r >= 0.8; the out-of-distribution check; the share of neurons with no firing test token;
+graph sizes; and, when a database was searched, how many similar pairs and groups exist.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from n2g.graph.file import NeuronGraph, NodeKind, OutOfDistribution, Scores
-
-METHODS = ("n2g", "token_lookup", "ngram")
-METHOD_TITLES = {"n2g": "N2G", "token_lookup": "Token lookup", "ngram": "5-gram lookup"}
-
-
-class MeanScores(BaseModel):
-    precision: float
-    recall: float
-    f1: float
-
-
-class OODMean(BaseModel):
-    false_positive_rate: float = Field(description="mean over all neurons with OOD data")
-    f1: float | None = Field(None, description="mean over neurons that fire there")
-
-
-class LayerRow(BaseModel):
-    layer: int
-    n_neurons: int = Field(description="neurons with a graph in this layer")
-    n_scored: int = Field(description="neurons with ≥ 1 firing test token (enter the means)")
-    n_no_firing: int = Field(description="neurons with no firing test token")
-    methods: dict[str, MeanScores]
-    ood_n_neurons: int = 0
-    ood_n_scored: int = Field(0, description="neurons that truly fire on the OOD windows")
-    ood: dict[str, OODMean] = Field(
-        default_factory=dict, description="per method: mean false-positive rate and F1"
-    )
+from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.quality import METHOD_TITLES, METHODS, LayerRow, layer_rows
 
 
 class GraphSizes(BaseModel):
@@ -71,68 +40,8 @@ class Report(BaseModel):
     largest_group: int | None = None
 
 
-def _score_triplet(scores: Scores) -> tuple[float, float, float]:
-    return (scores.precision or 0.0, scores.recall or 0.0, scores.f1 or 0.0)
-
-
-def _ood_method(ood: OutOfDistribution, method: str) -> tuple[float, float] | None:
-    """(false-positive rate, F1 or 0) of one method on a neuron's OOD windows."""
-    if method == "n2g":
-        return ood.false_positive_rate, ood.scores.f1 or 0.0
-    baseline = getattr(ood, method)
-    return None if baseline is None else (baseline.false_positive_rate, baseline.scores.f1 or 0.0)
-
-
 def _mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else 0.0
-
-
-def layer_rows(graphs: Iterable[NeuronGraph]) -> list[LayerRow]:
-    """The per-layer quality table (Table 1 of the paper, plus OOD and no-firing counts)."""
-    by_layer: dict[int, list[NeuronGraph]] = defaultdict(list)
-    for graph in graphs:
-        by_layer[graph.layer].append(graph)
-    rows = []
-    for layer in sorted(by_layer):
-        members = by_layer[layer]
-        scored = [g for g in members if g.evaluation is not None and g.evaluation.n_test_firing > 0]
-        methods = {}
-        for method in METHODS:
-            triplets = [_score_triplet(getattr(g.evaluation, method)) for g in scored]
-            methods[method] = MeanScores(
-                precision=_mean([t[0] for t in triplets]),
-                recall=_mean([t[1] for t in triplets]),
-                f1=_mean([t[2] for t in triplets]),
-            )
-        ood = [
-            g.evaluation.out_of_distribution
-            for g in members
-            if g.evaluation is not None and g.evaluation.out_of_distribution is not None
-        ]
-        ood_scored = [o for o in ood if o.n_true_firing > 0]
-        ood_means = {}
-        for method in METHODS:
-            maybe_rated = [_ood_method(o, method) for o in ood]
-            rated = [r for r in maybe_rated if r is not None]
-            if ood and len(rated) == len(maybe_rated):
-                firing = [r for o in ood_scored if (r := _ood_method(o, method)) is not None]
-                ood_means[method] = OODMean(
-                    false_positive_rate=_mean([r[0] for r in rated]),
-                    f1=_mean([r[1] for r in firing]) if firing else None,
-                )
-        rows.append(
-            LayerRow(
-                layer=layer,
-                n_neurons=len(members),
-                n_scored=len(scored),
-                n_no_firing=len(members) - len(scored),
-                methods=methods,
-                ood_n_neurons=len(ood),
-                ood_n_scored=len(ood_scored),
-                ood=ood_means,
-            )
-        )
-    return rows
 
 
 def graph_sizes(graphs: Iterable[NeuronGraph]) -> GraphSizes:
@@ -186,11 +95,13 @@ def to_markdown(report: Report) -> str:
         + " | scored / neurons |"
     )
     rule = "|---|" + "---|" * (3 * len(METHODS)) + "---|"
+    best = {row.layer: max(METHODS, key=lambda m: row.methods[m].f1) for row in report.layers}
     lines = [
         f"## Neuron graph quality: {report.model}",
         "",
         "In distribution (held-out top-activating examples; firing = normalised "
-        "activation ≥ 0.5; F1 per neuron, then the mean):",
+        "activation ≥ 0.5; F1 per neuron, then the mean, with its 95% bootstrap interval; "
+        "the best F1 of each layer in bold):",
         "",
         head,
         rule,
@@ -199,7 +110,12 @@ def to_markdown(report: Report) -> str:
         cells = []
         for method in METHODS:
             s = row.methods[method]
-            cells += [_fmt(s.precision), _fmt(s.recall), _fmt(s.f1)]
+            f1 = f"{_fmt(s.f1)} [{_fmt(s.f1_interval.low)}, {_fmt(s.f1_interval.high)}]"
+            cells += [
+                _fmt(s.precision),
+                _fmt(s.recall),
+                f"**{f1}**" if best[row.layer] == method else f1,
+            ]
         lines.append(
             f"| {row.layer} | " + " | ".join(cells) + f" | {row.n_scored} / {row.n_neurons} |"
         )
@@ -212,6 +128,31 @@ def to_markdown(report: Report) -> str:
         f"{no_firing} of {total} ({share:.1%}).",
         "",
     ]
+    if any(r.correlation for r in report.layers):
+        lines += [
+            "Correlation score (OpenAI's explain/simulate/score yardstick: Pearson r of "
+            "predicted vs true activations pooled over the held-out top windows and random "
+            "windows of the corpus; mean over neurons with its 95% bootstrap interval, and "
+            "the share of neurons with r ≥ 0.8):",
+            "",
+            "| Layer | "
+            + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in METHODS)
+            + " | neurons |",
+            "|---|" + "---|" * (2 * len(METHODS)) + "---|",
+        ]
+        for r in report.layers:
+            if not r.correlation:
+                continue
+            cells = []
+            for m in METHODS:
+                c = r.correlation[m]
+                cells += [
+                    f"{_fmt(c.mean.mean)} [{_fmt(c.mean.low)}, {_fmt(c.mean.high)}]",
+                    f"{c.share_well_correlated:.1%}",
+                ]
+            n = r.correlation["n2g"].n_neurons
+            lines.append(f"| {r.layer} | " + " | ".join(cells) + f" | {n} |")
+        lines.append("")
     if any(r.ood_n_neurons for r in report.layers):
         shown = [m for m in METHODS if any(m in r.ood for r in report.layers)]
         lines += [

@@ -6,6 +6,7 @@
         search.like("solu-6l-pile/1/2000")
 
 Every user value travels as a query parameter; bad input raises N2GError (one line).
+This module validates and orchestrates; every database call is in n2g.search.store.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
+from n2g.graph.key import parse_neuron_key
 from n2g.progress import progress_bar
+from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name
 from n2g.search.similarity import Relation, SimilarityConfig, similarity_join
-from n2g.search.store import model_counts, query, read_graphs, read_token_sets, write_similarity
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
 
@@ -103,9 +105,19 @@ def _check_limit(limit: int) -> None:
         raise N2GError(f"limit must be at least 1, got {limit}")
 
 
-def _check_token(name: str, token: str | None) -> None:
-    if token is not None and token == "":
-        raise N2GError(f"the {name} token is empty: give the exact token text, e.g. ' the'")
+def _explain_empty_token(token: str | None, context: str | None) -> None:
+    """No hit for an empty token: say so, as it is most likely a slip, not a question.
+
+    The empty token is searchable (a tokenizer may turn a token into "" on its own, e.g.
+    SentencePiece's lone '▁'), but where no neuron has it an empty result would hide the
+    mistake of passing "" for a token.
+    """
+    for name, value in (("activating", token), ("context", context)):
+        if value == "":
+            raise N2GError(
+                f"the {name} token is empty and no neuron matching the search has the empty "
+                "token: give the exact token text, e.g. ' the'"
+            )
 
 
 class NeuronSearch:
@@ -117,14 +129,13 @@ class NeuronSearch:
     # -- validation ---------------------------------------------------------------------
     def models(self) -> dict[str, int]:
         """Model name → number of neuron graphs stored."""
-        return model_counts(self.db)
+        return store.model_counts(self.db)
 
     def require_model(self, model: str | None) -> None:
         """N2GError when `model` is given but has no graphs in the database."""
         if model is None:
             return
-        rows = self.db.read(query("model_exists"), {"model": model})
-        if rows and rows[0]["has_neurons"]:
+        if store.model_has_neurons(self.db, model):
             return  # the common case: one indexed lookup, no counting
         counts = self.models()
         if not counts.get(model):
@@ -137,12 +148,24 @@ class NeuronSearch:
         if layer is not None and layer < 0:
             raise N2GError(f"layer must be 0 or more, got {layer}")
 
+    def _require_stored_layer(self, layer: int | None, model: str | None) -> None:
+        """N2GError when `layer` is given but holds no graph of `model` (None: of any model).
+
+        Asked only when a layer-filtered search found nothing: "no match" is an answer, a
+        layer out of range is a mistake to point out.
+        """
+        if layer is None:
+            return
+        layers = store.model_layers(self.db, model)
+        if layer not in layers:
+            where = f"model {model!r}" if model is not None else "the database"
+            stored = ", ".join(str(n) for n in layers) or "none"
+            raise N2GError(f"layer {layer} is out of range: {where} has graphs in layers {stored}")
+
     def require_neuron(self, key: str) -> None:
         """N2GError unless a neuron with this key (`model/layer/index`) is stored."""
-        parts = key.rsplit("/", 2)
-        if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
-            raise N2GError(f"neuron {key!r} is not MODEL/LAYER/INDEX, e.g. solu-6l-pile/1/2000")
-        if not self.db.read(query("neuron_exists"), {"key": key}):
+        parse_neuron_key(key)
+        if not store.neuron_exists(self.db, key):
             raise N2GError(f"no neuron {key!r} in the database (check the model, layer and index)")
 
     # -- queries --------------------------------------------------------------------------
@@ -155,25 +178,20 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
     ) -> list[TokenHit]:
-        """Neurons that activate on `token`, have `context`, or both (same trie path)."""
-        _check_token("activating", token)
-        _check_token("context", context)
+        """Neurons that activate on `token`, have `context`, or both (same trie path).
+
+        Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
+        """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
         _check_limit(limit)
         self._require_layer(layer)
         self.require_model(model)
-        params = {"model": model, "layer": layer, "limit": limit}
-        if token is not None and context is not None:
-            stem, params = (
-                "token_activating_with_context",
-                {**params, "token": token, "context": context},
-            )
-        elif token is not None:
-            stem, params = "token_activating", {**params, "token": token}
-        else:
-            stem, params = "token_context", {**params, "context": context}
-        return [TokenHit.model_validate(row) for row in self.db.read(query(stem), params)]
+        rows = store.token_hits(self.db, token, context, model=model, layer=layer, limit=limit)
+        if not rows:
+            _explain_empty_token(token, context)
+            self._require_stored_layer(layer, model)
+        return [TokenHit.model_validate(row) for row in rows]
 
     def repeated_tokens(
         self, *, model: str | None = None, layer: int | None = None, limit: int = 25
@@ -182,9 +200,9 @@ class NeuronSearch:
         _check_limit(limit)
         self._require_layer(layer)
         self.require_model(model)
-        rows = self.db.read(
-            query("repeated_tokens"), {"model": model, "layer": layer, "limit": limit}
-        )
+        rows = store.repeated_token_hits(self.db, model=model, layer=layer, limit=limit)
+        if not rows:
+            self._require_stored_layer(layer, model)
         return [RepeatedTokenHit.model_validate(row) for row in rows]
 
     def like(
@@ -200,14 +218,13 @@ class NeuronSearch:
             raise N2GError(f"min score must be between 0 and 1, got {min_score}")
         self.require_neuron(key)
         self.require_model(model)
-        params = {"key": key, "model": model, "min_score": min_score, "limit": limit}
-        rows = self.db.read(query("like_neuron"), params)
+        rows = store.like_hits(self.db, key, model=model, min_score=min_score, limit=limit)
         return [LikeHit.model_validate(row) for row in rows]
 
     def neuron_graph(self, key: str) -> NeuronGraph:
         """One neuron's whole graph, rebuilt from the database."""
         self.require_neuron(key)
-        return read_graphs(self.db, [key])[key]
+        return store.read_graphs(self.db, [key])[key]
 
     def fires_on_text(
         self,
@@ -230,9 +247,7 @@ class NeuronSearch:
         """Materialised SIMILAR_TO or SUBSET_OF pairs of a model, most similar first."""
         _check_limit(limit)
         self.require_model(model)
-        rows = self.db.read(
-            query("similar_pairs"), {"model": model, "relation": relation.value, "limit": limit}
-        )
+        rows = store.similar_pair_rows(self.db, model, relation, limit)
         return [PairHit.model_validate(row) for row in rows]
 
     def groups(
@@ -244,9 +259,7 @@ class NeuronSearch:
             raise N2GError(f"min_size must be at least 1, got {min_size}")
         if model is not None and "+" not in model:
             self.require_model(model)
-        rows = self.db.read(
-            query("groups_list"), {"model": model, "min_size": min_size, "limit": limit}
-        )
+        rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)
         return [GroupHit.model_validate(row) for row in rows]
 
     # -- computation ----------------------------------------------------------------------
@@ -264,7 +277,7 @@ class NeuronSearch:
         for model in models:
             self.require_model(model)
         start = time.perf_counter()
-        neurons = read_token_sets(self.db, models)
+        neurons = store.read_token_sets(self.db, models)
         with_tokens = sum(1 for n in neurons if n.activating)
         with progress_bar(
             "similarity join", with_tokens, "neurons", enabled=show_progress
@@ -273,7 +286,7 @@ class NeuronSearch:
         scope = scope_name(models)
         layer_of = {n.key: n.layer for n in neurons}
         groups = neuron_groups(pairs, layer_of, scope, config.threshold)
-        write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
+        store.write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
         return SimilarityReport(
             models=sorted(set(models)),
             threshold=config.threshold,

@@ -1,6 +1,8 @@
-"""Database reads and writes of the search layer: token sets, similarity, groups, tries.
+"""Every database call of the search layer: token search, similarity, groups, tries.
 
-The Cypher is in queries/*.cypher; this module only passes parameters and shapes rows.
+The Cypher is in queries/*.cypher and the graph <-> database mapping in n2g.db.mapping;
+this module only runs the queries with their parameters and hands rows on, so the search
+API (n2g.search.api) validates and orchestrates without touching the database itself.
 """
 
 from __future__ import annotations
@@ -9,25 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.graph.file import (
-    BuildSettings,
-    Evaluation,
-    NeuronGraph,
-    NodeKind,
-    Scores,
-    TrieNode,
-)
+from n2g.db.mapping import graphs_from_records
+from n2g.graph.file import NeuronGraph
 from n2g.resources import read_cypher
 from n2g.search.groups import NeuronGroupRow
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarPair
 
 WRITE_BATCH = 5_000  # rows per UNWIND statement
-_KIND_OF_LABEL = {
-    "Activating": NodeKind.ACTIVATING,
-    "Context": NodeKind.CONTEXT,
-    "Ignore": NodeKind.IGNORE,
-    "End": NodeKind.END,
-}
+Row = dict[str, Any]
 
 
 def query(stem: str) -> str:
@@ -89,69 +80,77 @@ def model_counts(db: Database) -> dict[str, int]:
     return {row["model"]: int(row["neurons"]) for row in db.read(query("models"), {})}
 
 
-def _scores(props: dict[str, Any], prefix: str) -> Scores:
-    return Scores(
-        precision=props.get(f"{prefix}precision"),
-        recall=props.get(f"{prefix}recall"),
-        f1=props.get(f"{prefix}f1"),
-    )
+def model_layers(db: Database, model: str | None) -> list[int]:
+    """The layers holding neuron graphs of `model` (None: of any model), ascending."""
+    return [int(row["layer"]) for row in db.read(query("model_layers"), {"model": model})]
 
 
-def _evaluation(props: dict[str, Any]) -> Evaluation | None:
-    """The evaluation stored on a (:Neuron), when it has one (out-of-distribution omitted)."""
-    if props.get("n_train_examples") is None:
-        return None
-    return Evaluation(
-        firing_threshold=props.get("firing_threshold", 0.5),
-        n_train_examples=props["n_train_examples"],
-        n_test_examples=props["n_test_examples"],
-        n_test_tokens=props["n_test_tokens"],
-        n_test_firing=props["n_test_firing"],
-        n2g=_scores(props, ""),
-        token_lookup=_scores(props, "token_lookup_"),
-        ngram=_scores(props, "ngram_"),
-    )
+def model_has_neurons(db: Database, model: str) -> bool:
+    """Does `model` have at least one neuron graph? (one indexed lookup, no counting)"""
+    rows = db.read(query("model_exists"), {"model": model})
+    return bool(rows and rows[0]["has_neurons"])
+
+
+def neuron_exists(db: Database, key: str) -> bool:
+    return bool(db.read(query("neuron_exists"), {"key": key}))
+
+
+def token_hits(
+    db: Database,
+    token: str | None,
+    context: str | None,
+    *,
+    model: str | None,
+    layer: int | None,
+    limit: int,
+) -> list[Row]:
+    """Neurons activating on `token`, with `context`, or both on one trie path."""
+    params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit}
+    if token is not None and context is not None:
+        stem = "token_activating_with_context"
+        params.update(token=token, context=context)
+    elif token is not None:
+        stem = "token_activating"
+        params.update(token=token)
+    else:
+        stem = "token_context"
+        params.update(context=context)
+    return db.read(query(stem), params)
+
+
+def repeated_token_hits(
+    db: Database, *, model: str | None, layer: int | None, limit: int
+) -> list[Row]:
+    """Neurons with a token both activating and in context."""
+    return db.read(query("repeated_tokens"), {"model": model, "layer": layer, "limit": limit})
+
+
+def like_hits(
+    db: Database, key: str, *, model: str | None, min_score: float, limit: int
+) -> list[Row]:
+    """The neurons most like `key`, with their scores and shared tokens."""
+    params = {"key": key, "model": model, "min_score": min_score, "limit": limit}
+    return db.read(query("like_neuron"), params)
+
+
+def similar_pair_rows(db: Database, model: str, relation: Relation, limit: int) -> list[Row]:
+    """The stored SIMILAR_TO or SUBSET_OF pairs of `model`, most similar first."""
+    params = {"model": model, "relation": relation.value, "limit": limit}
+    return db.read(query("similar_pairs"), params)
+
+
+def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) -> list[Row]:
+    """The stored neuron groups, largest first."""
+    params = {"model": model, "min_size": min_size, "limit": limit}
+    return db.read(query("groups_list"), params)
+
+
+def text_candidate_keys(db: Database, tokens: Sequence[str], model: str) -> list[str]:
+    """Keys of the neurons of `model` activating on one of `tokens`, sorted."""
+    rows = db.read(query("text_candidates"), {"tokens": sorted(set(tokens)), "model": model})
+    return sorted(row["key"] for row in rows)
 
 
 def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
     """The neuron graphs of `keys` rebuilt from the database (missing keys are absent)."""
-    rows = db.read(query("neuron_graph"), {"keys": list(keys)})
-    neurons: dict[str, dict[str, Any]] = {}
-    nodes: dict[str, dict[int, TrieNode]] = {}
-    edges: dict[str, set[tuple[int, int]]] = {}
-    for row in rows:
-        props = row["neuron"]
-        key = props["key"]
-        neurons[key] = props
-        nodes.setdefault(key, {})
-        edges.setdefault(key, set())
-        node = row["node"]
-        if node is None:
-            continue  # a neuron without a trie
-        kind = next(_KIND_OF_LABEL[label] for label in row["labels"] if label in _KIND_OF_LABEL)
-        nodes[key][node["id"]] = TrieNode(
-            id=node["id"],
-            kind=kind,
-            depth=node["depth"],
-            token=node.get("token"),
-            token_id=node.get("token_id"),
-            importance=node.get("importance"),
-            activation=node.get("activation"),
-        )
-        if row["parent"] is not None:
-            edges[key].add((row["parent"], node["id"]))
-    graphs: dict[str, NeuronGraph] = {}
-    for key, props in neurons.items():
-        settings = props.get("settings")
-        graphs[key] = NeuronGraph(
-            model=props["model"],
-            layer=props["layer"],
-            neuron=props["index"],
-            a_max=props["a_max"],
-            n_examples=props.get("n_examples", 0),
-            nodes=sorted(nodes[key].values(), key=lambda n: n.id),
-            edges=sorted(edges[key], key=lambda e: e[1]),
-            evaluation=_evaluation(props),
-            settings=BuildSettings.model_validate_json(settings) if settings else BuildSettings(),
-        )
-    return graphs
+    return graphs_from_records(db.read(query("neuron_graph"), {"keys": list(keys)}))

@@ -17,7 +17,7 @@ from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
 from n2g.graph.predict import NeuronTrie
-from n2g.search.store import query, read_graphs
+from n2g.search.store import read_graphs, text_candidate_keys
 
 FETCH_BATCH = 500  # tries fetched per round trip
 
@@ -97,8 +97,7 @@ def fires_on_text(
         raise N2GError(f"threshold must be between 0 and 1, got {threshold}")
     token_ids = list(tokenizer.encode(text))
     tokens = tokenizer.token_strings(token_ids)
-    rows = db.read(query("text_candidates"), {"tokens": sorted(set(tokens)), "model": model})
-    keys = sorted(row["key"] for row in rows)
+    keys = text_candidate_keys(db, tokens, model)
     neurons: list[NeuronOnText] = []
     for start in range(0, len(keys), FETCH_BATCH):
         graphs = read_graphs(db, keys[start : start + FETCH_BATCH]).values()

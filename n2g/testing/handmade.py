@@ -60,13 +60,29 @@ def make_graph(
     )
 
 
-TRICKY_TOKENS = ["'quote\"s", "MATCH (n) DETACH DELETE n", "ü日本", "$token", "}", "\\", " RETURN"]
+# Quotes, Cypher, Unicode, parameter and escape syntax, and terminal markup (rich's "[/]"
+# closes a style that was never opened: printed as markup it crashes the table).
+TRICKY_TOKENS = [
+    "'quote\"s",
+    "MATCH (n) DETACH DELETE n",
+    "ü日本",
+    "$token",
+    "}",
+    "\\",
+    " RETURN",
+    "[/]",
+    "[bold red]x[/bold red]",
+    ":smile:",
+]
 
 
 def handmade_graphs() -> list[NeuronGraph]:
     """Graphs with known answers (model 'hand', plus one copy under model 'other')."""
-    everyone = [(" everyone", [" except"], 0.9), (" all", [" except", None, " for"], 0.5)]
-    shared = [(f" w{i}", [" ctx"], 0.6) for i in range(10)]
+    everyone: list[Path] = [
+        (" everyone", [" except"], 0.9),
+        (" all", [" except", None, " for"], 0.5),
+    ]
+    shared: list[Path] = [(f" w{i}", [" ctx"], 0.6) for i in range(10)]
     return [
         make_graph("hand", 0, 0, everyone),
         make_graph("hand", 1, 3, [(" everyone", [" loves"], 0.7)]),

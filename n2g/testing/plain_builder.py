@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.augment import important_positions
-from n2g.builder.batch import OODData, assemble_graph, plan_neuron, resolve_mask_token
+from n2g.builder.batch import RandomWindows, assemble_graph, plan_neuron, resolve_mask_token
 from n2g.builder.config import BuildConfig
 from n2g.builder.examples import Example
 from n2g.builder.prune import pivot_positions
@@ -51,7 +51,8 @@ def plain_prune(
         act = pivot_activation(model, layer, neuron, prefix)
         if act >= threshold * full:
             break
-    return Example(neuron, np.asarray(prefix, dtype=np.int64).copy(), act)
+    scale = full / act if act > 0 else 1.0
+    return Example(neuron, np.asarray(prefix, dtype=np.int64).copy(), act, scale=scale)
 
 
 def plain_saliency(model: NeuronModel, layer: int, example: Example, mask_token_id: int) -> None:
@@ -94,7 +95,7 @@ def plain_neuron_examples(
             for token in helper.substitutes([request], config.n_substitutes)[0]:
                 tokens = origin.tokens.copy()
                 tokens[k] = token
-                candidate = Example(neuron, tokens, 0.0, augmented=True)
+                candidate = Example(neuron, tokens, 0.0, augmented=True, scale=origin.scale)
                 if candidate.key in seen:
                     continue
                 seen.add(candidate.key)
@@ -113,7 +114,8 @@ def plain_neuron_graphs(
     neurons: Sequence[int],
     config: BuildConfig,
     helper: SubstituteHelper | None = None,
-    ood: OODData | None = None,
+    ood: RandomWindows | None = None,
+    sample: RandomWindows | None = None,
 ) -> list[NeuronGraph]:
     """Same contract as `build_neuron_graphs`, one neuron and one sequence at a time."""
     helper = helper or NoHelper()
@@ -125,7 +127,7 @@ def plain_neuron_graphs(
             model, records.layer, plan.train, neuron, config, helper, mask_token_id, plan.a_max
         )
         graphs.append(
-            assemble_graph(model, records.layer, plan, examples, config, mask_token_id, ood)
+            assemble_graph(model, records.layer, plan, examples, config, mask_token_id, ood, sample)
         )
     return graphs
 

@@ -54,6 +54,8 @@ def write_records(
     records = brute_force_records(model, TEXT, layers, k, window)
     for layer_records in records.values():
         save_layer(folder, layer_records)
+    text_file = folder.parent / f"{folder.name}-corpus.txt"  # reopened for the correlation
+    text_file.write_text(TEXT, encoding="utf-8")
     save_manifest(
         folder,
         RecordsManifest(
@@ -62,7 +64,7 @@ def write_records(
             d_mlp=model.d_mlp,
             k=k,
             window=window,
-            corpus="test-text",
+            corpus=f"file:{text_file.resolve()}",
             n_windows=0,
             n_tokens=len(model.encode(TEXT)),
         ),

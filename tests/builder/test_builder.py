@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from n2g.builder.batch import OODData, assemble_graph, build_neuron_graphs, plan_neuron
+from n2g.builder.batch import RandomWindows, assemble_graph, build_neuron_graphs, plan_neuron
 from n2g.builder.config import BuildConfig
 from n2g.builder.prune import make_source, prune_examples
 from n2g.builder.saliency import add_saliency
@@ -101,7 +101,7 @@ def test_argmax_pivots_reproduce_one_pivot_per_example(gelu_model, gelu_records)
 def test_out_of_distribution_is_evaluated(gelu_model, gelu_records):
     _, records = gelu_records
     windows = [gelu_model.encode("completely different text, 12345 !?"), gelu_model.encode("zzz")]
-    ood = OODData.compute(gelu_model, 1, "other", windows)
+    ood = RandomWindows.compute(gelu_model, 1, "other", windows)
     (graph,) = build_neuron_graphs(gelu_model, records[1], [4], QUICK, NoHelper(), ood)
     result = graph.evaluation.out_of_distribution
     assert result.corpus == "other" and result.n_tokens == sum(len(w) for w in windows)
@@ -124,7 +124,7 @@ def test_build_graphs_resumes_after_a_torn_line(gelu_model, gelu_records, tmp_pa
     assert sorted((g.layer, g.neuron) for g in graphs) == [
         (ly, n) for ly in (0, 1) for n in range(4)
     ]
-    assert {row["layer"] for row in second.quality} == {0, 1}
+    assert {row.layer for row in second.quality} == {0, 1}
 
 
 def test_interrupted_build_keeps_finished_batches(gelu_model, gelu_records, tmp_path):
@@ -195,3 +195,31 @@ def test_empty_and_silent_neurons_still_get_a_graph(gelu_model, gelu_records):
     silent.a_max = np.where(np.arange(16) == 2, -1.0, records[1].a_max).astype(np.float32)
     (graph,) = build_neuron_graphs(gelu_model, silent, [2], QUICK)
     assert graph.nodes == [] and graph.evaluation.n_test_firing == 0
+
+
+@pytest.mark.parametrize("end_activation", ["rescaled", "pruned"])
+def test_graphs_reproduce_their_own_training_firings(gelu_model, gelu_records, end_activation):
+    """With END nodes rescaled to the full context (the paper's numbers), every training
+    window's pivot is predicted at least at its recorded normalised activation: the
+    example's own path matches the window. With the pruned activation stored, pruning may
+    have let it fall to half, so some training firings are predicted below it."""
+    from n2g.graph.predict import NeuronTrie
+
+    _, records = gelu_records
+    config = QUICK.model_copy(update={"end_activation": end_activation})
+    neurons = list(range(gelu_model.d_mlp))
+    shortfalls = []
+    for graph in build_neuron_graphs(gelu_model, records[1], neurons, config):
+        plan = plan_neuron(records[1], graph.neuron, config)
+        trie = NeuronTrie.from_graph(graph)
+        assert graph.settings.end_activation == end_activation
+        for tokens, acts in plan.train:
+            pivot = int(np.argmax(acts))
+            if acts[pivot] <= 0:
+                continue
+            predicted = float(trie.predict(tokens)[pivot])
+            shortfalls.append(acts[pivot] / plan.a_max - predicted)
+    if end_activation == "rescaled":
+        assert max(shortfalls) < 1e-4
+    else:
+        assert max(shortfalls) > 0.05

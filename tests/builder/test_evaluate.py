@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from n2g.builder.evaluate import (
-    LayerQuality,
     NGramLookup,
     TokenLookup,
+    correlation_scores,
     evaluate_split,
     firing_scores,
     out_of_distribution,
+    pearson,
     split_indices,
 )
 
@@ -72,22 +73,27 @@ def test_out_of_distribution_false_positive_rate():
     assert ood.scores.f1 == pytest.approx(2 / 3)
 
 
-def test_layer_quality_reports_neurons_without_firing_tokens():
-    quality = LayerQuality(layer=0)
-    good = evaluate_split(
-        lambda seqs: [np.ones(len(s), np.float32) for s in seqs],
-        [],
-        [(np.array([1, 2]), np.array([1.0, 0.0]))],
-        0.5,
+def test_pearson_equals_numpy_and_is_none_when_undefined():
+    rng = np.random.default_rng(0)
+    truth, predicted = rng.random(50), rng.random(50)
+    assert pearson(truth, predicted) == pytest.approx(np.corrcoef(truth, predicted)[0, 1])
+    assert pearson(truth, 2 * truth + 1) == pytest.approx(1.0)
+    assert pearson(truth, np.zeros(50)) is None  # a method that predicts nothing
+    assert pearson(np.ones(3), truth[:3]) is None
+
+
+def test_correlation_pools_top_and_random_windows():
+    top = [np.array([0.0, 1.0, 0.2])]
+    random = [np.array([0.0, 0.1, 0.0, 0.0])]
+    perfect = correlation_scores(top + random, {"n2g": top + random}, 1, 1)
+    assert perfect.n2g == pytest.approx(1.0) and (
+        perfect.n_top_windows,
+        perfect.n_random_windows,
+    ) == (1, 1)
+    pooled = np.concatenate(top + random)
+    guess = [np.array([0.0, 0.9, 0.0]), np.array([0.5, 0.0, 0.0, 0.0])]
+    scores = correlation_scores(
+        top + random, {"n2g": guess, "ngram": [np.zeros(3), np.zeros(4)]}, 1, 1
     )
-    silent = evaluate_split(
-        lambda seqs: [np.ones(len(s), np.float32) for s in seqs],
-        [],
-        [(np.array([1, 2]), np.array([0.1, 0.0]))],
-        0.5,
-    )
-    quality.add(good)
-    quality.add(silent)
-    row = quality.row()
-    assert row["neurons"] == 2 and row["no_test_firing"] == 1
-    assert row["n2g_f1"] == pytest.approx(2 / 3)  # averaged over the scorable neuron only
+    assert scores.n2g == pytest.approx(np.corrcoef(pooled, np.concatenate(guess))[0, 1])
+    assert scores.ngram is None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
+from n2g.cli.ingest import app as ingest_app
 from n2g.db import server
 from n2g.graph.file import dump_graph_line
 from n2g.testing.synthetic import synthetic_graphs
@@ -45,6 +49,8 @@ def test_local_server_lifecycle(isolated_env):
         up = runner.invoke(app, ["db", "up", "--bolt-port", bolt, "--http-port", http])
         assert up.exit_code == 0, up.output
         assert "started (pid" in up.output and f"bolt://127.0.0.1:{bolt}" in up.output
+        password = server.server_config(server.LocalServerSettings()).password
+        assert len(password) >= 20 and password not in up.output
         again = runner.invoke(app, ["db", "up", "--bolt-port", bolt, "--http-port", http])
         assert again.exit_code == 0 and "already running" in again.output
         # No flags, no N2G_URI: every command finds the local server.
@@ -55,7 +61,7 @@ def test_local_server_lifecycle(isolated_env):
         assert loaded.exit_code == 0, loaded.output
         status = runner.invoke(app, ["db", "status"])
         assert status.exit_code == 0 and "neurons: 4" in status.output
-        assert f"bolt://127.0.0.1:{bolt}" in status.output
+        assert f"bolt://127.0.0.1:{bolt}" in status.output and password not in status.output
         refused = runner.invoke(app, ["db", "clear"])
         assert refused.exit_code != 0 and "--yes" in refused.stderr
         assert runner.invoke(app, ["db", "clear", "--yes"]).exit_code == 0
@@ -100,3 +106,80 @@ def test_up_on_a_taken_port_is_one_clear_line(isolated_env):
         )
     assert result.exit_code != 0 and "already taken" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_up_with_one_port_for_both_is_refused_at_once(isolated_env):
+    port = str(server.free_port())
+    started = time.monotonic()
+    result = runner.invoke(app, ["db", "up", "--bolt-port", port, "--http-port", port])
+    assert time.monotonic() - started < 5
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"ports are both {port}" in lines[0]
+
+
+def test_bad_heap_is_one_clear_line(isolated_env):
+    result = runner.invoke(app, ["db", "up", "--heap", "0m"])
+    assert result.exit_code != 0 and "bad heap size '0m'" in result.stderr
+
+
+@pytest.mark.slow
+def test_commands_start_the_server_on_the_ports_db_up_chose(isolated_env):
+    bolt, http = server.free_port(), server.free_port()
+    path = isolated_env / "g.jsonl"
+    path.write_text(graph_file_lines(2), encoding="utf-8")
+    try:
+        up = runner.invoke(app, ["db", "up", "--bolt-port", str(bolt), "--http-port", str(http)])
+        assert up.exit_code == 0, up.output
+        assert runner.invoke(app, ["db", "down"]).exit_code == 0
+        # No flags, no N2G_URI: search starts the server where `db up` had put it.
+        found = runner.invoke(app, ["search", " a"])
+        assert found.exit_code == 0, found.output
+        assert f"starting the local database server on 127.0.0.1:{bolt}" in found.stderr
+        status = runner.invoke(app, ["db", "status"])
+        assert status.exit_code == 0 and f"bolt://127.0.0.1:{bolt}" in status.output
+        assert f"HTTP 127.0.0.1:{http}" in status.output
+        assert runner.invoke(app, ["db", "down"]).exit_code == 0
+        loaded = runner.invoke(ingest_app, [str(path), "--quiet"])  # n2g-ingest too
+        assert loaded.exit_code == 0, loaded.output
+        assert f"127.0.0.1:{bolt}" in loaded.stderr
+        assert runner.invoke(app, ["db", "down"]).exit_code == 0
+        with socket.socket() as busy:  # its port taken meanwhile: advice one can follow
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+            busy.bind(("127.0.0.1", bolt))
+            busy.listen()
+            refused = runner.invoke(app, ["show", "m/0/0"])
+        assert refused.exit_code != 0 and "Traceback" not in refused.output
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 2 and lines[0].startswith("starting the local database server")
+        assert f"port {bolt}" in lines[1] and "`n2g db up --bolt-port N`" in lines[1]
+        assert "N2G_URI" in lines[1]
+    finally:
+        runner.invoke(app, ["db", "down"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["search"],
+        ["similar"],
+        ["groups"],
+        ["like"],
+        ["show"],
+        ["db", "init"],
+        ["db", "clear"],
+        ["ingest"],
+        ["run"],
+    ],
+)
+def test_every_database_command_takes_the_database_flags(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    for flag in ("--uri", "--user", "--password", "--database"):
+        assert flag in result.output
+
+
+def test_n2g_ingest_takes_the_database_flags():
+    result = runner.invoke(ingest_app, ["--help"])
+    assert result.exit_code == 0
+    assert all(flag in result.output for flag in ("--uri", "--user", "--password", "--database"))

@@ -82,3 +82,38 @@ def test_also_registered_as_n2g_ingest(db, args, tmp_path):
     result = runner.invoke(n2g_app, ["ingest", str(path), *args, "--quiet"])
     assert result.exit_code == 0, result.output
     assert database_counts(db)["neurons"] == 2
+
+
+def test_a_line_that_is_not_utf8_is_named_and_every_other_line_loads(db, args, tmp_path):
+    good = _lines(4)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(
+        (good[0] + "\n").encode() + b'{"model": "caf\xe9"}\n' + (good[1] + "\n").encode()
+    )
+    other = tmp_path / "other.jsonl"
+    other.write_text(good[2] + "\n" + good[3] + "\n", encoding="utf-8")
+    result = runner.invoke(app, [str(broken), str(other), *args, "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{broken}:2: " in result.stderr and "UTF-8" in result.stderr
+    assert "1 bad line(s); the other lines were loaded" in result.stderr
+    assert database_counts(db)["neurons"] == 4
+    strict = runner.invoke(app, [str(other), str(broken), *args, "--quiet", "--strict"])
+    assert strict.exit_code == 1 and f"{broken}:2: " in strict.stderr
+
+
+def test_a_file_without_graphs_is_a_warning_and_nothing_read_is_an_error(db, args, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n  \n", encoding="utf-8")
+    path = _file(tmp_path, _lines(2))
+    result = runner.invoke(app, [str(empty), str(path), str(blank), *args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 2 and str(empty) in warnings[0] and str(blank) in warnings[1]
+    assert database_counts(db)["neurons"] == 2
+    for extra in ([], ["--dry-run"], ["--strict"]):
+        nothing = runner.invoke(app, [str(empty), str(blank), *args, "--quiet", *extra])
+        assert nothing.exit_code != 0 and "Traceback" not in nothing.output
+        errors = [ln for ln in nothing.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 and "no neuron graph" in errors[0], nothing.stderr

@@ -55,7 +55,8 @@ def test_report_prints_the_table_and_names_bad_lines(tmp_path):
     result = runner.invoke(app, ["report", str(path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert f"skipped bad line {path}:2" in result.output
-    assert "| 0 | 0.75 | 0.75 | 0.75 |" in result.output  # mean of 0.5 and 1.0
+    # mean of 0.5 and 1.0, then its bootstrap interval; the best F1 of the layer in bold
+    assert "| 0 | 0.75 | 0.75 | **0.75 [0.50, 1.00]** |" in result.output
     assert "1 of 3 (33.3%)" in result.output  # neuron 2 has no firing test token
     assert (tmp_path / "r" / "quality.png").exists()
     as_json = runner.invoke(app, ["report", str(path), "--json"])

@@ -107,6 +107,10 @@ def test_show_svg(db_args, tmp_path) -> None:
         (["groups", "-m", "no-model"], "no neuron graphs for model"),
         (["like", "--text", "", "-m", "hand", "--tokenizer", "byte"], "empty"),
         (["like"], "neuron key"),
+        (["search", " everyone", "-m", "hand", "--layer", "99"], "layer 99"),
+        (["search", "--context", " except", "-m", "hand", "-l", "4"], "layer 4"),
+        (["search", "--repeated", "-m", "hand", "--layer", "99"], "layer 99"),
+        (["search", " everyone", "--layer", "99"], "layer 99"),
     ],
 )
 def test_bad_input_one_line(db_args, args, message) -> None:
@@ -114,6 +118,13 @@ def test_bad_input_one_line(db_args, args, message) -> None:
     assert result.exit_code != 0
     assert message in result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_stored_layer_without_a_match_is_no_error(db_args) -> None:
+    result = _run("search", " nobody", "-m", "hand", "--layer", "0", *db_args)
+    assert result.exit_code == 0 and "no neuron matches" in result.output
+    result = _run("search", " nobody", "-m", "hand", "--layer", "2", "--json", *db_args)
+    assert [r["key"] for r in json.loads(result.stdout)] == ["hand/2/5"]
 
 
 def test_bad_graph_file_and_unreachable_database(tmp_path) -> None:

@@ -1,10 +1,24 @@
-"""NeuronGraph -> parameter rows: property types Neo4j accepts, counts, positions."""
+"""The graph <-> database mapping: property types Neo4j accepts, counts, positions, and
+both directions from the same tables (the trip through a real database: test_roundtrip.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from n2g.db.mapping import PropertyTypeError, check_property, graph_hash, neuron_row
+from n2g.db import mapping
+from n2g.db.mapping import (
+    KIND_OF_LABEL,
+    LABEL_OF_KIND,
+    PropertyTypeError,
+    check_property,
+    graph_from_properties,
+    graph_hash,
+    neuron_properties,
+    neuron_row,
+    trie_node_data,
+    trie_node_properties,
+)
+from n2g.graph.file import NodeKind
 
 
 @pytest.mark.parametrize("value", [None, True, 3, -(2**63), 2.5, "", "x", [1, 2], ["a"], []])
@@ -48,3 +62,27 @@ def test_row_counts_and_edge_positions(graph_factory):
 def test_hash_changes_with_the_graph(graph_factory):
     assert graph_hash(graph_factory(1, ["a"], [])) == graph_hash(graph_factory(1, ["a"], []))
     assert graph_hash(graph_factory(1, ["a"], [])) != graph_hash(graph_factory(1, ["b"], []))
+
+
+def test_each_label_names_one_kind():
+    assert set(LABEL_OF_KIND) == set(NodeKind)
+    assert {KIND_OF_LABEL[label] for label in LABEL_OF_KIND.values()} == set(NodeKind)
+
+
+def test_flat_evaluation_properties_and_back_without_a_database(graph_factory):
+    graph = graph_factory(3, ["a", "b"], ["c"])
+    props = neuron_properties(graph)
+    assert (props["f1"], props["token_lookup_f1"], props["n_test_firing"]) == (0.8, 0.5, 3)
+    assert "ngram_f1" not in props and "ood_corpus" not in props  # absent, never null
+    stored = [
+        trie_node_data(trie_node_properties(graph.key, node), ["Trie", LABEL_OF_KIND[node.kind]])
+        for node in reversed(graph.nodes)
+    ]
+    assert graph_from_properties(props, stored, reversed(graph.edges)) == graph
+
+
+def test_the_hash_covers_the_mapping_version(graph_factory, monkeypatch):
+    graph = graph_factory(1, ["a"], [])
+    before = graph_hash(graph)
+    monkeypatch.setattr(mapping, "MAPPING_VERSION", mapping.MAPPING_VERSION + 1)
+    assert graph_hash(graph) != before  # a new mapping reloads neurons it would store otherwise

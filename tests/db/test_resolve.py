@@ -1,10 +1,11 @@
-"""Which database: flags, then N2G_* variables, then the local server."""
+"""Which database: flags, then N2G_* variables, then the local server; never a start."""
 
 from __future__ import annotations
 
 import pytest
 
-from n2g.db.resolve import resolve_database
+from n2g.db.connection import DatabaseConfig
+from n2g.db.resolve import configured_database, resolve_database
 from n2g.errors import N2GError
 
 
@@ -41,6 +42,24 @@ def test_a_bad_uri_is_one_clear_error(clean_env):
         resolve_database("http://localhost:7474")
 
 
-def test_no_database_and_no_local_server_says_how_to_start(clean_env):
+def test_a_bad_uri_in_the_environment_is_one_clear_error(clean_env):
+    clean_env.setenv("N2G_URI", "http://env:7474")
+    with pytest.raises(N2GError, match="bad database URI 'http://env:7474'"):
+        configured_database()
+
+
+def test_resolving_never_starts_a_server(clean_env, tmp_path):
     with pytest.raises(N2GError, match="n2g db up"):
-        resolve_database(start_local=False)
+        resolve_database()
+    assert configured_database() is None  # nothing configured: the local server is meant
+    assert not (tmp_path / "server").exists()  # nothing was started, nothing created
+
+
+def test_the_environment_is_read_in_one_place(clean_env):
+    clean_env.setenv("N2G_USER", "envuser")
+    clean_env.setenv("N2G_PASSWORD", "")
+    assert configured_database(password="x") is None  # no URI anywhere
+    via_flag = configured_database("bolt://flag:1")
+    assert via_flag == DatabaseConfig.from_env(uri="bolt://flag:1")
+    assert via_flag is not None and (via_flag.user, via_flag.password) == ("envuser", "")
+    assert DatabaseConfig.from_env(prefix="N2G_NONE_") is None

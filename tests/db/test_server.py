@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
+import time
+from pathlib import Path
 
 import pytest
 
@@ -33,9 +36,105 @@ def test_a_taken_port_is_one_clear_error(tmp_path):
         settings = server.LocalServerSettings(
             home=tmp_path / "s", bolt_port=port, http_port=server.free_port()
         )
-        with pytest.raises(N2GError, match=f"port {port} .* already taken"):
+        with pytest.raises(N2GError, match=f"port {port} .* already taken") as info:
             server.start(settings)
+    assert "n2g db up --bolt-port" in str(info.value)  # advice any command can follow
     assert not settings.pid_file.exists()
+
+
+def _shares_a_part(secret: str, text: str, part: int = 8) -> bool:
+    return any(secret[i : i + part] in text for i in range(len(secret) - part + 1))
+
+
+def test_the_password_is_in_no_command_line_and_no_log(local_server_settings, db):
+    if local_server_settings is None:
+        pytest.skip("N2G_TEST_URI points the suite at another server")
+    pid = server.running_pid(local_server_settings)
+    password = server.server_config(local_server_settings).password
+    assert pid is not None and len(password) >= 20
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    assert "ArcadeDBServer" in cmdline and not _shares_a_part(password, cmdline)
+    logs = [local_server_settings.log_file, *(local_server_settings.home / "log").glob("*")]
+    for path in logs:
+        assert not _shares_a_part(password, path.read_text(errors="replace")), path
+
+
+def test_one_port_for_bolt_and_http_is_refused_at_once(tmp_path):
+    port = server.free_port()
+    settings = server.LocalServerSettings(
+        home=tmp_path / "s", bolt_port=port, http_port=port, start_timeout_s=30
+    )
+    started = time.monotonic()
+    with pytest.raises(N2GError, match=f"Bolt and HTTP ports are both {port}"):
+        server.start(settings)
+    assert time.monotonic() - started < 5
+    assert not settings.pid_file.exists() and not settings.state_file.exists()
+
+
+def _failing_settings(tmp_path, **ports: int) -> server.LocalServerSettings:
+    settings = server.LocalServerSettings(
+        home=tmp_path / "s",
+        bolt_port=ports.get("bolt_port") or server.free_port(),
+        http_port=ports.get("http_port") or server.free_port(),
+        heap="1g",
+        start_timeout_s=60,
+    )
+    settings.home.mkdir()
+    settings.log_file.write_text("2026-01-01 SEVER [Old] <ArcadeDB_0> an old failure\n")
+    return settings
+
+
+def test_a_server_that_exits_at_start_says_why_at_once(tmp_path):
+    settings = _failing_settings(tmp_path)
+    config_dir = settings.home / "root" / "config"
+    config_dir.mkdir(parents=True)
+    (config_dir / "server-configuration.json").write_text("{not json")
+    started = time.monotonic()
+    with pytest.raises(N2GError, match="Invalid JSON") as info:
+        server.start(settings)
+    assert time.monotonic() - started < 30
+    message = str(info.value)
+    assert "\n" not in message and "old failure" not in message
+    assert server.running_pid(settings) is None
+
+
+def test_a_server_that_fails_but_lingers_is_stopped_and_says_why(tmp_path):
+    # start() refuses one port for both; launching without that check makes ArcadeDB fail
+    # to open HTTP after Bolt, log why, and keep its process alive: it must not be waited on.
+    port = server.free_port()
+    settings = _failing_settings(tmp_path, bolt_port=port, http_port=port)
+    started = time.monotonic()
+    with pytest.raises(N2GError, match="Unable to listen to a HTTP port") as info:
+        server._launch(settings)
+    assert time.monotonic() - started < 30
+    assert "old failure" not in str(info.value)
+    assert server.running_pid(settings) is None
+    assert _port_is_free_soon(port)
+
+
+def _port_is_free_soon(port: int) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if server._port_is_free(port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_data_folder_remembers_its_ports(tmp_path):
+    home = tmp_path / "s"
+    fresh = server.LocalServerSettings.remembered(home=home)
+    assert (fresh.bolt_port, fresh.http_port) == (
+        server.DEFAULT_BOLT_PORT,
+        server.DEFAULT_HTTP_PORT,
+    )
+    home.mkdir()
+    (home / "server.json").write_text(json.dumps({"pid": 1, "bolt_port": 4321, "http_port": 4322}))
+    remembered = server.LocalServerSettings.remembered(home=home)
+    assert (remembered.bolt_port, remembered.http_port) == (4321, 4322)
+    assert server.LocalServerSettings.remembered(home=home, bolt_port=5000).bolt_port == 5000
+    (home / "server.json").write_text('{"bolt_port": "no", "http_port": 0}')
+    assert server.LocalServerSettings.remembered(home=home).bolt_port == server.DEFAULT_BOLT_PORT
 
 
 def test_stale_pid_file_is_ignored_and_removed(tmp_path):

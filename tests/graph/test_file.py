@@ -72,3 +72,52 @@ def test_bad_line_is_named_and_others_stay_readable(tmp_path):
     assert len(errors) == 1 and errors[0].line_number == 2 and str(path) in str(errors[0])
     with pytest.raises(GraphFileError, match=":2:"):
         list(iter_graph_file(path))
+
+
+def test_a_line_that_is_not_utf8_is_a_bad_line_like_any_other(tmp_path):
+    path = tmp_path / "g.jsonl"
+    good = dump_graph_line(_graph()).encode("utf-8")
+    path.write_bytes(good + b"\n" + good[:40] + b"\xff\xfe" + good[40:] + b"\n" + good + b"\n")
+    errors: list[GraphFileError] = []
+    assert [number for number, _ in iter_graph_file(path, errors=errors)] == [1, 3]
+    [error] = errors
+    assert (error.path, error.line_number) == (str(path), 2) and "UTF-8" in error.reason
+    with pytest.raises(GraphFileError, match=":2: .*UTF-8"):
+        list(iter_graph_file(path))
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(tmp_path):
+    path = tmp_path / "g.jsonl"
+    good = dump_graph_line(_graph())
+    path.write_bytes(("\ufeff" + good + "\r\n" + good + "\r\n").encode("utf-8"))
+    assert [graph for _, graph in iter_graph_file(path)] == [_graph(), _graph()]
+
+
+def test_nodes_and_edges_have_one_canonical_order():
+    """A trie's nodes and edges are sets: in any order in the file, the model holds them
+    sorted (nodes by id, edges by child id), so a graph read back from anywhere is equal."""
+    graph = _graph()
+    data = json.loads(dump_graph_line(graph))
+    data["nodes"].reverse()
+    data["edges"].reverse()
+    shuffled = NeuronGraph.model_validate_json(json.dumps(data))
+    assert shuffled == graph and dump_graph_line(shuffled) == dump_graph_line(graph)
+    assert [n.id for n in shuffled.nodes] == [0, 1, 2] and shuffled.edges == [(0, 1), (1, 2)]
+
+
+def test_every_command_reading_graph_files_names_a_non_utf8_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from n2g.cli import app
+
+    path = tmp_path / "g.jsonl"
+    good = dump_graph_line(_graph()).encode("utf-8")
+    path.write_bytes(b"\xc3(\n" + good + b"\n")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", "m/0/3", "--graphs", str(path), "--json"])
+    assert shown.exit_code != 0 and "Traceback" not in shown.output
+    assert shown.stderr.startswith(f"error: {path}:1: ") and "UTF-8" in shown.stderr
+    assert len(shown.stderr.strip().splitlines()) == 1
+    reported = runner.invoke(app, ["report", str(path)])
+    assert reported.exit_code == 0, reported.output
+    assert f"{path}:1: " in reported.stderr and "UTF-8" in reported.stderr

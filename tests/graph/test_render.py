@@ -48,3 +48,39 @@ def test_dot_follows_the_paper(graph):
 def test_svg_via_graphviz(graph):
     svg = to_svg(graph)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "except" in svg
+
+
+CONTROL_TOKENS = ["\x00", "a\x00b", "\x1b[0m", "\r", "\x7f", "\x85", "\u2028", "\ufeff", ""]
+
+
+def _graph_of(tokens: list[str]) -> NeuronGraph:
+    nodes, edges = [], []
+    for i, token in enumerate(tokens):
+        nodes.append(
+            TrieNode(
+                id=2 * i, kind=NodeKind.ACTIVATING, depth=0, token=token, token_id=i, activation=0.5
+            )
+        )
+        nodes.append(TrieNode(id=2 * i + 1, kind=NodeKind.END, depth=1, activation=0.5))
+        edges.append((2 * i, 2 * i + 1))  # fmt: skip
+    return NeuronGraph(model="m", layer=0, neuron=0, a_max=1.0, nodes=nodes, edges=edges)
+
+
+def test_control_characters_are_drawn_visibly():
+    labels = [ln for ln in to_dot(_graph_of(CONTROL_TOKENS)).splitlines() if "[label=" in ln]
+    shown = "\n".join(labels)
+    assert all(line.isprintable() for line in labels), "no raw control or format character"
+    for visible in ("\u2400", "a\u2400b", "\u241b[0m", "\u240d", "\u2421", "\\\\x85",
+                    "\\\\u2028", "\\\\ufeff", "\u2205"):  # fmt: skip
+        assert f'label="{visible}"' in shown, visible
+
+
+def test_a_model_name_with_quotes_is_escaped():
+    graph = _graph_of(["x"]).model_copy(update={"model": 'my "model"\\v2'})
+    assert to_dot(graph).startswith('digraph "my \\"model\\"\\\\v2/0/0"')
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
+def test_every_token_can_be_drawn():
+    svg = to_svg(_graph_of(CONTROL_TOKENS))
+    assert "<svg" in svg and "\u2400" in svg and "\u2205" in svg

@@ -104,3 +104,28 @@ def test_out_of_distribution_and_sizes(tmp_path):
     assert "similar pairs (both overlaps ≥ threshold): 3" in to_markdown(report)
     write_plot(report, tmp_path / "q.png")
     assert (tmp_path / "q.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_correlation_and_intervals():
+    from n2g.graph.file import Correlation
+    from n2g.graph.quality import bootstrap_interval
+
+    graphs = []
+    for neuron, r in enumerate([0.9, 0.85, 0.3, None]):
+        g = graph(0, neuron, 2, prf(1, 1), prf(0.5, 0.5), prf(0, 0))
+        assert g.evaluation is not None
+        g.evaluation.correlation = Correlation(
+            n_top_windows=10, n_random_windows=10, n2g=r, token_lookup=0.5, ngram=None
+        )
+        graphs.append(g)
+    row = build_report(graphs).layers[0]
+    n2g = row.correlation["n2g"]
+    assert n2g.n_neurons == 4 and n2g.mean.mean == pytest.approx((0.9 + 0.85 + 0.3 + 0) / 4)
+    assert n2g.share_well_correlated == pytest.approx(0.5)
+    assert row.correlation["ngram"].mean.mean == 0.0  # undefined counts as 0
+    assert n2g.mean.low <= n2g.mean.mean <= n2g.mean.high
+    assert "r ≥ 0.8" in to_markdown(build_report(graphs))
+    same = bootstrap_interval([0.2, 0.4, 0.9])
+    assert same == bootstrap_interval([0.2, 0.4, 0.9])  # seeded
+    assert same.low < same.mean < same.high
+    assert bootstrap_interval([0.5] * 5).low == pytest.approx(0.5)

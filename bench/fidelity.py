@@ -1,0 +1,129 @@
+"""Graph quality of builder variants on the same neurons, side by side (not a timing).
+
+    .venv/bin/python -m bench.fidelity [--layers 0-3] [--neurons 128] [--window 64]
+        [--max-tokens 262144] [--corpus python-docs] [--ood-corpus stdlib]
+        [--variants paper,pruned,firing] [--helper none] [--out FILE.md]
+
+Records SmolLM2 (cached per corpus/window/tokens under the n2g cache), then builds every
+variant for the same seeded neurons of each layer and prints, per layer and variant, the
+paper's F1 (with 95% bootstrap intervals) for N2G, token lookup and 5-gram, the correlation
+score of each, and the out-of-distribution false-positive rates. Variants:
+
+- paper:  the paper's method (argmax pivots; END = pruned activation x original/pruned);
+- pruned: END holds the pruned example's own activation (this project's first slice);
+- firing: every firing token of a training window is a pivot (END rescaled).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench._common import bench_arg_parser
+from n2g.builder.batch import build_neuron_graphs, random_windows_provider
+from n2g.builder.config import BuildConfig
+from n2g.builder.substitutes import make_helper
+from n2g.cli.common import parse_layers
+from n2g.graph.file import NeuronGraph
+from n2g.graph.quality import METHODS, layer_rows
+from n2g.models import OFFLINE_MODEL, load_model
+from n2g.paths import cache_dir
+from n2g.record.config import RecordConfig
+from n2g.record.corpus import open_corpus
+from n2g.record.recorder import record_stage
+from n2g.record.store import load_layer
+from n2g.run.job import sample_neurons
+
+VARIANTS = {
+    "paper": {"end_activation": "rescaled", "pivots": "argmax"},
+    "pruned": {"end_activation": "pruned", "pivots": "argmax"},
+    "firing": {"end_activation": "rescaled", "pivots": "firing"},
+}
+
+
+def _cell(interval) -> str:
+    return f"{interval.mean:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+
+
+def table(results: dict[str, list[NeuronGraph]]) -> str:
+    lines = [
+        "| layer | variant | N2G F1 | lookup F1 | 5-gram F1 | N2G r | lookup r | 5-gram r "
+        "| N2G r≥0.8 | N2G FPR | lookup FPR | scored |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = {name: {r.layer: r for r in layer_rows(graphs)} for name, graphs in results.items()}
+    layers = sorted({layer for by_layer in rows.values() for layer in by_layer})
+    for layer in layers:
+        for name, by_layer in rows.items():
+            row = by_layer[layer]
+            f1 = [_cell(row.methods[m].f1_interval) for m in METHODS]
+            corr = [_cell(row.correlation[m].mean) if row.correlation else "–" for m in METHODS]
+            share = (
+                f"{row.correlation['n2g'].share_well_correlated:.1%}" if row.correlation else "–"
+            )
+            fpr = [
+                f"{row.ood[m].false_positive_rate:.2%}" if m in row.ood else "–"
+                for m in ("n2g", "token_lookup")
+            ]
+            lines.append(
+                f"| {layer} | {name} | "
+                + " | ".join([*f1, *corr, share, *fpr])
+                + f" | {row.n_scored}/{row.n_neurons} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = bench_arg_parser("quality of builder variants on the same neurons")
+    parser.add_argument("--layers", default="0-3")
+    parser.add_argument("--neurons", type=int, default=128, help="seeded sample per layer")
+    parser.add_argument("--window", type=int, default=64)
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--max-tokens", type=int, default=262_144)
+    parser.add_argument("--corpus", default="python-docs")
+    parser.add_argument("--ood-corpus", default="stdlib")
+    parser.add_argument("--variants", default="paper,pruned,firing")
+    parser.add_argument("--helper", default="none")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    args = parser.parse_args()
+    if args.quick:
+        args.neurons, args.max_tokens, args.layers = 8, 32_768, "0-1"
+    layers = parse_layers(args.layers)
+    model = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1)
+    corpus = open_corpus(args.corpus)
+    tag = f"{args.corpus}-w{args.window}-k{args.k}-t{args.max_tokens}"
+    records_dir = cache_dir() / "bench" / f"records-{model.name}-{tag}"
+    config = RecordConfig(window=args.window, k=args.k, max_tokens=args.max_tokens, batch_size=8)
+    record_stage(model, corpus, layers, records_dir, config, progress=True)
+    helper = make_helper(args.helper, model)
+    ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
+    sample = random_windows_provider(model, corpus, 10, args.window, 1)
+    neurons = sample_neurons(model.d_mlp, args.neurons, 0)
+    results: dict[str, list[NeuronGraph]] = {name: [] for name in args.variants.split(",")}
+    for layer in layers:
+        records = load_layer(records_dir, layer)
+        ood_data, sample_data = ood(layer), sample(layer)
+        for name in results:
+            build = BuildConfig(helper=args.helper, **VARIANTS[name])
+            for start in range(0, len(neurons), build.neurons_per_batch):
+                batch = neurons[start : start + build.neurons_per_batch]
+                results[name] += build_neuron_graphs(
+                    model, records, batch, build, helper, ood_data, sample_data
+                )
+            print(f"layer {layer}: {name} done", flush=True)
+    text = (
+        f"SmolLM2-135M, {args.corpus}, window {args.window}, k {args.k}, "
+        f"{args.max_tokens:,} tokens, {args.neurons} neurons/layer, helper {args.helper}\n\n"
+        + table(results)
+    )
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+    if args.json is not None:
+        rows = {n: [r.model_dump() for r in layer_rows(g)] for n, g in results.items()}
+        args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

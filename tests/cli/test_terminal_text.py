@@ -1,0 +1,89 @@
+"""Data reaches the terminal as text, never as markup: tokens and model names that look like
+rich markup ("[/]", "[bold red]x[/bold red]", ":smile:") are printed exactly as stored by
+every command that prints them, in tables and titles."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.db.connection import Database
+from n2g.db.ingest import clear_database, ingest_graphs
+from n2g.testing.handmade import TRICKY_TOKENS, handmade_graphs, make_graph
+
+runner = CliRunner()
+
+MARKUP_MODEL = "[bold red]m[/bold red]"
+MARKUP_TOKENS = ["[/]", "[bold red]x[/bold red]", ":smile:"]
+
+
+@pytest.fixture(scope="module")
+def db_args(db_config) -> list[str]:
+    paths = [(tok, [tok], 0.5 + i / 10) for i, tok in enumerate(MARKUP_TOKENS)]
+    graphs = [
+        *handmade_graphs(),
+        make_graph(MARKUP_MODEL, 0, 1, paths),
+        make_graph(MARKUP_MODEL, 1, 2, paths),  # identical: a group of two
+        make_graph(MARKUP_MODEL, 2, 3, [("/", ["["], 1.0)]),  # fires on "[/" (byte tokens)
+    ]
+    with Database.connect(db_config) as db:
+        clear_database(db)
+        ingest_graphs(db, graphs)
+    args = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
+    return args + (["--database", db_config.database] if db_config.database else [])
+
+
+def _ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.stdout
+
+
+def test_markup_tokens_are_among_the_tricky_tokens() -> None:
+    assert set(MARKUP_TOKENS) <= set(TRICKY_TOKENS)
+
+
+@pytest.mark.parametrize("token", MARKUP_TOKENS)
+def test_search_prints_keys_as_text(db_args, token) -> None:
+    for flag in ([token], ["--context", token]):
+        out = _ok("search", *flag, *db_args)
+        assert "hand/0/7" in out and f"{MARKUP_MODEL}/0/1" in out and f"{MARKUP_MODEL}/1/2" in out
+
+
+def test_search_repeated_prints_tokens_as_text(db_args) -> None:
+    out = _ok("search", "--repeated", "-m", MARKUP_MODEL, *db_args)
+    assert f"{MARKUP_MODEL}/0/1" in out
+    for token in MARKUP_TOKENS:
+        assert repr(token) in out
+    out = _ok("search", "--repeated", "-m", "hand", *db_args)  # hand/0/7: every tricky token
+    assert "'[/]'" in out and "'[bold red]x[/bold red]'" in out
+
+
+def test_like_prints_keys_tokens_and_title_as_text(db_args) -> None:
+    key = f"{MARKUP_MODEL}/0/1"
+    out = _ok("like", key, *db_args)
+    assert f"neurons like {key}" in out and f"{MARKUP_MODEL}/1/2" in out
+    for token in MARKUP_TOKENS:
+        assert repr(token) in out
+
+
+def test_like_text_prints_keys_as_text(db_args) -> None:
+    out = _ok("like", "--text", "[/]", "-m", MARKUP_MODEL, "--tokenizer", "byte", *db_args)
+    assert f"{MARKUP_MODEL}/2/3" in out and "'/' 1.00" in out
+
+
+def test_show_prints_tokens_and_title_as_text(db_args) -> None:
+    out = _ok("show", f"{MARKUP_MODEL}/0/1", *db_args)
+    assert f"{MARKUP_MODEL}/0/1" in out
+    for token in MARKUP_TOKENS:
+        assert repr(token) in out
+    out = _ok("show", "hand/0/7", *db_args)
+    assert "'[/]'" in out and "'[bold red]x[/bold red]'" in out and "':smile:'" in out
+
+
+def test_groups_print_keys_as_text(db_args) -> None:
+    _ok("similar", "-m", MARKUP_MODEL, *db_args)
+    out = _ok("groups", "-m", MARKUP_MODEL, *db_args)
+    assert f"{MARKUP_MODEL}/0/1" in out and f"{MARKUP_MODEL}/1/2" in out

@@ -1,0 +1,220 @@
+"""Graph file -> n2g-ingest -> database -> API and `n2g show --json`: the very same graph.
+
+The mapping between a neuron graph and the database is written once (n2g/db/mapping.py)
+and used both ways; these tests hold it to that: every field survives, the evaluation's
+out-of-distribution part with both baselines included, and odd tokens come back exact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from n2g.cli import app
+from n2g.db.connection import Database
+from n2g.db.ingest import clear_database, ingest_files
+from n2g.db.mapping import EVALUATION_PROPERTIES, graphs_from_records
+from n2g.errors import N2GError
+from n2g.graph.file import (
+    BaselineOutOfDistribution,
+    BuildSettings,
+    Correlation,
+    Evaluation,
+    NeuronGraph,
+    NodeKind,
+    OutOfDistribution,
+    Scores,
+    TrieNode,
+    dump_graph_line,
+    parse_graph_line,
+)
+from n2g.search import NeuronSearch
+
+ODD_TOKENS = ['"quoted"', "it's", "ü日本語", "\\", "$rows", "\n", "\x00", "emoji 🧠", ""]
+runner = CliRunner()
+
+
+def _trie(tokens: list[str]) -> tuple[list[TrieNode], list[tuple[int, int]]]:
+    """activating token -> context token -> ignore -> end, per token; plus a short path."""
+    nodes: list[TrieNode] = []
+    edges: list[tuple[int, int]] = []
+
+    def add(parent: int | None, **fields) -> int:
+        nodes.append(TrieNode(id=len(nodes), **fields))
+        if parent is not None:
+            edges.append((parent, len(nodes) - 1))
+        return len(nodes) - 1
+
+    for i, token in enumerate(tokens):
+        root = add(
+            None,
+            kind=NodeKind.ACTIVATING,
+            depth=0,
+            token=token,
+            token_id=i,
+            activation=0.25 + i / 64,
+        )
+        context = add(
+            root,
+            kind=NodeKind.CONTEXT,
+            depth=1,
+            token=tokens[-1 - i],
+            token_id=1000 + i,
+            importance=0.123456789 + i / 100,
+        )
+        ignore = add(context, kind=NodeKind.IGNORE, depth=2)
+        add(ignore, kind=NodeKind.END, depth=3, activation=0.25 + i / 64)
+        add(root, kind=NodeKind.END, depth=1, activation=0.1)  # fmt: skip
+    return nodes, edges
+
+
+def _scores(f1: float | None) -> Scores:
+    return Scores(precision=None if f1 is None else 0.9, recall=0.5 if f1 else None, f1=f1)
+
+
+def _graphs() -> list[NeuronGraph]:
+    nodes, edges = _trie(ODD_TOKENS)
+    evaluation = Evaluation(
+        firing_threshold=0.4,
+        n_train_examples=10,
+        n_test_examples=10,
+        n_test_tokens=640,
+        n_test_firing=7,
+        n2g=_scores(0.642857142857),
+        token_lookup=_scores(0.5),
+        ngram=_scores(None),
+        out_of_distribution=OutOfDistribution(
+            corpus="stdlib",
+            n_tokens=65_536,
+            n_true_firing=3,
+            false_positive_rate=0.000152587890625,
+            scores=_scores(0.25),
+            token_lookup=BaselineOutOfDistribution(false_positive_rate=0.0031, scores=_scores(0.1)),
+            ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+        ),
+        correlation=Correlation(n_top_windows=10, n_random_windows=32, n2g=0.61, ngram=-0.05),
+    )
+    undefined = Evaluation(
+        n_train_examples=10,
+        n_test_examples=10,
+        n_test_tokens=640,
+        n_test_firing=0,  # no firing test token: every score undefined (absent)
+        n2g=Scores(),
+        token_lookup=Scores(),
+        ngram=Scores(),
+        out_of_distribution=OutOfDistribution(
+            corpus="python-docs", n_tokens=0, n_true_firing=0, false_positive_rate=0.0,
+            scores=Scores(),
+        ),
+    )  # fmt: skip
+    settings = BuildSettings(helper="causal", pivots="firing", mask_token_id=0, seed=7)
+    small_nodes, small_edges = _trie(["x", "y"])
+    return [
+        NeuronGraph(model="smollm2-135m", layer=3, neuron=286, a_max=3.7421875, n_examples=14,
+                    nodes=nodes, edges=edges, evaluation=evaluation, settings=settings),
+        NeuronGraph(model="smollm2-135m", layer=0, neuron=1, a_max=-0.5, nodes=small_nodes,
+                    edges=small_edges),  # no evaluation
+        NeuronGraph(model="/models/my llama", layer=12, neuron=0, a_max=1.0,
+                    evaluation=undefined),  # an empty trie, a model name with slashes
+    ]  # fmt: skip
+
+
+def _file_lines(graphs: list[NeuronGraph]) -> list[str]:
+    """The graphs as file lines, the first with its nodes and edges in reverse order."""
+    lines = [dump_graph_line(g) for g in graphs]
+    first = json.loads(lines[0])
+    first["nodes"].reverse()
+    first["edges"].reverse()
+    lines[0] = json.dumps(first, ensure_ascii=False)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def graph_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("roundtrip") / "graphs.jsonl"
+    path.write_text("".join(line + "\n" for line in _file_lines(_graphs())), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(db_config, graph_file) -> Iterator[Database]:
+    database = Database.connect(db_config)
+    try:
+        clear_database(database)
+        summary = ingest_files(database, [graph_file], progress=False)
+        assert summary.errors == [] and summary.neurons_written == 3
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture(scope="module")
+def db_args(db_config) -> list[str]:
+    out = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
+    return out + (["--database", db_config.database] if db_config.database else [])
+
+
+def test_the_file_lines_parse_to_the_graphs(graph_file):
+    lines = graph_file.read_text(encoding="utf-8").splitlines()
+    assert [parse_graph_line(line) for line in lines] == _graphs()
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_the_api_reads_back_exactly_the_graph(loaded, index):
+    original = _graphs()[index]
+    again = NeuronSearch(loaded).neuron_graph(original.key)
+    assert again == original
+    assert dump_graph_line(again) == dump_graph_line(original)
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_show_json_prints_exactly_the_graph_line(loaded, db_args, graph_file, index):
+    original = _graphs()[index]
+    for source in (db_args, ["--graphs", str(graph_file)]):
+        result = runner.invoke(app, ["show", original.key, "--json", *source])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == [dump_graph_line(original)]
+
+
+def test_every_evaluation_field_has_one_property():
+    """A field added to Evaluation without a property would be dropped silently."""
+
+    def leaves(model: type, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        for name, field in model.model_fields.items():
+            inner = [a for a in (field.annotation, *getattr(field.annotation, "__args__", ()))
+                     if isinstance(a, type) and hasattr(a, "model_fields")]  # fmt: skip
+            if inner:
+                yield from leaves(inner[0], (*path, name))
+            else:
+                yield (*path, name)
+
+    paths = [path for _, path in EVALUATION_PROPERTIES]
+    assert sorted(paths) == sorted(leaves(Evaluation, ()))
+    names = [name for name, _ in EVALUATION_PROPERTIES]
+    assert len(set(names)) == len(names)
+
+
+def test_stored_properties_that_form_no_graph_are_one_clear_error():
+    neuron = {"key": "m/0/0", "model": "m", "layer": 0, "index": 0, "a_max": 1.0,
+              "n_train_examples": 3}  # fmt: skip
+    record = {"neuron": neuron, "node": None, "labels": None, "parent": None}
+    with pytest.raises(N2GError, match="m/0/0.*n2g-ingest"):
+        graphs_from_records([record])
+
+
+def test_the_empty_token_is_searchable(loaded, db_args):
+    search = NeuronSearch(loaded)
+    assert [hit.key for hit in search.token_search("")] == ["smollm2-135m/3/286"]
+    assert [hit.key for hit in search.token_search(context="")] == ["smollm2-135m/3/286"]
+    assert [hit.key for hit in search.token_search("ü日本語", context="\x00")] == [
+        "smollm2-135m/3/286"
+    ]
+    result = runner.invoke(app, ["search", "", "--json", *db_args])
+    assert result.exit_code == 0, result.output
+    assert [row["key"] for row in json.loads(result.stdout)] == ["smollm2-135m/3/286"]
+    with pytest.raises(N2GError, match="empty"):
+        search.token_search("", model="/models/my llama")  # no neuron there has one
