@@ -87,13 +87,17 @@ class NeuronPlan:
 
 
 def plan_neuron(records: LayerRecords, neuron: int, config: BuildConfig) -> NeuronPlan:
-    examples = records.examples(neuron)[: config.n_examples]
+    recorded = records.examples(neuron)
+    top = recorded[: config.n_examples]
+    extra = recorded[config.n_examples : config.n_examples + config.extra_train_examples]
     a_max = float(records.a_max[neuron])
     train_ids, test_ids = split_indices(
-        len(examples), config.train_fraction, config.seed, records.layer, neuron
+        len(top), config.train_fraction, config.seed, records.layer, neuron
     )
-    pick = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in examples]
-    return NeuronPlan(neuron, a_max, [pick[i] for i in train_ids], [pick[i] for i in test_ids])
+    pick = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in top]
+    more = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in extra]
+    train = [pick[i] for i in train_ids] + more  # the test split stays the paper's
+    return NeuronPlan(neuron, a_max, train, [pick[i] for i in test_ids])
 
 
 def normalised(plan: NeuronPlan, acts: np.ndarray) -> np.ndarray:

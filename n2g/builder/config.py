@@ -39,8 +39,14 @@ class BuildConfig(BaseModel):
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
     )
-    n_examples: int | None = Field(
-        None, ge=2, description="top examples per neuron used (None: all recorded; paper: 20)"
+    n_examples: int = Field(
+        20, ge=2, description="top examples per neuron split into train and test (paper: 20)"
+    )
+    extra_train_examples: int = Field(
+        0,
+        ge=0,
+        description="recorded examples ranked after the top n_examples, added to training "
+        "only (needs records with k > n_examples; the test split stays the paper's)",
     )
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
     seed: int = 0

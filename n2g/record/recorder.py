@@ -51,12 +51,20 @@ def check_layers(layers: Sequence[int]) -> list[int]:
 
 @dataclass
 class _LayerState:
-    """Running top-k of one layer (torch tensors; slot order = rank)."""
+    """Running top-k of one layer (torch tensors).
+
+    Slots are NOT kept in rank order: a window that enters the top-k is written into the
+    slot of the one it evicts, so a batch costs O(new entries x W) copies, not O(d x k x W)
+    (with 1,024-token windows, re-sorting every slot's window was most of the recording
+    time). `seq` (the window's index in the stream) breaks ties: the earlier window ranks
+    first, and `to_records` puts the slots in rank order once, at the end.
+    """
 
     scores: torch.Tensor  # float32 [d, k], -inf = empty slot
     tokens: torch.Tensor  # int32 [d, k, W]
     acts: torch.Tensor  # float32 [d, k, W]
     doc_ids: torch.Tensor  # int64 [d, k], -1 = empty slot
+    seq: torch.Tensor  # int64 [d, k], stream index of the window in the slot
     a_max: torch.Tensor  # float32 [d]
 
     @classmethod
@@ -66,60 +74,71 @@ class _LayerState:
             tokens=torch.full((d_mlp, k, window), pad_id, dtype=torch.int32),
             acts=torch.zeros(d_mlp, k, window),
             doc_ids=torch.full((d_mlp, k), -1, dtype=torch.int64),
+            # Empty slots rank after any real window of equal (-inf) score.
+            seq=torch.full((d_mlp, k), torch.iinfo(torch.int64).max, dtype=torch.int64),
             a_max=torch.full((d_mlp,), float("-inf")),
         )
 
-    def merge(self, acts: torch.Tensor, tokens: torch.Tensor, doc_ids: torch.Tensor) -> None:
-        """Fold a batch in: acts [B, W, d], tokens int32 [B, W], doc_ids int64 [B]."""
+    def merge(
+        self, acts: torch.Tensor, tokens: torch.Tensor, doc_ids: torch.Tensor, first_seq: int
+    ) -> None:
+        """Fold a batch in: acts [B, W, d], tokens int32 [B, W], doc_ids int64 [B]; the
+        batch's windows are stream indices first_seq, first_seq + 1, ..."""
         window_max = acts.amax(dim=1)  # [B, d]
         self.a_max = torch.maximum(self.a_max, window_max.amax(dim=0))
         candidates = window_max.T  # [d, B]
-        # Only neurons with a candidate beating their current k-th entry can change.
-        changed = (candidates > self.scores[:, -1:]).any(dim=1).nonzero().squeeze(1)
+        # Only neurons with a candidate beating their current lowest entry can change.
+        lowest = self.scores.min(dim=1, keepdim=True).values
+        changed = (candidates > lowest).any(dim=1).nonzero().squeeze(1)
         if changed.numel() == 0:
             return
         k = self.scores.shape[1]
-        n, batch = changed.numel(), acts.shape[0]
-        all_scores = torch.cat([self.scores[changed], candidates[changed]], dim=1)
-        order = torch.sort(all_scores, dim=1, descending=True, stable=True).indices[:, :k]
-        self.scores[changed] = all_scores.gather(1, order)
-        # Gather each kept slot from its source (old slot or new window) without first
-        # concatenating [n, k + B, W] copies: after warm-up few slots are new.
-        from_old = (order < k)[:, :, None]
-        old_slot = order.clamp(max=k - 1)
-        new_slot = (order - k).clamp(min=0)
-        width = acts.shape[1]
-        new_acts = acts[:, :, changed].permute(2, 0, 1)  # [n, B, W] view
-        pick_old = old_slot[:, :, None].expand(n, k, width)
-        pick_new = new_slot[:, :, None].expand(n, k, width)
-        self.acts[changed] = torch.where(
-            from_old, self.acts[changed].gather(1, pick_old), new_acts.gather(1, pick_new)
-        )
-        new_tokens = tokens.expand(n, batch, -1)
-        self.tokens[changed] = torch.where(
-            from_old, self.tokens[changed].gather(1, pick_old), new_tokens.gather(1, pick_new)
-        )
-        self.doc_ids[changed] = torch.where(
-            from_old[:, :, 0],
-            self.doc_ids[changed].gather(1, old_slot),
-            doc_ids.expand(n, batch).gather(1, new_slot),
-        )
+        batch = acts.shape[0]
+        batch_seq = torch.arange(first_seq, first_seq + batch, dtype=torch.int64)
+        all_scores = torch.cat([self.scores[changed], candidates[changed]], dim=1)  # [n, k+B]
+        all_seq = torch.cat([self.seq[changed], batch_seq.expand(len(changed), -1)], dim=1)
+        # Rank by score, ties to the earlier window: sort by seq, then stably by score.
+        by_seq = torch.argsort(all_seq, dim=1, stable=True)
+        by_score = torch.argsort(all_scores.gather(1, by_seq), dim=1, descending=True, stable=True)
+        kept = by_seq.gather(1, by_score)[:, :k]  # [n, k] indices into old slots + batch
+        # (scatter_add, not scatter: new entries clamp onto slot k - 1 and must not unmark it)
+        kept_old = torch.zeros(len(changed), k, dtype=torch.int32)
+        kept_old = kept_old.scatter_add_(1, kept.clamp(max=k - 1), (kept < k).to(torch.int32)) > 0
+        # Pair the i-th freed slot of a row with the i-th new window kept in that row
+        # (nonzero is row-major, and each row frees as many slots as it takes in).
+        free_rows, free_slots = (~kept_old).nonzero(as_tuple=True)
+        new_rows, new_cols = (kept >= k).nonzero(as_tuple=True)
+        if free_rows.numel() == 0:
+            return
+        which = kept[new_rows, new_cols] - k  # batch index of each new entry
+        neurons = changed[free_rows]
+        self.acts[neurons, free_slots] = acts[which, :, neurons]
+        self.tokens[neurons, free_slots] = tokens[which]
+        self.doc_ids[neurons, free_slots] = doc_ids[which]
+        self.scores[neurons, free_slots] = candidates[neurons, which]
+        self.seq[neurons, free_slots] = batch_seq[which]
 
     def to_records(self, layer: int) -> records.LayerRecords:
-        filled = self.doc_ids >= 0
-        window = self.tokens.shape[2]
+        # Rank order: score descending, ties to the earlier window.
+        by_seq = torch.argsort(self.seq, dim=1, stable=True)
+        by_score = torch.argsort(self.scores.gather(1, by_seq), dim=1, descending=True, stable=True)
+        order = by_seq.gather(1, by_score)
+        width = self.tokens.shape[2]
+        pick = order[:, :, None].expand(-1, -1, width)
+        doc_ids = self.doc_ids.gather(1, order)
+        filled = doc_ids >= 0
         return records.LayerRecords(
             layer=layer,
-            tokens=self.tokens.numpy(),
-            acts=self.acts.numpy(),
-            lengths=(filled.to(torch.int32) * window).numpy(),
-            doc_ids=self.doc_ids.numpy(),
-            scores=self.scores.numpy(),
+            tokens=self.tokens.gather(1, pick).numpy(),
+            acts=self.acts.gather(1, pick).numpy(),
+            lengths=(filled.to(torch.int32) * width).numpy(),
+            doc_ids=doc_ids.numpy(),
+            scores=self.scores.gather(1, order).numpy(),
             a_max=self.a_max.numpy().astype(np.float32),
         )
 
 
-_FIELDS = ("scores", "tokens", "acts", "doc_ids", "a_max")
+_FIELDS = ("scores", "tokens", "acts", "doc_ids", "seq", "a_max")
 
 
 def _save_checkpoint(out: Path, states: dict[int, _LayerState], meta: dict) -> None:
@@ -277,7 +296,7 @@ def record_stage(
             doc_ids = torch.tensor([doc for doc, _, _ in batch], dtype=torch.int64)
             with torch.inference_mode():
                 for layer in layers:
-                    states[layer].merge(acts[layer], tokens32, doc_ids)
+                    states[layer].merge(acts[layer], tokens32, doc_ids, meta["n_windows"])
             last_doc, last_index, _ = batch[-1]
             meta = {"n_windows": meta["n_windows"] + len(batch), "next": [last_doc, last_index + 1]}
             since_checkpoint += len(batch)

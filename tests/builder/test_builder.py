@@ -223,3 +223,16 @@ def test_graphs_reproduce_their_own_training_firings(gelu_model, gelu_records, e
         assert max(shortfalls) < 1e-4
     else:
         assert max(shortfalls) > 0.05
+
+
+def test_extra_training_examples_leave_the_test_split_alone(gelu_records):
+    _, records = gelu_records
+    base = QUICK.model_copy(update={"n_examples": 8})
+    more = base.model_copy(update={"extra_train_examples": 4})
+    for neuron in (0, 3, 7):
+        plain, extra = plan_neuron(records[1], neuron, base), plan_neuron(records[1], neuron, more)
+        assert (len(plain.train), len(plain.test)) == (4, 4)
+        assert len(extra.train) == 8
+        assert [t.tolist() for t, _ in extra.test] == [t.tolist() for t, _ in plain.test]
+        ranked = records[1].examples(neuron)
+        assert [t.tolist() for t, _ in extra.train[4:]] == [t.tolist() for t, _ in ranked[8:12]]
