@@ -10,6 +10,7 @@ from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layers
 from n2g.cli.defaults import help_of
 from n2g.errors import N2GError
+from n2g.run.method import Method, build_settings
 
 DEFAULTS = BuildConfig()
 
@@ -67,8 +68,14 @@ def register(app: typer.Typer) -> None:
         ),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
         seed: int = typer.Option(DEFAULTS.seed, "--seed"),
+        method: Method = typer.Option(
+            Method.N2G, "--method", help="n2g (defaults) | paper (the paper's settings exactly)"
+        ),
         pivots: str = typer.Option(
-            DEFAULTS.pivots, "--pivots", help="argmax (paper eq. 1) | firing (every firing token)"
+            None,
+            "--pivots",
+            help="argmax (paper eq. 1) | firing (every firing token) [default: the method's]",
+            show_default=False,
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
@@ -78,17 +85,20 @@ def register(app: typer.Typer) -> None:
         from n2g.models import load_model
         from n2g.record.store import load_manifest
 
-        config = BuildConfig(
-            helper=helper,
-            n_substitutes=n_substitutes,
-            importance_threshold=importance,
-            batch_rows=batch_rows,
-            neurons_per_batch=neurons_per_batch,
-            ood_corpus=ood_corpus,
-            ood_windows=ood_windows,
-            random_windows=random_windows,
-            seed=seed,
-            pivots=pivots,
+        config = BuildConfig.model_validate(
+            {
+                **build_settings(method).model_dump(),
+                "helper": helper,
+                "n_substitutes": n_substitutes,
+                "importance_threshold": importance,
+                "batch_rows": batch_rows,
+                "neurons_per_batch": neurons_per_batch,
+                "ood_corpus": ood_corpus,
+                "ood_windows": ood_windows,
+                "random_windows": random_windows,
+                "seed": seed,
+                **({"pivots": pivots} if pivots is not None else {}),
+            }
         )
         chosen_shard = Shard.parse(shard)
         if device.startswith("cuda"):

@@ -12,7 +12,9 @@ from n2g.cli.common import one_line_errors, parse_layers
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import format_layers, help_of
 from n2g.errors import N2GError
+from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
+from n2g.run.method import PAPER_RECORD, Method, build_settings, record_settings
 
 RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
 
@@ -35,10 +37,16 @@ def run(
     max_tokens: int = typer.Option(
         RUN.record.max_tokens, help="corpus tokens to scan for top examples"
     ),
-    window: int = typer.Option(RUN.record.window, help=help_of(RUN.record, "window")),
-    k: int = typer.Option(
-        RUN.record.k, help="top examples kept per neuron (split half/half train/test)"
+    method: Method = typer.Option(
+        Method.N2G, help="n2g (this project's defaults) | paper (the paper's settings exactly)"
     ),
+    window: int = typer.Option(
+        None,
+        help=f"tokens per window [default: the method's: n2g {RUN.record.window}, "
+        f"paper {PAPER_RECORD['window']}]",
+        show_default=False,
+    ),
+    k: int = typer.Option(None, help="top examples kept per neuron [default: the method's]"),
     helper: str = typer.Option(RUN.build.helper, help="augmentation: none | causal | mlm[:NAME]"),
     neurons_per_batch: int = typer.Option(
         RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
@@ -52,7 +60,9 @@ def run(
 
     Interrupt it at any stage and run the same command again: it finishes what is left.
 
-    Example: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
+    Examples: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
+
+      n2g run --method paper --out paper-run   (the paper's settings, for comparison)
     """
     from n2g.run.job import run_pipeline
 
@@ -61,10 +71,17 @@ def run(
         layers=parse_layers(layers),
         neurons_per_layer=neurons_per_layer,
         corpus=corpus,
-        record=RUN.record.model_copy(update={"max_tokens": max_tokens, "window": window, "k": k}),
+        record=RecordConfig.model_validate(
+            {
+                **record_settings(method, RUN.record).model_dump(),
+                "max_tokens": max_tokens,
+                **({"window": window} if window is not None else {}),
+                **({"k": k} if k is not None else {}),
+            }
+        ),
         build=BuildConfig.model_validate(
             {
-                **RUN.build.model_dump(),
+                **build_settings(method, RUN.build).model_dump(),
                 "helper": helper,
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,

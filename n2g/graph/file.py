@@ -164,6 +164,8 @@ class BuildSettings(_Strict):
     pivots: Literal["argmax", "firing"] = "argmax"
     # Graph files written before this setting existed held the pruned activation.
     end_activation: Literal["rescaled", "pruned"] = "pruned"
+    n_examples: Annotated[int, Field(ge=2)] = 20
+    extra_train_examples: Annotated[int, Field(ge=0)] = 0
 
 
 class NeuronGraph(_Strict):

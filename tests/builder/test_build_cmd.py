@@ -92,3 +92,25 @@ def test_out_of_distribution_check_from_another_corpus(records_dir, tmp_path):
     for _, graph in iter_graph_file(out):
         ood = graph.evaluation.out_of_distribution
         assert ood is not None and ood.n_tokens == 4 * 16 and ood.corpus.endswith(str(corpus))
+
+
+def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
+    from n2g.graph.file import BuildSettings
+    from n2g.run.method import PAPER_BUILD, PAPER_RECORD, Method, record_settings
+
+    out = tmp_path / "paper.jsonl"
+    args = ["--records", str(records_dir), "--neurons", "0:3", "--method", "paper"]
+    result = _build(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    stored = [key for key in PAPER_BUILD if key in BuildSettings.model_fields]
+    assert {"pivots", "end_activation", "n_examples", "prune_threshold"} <= set(stored)
+    for _, graph in iter_graph_file(out):
+        assert {key: getattr(graph.settings, key) for key in stored} == {
+            key: PAPER_BUILD[key] for key in stored
+        }
+    explicit = tmp_path / "explicit.jsonl"
+    result = _build(*args, "--pivots", "firing", "--out", str(explicit))
+    assert result.exit_code == 0, result.output
+    assert {g.settings.pivots for _, g in iter_graph_file(explicit)} == {"firing"}
+    paper = record_settings(Method.PAPER)
+    assert (paper.window, paper.k) == (PAPER_RECORD["window"], PAPER_RECORD["k"]) == (1024, 20)
