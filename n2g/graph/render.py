@@ -40,8 +40,9 @@ def _visible(char: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    """`text` inside a DOT double-quoted string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """`text` inside a DOT double-quoted string. Graphviz reads `&name;`, `&#N;` in labels
+    as entities, so `&` itself is written as one: `&#1;` is drawn as those four characters."""
+    return text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _label(token: str) -> str:
@@ -99,9 +100,10 @@ def to_svg(graph: NeuronGraph) -> str:
     if dot is None:
         raise N2GError("install graphviz (apt-get install graphviz)")
     result = subprocess.run(
-        [dot, "-Tsvg"], input=to_dot(graph), capture_output=True, text=True, check=False
+        [dot, "-Tsvg"], input=to_dot(graph).encode("utf-8"), capture_output=True, check=False
     )
     if result.returncode != 0:
-        message = (result.stderr.strip().splitlines() or ["unknown error"])[0]
+        stderr = result.stderr.decode("utf-8", errors="replace")
+        message = (stderr.strip().splitlines() or ["unknown error"])[0]
         raise N2GError(f"graphviz dot failed: {message}")
-    return result.stdout
+    return result.stdout.decode("utf-8", errors="replace")

@@ -1,15 +1,15 @@
 """Fuzz-style, end to end: odd tokens through `n2g-ingest`, `n2g search`, `n2g show` and
 `n2g like`, on the real test server, through the command line (CliRunner), nothing mocked.
 
-A seeded generator (explicit lists plus `random.Random(SEED)` mixes) yields ~100 distinct
-tokens of many classes: rich markup, quotes and backslashes, control characters, Unicode
+A seeded generator (explicit lists plus `random.Random(SEED)` mixes) yields 105 distinct
+tokens of 11 classes: rich markup, quotes and backslashes, control characters, Unicode
 (combining marks, RTL, ZWJ emoji, CJK, astral, invisible), Cypher and injection strings,
 XML/HTML entities, option-like tokens, whitespace, the empty token, and 5,000-character
 tokens. They are spread over several hand-made neuron graphs, as activating and as context
 tokens, so each token has its own number of neurons; every answer is compared with what
 the original graphs imply (computed here in Python), exactly:
 
-- ingest writes exactly the nodes, relationships and tokens the graphs imply, twice idempotent;
+- ingest writes exactly the nodes, relationships and tokens the graphs imply; a reload skips all;
 - `search TOKEN`, `search --context TOKEN` and both together return exactly the expected
   neurons, values and order (--json), and the table does not crash;
 - `show --json` prints exactly the graph's line, the table shows markup tokens as text, and
@@ -17,6 +17,11 @@ the original graphs imply (computed here in Python), exactly:
 - `like KEY` equals a brute-force overlap score with exactly the shared tokens, and
   `like --text TOKEN --tokenizer byte` equals the in-memory prediction of the original graphs;
 - no command exits with a traceback, and no read changes anything in the database.
+
+Known failures these tests show (Graphviz 2.43 reads "&name;", "&#N;" and "&#xN;" in a DOT
+label as HTML entities, and n2g/graph/render.py does not escape "&"): `show --svg` crashes
+with a UnicodeDecodeError on the token "&#xD800;", writes an SVG that is not XML for "&#1;"
+and "&#x1F;", and draws "&amp;", "&lt;b&gt;" and "&nbsp;" as "&", "<b>" and a no-break space.
 """
 
 from __future__ import annotations
@@ -152,10 +157,10 @@ def fuzz_tokens(seed: int = SEED) -> list[tuple[str, str]]:
 
 TOKENS = fuzz_tokens()
 TEXTS = [tok for _, tok in TOKENS]
-IDS = [f"{i:03d}-{cls}" for i, (cls, _) in enumerate(TOKENS)]
+IDS = [f"{i:03d}-{cls}-{ascii(tok)[1:-1][:20]}" for i, (cls, tok) in enumerate(TOKENS)]
 SINGLE_BYTE = [tok for tok in TEXTS if len(tok.encode("utf-8")) == 1]
-# Tables are slower than JSON: every markup token and every third other one gets one.
-TABLE_TOKENS = {tok for i, (cls, tok) in enumerate(TOKENS) if cls == "markup" or i % 3 == 0}
+# Tables are slower than JSON: every markup token and every fourth other one gets one.
+TABLE_TOKENS = {tok for i, (cls, tok) in enumerate(TOKENS) if cls == "markup" or i % 4 == 0}
 
 
 # -- the graphs ---------------------------------------------------------------------------------
@@ -493,7 +498,15 @@ def test_like_neuron(loaded, index) -> None:
             assert repr(tok) in table
 
 
-@pytest.mark.parametrize("token", [t for t in TEXTS if t], ids=[i for i, t in zip(IDS, TEXTS) if t])
+# `like --text` is slower: every token the byte tokenizer produces, and a fourth of the rest.
+LIKE_TEXT = [
+    (i, t) for i, t in zip(IDS, TEXTS, strict=True) if t in SINGLE_BYTE or t in TABLE_TOKENS
+]
+
+
+@pytest.mark.parametrize(
+    "token", [t for _, t in LIKE_TEXT if t], ids=[i for i, t in LIKE_TEXT if t]
+)
 def test_like_text(loaded, token) -> None:
     flags = ["-m", MODEL, "--tokenizer", "byte", "-n", "1000", *loaded.args]
     match = _json("like", "--text", token, *flags)
@@ -505,7 +518,7 @@ def test_like_text(loaded, token) -> None:
     if token in SINGLE_BYTE:  # the byte tokenizer produces exactly this token
         assert match["tokens"] == [token]
         assert f"{MODEL}/3/0" in [n["key"] for n in match["neurons"]]
-    if token in SINGLE_BYTE or token in EXPLICIT["markup"]:
+    if token in EXPLICIT["markup"]:  # single-byte tables: the test below
         table = _ok("like", "--text", token, *flags)
         assert all(n.key in table for n in expected)
 
@@ -519,8 +532,9 @@ def test_like_text_single_byte_token_after_its_context(loaded, pair) -> None:
     fired = {n["key"]: n for n in match["neurons"]}
     assert fired[f"{MODEL}/3/1"]["firing_tokens"] == [1]
     assert fired[f"{MODEL}/3/1"]["max_activation"] == pytest.approx(0.95)
-    table = _ok("like", "--text", context + token, *flags)
-    assert repr(token) in table
+    if pair % 2 == 0:
+        table = _ok("like", "--text", context + token, *flags)
+        assert repr(token) in table
 
 
 def test_reads_changed_nothing(loaded) -> None:
