@@ -9,9 +9,16 @@ variant for the same seeded neurons of each layer and prints, per layer and vari
 paper's F1 (with 95% bootstrap intervals) for N2G, token lookup and 5-gram, the correlation
 score of each, and the out-of-distribution false-positive rates. Variants:
 
-- paper:  the paper's method (argmax pivots; END = pruned activation x original/pruned);
-- pruned: END holds the pruned example's own activation (this project's first slice);
-- firing: every firing token of a training window is a pivot (END rescaled).
+- paper:   the paper's method (argmax pivots; END = pruned activation x original/pruned);
+- pruned:  END holds the pruned example's own activation (this project's first slice);
+- firing:  every firing token of a training window is a pivot (END rescaled);
+- extra:   the paper's, plus the 10 recorded windows ranked 21-30 as training examples;
+- sampled: the paper's, plus 10 windows of an activation-weighted random sample (all
+           activation levels) as training examples;
+- firing+sampled, firing+extra: the combinations.
+
+All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
+test windows are the same; records are made once with k = 30 and a 20-window sample.
 """
 
 from __future__ import annotations
@@ -34,11 +41,17 @@ from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
 from n2g.run.job import sample_neurons
 
+PAPER = {"end_activation": "rescaled", "pivots": "argmax", "n_examples": 20}
 VARIANTS = {
-    "paper": {"end_activation": "rescaled", "pivots": "argmax"},
-    "pruned": {"end_activation": "pruned", "pivots": "argmax"},
-    "firing": {"end_activation": "rescaled", "pivots": "firing"},
+    "paper": PAPER,
+    "pruned": {**PAPER, "end_activation": "pruned"},
+    "firing": {**PAPER, "pivots": "firing"},
+    "extra": {**PAPER, "extra_train_examples": 10},
+    "sampled": {**PAPER, "sample_train_examples": 10},
+    "firing+sampled": {**PAPER, "pivots": "firing", "sample_train_examples": 10},
+    "firing+extra": {**PAPER, "pivots": "firing", "extra_train_examples": 10},
 }
+RECORD_K, RECORD_SAMPLES = 30, 20
 
 
 def _cell(interval) -> str:
@@ -78,7 +91,6 @@ def main() -> None:
     parser.add_argument("--layers", default="0-3")
     parser.add_argument("--neurons", type=int, default=128, help="seeded sample per layer")
     parser.add_argument("--window", type=int, default=64)
-    parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=262_144)
     parser.add_argument("--corpus", default="python-docs")
     parser.add_argument("--ood-corpus", default="stdlib")
@@ -91,9 +103,15 @@ def main() -> None:
     layers = parse_layers(args.layers)
     model = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1)
     corpus = open_corpus(args.corpus)
-    tag = f"{args.corpus}-w{args.window}-k{args.k}-t{args.max_tokens}"
+    tag = f"{args.corpus}-w{args.window}-k{RECORD_K}-s{RECORD_SAMPLES}-t{args.max_tokens}"
     records_dir = cache_dir() / "bench" / f"records-{model.name}-{tag}"
-    config = RecordConfig(window=args.window, k=args.k, max_tokens=args.max_tokens, batch_size=8)
+    config = RecordConfig(
+        window=args.window,
+        k=RECORD_K,
+        samples=RECORD_SAMPLES,
+        max_tokens=args.max_tokens,
+        batch_size=max(1, 4096 // args.window),
+    )
     record_stage(model, corpus, layers, records_dir, config, progress=True)
     helper = make_helper(args.helper, model)
     ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
@@ -112,7 +130,7 @@ def main() -> None:
                 )
             print(f"layer {layer}: {name} done", flush=True)
     text = (
-        f"SmolLM2-135M, {args.corpus}, window {args.window}, k {args.k}, "
+        f"SmolLM2-135M, {args.corpus}, window {args.window}, top-20 split 10/10, "
         f"{args.max_tokens:,} tokens, {args.neurons} neurons/layer, helper {args.helper}\n\n"
         + table(results)
     )

@@ -26,6 +26,7 @@ from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.builder.substitutes import NoHelper, SubstituteHelper
 from n2g.builder.trie import PathExample, build_trie
+from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.models.base import NeuronModel
@@ -90,6 +91,18 @@ def plan_neuron(records: LayerRecords, neuron: int, config: BuildConfig) -> Neur
     recorded = records.examples(neuron)
     top = recorded[: config.n_examples]
     extra = recorded[config.n_examples : config.n_examples + config.extra_train_examples]
+    if config.sample_train_examples:
+        if records.sample is None:
+            raise N2GError(
+                "sample_train_examples needs records with a weighted sample "
+                "(record with samples > 0)"
+            )
+        # Never a window of the top examples: the test split must stay unseen.
+        taken = {tuple(t.tolist()) for t, _ in recorded[: config.n_examples] + extra}
+        fresh = [
+            (t, a) for t, a in records.sample.examples(neuron) if tuple(t.tolist()) not in taken
+        ]
+        extra = extra + fresh[: config.sample_train_examples]
     a_max = float(records.a_max[neuron])
     train_ids, test_ids = split_indices(
         len(top), config.train_fraction, config.seed, records.layer, neuron

@@ -48,6 +48,12 @@ class BuildConfig(BaseModel):
         description="recorded examples ranked after the top n_examples, added to training "
         "only (needs records with k > n_examples; the test split stays the paper's)",
     )
+    sample_train_examples: int = Field(
+        0,
+        ge=0,
+        description="windows of the records' activation-weighted sample added to training "
+        "only (needs records with samples > 0): examples from every activation level",
+    )
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
     seed: int = 0
     mask_token_id: int | None = Field(

@@ -166,6 +166,7 @@ class BuildSettings(_Strict):
     end_activation: Literal["rescaled", "pruned"] = "pruned"
     n_examples: Annotated[int, Field(ge=2)] = 20
     extra_train_examples: Annotated[int, Field(ge=0)] = 0
+    sample_train_examples: Annotated[int, Field(ge=0)] = 0
 
 
 class NeuronGraph(_Strict):

@@ -23,6 +23,14 @@ class RecordConfig(BaseModel):
     )
     max_windows: int | None = Field(default=None, ge=1)
     checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")
+    samples: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="windows per neuron drawn at random, weighted by the window's activation "
+        "(all levels, not only the top), besides the top k; 0: none",
+    )
+    seed: int = Field(default=0, description="seed of the weighted sample")
 
     def window_limit(self) -> int | None:
         """The number of windows to scan (None = the whole corpus)."""
@@ -40,4 +48,5 @@ class RecordConfig(BaseModel):
             "window": self.window,
             "k": self.k,
             "windows_limit": self.window_limit(),
+            **({"samples": self.samples, "seed": self.seed} if self.samples else {}),
         }

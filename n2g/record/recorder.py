@@ -80,13 +80,19 @@ class _LayerState:
         )
 
     def merge(
-        self, acts: torch.Tensor, tokens: torch.Tensor, doc_ids: torch.Tensor, first_seq: int
+        self,
+        acts: torch.Tensor,
+        tokens: torch.Tensor,
+        doc_ids: torch.Tensor,
+        first_seq: int,
+        keys: torch.Tensor | None = None,
     ) -> None:
         """Fold a batch in: acts [B, W, d], tokens int32 [B, W], doc_ids int64 [B]; the
-        batch's windows are stream indices first_seq, first_seq + 1, ..."""
+        batch's windows are stream indices first_seq, first_seq + 1, ... Windows are ranked
+        by their max activation, or by `keys` [B, d] when given (the weighted sample)."""
         window_max = acts.amax(dim=1)  # [B, d]
         self.a_max = torch.maximum(self.a_max, window_max.amax(dim=0))
-        candidates = window_max.T  # [d, B]
+        candidates = (window_max if keys is None else keys).T  # [d, B]
         # Only neurons with a candidate beating their current lowest entry can change.
         lowest = self.scores.min(dim=1, keepdim=True).values
         changed = (candidates > lowest).any(dim=1).nonzero().squeeze(1)
@@ -139,12 +145,37 @@ class _LayerState:
 
 
 _FIELDS = ("scores", "tokens", "acts", "doc_ids", "seq", "a_max")
+_MASK = (1 << 53) - 1
 
 
-def _save_checkpoint(out: Path, states: dict[int, _LayerState], meta: dict) -> None:
+def sample_keys(window_max: torch.Tensor, first_seq: int, seed: int) -> torch.Tensor:
+    """Weighted-reservoir keys (Efraimidis-Spirakis A-Res) of a batch, float64 [B, d]:
+    log(u) / w for a window whose max activation w > 0 (-inf otherwise); the k largest keys
+    are a random sample of windows with probabilities proportional to w. u is a hash of
+    (seed, stream index, neuron), so the sample does not depend on batching or resumes."""
+    batch, d_mlp = window_max.shape
+    seq = torch.arange(first_seq, first_seq + batch, dtype=torch.int64)[:, None]
+    neuron = torch.arange(d_mlp, dtype=torch.int64)[None, :]
+    x = seq * 1_000_003 + neuron * 7_919 + seed * 104_729 + 1
+    for multiplier in (-49_064_778_989_728_563, -4_265_267_296_055_464_877):  # splitmix64
+        x = x ^ (x >> 33)
+        x = x * multiplier  # wraps modulo 2^64, as the mixer wants
+    x = x ^ (x >> 33)
+    u = ((x & _MASK).to(torch.float64) + 0.5) / float(1 << 53)  # in (0, 1)
+    weight = window_max.to(torch.float64)
+    keys = torch.log(u) / weight.clamp(min=1e-30)
+    return torch.where(weight > 0, keys, torch.full_like(keys, float("-inf")))
+
+
+def _state_names(layers: list[int], samples: int) -> list[str]:
+    """Checkpoint names of the running states: "3" (top-k), "sample3" (weighted sample)."""
+    return [str(layer) for layer in layers] + [f"sample{layer}" for layer in layers if samples]
+
+
+def _save_checkpoint(out: Path, states: dict[str, _LayerState], meta: dict) -> None:
     tensors = {
-        f"{layer}.{name}": getattr(state, name).contiguous()
-        for layer, state in states.items()
+        f"{key}.{name}": getattr(state, name).contiguous()
+        for key, state in states.items()
         for name in _FIELDS
     }
     tmp = out / f".{CHECKPOINT}.tmp"
@@ -157,7 +188,7 @@ def _save_checkpoint(out: Path, states: dict[int, _LayerState], meta: dict) -> N
         raise N2GError(f"cannot write a checkpoint to {out}: {why}") from None
 
 
-def _load_checkpoint(out: Path, layers: list[int]) -> tuple[dict[int, _LayerState], dict] | None:
+def _load_checkpoint(out: Path, names: list[str]) -> tuple[dict[str, _LayerState], dict] | None:
     path = out / CHECKPOINT
     if not path.is_file():
         return None
@@ -168,8 +199,8 @@ def _load_checkpoint(out: Path, layers: list[int]) -> tuple[dict[int, _LayerStat
             meta = json.loads(handle.metadata()["meta"])
         tensors = load_file(str(path))
         states = {
-            layer: _LayerState(**{name: tensors[f"{layer}.{name}"] for name in _FIELDS})
-            for layer in layers
+            key: _LayerState(**{name: tensors[f"{key}.{name}"] for name in _FIELDS})
+            for key in names
         }
     except (OSError, KeyError, ValueError, SafetensorError) as exc:
         raise N2GError(
@@ -264,12 +295,18 @@ def record_stage(
 
     window, limit = config.window, config.window_limit()
     pad_id = model.tokenizer.pad_token_id
-    resumed = _load_checkpoint(out, layers)
+    resumed = _load_checkpoint(out, _state_names(layers, config.samples))
     if resumed is not None:
         states, meta = resumed
     else:
         states = {
-            layer: _LayerState.empty(model.d_mlp, config.k, window, pad_id) for layer in layers
+            key: _LayerState.empty(
+                model.d_mlp,
+                config.samples if key.startswith("sample") else config.k,
+                window,
+                pad_id,
+            )
+            for key in _state_names(layers, config.samples)
         }
         meta = {"n_windows": 0, "next": [0, 0]}
 
@@ -295,8 +332,14 @@ def record_stage(
             tokens32 = tokens.to(torch.int32)
             doc_ids = torch.tensor([doc for doc, _, _ in batch], dtype=torch.int64)
             with torch.inference_mode():
+                first = meta["n_windows"]
                 for layer in layers:
-                    states[layer].merge(acts[layer], tokens32, doc_ids, meta["n_windows"])
+                    states[str(layer)].merge(acts[layer], tokens32, doc_ids, first)
+                    if config.samples:
+                        keys = sample_keys(acts[layer].amax(dim=1), first, config.seed)
+                        states[f"sample{layer}"].merge(
+                            acts[layer], tokens32, doc_ids, first, keys.to(torch.float32)
+                        )
             last_doc, last_index, _ = batch[-1]
             meta = {"n_windows": meta["n_windows"] + len(batch), "next": [last_doc, last_index + 1]}
             since_checkpoint += len(batch)
@@ -313,7 +356,9 @@ def record_stage(
     if meta["n_windows"] == 0:
         raise N2GError(f"corpus {corpus.name} has no document of at least {window} tokens")
     for layer in layers:
-        records.save_layer(out, states[layer].to_records(layer))
+        records.save_layer(out, states[str(layer)].to_records(layer))
+        if config.samples:
+            records.save_layer(out, states[f"sample{layer}"].to_records(layer), sample=True)
     manifest = records.RecordsManifest(
         model=model.name,
         layers=layers,
@@ -323,6 +368,7 @@ def record_stage(
         corpus=corpus.name,
         n_windows=meta["n_windows"],
         n_tokens=meta["n_windows"] * window,
+        samples=config.samples,
         complete=True,
     )
     records.save_manifest(out, manifest)

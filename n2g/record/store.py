@@ -11,7 +11,11 @@ Written by `n2g record` (n2g/record/recorder.py), read by `n2g build`. A records
 - `scores`    float32 [d_mlp, k]     max activation in the window (descending along k)
 - `a_max`     float32 [d_mlp]        the neuron's largest activation seen anywhere
 
-Memory and disk are bounded by neurons × k × W, never by corpus size.
+With `samples` > 0 (RecordConfig), `layer_{L}.sample.safetensors` holds, in the same
+layout, each neuron's activation-weighted random sample of windows (`scores` = the sampling
+keys): examples from every activation level, not only the top (n2g.record.recorder).
+
+Memory and disk are bounded by neurons × (k + samples) × W, never by corpus size.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ MANIFEST = "manifest.json"
 ARRAY_NAMES = ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max")
 
 
-def layer_file(layer: int) -> str:
-    return f"layer_{layer}.safetensors"
+def layer_file(layer: int, sample: bool = False) -> str:
+    return f"layer_{layer}.sample.safetensors" if sample else f"layer_{layer}.safetensors"
 
 
 class RecordsManifest(BaseModel):
@@ -49,6 +53,7 @@ class RecordsManifest(BaseModel):
     corpus: str
     n_windows: int = Field(ge=0, description="windows of the corpus scanned")
     n_tokens: int = Field(ge=0, description="tokens of the corpus scanned")
+    samples: int = Field(0, ge=0, description="activation-weighted sample windows per neuron")
     complete: bool = True
 
 
@@ -63,6 +68,8 @@ class LayerRecords:
     doc_ids: np.ndarray
     scores: np.ndarray
     a_max: np.ndarray
+    # The activation-weighted sample (same layout; `scores` are the sampling keys).
+    sample: LayerRecords | None = None
 
     def examples(self, neuron: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The neuron's non-empty examples, best first: (token ids, activations) pairs."""
@@ -97,11 +104,12 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def save_layer(folder: Path, records: LayerRecords) -> None:
-    """Write one layer's records atomically."""
+def save_layer(folder: Path, records: LayerRecords, *, sample: bool = False) -> None:
+    """Write one layer's records (or its weighted sample) atomically."""
     try:
         _atomic_write(
-            folder / layer_file(records.layer), lambda tmp: save_file(records.as_arrays(), tmp)
+            folder / layer_file(records.layer, sample),
+            lambda tmp: save_file(records.as_arrays(), tmp),
         )
     except (OSError, SafetensorError) as exc:  # safetensors reports ENOSPC/EFBIG as its own
         why = getattr(exc, "strerror", None) or exc
@@ -131,18 +139,38 @@ def load_manifest(folder: Path | str) -> RecordsManifest:
         raise N2GError(f"unreadable records manifest {path}: {str(exc).splitlines()[0]}") from None
 
 
+def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecords:
+    try:
+        arrays = load_file(str(path))
+        records = LayerRecords(
+            layer,
+            tokens=arrays["tokens"],
+            acts=arrays["acts"],
+            lengths=arrays["lengths"],
+            doc_ids=arrays["doc_ids"],
+            scores=arrays["scores"],
+            a_max=arrays["a_max"],
+        )
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise N2GError(f"unreadable records file {path}: {exc}") from None
+    if records.tokens.shape != expected or records.acts.shape != expected:
+        raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
+    return records
+
+
 def load_layer(folder: Path | str, layer: int) -> LayerRecords:
-    """Read one layer's records; N2GError with one line when missing or corrupt."""
+    """Read one layer's records (with its weighted sample, if recorded); N2GError with one
+    line when missing or corrupt."""
     manifest = load_manifest(folder)
     if layer not in manifest.layers:
         raise N2GError(f"records in {folder} hold layers {manifest.layers}, not layer {layer}")
-    path = Path(folder) / layer_file(layer)
-    try:
-        arrays = load_file(str(path))
-        records = LayerRecords(layer=layer, **{k: arrays[k] for k in ARRAY_NAMES})
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise N2GError(f"unreadable records file {path}: {exc}") from None
-    expected = (manifest.d_mlp, manifest.k, manifest.window)
-    if records.tokens.shape != expected or records.acts.shape != expected:
-        raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
+    records = _read(
+        Path(folder) / layer_file(layer), layer, (manifest.d_mlp, manifest.k, manifest.window)
+    )
+    if manifest.samples:
+        records.sample = _read(
+            Path(folder) / layer_file(layer, sample=True),
+            layer,
+            (manifest.d_mlp, manifest.samples, manifest.window),
+        )
     return records

@@ -31,6 +31,7 @@ PAPER_RECORD: dict[str, Any] = {"window": 1024, "k": 20}
 PAPER_BUILD: dict[str, Any] = {
     "n_examples": 20,
     "extra_train_examples": 0,
+    "sample_train_examples": 0,
     "train_fraction": 0.5,
     "pivots": "argmax",
     "end_activation": "rescaled",

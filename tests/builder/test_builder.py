@@ -236,3 +236,28 @@ def test_extra_training_examples_leave_the_test_split_alone(gelu_records):
         assert [t.tolist() for t, _ in extra.test] == [t.tolist() for t, _ in plain.test]
         ranked = records[1].examples(neuron)
         assert [t.tolist() for t, _ in extra.train[4:]] == [t.tolist() for t, _ in ranked[8:12]]
+
+
+def test_sampled_training_examples_never_include_a_test_window(
+    gelu_model, gelu_records, tmp_path, corpus_text
+):
+    from n2g.record.config import RecordConfig
+    from n2g.record.recorder import record_stage
+    from n2g.record.store import load_layer
+
+    (tmp_path / "text.txt").write_text(corpus_text, encoding="utf-8")
+    config = RecordConfig(window=16, k=6, samples=8, max_tokens=None)
+    record_stage(gelu_model, str(tmp_path / "text.txt"), [1], tmp_path / "r", config)
+    records = load_layer(tmp_path / "r", 1)
+    build = QUICK.model_copy(update={"n_examples": 6, "sample_train_examples": 3})
+    grew = 0
+    for neuron in range(gelu_model.d_mlp):
+        plan = plan_neuron(records, neuron, build)
+        test = {tuple(t.tolist()) for t, _ in plan.test}
+        assert len(plan.test) == 3 and 3 <= len(plan.train) <= 6
+        assert not test & {tuple(t.tolist()) for t, _ in plan.train}
+        grew += len(plan.train) - 3
+    assert grew > 0
+    _, plain_records = gelu_records
+    with pytest.raises(N2GError, match="weighted sample"):
+        plan_neuron(plain_records[1], 0, build)

@@ -154,3 +154,43 @@ def test_corrupt_checkpoint_is_one_line(tmp_path, corpus_dir):
     (out / CHECKPOINT).write_bytes(b"garbage")
     with pytest.raises(N2GError, match="unreadable checkpoint"):
         record(model, corpus, out, config=config)
+
+
+def test_weighted_sample_equals_brute_force_and_ignores_batching(tmp_path, corpus_dir):
+    """The sample is the k largest A-Res keys over all windows; the keys hash the stream
+    index, so another batch size (as after a resume) gives the same sample."""
+    import torch
+
+    from n2g.record.recorder import sample_keys
+
+    model = tiny_model(act_fn="gelu", seed=2)
+    corpus = open_corpus(str(corpus_dir))
+    n = 6
+    record(model, corpus, tmp_path / "a", config=_config(samples=n, seed=3))
+    record(model, corpus, tmp_path / "b", config=_config(samples=n, seed=3, batch_size=5))
+    for layer in (0, 1):
+        got = load_layer(tmp_path / "a", layer).sample
+        other = load_layer(tmp_path / "b", layer).sample
+        assert got is not None and other is not None
+        np.testing.assert_array_equal(got.tokens, other.tokens)
+        acts, tokens, _, scores = brute_force(model, corpus, layer)
+        keys = sample_keys(torch.from_numpy(scores), 0, 3).to(torch.float32).numpy()
+        for neuron in range(model.d_mlp):
+            best = np.argsort(-keys[:, neuron], kind="stable")[:n]
+            best = [b for b in best if np.isfinite(keys[b, neuron])]
+            np.testing.assert_array_equal(got.tokens[neuron, : len(best)], tokens[best])
+            np.testing.assert_array_equal(got.acts[neuron, : len(best)], acts[best, :, neuron])
+    top = load_layer(tmp_path / "a", 0)
+    assert top.scores.shape[1] == K  # the top-k is unchanged by sampling
+
+
+def test_sample_keys_favour_strong_windows():
+    import torch
+
+    from n2g.record.recorder import sample_keys
+
+    weights = torch.tensor([[0.1, 1.0, 10.0, 0.0]]).repeat(4000, 1)
+    keys = sample_keys(weights, 0, 0)
+    assert torch.isinf(keys[:, 3]).all()  # never fires: never sampled
+    winners = keys[:, :3].argmax(dim=1).bincount(minlength=3).double() / 4000
+    assert winners[2] > winners[1] > winners[0]  # probability grows with the activation
