@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from n2g.builder.clock import CLOCK
 from n2g.builder.examples import Example, PivotRow, pivot_batch
 from n2g.builder.substitutes import SubstituteHelper, SubstituteRequest
 from n2g.models.base import NeuronModel
@@ -44,7 +45,8 @@ def candidate_examples(
         for k in important_positions(example, importance_threshold, include_pivot):
             requests.append(SubstituteRequest(example.tokens, k))
             owners.append(index)
-    answers = helper.substitutes(requests, n_substitutes) if requests else []
+    with CLOCK.stage("helper"):
+        answers = helper.substitutes(requests, n_substitutes) if requests else []
     seen: dict[int, set[tuple[int, ...]]] = {}
     for example in examples:
         seen.setdefault(example.neuron, set()).add(example.key)
@@ -95,5 +97,6 @@ def augment_examples(
         include_pivot=include_pivot,
     )
     rows = [PivotRow(c.tokens, c.neuron, len(c.tokens) - 1) for _, c in pairs]
-    acts = pivot_batch(model, layer, rows, batch_rows)
+    with CLOCK.stage("augment"):
+        acts = pivot_batch(model, layer, rows, batch_rows)
     return keep_firing(pairs, acts, augment_threshold)

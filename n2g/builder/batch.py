@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from n2g.builder.augment import augment_examples
+from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import (
     NGramLookup,
@@ -156,16 +157,18 @@ def process_examples(
             mode=config.pivots,
         )
     ]
-    pruned = prune_examples(
-        model,
-        layer,
-        sources,
-        threshold=config.prune_threshold,
-        block=config.prune_block,
-        batch_rows=config.batch_rows,
-    )
+    with CLOCK.stage("prune"):
+        pruned = prune_examples(
+            model,
+            layer,
+            sources,
+            threshold=config.prune_threshold,
+            block=config.prune_block,
+            batch_rows=config.batch_rows,
+        )
     kept = unique_examples(pruned)
-    add_saliency(model, layer, kept, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
+    with CLOCK.stage("saliency"):
+        add_saliency(model, layer, kept, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
     augmented = augment_examples(
         model,
         layer,
@@ -177,7 +180,10 @@ def process_examples(
         include_pivot=config.augment_pivot,
         batch_rows=config.batch_rows,
     )
-    add_saliency(model, layer, augmented, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
+    with CLOCK.stage("saliency"):
+        add_saliency(
+            model, layer, augmented, mask_token_id=mask_token_id, batch_rows=config.batch_rows
+        )
     return kept + augmented
 
 
@@ -196,22 +202,24 @@ def assemble_graph(
     paths = [
         PathExample(e.tokens, e.importances, end_activation(e, plan, config)) for e in examples
     ]
-    nodes, edges = build_trie(paths, config.importance_threshold, model.token_strings)
-    graph = NeuronGraph(
-        model=model.name,
-        layer=layer,
-        neuron=plan.neuron,
-        a_max=plan.a_max,
-        n_examples=len(examples),
-        nodes=nodes,
-        edges=edges,
-        settings=config.settings(mask_token_id),
-    )
-    trie = NeuronTrie.from_graph(graph)
+    with CLOCK.stage("trie"):
+        nodes, edges = build_trie(paths, config.importance_threshold, model.token_strings)
+        graph = NeuronGraph(
+            model=model.name,
+            layer=layer,
+            neuron=plan.neuron,
+            a_max=plan.a_max,
+            n_examples=len(examples),
+            nodes=nodes,
+            edges=edges,
+            settings=config.settings(mask_token_id),
+        )
+        trie = NeuronTrie.from_graph(graph)
     train = [(t, normalised(plan, a)) for t, a in plan.train]
     test = [(t, normalised(plan, a)) for t, a in plan.test]
-    evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
-    lookup, five = TokenLookup(train), NGramLookup(train)
+    with CLOCK.stage("evaluate"):
+        evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
+        lookup, five = TokenLookup(train), NGramLookup(train)
 
     def predictions(windows: Sequence[np.ndarray]) -> dict[str, list[np.ndarray]]:
         return {
@@ -221,22 +229,24 @@ def assemble_graph(
         }
 
     if ood is not None:
-        predicted = predictions(ood.windows)
-        evaluation.out_of_distribution = out_of_distribution(
-            predicted.pop("n2g"),
-            ood.truth(plan),
-            ood.corpus,
-            config.firing_threshold,
-            baselines=predicted,
-        )
+        with CLOCK.stage("ood"):
+            predicted = predictions(ood.windows)
+            evaluation.out_of_distribution = out_of_distribution(
+                predicted.pop("n2g"),
+                ood.truth(plan),
+                ood.corpus,
+                config.firing_threshold,
+                baselines=predicted,
+            )
     if sample is not None:
-        windows = [t for t, _ in test] + sample.windows
-        evaluation.correlation = correlation_scores(
-            [a for _, a in test] + sample.truth(plan),
-            predictions(windows),
-            n_top_windows=len(test),
-            n_random_windows=len(sample.windows),
-        )
+        with CLOCK.stage("correlation"):
+            windows = [t for t, _ in test] + sample.windows
+            evaluation.correlation = correlation_scores(
+                [a for _, a in test] + sample.truth(plan),
+                predictions(windows),
+                n_top_windows=len(test),
+                n_random_windows=len(sample.windows),
+            )
     graph.evaluation = evaluation
     return graph
 
@@ -260,7 +270,8 @@ def build_neuron_graphs(
     """Graphs of `neurons` of the records' layer, all processed together."""
     helper = helper or NoHelper()
     mask_token_id = resolve_mask_token(model, config)
-    plans = [plan_neuron(records, n, config) for n in neurons]
+    with CLOCK.stage("plan"):
+        plans = [plan_neuron(records, n, config) for n in neurons]
     examples = process_examples(model, records.layer, plans, config, helper, mask_token_id)
     by_neuron: dict[int, list[Example]] = {n: [] for n in neurons}
     for example in examples:

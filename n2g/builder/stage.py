@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.builder.batch import RandomWindows, build_neuron_graphs, random_windows_provider
+from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, make_helper
 from n2g.builder.writer import GraphWriter, read_existing
@@ -70,6 +71,9 @@ class BuildSummary(BaseModel):
     n_skipped: int = Field(description="already in the output file (resumed)")
     seconds: float
     quality: list[LayerRow] = Field(description="per-layer quality of the shard's graphs")
+    stage_seconds: dict[str, float] = Field(
+        default_factory=dict, description="where the time went (n2g.builder.clock)"
+    )
 
 
 def check_request(
@@ -170,6 +174,7 @@ def build_graphs(
     with a given helper, `ood(layer)` windows of another corpus (out-of-distribution check)
     and `sample(layer)` random windows of the recording corpus (correlation score)."""
     start = time.perf_counter()
+    CLOCK.reset()
     _, layers, neurons = check_request(model, records_dir, layers, neurons)
     shard = shard or Shard()
     path = shard.output_path(Path(out_path))
@@ -194,8 +199,10 @@ def build_graphs(
             if not mine:
                 continue
             records = load_layer(records_dir, layer)
-            ood_data = ood(layer) if ood is not None else None
-            sample_data = sample(layer) if sample is not None else None
+            with CLOCK.stage("ood"):  # the model's activations on the foreign windows
+                ood_data = ood(layer) if ood is not None else None
+            with CLOCK.stage("correlation"):
+                sample_data = sample(layer) if sample is not None else None
             for begin in range(0, len(mine), config.neurons_per_batch):
                 batch = mine[begin : begin + config.neurons_per_batch]
                 graphs = build_neuron_graphs(
@@ -212,4 +219,5 @@ def build_graphs(
         n_skipped=len(units) - len(todo),
         seconds=time.perf_counter() - start,
         quality=layer_rows(evaluated),
+        stage_seconds=CLOCK.breakdown(),
     )

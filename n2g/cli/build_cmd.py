@@ -128,6 +128,11 @@ def register(app: typer.Typer) -> None:
             f"wrote {summary.n_written} graphs to {summary.out_path} "
             f"({summary.n_skipped} already there) in {summary.seconds:.1f}s"
         )
+        if summary.stage_seconds:
+            typer.echo(
+                "time per stage: "
+                + ", ".join(f"{name} {sec:.1f}s" for name, sec in summary.stage_seconds.items())
+            )
         for row in summary.quality:
             shown = ", ".join(f"{m} {row.methods[m].f1:.3f}" for m in row.methods)
             typer.echo(

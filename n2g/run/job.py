@@ -88,6 +88,11 @@ def run_pipeline(
             f"{built.n_written} graphs built, {built.n_skipped} already there "
             f"-> {config.graph_file}"
         )
+        if built.stage_seconds:
+            say(
+                "time per stage: "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in built.stage_seconds.items())
+            )
 
         from n2g.db.ingest import ingest_files
         from n2g.db.schema import apply_schema

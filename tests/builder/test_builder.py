@@ -261,3 +261,10 @@ def test_sampled_training_examples_never_include_a_test_window(
     _, plain_records = gelu_records
     with pytest.raises(N2GError, match="weighted sample"):
         plan_neuron(plain_records[1], 0, build)
+
+
+def test_the_summary_says_where_the_time_went(gelu_model, gelu_records, tmp_path):
+    folder, _ = gelu_records
+    summary = build_graphs(gelu_model, folder, QUICK, tmp_path / "g.jsonl", False, neurons=[0, 1])
+    assert {"plan", "prune", "saliency", "trie", "evaluate"} <= set(summary.stage_seconds)
+    assert all(seconds >= 0 for seconds in summary.stage_seconds.values())
