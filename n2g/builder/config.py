@@ -25,7 +25,7 @@ class BuildConfig(BaseModel):
     augment_threshold: float = Field(0.5, gt=0.0, le=1.0)
     firing_threshold: float = Field(0.5, gt=0.0, le=1.0)
     pivots: Literal["argmax", "firing"] = Field(
-        "argmax",
+        "firing",
         description='"argmax": one pivot per example (paper eq. 1); "firing": every token '
         "with a / a_max >= firing_threshold (argmax included) pivots its own example",
     )
@@ -43,7 +43,7 @@ class BuildConfig(BaseModel):
         20, ge=2, description="top examples per neuron split into train and test (paper: 20)"
     )
     extra_train_examples: int = Field(
-        0,
+        10,
         ge=0,
         description="recorded examples ranked after the top n_examples, added to training "
         "only (needs records with k > n_examples; the test split stays the paper's)",

@@ -16,7 +16,7 @@ from n2g.search.similarity import SimilarityConfig
 
 
 def _record_defaults() -> RecordConfig:
-    return RecordConfig(max_tokens=262_144)
+    return RecordConfig(max_tokens=1_048_576)
 
 
 def _build_defaults() -> BuildConfig:

@@ -6,8 +6,10 @@
   important token, the pivot included; END nodes holding the pruned activation rescaled by
   original/pruned (what the authors' code stored).
 - `n2g`: this project's default: the paper's method plus what measured better on the same
-  neurons (bench/fidelity.py; the README's quality section gives the figures). It is the
-  config objects' own defaults, so it has no overrides here.
+  neurons and the same test windows (bench/fidelity.py; figures in the README's quality
+  section): 256-token windows, k = 30 with ranks 21-30 as extra training examples, every
+  firing token of a training window a pivot. It is the config objects' own defaults, so
+  it has no overrides here.
 
 A method sets only the settings it names; everything else (corpus, helper, sizes) stays
 as configured.
