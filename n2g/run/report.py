@@ -95,13 +95,21 @@ def to_markdown(report: Report) -> str:
         + " | scored / neurons |"
     )
     rule = "|---|" + "---|" * (3 * len(METHODS)) + "---|"
-    best = {row.layer: max(METHODS, key=lambda m: row.methods[m].f1) for row in report.layers}
+    # Bold every method at the layer's best F1 as printed (a tie bolds both: no winner).
+    best = {
+        row.layer: {
+            m
+            for m in METHODS
+            if _fmt(row.methods[m].f1) == max(_fmt(row.methods[x].f1) for x in METHODS)
+        }
+        for row in report.layers
+    }
     lines = [
         f"## Neuron graph quality: {report.model}",
         "",
         "In distribution (held-out top-activating examples; firing = normalised "
         "activation ≥ 0.5; F1 per neuron, then the mean, with its 95% bootstrap interval; "
-        "the best F1 of each layer in bold):",
+        "the best F1 of each layer in bold, both when tied):",
         "",
         head,
         rule,
@@ -114,7 +122,7 @@ def to_markdown(report: Report) -> str:
             cells += [
                 _fmt(s.precision),
                 _fmt(s.recall),
-                f"**{f1}**" if best[row.layer] == method else f1,
+                f"**{f1}**" if method in best[row.layer] else f1,
             ]
         lines.append(
             f"| {row.layer} | " + " | ".join(cells) + f" | {row.n_scored} / {row.n_neurons} |"

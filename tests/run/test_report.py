@@ -129,3 +129,13 @@ def test_correlation_and_intervals():
     assert same == bootstrap_interval([0.2, 0.4, 0.9])  # seeded
     assert same.low < same.mean < same.high
     assert bootstrap_interval([0.5] * 5).low == pytest.approx(0.5)
+
+
+def test_a_tie_is_shown_as_a_tie():
+    graphs = [graph(0, 0, 2, prf(1, 0.5), prf(1, 0.5), prf(0.5, 0.5))]
+    row = next(
+        line for line in to_markdown(build_report(graphs)).splitlines() if line.startswith("| 0 |")
+    )
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3].startswith("**") and cells[6].startswith("**")  # N2G and lookup both
+    assert not cells[9].startswith("**")
