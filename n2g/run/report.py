@@ -130,6 +130,17 @@ def to_markdown(report: Report) -> str:
     no_firing = sum(r.n_no_firing for r in report.layers)
     total = sum(r.n_neurons for r in report.layers)
     share = no_firing / total if total else 0.0
+    lines.append("")
+    for row in report.layers:  # the paper's claim, said plainly where it does not hold
+        n2g = _fmt(row.methods["n2g"].f1)
+        for method in METHODS[1:]:
+            other = _fmt(row.methods[method].f1)
+            if n2g <= other:
+                verb = "ties with" if n2g == other else "loses to"
+                lines.append(
+                    f"Layer {row.layer}: N2G {verb} {METHOD_TITLES[method].lower()} "
+                    f"on F1 ({n2g} vs {other})."
+                )
     lines += [
         "",
         f"Neurons with no firing test token (excluded from the means): "

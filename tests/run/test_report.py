@@ -139,3 +139,15 @@ def test_a_tie_is_shown_as_a_tie():
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[3].startswith("**") and cells[6].startswith("**")  # N2G and lookup both
     assert not cells[9].startswith("**")
+
+
+def test_a_layer_where_n2g_does_not_win_is_said_plainly():
+    graphs = [
+        graph(0, 0, 2, prf(1, 0.5), prf(1, 0.5), prf(0.5, 0.5)),
+        graph(1, 0, 2, prf(0.5, 0.5), prf(1, 1), prf(0.5, 0.5)),
+        graph(2, 0, 2, prf(1, 1), prf(0.5, 0.5), prf(0.5, 0.5)),
+    ]
+    md = to_markdown(build_report(graphs))
+    assert "Layer 0: N2G ties with token lookup on F1 (0.67 vs 0.67)." in md
+    assert "Layer 1: N2G loses to token lookup on F1 (0.50 vs 1.00)." in md
+    assert "Layer 2: N2G" not in md
