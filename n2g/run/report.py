@@ -229,12 +229,22 @@ def write_plot(report: Report, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=120)
     for i, method in enumerate(METHODS):
         xs = [x + (i - 1) * width for x in range(len(layers))]
+        means = [r.methods[method] for r in report.layers]
+        errors = [
+            [m.f1 - m.f1_interval.low for m in means],
+            [m.f1_interval.high - m.f1 for m in means],
+        ]
         ax.bar(
-            xs, [r.methods[method].f1 for r in report.layers], width, label=METHOD_TITLES[method]
+            xs,
+            [m.f1 for m in means],
+            width,
+            yerr=errors,
+            capsize=2,
+            label=METHOD_TITLES[method],
         )
     ax.set_xticks(range(len(layers)), [f"layer {layer}" for layer in layers])
     ax.set_ylim(0, 1)
-    ax.set_ylabel("mean F1 (firing tokens)")
+    ax.set_ylabel("mean F1 (firing tokens), 95% CI")
     ax.set_title(f"Neuron graph quality: {report.model}")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
