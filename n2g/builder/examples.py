@@ -44,16 +44,44 @@ class PivotRow:
 def pivot_batch(
     model: NeuronModel, layer: int, rows: Sequence[PivotRow], batch_rows: int
 ) -> np.ndarray:
-    """float32 [len(rows)]: each row's neuron activation at its pivot, batched."""
+    """float32 [len(rows)]: each row's neuron activation at its pivot, batched.
+
+    Each distinct sequence runs once, whatever the number of rows (neurons, pivots) asking
+    about it, and a sequence that is a prefix of another is not run at all: the model is
+    causal, so its activations are the longer one's first positions. Sequences run in order
+    of length (less padding), `batch_rows` at a time.
+    """
     out = np.zeros(len(rows), dtype=np.float32)
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i].tokens))
+    if not rows:
+        return out
+    keys = [tuple(row.tokens.tolist()) for row in rows]
+    distinct = sorted(set(keys))
+    # In sorted order every extension of a sequence directly follows it, so the next
+    # sequence is an extension whenever any is; it inherits that one's runner.
+    runner: dict[tuple[int, ...], int] = {}
+    runs: list[tuple[int, ...]] = []
+    for i in range(len(distinct) - 1, -1, -1):
+        seq = distinct[i]
+        after = distinct[i + 1] if i + 1 < len(distinct) else None
+        if after is not None and after[: len(seq)] == seq:
+            runner[seq] = runner[after]
+        else:
+            runner[seq] = len(runs)
+            runs.append(seq)
+    asks: list[list[int]] = [[] for _ in runs]
+    for i, key in enumerate(keys):
+        asks[runner[key]].append(i)
+    order = sorted(range(len(runs)), key=lambda r: len(runs[r]))
     for start in range(0, len(order), batch_rows):
         chunk = order[start : start + batch_rows]
-        acts = model.pivot_activations(
-            [rows[i].tokens.tolist() for i in chunk],
+        index = [i for r in chunk for i in asks[r]]
+        slot = [b for b, r in enumerate(chunk) for _ in asks[r]]
+        acts = model.gather_activations(
+            [list(runs[r]) for r in chunk],
             layer,
-            [rows[i].neuron for i in chunk],
-            [rows[i].pivot for i in chunk],
+            slot,
+            [rows[i].pivot for i in index],
+            [rows[i].neuron for i in index],
         )
-        out[chunk] = acts.numpy()
+        out[index] = acts.numpy()
     return out

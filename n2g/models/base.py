@@ -33,6 +33,10 @@ class TokenizerLike(Protocol):
     def decode(self, ids: Sequence[int]) -> str: ...
 
 
+class _ReadDone(Exception):
+    """Raised by the last reading hook to end a forward pass early."""
+
+
 def mlp_hook_name(layer: int) -> str:
     """The hook read for neuron activations (post-nonlinearity; after LN for SoLU)."""
     return f"blocks.{layer}.mlp.hook_post"
@@ -114,6 +118,28 @@ class NeuronModel:
             tokens = torch.cat([bos, tokens], dim=1)
         return tokens, lengths
 
+    def _run_until(self, tokens: torch.Tensor, reads: dict[int, Callable[[torch.Tensor], None]]):
+        """Forward `tokens`, handing each read layer's hook value to its reader, and stop at
+        the last one: the rest of that layer (the MLP's output projection) and every later
+        layer would be computed for nothing."""
+        last = max(reads)
+
+        def make_hook(layer: int):
+            def hook(value: torch.Tensor, hook) -> None:  # noqa: ARG001 (TL passes the hook)
+                reads[layer](value)
+                if layer == last:
+                    raise _ReadDone
+
+            return hook
+
+        hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
+            (mlp_hook_name(layer), make_hook(layer)) for layer in reads
+        ]
+        try:
+            self.model.run_with_hooks(tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1)
+        except _ReadDone:
+            pass  # the hooks are removed by transformer_lens' context manager either way
+
     @torch.inference_mode()
     def mlp_activations(self, batch: TokenBatch, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """Activations of every neuron of `layers`: {layer: float32 [B, T, d_mlp]} on CPU.
@@ -128,20 +154,48 @@ class NeuronModel:
         offset = tokens.shape[1] - int(lengths.max()) if len(lengths) else 0
         captured: dict[int, torch.Tensor] = {}
 
-        def make_hook(layer: int):
-            def hook(value: torch.Tensor, hook) -> None:  # noqa: ARG001 (TL passes the hook)
+        def reader(layer: int) -> Callable[[torch.Tensor], None]:
+            def read(value: torch.Tensor) -> None:
                 captured[layer] = value[:, offset:, :].float()
 
-            return hook
+            return read
 
-        hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
-            (mlp_hook_name(layer), make_hook(layer)) for layer in layers
-        ]
-        self.model.run_with_hooks(
-            tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=max(layers) + 1
-        )
+        self._run_until(tokens, {layer: reader(layer) for layer in layers})
         valid = (torch.arange(int(lengths.max()))[None, :] < lengths[:, None]).to(torch.float32)
         return {layer: (captured[layer].cpu() * valid[:, :, None]) for layer in layers}
+
+    @torch.inference_mode()
+    def gather_activations(
+        self,
+        batch: TokenBatch,
+        layer: int,
+        rows: Sequence[int] | torch.Tensor,
+        positions: Sequence[int] | torch.Tensor,
+        neurons: Sequence[int] | torch.Tensor,
+    ) -> torch.Tensor:
+        """float32 [R]: activation of neuron `neurons[r]` at position `positions[r]` of
+        sequence `rows[r]` of the batch.
+
+        The workhorse of prune, saliency and augmentation: one sequence answers any number of
+        (position, neuron) requests, of any neurons, and only those values leave the pass.
+        """
+        self.check_layer(layer)
+        tokens, lengths = self._pad(batch)
+        row_index = torch.as_tensor(rows, dtype=torch.long)
+        position = torch.as_tensor(positions, dtype=torch.long)
+        neuron = torch.as_tensor(neurons, dtype=torch.long)
+        if len(row_index) and bool((position >= lengths[row_index]).any()):
+            raise ValueError("a requested position is past the end of its sequence")
+        offset = tokens.shape[1] - int(lengths.max()) if len(lengths) else 0
+        out = torch.zeros(len(row_index), dtype=torch.float32)
+        if len(row_index) == 0:
+            return out
+
+        def read(value: torch.Tensor) -> None:
+            out.copy_(value[row_index, position + offset, neuron].float().cpu())
+
+        self._run_until(tokens, {layer: read})
+        return out
 
     @torch.inference_mode()
     def neuron_activations(
@@ -153,7 +207,6 @@ class NeuronModel:
         index = index.expand(acts.shape[0], acts.shape[1], 1)
         return acts.gather(2, index).squeeze(2)
 
-    @torch.inference_mode()
     def pivot_activations(
         self,
         batch: TokenBatch,
@@ -161,11 +214,5 @@ class NeuronModel:
         neurons: Sequence[int] | torch.Tensor,
         pivots: Sequence[int] | torch.Tensor,
     ) -> torch.Tensor:
-        """float32 [B]: activation of neuron `neurons[b]` at position `pivots[b]` of row b.
-
-        The workhorse of prune, saliency and augmentation: rows may belong to different
-        neurons, so work is batched across neurons too.
-        """
-        per_token = self.neuron_activations(batch, layer, neurons)
-        rows = torch.arange(per_token.shape[0])
-        return per_token[rows, torch.as_tensor(pivots, dtype=torch.long)]
+        """float32 [B]: activation of neuron `neurons[b]` at position `pivots[b]` of row b."""
+        return self.gather_activations(batch, layer, range(len(batch)), pivots, neurons)

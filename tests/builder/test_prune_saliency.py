@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from n2g.builder.examples import Example
+from n2g.builder.examples import Example, PivotRow, pivot_batch
 from n2g.builder.prune import make_source, pivot_positions, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.testing.plain_builder import pivot_activation, plain_prune, plain_saliency
@@ -91,3 +91,29 @@ def test_pivot_positions_and_repeats():
     assert [(e.neuron, e.key, e.activation) for e in kept] == [
         (0, (3, 4), 1.0), (1, (3, 4), 1.0), (0, (5,), 0.7)
     ]  # fmt: skip
+
+
+def test_pivot_batch_runs_each_sequence_once_and_prefixes_not_at_all(gelu_model):
+    ids = np.asarray(gelu_model.encode("the cat sat on the mat"), dtype=np.int64)
+    rows = [
+        PivotRow(ids[:4], 3, 3),
+        PivotRow(ids[:4], 7, 2),  # same sequence, another neuron and position
+        PivotRow(ids[:9], 1, 8),  # ids[:4] is a prefix of this one
+        PivotRow(ids[2:6], 3, 3),
+        PivotRow(ids[:1], 0, 0),
+    ]
+    sequences: list[list[int]] = []
+    original = gelu_model.gather_activations
+
+    def counting(batch, *args):
+        sequences.extend(list(s) for s in batch)
+        return original(batch, *args)
+
+    gelu_model.gather_activations = counting
+    try:
+        got = pivot_batch(gelu_model, 1, rows, batch_rows=2)
+    finally:
+        del gelu_model.gather_activations
+    alone = [pivot_activation(gelu_model, 1, r.neuron, r.tokens[: r.pivot + 1]) for r in rows]
+    np.testing.assert_allclose(got, alone, atol=1e-5)
+    assert sorted(sequences) == sorted([ids[:9].tolist(), ids[2:6].tolist()])

@@ -60,3 +60,23 @@ def test_check_layer_tells_out_of_range_from_not_loaded():
     model = tiny_model(n_layers=2)
     with pytest.raises(ValueError, match="out of range"):
         model.check_layer(2)
+
+
+def test_gather_answers_many_requests_per_sequence():
+    model = tiny_model(n_layers=3, seed=2)
+    batch = [model.encode("gather me"), model.encode("and a second, longer sequence")]
+    full = model.mlp_activations(batch, [1])[1]
+    rows, positions, neurons = [0, 0, 1, 1, 1], [0, 8, 3, 3, 28], [5, 0, 7, 2, 11]
+    got = model.gather_activations(batch, 1, rows, positions, neurons)
+    expected = torch.stack([full[r, p, n] for r, p, n in zip(rows, positions, neurons, strict=True)])
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+    # The pass stops at the read hook; the next reading of a deeper layer is unaffected.
+    deeper = model.mlp_activations(batch, [2])[2]
+    torch.testing.assert_close(deeper, model.mlp_activations(batch, [1, 2])[2], atol=1e-5, rtol=0)
+    assert not model.model.hook_dict["blocks.1.mlp.hook_post"].fwd_hooks  # hooks removed
+
+
+def test_gather_refuses_a_position_past_the_end():
+    model = tiny_model(n_layers=1)
+    with pytest.raises(ValueError, match="past the end"):
+        model.gather_activations([model.encode("ab"), model.encode("abcdef")], 0, [0], [4], [0])
