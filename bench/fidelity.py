@@ -15,7 +15,9 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - extra:   the paper's, plus the 10 recorded windows ranked 21-30 as training examples;
 - sampled: the paper's, plus 10 windows of an activation-weighted random sample (all
            activation levels) as training examples;
-- firing+sampled, firing+extra: the combinations.
+- firing+sampled, firing+extra: the combinations;
+- default: `BuildConfig()` as it stands (what `n2g run` builds);
+- default-uncapped: the same without the pruned-context cap (`max_context=None`).
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
 test windows are the same; records are made once with k = 30 and a 20-window sample.
@@ -41,8 +43,8 @@ from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
 from n2g.run.job import sample_neurons
 
-PAPER = {"end_activation": "rescaled", "pivots": "argmax", "n_examples": 20}
-VARIANTS = {
+PAPER = {"end_activation": "rescaled", "pivots": "argmax", "n_examples": 20, "max_context": None}
+VARIANTS: dict[str, dict] = {
     "paper": PAPER,
     "pruned": {**PAPER, "end_activation": "pruned"},
     "firing": {**PAPER, "pivots": "firing"},
@@ -50,6 +52,8 @@ VARIANTS = {
     "sampled": {**PAPER, "sample_train_examples": 10},
     "firing+sampled": {**PAPER, "pivots": "firing", "sample_train_examples": 10},
     "firing+extra": {**PAPER, "pivots": "firing", "extra_train_examples": 10},
+    "default": {},
+    "default-uncapped": {"max_context": None},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 

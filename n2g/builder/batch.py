@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from n2g.builder.evaluate import (
     TokenLookup,
     correlation_scores,
     evaluate_split,
+    ngram_keys,
     out_of_distribution,
     split_indices,
 )
@@ -50,6 +52,11 @@ class RandomWindows:
         arrays = [np.asarray(w, dtype=np.int64) for w in windows]
         acts = model.mlp_activations([a.tolist() for a in arrays], [layer])[layer].numpy()
         return cls(corpus, arrays, acts)
+
+    @cached_property
+    def ngram_keys(self) -> list[list[tuple[int, ...]]]:
+        """The 5-gram baseline's keys of every window, made once for all neurons."""
+        return [ngram_keys(w) for w in self.windows]
 
     def truth(self, plan: NeuronPlan) -> list[np.ndarray]:
         """The planned neuron's normalised activations on every window."""
@@ -165,6 +172,7 @@ def process_examples(
             threshold=config.prune_threshold,
             block=config.prune_block,
             batch_rows=config.batch_rows,
+            max_context=config.max_context,
         )
     kept = unique_examples(pruned)
     with CLOCK.stage("saliency"):
@@ -221,16 +229,18 @@ def assemble_graph(
         evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
         lookup, five = TokenLookup(train), NGramLookup(train)
 
-    def predictions(windows: Sequence[np.ndarray]) -> dict[str, list[np.ndarray]]:
+    def predictions(
+        windows: Sequence[np.ndarray], keys: Sequence[Sequence[tuple[int, ...]]]
+    ) -> dict[str, list[np.ndarray]]:
         return {
             "n2g": trie.predict_many(windows),
             "token_lookup": [lookup.predict(w) for w in windows],
-            "ngram": [five.predict(w) for w in windows],
+            "ngram": [five.predict_keys(k) for k in keys],
         }
 
     if ood is not None:
         with CLOCK.stage("ood"):
-            predicted = predictions(ood.windows)
+            predicted = predictions(ood.windows, ood.ngram_keys)
             evaluation.out_of_distribution = out_of_distribution(
                 predicted.pop("n2g"),
                 ood.truth(plan),
@@ -241,9 +251,10 @@ def assemble_graph(
     if sample is not None:
         with CLOCK.stage("correlation"):
             windows = [t for t, _ in test] + sample.windows
+            keys = [ngram_keys(t) for t, _ in test] + sample.ngram_keys
             evaluation.correlation = correlation_scores(
                 [a for _, a in test] + sample.truth(plan),
-                predictions(windows),
+                predictions(windows, keys),
                 n_top_windows=len(test),
                 n_random_windows=len(sample.windows),
             )

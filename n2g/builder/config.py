@@ -61,7 +61,16 @@ class BuildConfig(BaseModel):
     )
     batch_rows: int = Field(256, ge=1, description="sequences per forward pass")
     prune_block: int = Field(
-        4, ge=1, description="prefix lengths tried in the first prune round (then doubling)"
+        2,
+        ge=1,
+        description="prefix lengths tried in the first prune round (doubling every second round)",
+    )
+    max_context: int | None = Field(
+        32,
+        ge=1,
+        description="longest pruned context (tokens up to the pivot); a pivot that needs "
+        "more keeps this many, its END still holding the full-context activation. None: "
+        "no cap (the paper)",
     )
     neurons_per_batch: int = Field(32, ge=1, description="neurons processed together")
     ood_corpus: str | None = Field(

@@ -59,14 +59,23 @@ class TokenLookup:
     """Baseline: largest normalised activation seen per token id in training."""
 
     def __init__(self, examples: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        self.table: dict[int, float] = {}
-        for tokens, acts in examples:
-            for token, act in zip(tokens.tolist(), acts.tolist(), strict=True):
-                if act > self.table.get(token, -np.inf):
-                    self.table[token] = act
+        tokens = [np.asarray(t, dtype=np.int64) for t, _ in examples]
+        flat = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
+        acts = [np.asarray(a, dtype=np.float32) for _, a in examples]
+        values = np.concatenate(acts) if acts else np.zeros(0, dtype=np.float32)
+        # A dense table over the ids seen: one gather answers a whole window (the
+        # out-of-distribution check asks every neuron about tens of thousands of tokens).
+        size = int(flat.max()) + 1 if len(flat) else 0
+        best = np.full(size, -np.inf, dtype=np.float32)
+        np.maximum.at(best, flat, values)
+        self._best = np.where(np.isfinite(best), best, np.float32(0.0))
 
     def predict(self, tokens: np.ndarray) -> np.ndarray:
-        return np.asarray([self.table.get(t, 0.0) for t in tokens.tolist()], dtype=np.float32)
+        tokens = np.asarray(tokens, dtype=np.int64)
+        known = tokens < len(self._best)
+        out = np.zeros(len(tokens), dtype=np.float32)
+        out[known] = self._best[tokens[known]]
+        return out
 
 
 def ngram_keys(tokens: np.ndarray, n: int = NGRAM) -> list[tuple[int, ...]]:
@@ -85,7 +94,13 @@ class NGramLookup:
                     self.table[key] = act
 
     def predict(self, tokens: np.ndarray) -> np.ndarray:
-        return np.asarray([self.table.get(k, 0.0) for k in ngram_keys(tokens)], dtype=np.float32)
+        return self.predict_keys(ngram_keys(tokens))
+
+    def predict_keys(self, keys: Sequence[tuple[int, ...]]) -> np.ndarray:
+        """`predict` from keys made once (`ngram_keys`): windows shared by every neuron
+        of a layer are keyed once, not once per neuron."""
+        get = self.table.get
+        return np.fromiter((get(k, 0.0) for k in keys), dtype=np.float32, count=len(keys))
 
 
 def evaluate_split(

@@ -167,6 +167,8 @@ class BuildSettings(_Strict):
     n_examples: Annotated[int, Field(ge=2)] = 20
     extra_train_examples: Annotated[int, Field(ge=0)] = 0
     sample_train_examples: Annotated[int, Field(ge=0)] = 0
+    # Graph files written before this setting existed pruned without a cap.
+    max_context: Annotated[int, Field(ge=1)] | None = None
 
 
 class NeuronGraph(_Strict):

@@ -11,6 +11,7 @@ and no attention mask is needed. Padded positions come back as zeros.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -135,10 +136,11 @@ class NeuronModel:
         hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
             (mlp_hook_name(layer), make_hook(layer)) for layer in reads
         ]
-        try:
-            self.model.run_with_hooks(tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1)
-        except _ReadDone:
-            pass  # the hooks are removed by transformer_lens' context manager either way
+        # transformer_lens' context manager removes the hooks on the way out either way.
+        with contextlib.suppress(_ReadDone):
+            self.model.run_with_hooks(
+                tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1
+            )
 
     @torch.inference_mode()
     def mlp_activations(self, batch: TokenBatch, layers: Sequence[int]) -> dict[int, torch.Tensor]:

@@ -43,6 +43,7 @@ PAPER_BUILD: dict[str, Any] = {
     "firing_threshold": 0.5,
     "n_substitutes": 5,
     "augment_pivot": True,
+    "max_context": None,
 }
 _OVERRIDES: dict[Method, tuple[dict[str, Any], dict[str, Any]]] = {
     Method.N2G: ({}, {}),

@@ -39,18 +39,23 @@ def plain_prune(
     acts: np.ndarray,
     threshold: float,
     pivot: int | None = None,
+    max_context: int | None = None,
 ) -> Example | None:
-    """Grow the context left of `pivot` (default: the argmax) one token at a time."""
+    """Grow the context left of `pivot` (default: the argmax) one token at a time, up to
+    `max_context` tokens (kept when none reaches the threshold; None if not positive)."""
     pivot = int(np.argmax(acts)) if pivot is None else pivot
     full = float(acts[pivot])  # the recorded a(e, x), as the batched path uses
     if full <= 0:
         return None
     act = 0.0
-    for length in range(1, pivot + 2):
+    longest = pivot + 1 if max_context is None else min(pivot + 1, max_context)
+    for length in range(1, longest + 1):
         prefix = tokens[pivot + 1 - length : pivot + 1]
         act = pivot_activation(model, layer, neuron, prefix)
         if act >= threshold * full:
             break
+    if act <= 0:
+        return None
     scale = full / act if act > 0 else 1.0
     return Example(neuron, np.asarray(prefix, dtype=np.int64).copy(), act, scale=scale)
 
@@ -82,7 +87,16 @@ def plain_neuron_examples(
         for pivot in pivot_positions(acts, a_max, config.firing_threshold, config.pivots):
             if float(acts[pivot]) <= 0:
                 continue
-            example = plain_prune(model, layer, neuron, tokens, acts, config.prune_threshold, pivot)
+            example = plain_prune(
+                model,
+                layer,
+                neuron,
+                tokens,
+                acts,
+                config.prune_threshold,
+                pivot,
+                config.max_context,
+            )
             if example is None or example.key in seen:
                 continue
             seen.add(example.key)

@@ -12,8 +12,8 @@ from n2g.testing.plain_builder import pivot_activation, plain_prune, plain_salie
 
 
 @pytest.mark.parametrize("which", ["gelu_model", "solu_model"])
-@pytest.mark.parametrize("block", [1, 3, 8])
-def test_prune_equals_plain_growth(request, make_records, which, block):
+@pytest.mark.parametrize(("block", "cap"), [(1, None), (3, None), (8, None), (2, 3)])
+def test_prune_equals_plain_growth(request, make_records, which, block, cap):
     model = request.getfixturevalue(which)
     layer = model.n_layers - 1
     records = make_records(model, [layer], k=4, window=20)[layer]
@@ -21,8 +21,13 @@ def test_prune_equals_plain_growth(request, make_records, which, block):
     for neuron in range(0, model.d_mlp, 3):
         for tokens, acts in records.examples(neuron):
             sources.append(make_source(neuron, tokens, acts))
-            plain.append(plain_prune(model, layer, neuron, tokens.astype(np.int64), acts, 0.5))
-    batched = prune_examples(model, layer, sources, threshold=0.5, block=block, batch_rows=7)
+            pivot = int(np.argmax(acts))
+            plain.append(
+                plain_prune(model, layer, neuron, tokens.astype(np.int64), acts, 0.5, pivot, cap)
+            )
+    batched = prune_examples(
+        model, layer, sources, threshold=0.5, block=block, batch_rows=7, max_context=cap
+    )
     assert len(batched) == len(plain) > 10
     lengths = []
     for fast, slow in zip(batched, plain, strict=True):
@@ -33,6 +38,8 @@ def test_prune_equals_plain_growth(request, make_records, which, block):
         assert fast.activation == pytest.approx(slow.activation, rel=1e-4, abs=1e-5)
         lengths.append(len(fast.tokens))
     assert len(set(lengths)) > 1  # contexts of several lengths were exercised
+    if cap is not None:
+        assert max(lengths) == cap  # some pivots needed more than the cap
 
 
 def test_pruned_context_is_the_shortest(gelu_model, make_records):

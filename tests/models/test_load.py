@@ -68,7 +68,9 @@ def test_gather_answers_many_requests_per_sequence():
     full = model.mlp_activations(batch, [1])[1]
     rows, positions, neurons = [0, 0, 1, 1, 1], [0, 8, 3, 3, 28], [5, 0, 7, 2, 11]
     got = model.gather_activations(batch, 1, rows, positions, neurons)
-    expected = torch.stack([full[r, p, n] for r, p, n in zip(rows, positions, neurons, strict=True)])
+    expected = torch.stack(
+        [full[r, p, n] for r, p, n in zip(rows, positions, neurons, strict=True)]
+    )
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
     # The pass stops at the read hook; the next reading of a deeper layer is unaffected.
     deeper = model.mlp_activations(batch, [2])[2]
