@@ -17,7 +17,7 @@ score of each, and the out-of-distribution false-positive rates. Variants:
            activation levels) as training examples;
 - firing+sampled, firing+extra: the combinations;
 - default: `BuildConfig()` as it stands (what `n2g run` builds);
-- default-uncapped: the same without the pruned-context cap (`max_context=None`).
+- default-uncapped, default-cap16: the same with no pruned-context cap, or a cap of 16.
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
 test windows are the same; records are made once with k = 30 and a 20-window sample.
@@ -54,6 +54,7 @@ VARIANTS: dict[str, dict] = {
     "firing+extra": {**PAPER, "pivots": "firing", "extra_train_examples": 10},
     "default": {},
     "default-uncapped": {"max_context": None},
+    "default-cap16": {"max_context": 16},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 

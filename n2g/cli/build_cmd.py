@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.common import one_line_errors, parse_layers
+from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.defaults import help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
@@ -41,7 +41,9 @@ def register(app: typer.Typer) -> None:
         records: Path = typer.Option(..., "--records", help="records folder from `n2g record`"),
         out: Path = typer.Option(..., "--out", help="graph file (JSON Lines) to write/resume"),
         model: str = typer.Option(None, "--model", help="model name (default: the records')"),
-        layers: str = typer.Option(None, "--layers", help="e.g. 0-3 (default: all recorded)"),
+        layers: str = typer.Option(
+            None, "--layers", help="e.g. 0-3 or all (default: all recorded)"
+        ),
         neurons: str = typer.Option(None, "--neurons", help="e.g. 0:32 (default: all)"),
         shard: str = typer.Option("0/1", "--shard", help="i/n: this machine's share"),
         helper: str = typer.Option(DEFAULTS.helper, "--helper", help=help_of(DEFAULTS, "helper")),
@@ -107,7 +109,8 @@ def register(app: typer.Typer) -> None:
             if not torch.cuda.is_available():
                 raise N2GError("--device cuda: no CUDA device is available here")
         manifest = load_manifest(records)
-        chosen_layers = parse_layers(layers) if layers else list(manifest.layers)
+        picked = parse_layer_choice(layers) if layers else None
+        chosen_layers = picked if picked is not None else list(manifest.layers)
         chosen_neurons = parse_neurons(neurons) if neurons else None
         missing = [layer for layer in chosen_layers if layer not in manifest.layers]
         if missing:  # before loading the model: the records decide which layers exist

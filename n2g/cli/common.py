@@ -48,6 +48,11 @@ def one_line_errors(func: F) -> F:
 MAX_LAYER = 1023  # far beyond any real model's depth; a range is refused before it is listed
 
 
+def parse_layer_choice(text: str) -> list[int] | None:
+    """`parse_layers`, or None for "all": every layer of the model (or of the records)."""
+    return None if text.strip().lower() == "all" else parse_layers(text)
+
+
 def parse_layers(text: str) -> list[int]:
     """'0-3' -> [0, 1, 2, 3]; '0,2' -> [0, 2]; '1-2,5' -> [1, 2, 5]. N2GError names --layers."""
     bounds: list[tuple[int, int]] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.common import one_line_errors, parse_layers
+from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import format_layers, help_of
 from n2g.errors import N2GError
@@ -24,10 +24,10 @@ RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
 def run(
     model: str = typer.Option(RUN.model, help=help_of(RUN, "model")),
     layers: str = typer.Option(
-        format_layers(RUN.layers), help="layers to explain, e.g. 0-3 or 0,2"
+        format_layers(RUN.layers or []), help="layers to explain, e.g. 0-3, 0,2 or all"
     ),
-    neurons_per_layer: int = typer.Option(
-        RUN.neurons_per_layer, help=help_of(RUN, "neurons_per_layer")
+    neurons_per_layer: int | None = typer.Option(
+        RUN.neurons_per_layer, help=help_of(RUN, "neurons_per_layer"), show_default=False
     ),
     corpus: str = typer.Option(RUN.corpus, help="stdlib | python-docs | PATH | FILE.jsonl"),
     ood_corpus: str = typer.Option(
@@ -62,13 +62,15 @@ def run(
 
     Examples: n2g run --layers 0-1 --neurons-per-layer 16 --max-tokens 65536
 
+      n2g run --layers all --neurons-per-layer 64   (a sample of every layer of the model)
+
       n2g run --method paper --out paper-run   (the paper's settings, for comparison)
     """
     from n2g.run.job import run_pipeline
 
     config = RunConfig(
         model=model,
-        layers=parse_layers(layers),
+        layers=parse_layer_choice(layers),
         neurons_per_layer=neurons_per_layer,
         corpus=corpus,
         record=RecordConfig.model_validate(

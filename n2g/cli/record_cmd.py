@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from n2g.cli.common import one_line_errors, parse_layers
+from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.defaults import help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
@@ -17,7 +17,7 @@ DEFAULTS = RecordConfig()
 @one_line_errors
 def record(
     model: str = typer.Option(OFFLINE_MODEL, help="model name, local HF folder, or TL name"),
-    layers: str = typer.Option("0-3", help="layers to record: '0-3' or '0,2'"),
+    layers: str = typer.Option("0-3", help="layers to record: '0-3', '0,2' or 'all'"),
     corpus: str = typer.Option(
         "stdlib", help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]"
     ),
@@ -37,13 +37,17 @@ def record(
     from n2g.record.corpus import CorpusConfig, open_corpus
     from n2g.record.recorder import record_stage
 
-    layer_list = parse_layers(layers)
+    chosen = parse_layer_choice(layers)
     config = RecordConfig(window=window, k=k, batch_size=batch_size, max_tokens=max_tokens or None)
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
     neuron_model = load_model(
-        model, n_layers=max(layer_list) + 1, device=device, cache_dir=cache_dir
+        model,
+        n_layers=None if chosen is None else max(chosen) + 1,
+        device=device,
+        cache_dir=cache_dir,
     )
+    layer_list = chosen if chosen is not None else list(range(neuron_model.n_layers))
     manifest = record_stage(neuron_model, source, layer_list, out, config, progress=not quiet)
     typer.echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "

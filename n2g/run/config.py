@@ -37,10 +37,14 @@ class RunConfig(BaseModel):
         min_length=1,
         description="smollm2-135m (offline), a transformer_lens name, or a local HF folder",
     )
-    layers: list[int] = Field(
-        default_factory=lambda: [0, 1, 2, 3], min_length=1, description="layers to explain"
+    layers: list[int] | None = Field(
+        default_factory=lambda: [0, 1, 2, 3],
+        min_length=1,
+        description="layers to explain (None: every layer of the model)",
     )
-    neurons_per_layer: int = Field(64, ge=1, description="seeded sample of neurons per layer")
+    neurons_per_layer: int | None = Field(
+        None, ge=1, description="seeded sample of neurons per layer (None: every neuron)"
+    )
     neuron_seed: int = 0
     corpus: str = Field("python-docs", description="corpus the top-k examples come from")
     record: RecordConfig = Field(default_factory=_record_defaults)
@@ -51,7 +55,9 @@ class RunConfig(BaseModel):
 
     @field_validator("layers")
     @classmethod
-    def _layers(cls, layers: list[int]) -> list[int]:
+    def _layers(cls, layers: list[int] | None) -> list[int] | None:
+        if layers is None:
+            return None
         if min(layers) < 0:
             raise ValueError("layers must be >= 0")
         return sorted(set(layers))

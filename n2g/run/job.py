@@ -23,9 +23,9 @@ from n2g.run.config import RunConfig
 STAGES = ("record", "build", "ingest", "search", "report")
 
 
-def sample_neurons(d_mlp: int, n: int, seed: int) -> list[int]:
-    """A seeded sample of `n` neuron indices (all of them when n >= d_mlp), sorted."""
-    if n >= d_mlp:
+def sample_neurons(d_mlp: int, n: int | None, seed: int) -> list[int]:
+    """A seeded sample of `n` neuron indices (all of them when n is None or >= d_mlp)."""
+    if n is None or n >= d_mlp:
         return list(range(d_mlp))
     return sorted(random.Random(seed).sample(range(d_mlp), n))
 
@@ -55,15 +55,20 @@ def run_pipeline(
     # Connect first: a database that is down should fail before minutes of model work.
     with Database.connect(db_config) as db:
         corpus = open_corpus(config.corpus)
-        model = load_model(config.model, n_layers=max(config.layers) + 1, device=config.device)
+        n_layers = None if config.layers is None else max(config.layers) + 1
+        model = load_model(config.model, n_layers=n_layers, device=config.device)
+        if config.layers is None:  # "all": known once the model is
+            config = config.model_copy(update={"layers": list(range(model.n_layers))})
+        layers = config.layers
+        assert layers is not None
         _stage(
             say,
             1,
             f"record: top-{config.record.k} windows of {model.name} layers "
-            f"{config.layers} over {corpus.name}",
+            f"{layers} over {corpus.name}",
         )
         manifest = record_stage(
-            model, corpus, config.layers, config.records_dir, config.record, progress=progress
+            model, corpus, layers, config.records_dir, config.record, progress=progress
         )
         say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
 
@@ -71,15 +76,14 @@ def run_pipeline(
         _stage(
             say,
             2,
-            f"build: {len(neurons)} neurons x {len(config.layers)} layers, "
-            f"helper {config.build.helper}",
+            f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}",
         )
         built = build_stage(
             model,
             config.records_dir,
             config.graph_file,
             config.build,
-            layers=config.layers,
+            layers=layers,
             neurons=neurons,
             device=config.device,
             progress=progress,

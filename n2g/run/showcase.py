@@ -104,7 +104,7 @@ def write_run_report(
 
     errors: list = []
     graphs = [g for _, g in iter_graph_file(config.graph_file, errors=errors)]
-    graphs = [g for g in graphs if g.model == model.name and g.layer in config.layers]
+    graphs = [g for g in graphs if g.model == model.name and g.layer in (config.layers or [])]
     if not graphs:
         raise N2GError(f"no graphs in {config.graph_file} to report on")
     report = build_report(

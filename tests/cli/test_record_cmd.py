@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.cli.record_cmd import parse_layers
+from n2g.cli.common import parse_layers
 from n2g.errors import N2GError
 from n2g.record.store import load_layer, load_manifest
 
@@ -48,6 +48,21 @@ def test_record_writes_records_then_rerun_is_noop(tmp_path, corpus_dir):
     assert load_layer(out, 1).tokens.shape == (64, 4, 16)
     again = _run(*_args(out, corpus_dir))
     assert again.exit_code == 0 and "recorded 800 tokens" in again.output
+
+
+def test_layers_all_records_every_layer_then_builds_them(tmp_path, corpus_dir):
+    out = tmp_path / "rec"
+    result = _run(*_args(out, corpus_dir), "--layers", "all")
+    assert result.exit_code == 0, result.output
+    assert load_manifest(out).layers == [0, 1]  # the tiny model's two layers
+    graphs = tmp_path / "graphs.jsonl"
+    built = runner.invoke(
+        app,
+        ["build", "--records", str(out), "--out", str(graphs), "--layers", "ALL",
+         "--neurons", "0:2", "--random-windows", "0", "--no-progress"],
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert "wrote 4 graphs" in built.output
 
 
 @pytest.mark.parametrize(

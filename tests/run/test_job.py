@@ -49,7 +49,8 @@ def corpora(tmp_path_factory) -> tuple[Path, Path]:
 def run_args(out: Path, corpora, db_config) -> list[str]:
     code, prose = corpora
     return [
-        "run", "--model", MODEL, "--layers", "0-1", "--neurons-per-layer", "24",
+        # "all" = both layers of the tiny model: the whole-model path, interrupted and resumed.
+        "run", "--model", MODEL, "--layers", "all", "--neurons-per-layer", "24",
         "--corpus", str(code), "--ood-corpus", str(prose), "--max-tokens", "40000",
         "--window", "32", "--k", "10", "--helper", "none", "--out", str(out), "--quiet",
         # One neuron per batch: many small batches to interrupt between, and the same
@@ -168,6 +169,7 @@ def test_run_on_a_local_model_folder(tmp_path, corpora, db_config, monkeypatch):
     monkeypatch.chdir(folder.parent)
     args[args.index("--model") + 1] = f"./{folder.name}/"  # as a user types it
     args[args.index("--neurons-per-layer") + 1] = "6"
+    args[args.index("--layers") + 1] = "0-1"  # of its three
     args[args.index("--max-tokens") + 1] = "6000"
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
