@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench._common import BenchResult, bench_arg_parser, report, timed
 from n2g.builder.batch import build_neuron_graphs
+from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
 from n2g.graph.quality import METHODS, LayerRow, layer_rows
@@ -99,7 +100,10 @@ def main() -> None:
         return {layer: plain_neuron_graphs(model, records[layer], sample, config, helper)
                 for layer in LAYERS}  # fmt: skip
 
+    CLOCK.reset()
     fast_seconds, fast = timed(fast_build)
+    stages = {name: round(seconds, 2) for name, seconds in CLOCK.breakdown().items()}
+    print("batched builder, seconds per stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     plain_seconds, plain = timed(plain_build)
     n_fast = per_layer * len(LAYERS)
     n_plain = plain_per_layer * len(LAYERS)
@@ -124,6 +128,7 @@ def main() -> None:
             "neurons_plain": n_plain,
             "seconds_fast": round(fast_seconds, 2),
             "seconds_plain": round(plain_seconds, 2),
+            "stage_seconds_fast": stages,
             "same_graphs": f"{same}/{n_plain}",
             "helper": args.helper,
             "pivots": args.pivots,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
+from n2g.run.groups_report import groups_markdown, threshold_rows
 from n2g.run.report import build_report, to_markdown, write_plot
 
 if TYPE_CHECKING:
@@ -123,9 +124,26 @@ def write_run_report(
     except N2GError as exc:  # no Graphviz: the report is still useful without the picture
         svg_line = f"(no SVG: {exc})"
     write_plot(report, out / "quality.png")
+    sets = [s for s in search.token_sets([model.name]) if s.layer in (config.layers or [])]
+    thresholds = threshold_rows(sets, model.name)
     markdown = "\n".join(
-        [to_markdown(report), svg_line, "", *_searches(search, showcase, model.tokenizer)]
+        [
+            to_markdown(report),
+            *groups_markdown(sets, thresholds),
+            svg_line,
+            "",
+            *_searches(search, showcase, model.tokenizer),
+        ]
     )
     (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
     say(markdown)
-    return {"report": report.model_dump(), "showcase": showcase.key}
+    counts = {
+        f"{row.threshold:.1f}": {
+            "similar_pairs": row.similar_pairs,
+            "subset_pairs": row.subset_pairs,
+            "groups": len(row.groups),
+            "largest_group": row.largest,
+        }
+        for row in thresholds
+    }
+    return {"report": report.model_dump(), "showcase": showcase.key, "similarity": counts}

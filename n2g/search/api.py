@@ -23,7 +23,12 @@ from n2g.graph.key import parse_neuron_key
 from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name
-from n2g.search.similarity import Relation, SimilarityConfig, similarity_join
+from n2g.search.similarity import (
+    NeuronTokenSets,
+    Relation,
+    SimilarityConfig,
+    similarity_join,
+)
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
 
@@ -127,6 +132,11 @@ class NeuronSearch:
         self.db = db
 
     # -- validation ---------------------------------------------------------------------
+
+    def token_sets(self, models: Sequence[str]) -> list[NeuronTokenSets]:
+        """Every neuron of `models` with the token sets the similarity join compares."""
+        return store.read_token_sets(self.db, models)
+
     def models(self) -> dict[str, int]:
         """Model name → number of neuron graphs stored."""
         return store.model_counts(self.db)
