@@ -9,6 +9,7 @@ run; its whole-model time is extrapolated from its rate. Goal: the whole model i
 
     python -m bench.ingest            # the whole model (minutes)
     python -m bench.ingest --quick    # 2,000 neurons
+    python -m bench.ingest --graphs n2g-run/graphs.jsonl   # the main job's real graphs
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.ingest import clear_database, database_counts, ingest_files
 from n2g.db.mapping import LABEL_OF_KIND, neuron_properties, trie_key, trie_node_properties
 from n2g.db.schema import apply_schema
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
 from n2g.testing.synthetic import synthetic_graphs, write_graph_file
 
 WHOLE_MODEL = 46_080
@@ -95,17 +96,25 @@ def main() -> None:
     parser.add_argument("--user", default="neo4j")
     parser.add_argument("--password", default="")
     parser.add_argument("--database", default=None)
+    parser.add_argument(
+        "--graphs", type=Path, default=None, help="a real graph file instead of synthetic graphs"
+    )
     args = parser.parse_args()
     n_neurons = args.neurons or (2_000 if args.quick else WHOLE_MODEL)
     n_plain = args.plain_sample or (100 if args.quick else 400)
+    real: list[NeuronGraph] = []
+    if args.graphs is not None:
+        real = [g for _, g in iter_graph_file(args.graphs)][: args.neurons]
+        n_neurons = len(real)
 
     with tempfile.TemporaryDirectory(prefix="n2g-bench-ingest-") as tmp:
         tmp_dir = Path(tmp)
         graph_file = tmp_dir / "graphs.jsonl"
         started = time.perf_counter()
-        write_graph_file(graph_file, synthetic_graphs(n_neurons))
+        write_graph_file(graph_file, real or synthetic_graphs(n_neurons))
         print(
-            f"wrote {n_neurons:,} synthetic neuron graphs in {time.perf_counter() - started:.0f} s",
+            f"wrote {n_neurons:,} {'real' if real else 'synthetic'} neuron graphs in "
+            f"{time.perf_counter() - started:.0f} s",
             file=sys.stderr,
         )
         settings = None
@@ -128,7 +137,11 @@ def main() -> None:
                 apply_schema(db)
                 summary = ingest_files(db, [graph_file], progress=True)
                 counts = database_counts(db)
-                sample = list(synthetic_graphs(n_plain, model="plain-sample", seed=1))
+                sample = (
+                    [g.model_copy(update={"model": "plain-sample"}) for g in real[:n_plain]]
+                    if real
+                    else list(synthetic_graphs(n_plain, model="plain-sample", seed=1))
+                )
                 plain_start = time.perf_counter()
                 plain_items = plain_load(db, sample)
                 plain_seconds = time.perf_counter() - plain_start
@@ -139,13 +152,14 @@ def main() -> None:
     items = summary.nodes_created + summary.relationships_created
     plain_rate = plain_items / plain_seconds
     result = BenchResult(
-        name="ingest",
+        name="ingest (real graphs)" if real else "ingest",
         unit="nodes+relationships/s",
         figure=summary.items_per_second,
         plain_figure=plain_rate,
         quick=args.quick,
         extra={
             "neurons": n_neurons,
+            "graphs": str(args.graphs) if real else "synthetic",
             "nodes": summary.nodes_created,
             "relationships": summary.relationships_created,
             "seconds": round(summary.seconds, 1),

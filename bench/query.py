@@ -1,6 +1,7 @@
 """Query latency and all-pairs similarity on a whole SmolLM2-sized set of graphs.
 
     .venv/bin/python -m bench.query [--quick] [--neurons N] [--json PATH]
+    .venv/bin/python -m bench.query --graphs n2g-run/graphs.jsonl   (the main job's graphs)
 
 Loads N synthetic graphs (default 46,080 = SmolLM2-135M's MLP neurons; Zipf-like tokens
 from a 49k vocabulary; 1% planted near-copies so similar pairs and groups exist) into a
@@ -15,6 +16,8 @@ fresh local ArcadeDB server, then measures, side by side in the same run:
   scaled by (N / sample)²; the join and brute force are also compared on the sample itself.
 
 The headline figure is the whole-model similarity time; the latencies are in the extras.
+With `--graphs FILE` the same measurements run on real graphs (e.g. those `n2g run`
+stored) instead of synthetic ones.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bench._common import BenchResult, bench_arg_parser, report, timed
 from n2g.db import server
 from n2g.db.connection import Database
 from n2g.db.ingest import ingest_graphs
-from n2g.graph.file import NeuronGraph
+from n2g.graph.file import NeuronGraph, iter_graph_file
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.similarity import (
     NeuronTokenSets,
@@ -81,12 +84,17 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=None, help="graphs to load (46,080)")
     parser.add_argument("--queries", type=int, default=None, help="queries per latency test")
     parser.add_argument("--sample", type=int, default=None, help="brute-force sample size")
+    parser.add_argument("--graphs", type=Path, default=None, help="real graphs (a graph file)")
     args = parser.parse_args()
     n = args.neurons or (3_000 if args.quick else 46_080)
     n_queries = args.queries or (40 if args.quick else 200)
+    if args.graphs is not None:
+        graphs = [g for _, g in iter_graph_file(args.graphs)][: args.neurons]
+        n, model = len(graphs), graphs[0].model
+    else:
+        graphs, model = _graphs(n), MODEL
     sample = min(n, args.sample or (800 if args.quick else 3_000))
 
-    graphs = _graphs(n)
     sets = _sets(graphs)
     home = Path(tempfile.mkdtemp(prefix="n2g-bench-query-"))
     settings = server.LocalServerSettings(
@@ -103,8 +111,8 @@ def main() -> None:
             tokens = [
                 rng.choice(sorted(g.activating_tokens())) for g in picked if g.activating_tokens()
             ]
-            search.token_search(tokens[0], model=MODEL)  # warm the driver and caches
-            token_ms = _latencies(lambda t: search.token_search(t, model=MODEL), tokens)
+            search.token_search(tokens[0], model=model)  # warm the driver and caches
+            token_ms = _latencies(lambda t: search.token_search(t, model=model), tokens)
             token_plain_ms = _latencies(
                 lambda t: sorted(
                     (-g.activating_tokens()[t], g.key) for g in graphs if t in g.activating_tokens()
@@ -112,7 +120,7 @@ def main() -> None:
                 tokens,
             )
             keys = [g.key for g in picked]
-            like_ms = _latencies(lambda k: search.like(k, model=MODEL), keys)
+            like_ms = _latencies(lambda k: search.like(k, model=model), keys)
             by_key = {s.key: s for s in sets}
 
             def plain_like(key: str) -> list:
@@ -126,7 +134,7 @@ def main() -> None:
 
             like_plain_ms = _latencies(plain_like, keys)
             config = SimilarityConfig(threshold=0.9)
-            full_s, similarity = timed(lambda: search.compute_similarity([MODEL], config))
+            full_s, similarity = timed(lambda: search.compute_similarity([model], config))
         sub = sets[:sample]
         join_sample_s, joined = timed(lambda: similarity_join(sub, config))
         brute_sample_s, brute = timed(lambda: brute_force_pairs(sub, config))
@@ -142,7 +150,8 @@ def main() -> None:
     like_p50, like_p95 = _percentiles(like_ms)
     like_plain_p50, like_plain_p95 = _percentiles(like_plain_ms)
     result = BenchResult(
-        name="query: all-pairs similarity + groups, whole model",
+        name="query: all-pairs similarity + groups, "
+        + (f"{n:,} real graphs" if args.graphs else "whole model"),
         unit="s",
         figure=full_s,
         plain_figure=brute_full_estimate,
@@ -150,6 +159,7 @@ def main() -> None:
         quick=args.quick,
         extra={
             "neurons": n,
+            "graphs": str(args.graphs) if args.graphs else "synthetic",
             "plain_note": f"brute force O(N^2) timed on {sample:,} neurons, scaled by (N/sample)^2",
             "similar_pairs": similarity.similar_pairs,
             "subset_pairs": similarity.subset_pairs,

@@ -72,7 +72,11 @@ class BuildConfig(BaseModel):
         "more keeps this many, its END still holding the full-context activation. None: "
         "no cap (the paper)",
     )
-    neurons_per_batch: int = Field(32, ge=1, description="neurons processed together")
+    neurons_per_batch: int = Field(
+        128,
+        ge=1,
+        description="neurons processed together (their identical sequences run once)",
+    )
     ood_corpus: str | None = Field(
         None, description="a different corpus for the out-of-distribution check (None: skip)"
     )
