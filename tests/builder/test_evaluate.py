@@ -11,6 +11,7 @@ from n2g.builder.evaluate import (
     correlation_scores,
     evaluate_split,
     firing_scores,
+    ngram_keys,
     out_of_distribution,
     pearson,
     split_indices,
@@ -49,6 +50,23 @@ def test_baselines():
     assert five.predict(np.array([9, 3, 4, 5, 6])).tolist()[-1] == 0
     # At a window's start the key is shorter: "1 2" is seen as the start of the window.
     assert five.predict(np.array([1, 2])).tolist() == pytest.approx([0, 0.9])
+
+
+def test_token_lookup_keeps_the_largest_value_even_when_negative():
+    train = [(np.array([4, 4, 7]), np.array([-0.3, -0.1, 0.2])), (np.array([7]), np.array([0.6]))]
+    lookup = TokenLookup(train)
+    # Seen with only negative values: the largest of them; unseen (below or beyond the ids
+    # seen in training): 0.
+    assert lookup.predict(np.array([4, 7, 0, 100_000])).tolist() == pytest.approx([-0.1, 0.6, 0, 0])
+    assert TokenLookup([]).predict(np.array([1, 2])).tolist() == [0, 0]
+
+
+def test_ngram_keys_made_once_give_the_same_predictions():
+    rng = np.random.default_rng(0)
+    train = [(rng.integers(0, 9, 40), rng.random(40).astype(np.float32)) for _ in range(5)]
+    five = NGramLookup(train)
+    for window in (rng.integers(0, 9, 30), train[2][0]):
+        np.testing.assert_array_equal(five.predict_keys(ngram_keys(window)), five.predict(window))
 
 
 def test_evaluate_split_counts_and_scores():
