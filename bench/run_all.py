@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.run_all [--quick] [--out bench/results]
 
+(`python -m bench.whole_model`, the whole-model extrapolation, runs on its own: ~25 min.)
+
 Each benchmark is run as its own process with `--json PATH` (and `--quick` when given),
 one after another so they do not compete for the machine's cores. The summary lists each
 figure, the plain approach's figure measured in the same run, the ratio, and machine info.
@@ -24,6 +26,9 @@ BENCHMARKS = ("record", "build", "ingest", "query")
 VARIANTS = (
     # Augmentation on: the plain approach then also runs one pass per substitute.
     ("build", "causal helper", ["--helper", "causal", "--neurons", "8", "--plain-neurons", "1"]),
+    # The graphs the main job stored, when there are some (the default `n2g run` output).
+    ("ingest", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
+    ("query", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
 )
 
 
@@ -99,6 +104,10 @@ def main() -> int:
     for name in args.only or BENCHMARKS:
         results.extend(run_one(name, args.out, args.quick))
         for variant, label, extra in VARIANTS:
+            graphs = extra[extra.index("--graphs") + 1] if "--graphs" in extra else None
+            if graphs is not None and not (BENCH_DIR.parent / graphs).is_file():
+                print(f"(skipping {name} on {graphs}: run `n2g run` first)", flush=True)
+                continue
             if variant == name and not args.quick:
                 results.extend(run_one(name, args.out, args.quick, label, extra))
     machine = machine_info()

@@ -43,7 +43,7 @@ class RunConfig(BaseModel):
         description="layers to explain (None: every layer of the model)",
     )
     neurons_per_layer: int | None = Field(
-        None, ge=1, description="seeded sample of neurons per layer (None: every neuron)"
+        None, ge=1, description="a seeded sample of N neurons per layer (unset: every neuron)"
     )
     neuron_seed: int = 0
     corpus: str = Field("python-docs", description="corpus the top-k examples come from")
