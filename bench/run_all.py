@@ -66,7 +66,7 @@ def run_one(
     records = data if isinstance(data, list) else [data]
     for record in records:
         record.setdefault("seconds", seconds)
-        if label:
+        if label and label not in record.get("name", name):
             record["name"] = f"{record.get('name', name)} ({label})"
     return records
 
