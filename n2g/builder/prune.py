@@ -1,14 +1,13 @@
 """Prune (paper eq. 1-2): the shortest left context that keeps the pivot firing.
 
 Pivots (`BuildConfig.pivots`): "argmax" is the paper's eq. 1, e = the argmax of the
-recorded activations, one pivot per example (the default). "firing" makes EVERY token of the
-window that fires (a / a_max >= the firing threshold, the same test the evaluation scores;
-the argmax always included) a pivot of its own pruned example: with one pivot per window a
-neuron that fires on several tokens of its top windows only ever learns the strongest one,
-and its graph misses the rest (low recall against the token-lookup baseline, which learns
-every firing token). Exact duplicates among a neuron's pruned examples are dropped. On
-SmolLM2 layers 0-3 "firing" raised mean F1 by at most 0.012: a window that fires twice
-mostly repeats the same token in the same short context.
+recorded activations, one pivot per example (the paper). "firing" (the default) makes EVERY
+token of the window that fires (a / a_max >= the firing threshold, the same test the
+evaluation scores; the argmax always included) a pivot of its own pruned example: with one
+pivot per window a neuron that fires on several tokens of its top windows only ever learns
+the strongest one, and its graph misses the rest (low recall against the token-lookup
+baseline, which learns every firing token). Exact duplicates among a neuron's pruned examples are dropped. On
+SmolLM2 layers 0-3 "firing" raised mean F1 by 0.01 to 0.12 (`bench/results/fidelity-w*.md`).
 
 For a pivot e the answer is the smallest length L such
 that a(e, x[e-L+1 .. e]) >= threshold * a(e, x). The reference a(e, x) is the recorded
@@ -16,7 +15,8 @@ activation (the model is causal, so the window's activation at e is the activati
 prefix ending at e; records come from the same model, which `n2g build` checks). The paper
 grows one token at a time; so does this, exactly, but the lengths of a round are evaluated
 together: every still-open example (of every neuron in the batch) contributes the lengths
-c .. c+b-1 to one batched pass, and leaves the queue as soon as its answer is known. Most
+c .. c+b-1 to one batched pass, and leaves the queue as soon as its answer is known, or
+when `max_context` lengths were tried without one (it then keeps that many tokens). Most
 answers are short (1-3 tokens on SmolLM2), so rounds start small (`block`) and double every
 second round: a pass over L tokens costs ~L, and lengths tried past the answer are waste
 (doubling every round tried about twice the tokens the answers needed on SmolLM2 layer 3;
@@ -147,8 +147,7 @@ def prune_examples(
                     del next_length[i]
                     continue
                 tokens = src.tokens[src.pivot + 1 - length : src.pivot + 1].copy()
-                scale = src.activation / act if act > 0 else 1.0
-                results[i] = Example(src.neuron, tokens, act, scale=scale)
+                results[i] = Example(src.neuron, tokens, act, scale=src.activation / act)
                 del next_length[i]
         rounds += 1
         size = min(block * 2 ** (rounds // 2), MAX_BLOCK)

@@ -199,16 +199,6 @@ class NeuronModel:
         self._run_until(tokens, {layer: read})
         return out
 
-    @torch.inference_mode()
-    def neuron_activations(
-        self, batch: TokenBatch, layer: int, neurons: Sequence[int] | torch.Tensor
-    ) -> torch.Tensor:
-        """Per-row neuron: float32 [B, T] = activation of neuron `neurons[b]` on row b."""
-        acts = self.mlp_activations(batch, [layer])[layer]
-        index = torch.as_tensor(neurons, dtype=torch.long).view(-1, 1, 1)
-        index = index.expand(acts.shape[0], acts.shape[1], 1)
-        return acts.gather(2, index).squeeze(2)
-
     def pivot_activations(
         self,
         batch: TokenBatch,
