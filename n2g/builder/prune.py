@@ -6,8 +6,9 @@ token of the window that fires (a / a_max >= the firing threshold, the same test
 evaluation scores; the argmax always included) a pivot of its own pruned example: with one
 pivot per window a neuron that fires on several tokens of its top windows only ever learns
 the strongest one, and its graph misses the rest (low recall against the token-lookup
-baseline, which learns every firing token). Exact duplicates among a neuron's pruned examples are dropped. On
-SmolLM2 layers 0-3 "firing" raised mean F1 by 0.01 to 0.12 (`bench/results/fidelity-w*.md`).
+baseline, which learns every firing token). Exact duplicates among a neuron's pruned
+examples are dropped. On SmolLM2 layers 0-3 "firing" raised mean F1 by 0.01 to 0.12
+(`bench/results/fidelity-w*.md`).
 
 For a pivot e the answer is the smallest length L such
 that a(e, x[e-L+1 .. e]) >= threshold * a(e, x). The reference a(e, x) is the recorded
