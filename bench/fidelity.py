@@ -17,7 +17,11 @@ score of each, and the out-of-distribution false-positive rates. Variants:
            activation levels) as training examples;
 - firing+sampled, firing+extra: the combinations;
 - default: `BuildConfig()` as it stands (what `n2g run` builds);
-- default-uncapped, default-cap16: the same with no pruned-context cap, or a cap of 16.
+- default-uncapped, default-cap16: the same with no pruned-context cap, or a cap of 16;
+- paper+fold, default+fold, default-nofold: with token folding on / off (case and
+  surrounding whitespace ignored by the trie and both baselines, n2g.graph.token_fold);
+- default-norerank, default+fold-norerank: a causal helper's top n next tokens kept without
+  the re-ranking passes (`rerank_substitutes=False`; the same as default without a helper).
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
 test windows are the same; records are made once with k = 30 and a 20-window sample.
@@ -55,6 +59,11 @@ VARIANTS: dict[str, dict] = {
     "default": {},
     "default-uncapped": {"max_context": None},
     "default-cap16": {"max_context": 16},
+    "paper+fold": {**PAPER, "fold_tokens": True},
+    "default+fold": {"fold_tokens": True},
+    "default-nofold": {"fold_tokens": False},
+    "default-norerank": {"rerank_substitutes": False},
+    "default+fold-norerank": {"fold_tokens": True, "rerank_substitutes": False},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 
@@ -118,7 +127,7 @@ def main() -> None:
         batch_size=max(1, 4096 // args.window),
     )
     record_stage(model, corpus, layers, records_dir, config, progress=True)
-    helper = make_helper(args.helper, model)
+    helpers = {rerank: make_helper(args.helper, model, rerank=rerank) for rerank in (True, False)}
     ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
     sample = random_windows_provider(model, corpus, 10, args.window, 1)
     neurons = sample_neurons(model.d_mlp, args.neurons, 0)
@@ -131,7 +140,13 @@ def main() -> None:
             for start in range(0, len(neurons), build.neurons_per_batch):
                 batch = neurons[start : start + build.neurons_per_batch]
                 results[name] += build_neuron_graphs(
-                    model, records, batch, build, helper, ood_data, sample_data
+                    model,
+                    records,
+                    batch,
+                    build,
+                    helpers[build.rerank_substitutes],
+                    ood_data,
+                    sample_data,
                 )
             print(f"layer {layer}: {name} done", flush=True)
     text = (

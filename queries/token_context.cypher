@@ -1,12 +1,18 @@
 // Token search: neurons whose graph has a CONTEXT token, most important first.
 // Answers "which neurons need ' except' somewhere before the token they fire on?".
+// Tokens match as typed, and folded ($folded_context: stripped and lower-cased, as
+// n2g.graph.token_fold folds them; equal to the context when it already is) in graphs built
+// with token folding (n.fold_tokens), whose token nodes are named by their folded text.
 // Parameters (model and layer may be null = any):
 //   :param context => ' except'
+//   :param folded_context => 'except'
 //   :param model => null
 //   :param layer => null
 //   :param limit => 25
-MATCH (:Token {text: $context})<-[c:HAS_CONTEXT]-(n:Neuron)
-WHERE ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
+MATCH (t:Token)<-[c:HAS_CONTEXT]-(n:Neuron)
+WHERE t.text IN [$context, $folded_context]
+  AND (t.text = $context OR coalesce(n.fold_tokens, false))
+  AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
        c.importance AS importance, n.f1 AS f1
 ORDER BY importance DESC, key

@@ -7,7 +7,7 @@ Every model pass is shared across all examples of all neurons in the batch (see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -32,6 +32,7 @@ from n2g.builder.trie import PathExample, build_trie
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
 from n2g.graph.predict import NeuronTrie
+from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.models.base import NeuronModel
 from n2g.record.store import LayerRecords
 
@@ -44,6 +45,7 @@ class RandomWindows:
     corpus: str
     windows: list[np.ndarray]
     acts: np.ndarray  # float32 [n_windows, T, d_mlp] of the layer (0 past a window's end)
+    _folded: dict[int, RandomWindows] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def compute(
@@ -52,6 +54,13 @@ class RandomWindows:
         arrays = [np.asarray(w, dtype=np.int64) for w in windows]
         acts = model.mlp_activations([a.tolist() for a in arrays], [layer])[layer].numpy()
         return cls(corpus, arrays, acts)
+
+    def folded(self, classes: TokenClasses) -> RandomWindows:
+        """The same windows with token classes for ids (made once, shared by all neurons)."""
+        if id(classes) not in self._folded:
+            windows = [classes.map(w) for w in self.windows]
+            self._folded[id(classes)] = RandomWindows(self.corpus, windows, self.acts)
+        return self._folded[id(classes)]
 
     @cached_property
     def ngram_keys(self) -> list[list[tuple[int, ...]]]:
@@ -206,12 +215,28 @@ def assemble_graph(
     sample: RandomWindows | None = None,
 ) -> NeuronGraph:
     """Trie + evaluation of one neuron from its processed examples; `ood` = random windows
-    of another corpus, `sample` = random windows of the recording corpus (correlation)."""
+    of another corpus, `sample` = random windows of the recording corpus (correlation).
+
+    With `fold_tokens`, the trie and every evaluation see token classes, not ids
+    (n2g.graph.token_fold); the examples were pruned and augmented on the real tokens."""
+    classes = vocabulary_classes(model.tokenizer) if config.fold_tokens else None
+
+    def tokens_of(ids: np.ndarray) -> np.ndarray:
+        return classes.map(ids) if classes is not None else ids
+
+    def names(ids: Sequence[int]) -> list[str]:
+        strings = model.token_strings(ids)
+        return [fold_token(t) for t in strings] if classes is not None else strings
+
+    if classes is not None:
+        ood = ood.folded(classes) if ood is not None else None
+        sample = sample.folded(classes) if sample is not None else None
     paths = [
-        PathExample(e.tokens, e.importances, end_activation(e, plan, config)) for e in examples
+        PathExample(tokens_of(e.tokens), e.importances, end_activation(e, plan, config))
+        for e in examples
     ]
     with CLOCK.stage("trie"):
-        nodes, edges = build_trie(paths, config.importance_threshold, model.token_strings)
+        nodes, edges = build_trie(paths, config.importance_threshold, names)
         graph = NeuronGraph(
             model=model.name,
             layer=layer,
@@ -223,8 +248,8 @@ def assemble_graph(
             settings=config.settings(mask_token_id),
         )
         trie = NeuronTrie.from_graph(graph)
-    train = [(t, normalised(plan, a)) for t, a in plan.train]
-    test = [(t, normalised(plan, a)) for t, a in plan.test]
+    train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
+    test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
     with CLOCK.stage("evaluate"):
         evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
         lookup, five = TokenLookup(train), NGramLookup(train)

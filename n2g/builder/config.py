@@ -36,6 +36,12 @@ class BuildConfig(BaseModel):
     )
     helper: str = Field("none", description='"none", "mlm[:NAME|PATH]" or "causal[:MODEL]"')
     n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
+    rerank_substitutes: bool = Field(
+        True,
+        description="a causal helper re-ranks 2n next-token candidates by the likelihood of "
+        "the whole window with each in place (one full-depth pass per candidate); False: "
+        "the top n next tokens after the left context, no re-ranking pass",
+    )
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
     )
@@ -71,6 +77,11 @@ class BuildConfig(BaseModel):
         description="longest pruned context (tokens up to the pivot); a pivot that needs "
         "more keeps this many, its END still holding the full-context activation. None: "
         "no cap (the paper)",
+    )
+    fold_tokens: bool = Field(
+        False,
+        description="match tokens by their folded text (case and surrounding whitespace "
+        "ignored, n2g.graph.token_fold) in the trie and both baselines",
     )
     neurons_per_batch: int = Field(
         128,

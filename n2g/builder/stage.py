@@ -124,7 +124,7 @@ def build_stage(
     `build_graphs`. The request is checked before any helper model or corpus is loaded."""
     config = config or BuildConfig()
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
-    helper = make_helper(config.helper, model, device)
+    helper = make_helper(config.helper, model, device, rerank=config.rerank_substitutes)
     ood = sample = None
     if config.ood_corpus:
         ood = random_windows_provider(

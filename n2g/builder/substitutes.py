@@ -136,7 +136,10 @@ class CausalLMHelper:
       sorted by length and right-padded (causal, so padding changes nothing), and the
       vocabulary projection is applied only at the positions whose log-probabilities are
       used, not at every position.
-    - `candidates_per_slot` defaults to 2 (the re-ranking pool is 2n).
+    - `candidates_per_slot` defaults to 2 (the re-ranking pool is 2n). With 1 the pool is
+      the answer: no re-ranking pass runs (they were ~90% of the helper's passes: every
+      candidate window is a full-depth pass, the proposal one pass per distinct window),
+      and the n substitutes are the top next tokens after the left context.
     """
 
     def __init__(
@@ -231,6 +234,8 @@ class CausalLMHelper:
             row = logp_at[(window, k)]
             top = torch.topk(row, min(len(row), size + len(self.banned) + 1)).indices.tolist()
             pools[(window, k)] = [t for t in top if t != window[k] and t not in self.banned][:size]
+        if size <= n:  # re-ranking cannot change which n are kept (class docstring)
+            return [list(pools[key]) for key in keys]
         # Re-ranking passes: every candidate window whose substituted token is not the last,
         # scored on the tokens after the substitute (keyed by window and position).
         tails: dict[tuple[tuple[int, ...], int], list[int]] = {}
@@ -263,8 +268,13 @@ class CausalLMHelper:
         return [list(answers[key]) for key in keys]
 
 
-def make_helper(spec: str, model: NeuronModel, device: str = "cpu") -> SubstituteHelper:
-    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]")."""
+def make_helper(
+    spec: str, model: NeuronModel, device: str = "cpu", *, rerank: bool = True
+) -> SubstituteHelper:
+    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]"); `rerank`:
+    a causal helper re-ranks a pool of 2n candidates by the whole window (else takes the
+    top n next tokens, `CausalLMHelper`)."""
+    pool = 2 if rerank else 1
     kind, _, arg = spec.partition(":")
     if kind == "none":
         return NoHelper()
@@ -273,7 +283,7 @@ def make_helper(spec: str, model: NeuronModel, device: str = "cpu") -> Substitut
     if kind == "causal":
         complete = model.loaded_layers == model.n_layers  # a truncated model's logits are noise
         if (not arg or arg == model.name) and complete:
-            return CausalLMHelper(model, model.tokenizer)
+            return CausalLMHelper(model, model.tokenizer, candidates_per_slot=pool)
         arg = arg or model.name
         try:
             from n2g.models import load_model
@@ -285,5 +295,5 @@ def make_helper(spec: str, model: NeuronModel, device: str = "cpu") -> Substitut
             raise
         except Exception as exc:  # noqa: BLE001
             raise N2GError(f"cannot load helper model {arg!r}: {_first_line(exc)}") from None
-        return CausalLMHelper(helper_model, model.tokenizer)
+        return CausalLMHelper(helper_model, model.tokenizer, candidates_per_slot=pool)
     raise N2GError(f"unknown helper {spec!r}: use none, mlm[:NAME] or causal[:MODEL]")

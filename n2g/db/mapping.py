@@ -93,7 +93,8 @@ NEURON_PROPERTIES: PropertyPaths = (
 )
 SETTINGS_PROPERTY = "settings"  # the build settings, as one JSON string
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
-# n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher).
+# n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
+# (token searches match folded forms only in folded graphs, queries/token_*.cypher).
 
 
 class PropertyTypeError(ValueError):
@@ -167,6 +168,7 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
         n_nodes=len(graph.nodes),
         n_activating_tokens=len(graph.activating_tokens()),
         n_context_tokens=len(graph.context_tokens()),
+        fold_tokens=graph.settings.fold_tokens,
         graph_hash=graph_hash(graph),
     )
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()

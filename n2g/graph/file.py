@@ -157,6 +157,7 @@ class BuildSettings(_Strict):
     augment_threshold: Probability = 0.5
     helper: str = "none"
     n_substitutes: Annotated[int, Field(ge=0)] = 5
+    rerank_substitutes: bool = True
     augment_pivot: bool = True
     train_fraction: Probability = 0.5
     seed: int = 0
@@ -169,6 +170,8 @@ class BuildSettings(_Strict):
     sample_train_examples: Annotated[int, Field(ge=0)] = 0
     # Graph files written before this setting existed pruned without a cap.
     max_context: Annotated[int, Field(ge=1)] | None = None
+    # Graph files written before this setting existed matched token ids exactly.
+    fold_tokens: bool = False
 
 
 class NeuronGraph(_Strict):

@@ -44,6 +44,7 @@ PAPER_BUILD: dict[str, Any] = {
     "n_substitutes": 5,
     "augment_pivot": True,
     "max_context": None,
+    "fold_tokens": False,
 }
 _OVERRIDES: dict[Method, tuple[dict[str, Any], dict[str, Any]]] = {
     Method.N2G: ({}, {}),

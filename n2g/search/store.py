@@ -13,6 +13,7 @@ from typing import Any
 from n2g.db.connection import Database
 from n2g.db.mapping import graphs_from_records
 from n2g.graph.file import NeuronGraph
+from n2g.graph.token_fold import fold_token
 from n2g.resources import read_cypher
 from n2g.search.groups import NeuronGroupRow
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarPair
@@ -106,15 +107,16 @@ def token_hits(
 ) -> list[Row]:
     """Neurons activating on `token`, with `context`, or both on one trie path."""
     params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit}
+    if token is not None:
+        params.update(token=token, folded=fold_token(token))
+    if context is not None:
+        params.update(context=context, folded_context=fold_token(context))
     if token is not None and context is not None:
         stem = "token_activating_with_context"
-        params.update(token=token, context=context)
     elif token is not None:
         stem = "token_activating"
-        params.update(token=token)
     else:
         stem = "token_context"
-        params.update(context=context)
     return db.read(query(stem), params)
 
 
@@ -146,8 +148,10 @@ def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) ->
 
 
 def text_candidate_keys(db: Database, tokens: Sequence[str], model: str) -> list[str]:
-    """Keys of the neurons of `model` activating on one of `tokens`, sorted."""
-    rows = db.read(query("text_candidates"), {"tokens": sorted(set(tokens)), "model": model})
+    """Keys of the neurons of `model` activating on one of `tokens` (or on its folded
+    form, in graphs built with token folding), sorted."""
+    forms = sorted({form for token in tokens for form in (token, fold_token(token))})
+    rows = db.read(query("text_candidates"), {"tokens": forms, "model": model})
     return sorted(row["key"] for row in rows)
 
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
 from n2g.graph.predict import NeuronTrie
+from n2g.graph.token_fold import TokenClasses, vocabulary_classes
 from n2g.search.store import read_graphs, text_candidate_keys
 
 FETCH_BATCH = 500  # tries fetched per round trip
 
 
 class TokenizerLike(Protocol):
+    vocab_size: int
+
     def encode(self, text: str) -> list[int]: ...
 
     def token_strings(self, ids: Sequence[int]) -> list[str]: ...
@@ -54,12 +58,24 @@ class TextMatch(BaseModel):
 
 
 def predict_on_tokens(
-    graphs: Iterable[NeuronGraph], token_ids: Sequence[int], threshold: float
+    graphs: Iterable[NeuronGraph],
+    token_ids: Sequence[int],
+    threshold: float,
+    classes: TokenClasses | None = None,
 ) -> list[NeuronOnText]:
-    """Run each graph's trie on the tokens; keep neurons reaching `threshold` somewhere."""
+    """Run each graph's trie on the tokens; keep neurons reaching `threshold` somewhere.
+
+    Graphs built with token folding read the tokens' classes (`classes`, the vocabulary's
+    folding map; required when such a graph is given)."""
     out = []
+    folded_ids = classes.map(token_ids) if classes is not None else None
     for graph in graphs:
-        prediction = NeuronTrie.from_graph(graph).predict(token_ids)
+        ids: Sequence[int] | np.ndarray = token_ids
+        if graph.settings.fold_tokens:
+            if folded_ids is None:
+                raise N2GError(f"{graph.key} was built with token folding: give the classes")
+            ids = folded_ids
+        prediction = NeuronTrie.from_graph(graph).predict(ids)
         peak = float(prediction.max()) if len(prediction) else 0.0
         if peak <= 0.0 or peak < threshold:
             continue
@@ -75,6 +91,10 @@ def predict_on_tokens(
         )
     out.sort(key=lambda n: (-n.max_activation, n.layer, n.index))
     return out
+
+
+def any_folded(graphs: Iterable[NeuronGraph]) -> bool:
+    return any(graph.settings.fold_tokens for graph in graphs)
 
 
 def fires_on_text(
@@ -100,8 +120,9 @@ def fires_on_text(
     keys = text_candidate_keys(db, tokens, model)
     neurons: list[NeuronOnText] = []
     for start in range(0, len(keys), FETCH_BATCH):
-        graphs = read_graphs(db, keys[start : start + FETCH_BATCH]).values()
-        neurons.extend(predict_on_tokens(graphs, token_ids, threshold))
+        graphs = list(read_graphs(db, keys[start : start + FETCH_BATCH]).values())
+        classes = vocabulary_classes(tokenizer) if any_folded(graphs) else None
+        neurons.extend(predict_on_tokens(graphs, token_ids, threshold, classes))
     neurons.sort(key=lambda n: (-n.max_activation, n.layer, n.index))
     return TextMatch(
         model=model,

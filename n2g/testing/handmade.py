@@ -101,6 +101,25 @@ def handmade_graphs() -> list[NeuronGraph]:
     ]
 
 
+def folded_graphs() -> list[NeuronGraph]:
+    """Graphs built with token folding (model 'fold'): token names are folded texts and
+    one-byte token ids are ByteTokenizer class ids (the smallest byte of the class)."""
+    from n2g.graph.token_fold import vocabulary_classes
+    from n2g.models.tokenizers import ByteTokenizer
+
+    classes = vocabulary_classes(ByteTokenizer())
+    graphs = [
+        make_graph("fold", 0, 0, [("b", ["a"], 0.9), ("x", [None, "c"], 0.6)]),
+        make_graph("fold", 1, 1, [("everyone", ["except"], 0.8)]),
+    ]
+    for graph in graphs:
+        graph.settings.fold_tokens = True
+        for node in graph.nodes:
+            if node.token_id is not None and node.token_id < len(classes.canon):
+                node.token_id = int(classes.canon[node.token_id])
+    return graphs
+
+
 def random_graphs(model: str, n: int, seed: int) -> list[NeuronGraph]:
     """Random single-byte-token graphs with planted near copies (so similarity occurs)."""
     import random

@@ -92,6 +92,31 @@ def test_causal_helper_equals_the_plain_method(gelu_model):
         assert found == expected
 
 
+def test_causal_helper_without_reranking_takes_the_top_next_tokens(gelu_model):
+    """candidates_per_slot=1 (`rerank_substitutes=False`): the n best next tokens after the
+    left context, the same set the re-ranking of a pool of n keeps, from the proposal
+    pass alone (one pass over the distinct windows, none per candidate)."""
+
+    class Counting(CausalLMHelper):
+        calls = 0
+
+        def _next_token_log_probs(self, seqs, wanted):
+            Counting.calls += 1
+            return super()._next_token_log_probs(seqs, wanted)
+
+    helper = Counting(gelu_model, gelu_model.tokenizer, candidates_per_slot=1)
+    assert isinstance(make_helper("causal", gelu_model, rerank=False), CausalLMHelper)
+    requests = []
+    for text in ["the lazy dog", "fox jumps", "def main(): return"]:
+        tokens = np.asarray(gelu_model.encode(text), dtype=np.int64)
+        requests += [SubstituteRequest(tokens, k) for k in range(len(tokens))]
+    answers = helper.substitutes(requests, 3)
+    assert Counting.calls == 1
+    for request, found in zip(requests, answers, strict=True):
+        reranked = _plain_causal(gelu_model, request.tokens, request.position, 3, 3)
+        assert sorted(found) == sorted(reranked) and len(found) == 3
+
+
 def test_candidates_are_deduplicated(gelu_model):
     first = _example(gelu_model, 2, "ab")
     second = _example(gelu_model, 2, "cb")

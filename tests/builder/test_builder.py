@@ -30,12 +30,14 @@ QUICK = BuildConfig(
 )
 
 
-@pytest.mark.parametrize("pivots", ["firing", "argmax"])
-def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path, pivots):
+@pytest.mark.parametrize(
+    ("pivots", "fold"), [("firing", False), ("argmax", False), ("firing", True)]
+)
+def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path, pivots, fold):
     _, records = gelu_records
     helper = MaskedLMHelper(str(tiny_mlm_path), gelu_model.tokenizer)
     neurons = [0, 3, 5, 9]
-    config = QUICK.model_copy(update={"pivots": pivots})
+    config = QUICK.model_copy(update={"pivots": pivots, "fold_tokens": fold})
     fast = build_neuron_graphs(gelu_model, records[1], neurons, config, helper)
     plain = plain_neuron_graphs(gelu_model, records[1], neurons, config, helper)
     assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
@@ -232,6 +234,51 @@ def test_graphs_reproduce_their_own_training_firings(gelu_model, gelu_records, e
         assert max(shortfalls) < 1e-4
     else:
         assert max(shortfalls) > 0.05
+
+
+def test_folded_graphs_see_token_classes(gelu_model, gelu_records):
+    """With token folding the trie holds class ids named by folded text, reproduces its
+    training firings on the folded windows, fires alike on any case of a window, and is
+    scored (with both baselines) on folded tokens."""
+    from n2g.builder.evaluate import evaluate_split
+    from n2g.graph.predict import NeuronTrie
+    from n2g.graph.token_fold import fold_token, vocabulary_classes
+
+    _, records = gelu_records
+    classes = vocabulary_classes(gelu_model.tokenizer)
+    config = QUICK.model_copy(update={"fold_tokens": True})
+    graphs = build_neuron_graphs(gelu_model, records[1], list(range(gelu_model.d_mlp)), config)
+    swapped_case_differs = False
+    for graph in graphs:
+        assert graph.settings.fold_tokens
+        plan = plan_neuron(records[1], graph.neuron, config)
+        trie = NeuronTrie.from_graph(graph)
+        for node in graph.nodes:
+            if node.token_id is not None:
+                assert classes.canon[node.token_id] == node.token_id
+                name = gelu_model.token_strings([node.token_id])[0]
+                assert node.token == fold_token(name)
+        for tokens, acts in plan.train:
+            pivot = int(np.argmax(acts))
+            if acts[pivot] > 0:
+                assert float(trie.predict(classes.map(tokens))[pivot]) >= (
+                    acts[pivot] / plan.a_max - 1e-4
+                )
+            text = gelu_model.tokenizer.decode(tokens.tolist())
+            swapped = np.asarray(gelu_model.encode(text.swapcase()))
+            if len(swapped) == len(tokens):
+                swapped_case_differs |= bool((swapped != tokens).any())
+                np.testing.assert_array_equal(
+                    trie.predict(classes.map(swapped)), trie.predict(classes.map(tokens))
+                )
+        test = [(classes.map(t), a / plan.a_max) for t, a in plan.test]
+        train = [(classes.map(t), a / plan.a_max) for t, a in plan.train]
+        expected = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
+        assert graph.evaluation is not None
+        assert graph.evaluation.n2g == expected.n2g
+        assert graph.evaluation.token_lookup == expected.token_lookup
+        assert graph.evaluation.ngram == expected.ngram
+    assert swapped_case_differs
 
 
 def test_extra_training_examples_leave_the_test_split_alone(gelu_records):

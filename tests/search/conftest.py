@@ -10,12 +10,12 @@ import pytest
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
 from n2g.graph.file import NeuronGraph, dump_graph_line
-from n2g.testing.handmade import handmade_graphs, random_graphs
+from n2g.testing.handmade import folded_graphs, handmade_graphs, random_graphs
 
 
 @pytest.fixture(scope="session")
 def search_graphs() -> list[NeuronGraph]:
-    return handmade_graphs() + random_graphs("rand", 150, seed=7)
+    return handmade_graphs() + folded_graphs() + random_graphs("rand", 150, seed=7)
 
 
 @pytest.fixture(scope="session")

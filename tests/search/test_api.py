@@ -6,6 +6,7 @@ import pytest
 
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.search import NeuronSearch, Relation, SimilarityConfig
 from n2g.search.similarity import NeuronTokenSets, overlap
 from n2g.testing.brute_force import brute_force_components, brute_force_pairs
@@ -21,11 +22,17 @@ def _in(graph: NeuronGraph, model: str | None, layer: int | None) -> bool:
     return (model is None or graph.model == model) and (layer is None or graph.layer == layer)
 
 
+def _stored(graph: NeuronGraph, token: str) -> str:
+    """The token name a search for `token` looks for in `graph`: the token itself, or
+    its folded text in a graph built with token folding (whose names are folded)."""
+    return fold_token(token) if graph.settings.fold_tokens else token
+
+
 def _expected_activating(graphs, token, model=None, layer=None):
     hits = [
-        (g.key, g.activating_tokens()[token])
+        (g.key, g.activating_tokens()[_stored(g, token)])
         for g in graphs
-        if token in g.activating_tokens() and _in(g, model, layer)
+        if _stored(g, token) in g.activating_tokens() and _in(g, model, layer)
     ]
     return sorted(hits, key=lambda h: (-h[1], h[0]))
 
@@ -37,13 +44,13 @@ def _expected_with_context(graphs, token, context):
         by_id, children = g.node_by_id(), g.children()
         found = []  # (activation, importance, depth)
         for root in g.nodes:
-            if root.kind != NodeKind.ACTIVATING or root.token != token:
+            if root.kind != NodeKind.ACTIVATING or root.token != _stored(g, token):
                 continue
             stack = list(children.get(root.id, []))
             while stack:
                 node = by_id[stack.pop()]
                 stack.extend(children.get(node.id, []))
-                if node.kind == NodeKind.CONTEXT and node.token == context:
+                if node.kind == NodeKind.CONTEXT and node.token == _stored(g, context):
                     found.append((root.activation, node.importance, node.depth))
         if found:
             out.append(
@@ -57,7 +64,7 @@ def _expected_with_context(graphs, token, context):
     return sorted(out, key=lambda h: (-h[1], -h[2], h[0]))
 
 
-@pytest.mark.parametrize("token", [" everyone", "a", "b", *TRICKY_TOKENS])
+@pytest.mark.parametrize("token", [" everyone", " Everyone", "a", "b", "B", *TRICKY_TOKENS])
 @pytest.mark.parametrize(("model", "layer"), [(None, None), ("hand", None), ("rand", 1)])
 def test_token_search_activating(search, search_graphs, token, model, layer) -> None:
     hits = search.token_search(token, model=model, layer=layer, limit=1000)
@@ -73,14 +80,14 @@ def test_tricky_tokens_are_found_exactly(search) -> None:
     assert search.token_search("MATCH (n)") == []  # a prefix of a token is not the token
 
 
-@pytest.mark.parametrize("context", [" except", "a", "b", " loves"])
+@pytest.mark.parametrize("context", [" except", " EXCEPT", "a", "A", "b", " loves"])
 def test_token_search_context(search, search_graphs, context) -> None:
     hits = search.token_search(context=context, limit=1000)
     expected = sorted(
         (
-            (g.key, g.context_tokens()[context])
+            (g.key, g.context_tokens()[_stored(g, context)])
             for g in search_graphs
-            if context in g.context_tokens()
+            if _stored(g, context) in g.context_tokens()
         ),
         key=lambda h: (-h[1], h[0]),
     )
@@ -89,7 +96,15 @@ def test_token_search_context(search, search_graphs, context) -> None:
 
 @pytest.mark.parametrize(
     ("token", "context"),
-    [(" everyone", " except"), (" all", " for"), ("a", "b"), ("b", "a"), ("c", "c")],
+    [
+        (" everyone", " except"),
+        (" Everyone", "except"),
+        (" all", " for"),
+        ("a", "b"),
+        ("b", "a"),
+        ("B", " A"),
+        ("c", "c"),
+    ],
 )
 def test_token_search_both_on_one_path(search, search_graphs, token, context) -> None:
     hits = search.token_search(token, context, limit=1000)
@@ -100,7 +115,7 @@ def test_token_search_both_on_one_path(search, search_graphs, token, context) ->
 def test_paper_example_everyone_except(search) -> None:
     # hand/2/5 has both tokens but on different paths; hand/1/3 lacks the context.
     keys = [h.key for h in search.token_search(" everyone", " except")]
-    assert keys == ["hand/0/0", "other/0/0"]
+    assert keys == ["hand/0/0", "other/0/0", "fold/1/1"]  # fold/1/1: "everyone" after "except"
     assert [h.key for h in search.token_search(" everyone", " except", model="other")] == [
         "other/0/0"
     ]
@@ -267,6 +282,38 @@ def test_fires_on_text_equals_running_every_graph(search, search_graphs) -> None
         assert {n.key: n.max_activation for n in match.neurons} == expected
         assert all(len(n.activations) == len(ids) for n in match.neurons)
     assert match.tokens == list(text)
+
+
+def test_folded_graphs_are_found_by_any_case_and_spacing(search) -> None:
+    """A graph built with token folding fires on every token of a class: searches find it
+    by the token as typed in any case or spacing; graphs without folding only exactly."""
+    assert [h.key for h in search.token_search("B")] == ["fold/0/0"]
+    assert "fold/0/0" in [h.key for h in search.token_search(" b ", limit=1000)]
+    everyone = [h.key for h in search.token_search(" EVERYONE", " Except")]
+    assert everyone == ["fold/1/1"]
+    both = {h.key for h in search.token_search(" everyone", " except")}
+    assert {"hand/0/0", "other/0/0", "fold/1/1"} <= both
+
+
+def test_fires_on_text_folds_for_folded_graphs(search, search_graphs) -> None:
+    from n2g.graph.predict import NeuronTrie
+    from n2g.models.tokenizers import ByteTokenizer
+
+    tokenizer = ByteTokenizer()
+    classes: TokenClasses = vocabulary_classes(tokenizer)
+    text = "AB xyC ab X"
+    ids = tokenizer.encode(text)
+    match = search.fires_on_text("fold", text, tokenizer, threshold=0.01, limit=None)
+    expected = {}
+    for g in search_graphs:
+        if g.model == "fold":
+            peak = float(NeuronTrie.from_graph(g).predict(classes.map(ids)).max())
+            if peak > 0:
+                expected[g.key] = peak
+    assert expected == {"fold/0/0": pytest.approx(0.9)}  # "AB" and "ab" fire alike
+    assert {n.key: n.max_activation for n in match.neurons} == expected
+    (neuron,) = match.neurons
+    assert neuron.firing_tokens == [1, 8]
 
 
 @pytest.mark.parametrize(
