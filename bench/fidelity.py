@@ -21,7 +21,8 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - paper+fold, default+fold, default-nofold: with token folding on / off (case and
   surrounding whitespace ignored by the trie and both baselines, n2g.graph.token_fold);
 - default-norerank, default+fold-norerank: a causal helper's top n next tokens kept without
-  the re-ranking passes (`rerank_substitutes=False`; the same as default without a helper).
+  the re-ranking passes (`rerank_substitutes=False`; the same as default without a helper);
+- default-nohelper: default with no augmentation whatever `--helper` says.
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
 test windows are the same; records are made once with k = 30 and a 20-window sample.
@@ -30,6 +31,7 @@ test windows are the same; records are made once with k = 30 and a 20-window sam
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from bench._common import bench_arg_parser
@@ -64,6 +66,7 @@ VARIANTS: dict[str, dict] = {
     "default-nofold": {"fold_tokens": False},
     "default-norerank": {"rerank_substitutes": False},
     "default+fold-norerank": {"fold_tokens": True, "rerank_substitutes": False},
+    "default-nohelper": {"helper": "none"},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 
@@ -127,7 +130,7 @@ def main() -> None:
         batch_size=max(1, 4096 // args.window),
     )
     record_stage(model, corpus, layers, records_dir, config, progress=True)
-    helpers = {rerank: make_helper(args.helper, model, rerank=rerank) for rerank in (True, False)}
+    helpers = {}
     ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
     sample = random_windows_provider(model, corpus, 10, args.window, 1)
     neurons = sample_neurons(model.d_mlp, args.neurons, 0)
@@ -136,7 +139,11 @@ def main() -> None:
         records = load_layer(records_dir, layer)
         ood_data, sample_data = ood(layer), sample(layer)
         for name in results:
-            build = BuildConfig(helper=args.helper, **VARIANTS[name])
+            started = time.perf_counter()
+            build = BuildConfig(**{"helper": args.helper, **VARIANTS[name]})
+            spec = (build.helper, build.rerank_substitutes)
+            if spec not in helpers:
+                helpers[spec] = make_helper(build.helper, model, rerank=build.rerank_substitutes)
             for start in range(0, len(neurons), build.neurons_per_batch):
                 batch = neurons[start : start + build.neurons_per_batch]
                 results[name] += build_neuron_graphs(
@@ -144,11 +151,11 @@ def main() -> None:
                     records,
                     batch,
                     build,
-                    helpers[build.rerank_substitutes],
+                    helpers[spec],
                     ood_data,
                     sample_data,
                 )
-            print(f"layer {layer}: {name} done", flush=True)
+            print(f"layer {layer}: {name} done ({time.perf_counter() - started:.0f} s)", flush=True)
     text = (
         f"SmolLM2-135M, {args.corpus}, window {args.window}, top-20 split 10/10, "
         f"{args.max_tokens:,} tokens, {args.neurons} neurons/layer, helper {args.helper}\n\n"

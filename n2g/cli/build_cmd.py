@@ -79,6 +79,18 @@ def register(app: typer.Typer) -> None:
             help="argmax (paper eq. 1) | firing (every firing token) [default: the method's]",
             show_default=False,
         ),
+        fold_tokens: bool = typer.Option(
+            None,
+            "--fold-tokens/--exact-tokens",
+            help=help_of(BuildConfig, "fold_tokens"),
+            show_default=False,
+        ),
+        rerank: bool = typer.Option(
+            None,
+            "--rerank/--no-rerank",
+            help=help_of(BuildConfig, "rerank_substitutes"),
+            show_default=False,
+        ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
@@ -100,6 +112,8 @@ def register(app: typer.Typer) -> None:
                 "random_windows": random_windows,
                 "seed": seed,
                 **({"pivots": pivots} if pivots is not None else {}),
+                **({"fold_tokens": fold_tokens} if fold_tokens is not None else {}),
+                **({"rerank_substitutes": rerank} if rerank is not None else {}),
             }
         )
         chosen_shard = Shard.parse(shard)

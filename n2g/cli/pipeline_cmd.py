@@ -51,6 +51,18 @@ def run(
     neurons_per_batch: int = typer.Option(
         RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
     ),
+    fold_tokens: bool = typer.Option(
+        None,
+        "--fold-tokens/--exact-tokens",
+        help=help_of(BuildConfig, "fold_tokens"),
+        show_default=False,
+    ),
+    rerank: bool = typer.Option(
+        None,
+        "--rerank/--no-rerank",
+        help=help_of(BuildConfig, "rerank_substitutes"),
+        show_default=False,
+    ),
     out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
@@ -87,6 +99,8 @@ def run(
                 "helper": helper,
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
+                **({"fold_tokens": fold_tokens} if fold_tokens is not None else {}),
+                **({"rerank_substitutes": rerank} if rerank is not None else {}),
             }
         ),
         out=out,

@@ -115,3 +115,26 @@ def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
     assert {g.settings.pivots for _, g in iter_graph_file(explicit)} == {"firing"}
     paper = record_settings(Method.PAPER)
     assert (paper.window, paper.k) == (PAPER_RECORD["window"], PAPER_RECORD["k"]) == (1024, 20)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fold", "rerank"),
+    [
+        ([], False, True),
+        (["--fold-tokens", "--no-rerank"], True, False),
+        (["--exact-tokens"], False, True),
+    ],
+)
+def test_token_folding_and_reranking_are_options(records_dir, tmp_path, flags, fold, rerank):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), "--neurons", "0:2", *flags, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert graphs and {(g.settings.fold_tokens, g.settings.rerank_substitutes) for g in graphs} == {
+        (fold, rerank)
+    }
+    if fold:  # a folded trie names its tokens by their folded text
+        from n2g.graph.token_fold import fold_token
+
+        names = [n.token for g in graphs for n in g.nodes if n.token is not None]
+        assert names and all(fold_token(name) == name for name in names)
