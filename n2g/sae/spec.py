@@ -1,0 +1,156 @@
+"""SAE specs: the `--sae SPEC` strings that name a sparse autoencoder, parsed and validated.
+
+Three forms, one per source:
+
+- `L<layer>-<site>-<expansion>x[-topk<k>]` (`L3-mlp-8x`, `L5-resid-4x-topk32`): an SAE that
+  n2g trains itself (offline) on the model's `blocks.<layer>.hook_mlp_out` (site `mlp`) or
+  `blocks.<layer>.hook_resid_post` (site `resid`), with expansion x d_model latents; a
+  standard ReLU SAE with an L1 penalty, or SAELens' TopK architecture with `-topk<k>`;
+- `path:<folder>`: an SAE saved in SAELens' format (cfg.json + sae_weights.safetensors);
+- `release:<release>/<sae_id>` (`release:gpt2-small-res-jb/blocks.8.hook_resid_pre`): a
+  pretrained SAE from SAELens' registry, downloaded from the Hugging Face hub.
+
+Each spec has a short stable `name` ("sae:L3-mlp-8x") that goes into unit keys
+(`smollm2-135m/sae:L3-mlp-8x/1234`) and cache folders; keys use `/` as their separator, so
+a name never contains one. Parsing is pure (no file or network access): whether a folder
+or release exists is checked when the SAE is loaded (n2g.sae.units).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from n2g.errors import N2GError
+
+SITES = {"mlp": "hook_mlp_out", "resid": "hook_resid_post"}
+_TRAINED = re.compile(r"L(\d+)-([a-z]+)-(\d+)x(?:-topk(\d+))?", re.IGNORECASE)
+_FORMS = (
+    "L<layer>-<mlp|resid>-<expansion>x[-topk<k>] (e.g. L3-mlp-8x), path:<folder>, "
+    "or release:<release>/<sae_id>"
+)
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def name(self) -> str:
+        """The short stable name used in unit keys and cache folders."""
+        raise NotImplementedError
+
+    @property
+    def text(self) -> str:
+        """The canonical spec string (parses back to an equal spec)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TrainedSAESpec(_Spec):
+    """An SAE trained by n2g on one hook of the model (cached once trained)."""
+
+    kind: Literal["trained"] = "trained"
+    layer: int = Field(ge=0, description="block index of the hook")
+    site: Literal["mlp", "resid"] = Field(description="mlp: hook_mlp_out; resid: hook_resid_post")
+    expansion: int = Field(ge=1, le=1024, description="latents per model dimension")
+    topk: int | None = Field(default=None, ge=1, description="TopK's k; None: ReLU + L1")
+
+    @property
+    def hook_name(self) -> str:
+        return f"blocks.{self.layer}.{SITES[self.site]}"
+
+    @property
+    def architecture(self) -> Literal["standard", "topk"]:
+        return "standard" if self.topk is None else "topk"
+
+    @property
+    def text(self) -> str:
+        suffix = f"-topk{self.topk}" if self.topk is not None else ""
+        return f"L{self.layer}-{self.site}-{self.expansion}x{suffix}"
+
+    @property
+    def name(self) -> str:
+        return f"sae:{self.text}"
+
+
+class PathSAESpec(_Spec):
+    """An SAE saved in SAELens' format in a local folder (its hook is in its metadata)."""
+
+    kind: Literal["path"] = "path"
+    folder: Path
+
+    @property
+    def text(self) -> str:
+        return f"path:{self.folder}"
+
+    @property
+    def name(self) -> str:
+        # The folder's own name; resolved so that `path:.` is named after the real folder.
+        return f"sae:{self.folder.expanduser().resolve().name}"
+
+
+class ReleaseSAESpec(_Spec):
+    """A pretrained SAE of SAELens' registry (`SAE.from_pretrained`: needs the hub)."""
+
+    kind: Literal["release"] = "release"
+    release: str = Field(min_length=1, pattern=r"^[^/\s]+$")
+    sae_id: str = Field(min_length=1, pattern=r"^\S+$")
+
+    @property
+    def text(self) -> str:
+        return f"release:{self.release}/{self.sae_id}"
+
+    @property
+    def name(self) -> str:
+        return f"sae:{self.release}:{self.sae_id.replace('/', '~')}"
+
+
+SAESpec = Annotated[TrainedSAESpec | PathSAESpec | ReleaseSAESpec, Field(discriminator="kind")]
+
+
+def _bad(text: str, why: str) -> N2GError:
+    return N2GError(f"bad SAE spec {text!r}: {why}; use {_FORMS}")
+
+
+def parse_sae_spec(text: str | TrainedSAESpec | PathSAESpec | ReleaseSAESpec) -> SAESpec:
+    """The validated spec of `text`; a bad spec is a one-line N2GError naming the forms."""
+    if isinstance(text, TrainedSAESpec | PathSAESpec | ReleaseSAESpec):
+        return text
+    raw = text.strip()
+    if not raw:
+        raise _bad(text, "it is empty")
+    try:
+        if raw.startswith("path:"):
+            folder = raw.removeprefix("path:").strip()
+            if not folder:
+                raise _bad(text, "path: needs a folder")
+            spec: SAESpec = PathSAESpec(folder=Path(folder))
+            if spec.name == "sae:":
+                raise _bad(text, "the folder has no name (give the SAE's own folder)")
+            return spec
+        if raw.startswith("release:"):
+            release, slash, sae_id = raw.removeprefix("release:").partition("/")
+            if not slash or not release or not sae_id:
+                raise _bad(text, "release: needs <release>/<sae_id>")
+            return ReleaseSAESpec(release=release, sae_id=sae_id)
+        match = _TRAINED.fullmatch(raw)
+        if match is None:
+            raise _bad(text, "unknown form")
+        layer, site, expansion, topk = match.groups()
+        if site.lower() not in SITES:
+            raise _bad(text, f"site {site!r} is not one of {', '.join(SITES)}")
+        return TrainedSAESpec(
+            layer=int(layer),
+            site=site.lower(),  # checked against SITES above
+            expansion=int(expansion),
+            topk=int(topk) if topk is not None else None,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise _bad(text, f"{field} {error['msg'].lower()}") from None

@@ -1,0 +1,255 @@
+"""SAE latents as units: scalar functions of one hook point, beside MLP neurons.
+
+`SAEUnits` is all the rest of n2g needs of an SAE: which hook to read (`hook_name`, in
+block `layer`), how many latents (`d_sae`), and `encode`, which turns the hook's
+activations into the latents' activations. It wraps a loaded SAELens `SAE`, whatever its
+architecture, so that SAEs trained here, saved by SAELens users, or published in SAELens'
+registry all read the same.
+
+`load_units` gets one from its spec (n2g.sae.spec): a `path:` folder through SAELens'
+`SAE.load_from_disk`, a `release:` through `SAE.from_pretrained` (the hub), and an
+`L<layer>-<site>-<N>x` spec from the cache, training it there first if it is not yet
+(n2g.sae.train; quality measured on held-out windows, n2g.sae.quality). Every failure a
+user can cause is a one-line N2GError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from n2g.errors import N2GError
+from n2g.record.corpus import Corpus, CorpusConfig, open_corpus, windows
+from n2g.sae import cache
+from n2g.sae.quality import SAEQuality, load_quality, measure_quality, save_quality
+from n2g.sae.spec import PathSAESpec, ReleaseSAESpec, SAESpec, TrainedSAESpec, parse_sae_spec
+from n2g.sae.train import SAETrainConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from n2g.models.base import NeuronModel
+
+DEFAULT_CORPUS = "python-docs"  # the main job's corpus (n2g.run.config)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+@dataclass
+class SAEUnits:
+    """The latents of one SAE, read from one hook of the model."""
+
+    name: str
+    hook_name: str
+    layer: int
+    d_in: int
+    d_sae: int
+    sae: Any  # a sae_lens SAE (inference form)
+    folder: Path | None = None
+    quality: SAEQuality | None = None
+
+    @classmethod
+    def from_sae(cls, name: str, sae: Any, folder: Path | None = None) -> SAEUnits:
+        """Units of a loaded SAELens SAE; its hook comes from its metadata."""
+        from n2g.sae.acts import hook_layer
+
+        hook_name = sae.cfg.metadata.hook_name
+        if not isinstance(hook_name, str) or not hook_name:
+            raise N2GError(f"SAE {name} has no hook_name in its metadata (cfg.json)")
+        if getattr(sae.cfg, "reshape_activations", "none") != "none":
+            raise N2GError(f"SAE {name} reads attention heads ({hook_name}): not supported yet")
+        sae.eval()
+        return cls(
+            name=name,
+            hook_name=hook_name,
+            layer=hook_layer(hook_name),
+            d_in=int(sae.cfg.d_in),
+            d_sae=int(sae.cfg.d_sae),
+            sae=sae,
+            folder=folder,
+            quality=load_quality(folder) if folder is not None else None,
+        )
+
+    def _parameter(self) -> torch.Tensor:
+        return next(self.sae.parameters())
+
+    def encode(self, acts: torch.Tensor) -> torch.Tensor:
+        """float32 [..., d_sae] latent activations of hook activations [..., d_in], on the
+        input's device (the SAE's encoder output: what n2g explains)."""
+        import torch
+
+        if acts.shape[-1] != self.d_in:
+            raise ValueError(f"{self.name} reads {self.d_in}-wide activations, not {acts.shape}")
+        weight = self._parameter()
+        with torch.no_grad():
+            latents = self.sae.encode(acts.to(weight.device, weight.dtype))
+        return latents.to(acts.device, torch.float32)
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """float32 [..., d_in] reconstruction of the hook from latents [..., d_sae]."""
+        import torch
+
+        weight = self._parameter()
+        with torch.no_grad():
+            recon = self.sae.decode(latents.to(weight.device, weight.dtype))
+        return recon.to(latents.device, torch.float32)
+
+
+def _check_width(units: SAEUnits, model: NeuronModel) -> SAEUnits:
+    from n2g.sae.acts import check_hook, hook_width
+
+    check_hook(model, units.hook_name)
+    width = hook_width(model, units.hook_name)
+    if width != units.d_in:
+        raise N2GError(
+            f"SAE {units.name} reads {units.d_in}-wide activations but {units.hook_name} "
+            f"of {model.name} is {width} wide: it was trained on another model"
+        )
+    return units
+
+
+def _load_folder(name: str, folder: Path, device: str) -> SAEUnits:
+    from sae_lens import SAE
+
+    if not (folder / "cfg.json").is_file():
+        raise N2GError(f"no SAE in {folder}: SAELens' cfg.json is missing")
+    try:
+        sae = SAE.load_from_disk(str(folder), device=device)
+    except Exception as exc:  # any SAELens/safetensors failure: one line for the user
+        raise N2GError(f"cannot load the SAE in {folder}: {_first_line(exc)}") from None
+    return SAEUnits.from_sae(name, sae, folder)
+
+
+def _load_release(spec: ReleaseSAESpec, device: str) -> SAEUnits:
+    from sae_lens import SAE
+
+    try:
+        sae = SAE.from_pretrained(spec.release, spec.sae_id, device=device)
+    except Exception as exc:  # registry, hub and network failures
+        raise N2GError(
+            f"cannot load SAE {spec.release}/{spec.sae_id} through SAELens (it needs the "
+            f"Hugging Face hub): {_first_line(exc)}"
+        ) from None
+    return SAEUnits.from_sae(spec.name, sae)
+
+
+def _open(corpus: str | CorpusConfig | Corpus | None, cache_dir: Path | None) -> Corpus:
+    if isinstance(corpus, Corpus):
+        return corpus
+    if isinstance(corpus, CorpusConfig):
+        return open_corpus(corpus)
+    return open_corpus(CorpusConfig(spec=corpus or DEFAULT_CORPUS, cache_dir=cache_dir))
+
+
+def _check_manifest(
+    folder: Path, corpus: Corpus | None, config: SAETrainConfig | None
+) -> cache.TrainedSAEManifest:
+    """The cached SAE's manifest; an error when the caller asked for other settings."""
+    manifest = cache.read_manifest(folder)
+    again = f"delete {folder} to train it again, or leave them out to reuse it"
+    if corpus is not None and corpus.name != manifest.corpus:
+        raise N2GError(
+            f"the cached SAE was trained on {manifest.corpus}, not {corpus.name}: {again}"
+        )
+    if config is not None and config != manifest.config:
+        raise N2GError(f"the cached SAE was trained with other settings: {again}")
+    return manifest
+
+
+def _train_into(
+    folder: Path,
+    spec: TrainedSAESpec,
+    model: NeuronModel,
+    corpus: Corpus,
+    config: SAETrainConfig,
+    progress: bool,
+) -> None:
+    """Train, save (SAELens format), measure quality, write the manifest, atomically."""
+    from sae_lens import SAE
+
+    from n2g.sae import train
+    from n2g.sae.acts import chunks, hook_activations
+
+    def held_out() -> Iterator[list[int]]:
+        stream = windows(corpus, model, config.context, max_windows=config.eval_windows)
+        return (ids for _, ids in stream)
+
+    def training() -> Iterator[list[int]]:
+        stream = itertools.islice(windows(corpus, model, config.context), config.eval_windows, None)
+        return (ids for _, ids in stream)
+
+    if sum(1 for _ in held_out()) < config.eval_windows:
+        raise N2GError(
+            f"corpus {corpus.name} has fewer than {config.eval_windows} windows of "
+            f"{config.context} tokens to hold out, and more are needed for training"
+        )
+
+    def fill(tmp: Path) -> None:
+        started = time.perf_counter()
+        trained = train.train_sae(spec, model, training, config, progress=progress)
+        trained.save_inference_model(str(tmp))
+        units = SAEUnits.from_sae(spec.name, SAE.load_from_disk(str(tmp), device="cpu"))
+        batches = chunks(held_out(), config.windows_per_pass)
+        acts = (hook_activations(model, spec.hook_name, chunk) for chunk in batches)
+        save_quality(tmp, measure_quality(units, acts))
+        manifest = cache.TrainedSAEManifest(
+            spec=spec.text,
+            model=model.name,
+            hook_name=spec.hook_name,
+            corpus=corpus.name,
+            config=config,
+            trained_tokens=config.steps * config.batch_size,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        (tmp / cache.MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
+
+    cache.write_atomically(folder, fill)
+
+
+def load_units(
+    spec: str | SAESpec,
+    model: NeuronModel,
+    *,
+    cache_dir: Path | str | None = None,
+    corpus: str | CorpusConfig | Corpus | None = None,
+    train_config: SAETrainConfig | None = None,
+    progress: bool = True,
+) -> SAEUnits:
+    """The units of SAE `spec` on `model`.
+
+    An `L<layer>-<site>-<N>x` spec is trained once on `corpus` (default: python-docs) with
+    `train_config` (default: SAETrainConfig()) and cached in `<cache>/saes/<model>/<name>/`;
+    later calls load it. Passing a corpus or config other than the cached SAE's is an
+    error rather than a silent reuse. `corpus` and `train_config` are unused for `path:`
+    and `release:` specs. The SAE's input width must match the model's hook.
+    """
+    parsed = parse_sae_spec(spec)
+    root = Path(cache_dir).expanduser() if cache_dir is not None else None
+    if isinstance(parsed, PathSAESpec):
+        folder = parsed.folder.expanduser()
+        if not folder.is_dir():
+            raise N2GError(f"SAE folder {folder} not found")
+        return _check_width(_load_folder(parsed.name, folder, model.device), model)
+    if isinstance(parsed, ReleaseSAESpec):
+        return _check_width(_load_release(parsed, model.device), model)
+    folder = cache.sae_folder(model.name, parsed.name, root)
+    opened = _open(corpus, root) if corpus is not None else None
+    if not cache.is_complete(folder):
+        config = train_config or SAETrainConfig()
+        from n2g.sae.acts import check_context, check_hook
+
+        check_hook(model, parsed.hook_name)  # before opening (maybe fetching) the corpus
+        check_context(model, config.context)
+        source = opened or _open(None, root)
+        _train_into(folder, parsed, model, source, config, progress)
+    else:
+        _check_manifest(folder, opened, train_config)
+    return _check_width(_load_folder(parsed.name, folder, model.device), model)
