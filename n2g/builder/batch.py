@@ -241,6 +241,8 @@ def assemble_graph(
             model=model.name,
             layer=layer,
             neuron=plan.neuron,
+            sae=model.unit_set,
+            hook_name=model.units.hook_name if model.units is not None else None,
             a_max=plan.a_max,
             n_examples=len(examples),
             nodes=nodes,

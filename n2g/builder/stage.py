@@ -91,6 +91,10 @@ def check_request(
         raise N2GError(
             f"records in {records_dir} are from model {manifest.model!r}, not {model.name!r}"
         )
+    explained = model.units.spec if model.units is not None else None
+    if manifest.sae != explained:
+        what = f"latents of SAE {manifest.sae}" if manifest.sae else "MLP neurons"
+        raise N2GError(f"records in {records_dir} hold {what}, not what the model explains")
     layers = list(manifest.layers if layers is None else layers)
     for layer in layers:
         if layer not in manifest.layers:
@@ -123,6 +127,12 @@ def build_stage(
     """The build stage (`n2g build`, `n2g run`): the config's helper and OOD check, then
     `build_graphs`. The request is checked before any helper model or corpus is loaded."""
     config = config or BuildConfig()
+    if model.units is None and load_manifest(records_dir).sae is not None:
+        from n2g.sae.units import load_units  # records of SAE latents: explain those
+
+        spec = load_manifest(records_dir).sae
+        assert spec is not None
+        model = model.with_units(load_units(spec, model, progress=progress))
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
     helper = make_helper(config.helper, model, device, rerank=config.rerank_substitutes)
     ood = sample = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,13 +12,24 @@ from n2g.cli.defaults import help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
 
+if TYPE_CHECKING:
+    from n2g.sae.spec import SAESpec
+
 DEFAULTS = RecordConfig()
+SAE_HELP = (
+    "record the latents of an SAE instead of MLP neurons: L<layer>-<mlp|resid>-<N>x[-topk<k>] "
+    "(trained here once), path:FOLDER (SAELens format) or release:RELEASE/ID (SAELens, hub)"
+)
 
 
 @one_line_errors
 def record(
     model: str = typer.Option(OFFLINE_MODEL, help="model name, local HF folder, or TL name"),
-    layers: str = typer.Option("0-3", help="layers to record: '0-3', '0,2' or 'all'"),
+    layers: str = typer.Option(
+        None,
+        help="layers to record: '0-3', '0,2' or 'all' [default: 0-3; with --sae, its layer]",
+        show_default=False,
+    ),
     corpus: str = typer.Option(
         "stdlib", help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]"
     ),
@@ -30,14 +42,27 @@ def record(
     device: str = typer.Option("cpu", help="torch device"),
     batch_size: int = typer.Option(DEFAULTS.batch_size, help=help_of(DEFAULTS, "batch_size")),
     cache_dir: Path | None = typer.Option(None, help="cache folder (default: N2G_CACHE_DIR)"),
+    sae: str = typer.Option(None, "--sae", help=SAE_HELP, show_default=False),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Record every neuron's top-k activating windows and max activation (resumable)."""
+    """Record every neuron's top-k activating windows and max activation (resumable).
+
+    With --sae, the latents of a sparse autoencoder on one hook instead of the MLP neurons
+    (an L<layer>-<mlp|resid>-<N>x SAE is trained once on --corpus and cached).
+
+    Examples: n2g record --layers 0-3 --corpus python-docs --out records
+
+      n2g record --sae L3-mlp-8x --corpus python-docs --out records-sae
+    """
     from n2g.models import load_model
     from n2g.record.corpus import CorpusConfig, open_corpus
     from n2g.record.recorder import record_stage
+    from n2g.sae.spec import parse_sae_spec
 
-    chosen = parse_layer_choice(layers)
+    spec = parse_sae_spec(sae) if sae is not None else None  # a bad spec fails first
+    chosen = parse_layer_choice(layers or "0-3")
+    if spec is not None:
+        chosen = _sae_layers(spec, layers)
     config = RecordConfig(window=window, k=k, batch_size=batch_size, max_tokens=max_tokens or None)
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
@@ -48,11 +73,34 @@ def record(
         cache_dir=cache_dir,
     )
     layer_list = chosen if chosen is not None else list(range(neuron_model.n_layers))
+    unit = "neurons"
+    if spec is not None:
+        from n2g.sae.units import load_units
+
+        units = load_units(
+            spec, neuron_model, cache_dir=cache_dir, corpus=source, progress=not quiet
+        )
+        neuron_model, layer_list, unit = neuron_model.with_units(units), [units.layer], "latents"
     manifest = record_stage(neuron_model, source, layer_list, out, config, progress=not quiet)
     typer.echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
-        f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} neurons -> {out}"
+        f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} {unit} -> {out}"
     )
+
+
+def _sae_layers(spec: SAESpec, layers: str | None) -> list[int] | None:
+    """The layers to load for an SAE: its own (known from an L.. spec), else all up to
+    the one its metadata names (None: the whole model)."""
+    from n2g.errors import N2GError
+    from n2g.sae.spec import TrainedSAESpec
+
+    if isinstance(spec, TrainedSAESpec):
+        if layers is not None and parse_layer_choice(layers) != [spec.layer]:
+            raise N2GError(f"--layers {layers}: SAE {spec.name} reads layer {spec.layer}")
+        return [spec.layer]
+    if layers is not None:
+        raise N2GError("--layers with --sae: the SAE's hook decides the layer; leave it out")
+    return None
 
 
 def register(app: typer.Typer) -> None:

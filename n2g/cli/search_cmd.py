@@ -29,6 +29,7 @@ from n2g.search import NeuronSearch, SimilarityConfig
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
 ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")
 LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
+KEY_HELP = "neuron key MODEL/LAYER/INDEX, or an SAE latent's MODEL/sae:NAME/INDEX"
 
 
 @contextmanager
@@ -190,7 +191,7 @@ def register(app: typer.Typer) -> None:
     @one_line_errors
     @database_options
     def like_command(
-        neuron: str = typer.Argument(None, help="neuron key MODEL/LAYER/INDEX"),
+        neuron: str = typer.Argument(None, help=KEY_HELP),
         text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
         model: str = ModelOption,
         tokenizer: str = typer.Option(
@@ -221,7 +222,9 @@ def register(app: typer.Typer) -> None:
         with _search(db_flags) as search:
             if text is None:
                 if neuron is None:
-                    raise N2GError("give a neuron key (MODEL/LAYER/INDEX) or --text")
+                    raise N2GError(
+                        "give a neuron key (MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX) or --text"
+                    )
                 hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
                 _print_rows(
                     hits,
@@ -253,7 +256,7 @@ def register(app: typer.Typer) -> None:
     @one_line_errors
     @database_options
     def show_command(
-        neuron: str = typer.Argument(..., help="neuron key MODEL/LAYER/INDEX"),
+        neuron: str = typer.Argument(..., help=KEY_HELP),
         graphs: Path = typer.Option(
             None, "--graphs", help="read this graph file, not the database"
         ),

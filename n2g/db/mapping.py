@@ -86,6 +86,8 @@ NEURON_PROPERTIES: PropertyPaths = (
     ("model", ("model",)),
     ("layer", ("layer",)),
     ("index", ("neuron",)),
+    ("sae", ("sae",)),
+    ("hook_name", ("hook_name",)),
     ("a_max", ("a_max",)),
     ("n_examples", ("n_examples",)),
     ("format_version", ("format_version",)),

@@ -187,6 +187,14 @@ class NeuronGraph(_Strict):
     model: Annotated[str, Field(min_length=1)]
     layer: Annotated[int, Field(ge=0)]
     neuron: Annotated[int, Field(ge=0)]
+    sae: Annotated[str, Field(pattern=r"^sae:[^/]+$")] | None = Field(
+        None,
+        description="the SAE whose latent `neuron` this graph explains (its name, e.g. "
+        "sae:L3-mlp-8x; `layer` is its hook's block); None: an MLP neuron",
+    )
+    hook_name: str | None = Field(
+        None, description="the hook the SAE reads (e.g. blocks.3.hook_mlp_out); None: neuron"
+    )
     a_max: float = Field(description="largest activation of the neuron seen in the data")
     n_examples: Annotated[int, Field(ge=0)] = Field(
         0, description="examples (train + kept augmentations) the trie was built from"
@@ -210,8 +218,8 @@ class NeuronGraph(_Strict):
 
     @property
     def key(self) -> str:
-        """Stable unique key of this neuron: `model/layer/neuron`."""
-        return neuron_key(self.model, self.layer, self.neuron)
+        """Stable unique key: `model/layer/neuron`, or `model/sae:NAME/latent`."""
+        return neuron_key(self.model, self.layer, self.neuron, self.sae)
 
     @model_validator(mode="after")
     def _is_a_trie(self) -> NeuronGraph:

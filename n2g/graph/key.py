@@ -1,7 +1,11 @@
-"""The neuron key `model/layer/neuron`: how files, the database and the CLI name a neuron.
+"""Unit keys: how files, the database and the CLI name a neuron or an SAE latent.
+
+- an MLP neuron: `model/layer/neuron`, e.g. `smollm2-135m/3/286`;
+- a latent of an SAE: `model/sae:NAME/latent`, e.g. `smollm2-135m/sae:L3-mlp-8x/1234` (the
+  SAE's name, n2g.sae.spec, never holds a slash; its layer is the SAE's hook's).
 
 The model name may itself contain slashes (a local folder's path), so a key is split from
-the right: the last two parts are the layer and the neuron index.
+the right: the last two parts are the layer (or SAE) and the index.
 """
 
 from __future__ import annotations
@@ -11,28 +15,32 @@ from typing import NamedTuple
 from n2g.errors import N2GError
 
 KEY_EXAMPLE = "smollm2-135m/3/286"
+SAE_PREFIX = "sae:"
 
 
-class NeuronId(NamedTuple):
-    """A neuron's identity: model name, layer, index within the layer's MLP."""
+class UnitId(NamedTuple):
+    """A unit's identity as its key gives it: model, then the layer (neurons) or the SAE
+    name (latents), and the index within the layer's MLP or the SAE."""
 
     model: str
-    layer: int
-    neuron: int
-
-    @property
-    def key(self) -> str:
-        return neuron_key(self.model, self.layer, self.neuron)
+    layer: int | None
+    sae: str | None
+    unit: int
 
 
-def neuron_key(model: str, layer: int, neuron: int) -> str:
-    """The stable key used in files and in the database: `model/layer/neuron`."""
-    return f"{model}/{layer}/{neuron}"
+def neuron_key(model: str, layer: int, neuron: int, sae: str | None = None) -> str:
+    """The stable key used in files and in the database (module docstring)."""
+    return f"{model}/{sae if sae is not None else layer}/{neuron}"
 
 
-def parse_neuron_key(key: str) -> NeuronId:
-    """`model/layer/neuron` -> NeuronId; N2GError (one line) when it is not one."""
+def parse_neuron_key(key: str) -> UnitId:
+    """A neuron's or a latent's key -> UnitId; N2GError (one line) when it is neither."""
     parts = key.rsplit("/", 2)
-    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2].isdigit():
-        raise N2GError(f"neuron {key!r} is not MODEL/LAYER/INDEX, e.g. {KEY_EXAMPLE}")
-    return NeuronId(parts[0], int(parts[1]), int(parts[2]))
+    if len(parts) == 3 and parts[0] and parts[2].isdigit():
+        if parts[1].isdigit():
+            return UnitId(parts[0], int(parts[1]), None, int(parts[2]))
+        if parts[1].startswith(SAE_PREFIX) and len(parts[1]) > len(SAE_PREFIX):
+            return UnitId(parts[0], None, parts[1], int(parts[2]))
+    raise N2GError(
+        f"neuron {key!r} is not MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX, e.g. {KEY_EXAMPLE}"
+    )

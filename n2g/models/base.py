@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import torch
@@ -32,6 +32,20 @@ class TokenizerLike(Protocol):
     def token_strings(self, ids: Sequence[int]) -> list[str]: ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
+
+
+class LatentUnits(Protocol):
+    """Units that are not MLP neurons: latents computed from one hook's value (an SAE,
+    n2g.sae.units.SAEUnits). A NeuronModel viewing them (`NeuronModel.with_units`) reads
+    that hook and answers for the latents wherever it would answer for neurons."""
+
+    name: str
+    spec: str
+    hook_name: str
+    layer: int
+    d_sae: int
+
+    def encode(self, acts: torch.Tensor) -> torch.Tensor: ...
 
 
 class _ReadDone(Exception):
@@ -61,6 +75,7 @@ class NeuronModel:
     prepend_bos: bool = True
     mask_token_id: int | None = None
     device: str = "cpu"
+    units: LatentUnits | None = None
     _loaded_layers: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,9 +84,24 @@ class NeuronModel:
         if self.mask_token_id is None:
             self.mask_token_id = self.tokenizer.pad_token_id
 
+    def with_units(self, units: LatentUnits) -> NeuronModel:
+        """The same model explaining `units` (e.g. an SAE's latents) instead of its MLP
+        neurons: every activation method reads the units' hook and returns latents, so
+        recording, pruning, saliency, augmentation and evaluation run unchanged."""
+        self.check_layer(units.layer)
+        return replace(self, units=units)
+
+    @property
+    def unit_set(self) -> str | None:
+        """The name of the units explained when they are not MLP neurons (None: neurons)."""
+        return self.units.name if self.units is not None else None
+
     # --- shape -------------------------------------------------------------------------
     @property
     def d_mlp(self) -> int:
+        """Units per layer: MLP neurons, or the latents of `units`."""
+        if self.units is not None:
+            return int(self.units.d_sae)
         d_mlp = self.model.cfg.d_mlp
         assert d_mlp is not None, "transformer_lens sets d_mlp for every MLP model"
         return int(d_mlp)
@@ -91,6 +121,8 @@ class NeuronModel:
                 f"layer {layer} was not loaded (only the first {self._loaded_layers} were); "
                 f"load the model with n_layers >= {layer + 1}"
             )
+        if self.units is not None and layer != self.units.layer:
+            raise ValueError(f"{self.units.name} reads layer {self.units.layer}, not layer {layer}")
 
     # --- tokens ------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
@@ -134,13 +166,20 @@ class NeuronModel:
             return hook
 
         hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
-            (mlp_hook_name(layer), make_hook(layer)) for layer in reads
+            (self._hook_name(layer), make_hook(layer)) for layer in reads
         ]
         # transformer_lens' context manager removes the hooks on the way out either way.
         with contextlib.suppress(_ReadDone):
             self.model.run_with_hooks(
                 tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1
             )
+
+    def _hook_name(self, layer: int) -> str:
+        return self.units.hook_name if self.units is not None else mlp_hook_name(layer)
+
+    def _unit_values(self, value: torch.Tensor) -> torch.Tensor:
+        """The hook's value [..., d] as unit activations [..., d_mlp]."""
+        return self.units.encode(value) if self.units is not None else value
 
     @torch.inference_mode()
     def mlp_activations(self, batch: TokenBatch, layers: Sequence[int]) -> dict[int, torch.Tensor]:
@@ -158,7 +197,7 @@ class NeuronModel:
 
         def reader(layer: int) -> Callable[[torch.Tensor], None]:
             def read(value: torch.Tensor) -> None:
-                captured[layer] = value[:, offset:, :].float()
+                captured[layer] = self._unit_values(value[:, offset:, :]).float()
 
             return read
 
@@ -194,7 +233,13 @@ class NeuronModel:
             return out
 
         def read(value: torch.Tensor) -> None:
-            out.copy_(value[row_index, position + offset, neuron].float().cpu())
+            if self.units is None:
+                out.copy_(value[row_index, position + offset, neuron].float().cpu())
+            else:  # encode each requested token once, however many latents it answers
+                flat = row_index * value.shape[1] + position + offset
+                tokens_asked, which = torch.unique(flat, return_inverse=True)
+                latents = self.units.encode(value.reshape(-1, value.shape[-1])[tokens_asked])
+                out.copy_(latents[which, neuron].float().cpu())
 
         self._run_until(tokens, {layer: read})
         return out

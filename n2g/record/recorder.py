@@ -287,7 +287,10 @@ def record_stage(
             raise N2GError(str(exc)) from None
     corpus = open_corpus(corpus) if isinstance(corpus, str) else corpus
     out = Path(out)
+    sae = model.units.spec if model.units is not None else None
     identity = config.identity(model.name, corpus.name, layers)
+    if sae is not None:  # absent for neurons: records made before SAEs still match
+        identity["sae"] = sae
     if _check_identity(out, identity):
         return records.load_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -369,6 +372,7 @@ def record_stage(
         n_windows=meta["n_windows"],
         n_tokens=meta["n_windows"] * window,
         samples=config.samples,
+        sae=sae,
         complete=True,
     )
     records.save_manifest(out, manifest)

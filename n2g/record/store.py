@@ -54,6 +54,9 @@ class RecordsManifest(BaseModel):
     n_windows: int = Field(ge=0, description="windows of the corpus scanned")
     n_tokens: int = Field(ge=0, description="tokens of the corpus scanned")
     samples: int = Field(0, ge=0, description="activation-weighted sample windows per neuron")
+    sae: str | None = Field(
+        None, description="the SAE spec whose latents were recorded (None: MLP neurons)"
+    )
     complete: bool = True
 
 

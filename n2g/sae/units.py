@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,7 @@ class SAEUnits:
     sae: Any  # a sae_lens SAE (inference form)
     folder: Path | None = None
     quality: SAEQuality | None = None
+    spec: str = ""  # the spec it was loaded from (records name it, so builds reload it)
 
     @classmethod
     def from_sae(cls, name: str, sae: Any, folder: Path | None = None) -> SAEUnits:
@@ -232,6 +233,19 @@ def load_units(
     and `release:` specs. The SAE's input width must match the model's hook.
     """
     parsed = parse_sae_spec(spec)
+    return replace(
+        _load(parsed, model, cache_dir, corpus, train_config, progress), spec=parsed.text
+    )
+
+
+def _load(
+    parsed: SAESpec,
+    model: NeuronModel,
+    cache_dir: Path | str | None,
+    corpus: str | CorpusConfig | Corpus | None,
+    train_config: SAETrainConfig | None,
+    progress: bool,
+) -> SAEUnits:
     root = Path(cache_dir).expanduser() if cache_dir is not None else None
     if isinstance(parsed, PathSAESpec):
         folder = parsed.folder.expanduser()
