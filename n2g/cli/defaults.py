@@ -6,6 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+SAE_HELP = (
+    "record the latents of an SAE instead of MLP neurons: L<layer>-<mlp|resid>-<N>x[-topk<k>] "
+    "(trained here once), path:FOLDER (SAELens format) or release:RELEASE/ID (SAELens, hub)"
+)
+
 
 def default_of(config: type[BaseModel] | BaseModel, name: str) -> Any:
     """The default of field `name`: a config class's own, or an instance's value."""

@@ -10,7 +10,7 @@ import typer
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import format_layers, help_of
+from n2g.cli.defaults import SAE_HELP, format_layers, help_of
 from n2g.errors import N2GError
 from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
@@ -63,6 +63,9 @@ def run(
         help=help_of(BuildConfig, "rerank_substitutes"),
         show_default=False,
     ),
+    sae: str = typer.Option(
+        None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
+    ),
     out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
@@ -77,6 +80,8 @@ def run(
       n2g run --layers all --neurons-per-layer 64   (a sample of every layer of the model)
 
       n2g run --method paper --out paper-run   (the paper's settings, for comparison)
+
+      n2g run --sae L3-mlp-8x   (also an SAE's latents: trained once, compared with layer 3)
     """
     from n2g.run.job import run_pipeline
 
@@ -103,6 +108,7 @@ def run(
                 **({"rerank_substitutes": rerank} if rerank is not None else {}),
             }
         ),
+        sae=sae,
         out=out,
         device=device,
     )
@@ -119,10 +125,16 @@ def report(
 ) -> None:
     """The per-layer P/R/F1 table (N2G, token lookup, 5-gram; in and out of distribution).
 
+    SAE latents in the files get their own section: their scores beside those of their
+    layer's neurons (the per-layer table is of neurons only).
+
     Example: n2g report n2g-run/graphs.jsonl --out n2g-run/report
+
+      n2g report n2g-run/graphs.jsonl n2g-run/graphs-sae-L3-mlp-8x.jsonl
     """
     from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
     from n2g.run.report import build_report, to_markdown, write_plot
+    from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
 
     graphs: list[NeuronGraph] = []
     errors: list[GraphFileError] = []
@@ -134,13 +146,26 @@ def report(
         typer.echo(f"skipped bad line {error}", err=True)
     if not graphs:
         raise N2GError("no valid neuron graph in the given file(s)")
-    result = build_report(graphs)
-    markdown = to_markdown(result)
+    neurons = [g for g in graphs if g.sae is None]
+    units = compare_units(graphs)
+    result = build_report(neurons) if neurons else None
+    parts = [to_markdown(result), ""] if result is not None else []
+    markdown = "\n".join(parts + comparison_markdown(units)).rstrip("\n")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
-        write_plot(result, out / "quality.png")
-    typer.echo(json.dumps(result.model_dump(), indent=2) if as_json else markdown)
+        if result is not None:
+            write_plot(result, out / "quality.png")
+        if units:
+            write_comparison_plot(graphs, units, out / "units.png")
+    if as_json:
+        numbers = {
+            "report": result.model_dump() if result is not None else None,
+            "units": [row.model_dump() for row in units],
+        }
+        typer.echo(json.dumps(numbers if units else numbers["report"], indent=2))
+    else:
+        typer.echo(markdown)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from n2g.cli.common import one_line_errors, parse_layer_choice
-from n2g.cli.defaults import help_of
+from n2g.cli.defaults import SAE_HELP, help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
 
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
     from n2g.sae.spec import SAESpec
 
 DEFAULTS = RecordConfig()
-SAE_HELP = (
-    "record the latents of an SAE instead of MLP neurons: L<layer>-<mlp|resid>-<N>x[-topk<k>] "
-    "(trained here once), path:FOLDER (SAELens format) or release:RELEASE/ID (SAELens, hub)"
-)
 
 
 @one_line_errors

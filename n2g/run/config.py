@@ -5,6 +5,7 @@ Light on purpose (pydantic only): the CLI builds its option defaults from these 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -50,8 +51,22 @@ class RunConfig(BaseModel):
     record: RecordConfig = Field(default_factory=_record_defaults)
     build: BuildConfig = Field(default_factory=_build_defaults)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
+    sae: str | None = Field(
+        None,
+        description="also explain the latents of this SAE (n2g.sae.spec, e.g. L3-mlp-8x: "
+        "trained once here), stored beside the neurons and compared with its layer's",
+    )
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
+
+    @field_validator("sae")
+    @classmethod
+    def _sae(cls, sae: str | None) -> str | None:
+        if sae is None:
+            return None
+        from n2g.sae.spec import parse_sae_spec
+
+        return parse_sae_spec(sae).text  # a bad spec fails here, before any work
 
     @field_validator("layers")
     @classmethod
@@ -69,6 +84,23 @@ class RunConfig(BaseModel):
     @property
     def graph_file(self) -> Path:
         return self.out / "graphs.jsonl"
+
+    @property
+    def sae_label(self) -> str:
+        """The SAE's name as a file-name part (`L3-mlp-8x`); '' without an SAE."""
+        if self.sae is None:
+            return ""
+        from n2g.sae.spec import parse_sae_spec
+
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", parse_sae_spec(self.sae).name.split(":", 1)[1])
+
+    @property
+    def sae_records_dir(self) -> Path:
+        return self.out / f"records-sae-{self.sae_label}"
+
+    @property
+    def sae_graph_file(self) -> Path:
+        return self.out / f"graphs-sae-{self.sae_label}.jsonl"
 
     @property
     def report_dir(self) -> Path:

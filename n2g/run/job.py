@@ -30,6 +30,51 @@ def sample_neurons(d_mlp: int, n: int | None, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(range(d_mlp), n))
 
 
+def _sae_layers(config: RunConfig) -> list[int]:
+    """The SAE's layer when its spec names it (so the model is loaded that deep)."""
+    if config.sae is None:
+        return []
+    from n2g.sae.spec import TrainedSAESpec, parse_sae_spec
+
+    spec = parse_sae_spec(config.sae)
+    return [spec.layer] if isinstance(spec, TrainedSAESpec) else []
+
+
+def _sae_latents(config: RunConfig, model, corpus, progress: bool, say: Callable[[str], None]):
+    """Stage 2 for an SAE: train it once (or load it), record its latents' top windows and
+    build their graphs, beside the neurons' (same settings, same seeded sample size)."""
+    from n2g.builder.stage import build_stage
+    from n2g.record.recorder import record_stage
+    from n2g.sae.units import load_units
+
+    assert config.sae is not None
+    units = load_units(config.sae, model, corpus=corpus, progress=progress)
+    if units.quality is not None:
+        q = units.quality
+        say(
+            f"SAE {units.name} on {units.hook_name}: {units.d_sae:,} latents, explained variance "
+            f"{q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, dead {q.dead_fraction:.1%}"
+        )
+    view = model.with_units(units)
+    manifest = record_stage(
+        view, corpus, [units.layer], config.sae_records_dir, config.record, progress=progress
+    )
+    say(f"recorded {manifest.n_tokens:,} tokens -> {config.sae_records_dir}")
+    latents = sample_neurons(units.d_sae, config.neurons_per_layer, config.neuron_seed)
+    built = build_stage(
+        view,
+        config.sae_records_dir,
+        config.sae_graph_file,
+        config.build,
+        layers=[units.layer],
+        neurons=latents,
+        device=config.device,
+        progress=progress,
+    )
+    say(f"{built.n_written} latent graphs built, {built.n_skipped} already there")
+    return units, built
+
+
 def _stage(say: Callable[[str], None], number: int, title: str) -> None:
     say(f"\n[{number}/{len(STAGES)}] {title}")
 
@@ -55,7 +100,7 @@ def run_pipeline(
     # Connect first: a database that is down should fail before minutes of model work.
     with Database.connect(db_config) as db:
         corpus = open_corpus(config.corpus)
-        n_layers = None if config.layers is None else max(config.layers) + 1
+        n_layers = None if config.layers is None else max(config.layers + _sae_layers(config)) + 1
         model = load_model(config.model, n_layers=n_layers, device=config.device)
         if config.layers is None:  # "all": known once the model is
             config = config.model_copy(update={"layers": list(range(model.n_layers))})
@@ -98,12 +143,18 @@ def run_pipeline(
                 + ", ".join(f"{k} {v:.1f}s" for k, v in built.stage_seconds.items())
             )
 
+        units = None
+        graph_files = [config.graph_file]
+        if config.sae is not None:
+            units, built_sae = _sae_latents(config, model, corpus, progress, say)
+            graph_files.append(config.sae_graph_file)
+
         from n2g.db.ingest import ingest_files
         from n2g.db.schema import apply_schema
 
         _stage(say, 3, f"ingest into {db_config.uri}")
         apply_schema(db)
-        ingested = ingest_files(db, [config.graph_file], progress=progress)
+        ingested = ingest_files(db, graph_files, progress=progress)
         for line in ingested.lines():
             say(line)
         if ingested.errors:
@@ -126,10 +177,11 @@ def run_pipeline(
         _stage(say, 5, f"report -> {config.report_dir}")
         from n2g.run.showcase import write_run_report
 
-        summary = write_run_report(config, model, search, similarity, say)
+        summary = write_run_report(config, model, search, similarity, say, units)
     summary["stages"] = {
         "record": {"tokens": manifest.n_tokens, "windows": manifest.n_windows},
         "build": built.model_dump(),
+        **({"build_sae": built_sae.model_dump()} if units is not None else {}),
         "ingest": {
             "neurons_written": ingested.neurons_written,
             "neurons_unchanged": ingested.neurons_unchanged,

@@ -13,10 +13,12 @@ from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
 from n2g.run.groups_report import groups_markdown, threshold_rows
 from n2g.run.report import build_report, to_markdown, write_plot
+from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
 
 if TYPE_CHECKING:
     from n2g.models.base import NeuronModel
     from n2g.run.config import RunConfig
+    from n2g.sae.units import SAEUnits
     from n2g.search.api import NeuronSearch, SimilarityReport
 
 SAMPLE_TEXT = (
@@ -98,9 +100,12 @@ def write_run_report(
     search: NeuronSearch,
     similarity: SimilarityReport,
     say: Callable[[str], None],
+    units: SAEUnits | None = None,
 ) -> dict:
     """Write the report files of a run of `model` (loaded: its canonical name and its
-    tokenizer are used, never the spec the user typed); return its summary numbers."""
+    tokenizer are used, never the spec the user typed); return its summary numbers.
+    With `units` (an SAE of the run), its latents' graphs are compared with the neurons of
+    its layer (`units.png` and a section of report.md)."""
     from n2g.graph.render import to_svg
 
     errors: list = []
@@ -126,9 +131,17 @@ def write_run_report(
     write_plot(report, out / "quality.png")
     sets = [s for s in search.token_sets([model.name]) if s.layer in (config.layers or [])]
     thresholds = threshold_rows(sets, model.name)
+    comparison: list[str] = []
+    unit_rows: list = []
+    if units is not None:
+        latents = [g for _, g in iter_graph_file(config.sae_graph_file, errors=errors)]
+        unit_rows = compare_units(graphs + latents)
+        comparison = [*_sae_line(units), *comparison_markdown(unit_rows)]
+        write_comparison_plot(graphs + latents, unit_rows, out / "units.png")
     markdown = "\n".join(
         [
             to_markdown(report),
+            *comparison,
             *groups_markdown(sets, thresholds),
             svg_line,
             "",
@@ -146,4 +159,22 @@ def write_run_report(
         }
         for row in thresholds
     }
-    return {"report": report.model_dump(), "showcase": showcase.key, "similarity": counts}
+    return {
+        "report": report.model_dump(),
+        "showcase": showcase.key,
+        "similarity": counts,
+        **({"units": [row.model_dump() for row in unit_rows]} if units is not None else {}),
+    }
+
+
+def _sae_line(units: SAEUnits) -> list[str]:
+    quality = units.quality
+    if quality is None:
+        return [f"SAE {units.name} on `{units.hook_name}`: {units.d_sae:,} latents.", ""]
+    return [
+        f"SAE {units.name} on `{units.hook_name}`: {units.d_sae:,} latents; on "
+        f"{quality.n_tokens:,} held-out tokens: explained variance "
+        f"{quality.explained_variance:.3f}, mean L0 {quality.mean_l0:.1f}, dead latents "
+        f"{quality.dead_fraction:.1%}.",
+        "",
+    ]

@@ -179,3 +179,37 @@ def test_run_on_a_local_model_folder(tmp_path, corpora, db_config, monkeypatch):
     assert graphs[0].model in report and "Searches on the loaded graphs" in report
     with Database.connect(db_config) as db:
         assert database_counts(db)["neurons"] == 12
+
+
+def test_run_with_an_sae_compares_latents_with_neurons(tmp_path, corpora, db_config, monkeypatch):
+    """`n2g run --sae`: the SAE (trained once: here beforehand, small, into the cache the
+    run reads) has its latents recorded, built, stored beside the neurons and compared."""
+    from n2g.models import load_model
+    from n2g.record.corpus import open_corpus
+    from n2g.sae import SAETrainConfig, load_units
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("N2G_CACHE_DIR", str(cache))
+    small = SAETrainConfig(
+        training_tokens=2048, batch_size=128, context=32, windows_per_pass=4, eval_tokens=256
+    )
+    code, _ = corpora
+    model = load_model(MODEL)
+    units = load_units("L1-mlp-2x", model, corpus=open_corpus(str(code)), train_config=small)
+    out = tmp_path / "run"
+    args = run_args(out, corpora, db_config)
+    args[args.index("--neurons-per-batch") + 1] = "16"
+    result = CliRunner().invoke(app, [*args, "--sae", "L1-mlp-2x"])
+    assert result.exit_code == 0, result.output
+    latents = [g for _, g in iter_graph_file(out / "graphs-sae-L1-mlp-2x.jsonl")]
+    assert len(latents) == 24 and {g.sae for g in latents} == {units.name}
+    assert {g.layer for g in latents} == {1}
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "## Neurons and SAE latents" in report and "explained variance" in report
+    rows = [line for line in report.splitlines() if line.startswith("| 1 | ")]
+    assert any("MLP neurons" in row for row in rows) and any(units.name in row for row in rows)
+    assert (out / "report" / "units.png").stat().st_size > 1000
+    with Database.connect(db_config) as db:
+        keys = {r["key"] for r in db.read("MATCH (n:Neuron) RETURN n.key AS key")}
+    assert {g.key for g in latents} <= keys
+    assert sum("/sae:" not in key for key in keys) >= 48

@@ -35,13 +35,6 @@ TINY = SAETrainConfig(
 )
 
 
-def pytest_configure(config) -> None:
-    # sae_lens 6.x imports transformer_lens.utils, which TL 3.x marks deprecated.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:The 'utils' module has been deprecated:DeprecationWarning"
-    )
-
-
 @pytest.fixture(scope="session")
 def tiny_config() -> SAETrainConfig:
     return TINY

@@ -1,0 +1,146 @@
+"""Neurons against SAE latents of the same layer: how well N2G captures each kind of unit.
+
+Researchers now explain SAE latents more than raw neurons, on the premise that latents
+are more monosemantic. N2G scores both without any LLM, with the same protocol, so the
+premise can be checked on the units themselves: per kind of unit of one layer, the
+distribution of N2G's F1 on held-out top windows and of the correlation score, with
+means (95% bootstrap intervals), quartiles, and how many are captured well (F1 ≥ 0.8,
+and r ≥ 0.8), next to the token-lookup baseline's F1 for scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from n2g.graph.file import NeuronGraph
+from n2g.graph.quality import Interval, bootstrap_interval
+
+WELL_CAPTURED = 0.8
+
+
+class UnitKindRow(BaseModel):
+    """One kind of unit (a layer's MLP neurons, or one SAE's latents) and its scores."""
+
+    kind: str = Field(description='"MLP neurons" or the SAE name')
+    layer: int
+    n_units: int
+    n_scored: int = Field(description="units with ≥ 1 firing test token (enter F1 figures)")
+    f1: Interval
+    f1_quartiles: tuple[float, float, float]
+    n_f1_well: int = Field(description=f"scored units with F1 ≥ {WELL_CAPTURED}")
+    lookup_f1: Interval
+    correlation: Interval | None = None
+    n_r_well: int | None = Field(None, description=f"units with r ≥ {WELL_CAPTURED}")
+    n_correlated: int = 0
+
+
+def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitKindRow:
+    evaluations = [g.evaluation for g in graphs if g.evaluation is not None]
+    scored = [e for e in evaluations if e.n_test_firing > 0 and e.n2g.f1 is not None]
+    f1 = [float(e.n2g.f1) for e in scored if e.n2g.f1 is not None]
+    lookup = [e.token_lookup.f1 or 0.0 for e in scored]
+    r = [e.correlation.n2g for e in evaluations if e.correlation and e.correlation.n2g is not None]
+    quartiles = np.percentile(f1, [25, 50, 75]).tolist() if f1 else [0.0, 0.0, 0.0]
+    return UnitKindRow(
+        kind=kind,
+        layer=layer,
+        n_units=len(graphs),
+        n_scored=len(scored),
+        f1=bootstrap_interval(f1),
+        f1_quartiles=(quartiles[0], quartiles[1], quartiles[2]),
+        n_f1_well=sum(v >= WELL_CAPTURED for v in f1),
+        lookup_f1=bootstrap_interval(lookup),
+        correlation=bootstrap_interval(r) if r else None,
+        n_r_well=sum(v >= WELL_CAPTURED for v in r) if r else None,
+        n_correlated=len(r),
+    )
+
+
+def compare_units(graphs: Sequence[NeuronGraph]) -> list[UnitKindRow]:
+    """A row per SAE among `graphs`, after the row of its layer's neurons (when present)."""
+    rows: list[UnitKindRow] = []
+    for sae in sorted({g.sae for g in graphs if g.sae is not None}):
+        latents = [g for g in graphs if g.sae == sae]
+        layer = latents[0].layer
+        neurons = [g for g in graphs if g.sae is None and g.layer == layer]
+        if neurons and not any(r.kind == "MLP neurons" and r.layer == layer for r in rows):
+            rows.append(unit_kind_row("MLP neurons", layer, neurons))
+        rows.append(unit_kind_row(sae, layer, latents))
+    return rows
+
+
+def _cell(interval: Interval) -> str:
+    return f"{interval.mean:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+
+
+def _share(count: int | None, total: int) -> str:
+    if count is None or total == 0:
+        return "–"
+    return f"{count:,} ({count / total:.1%})"
+
+
+def comparison_markdown(rows: Sequence[UnitKindRow]) -> list[str]:
+    """The report's section (empty when there are no latents)."""
+    if not rows:
+        return []
+    lines = [
+        "## Neurons and SAE latents",
+        "",
+        "The same builder and protocol on both kinds of unit of a layer (held-out top windows; "
+        f"F1 over units with a firing test token; well captured: ≥ {WELL_CAPTURED}).",
+        "",
+        "| layer | units | n | N2G F1 | F1 quartiles | F1 ≥ 0.8 | token lookup F1 "
+        "| N2G r | r ≥ 0.8 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        q1, q2, q3 = row.f1_quartiles
+        lines.append(
+            f"| {row.layer} | {row.kind} | {row.n_scored:,}/{row.n_units:,} | {_cell(row.f1)} "
+            f"| {q1:.2f} / {q2:.2f} / {q3:.2f} | {_share(row.n_f1_well, row.n_scored)} "
+            f"| {_cell(row.lookup_f1)} "
+            f"| {_cell(row.correlation) if row.correlation else '–'} "
+            f"| {_share(row.n_r_well, row.n_correlated)} |"
+        )
+    return [*lines, "", "Plot: `units.png`.", ""]
+
+
+def write_comparison_plot(
+    graphs: Sequence[NeuronGraph], rows: Sequence[UnitKindRow], path: Path
+) -> None:
+    """Histograms of N2G F1 per kind of unit (share of the kind's scored units)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=120)
+    bins = [i / 20 for i in range(21)]
+    for row in rows:
+        sae = None if row.kind == "MLP neurons" else row.kind
+        values = [
+            g.evaluation.n2g.f1
+            for g in graphs
+            if g.sae == sae
+            and g.layer == row.layer
+            and g.evaluation is not None
+            and g.evaluation.n_test_firing > 0
+            and g.evaluation.n2g.f1 is not None
+        ]
+        if values:
+            weights = np.full(len(values), 1.0 / len(values))
+            label = f"layer {row.layer} {row.kind} (mean {row.f1.mean:.2f})"
+            ax.hist(values, bins=bins, weights=weights, histtype="step", linewidth=1.6, label=label)
+    ax.axvline(WELL_CAPTURED, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("N2G F1 on held-out top windows")
+    ax.set_ylabel("share of units")
+    ax.set_title("Neurons and SAE latents")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
