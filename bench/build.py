@@ -1,7 +1,7 @@
 """Neurons/minute of the N2G builder on SmolLM2, against the plain approach, + quality table.
 
     .venv/bin/python -m bench.build [--quick] [--records DIR] [--pivots firing|argmax]
-                                    [--helper none|causal|mlm] [--no-rerank] [--json PATH]
+                                    [--helper none|causal|mlm] [--rerank] [--json PATH]
 
 Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
 builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
@@ -76,9 +76,9 @@ def main() -> None:
         "--pivots", default="argmax", choices=["firing", "argmax"], help="see BuildConfig.pivots"
     )
     parser.add_argument(
-        "--no-rerank",
+        "--rerank",
         action="store_true",
-        help="causal helper: top n next tokens, no re-ranking (BuildConfig.rerank_substitutes)",
+        help="causal helper: re-rank 2n candidates by the window (BuildConfig.rerank_substitutes)",
     )
     args = parser.parse_args()
     per_layer = args.neurons or (4 if args.quick else 32)
@@ -91,9 +91,7 @@ def main() -> None:
     manifest = load_manifest(records_dir)
     if manifest.model != model.name or not set(LAYERS) <= set(manifest.layers):
         sys.exit(f"error: {records_dir} must hold {model.name} layers 0-3")
-    config = BuildConfig(
-        helper=args.helper, pivots=args.pivots, rerank_substitutes=not args.no_rerank
-    )
+    config = BuildConfig(helper=args.helper, pivots=args.pivots, rerank_substitutes=args.rerank)
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
     records = {layer: load_layer(records_dir, layer) for layer in LAYERS}
     neurons = list(range(per_layer))

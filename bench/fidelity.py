@@ -20,8 +20,9 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - default-uncapped, default-cap16: the same with no pruned-context cap, or a cap of 16;
 - paper+fold, default+fold, default-nofold: with token folding on / off (case and
   surrounding whitespace ignored by the trie and both baselines, n2g.graph.token_fold);
-- default-norerank, default+fold-norerank: a causal helper's top n next tokens kept without
-  the re-ranking passes (`rerank_substitutes=False`; the same as default without a helper);
+- default-norerank, default-rerank, default+fold-norerank: a causal helper's top n next
+  tokens kept without the re-ranking passes (`rerank_substitutes=False`, the default), or
+  re-ranked from 2n by the whole window (True); the same as default without a helper;
 - default-nohelper: default with no augmentation whatever `--helper` says.
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
@@ -65,6 +66,7 @@ VARIANTS: dict[str, dict] = {
     "default+fold": {"fold_tokens": True},
     "default-nofold": {"fold_tokens": False},
     "default-norerank": {"rerank_substitutes": False},
+    "default-rerank": {"rerank_substitutes": True},
     "default+fold-norerank": {"fold_tokens": True, "rerank_substitutes": False},
     "default-nohelper": {"helper": "none"},
 }

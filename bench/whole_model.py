@@ -68,7 +68,7 @@ def main() -> None:
     layers = sampled_layers(model.n_layers, args.every)
     corpus = open_corpus(args.corpus)
     config = BuildConfig(helper=args.helper)
-    helper = make_helper(args.helper, model)
+    helper = make_helper(args.helper, model, rerank=config.rerank_substitutes)
     record_config = RecordConfig(max_tokens=max_tokens)
     neurons = sample_neurons(model.d_mlp, per_layer, 0)
     tmp = Path(tempfile.mkdtemp(prefix="n2g-bench-whole-"))

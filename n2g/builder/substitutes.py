@@ -269,7 +269,7 @@ class CausalLMHelper:
 
 
 def make_helper(
-    spec: str, model: NeuronModel, device: str = "cpu", *, rerank: bool = True
+    spec: str, model: NeuronModel, device: str = "cpu", *, rerank: bool
 ) -> SubstituteHelper:
     """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]"); `rerank`:
     a causal helper re-ranks a pool of 2n candidates by the whole window (else takes the

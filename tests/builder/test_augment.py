@@ -44,11 +44,11 @@ def test_unloadable_helper_is_one_clear_error(tmp_path, gelu_model):
     with pytest.raises(N2GError, match="cannot load helper model"):
         MaskedLMHelper(str(tmp_path / "no-such-model"), gelu_model.tokenizer)
     with pytest.raises(N2GError, match="unknown helper"):
-        make_helper("magic", gelu_model)
+        make_helper("magic", gelu_model, rerank=True)
 
 
 def test_causal_helper_ranks_whole_window(gelu_model):
-    helper = make_helper("causal", gelu_model)
+    helper = make_helper("causal", gelu_model, rerank=True)
     assert isinstance(helper, CausalLMHelper)
     tokens = np.asarray(gelu_model.encode("the lazy dog"), dtype=np.int64)
     (found,) = helper.substitutes([SubstituteRequest(tokens, 4)], 3)

@@ -120,9 +120,9 @@ def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
 @pytest.mark.parametrize(
     ("flags", "fold", "rerank"),
     [
-        ([], False, True),
-        (["--fold-tokens", "--no-rerank"], True, False),
-        (["--exact-tokens"], False, True),
+        ([], False, False),
+        (["--fold-tokens", "--rerank"], True, True),
+        (["--exact-tokens", "--no-rerank"], False, False),
     ],
 )
 def test_token_folding_and_reranking_are_options(records_dir, tmp_path, flags, fold, rerank):
