@@ -93,7 +93,15 @@ def register(app: typer.Typer) -> None:
         ),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
-        """Build N2G neuron graphs (resumable: rerun the same command to continue)."""
+        """Build N2G neuron graphs (resumable: rerun the same command to continue).
+
+        Records of SAE latents (`n2g record --sae`) build the same way: the SAE they name
+        is loaded again (from the cache, for one trained here).
+
+        Examples: n2g build --records records --out graphs.jsonl --neurons 0:64
+
+          n2g build --records records-sae --out latents.jsonl --ood-corpus stdlib
+        """
         from n2g.builder.config import BuildConfig
         from n2g.builder.stage import Shard, build_stage
         from n2g.models import load_model
