@@ -63,7 +63,8 @@ def _plain_causal(model, tokens, k, n, pool_size):
 
     def whole_window_logps(seq):
         ids = torch.as_tensor([[model.tokenizer.bos_token_id, *seq]])
-        logp = torch.log_softmax(model.model(ids)[0].float(), dim=-1)
+        with torch.no_grad():
+            logp = torch.log_softmax(model.model(ids)[0].float(), dim=-1)
         return logp[torch.arange(len(seq)), torch.as_tensor(seq)], logp
 
     _, logp = whole_window_logps(tokens.tolist())
