@@ -1,0 +1,55 @@
+"""Neurons vs SAE latents in the report: the numbers recomputed from hand-made graphs."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from n2g.graph.file import Correlation
+from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
+from tests.run.test_report import graph, prf
+
+
+def _units(seed: int, sae: str | None, n: int, layer: int = 3):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        p, r = rng.random(), rng.random()
+        g = graph(layer, i, rng.choice([0, 3, 5]), prf(p, r), prf(r, p), prf(0.1, 0.1))
+        g.sae = sae
+        if g.sae is not None:
+            g.hook_name = f"blocks.{layer}.hook_mlp_out"
+        assert g.evaluation is not None
+        g.evaluation.correlation = Correlation(
+            n2g=rng.uniform(-1, 1), token_lookup=0.1, ngram=None, n_top_windows=5,
+            n_random_windows=2,
+        )  # fmt: skip
+        out.append(g)
+    return out
+
+
+def test_rows_per_kind_equal_a_direct_count(tmp_path):
+    neurons = _units(1, None, 40) + _units(9, None, 7, layer=2)
+    latents = _units(2, "sae:L3-mlp-8x", 30)
+    rows = compare_units(neurons + latents)
+    assert [(r.kind, r.layer) for r in rows] == [("MLP neurons", 3), ("sae:L3-mlp-8x", 3)]
+    for row, units in zip(rows, [neurons[:40], latents], strict=True):
+        scored = [g.evaluation for g in units if g.evaluation.n_test_firing > 0]
+        f1 = [e.n2g.f1 for e in scored]
+        r = [g.evaluation.correlation.n2g for g in units]
+        assert (row.n_units, row.n_scored) == (len(units), len(scored))
+        assert np.isclose(row.f1.mean, np.mean(f1)) and row.f1.low <= row.f1.mean <= row.f1.high
+        assert row.n_f1_well == sum(v >= 0.8 for v in f1)
+        assert np.isclose(row.f1_quartiles[1], np.median(f1))
+        assert np.isclose(row.lookup_f1.mean, np.mean([e.token_lookup.f1 for e in scored]))
+        assert row.correlation is not None and np.isclose(row.correlation.mean, np.mean(r))
+        assert row.n_r_well == sum(v >= 0.8 for v in r)
+    text = "\n".join(comparison_markdown(rows))
+    assert "| 3 | MLP neurons |" in text and "| 3 | sae:L3-mlp-8x |" in text
+    write_comparison_plot(neurons + latents, rows, tmp_path / "units.png")
+    assert (tmp_path / "units.png").stat().st_size > 1000
+
+
+def test_no_latents_no_section():
+    assert compare_units(_units(1, None, 5)) == [] and comparison_markdown([]) == []
