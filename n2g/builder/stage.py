@@ -127,12 +127,11 @@ def build_stage(
     """The build stage (`n2g build`, `n2g run`): the config's helper and OOD check, then
     `build_graphs`. The request is checked before any helper model or corpus is loaded."""
     config = config or BuildConfig()
-    if model.units is None and load_manifest(records_dir).sae is not None:
+    recorded_sae = load_manifest(records_dir).sae
+    if model.units is None and recorded_sae is not None:
         from n2g.sae.units import load_units  # records of SAE latents: explain those
 
-        spec = load_manifest(records_dir).sae
-        assert spec is not None
-        model = model.with_units(load_units(spec, model, progress=progress))
+        model = model.with_units(load_units(recorded_sae, model, progress=progress))
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
     helper = make_helper(config.helper, model, device, rerank=config.rerank_substitutes)
     ood = sample = None

@@ -88,12 +88,11 @@ def _sae_layers(spec: SAESpec, layers: str | None) -> list[int] | None:
     """The layers to load for an SAE: its own (known from an L.. spec), else all up to
     the one its metadata names (None: the whole model)."""
     from n2g.errors import N2GError
-    from n2g.sae.spec import TrainedSAESpec
 
-    if isinstance(spec, TrainedSAESpec):
-        if layers is not None and parse_layer_choice(layers) != [spec.layer]:
-            raise N2GError(f"--layers {layers}: SAE {spec.name} reads layer {spec.layer}")
-        return [spec.layer]
+    if spec.known_layer is not None:
+        if layers is not None and parse_layer_choice(layers) != [spec.known_layer]:
+            raise N2GError(f"--layers {layers}: SAE {spec.name} reads layer {spec.known_layer}")
+        return [spec.known_layer]
     if layers is not None:
         raise N2GError("--layers with --sae: the SAE's hook decides the layer; leave it out")
     return None

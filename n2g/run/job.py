@@ -34,10 +34,10 @@ def _sae_layers(config: RunConfig) -> list[int]:
     """The SAE's layer when its spec names it (so the model is loaded that deep)."""
     if config.sae is None:
         return []
-    from n2g.sae.spec import TrainedSAESpec, parse_sae_spec
+    from n2g.sae.spec import parse_sae_spec
 
-    spec = parse_sae_spec(config.sae)
-    return [spec.layer] if isinstance(spec, TrainedSAESpec) else []
+    layer = parse_sae_spec(config.sae).known_layer
+    return [] if layer is None else [layer]
 
 
 def _sae_latents(config: RunConfig, model, corpus, progress: bool, say: Callable[[str], None]):

@@ -47,6 +47,11 @@ class _Spec(BaseModel):
         """The canonical spec string (parses back to an equal spec)."""
         raise NotImplementedError
 
+    @property
+    def known_layer(self) -> int | None:
+        """The hook's layer when the spec itself says it (before any SAE is loaded)."""
+        return None
+
     def __str__(self) -> str:
         return self.text
 
@@ -59,6 +64,10 @@ class TrainedSAESpec(_Spec):
     site: Literal["mlp", "resid"] = Field(description="mlp: hook_mlp_out; resid: hook_resid_post")
     expansion: int = Field(ge=1, le=1024, description="latents per model dimension")
     topk: int | None = Field(default=None, ge=1, description="TopK's k; None: ReLU + L1")
+
+    @property
+    def known_layer(self) -> int | None:
+        return self.layer
 
     @property
     def hook_name(self) -> str:
