@@ -8,11 +8,24 @@ import typer
 
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layer_choice
-from n2g.cli.defaults import help_of
+from n2g.cli.defaults import given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
 
 DEFAULTS = BuildConfig()
+# Options `n2g run` shares; None = the method's setting.
+FoldTokensOption = typer.Option(
+    None,
+    "--fold-tokens/--exact-tokens",
+    help=help_of(BuildConfig, "fold_tokens"),
+    show_default=False,
+)
+RerankOption = typer.Option(
+    None,
+    "--rerank/--no-rerank",
+    help=help_of(BuildConfig, "rerank_substitutes"),
+    show_default=False,
+)
 
 
 def parse_neurons(text: str) -> list[int]:
@@ -79,18 +92,8 @@ def register(app: typer.Typer) -> None:
             help="argmax (paper eq. 1) | firing (every firing token) [default: the method's]",
             show_default=False,
         ),
-        fold_tokens: bool = typer.Option(
-            None,
-            "--fold-tokens/--exact-tokens",
-            help=help_of(BuildConfig, "fold_tokens"),
-            show_default=False,
-        ),
-        rerank: bool = typer.Option(
-            None,
-            "--rerank/--no-rerank",
-            help=help_of(BuildConfig, "rerank_substitutes"),
-            show_default=False,
-        ),
+        fold_tokens: bool = FoldTokensOption,
+        rerank: bool = RerankOption,
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue).
@@ -119,9 +122,7 @@ def register(app: typer.Typer) -> None:
                 "ood_windows": ood_windows,
                 "random_windows": random_windows,
                 "seed": seed,
-                **({"pivots": pivots} if pivots is not None else {}),
-                **({"fold_tokens": fold_tokens} if fold_tokens is not None else {}),
-                **({"rerank_substitutes": rerank} if rerank is not None else {}),
+                **given(pivots=pivots, fold_tokens=fold_tokens, rerank_substitutes=rerank),
             }
         )
         chosen_shard = Shard.parse(shard)

@@ -25,6 +25,11 @@ def help_of(config: type[BaseModel] | BaseModel, name: str) -> str | None:
     return cls.model_fields[name].description
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The options the user set (not None), as config overrides."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def format_layers(layers: list[int]) -> str:
     """[0, 1, 2, 3] -> '0-3'; [0, 2] -> '0,2' (the form --layers accepts)."""
     runs: list[list[int]] = []

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 
 from n2g.builder.config import BuildConfig
+from n2g.cli.build_cmd import FoldTokensOption, RerankOption
 from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import SAE_HELP, format_layers, help_of
+from n2g.cli.defaults import SAE_HELP, format_layers, given, help_of
 from n2g.errors import N2GError
 from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
@@ -51,18 +52,8 @@ def run(
     neurons_per_batch: int = typer.Option(
         RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
     ),
-    fold_tokens: bool = typer.Option(
-        None,
-        "--fold-tokens/--exact-tokens",
-        help=help_of(BuildConfig, "fold_tokens"),
-        show_default=False,
-    ),
-    rerank: bool = typer.Option(
-        None,
-        "--rerank/--no-rerank",
-        help=help_of(BuildConfig, "rerank_substitutes"),
-        show_default=False,
-    ),
+    fold_tokens: bool = FoldTokensOption,
+    rerank: bool = RerankOption,
     sae: str = typer.Option(
         None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
     ),
@@ -94,8 +85,7 @@ def run(
             {
                 **record_settings(method, RUN.record).model_dump(),
                 "max_tokens": max_tokens,
-                **({"window": window} if window is not None else {}),
-                **({"k": k} if k is not None else {}),
+                **given(window=window, k=k),
             }
         ),
         build=BuildConfig.model_validate(
@@ -104,8 +94,7 @@ def run(
                 "helper": helper,
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
-                **({"fold_tokens": fold_tokens} if fold_tokens is not None else {}),
-                **({"rerank_substitutes": rerank} if rerank is not None else {}),
+                **given(fold_tokens=fold_tokens, rerank_substitutes=rerank),
             }
         ),
         sae=sae,

@@ -19,6 +19,7 @@ or release exists is checked when the SAE is loaded (n2g.sae.units).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,18 +35,18 @@ _FORMS = (
 )
 
 
-class _Spec(BaseModel):
+class _Spec(BaseModel, ABC):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @property
+    @abstractmethod
     def name(self) -> str:
         """The short stable name used in unit keys and cache folders."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def text(self) -> str:
         """The canonical spec string (parses back to an equal spec)."""
-        raise NotImplementedError
 
     @property
     def known_layer(self) -> int | None:
