@@ -1,15 +1,18 @@
 """Neurons/minute of the N2G builder on SmolLM2, against the plain approach, + quality table.
 
     .venv/bin/python -m bench.build [--quick] [--records DIR] [--pivots firing|argmax]
-                                    [--helper none|causal|mlm] [--rerank] [--json PATH]
+                                    [--helper none|causal|mlm] [--rerank] [--dtype auto]
+                                    [--json PATH]
 
 Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
 builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
 dropped as soon as their prune length is known), and for a sample of those neurons with the
 plain approach (the same algorithm, one forward pass per prefix, per mask and per
-substitute, one neuron at a time, as the paper's code did), in the same run. It checks that
-both produce the same graphs on the sample (`graph_signature`: same trie, numbers to 4
-places) and prints the per-layer precision/recall/F1 of N2G, token lookup and 5-gram.
+substitute, one neuron at a time, in float32, as the paper's code did), in the same run. It
+checks that both produce the same graphs on the sample in float32 (`graph_signature`: same
+trie, numbers to 4 places), and when the batched builder runs in bfloat16 (`--dtype`, auto:
+where native) how many of the sample's graphs bfloat16 leaves unchanged, and prints the
+per-layer precision/recall/F1 of N2G, token lookup and 5-gram.
 
 Records: `--records DIR` (from `n2g record`), else they are recorded first into a cache
 folder (stdlib corpus, window 64, k 20; not timed).
@@ -72,6 +75,7 @@ def main() -> None:
     parser.add_argument("--plain-neurons", type=int, default=None, help="plain sample per layer")
     parser.add_argument("--helper", default="none", help="none | mlm[:NAME] | causal[:MODEL]")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 (batched)")
     parser.add_argument(
         "--pivots", default="argmax", choices=["firing", "argmax"], help="see BuildConfig.pivots"
     )
@@ -86,13 +90,19 @@ def main() -> None:
     import torch
 
     torch.manual_seed(0)
-    model = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device)
-    records_dir = ensure_records(args.records, model, 40_000 if args.quick else 300_000)
+    exact = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device)
+    model = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device, dtype=args.dtype)
+    records_dir = ensure_records(args.records, exact, 40_000 if args.quick else 300_000)
     manifest = load_manifest(records_dir)
     if manifest.model != model.name or not set(LAYERS) <= set(manifest.layers):
         sys.exit(f"error: {records_dir} must hold {model.name} layers 0-3")
     config = BuildConfig(helper=args.helper, pivots=args.pivots, rerank_substitutes=args.rerank)
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
+    exact_helper = (
+        helper
+        if model.dtype == exact.dtype
+        else make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
+    )
     records = {layer: load_layer(records_dir, layer) for layer in LAYERS}
     neurons = list(range(per_layer))
 
@@ -100,9 +110,16 @@ def main() -> None:
         return {layer: build_neuron_graphs(model, records[layer], neurons, config, helper)
                 for layer in LAYERS}  # fmt: skip
 
+    sample = neurons[:plain_per_layer]
+
     def plain_build():
-        sample = neurons[:plain_per_layer]
-        return {layer: plain_neuron_graphs(model, records[layer], sample, config, helper)
+        return {layer: plain_neuron_graphs(exact, records[layer], sample, config, exact_helper)
+                for layer in LAYERS}  # fmt: skip
+
+    def exact_build():  # the batched builder in float32 on the plain sample (not timed)
+        if model.dtype == exact.dtype:
+            return {layer: fast[layer][: len(sample)] for layer in LAYERS}
+        return {layer: build_neuron_graphs(exact, records[layer], sample, config, exact_helper)
                 for layer in LAYERS}  # fmt: skip
 
     CLOCK.reset()
@@ -112,10 +129,16 @@ def main() -> None:
     plain_seconds, plain = timed(plain_build)
     n_fast = per_layer * len(LAYERS)
     n_plain = plain_per_layer * len(LAYERS)
+    batched_exact = exact_build()
     same = sum(
         graph_signature(a) == graph_signature(b)
         for layer in LAYERS
-        for a, b in zip(fast[layer], plain[layer], strict=False)
+        for a, b in zip(batched_exact[layer], plain[layer], strict=True)
+    )
+    same_dtype = sum(
+        graph_signature(a) == graph_signature(b)
+        for layer in LAYERS
+        for a, b in zip(fast[layer], batched_exact[layer], strict=False)
     )
     rows = layer_rows(graph for layer in LAYERS for graph in fast[layer])
     print(quality_table(rows))
@@ -135,6 +158,8 @@ def main() -> None:
             "seconds_plain": round(plain_seconds, 2),
             "stage_seconds_fast": stages,
             "same_graphs": f"{same}/{n_plain}",
+            "dtype": model.dtype,
+            "unchanged_by_dtype": f"{same_dtype}/{n_plain}",
             "helper": args.helper,
             "pivots": args.pivots,
             "device": args.device,

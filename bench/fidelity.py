@@ -23,7 +23,10 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - default-norerank, default-rerank, default+fold-norerank: a causal helper's top n next
   tokens kept without the re-ranking passes (`rerank_substitutes=False`, the default), or
   re-ranked from 2n by the whole window (True); the same as default without a helper;
-- default-nohelper: default with no augmentation whatever `--helper` says.
+- default-nohelper: default with no augmentation whatever `--helper` says;
+- default+bf16, paper+bf16: the builder's passes in bfloat16 (n2g.models.dtype); records,
+  test, OOD and random windows stay float32, so the truth they are scored on is the exact
+  model's.
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
 test windows are the same; records are made once with k = 30 and a 20-window sample.
@@ -69,6 +72,8 @@ VARIANTS: dict[str, dict] = {
     "default-rerank": {"rerank_substitutes": True},
     "default+fold-norerank": {"fold_tokens": True, "rerank_substitutes": False},
     "default-nohelper": {"helper": "none"},
+    "default+bf16": {"dtype": "bfloat16"},
+    "paper+bf16": {**PAPER, "dtype": "bfloat16"},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 
@@ -121,6 +126,7 @@ def main() -> None:
         args.neurons, args.max_tokens, args.layers = 8, 32_768, "0-1"
     layers = parse_layers(args.layers)
     model = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1)
+    models = {"float32": model}
     corpus = open_corpus(args.corpus)
     tag = f"{args.corpus}-w{args.window}-k{RECORD_K}-s{RECORD_SAMPLES}-t{args.max_tokens}"
     records_dir = cache_dir() / "bench" / f"records-{model.name}-{tag}"
@@ -142,14 +148,20 @@ def main() -> None:
         ood_data, sample_data = ood(layer), sample(layer)
         for name in results:
             started = time.perf_counter()
-            build = BuildConfig(**{"helper": args.helper, **VARIANTS[name]})
-            spec = (build.helper, build.rerank_substitutes)
+            settings = {"helper": args.helper, **VARIANTS[name]}
+            dtype = settings.pop("dtype", "float32")
+            if dtype not in models:
+                models[dtype] = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1, dtype=dtype)
+            build = BuildConfig(**settings)
+            spec = (build.helper, build.rerank_substitutes, dtype)
             if spec not in helpers:
-                helpers[spec] = make_helper(build.helper, model, rerank=build.rerank_substitutes)
+                helpers[spec] = make_helper(
+                    build.helper, models[dtype], rerank=build.rerank_substitutes
+                )
             for start in range(0, len(neurons), build.neurons_per_batch):
                 batch = neurons[start : start + build.neurons_per_batch]
                 results[name] += build_neuron_graphs(
-                    model,
+                    models[dtype],
                     records,
                     batch,
                     build,

@@ -247,7 +247,7 @@ def assemble_graph(
             n_examples=len(examples),
             nodes=nodes,
             edges=edges,
-            settings=config.settings(mask_token_id),
+            settings=config.settings(mask_token_id, model.dtype),
         )
         trie = NeuronTrie.from_graph(graph)
     train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]

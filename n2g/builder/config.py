@@ -109,9 +109,11 @@ class BuildConfig(BaseModel):
             )
         return self
 
-    def settings(self, mask_token_id: int | None) -> BuildSettings:
+    def settings(self, mask_token_id: int | None, dtype: str) -> BuildSettings:
         """The part of the config that determines a graph, stored with it."""
-        # Every stored setting is a config field of the same name, except the mask token,
-        # which is resolved against the model.
-        shared = set(BuildSettings.model_fields) - {"mask_token_id"}
-        return BuildSettings(**self.model_dump(include=shared), mask_token_id=mask_token_id)
+        # Every stored setting is a config field of the same name, except the mask token
+        # and the model's number format, which belong to the model the graph was built with.
+        shared = set(BuildSettings.model_fields) - {"mask_token_id", "dtype"}
+        return BuildSettings(
+            **self.model_dump(include=shared), mask_token_id=mask_token_id, dtype=dtype
+        )

@@ -290,7 +290,7 @@ def make_helper(
         except ImportError:
             raise N2GError("causal helper models need n2g.models.load_model") from None
         try:
-            helper_model = load_model(arg, device=device)
+            helper_model = load_model(arg, device=device, dtype=model.dtype)
         except N2GError:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -8,7 +8,7 @@ import typer
 
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layer_choice
-from n2g.cli.defaults import given, help_of
+from n2g.cli.defaults import DtypeOption, given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
 
@@ -82,6 +82,7 @@ def register(app: typer.Typer) -> None:
             DEFAULTS.random_windows, "--random-windows", help=help_of(DEFAULTS, "random_windows")
         ),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
+        dtype: str = DtypeOption,
         seed: int = typer.Option(DEFAULTS.seed, "--seed"),
         method: Method = typer.Option(
             Method.N2G, "--method", help="n2g (defaults) | paper (the paper's settings exactly)"
@@ -138,7 +139,9 @@ def register(app: typer.Typer) -> None:
         missing = [layer for layer in chosen_layers if layer not in manifest.layers]
         if missing:  # before loading the model: the records decide which layers exist
             raise N2GError(f"records in {records} hold layers {manifest.layers}, not {missing[0]}")
-        target = load_model(model or manifest.model, n_layers=max(chosen_layers) + 1, device=device)
+        target = load_model(
+            model or manifest.model, n_layers=max(chosen_layers) + 1, device=device, dtype=dtype
+        )
         summary = build_stage(
             target,
             records,

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from pydantic import BaseModel
+
+from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP
 
 SAE_HELP = (
     "record the latents of an SAE instead of MLP neurons: L<layer>-<mlp|resid>-<N>x[-topk<k>] "
     "(trained here once), path:FOLDER (SAELens format) or release:RELEASE/ID (SAELens, hub)"
 )
+
+
+# record, build and run: the number format of the model's passes (n2g.models.dtype).
+DtypeOption = typer.Option(DEFAULT_DTYPE, "--dtype", help=DTYPE_HELP)
 
 
 def default_of(config: type[BaseModel] | BaseModel, name: str) -> Any:

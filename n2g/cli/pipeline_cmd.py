@@ -11,7 +11,7 @@ from n2g.builder.config import BuildConfig
 from n2g.cli.build_cmd import FoldTokensOption, RerankOption
 from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import SAE_HELP, format_layers, given, help_of
+from n2g.cli.defaults import SAE_HELP, DtypeOption, format_layers, given, help_of
 from n2g.errors import N2GError
 from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
@@ -59,6 +59,7 @@ def run(
     ),
     out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
+    dtype: str = DtypeOption,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
@@ -100,6 +101,7 @@ def run(
         sae=sae,
         out=out,
         device=device,
+        dtype=dtype,
     )
     db_config = database_config(db_flags)
     run_pipeline(config, db_config, progress=not quiet, say=typer.echo)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from n2g.cli.common import one_line_errors, parse_layer_choice
-from n2g.cli.defaults import SAE_HELP, help_of
+from n2g.cli.defaults import SAE_HELP, DtypeOption, help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
 
@@ -36,6 +36,7 @@ def record(
     ),
     out: Path = typer.Option(Path("records"), help="output folder"),
     device: str = typer.Option("cpu", help="torch device"),
+    dtype: str = DtypeOption,
     batch_size: int = typer.Option(DEFAULTS.batch_size, help=help_of(DEFAULTS, "batch_size")),
     cache_dir: Path | None = typer.Option(None, help="cache folder (default: N2G_CACHE_DIR)"),
     sae: str = typer.Option(None, "--sae", help=SAE_HELP, show_default=False),
@@ -67,6 +68,7 @@ def record(
         n_layers=None if chosen is None else max(chosen) + 1,
         device=device,
         cache_dir=cache_dir,
+        dtype=dtype,
     )
     layer_list = chosen if chosen is not None else list(range(neuron_model.n_layers))
     unit = "neurons"

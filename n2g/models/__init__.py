@@ -55,12 +55,25 @@ def load_model(
     n_layers: int | None = None,
     device: str = "cpu",
     cache_dir: Path | None = None,
+    dtype: str = "float32",
 ) -> NeuronModel:
-    """Load `name` holding its first `n_layers` layers (all when None).
+    """Load `name` holding its first `n_layers` layers (all when None), computing in
+    `dtype` (float32, bfloat16 or auto: n2g.models.dtype; float32 is the model exactly).
 
     `NeuronModel.n_layers` is always the full model's layer count, so a layer beyond the
     loaded ones is told apart from one beyond the model. Errors are one-line N2GErrors.
     """
+    from n2g.models.dtype import resolve_dtype
+
+    try:
+        resolved = resolve_dtype(dtype, device)
+    except ValueError as exc:
+        raise N2GError(str(exc)) from None
+    model = _load(name, n_layers, device, cache_dir)
+    return model if resolved == "float32" else model.cast(resolved)
+
+
+def _load(name: str, n_layers: int | None, device: str, cache_dir: Path | None) -> NeuronModel:
     if n_layers is not None and n_layers < 1:
         raise N2GError(f"n_layers must be at least 1, not {n_layers}")
     if name.lower() == OFFLINE_MODEL:

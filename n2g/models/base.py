@@ -92,6 +92,18 @@ class NeuronModel:
         return replace(self, units=units)
 
     @property
+    def dtype(self) -> str:
+        """The number format the passes run in: "float32" or "bfloat16" (n2g.models.dtype)."""
+        return str(next(self.model.parameters()).dtype).removeprefix("torch.")
+
+    def cast(self, dtype: str) -> NeuronModel:
+        """Run the passes in `dtype` from now on ("float32" or "bfloat16"; in place).
+
+        Activations always leave the model as float32 whatever it computes in."""
+        self.model.to(getattr(torch, dtype), print_details=False)
+        return self
+
+    @property
     def unit_set(self) -> str | None:
         """The name of the units explained when they are not MLP neurons (None: neurons)."""
         return self.units.name if self.units is not None else None

@@ -373,6 +373,7 @@ def record_stage(
         n_tokens=meta["n_windows"] * window,
         samples=config.samples,
         sae=sae,
+        dtype=model.dtype,
         complete=True,
     )
     records.save_manifest(out, manifest)

@@ -25,6 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -57,6 +58,9 @@ class RecordsManifest(BaseModel):
     sae: str | None = Field(
         None, description="the SAE spec whose latents were recorded (None: MLP neurons)"
     )
+    # Provenance, like the device not part of the records' identity (records made before
+    # this field existed ran in float32).
+    dtype: Literal["float32", "bfloat16"] = "float32"
     complete: bool = True
 
 

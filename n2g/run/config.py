@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from n2g.builder.config import BuildConfig
 from n2g.models import OFFLINE_MODEL
+from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
 from n2g.record.config import RecordConfig
 from n2g.search.similarity import SimilarityConfig
 
@@ -58,6 +59,7 @@ class RunConfig(BaseModel):
     )
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
+    dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
 
     @field_validator("sae")
     @classmethod

@@ -101,7 +101,9 @@ def run_pipeline(
     with Database.connect(db_config) as db:
         corpus = open_corpus(config.corpus)
         n_layers = None if config.layers is None else max(config.layers + _sae_layers(config)) + 1
-        model = load_model(config.model, n_layers=n_layers, device=config.device)
+        model = load_model(
+            config.model, n_layers=n_layers, device=config.device, dtype=config.dtype
+        )
         if config.layers is None:  # "all": known once the model is
             config = config.model_copy(update={"layers": list(range(model.n_layers))})
         layers = config.layers
@@ -121,7 +123,8 @@ def run_pipeline(
         _stage(
             say,
             2,
-            f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}",
+            f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}, "
+            f"{model.dtype}",
         )
         built = build_stage(
             model,
