@@ -1,14 +1,16 @@
 """Whole-model time on this machine, extrapolated from a sample of every few layers.
 
     .venv/bin/python -m bench.whole_model [--quick] [--every 5] [--neurons 32]
-        [--max-tokens 262144] [--plain-neurons 1] [--json PATH]
+        [--max-tokens 262144] [--plain-neurons 1] [--dtype auto] [--json PATH]
 
 Records ALL 30 layers of SmolLM2-135M in one pass over `--max-tokens` tokens of the main
 job's corpus (timed: this is `n2g record --layers all`), then builds `--neurons` seeded
 neurons of each sampled layer (0, every `--every`-th, and the last) with the default
 `BuildConfig` (no helper unless `--helper`), timing each layer, and the plain builder
-(the same algorithm, one forward pass per sequence, one neuron at a time) on
-`--plain-neurons` of them.
+(the same algorithm, one forward pass per sequence, one neuron at a time, in float32) on
+`--plain-neurons` of them. Recording and the batched builder run in `--dtype` (auto, as
+`n2g run`: bfloat16 where native); the plain sample's graphs are compared with the batched
+builder's in float32 (not timed).
 
 Extrapolation: recording scales with tokens (to the main job's 1,048,576); building, each
 layer's 1,536 neurons at the seconds per neuron of that layer, interpolated linearly
@@ -59,16 +61,23 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=None)
     parser.add_argument("--corpus", default="python-docs")
     parser.add_argument("--helper", default="none", help="none | causal | mlm[:NAME]")
+    parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16")
     args = parser.parse_args()
     per_layer = args.neurons or (2 if args.quick else 32)
     plain_per_layer = args.plain_neurons if args.plain_neurons is not None else 1
     max_tokens = args.max_tokens or (16_384 if args.quick else 262_144)
 
-    model = load_model(OFFLINE_MODEL)
+    model = load_model(OFFLINE_MODEL, dtype=args.dtype)
+    exact = model if model.dtype == "float32" else load_model(OFFLINE_MODEL)
     layers = sampled_layers(model.n_layers, args.every)
     corpus = open_corpus(args.corpus)
     config = BuildConfig(helper=args.helper)
     helper = make_helper(args.helper, model, rerank=config.rerank_substitutes)
+    exact_helper = (
+        helper
+        if exact is model
+        else make_helper(args.helper, exact, rerank=config.rerank_substitutes)
+    )
     record_config = RecordConfig(max_tokens=max_tokens)
     neurons = sample_neurons(model.d_mlp, per_layer, 0)
     tmp = Path(tempfile.mkdtemp(prefix="n2g-bench-whole-"))
@@ -93,9 +102,14 @@ def main() -> None:
             if plain_per_layer:
                 sample = neurons[:plain_per_layer]
                 start = time.perf_counter()
-                slow = plain_neuron_graphs(model, records, sample, config, helper)
+                slow = plain_neuron_graphs(exact, records, sample, config, exact_helper)
                 plain[layer] = (time.perf_counter() - start) / len(sample)
-                pairs = zip(built[: len(slow)], slow, strict=True)
+                batched = (
+                    built[: len(slow)]
+                    if exact is model
+                    else build_neuron_graphs(exact, records, sample, config, exact_helper)
+                )
+                pairs = zip(batched, slow, strict=True)
                 same += sum(graph_signature(a) == graph_signature(b) for a, b in pairs)
                 compared += len(slow)
             print(
@@ -139,6 +153,7 @@ def main() -> None:
             "record_whole_model_minutes": round(record_whole / 60, 1),
             "build_whole_model_hours": round(build_whole / 3600, 2),
             "same_graphs": f"{same}/{compared}",
+            "dtype": model.dtype,
             "helper": config.helper,
         },
     )

@@ -52,6 +52,7 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--helper", "bogus"], "helper"),
         (["--pivots", "best"], "pivots"),
         (["--device", "cuda:9"], "cuda"),
+        (["--dtype", "float8"], "dtype must be one of auto, float32, bfloat16"),
     ],
 )
 def test_bad_input_is_one_line(records_dir, tmp_path, args, message):
@@ -138,3 +139,13 @@ def test_token_folding_and_reranking_are_options(records_dir, tmp_path, flags, f
 
         names = [n.token for g in graphs for n in g.nodes if n.token is not None]
         assert names and all(fold_token(name) == name for name in names)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_dtype_is_an_option_stored_with_each_graph(records_dir, tmp_path, dtype):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), "--neurons", "0:3", "--dtype", dtype,
+                    "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert len(graphs) == 3 and {g.settings.dtype for g in graphs} == {dtype}

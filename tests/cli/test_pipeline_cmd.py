@@ -24,6 +24,8 @@ def test_run_rejects_bad_layers_and_settings(tmp_path):
     assert "--layers" in one_line_error(runner.invoke(app, ["run", "--layers", "x", "--out", out]))
     line = one_line_error(runner.invoke(app, ["run", "--neurons-per-layer", "0", "--out", out]))
     assert "neurons_per_layer" in line
+    line = one_line_error(runner.invoke(app, ["run", "--dtype", "half", "--out", out]))
+    assert "dtype" in line
 
 
 def test_run_with_the_database_down_fails_before_any_model_work(tmp_path):

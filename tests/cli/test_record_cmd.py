@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.cli.common import parse_layers
 from n2g.errors import N2GError
+from n2g.models.dtype import resolve_dtype
 from n2g.record.store import load_layer, load_manifest
 
 runner = CliRunner()
@@ -45,6 +46,7 @@ def test_record_writes_records_then_rerun_is_noop(tmp_path, corpus_dir):
     assert "recorded 800 tokens (50 windows)" in result.output
     manifest = load_manifest(out)
     assert (manifest.model, manifest.layers, manifest.k, manifest.window) == (MODEL, [0, 1], 4, 16)
+    assert manifest.dtype == resolve_dtype("auto", "cpu")  # the default: native if possible
     assert load_layer(out, 1).tokens.shape == (64, 4, 16)
     again = _run(*_args(out, corpus_dir))
     assert again.exit_code == 0 and "recorded 800 tokens" in again.output
@@ -52,8 +54,9 @@ def test_record_writes_records_then_rerun_is_noop(tmp_path, corpus_dir):
 
 def test_layers_all_records_every_layer_then_builds_them(tmp_path, corpus_dir):
     out = tmp_path / "rec"
-    result = _run(*_args(out, corpus_dir), "--layers", "all")
+    result = _run(*_args(out, corpus_dir), "--layers", "all", "--dtype", "float32")
     assert result.exit_code == 0, result.output
+    assert load_manifest(out).dtype == "float32"
     assert load_manifest(out).layers == [0, 1]  # the tiny model's two layers
     graphs = tmp_path / "graphs.jsonl"
     built = runner.invoke(
@@ -73,6 +76,7 @@ def test_layers_all_records_every_layer_then_builds_them(tmp_path, corpus_dir):
         (["--layers", "two"], "bad --layers"),
         (["--corpus", "/no/such/corpus"], "not found"),
         (["--window", "1"], "bad setting window"),
+        (["--dtype", "fp8"], "dtype must be one of"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path, corpus_dir, args, message):

@@ -58,13 +58,16 @@ def brute_force(model, corpus, layer: int):
     return acts, tokens, docs, scores
 
 
-@pytest.mark.parametrize("act_fn", ["gelu", "solu_ln"])
-def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn):
-    model = tiny_model(act_fn=act_fn, seed=2)
+@pytest.mark.parametrize(
+    ("act_fn", "dtype"), [("gelu", "float32"), ("solu_ln", "float32"), ("gelu", "bfloat16")]
+)
+def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn, dtype):
+    model = tiny_model(act_fn=act_fn, seed=2).cast(dtype)
     corpus = open_corpus(str(corpus_dir))
     manifest = record(model, corpus, tmp_path / "r")
     assert (manifest.n_windows, manifest.n_tokens) == (LIMIT, LIMIT * WINDOW)
     assert manifest.model == model.name and manifest.corpus == corpus.name
+    assert manifest.dtype == dtype
     for layer in (0, 1):
         got = load_layer(tmp_path / "r", layer)
         acts, tokens, docs, scores = brute_force(model, corpus, layer)
