@@ -4,8 +4,8 @@
                                     [--helper none|causal|mlm] [--rerank] [--dtype auto]
                                     [--json PATH]
 
-Builds graphs for `--neurons` neurons of each of layers 0-3 of SmolLM2-135M with the batched
-builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
+Builds graphs for `--neurons` neurons of each of `--layers` (default 0-3) of SmolLM2-135M with
+the batched builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
 dropped as soon as their prune length is known), and for a sample of those neurons with the
 plain approach (the same algorithm, one forward pass per prefix, per mask and per
 substitute, one neuron at a time, in float32, as the paper's code did), in the same run. It
@@ -28,6 +28,7 @@ from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
+from n2g.cli.common import parse_layers
 from n2g.graph.quality import METHODS, LayerRow, layer_rows
 from n2g.models import load_model
 from n2g.paths import cache_dir
@@ -37,17 +38,18 @@ from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 LAYERS = [0, 1, 2, 3]
 
 
-def ensure_records(folder: Path | None, model, max_tokens: int) -> Path:
+def ensure_records(folder: Path | None, model, max_tokens: int, layers: list[int]) -> Path:
     if folder is not None:
         return folder
     from n2g.record.config import RecordConfig
     from n2g.record.recorder import record_stage
 
-    folder = cache_dir() / "bench" / f"records-smollm2-l0-3-{max_tokens}"
+    tag = "l0-3" if layers == LAYERS else "l" + "_".join(map(str, layers))
+    folder = cache_dir() / "bench" / f"records-smollm2-{tag}-{max_tokens}"
     if not (folder / "manifest.json").is_file():
-        print(f"recording SmolLM2 layers 0-3 into {folder} (once; not timed)...", flush=True)
+        print(f"recording SmolLM2 layers {layers} into {folder} (once; not timed)...", flush=True)
         config = RecordConfig(window=64, k=20, max_tokens=max_tokens)
-        record_stage(model, "stdlib", LAYERS, folder, config, progress=True)
+        record_stage(model, "stdlib", layers, folder, config, progress=True)
     return folder
 
 
@@ -70,7 +72,8 @@ def quality_table(rows: list[LayerRow]) -> str:
 
 def main() -> None:
     parser = bench_arg_parser("neurons/minute of n2g build on SmolLM2 layers 0-3")
-    parser.add_argument("--records", type=Path, default=None, help="records folder (layers 0-3)")
+    parser.add_argument("--layers", default="0-3", help="layers to build, e.g. 0-3 or 20")
+    parser.add_argument("--records", type=Path, default=None, help="records folder (the layers)")
     parser.add_argument("--neurons", type=int, default=None, help="neurons per layer")
     parser.add_argument("--plain-neurons", type=int, default=None, help="plain sample per layer")
     parser.add_argument("--helper", default="none", help="none | mlm[:NAME] | causal[:MODEL]")
@@ -90,12 +93,14 @@ def main() -> None:
     import torch
 
     torch.manual_seed(0)
-    exact = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device)
-    model = load_model("smollm2-135m", n_layers=len(LAYERS), device=args.device, dtype=args.dtype)
-    records_dir = ensure_records(args.records, exact, 40_000 if args.quick else 300_000)
+    layers = parse_layers(args.layers)
+    depth = max(layers) + 1
+    exact = load_model("smollm2-135m", n_layers=depth, device=args.device)
+    model = load_model("smollm2-135m", n_layers=depth, device=args.device, dtype=args.dtype)
+    records_dir = ensure_records(args.records, model, 40_000 if args.quick else 300_000, layers)
     manifest = load_manifest(records_dir)
-    if manifest.model != model.name or not set(LAYERS) <= set(manifest.layers):
-        sys.exit(f"error: {records_dir} must hold {model.name} layers 0-3")
+    if manifest.model != model.name or not set(layers) <= set(manifest.layers):
+        sys.exit(f"error: {records_dir} must hold {model.name} layers {args.layers}")
     config = BuildConfig(helper=args.helper, pivots=args.pivots, rerank_substitutes=args.rerank)
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
     exact_helper = (
@@ -103,44 +108,44 @@ def main() -> None:
         if model.dtype == exact.dtype
         else make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
     )
-    records = {layer: load_layer(records_dir, layer) for layer in LAYERS}
+    records = {layer: load_layer(records_dir, layer) for layer in layers}
     neurons = list(range(per_layer))
 
     def fast_build():
         return {layer: build_neuron_graphs(model, records[layer], neurons, config, helper)
-                for layer in LAYERS}  # fmt: skip
+                for layer in layers}  # fmt: skip
 
     sample = neurons[:plain_per_layer]
 
     def plain_build():
         return {layer: plain_neuron_graphs(exact, records[layer], sample, config, exact_helper)
-                for layer in LAYERS}  # fmt: skip
+                for layer in layers}  # fmt: skip
 
     def exact_build():  # the batched builder in float32 on the plain sample (not timed)
         if model.dtype == exact.dtype:
-            return {layer: fast[layer][: len(sample)] for layer in LAYERS}
+            return {layer: fast[layer][: len(sample)] for layer in layers}
         return {layer: build_neuron_graphs(exact, records[layer], sample, config, exact_helper)
-                for layer in LAYERS}  # fmt: skip
+                for layer in layers}  # fmt: skip
 
     CLOCK.reset()
     fast_seconds, fast = timed(fast_build)
     stages = {name: round(seconds, 2) for name, seconds in CLOCK.breakdown().items()}
     print("batched builder, seconds per stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     plain_seconds, plain = timed(plain_build)
-    n_fast = per_layer * len(LAYERS)
-    n_plain = plain_per_layer * len(LAYERS)
+    n_fast = per_layer * len(layers)
+    n_plain = plain_per_layer * len(layers)
     batched_exact = exact_build()
     same = sum(
         graph_signature(a) == graph_signature(b)
-        for layer in LAYERS
+        for layer in layers
         for a, b in zip(batched_exact[layer], plain[layer], strict=True)
     )
     same_dtype = sum(
         graph_signature(a) == graph_signature(b)
-        for layer in LAYERS
+        for layer in layers
         for a, b in zip(fast[layer], batched_exact[layer], strict=False)
     )
-    rows = layer_rows(graph for layer in LAYERS for graph in fast[layer])
+    rows = layer_rows(graph for layer in layers for graph in fast[layer])
     print(quality_table(rows))
     wins = all(
         r.methods["n2g"].f1 > max(r.methods["token_lookup"].f1, r.methods["ngram"].f1) for r in rows
@@ -161,6 +166,7 @@ def main() -> None:
             "dtype": model.dtype,
             "unchanged_by_dtype": f"{same_dtype}/{n_plain}",
             "helper": args.helper,
+            "layers": layers,
             "pivots": args.pivots,
             "device": args.device,
             "n2g_beats_both_baselines_every_layer": wins,

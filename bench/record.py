@@ -1,13 +1,14 @@
 """Throughput of `n2g record` (tokens/s) on SmolLM2 layers 0-3, against the plain approach.
 
 n2g: only layers 0-3 loaded, forward stopped after layer 3, only the 4 MLP hooks read, and a
-batched running top-k (torch sort over [k + B] candidates, only for neurons that change).
-Plain: the full 30-layer model, `run_with_cache` with every hook, per-batch Python top-k
-(a list of (score, window, activations) per neuron, re-sorted each batch).
+batched running top-k (torch sort over [k + B] candidates, only for neurons that change),
+in `--dtype` (auto, as `n2g record`: bfloat16 where native). Plain: the full 30-layer model
+in float32, `run_with_cache` with every hook, per-batch Python top-k (a list of (score,
+window, activations) per neuron, re-sorted each batch).
 Both scan the same windows of the same corpus in the same run; the plain approach scans
 fewer tokens (it is slow) and its rate is per token, so the figures compare directly.
 
-    python -m bench.record [--quick] [--json PATH] [--corpus stdlib] [--tokens N]
+    python -m bench.record [--quick] [--json PATH] [--corpus stdlib] [--tokens N] [--dtype auto]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from bench._common import BenchResult, bench_arg_parser, report
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.models.base import mlp_hook_name
+from n2g.models.dtype import resolve_dtype
 from n2g.record.config import RecordConfig
 from n2g.record.corpus import open_corpus, windows
 from n2g.record.recorder import record_stage
@@ -29,10 +31,10 @@ LAYERS = [0, 1, 2, 3]
 WINDOW, K, BATCH = 64, 20, 32
 
 
-def run_n2g(corpus, tokens: int) -> tuple[float, float]:
+def run_n2g(corpus, tokens: int, dtype: str) -> tuple[float, float]:
     """(tokens/s of the record stage, model load seconds)."""
     start = time.perf_counter()
-    model = load_model(OFFLINE_MODEL, n_layers=max(LAYERS) + 1)
+    model = load_model(OFFLINE_MODEL, n_layers=max(LAYERS) + 1, dtype=dtype)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as out:
         config = RecordConfig(window=WINDOW, k=K, batch_size=BATCH, max_tokens=tokens)
@@ -72,12 +74,13 @@ def main() -> None:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="stdlib", help="corpus spec (default: stdlib)")
     parser.add_argument("--tokens", type=int, default=None, help="tokens for n2g record")
+    parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 (n2g)")
     args = parser.parse_args()
     tokens = args.tokens or (4_096 if args.quick else 65_536)
     plain_tokens = max(BATCH * WINDOW, tokens // 16)
     corpus = open_corpus(args.corpus)
     load_model(OFFLINE_MODEL, n_layers=1)  # build the model cache outside the timings
-    figure, load_s = run_n2g(corpus, tokens)
+    figure, load_s = run_n2g(corpus, tokens, args.dtype)
     plain, plain_load_s = run_plain(corpus, plain_tokens)
     result = BenchResult(
         name="record",
@@ -87,6 +90,7 @@ def main() -> None:
         quick=args.quick,
         extra={
             "model": OFFLINE_MODEL,
+            "dtype": resolve_dtype(args.dtype, "cpu"),
             "layers": "0-3",
             "corpus": corpus.name,
             "tokens": tokens,

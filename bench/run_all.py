@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run_all [--quick] [--out bench/results]
 
-(`python -m bench.whole_model`, the whole-model extrapolation, runs on its own: ~25 min.)
+(`python -m bench.whole_model`, the whole-model extrapolation, runs on its own.)
 
 Each benchmark is run as its own process with `--json PATH` (and `--quick` when given),
 one after another so they do not compete for the machine's cores. The summary lists each
@@ -26,6 +26,12 @@ BENCHMARKS = ("record", "build", "ingest", "query")
 VARIANTS = (
     # Augmentation on: the plain approach then also runs one pass per substitute.
     ("build", "causal helper", ["--helper", "causal", "--neurons", "8", "--plain-neurons", "1"]),
+    # A deep layer: every pass goes through 21 layers (the helper's through all 30).
+    (
+        "build",
+        "layer 20, causal helper",
+        ["--layers", "20", "--helper", "causal", "--neurons", "16", "--plain-neurons", "1"],
+    ),
     # The graphs the main job stored, when there are some (the default `n2g run` output).
     ("ingest", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
     ("query", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
