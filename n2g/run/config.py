@@ -22,10 +22,11 @@ def _record_defaults() -> RecordConfig:
 
 
 def _build_defaults() -> BuildConfig:
-    # The out-of-distribution check is on. Augmentation is off by default: with every
-    # firing token a pivot, the offline causal helper's full-depth passes made a batch of
-    # 32 neurons take minutes (turn it on with --helper causal; speeding it up is the
-    # scale issue's work).
+    # The out-of-distribution check is on. Augmentation is off by default: the causal
+    # helper's 30-layer passes (one per pruned example, every firing token a pivot) make
+    # the build of layers 0-3 several times longer (in bfloat16, 1,920 neurons of layers
+    # 0-1 took 6 min against about 1 min without), beyond the main job's 20 minutes, for
+    # +0.00 to +0.03 F1 (bench/results/fidelity-helper.md); turn it on with --helper causal.
     return BuildConfig(helper="none", ood_corpus="stdlib")
 
 
