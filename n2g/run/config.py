@@ -24,9 +24,9 @@ def _record_defaults() -> RecordConfig:
 def _build_defaults() -> BuildConfig:
     # The out-of-distribution check is on. Augmentation is off by default: the causal
     # helper's 30-layer passes (one per pruned example, every firing token a pivot) make
-    # the build of layers 0-3 several times longer (in bfloat16, 1,920 neurons of layers
-    # 0-1 took 6 min against about 1 min without), beyond the main job's 20 minutes, for
-    # +0.00 to +0.03 F1 (bench/results/fidelity-helper.md); turn it on with --helper causal.
+    # the build of layers 0-3 many times longer (in bfloat16, its first 1,920 neurons took
+    # 6 min, against 5.4 min for all 6,144 without), far beyond the main job's 20 minutes,
+    # for +0.00 to +0.03 F1 (bench/results/fidelity-helper.md); --helper causal turns it on.
     return BuildConfig(helper="none", ood_corpus="stdlib")
 
 
