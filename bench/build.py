@@ -80,6 +80,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16 (batched)")
     parser.add_argument(
+        "--augmented-saliency",
+        default="measure",
+        choices=["measure", "inherit"],
+        help="see BuildConfig.augmented_saliency",
+    )
+    parser.add_argument(
         "--pivots", default="argmax", choices=["firing", "argmax"], help="see BuildConfig.pivots"
     )
     parser.add_argument(
@@ -101,7 +107,12 @@ def main() -> None:
     manifest = load_manifest(records_dir)
     if manifest.model != model.name or not set(layers) <= set(manifest.layers):
         sys.exit(f"error: {records_dir} must hold {model.name} layers {args.layers}")
-    config = BuildConfig(helper=args.helper, pivots=args.pivots, rerank_substitutes=args.rerank)
+    config = BuildConfig(
+        helper=args.helper,
+        pivots=args.pivots,
+        rerank_substitutes=args.rerank,
+        augmented_saliency=args.augmented_saliency,
+    )
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
     exact_helper = (
         helper
@@ -132,6 +143,14 @@ def main() -> None:
     stages = {name: round(seconds, 2) for name, seconds in CLOCK.breakdown().items()}
     print("batched builder, seconds per stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     plain_seconds, plain = timed(plain_build)
+    # The ratio above divides rates over different neurons (a neuron's cost varies a lot,
+    # most in deep layers); this one times the batched builder on the plain sample itself.
+    same_seconds, _ = timed(
+        lambda: {
+            layer: build_neuron_graphs(model, records[layer], sample, config, helper)
+            for layer in layers
+        }  # fmt: skip
+    )
     n_fast = per_layer * len(layers)
     n_plain = plain_per_layer * len(layers)
     batched_exact = exact_build()
@@ -161,12 +180,15 @@ def main() -> None:
             "neurons_plain": n_plain,
             "seconds_fast": round(fast_seconds, 2),
             "seconds_plain": round(plain_seconds, 2),
+            "seconds_batched_on_plain_sample": round(same_seconds, 2),
+            "ratio_same_neurons": round(plain_seconds / same_seconds, 2),
             "stage_seconds_fast": stages,
             "same_graphs": f"{same}/{n_plain}",
             "dtype": model.dtype,
             "unchanged_by_dtype": f"{same_dtype}/{n_plain}",
             "helper": args.helper,
             "layers": layers,
+            "augmented_saliency": args.augmented_saliency,
             "pivots": args.pivots,
             "device": args.device,
             "n2g_beats_both_baselines_every_layer": wins,

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.fidelity [--layers 0-3] [--neurons 128] [--window 64]
         [--max-tokens 262144] [--corpus python-docs] [--ood-corpus stdlib]
-        [--variants paper,pruned,firing] [--helper none] [--out FILE.md]
+        [--variants paper,pruned,firing] [--helper none] [--dtype float32] [--out FILE.md]
 
 Records SmolLM2 (cached per corpus/window/tokens under the n2g cache), then builds every
 variant for the same seeded neurons of each layer and prints, per layer and variant, the
@@ -24,6 +24,8 @@ score of each, and the out-of-distribution false-positive rates. Variants:
   tokens kept without the re-ranking passes (`rerank_substitutes=False`, the default), or
   re-ranked from 2n by the whole window (True); the same as default without a helper;
 - default-nohelper: default with no augmentation whatever `--helper` says;
+- default-measure, default-inherit: augmented examples' importances measured again, or
+  taken from their origin (`augmented_saliency`; needs `--helper`);
 - default+bf16, paper+bf16: the builder's passes in bfloat16 (n2g.models.dtype); records,
   test, OOD and random windows stay float32, so the truth they are scored on is the exact
   model's.
@@ -73,6 +75,8 @@ VARIANTS: dict[str, dict] = {
     "default+fold-norerank": {"fold_tokens": True, "rerank_substitutes": False},
     "default-nohelper": {"helper": "none"},
     "default+bf16": {"dtype": "bfloat16"},
+    "default-measure": {"augmented_saliency": "measure"},
+    "default-inherit": {"augmented_saliency": "inherit"},
     "paper+bf16": {**PAPER, "dtype": "bfloat16"},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
@@ -120,6 +124,9 @@ def main() -> None:
     parser.add_argument("--ood-corpus", default="stdlib")
     parser.add_argument("--variants", default="paper,pruned,firing")
     parser.add_argument("--helper", default="none")
+    parser.add_argument(
+        "--dtype", default="float32", help="the builder's passes for variants that set none"
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args()
     if args.quick:
@@ -149,7 +156,7 @@ def main() -> None:
         for name in results:
             started = time.perf_counter()
             settings = {"helper": args.helper, **VARIANTS[name]}
-            dtype = settings.pop("dtype", "float32")
+            dtype = settings.pop("dtype", args.dtype)
             if dtype not in models:
                 models[dtype] = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1, dtype=dtype)
             build = BuildConfig(**settings)
@@ -172,8 +179,8 @@ def main() -> None:
             print(f"layer {layer}: {name} done ({time.perf_counter() - started:.0f} s)", flush=True)
     text = (
         f"SmolLM2-135M, {args.corpus}, window {args.window}, top-20 split 10/10, "
-        f"{args.max_tokens:,} tokens, {args.neurons} neurons/layer, helper {args.helper}\n\n"
-        + table(results)
+        f"{args.max_tokens:,} tokens, {args.neurons} neurons/layer, helper {args.helper}, "
+        f"passes in {args.dtype} unless the variant says\n\n" + table(results)
     )
     print(text)
     if args.out is not None:

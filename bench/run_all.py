@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -26,12 +27,29 @@ BENCHMARKS = ("record", "build", "ingest", "query")
 VARIANTS = (
     # Augmentation on: the plain approach then also runs one pass per substitute.
     ("build", "causal helper", ["--helper", "causal", "--neurons", "8", "--plain-neurons", "1"]),
-    # A deep layer: every pass goes through 21 layers (the helper's through all 30).
+    # A deep layer: every pass goes through 21 layers (the helper's through all 30); with
+    # augmented examples' saliency measured (the default) or inherited from their origins.
     (
         "build",
         "layer 20, causal helper",
         ["--layers", "20", "--helper", "causal", "--neurons", "16", "--plain-neurons", "1"],
     ),
+    (
+        "build",
+        "layer 20, causal helper, inherited saliency",
+        [
+            "--layers",
+            "20",
+            "--helper",
+            "causal",
+            "--neurons",
+            "16",
+            "--plain-neurons",
+            "1",
+            "--augmented-saliency",
+            "inherit",
+        ],
+    ),  # fmt: skip
     # The graphs the main job stored, when there are some (the default `n2g run` output).
     ("ingest", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
     ("query", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
@@ -55,7 +73,7 @@ def run_one(
     name: str, out_dir: Path, quick: bool, label: str = "", extra: list[str] | None = None
 ) -> list[dict]:
     """Run bench/<name>.py; return its result records (one or several per benchmark)."""
-    stem = f"{name}-{label.replace(' ', '-')}" if label else name
+    stem = f"{name}-{re.sub(r'[^A-Za-z0-9]+', '-', label).strip('-')}" if label else name
     json_path = out_dir / f"{stem}.json"
     json_path.unlink(missing_ok=True)
     command = [sys.executable, "-m", f"bench.{name}", "--json", str(json_path)]
@@ -79,21 +97,22 @@ def run_one(
 
 def to_markdown(results: list[dict], machine: dict) -> str:
     lines = [
-        "| benchmark | figure | plain approach | ratio | unit |",
-        "|---|---|---|---|---|",
+        "| benchmark | figure | plain approach | ratio | ratio on the same neurons | unit |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | failed ({r['error']}) | | | |")
+            lines.append(f"| {r['name']} | failed ({r['error']}) | | | | |")
             continue
 
         def num(value):
             return f"{value:,.1f}" if isinstance(value, int | float) else str(value)
 
-        ratio = r.get("ratio")
+        ratio, same = r.get("ratio"), r.get("ratio_same_neurons")
         lines.append(
             f"| {r['name']} | {num(r.get('figure'))} | {num(r.get('plain_figure'))} | "
-            f"{'' if ratio is None else f'{ratio:,.1f}×'} | {r.get('unit', '')} |"
+            f"{'' if ratio is None else f'{ratio:,.1f}×'} | "
+            f"{'' if same is None else f'{same:,.1f}×'} | {r.get('unit', '')} |"
         )
     lines += ["", "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())]
     return "\n".join(lines) + "\n"

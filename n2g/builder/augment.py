@@ -65,13 +65,19 @@ def candidate_examples(
 
 
 def keep_firing(
-    pairs: Sequence[tuple[Example, Example]], acts: np.ndarray, threshold: float
+    pairs: Sequence[tuple[Example, Example]],
+    acts: np.ndarray,
+    threshold: float,
+    inherit_importances: bool = False,
 ) -> list[Example]:
-    """Eq. 4: keep candidates whose pivot activation is >= threshold x their origin's."""
+    """Eq. 4: keep candidates whose pivot activation is >= threshold x their origin's
+    (with `inherit_importances`, each kept one takes a copy of its origin's importances)."""
     kept = []
     for (origin, candidate), act in zip(pairs, acts, strict=True):
         if act >= threshold * origin.activation:
             candidate.activation = float(act)
+            if inherit_importances:
+                candidate.importances = origin.importances.copy()
             kept.append(candidate)
     return kept
 
@@ -87,8 +93,10 @@ def augment_examples(
     n_substitutes: int,
     include_pivot: bool,
     batch_rows: int,
+    inherit_importances: bool = False,
 ) -> list[Example]:
-    """The kept augmented examples (without importances yet)."""
+    """The kept augmented examples (importances: their origins' when `inherit_importances`,
+    else none yet)."""
     pairs = candidate_examples(
         examples,
         helper,
@@ -99,4 +107,4 @@ def augment_examples(
     rows = [PivotRow(c.tokens, c.neuron, len(c.tokens) - 1) for _, c in pairs]
     with CLOCK.stage("augment"):
         acts = pivot_batch(model, layer, rows, batch_rows)
-    return keep_firing(pairs, acts, augment_threshold)
+    return keep_firing(pairs, acts, augment_threshold, inherit_importances)

@@ -196,11 +196,13 @@ def process_examples(
         n_substitutes=config.n_substitutes,
         include_pivot=config.augment_pivot,
         batch_rows=config.batch_rows,
+        inherit_importances=config.augmented_saliency == "inherit",
     )
-    with CLOCK.stage("saliency"):
-        add_saliency(
-            model, layer, augmented, mask_token_id=mask_token_id, batch_rows=config.batch_rows
-        )
+    if config.augmented_saliency == "measure":
+        with CLOCK.stage("saliency"):
+            add_saliency(
+                model, layer, augmented, mask_token_id=mask_token_id, batch_rows=config.batch_rows
+            )
     return kept + augmented
 
 

@@ -46,6 +46,12 @@ class BuildConfig(BaseModel):
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
     )
+    augmented_saliency: Literal["measure", "inherit"] = Field(
+        "measure",
+        description='importances of a kept augmented example: "measure" masks each of its '
+        'tokens again (one pass per token); "inherit" takes its origin\'s (they differ in one '
+        "token, itself important), no pass",
+    )
     n_examples: int = Field(
         20, ge=2, description="top examples per neuron split into train and test (paper: 20)"
     )

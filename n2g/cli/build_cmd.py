@@ -26,6 +26,12 @@ RerankOption = typer.Option(
     help=help_of(BuildConfig, "rerank_substitutes"),
     show_default=False,
 )
+AugmentedSaliencyOption = typer.Option(
+    None,
+    "--augmented-saliency",
+    help=f"measure | inherit: {help_of(BuildConfig, 'augmented_saliency')} [default: measure]",
+    show_default=False,
+)
 
 
 def parse_neurons(text: str) -> list[int]:
@@ -95,6 +101,7 @@ def register(app: typer.Typer) -> None:
         ),
         fold_tokens: bool = FoldTokensOption,
         rerank: bool = RerankOption,
+        augmented_saliency: str = AugmentedSaliencyOption,
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue).
@@ -123,7 +130,12 @@ def register(app: typer.Typer) -> None:
                 "ood_windows": ood_windows,
                 "random_windows": random_windows,
                 "seed": seed,
-                **given(pivots=pivots, fold_tokens=fold_tokens, rerank_substitutes=rerank),
+                **given(
+                    pivots=pivots,
+                    fold_tokens=fold_tokens,
+                    rerank_substitutes=rerank,
+                    augmented_saliency=augmented_saliency,
+                ),
             }
         )
         chosen_shard = Shard.parse(shard)

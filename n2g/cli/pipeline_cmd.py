@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.build_cmd import FoldTokensOption, RerankOption
+from n2g.cli.build_cmd import AugmentedSaliencyOption, FoldTokensOption, RerankOption
 from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import SAE_HELP, DtypeOption, format_layers, given, help_of
@@ -54,6 +54,7 @@ def run(
     ),
     fold_tokens: bool = FoldTokensOption,
     rerank: bool = RerankOption,
+    augmented_saliency: str = AugmentedSaliencyOption,
     sae: str = typer.Option(
         None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
     ),
@@ -95,7 +96,11 @@ def run(
                 "helper": helper,
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
-                **given(fold_tokens=fold_tokens, rerank_substitutes=rerank),
+                **given(
+                    fold_tokens=fold_tokens,
+                    rerank_substitutes=rerank,
+                    augmented_saliency=augmented_saliency,
+                ),
             }
         ),
         sae=sae,

@@ -172,6 +172,8 @@ class BuildSettings(_Strict):
     max_context: Annotated[int, Field(ge=1)] | None = None
     # Graph files written before this setting existed matched token ids exactly.
     fold_tokens: bool = False
+    # Graph files written before this setting existed measured augmented examples' saliency.
+    augmented_saliency: Literal["measure", "inherit"] = "measure"
     # The number format of the builder's model passes (n2g.models.dtype); files written
     # before this setting existed ran in float32.
     dtype: Literal["float32", "bfloat16"] = "float32"

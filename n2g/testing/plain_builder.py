@@ -116,9 +116,11 @@ def plain_neuron_examples(
                 act = pivot_activation(model, layer, neuron, tokens)
                 if act >= config.augment_threshold * origin.activation:
                     candidate.activation = act
+                    candidate.importances = origin.importances.copy()
                     augmented.append(candidate)
-    for example in augmented:
-        plain_saliency(model, layer, example, mask_token_id)
+    if config.augmented_saliency == "measure":
+        for example in augmented:
+            plain_saliency(model, layer, example, mask_token_id)
     return kept + augmented
 
 

@@ -161,3 +161,29 @@ def test_augment_keeps_only_firing_substitutes(gelu_model, tiny_mlm_path):
         assert recomputed == pytest.approx(example.activation, rel=1e-4, abs=1e-5)
         assert example.activation >= 0.5 * origin_act[example.neuron] - 1e-6
     assert NoHelper().substitutes([SubstituteRequest(examples[0].tokens, 0)], 3) == [[]]
+
+
+def test_inherited_importances_are_the_origins(gelu_model, tiny_mlm_path):
+    helper = MaskedLMHelper(str(tiny_mlm_path), gelu_model.tokenizer)
+    examples = [_example(gelu_model, n, "over the lazy") for n in range(8)]
+    examples = [e for e in examples if e.activation > 0]
+    for i, example in enumerate(examples):  # distinct per origin, to tell them apart
+        example.importances = np.linspace(0.5, 1.0, len(example.tokens), dtype=np.float32) + i
+    settings = dict(
+        importance_threshold=0.5, augment_threshold=0.5, n_substitutes=5, include_pivot=True,
+        batch_rows=16,
+    )  # fmt: skip
+    measured = augment_examples(gelu_model, 1, examples, helper, **settings)
+    inherited = augment_examples(
+        gelu_model, 1, examples, helper, **settings, inherit_importances=True
+    )
+    assert [e.key for e in inherited] == [e.key for e in measured] and inherited
+    assert all(len(e.importances) == 0 for e in measured)  # measured later, by saliency
+    for example in inherited:
+        origins = [
+            o
+            for o in examples
+            if o.neuron == example.neuron and int((o.tokens != example.tokens).sum()) == 1
+        ]
+        assert any(np.array_equal(example.importances, o.importances) for o in origins)
+        assert all(example.importances is not o.importances for o in examples)

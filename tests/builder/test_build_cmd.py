@@ -53,6 +53,7 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--pivots", "best"], "pivots"),
         (["--device", "cuda:9"], "cuda"),
         (["--dtype", "float8"], "dtype must be one of auto, float32, bfloat16"),
+        (["--augmented-saliency", "guess"], "bad setting augmented_saliency"),
     ],
 )
 def test_bad_input_is_one_line(records_dir, tmp_path, args, message):
@@ -149,3 +150,12 @@ def test_dtype_is_an_option_stored_with_each_graph(records_dir, tmp_path, dtype)
     assert result.exit_code == 0, result.output
     graphs = [g for _, g in iter_graph_file(out)]
     assert len(graphs) == 3 and {g.settings.dtype for g in graphs} == {dtype}
+
+
+def test_augmented_saliency_is_an_option_stored_with_each_graph(records_dir, tmp_path):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), "--neurons", "0:2", "--helper", "causal",
+                    "--augmented-saliency", "inherit", "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert len(graphs) == 2 and {g.settings.augmented_saliency for g in graphs} == {"inherit"}

@@ -31,13 +31,23 @@ QUICK = BuildConfig(
 
 
 @pytest.mark.parametrize(
-    ("pivots", "fold"), [("firing", False), ("argmax", False), ("firing", True)]
+    ("pivots", "fold", "saliency"),
+    [
+        ("firing", False, "measure"),
+        ("argmax", False, "measure"),
+        ("firing", True, "measure"),
+        ("firing", False, "inherit"),
+    ],
 )
-def test_batched_equals_plain_reference(gelu_model, gelu_records, tiny_mlm_path, pivots, fold):
+def test_batched_equals_plain_reference(
+    gelu_model, gelu_records, tiny_mlm_path, pivots, fold, saliency
+):
     _, records = gelu_records
     helper = MaskedLMHelper(str(tiny_mlm_path), gelu_model.tokenizer)
     neurons = [0, 3, 5, 9]
-    config = QUICK.model_copy(update={"pivots": pivots, "fold_tokens": fold})
+    config = QUICK.model_copy(
+        update={"pivots": pivots, "fold_tokens": fold, "augmented_saliency": saliency}
+    )
     fast = build_neuron_graphs(gelu_model, records[1], neurons, config, helper)
     plain = plain_neuron_graphs(gelu_model, records[1], neurons, config, helper)
     assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
