@@ -137,7 +137,7 @@ def build_stage(
     ood = sample = None
     if config.ood_corpus:
         ood = random_windows_provider(
-            model, config.ood_corpus, config.ood_windows, manifest.window, config.seed
+            model, config.ood_corpus, config.ood_windows, manifest.window, config.seed, layers
         )
     if config.random_windows:
         try:
@@ -148,7 +148,7 @@ def build_stage(
                 "(or build with random_windows=0)"
             ) from None
         sample = random_windows_provider(
-            model, corpus, config.random_windows, manifest.window, config.seed + 1
+            model, corpus, config.random_windows, manifest.window, config.seed + 1, layers
         )
     return build_graphs(
         model,

@@ -334,3 +334,32 @@ def test_the_summary_says_where_the_time_went(gelu_model, gelu_records, tmp_path
     summary = build_graphs(gelu_model, folder, QUICK, tmp_path / "g.jsonl", False, neurons=[0, 1])
     assert {"plan", "prune", "saliency", "trie", "evaluate"} <= set(summary.stage_seconds)
     assert all(seconds >= 0 for seconds in summary.stage_seconds.values())
+
+
+def test_random_windows_of_several_layers_come_from_one_pass(tmp_path):
+    from n2g.builder.batch import WINDOW_LAYER_GROUP, random_windows_provider
+    from n2g.models.tiny import tiny_model
+
+    from .conftest import TEXT
+
+    model = tiny_model(n_layers=8, d_model=32, d_mlp=16, act_fn="gelu", seed=4)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT, encoding="utf-8")
+    passes: list[list[int]] = []
+    real = model.mlp_activations
+
+    def counted(batch, layers):
+        passes.append(list(layers))
+        return real(batch, layers)
+
+    one_by_one = random_windows_provider(model, str(corpus), 5, 24, 0)
+    expected = {layer: one_by_one(layer) for layer in range(8)}
+    model.mlp_activations = counted  # type: ignore[method-assign]
+    grouped = random_windows_provider(model, str(corpus), 5, 24, 0, layers=range(8))
+    for layer in range(8):
+        got = grouped(layer)
+        assert [w.tolist() for w in got.windows] == [w.tolist() for w in expected[layer].windows]
+        np.testing.assert_array_equal(got.acts, expected[layer].acts)
+    assert passes == [list(range(WINDOW_LAYER_GROUP)), list(range(WINDOW_LAYER_GROUP, 8))]
+    again = grouped(3)  # asked again after use: computed again, the same
+    np.testing.assert_array_equal(again.acts, expected[3].acts)
