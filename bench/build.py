@@ -101,8 +101,12 @@ def main() -> None:
     torch.manual_seed(0)
     layers = parse_layers(args.layers)
     depth = max(layers) + 1
-    exact = load_model("smollm2-135m", n_layers=depth, device=args.device)
     model = load_model("smollm2-135m", n_layers=depth, device=args.device, dtype=args.dtype)
+    exact = (
+        model
+        if model.dtype == "float32"
+        else load_model("smollm2-135m", n_layers=depth, device=args.device)
+    )
     records_dir = ensure_records(args.records, model, 40_000 if args.quick else 300_000, layers)
     manifest = load_manifest(records_dir)
     if manifest.model != model.name or not set(layers) <= set(manifest.layers):
@@ -116,7 +120,7 @@ def main() -> None:
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
     exact_helper = (
         helper
-        if model.dtype == exact.dtype
+        if exact is model
         else make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
     )
     records = {layer: load_layer(records_dir, layer) for layer in layers}
@@ -133,7 +137,7 @@ def main() -> None:
                 for layer in layers}  # fmt: skip
 
     def exact_build():  # the batched builder in float32 on the plain sample (not timed)
-        if model.dtype == exact.dtype:
+        if exact is model:
             return {layer: fast[layer][: len(sample)] for layer in layers}
         return {layer: build_neuron_graphs(exact, records[layer], sample, config, exact_helper)
                 for layer in layers}  # fmt: skip

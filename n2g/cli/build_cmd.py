@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import typer
 
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import one_line_errors, parse_layer_choice
-from n2g.cli.defaults import DtypeOption, given, help_of
+from n2g.cli.defaults import DtypeOption, default_of, given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
 
@@ -29,7 +30,9 @@ RerankOption = typer.Option(
 AugmentedSaliencyOption = typer.Option(
     None,
     "--augmented-saliency",
-    help=f"measure | inherit: {help_of(BuildConfig, 'augmented_saliency')} [default: measure]",
+    help=f"{' | '.join(get_args(BuildConfig.model_fields['augmented_saliency'].annotation))}: "
+    f"{help_of(BuildConfig, 'augmented_saliency')} "
+    f"[default: {default_of(BuildConfig, 'augmented_saliency')}]",
     show_default=False,
 )
 

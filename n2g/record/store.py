@@ -25,7 +25,6 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,6 +32,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from n2g.errors import N2GError
+from n2g.models.dtype import Resolved
 
 MANIFEST = "manifest.json"
 ARRAY_NAMES = ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max")
@@ -60,7 +60,7 @@ class RecordsManifest(BaseModel):
     )
     # Provenance, like the device not part of the records' identity (records made before
     # this field existed ran in float32).
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    dtype: Resolved = "float32"
     complete: bool = True
 
 
