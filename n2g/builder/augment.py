@@ -5,7 +5,8 @@ and the pivot too when `augment_pivot`), the helper proposes substitutes. A cand
 the example with one token replaced; it is deduplicated against every example and
 candidate of its neuron (the public code never deduplicated), and kept when its pivot
 activation is >= threshold x the originating example's. All candidates of all neurons in
-the batch share forward passes.
+the batch share forward passes, each running only from its substituted position on
+(`n2g.builder.variants`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.clock import CLOCK
-from n2g.builder.examples import Example, PivotRow, pivot_batch
+from n2g.builder.examples import Example
 from n2g.builder.substitutes import SubstituteHelper, SubstituteRequest
+from n2g.builder.variants import Variant, variant_activations
 from n2g.models.base import NeuronModel
 
 
@@ -104,7 +106,16 @@ def augment_examples(
         n_substitutes=n_substitutes,
         include_pivot=include_pivot,
     )
-    rows = [PivotRow(c.tokens, c.neuron, len(c.tokens) - 1) for _, c in pairs]
+    base_of: dict[int, int] = {}  # id(origin) -> index into bases
+    bases: list[np.ndarray] = []
+    variants: list[Variant] = []
+    for origin, candidate in pairs:
+        if id(origin) not in base_of:
+            base_of[id(origin)] = len(bases)
+            bases.append(origin.tokens)
+        position = int(np.flatnonzero(candidate.tokens != origin.tokens)[0])
+        token = int(candidate.tokens[position])
+        variants.append(Variant(base_of[id(origin)], position, token, candidate.neuron))
     with CLOCK.stage("augment"):
-        acts = pivot_batch(model, layer, rows, batch_rows)
+        acts = variant_activations(model, layer, bases, variants, batch_rows)
     return keep_firing(pairs, acts, augment_threshold, inherit_importances)

@@ -5,7 +5,8 @@ kills the activation, 0 when it changes nothing, negative when masking raises it
 value is kept for the threshold test; graph files store it clipped to [0, 1]. Masking uses
 one token that is right for the tokenizer (its pad / mask token, configurable), not id 1
 (the public code's choice, which is a real token such as `"` for GPT-2). All masked copies
-of all examples of all neurons in a batch go through shared forward passes.
+of all examples of all neurons in a batch go through shared forward passes, each masked
+copy running only from its masked position on (`n2g.builder.variants`).
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from n2g.builder.examples import Example, PivotRow, pivot_batch
+from n2g.builder.examples import Example
+from n2g.builder.variants import Variant, variant_activations
 from n2g.models.base import NeuronModel
-
-
-def masked_rows(example: Example, mask_token_id: int) -> list[PivotRow]:
-    """One row per position of the example, that position replaced by the mask token."""
-    rows = []
-    pivot = len(example.tokens) - 1
-    for k in range(len(example.tokens)):
-        tokens = example.tokens.copy()
-        tokens[k] = mask_token_id
-        rows.append(PivotRow(tokens, example.neuron, pivot))
-    return rows
 
 
 def importances_from(masked: np.ndarray, original: float) -> np.ndarray:
@@ -41,12 +32,17 @@ def add_saliency(
     *,
     mask_token_id: int,
     batch_rows: int,
+    share_prefix: bool = True,
 ) -> None:
-    """Fill `example.importances` (raw eq. 3 values, float32 [L]) for every example."""
-    rows: list[PivotRow] = []
-    for example in examples:
-        rows.extend(masked_rows(example, mask_token_id))
-    acts = pivot_batch(model, layer, rows, batch_rows)
+    """Fill `example.importances` (raw eq. 3 values, float32 [L]) for every example
+    (`share_prefix`: see `n2g.builder.variants`)."""
+    variants = [
+        Variant(i, k, mask_token_id, example.neuron)
+        for i, example in enumerate(examples)
+        for k in range(len(example.tokens))
+    ]
+    bases = [example.tokens for example in examples]
+    acts = variant_activations(model, layer, bases, variants, batch_rows, share_prefix)
     start = 0
     for example in examples:
         length = len(example.tokens)

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import torch
 from transformer_lens import HookedTransformer
+from transformer_lens.cache.key_value_cache import TransformerLensKeyValueCache
+from transformer_lens.cache.key_value_cache_entry import TransformerLensKeyValueCacheEntry
 
 
 class TokenizerLike(Protocol):
@@ -58,6 +60,36 @@ def mlp_hook_name(layer: int) -> str:
 
 
 TokenBatch = Sequence[Sequence[int]] | torch.Tensor
+
+
+@dataclass
+class PrefixStates:
+    """Per-layer attention keys and values of a batch of sequences (`NeuronModel.
+    prefix_states`): a later pass on a sequence that shares a prefix with one of them
+    starts where they part, instead of at the first token."""
+
+    keys: list[torch.Tensor]  # per layer computed: [B, bos + T, kv_heads, d_head]
+    values: list[torch.Tensor]
+    lengths: torch.Tensor  # tokens of each sequence, BOS excluded
+    bos: int  # 1 when a BOS position precedes every sequence, else 0
+
+    @classmethod
+    def join(cls, parts: Sequence[PrefixStates]) -> PrefixStates:
+        """The states of several passes as one batch, in order (positions past a sequence's
+        end are padding, never read)."""
+        width = max(p.keys[0].shape[1] for p in parts)
+
+        def stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+            pad = torch.nn.functional.pad
+            return torch.cat([pad(t, (0, 0, 0, 0, 0, width - t.shape[1])) for t in tensors])
+
+        n_layers = len(parts[0].keys)
+        return cls(
+            keys=[stack([p.keys[i] for p in parts]) for i in range(n_layers)],
+            values=[stack([p.values[i] for p in parts]) for i in range(n_layers)],
+            lengths=torch.cat([p.lengths for p in parts]),
+            bos=parts[0].bos,
+        )
 
 
 @dataclass
@@ -163,10 +195,15 @@ class NeuronModel:
             tokens = torch.cat([bos, tokens], dim=1)
         return tokens, lengths
 
-    def _run_until(self, tokens: torch.Tensor, reads: dict[int, Callable[[torch.Tensor], None]]):
+    def _run_until(
+        self,
+        tokens: torch.Tensor,
+        reads: dict[int, Callable[[torch.Tensor], None]],
+        **forward: Any,
+    ):
         """Forward `tokens`, handing each read layer's hook value to its reader, and stop at
         the last one: the rest of that layer (the MLP's output projection) and every later
-        layer would be computed for nothing."""
+        layer would be computed for nothing. `forward`: more arguments of the pass."""
         last = max(reads)
 
         def make_hook(layer: int):
@@ -183,7 +220,7 @@ class NeuronModel:
         # transformer_lens' context manager removes the hooks on the way out either way.
         with contextlib.suppress(_ReadDone):
             self.model.run_with_hooks(
-                tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1
+                tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1, **forward
             )
 
     def _hook_name(self, layer: int) -> str:
@@ -244,16 +281,104 @@ class NeuronModel:
         if len(row_index) == 0:
             return out
 
+        self._run_until(tokens, {layer: self._reader(out, row_index, position + offset, neuron)})
+        return out
+
+    def _reader(
+        self, out: torch.Tensor, rows: torch.Tensor, positions: torch.Tensor, units: torch.Tensor
+    ) -> Callable[[torch.Tensor], None]:
+        """A hook reader copying unit `units[r]` at `positions[r]` of row `rows[r]` to `out`."""
+
         def read(value: torch.Tensor) -> None:
             if self.units is None:
-                out.copy_(value[row_index, position + offset, neuron].float().cpu())
+                out.copy_(value[rows, positions, units].float().cpu())
             else:  # encode each requested token once, however many latents it answers
-                flat = row_index * value.shape[1] + position + offset
+                flat = rows * value.shape[1] + positions
                 tokens_asked, which = torch.unique(flat, return_inverse=True)
                 latents = self.units.encode(value.reshape(-1, value.shape[-1])[tokens_asked])
-                out.copy_(latents[which, neuron].float().cpu())
+                out.copy_(latents[which, units].float().cpu())
 
-        self._run_until(tokens, {layer: read})
+        return read
+
+    # --- passes that reuse a prefix ---------------------------------------------------------
+    @torch.inference_mode()
+    def prefix_states(self, batch: Sequence[Sequence[int]], layer: int) -> PrefixStates:
+        """The keys and values of every attention layer up to `layer` at every position of
+        each sequence (BOS included): what `gather_after_prefix` reuses."""
+        self.check_layer(layer)
+        tokens, lengths = self._pad(batch)
+        cache = TransformerLensKeyValueCache.init_cache(
+            self.model.cfg, self.device, tokens.shape[0]
+        )
+        self._run_until(
+            tokens,
+            {layer: lambda value: None},
+            past_kv_cache=cache,
+            attention_mask=torch.ones_like(tokens),
+        )
+        computed = [e for e in cache.entries if e.past_keys.shape[1] > 0]
+        return PrefixStates(
+            keys=[e.past_keys for e in computed],
+            values=[e.past_values for e in computed],
+            lengths=lengths,
+            bos=tokens.shape[1] - int(lengths.max()) if len(lengths) else 0,
+        )
+
+    @torch.inference_mode()
+    def gather_after_prefix(
+        self,
+        states: PrefixStates,
+        bases: Sequence[int],
+        keeps: Sequence[int],
+        suffixes: Sequence[Sequence[int]],
+        layer: int,
+        positions: Sequence[int],
+        neurons: Sequence[int],
+        rows: Sequence[int] | None = None,
+    ) -> torch.Tensor:
+        """float32 [R]: like `gather_activations` for the sequences
+        `batch[bases[i]][:keeps[i]] + suffixes[i]` (`batch`: what `states` were computed
+        for), running only the suffixes: the kept tokens' keys and values are reused, and
+        the model is causal, so they are what a full pass computes there. `positions` count
+        in the suffix; request r reads suffix `rows[r]` (default: suffix r).
+
+        Kept prefixes of different lengths share a pass: they are left-padded to the
+        longest, the padding masked out of attention and left out of the positions."""
+        self.check_layer(layer)
+        asked = range(len(suffixes)) if rows is None else rows
+        row_index = torch.as_tensor(asked, dtype=torch.long)
+        position = torch.as_tensor(positions, dtype=torch.long)
+        out = torch.zeros(len(row_index), dtype=torch.float32)
+        if len(row_index) == 0:
+            return out
+        index = torch.as_tensor(bases, dtype=torch.long)
+        reused = torch.as_tensor(keeps, dtype=torch.long) + states.bos
+        if bool((reused < 1).any()) or bool((reused > states.lengths[index] + states.bos).any()):
+            raise ValueError("a kept prefix is empty or longer than its sequence")
+        lengths = torch.tensor([len(s) for s in suffixes], dtype=torch.long)
+        if bool((position >= lengths[row_index]).any()):
+            raise ValueError("a requested position is past the end of its suffix")
+        tokens = torch.full((len(suffixes), int(lengths.max())), self.tokenizer.pad_token_id)
+        for i, suffix in enumerate(suffixes):
+            tokens[i, : len(suffix)] = torch.as_tensor(suffix, dtype=torch.long)
+        width = int(reused.max())
+        start = width - reused  # left padding of each kept prefix
+        slots = torch.arange(width)[None, :]
+        source = (slots - start[:, None]).clamp(min=0)  # [B, width] position in the base
+        mask = (slots >= start[:, None]).to(torch.int)
+        entries = [
+            TransformerLensKeyValueCacheEntry(
+                k[index[:, None], source], v[index[:, None], source], frozen=True
+            )
+            for k, v in zip(states.keys, states.values, strict=True)
+        ]
+        cache = TransformerLensKeyValueCache(entries, mask.to(self.device), frozen=True)
+        self._run_until(
+            tokens,
+            {layer: self._reader(out, row_index, position, torch.as_tensor(neurons))},
+            past_kv_cache=cache,
+            attention_mask=torch.ones_like(tokens),
+        )
         return out
 
     def pivot_activations(
