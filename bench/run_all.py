@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHMARKS = ("record", "build", "ingest", "query")
+BENCHMARKS = ("record", "build", "saliency", "ingest", "query")
 # Extra runs of a benchmark with other arguments: (benchmark, label, arguments).
 VARIANTS = (
     # Augmentation on: the plain approach then also runs one pass per substitute.
