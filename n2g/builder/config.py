@@ -76,7 +76,7 @@ class BuildConfig(BaseModel):
     prune_block: int = Field(
         2,
         ge=1,
-        description="prefix lengths tried in the first prune round (doubling every second round)",
+        description="prefix lengths tried in the first prune round (one more every fourth round)",
     )
     max_context: int | None = Field(
         32,
