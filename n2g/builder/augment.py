@@ -58,7 +58,15 @@ def candidate_examples(
         for token in substitutes:
             tokens = origin.tokens.copy()
             tokens[request.position] = token
-            candidate = Example(origin.neuron, tokens, 0.0, augmented=True, scale=origin.scale)
+            candidate = Example(
+                origin.neuron,
+                tokens,
+                0.0,
+                augmented=True,
+                scale=origin.scale,
+                origin=origin.tokens,
+                substituted_at=request.position,
+            )
             if candidate.key in seen[origin.neuron]:
                 continue
             seen[origin.neuron].add(candidate.key)
@@ -113,7 +121,7 @@ def augment_examples(
         if id(origin) not in base_of:
             base_of[id(origin)] = len(bases)
             bases.append(origin.tokens)
-        position = int(np.flatnonzero(candidate.tokens != origin.tokens)[0])
+        position = candidate.substituted_at
         token = int(candidate.tokens[position])
         variants.append(Variant(base_of[id(origin)], position, token, candidate.neuron))
     with CLOCK.stage("augment"):

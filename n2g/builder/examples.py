@@ -28,6 +28,10 @@ class Example:
     # original / pruned activation of the pruned example this one is (or comes from): END
     # nodes hold activation x scale, the full-context scale the paper's numbers used.
     scale: float = 1.0
+    # An augmented example: the tokens of the example it was made from and the position
+    # substituted (its masked copies are computed from the origin's: n2g.builder.saliency_tree).
+    origin: np.ndarray | None = None
+    substituted_at: int = -1
 
     @property
     def key(self) -> tuple[int, ...]:

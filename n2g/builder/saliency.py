@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.examples import Example
+from n2g.builder.saliency_tree import group_by_origin, masked_sibling_activations
 from n2g.builder.variants import Variant, variant_activations
 from n2g.models.base import NeuronModel
 
@@ -35,16 +36,33 @@ def add_saliency(
     share_prefix: bool = True,
 ) -> None:
     """Fill `example.importances` (raw eq. 3 values, float32 [L]) for every example
-    (`share_prefix`: see `n2g.builder.variants`)."""
+    (`share_prefix`: see `n2g.builder.variants` and, for augmented examples,
+    `n2g.builder.saliency_tree`)."""
+    bos = int(model.prepend_bos and model.tokenizer.bos_token_id is not None)
+    derived = [
+        (i, e.origin, e.substituted_at, int(e.tokens[e.substituted_at]), e.neuron)
+        for i, e in enumerate(examples)
+        if e.origin is not None
+    ]
+    groups = [
+        g
+        for g in group_by_origin(derived)
+        if share_prefix and bos and g.tree_tokens() < g.flat_tokens()
+    ]
+    treed = {s.index for g in groups for s in g.siblings}
+    masked = masked_sibling_activations(model, layer, groups, mask_token_id, batch_rows)
+    rest = [i for i in range(len(examples)) if i not in treed]
     variants = [
-        Variant(i, k, mask_token_id, example.neuron)
-        for i, example in enumerate(examples)
-        for k in range(len(example.tokens))
+        Variant(i, k, mask_token_id, examples[i].neuron)
+        for i in rest
+        for k in range(len(examples[i].tokens))
     ]
     bases = [example.tokens for example in examples]
     acts = variant_activations(model, layer, bases, variants, batch_rows, share_prefix)
     start = 0
-    for example in examples:
-        length = len(example.tokens)
-        example.importances = importances_from(acts[start : start + length], example.activation)
+    for i in rest:
+        length = len(examples[i].tokens)
+        masked[i] = acts[start : start + length]
         start += length
+    for i, example in enumerate(examples):
+        example.importances = importances_from(masked[i], example.activation)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from n2g.builder.examples import PivotRow, pivot_batch
-from n2g.models.base import NeuronModel, PrefixStates
+from n2g.models.base import NeuronModel
+from n2g.models.prefix import PrefixStates
 
 # Token budget (base tokens, padding included) of the examples whose states are held at
 # once: per token and layer SmolLM2 keeps 2 x 3 heads x 64 values (keys and values), so

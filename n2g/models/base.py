@@ -18,8 +18,10 @@ from typing import Any, Protocol
 
 import torch
 from transformer_lens import HookedTransformer
-from transformer_lens.cache.key_value_cache import TransformerLensKeyValueCache
-from transformer_lens.cache.key_value_cache_entry import TransformerLensKeyValueCacheEntry
+
+from n2g.models import prefix
+from n2g.models.layout import relayout
+from n2g.models.prefix import PrefixStates
 
 
 class TokenizerLike(Protocol):
@@ -63,36 +65,6 @@ TokenBatch = Sequence[Sequence[int]] | torch.Tensor
 
 
 @dataclass
-class PrefixStates:
-    """Per-layer attention keys and values of a batch of sequences (`NeuronModel.
-    prefix_states`): a later pass on a sequence that shares a prefix with one of them
-    starts where they part, instead of at the first token."""
-
-    keys: list[torch.Tensor]  # per layer computed: [B, bos + T, kv_heads, d_head]
-    values: list[torch.Tensor]
-    lengths: torch.Tensor  # tokens of each sequence, BOS excluded
-    bos: int  # 1 when a BOS position precedes every sequence, else 0
-
-    @classmethod
-    def join(cls, parts: Sequence[PrefixStates]) -> PrefixStates:
-        """The states of several passes as one batch, in order (positions past a sequence's
-        end are padding, never read)."""
-        width = max(p.keys[0].shape[1] for p in parts)
-
-        def stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-            pad = torch.nn.functional.pad
-            return torch.cat([pad(t, (0, 0, 0, 0, 0, width - t.shape[1])) for t in tensors])
-
-        n_layers = len(parts[0].keys)
-        return cls(
-            keys=[stack([p.keys[i] for p in parts]) for i in range(n_layers)],
-            values=[stack([p.values[i] for p in parts]) for i in range(n_layers)],
-            lengths=torch.cat([p.lengths for p in parts]),
-            bos=parts[0].bos,
-        )
-
-
-@dataclass
 class NeuronModel:
     """A language model whose MLP neurons n2g explains.
 
@@ -113,6 +85,7 @@ class NeuronModel:
     def __post_init__(self) -> None:
         self._loaded_layers = self.model.cfg.n_layers
         self.model.eval()
+        relayout(self.model)
         if self.mask_token_id is None:
             self.mask_token_id = self.tokenizer.pad_token_id
 
@@ -133,6 +106,7 @@ class NeuronModel:
 
         Activations always leave the model as float32 whatever it computes in."""
         self.model.to(getattr(torch, dtype), print_details=False)
+        relayout(self.model)
         return self
 
     @property
@@ -300,31 +274,11 @@ class NeuronModel:
 
         return read
 
-    # --- passes that reuse a prefix ---------------------------------------------------------
-    @torch.inference_mode()
+    # --- passes that reuse a prefix (n2g.models.prefix) ------------------------------
     def prefix_states(self, batch: Sequence[Sequence[int]], layer: int) -> PrefixStates:
-        """The keys and values of every attention layer up to `layer` at every position of
-        each sequence (BOS included): what `gather_after_prefix` reuses."""
-        self.check_layer(layer)
-        tokens, lengths = self._pad(batch)
-        cache = TransformerLensKeyValueCache.init_cache(
-            self.model.cfg, self.device, tokens.shape[0]
-        )
-        self._run_until(
-            tokens,
-            {layer: lambda value: None},
-            past_kv_cache=cache,
-            attention_mask=torch.ones_like(tokens),
-        )
-        computed = [e for e in cache.entries if e.past_keys.shape[1] > 0]
-        return PrefixStates(
-            keys=[e.past_keys for e in computed],
-            values=[e.past_values for e in computed],
-            lengths=lengths,
-            bos=tokens.shape[1] - int(lengths.max()) if len(lengths) else 0,
-        )
+        """Every attention layer's keys and values up to `layer` on `batch`."""
+        return prefix.prefix_states(self, batch, layer)
 
-    @torch.inference_mode()
     def gather_after_prefix(
         self,
         states: PrefixStates,
@@ -336,50 +290,23 @@ class NeuronModel:
         neurons: Sequence[int],
         rows: Sequence[int] | None = None,
     ) -> torch.Tensor:
-        """float32 [R]: like `gather_activations` for the sequences
-        `batch[bases[i]][:keeps[i]] + suffixes[i]` (`batch`: what `states` were computed
-        for), running only the suffixes: the kept tokens' keys and values are reused, and
-        the model is causal, so they are what a full pass computes there. `positions` count
-        in the suffix; request r reads suffix `rows[r]` (default: suffix r).
-
-        Kept prefixes of different lengths share a pass: they are left-padded to the
-        longest, the padding masked out of attention and left out of the positions."""
-        self.check_layer(layer)
-        asked = range(len(suffixes)) if rows is None else rows
-        row_index = torch.as_tensor(asked, dtype=torch.long)
-        position = torch.as_tensor(positions, dtype=torch.long)
-        out = torch.zeros(len(row_index), dtype=torch.float32)
-        if len(row_index) == 0:
-            return out
-        index = torch.as_tensor(bases, dtype=torch.long)
-        reused = torch.as_tensor(keeps, dtype=torch.long) + states.bos
-        if bool((reused < 1).any()) or bool((reused > states.lengths[index] + states.bos).any()):
-            raise ValueError("a kept prefix is empty or longer than its sequence")
-        lengths = torch.tensor([len(s) for s in suffixes], dtype=torch.long)
-        if bool((position >= lengths[row_index]).any()):
-            raise ValueError("a requested position is past the end of its suffix")
-        tokens = torch.full((len(suffixes), int(lengths.max())), self.tokenizer.pad_token_id)
-        for i, suffix in enumerate(suffixes):
-            tokens[i, : len(suffix)] = torch.as_tensor(suffix, dtype=torch.long)
-        width = int(reused.max())
-        start = width - reused  # left padding of each kept prefix
-        slots = torch.arange(width)[None, :]
-        source = (slots - start[:, None]).clamp(min=0)  # [B, width] position in the base
-        mask = (slots >= start[:, None]).to(torch.int)
-        entries = [
-            TransformerLensKeyValueCacheEntry(
-                k[index[:, None], source], v[index[:, None], source], frozen=True
-            )
-            for k, v in zip(states.keys, states.values, strict=True)
-        ]
-        cache = TransformerLensKeyValueCache(entries, mask.to(self.device), frozen=True)
-        self._run_until(
-            tokens,
-            {layer: self._reader(out, row_index, position, torch.as_tensor(neurons))},
-            past_kv_cache=cache,
-            attention_mask=torch.ones_like(tokens),
+        """`gather_activations` on kept prefixes of `states`' sequences + `suffixes`,
+        running only the suffixes (n2g.models.prefix.gather_after_prefix)."""
+        return prefix.gather_after_prefix(
+            self, states, bases, keeps, suffixes, layer, positions, neurons, rows
         )
-        return out
+
+    def extend_states(
+        self,
+        states: PrefixStates,
+        bases: Sequence[int],
+        keeps: Sequence[int],
+        suffixes: Sequence[Sequence[int]],
+        layer: int,
+    ) -> PrefixStates:
+        """The states of kept prefixes of `states`' sequences + `suffixes`, running only
+        the suffixes (n2g.models.prefix.extend_states)."""
+        return prefix.extend_states(self, states, bases, keeps, suffixes, layer)
 
     def pivot_activations(
         self,

@@ -76,3 +76,31 @@ def test_gather_after_prefix_refuses_what_it_cannot_answer():
             model.gather_after_prefix(states, [0], [0], [[1]], 1, [0], [0])
     finally:
         model.prepend_bos = True
+
+
+@pytest.mark.parametrize("source", ["tiny", "llama"])
+def test_extended_states_serve_a_further_level(source, llama_folder):
+    model = tiny_model(n_layers=3, seed=5) if source == "tiny" else load_model(str(llama_folder))
+    layer = model.loaded_layers - 1
+    batch = [model.encode("one sequence to extend"), model.encode("two more")]
+    states = model.prefix_states(batch, layer)
+    # Level 1: row 0 keeps 4 tokens of sequence 0, row 1 keeps 2 of sequence 1.
+    middle = [batch[0][:4] + [9, 8, 7], batch[1][:2] + [3, *batch[1][3:]]]
+    extended = model.extend_states(states, [0, 1], [4, 2], [[9, 8, 7], [3, *batch[1][3:]]], layer)
+    assert extended.lengths.tolist() == [len(m) for m in middle]
+    # Level 2: from the extended rows, keep part of each and run a new suffix.
+    asks = [(0, 5, [1, 2]), (1, 3, [4]), (0, len(middle[0]), [6])]
+    got = model.gather_after_prefix(
+        extended,
+        [b for b, _, _ in asks],
+        [k for _, k, _ in asks],
+        [s for _, _, s in asks],
+        layer,
+        [len(s) - 1 for _, _, s in asks],
+        [2, 5, 1],
+    )
+    full = [middle[b][:k] + s for b, k, s in asks]
+    expected = model.gather_activations(
+        full, layer, range(len(full)), [len(f) - 1 for f in full], [2, 5, 1]
+    )
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
