@@ -132,3 +132,13 @@ def report(result: BenchResult, args: argparse.Namespace) -> None:
     print(result.summary())
     write_result(result, getattr(args, "json", None))
     sys.stdout.flush()
+
+
+def stock_layout(model):
+    """The plain approach's model as transformer_lens stores it: every parameter contiguous,
+    so its forward copies W_gate/W_in/W_out and rearranges W_Q/W_K/W_V/W_O on every pass,
+    as the paper's code paid (n2g stores them as they are read: n2g.models.layout). The
+    values, and so every activation, are the same."""
+    for param in model.model.parameters():
+        param.data = param.data.contiguous()
+    return model

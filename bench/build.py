@@ -4,15 +4,16 @@
                                     [--helper none|causal|mlm] [--rerank] [--dtype auto]
                                     [--json PATH]
 
-Builds graphs for `--neurons` neurons of each of `--layers` (default 0-3) of SmolLM2-135M with
-the batched builder (shared forward passes across prefixes, masks, substitutes and neurons; examples
-dropped as soon as their prune length is known), and for a sample of those neurons with the
-plain approach (the same algorithm, one forward pass per prefix, per mask and per
-substitute, one neuron at a time, in float32, as the paper's code did), in the same run. It
-checks that both produce the same graphs on the sample in float32 (`graph_signature`: same
-trie, numbers to 4 places), and when the batched builder runs in bfloat16 (`--dtype`, auto:
-where native) how many of the sample's graphs bfloat16 leaves unchanged, and prints the
-per-layer precision/recall/F1 of N2G, token lookup and 5-gram.
+Builds graphs for `--neurons` neurons of each of `--layers` (default 0-3) of SmolLM2-135M
+with the batched builder (shared forward passes across prefixes, masks, substitutes and
+neurons; examples dropped as soon as their prune length is known), and for a sample of those
+neurons with the plain approach (the same algorithm, one forward pass per prefix, per mask
+and per substitute, one neuron at a time, in float32 with transformer_lens' own weight
+layout, as the paper's code did), in the same run. It checks that both produce the same
+graphs on the sample in float32 (`graph_signature`: same trie, numbers to 4 places), and
+when the batched builder runs in bfloat16 (`--dtype`, auto: where native) how many of the
+sample's graphs bfloat16 leaves unchanged, and prints the per-layer precision/recall/F1 of
+N2G, token lookup and 5-gram.
 
 Records: `--records DIR` (from `n2g record`), else they are recorded first into a cache
 folder (stdlib corpus, window 64, k 20; not timed).
@@ -23,7 +24,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench._common import BenchResult, bench_arg_parser, report, timed
+from bench._common import BenchResult, bench_arg_parser, report, stock_layout, timed
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
@@ -102,11 +103,8 @@ def main() -> None:
     layers = parse_layers(args.layers)
     depth = max(layers) + 1
     model = load_model("smollm2-135m", n_layers=depth, device=args.device, dtype=args.dtype)
-    exact = (
-        model
-        if model.dtype == "float32"
-        else load_model("smollm2-135m", n_layers=depth, device=args.device)
-    )
+    # The plain approach: float32, transformer_lens' own weight layout (as the paper's code).
+    exact = stock_layout(load_model("smollm2-135m", n_layers=depth, device=args.device))
     records_dir = ensure_records(args.records, model, 40_000 if args.quick else 300_000, layers)
     manifest = load_manifest(records_dir)
     if manifest.model != model.name or not set(layers) <= set(manifest.layers):
@@ -118,11 +116,7 @@ def main() -> None:
         augmented_saliency=args.augmented_saliency,
     )
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
-    exact_helper = (
-        helper
-        if exact is model
-        else make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
-    )
+    exact_helper = make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
     records = {layer: load_layer(records_dir, layer) for layer in layers}
     neurons = list(range(per_layer))
 
@@ -137,8 +131,6 @@ def main() -> None:
                 for layer in layers}  # fmt: skip
 
     def exact_build():  # the batched builder in float32 on the plain sample (not timed)
-        if exact is model:
-            return {layer: fast[layer][: len(sample)] for layer in layers}
         return {layer: build_neuron_graphs(exact, records[layer], sample, config, exact_helper)
                 for layer in layers}  # fmt: skip
 

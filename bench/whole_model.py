@@ -6,11 +6,11 @@
 Records ALL 30 layers of SmolLM2-135M in one pass over `--max-tokens` tokens of the main
 job's corpus (timed: this is `n2g record --layers all`), then builds `--neurons` seeded
 neurons of each sampled layer (0, every `--every`-th, and the last) with the default
-`BuildConfig` (no helper unless `--helper`), timing each layer, and the plain builder
-(the same algorithm, one forward pass per sequence, one neuron at a time, in float32) on
-`--plain-neurons` of them. Recording and the batched builder run in `--dtype` (auto, as
-`n2g run`: bfloat16 where native); the plain sample's graphs are compared with the batched
-builder's in float32 (not timed).
+`BuildConfig` (no helper unless `--helper`), timing each layer, and the plain builder (the
+same algorithm, one forward pass per sequence, one neuron at a time, in float32 with
+transformer_lens' own weight layout) on `--plain-neurons` of them. Recording and the batched
+builder run in `--dtype` (auto, as `n2g run`: bfloat16 where native); the plain sample's
+graphs are compared with the batched builder's in float32 (not timed).
 
 Extrapolation: recording scales with tokens (to the main job's 1,048,576); building, each
 layer's 1,536 neurons at the seconds per neuron of that layer, interpolated linearly
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._common import BenchResult, bench_arg_parser, report, timed
+from bench._common import BenchResult, bench_arg_parser, report, stock_layout, timed
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
@@ -68,16 +68,13 @@ def main() -> None:
     max_tokens = args.max_tokens or (16_384 if args.quick else 262_144)
 
     model = load_model(OFFLINE_MODEL, dtype=args.dtype)
-    exact = model if model.dtype == "float32" else load_model(OFFLINE_MODEL)
+    # The plain approach: float32, transformer_lens' own weight layout (as the paper's code).
+    exact = stock_layout(load_model(OFFLINE_MODEL))
     layers = sampled_layers(model.n_layers, args.every)
     corpus = open_corpus(args.corpus)
     config = BuildConfig(helper=args.helper)
     helper = make_helper(args.helper, model, rerank=config.rerank_substitutes)
-    exact_helper = (
-        helper
-        if exact is model
-        else make_helper(args.helper, exact, rerank=config.rerank_substitutes)
-    )
+    exact_helper = make_helper(args.helper, exact, rerank=config.rerank_substitutes)
     record_config = RecordConfig(max_tokens=max_tokens)
     neurons = sample_neurons(model.d_mlp, per_layer, 0)
     tmp = Path(tempfile.mkdtemp(prefix="n2g-bench-whole-"))
@@ -104,11 +101,7 @@ def main() -> None:
                 start = time.perf_counter()
                 slow = plain_neuron_graphs(exact, records, sample, config, exact_helper)
                 plain[layer] = (time.perf_counter() - start) / len(sample)
-                batched = (
-                    built[: len(slow)]
-                    if exact is model
-                    else build_neuron_graphs(exact, records, sample, config, exact_helper)
-                )
+                batched = build_neuron_graphs(exact, records, sample, config, exact_helper)
                 pairs = zip(batched, slow, strict=True)
                 same += sum(graph_signature(a) == graph_signature(b) for a, b in pairs)
                 compared += len(slow)
