@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from bench._common import BenchResult, bench_arg_parser, report
+from bench._common import BenchResult, bench_arg_parser, report, stock_layout
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.models.base import mlp_hook_name
 from n2g.models.dtype import resolve_dtype
@@ -47,7 +47,7 @@ def run_n2g(corpus, tokens: int, dtype: str) -> tuple[float, float]:
 def run_plain(corpus, tokens: int) -> tuple[float, float]:
     """(tokens/s of the plain approach, model load seconds)."""
     start = time.perf_counter()
-    model = load_model(OFFLINE_MODEL)  # all 30 layers
+    model = stock_layout(load_model(OFFLINE_MODEL))  # all 30 layers, as transformer_lens
     load_s = time.perf_counter() - start
     hooked, bos = model.model, model.tokenizer.bos_token_id
     top: dict[int, list[list]] = {layer: [[] for _ in range(model.d_mlp)] for layer in LAYERS}
