@@ -1,7 +1,8 @@
 """Whole-model time on this machine, extrapolated from a sample of every few layers.
 
     .venv/bin/python -m bench.whole_model [--quick] [--every 5] [--neurons 32]
-        [--max-tokens 262144] [--plain-neurons 1] [--dtype auto] [--json PATH]
+        [--max-tokens 262144] [--plain-neurons 1] [--dtype auto] [--max-context 32|none]
+        [--json PATH]
 
 Records ALL 30 layers of SmolLM2-135M in one pass over `--max-tokens` tokens of the main
 job's corpus (timed: this is `n2g record --layers all`), then builds `--neurons` seeded
@@ -31,6 +32,7 @@ from bench._common import BenchResult, bench_arg_parser, report, stock_layout, t
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
+from n2g.cli.build_cmd import max_context_override
 from n2g.graph.quality import layer_rows
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.record.config import RecordConfig
@@ -62,6 +64,9 @@ def main() -> None:
     parser.add_argument("--corpus", default="python-docs")
     parser.add_argument("--helper", default="none", help="none | causal | mlm[:NAME]")
     parser.add_argument("--dtype", default="auto", help="auto | float32 | bfloat16")
+    parser.add_argument(
+        "--max-context", default=None, help="pruned-context cap: tokens or none [the default]"
+    )
     args = parser.parse_args()
     per_layer = args.neurons or (2 if args.quick else 32)
     plain_per_layer = args.plain_neurons if args.plain_neurons is not None else 1
@@ -72,7 +77,7 @@ def main() -> None:
     exact = stock_layout(load_model(OFFLINE_MODEL))
     layers = sampled_layers(model.n_layers, args.every)
     corpus = open_corpus(args.corpus)
-    config = BuildConfig(helper=args.helper)
+    config = BuildConfig(helper=args.helper, **max_context_override(args.max_context))
     helper = make_helper(args.helper, model, rerank=config.rerank_substitutes)
     exact_helper = make_helper(args.helper, exact, rerank=config.rerank_substitutes)
     record_config = RecordConfig(max_tokens=max_tokens)
@@ -148,6 +153,7 @@ def main() -> None:
             "same_graphs": f"{same}/{compared}",
             "dtype": model.dtype,
             "helper": config.helper,
+            "max_context": config.max_context,
         },
     )
     report(result, args)

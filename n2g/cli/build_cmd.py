@@ -36,6 +36,26 @@ AugmentedSaliencyOption = typer.Option(
     show_default=False,
 )
 
+MaxContextOption = typer.Option(
+    None,
+    "--max-context",
+    help=f"{help_of(BuildConfig, 'max_context')}; a number of tokens or none "
+    f"[default: the method's: n2g {DEFAULTS.max_context}, paper none]",
+    show_default=False,
+)
+
+
+def max_context_override(text: str | None) -> dict[str, int | None]:
+    """The config override `--max-context` asks for: none when not given."""
+    if text is None:
+        return {}
+    if text.strip().lower() == "none":
+        return {"max_context": None}
+    try:
+        return {"max_context": int(text)}
+    except ValueError:
+        raise N2GError(f"--max-context must be a number of tokens or none, not {text!r}") from None
+
 
 def parse_neurons(text: str) -> list[int]:
     """'0:32' (half-open range), '5', '1,7,9' -> neuron list."""
@@ -105,6 +125,7 @@ def register(app: typer.Typer) -> None:
         fold_tokens: bool = FoldTokensOption,
         rerank: bool = RerankOption,
         augmented_saliency: str = AugmentedSaliencyOption,
+        max_context: str = MaxContextOption,
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Build N2G neuron graphs (resumable: rerun the same command to continue).
@@ -139,6 +160,7 @@ def register(app: typer.Typer) -> None:
                     rerank_substitutes=rerank,
                     augmented_saliency=augmented_saliency,
                 ),
+                **max_context_override(max_context),
             }
         )
         chosen_shard = Shard.parse(shard)

@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.build_cmd import AugmentedSaliencyOption, FoldTokensOption, RerankOption
+from n2g.cli.build_cmd import (
+    AugmentedSaliencyOption,
+    FoldTokensOption,
+    MaxContextOption,
+    RerankOption,
+    max_context_override,
+)
 from n2g.cli.common import one_line_errors, parse_layer_choice
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import SAE_HELP, DtypeOption, format_layers, given, help_of
@@ -55,6 +61,7 @@ def run(
     fold_tokens: bool = FoldTokensOption,
     rerank: bool = RerankOption,
     augmented_saliency: str = AugmentedSaliencyOption,
+    max_context: str = MaxContextOption,
     sae: str = typer.Option(
         None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
     ),
@@ -101,6 +108,7 @@ def run(
                     rerank_substitutes=rerank,
                     augmented_saliency=augmented_saliency,
                 ),
+                **max_context_override(max_context),
             }
         ),
         sae=sae,

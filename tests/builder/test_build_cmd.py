@@ -54,6 +54,8 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--device", "cuda:9"], "cuda"),
         (["--dtype", "float8"], "dtype must be one of auto, float32, bfloat16"),
         (["--augmented-saliency", "guess"], "bad setting augmented_saliency"),
+        (["--max-context", "lots"], "--max-context must be a number of tokens or none"),
+        (["--max-context", "0"], "bad setting max_context"),
     ],
 )
 def test_bad_input_is_one_line(records_dir, tmp_path, args, message):
@@ -159,3 +161,15 @@ def test_augmented_saliency_is_an_option_stored_with_each_graph(records_dir, tmp
     assert result.exit_code == 0, result.output
     graphs = [g for _, g in iter_graph_file(out)]
     assert len(graphs) == 2 and {g.settings.augmented_saliency for g in graphs} == {"inherit"}
+
+
+@pytest.mark.parametrize(("value", "stored"), [("3", 3), ("none", None)])
+def test_max_context_is_an_option_stored_with_each_graph(records_dir, tmp_path, value, stored):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), "--neurons", "0:2", "--max-context", value,
+                    "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    graphs = [g for _, g in iter_graph_file(out)]
+    assert {g.settings.max_context for g in graphs} == {stored}
+    if stored is not None:  # every path fits the cap: the pivot and at most 2 before it
+        assert max(n.depth for g in graphs for n in g.nodes) <= stored + 1

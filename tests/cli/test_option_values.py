@@ -52,3 +52,13 @@ def test_bad_batch_size_exits_2_naming_the_option(tmp_path, prefix, value: str) 
     result = runner.invoke(target, [*prefix, str(path), "--batch-size", value])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--batch-size" in result.output
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-2"])
+def test_bad_max_context_of_run_is_one_line_and_starts_nothing(tmp_path, value: str) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--max-context", value, "--out", str(out)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "max" in lines[0] and "context" in lines[0]
+    assert not out.exists()
