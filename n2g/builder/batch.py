@@ -286,8 +286,10 @@ def assemble_graph(
     train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
     with CLOCK.stage("evaluate"):
-        evaluation = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
         lookup, five = TokenLookup(train), NGramLookup(train)
+        evaluation = evaluate_split(
+            trie.predict_many, train, test, config.firing_threshold, baselines=(lookup, five)
+        )
 
     def predictions(
         windows: Sequence[np.ndarray], keys: Sequence[Sequence[tuple[int, ...]]]

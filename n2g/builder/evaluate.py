@@ -108,12 +108,14 @@ def evaluate_split(
     train: Sequence[tuple[np.ndarray, np.ndarray]],
     test: Sequence[tuple[np.ndarray, np.ndarray]],
     firing_threshold: float,
+    baselines: tuple[TokenLookup, NGramLookup] | None = None,
 ) -> Evaluation:
     """Score N2G (`predict_many(list of token arrays)`) and both baselines on `test`.
 
-    `train`/`test` are (tokens, normalised activations) of whole recorded windows.
+    `train`/`test` are (tokens, normalised activations) of whole recorded windows;
+    `baselines`: both lookups already trained on `train` (the caller reuses them).
     """
-    token_lookup, ngram = TokenLookup(train), NGramLookup(train)
+    token_lookup, ngram = baselines or (TokenLookup(train), NGramLookup(train))
     if test:
         tokens = [t for t, _ in test]
         truth = np.concatenate([a for _, a in test]) >= firing_threshold
