@@ -82,7 +82,7 @@ def _load(name: str, n_layers: int | None, device: str, cache_dir: Path | None) 
         return smollm2.load(n_layers, device=device, cache_dir=cache_dir)
     tiny = _TINY.fullmatch(name)
     if tiny:
-        return _load_tiny(tiny, n_layers)
+        return _load_tiny(tiny, n_layers, device)
     path = Path(name).expanduser()
     if path.is_dir():
         from n2g.models.hub import load_local_hf
@@ -95,14 +95,14 @@ def _load(name: str, n_layers: int | None, device: str, cache_dir: Path | None) 
     return load_pretrained(name, n_layers=n_layers, device=device)
 
 
-def _load_tiny(match: re.Match, n_layers: int | None) -> NeuronModel:
+def _load_tiny(match: re.Match, n_layers: int | None, device: str) -> NeuronModel:
     from n2g.models.tiny import tiny_model
 
     act_fn, total, seed = match.group(1), int(match.group(2)), int(match.group(3))
     if total < 1 or (n_layers is not None and n_layers > total):
         raise N2GError(f"cannot load {n_layers} layers: {match.group(0)} has {total}")
     # Tiny models are built whole (cheap); n_layers does not matter for them.
-    return tiny_model(n_layers=total, act_fn=act_fn, seed=seed)
+    return tiny_model(n_layers=total, act_fn=act_fn, seed=seed, device=device)
 
 
 @functools.lru_cache(maxsize=8)

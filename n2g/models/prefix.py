@@ -69,7 +69,7 @@ def prefix_states(model: NeuronModel, batch: Sequence[Sequence[int]], layer: int
         tokens,
         {layer: lambda value: None},
         past_kv_cache=cache,
-        attention_mask=torch.ones_like(tokens),
+        attention_mask=torch.ones_like(tokens, device=model.device),
     )
     computed = [e for e in cache.entries if e.past_keys.shape[1] > 0]
     return PrefixStates(
@@ -129,7 +129,7 @@ class _SuffixPass:
             self.tokens,
             {layer: read},
             past_kv_cache=self.cache,
-            attention_mask=torch.ones_like(self.tokens),
+            attention_mask=torch.ones_like(self.tokens, device=model.device),
         )
 
 

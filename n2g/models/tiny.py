@@ -19,10 +19,13 @@ def tiny_model(
     act_fn: str = "gelu",
     seed: int = 0,
     name: str | None = None,
+    device: str = "cpu",
 ) -> NeuronModel:
     """A randomly initialised byte-level transformer (deterministic for a seed).
 
-    `act_fn="solu_ln"` gives the paper's SoLU architecture.
+    `act_fn="solu_ln"` gives the paper's SoLU architecture. Built on the CPU (the same
+    weights on every machine: transformer_lens would otherwise build on a GPU when there is
+    one, from another random stream), then moved to `device`.
     """
     tokenizer = ByteTokenizer()
     cfg = HookedTransformerConfig(
@@ -36,6 +39,7 @@ def tiny_model(
         act_fn=act_fn,
         normalization_type="LN",
         seed=seed,
+        device="cpu",
     )
     torch.manual_seed(seed)
     model = HookedTransformer(cfg)
@@ -44,10 +48,13 @@ def tiny_model(
     with torch.no_grad():
         generator = torch.Generator().manual_seed(seed)
         model.embed.W_E.copy_(torch.randn(model.embed.W_E.shape, generator=generator))
+    if device != "cpu":
+        model.to(device, print_details=False)
     return NeuronModel(
         name=name or f"tiny-{act_fn}-{n_layers}l-s{seed}",
         model=model,
         tokenizer=tokenizer,
         n_layers=n_layers,
         prepend_bos=True,
+        device=device,
     )
