@@ -23,41 +23,12 @@ import numpy as np
 
 from bench._common import BenchResult, bench_arg_parser, report, timed
 from bench.build import ensure_records
-from n2g.builder.batch import plan_neuron, resolve_mask_token
+from n2g.builder.batch import plan_neuron, pruned_examples, resolve_mask_token
 from n2g.builder.config import BuildConfig
 from n2g.builder.examples import Example
-from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.models import load_model
 from n2g.record.store import load_layer
-
-
-def pruned_examples(model, records, neurons: list[int], config: BuildConfig) -> list[Example]:
-    plans = [plan_neuron(records, n, config) for n in neurons]
-    sources = [
-        source
-        for plan in plans
-        for tokens, acts in plan.train
-        if len(tokens) and float(acts.max()) > 0
-        for source in make_sources(
-            plan.neuron,
-            tokens,
-            acts,
-            a_max=plan.a_max,
-            firing_threshold=config.firing_threshold,
-            mode=config.pivots,
-        )
-    ]
-    pruned = prune_examples(
-        model,
-        records.layer,
-        sources,
-        threshold=config.prune_threshold,
-        block=config.prune_block,
-        batch_rows=config.batch_rows,
-        max_context=config.max_context,
-    )
-    return unique_examples(pruned)
 
 
 def count_tokens(model) -> dict[str, int]:
@@ -101,7 +72,8 @@ def main() -> None:
     records = load_layer(folder, args.layer)
     config = BuildConfig()
     chosen = sorted(np.random.default_rng(0).choice(model.d_mlp, neurons, replace=False))
-    examples = pruned_examples(model, records, [int(n) for n in chosen], config)
+    plans = [plan_neuron(records, int(n), config) for n in chosen]
+    examples = pruned_examples(model, args.layer, plans, config)
     mask = resolve_mask_token(model, config)
     copies = sum(len(e.tokens) for e in examples)
     counts = count_tokens(model)

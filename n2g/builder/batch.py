@@ -181,15 +181,10 @@ def end_activation(example: Example, plan: NeuronPlan, config: BuildConfig) -> f
     return example.activation * scale / plan.a_max
 
 
-def process_examples(
-    model: NeuronModel,
-    layer: int,
-    plans: Sequence[NeuronPlan],
-    config: BuildConfig,
-    helper: SubstituteHelper,
-    mask_token_id: int,
+def pruned_examples(
+    model: NeuronModel, layer: int, plans: Sequence[NeuronPlan], config: BuildConfig
 ) -> list[Example]:
-    """Prune, saliency and augmentation for the training examples of all `plans`."""
+    """The distinct pruned examples of every pivot of the training windows of `plans`."""
     sources = [
         source
         for plan in plans
@@ -214,7 +209,19 @@ def process_examples(
             batch_rows=config.batch_rows,
             max_context=config.max_context,
         )
-    kept = unique_examples(pruned)
+    return unique_examples(pruned)
+
+
+def process_examples(
+    model: NeuronModel,
+    layer: int,
+    plans: Sequence[NeuronPlan],
+    config: BuildConfig,
+    helper: SubstituteHelper,
+    mask_token_id: int,
+) -> list[Example]:
+    """Prune, saliency and augmentation for the training examples of all `plans`."""
+    kept = pruned_examples(model, layer, plans, config)
     with CLOCK.stage("saliency"):
         add_saliency(model, layer, kept, mask_token_id=mask_token_id, batch_rows=config.batch_rows)
     augmented = augment_examples(

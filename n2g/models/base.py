@@ -21,7 +21,6 @@ from transformer_lens import HookedTransformer
 
 from n2g.models import prefix
 from n2g.models.layout import relayout
-from n2g.models.prefix import PrefixStates
 
 
 class TokenizerLike(Protocol):
@@ -274,39 +273,10 @@ class NeuronModel:
 
         return read
 
-    # --- passes that reuse a prefix (n2g.models.prefix) ------------------------------
-    def prefix_states(self, batch: Sequence[Sequence[int]], layer: int) -> PrefixStates:
-        """Every attention layer's keys and values up to `layer` on `batch`."""
-        return prefix.prefix_states(self, batch, layer)
-
-    def gather_after_prefix(
-        self,
-        states: PrefixStates,
-        bases: Sequence[int],
-        keeps: Sequence[int],
-        suffixes: Sequence[Sequence[int]],
-        layer: int,
-        positions: Sequence[int],
-        neurons: Sequence[int],
-        rows: Sequence[int] | None = None,
-    ) -> torch.Tensor:
-        """`gather_activations` on kept prefixes of `states`' sequences + `suffixes`,
-        running only the suffixes (n2g.models.prefix.gather_after_prefix)."""
-        return prefix.gather_after_prefix(
-            self, states, bases, keeps, suffixes, layer, positions, neurons, rows
-        )
-
-    def extend_states(
-        self,
-        states: PrefixStates,
-        bases: Sequence[int],
-        keeps: Sequence[int],
-        suffixes: Sequence[Sequence[int]],
-        layer: int,
-    ) -> PrefixStates:
-        """The states of kept prefixes of `states`' sequences + `suffixes`, running only
-        the suffixes (n2g.models.prefix.extend_states)."""
-        return prefix.extend_states(self, states, bases, keeps, suffixes, layer)
+    # --- passes that reuse a prefix: n2g.models.prefix, bound as methods ---------------
+    prefix_states = prefix.prefix_states
+    gather_after_prefix = prefix.gather_after_prefix
+    extend_states = prefix.extend_states
 
     def pivot_activations(
         self,
