@@ -204,10 +204,14 @@ class NeuronModel:
         return self.units.encode(value) if self.units is not None else value
 
     @torch.inference_mode()
-    def mlp_activations(self, batch: TokenBatch, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+    def mlp_activations(
+        self, batch: TokenBatch, layers: Sequence[int], *, native: bool = False
+    ) -> dict[int, torch.Tensor]:
         """Activations of every neuron of `layers`: {layer: float32 [B, T, d_mlp]} on CPU.
 
         T is the longest sequence (BOS excluded); positions past a sequence's end are 0.
+        `native`: in the number format the pass computed them in (bfloat16 values are
+        exact in bfloat16: half the memory of float32 for the same numbers).
         """
         for layer in layers:
             self.check_layer(layer)
@@ -219,12 +223,18 @@ class NeuronModel:
 
         def reader(layer: int) -> Callable[[torch.Tensor], None]:
             def read(value: torch.Tensor) -> None:
-                captured[layer] = self._unit_values(value[:, offset:, :]).float()
+                values = self._unit_values(value[:, offset:, :])
+                captured[layer] = values if native else values.float()
 
             return read
 
         self._run_until(tokens, {layer: reader(layer) for layer in layers})
-        valid = (torch.arange(int(lengths.max()))[None, :] < lengths[:, None]).to(torch.float32)
+        padding = torch.arange(int(lengths.max()))[None, :] >= lengths[:, None]
+        if native:  # (in place: the pass that read these values is over)
+            for values in captured.values():
+                values.masked_fill_(padding[:, :, None].to(values.device), 0)
+            return {layer: captured.pop(layer).cpu() for layer in layers}
+        valid = (~padding).to(torch.float32)
         return {layer: (captured[layer].cpu() * valid[:, :, None]) for layer in layers}
 
     @torch.inference_mode()

@@ -52,3 +52,18 @@ def test_bfloat16_passes_return_float32_close_to_the_exact_model():
     gathered = fast.gather_activations(windows, 1, [0, 0], [3, 7], [5, 9])
     assert gathered.dtype == torch.float32
     assert torch.equal(gathered, b[1][0, [3, 7], [5, 9]])
+
+
+def test_native_activations_are_the_same_numbers_in_the_pass_format():
+    """`native=True` keeps bfloat16 values as computed (exact in bfloat16: half the memory),
+    padding zeroed like the float32 answer."""
+    fast = load_model(TINY, dtype="bfloat16")
+    batch = [fast.encode("def main(): return 1"), fast.encode("x = 2")]
+    wide = fast.mlp_activations(batch, [0, 1])
+    native = fast.mlp_activations(batch, [0, 1], native=True)
+    for layer in (0, 1):
+        assert native[layer].dtype == torch.bfloat16
+        assert torch.equal(native[layer].float(), wide[layer])
+        assert torch.all(native[layer][1, len(batch[1]) :] == 0)
+    exact = load_model(TINY)
+    assert exact.mlp_activations(batch, [1], native=True)[1].dtype == torch.float32

@@ -106,6 +106,78 @@ def test_interrupt_then_resume_is_identical(tmp_path, corpus_dir):
     assert load_manifest(resumed) == load_manifest(tmp_path / "whole")
 
 
+def _interrupted_checkpoint(model, corpus, out: Path, config) -> dict:
+    """Record until a real Ctrl-C after the third batch; the checkpoint's tensors."""
+    from safetensors.torch import load_file
+
+    def interrupt(done: int) -> None:
+        if done == 3 * BATCH:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        record(model, corpus, out, config=config, on_batch=interrupt)
+    return load_file(str(out / CHECKPOINT))
+
+
+def test_checkpoint_keeps_each_held_window_once(tmp_path, corpus_dir):
+    """Tokens live in one table of the windows some slot of some layer holds (not in every
+    slot): exactly those, each once, with its real tokens."""
+    from n2g.record.topk import EMPTY_SEQ
+
+    model = tiny_model(seed=8)
+    corpus = open_corpus(str(corpus_dir))
+    tensors = _interrupted_checkpoint(model, corpus, tmp_path / "r", _config(samples=3))
+    held = torch.cat([tensors[f"{key}.seq"].flatten() for key in ("0", "1", "sample0", "sample1")])
+    held = torch.unique(held[held != EMPTY_SEQ])
+    assert torch.equal(tensors["windows.seq"], held)
+    items = list(windows(corpus, model.tokenizer, WINDOW, max_windows=LIMIT))
+    for seq, row in zip(held.tolist(), tensors["windows.tokens"], strict=True):
+        assert row.tolist() == items[seq][1]
+    assert not any(name.endswith(".tokens") and name != "windows.tokens" for name in tensors)
+
+
+def test_window_table_drops_windows_no_slot_holds():
+    from n2g.record.topk import EMPTY_SEQ, Windows
+
+    table = Windows.empty(2)
+    table.add(0, torch.tensor([[1, 2], [3, 4], [5, 6]]), [torch.tensor([[0, 2], [2, EMPTY_SEQ]])])
+    assert table.seq.tolist() == [0, 2] and table.tokens.tolist() == [[1, 2], [5, 6]]
+    table.add(3, torch.tensor([[7, 8]]), [torch.tensor([3, 2])])  # window 0 evicted
+    assert table.seq.tolist() == [2, 3] and table.tokens.dtype == torch.int32
+    looked = table.lookup(torch.tensor([[3, EMPTY_SEQ], [0, 2]]), pad_id=9)
+    assert looked.tolist() == [[[7, 8], [9, 9]], [[9, 9], [5, 6]]]
+
+
+def test_resume_from_a_checkpoint_with_tokens_in_every_slot(tmp_path, corpus_dir):
+    """A checkpoint written before the window table (each slot its own tokens) resumes to
+    the same records as an uninterrupted run: an upgrade loses no recording time."""
+    from safetensors.torch import save_file
+
+    from n2g.record.topk import Windows
+
+    model = tiny_model(seed=9)
+    corpus = open_corpus(str(corpus_dir))
+    config = _config(samples=2)
+    record(model, corpus, tmp_path / "whole", config=config)
+    out = tmp_path / "old"
+    tensors = _interrupted_checkpoint(model, corpus, out, config)
+    table = Windows(tensors.pop("windows.seq"), tensors.pop("windows.tokens"))
+    for key in ("0", "1", "sample0", "sample1"):
+        tensors[f"{key}.tokens"] = table.lookup(tensors[f"{key}.seq"], 0)
+    from safetensors import safe_open
+
+    with safe_open(str(out / CHECKPOINT), framework="pt") as handle:
+        metadata = handle.metadata()
+    save_file(tensors, str(out / CHECKPOINT), metadata=metadata)
+    record(model, corpus, out, config=config)
+    for layer in (0, 1):
+        a, b = load_layer(tmp_path / "whole", layer), load_layer(out, layer)
+        for name in ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert a.sample is not None and b.sample is not None
+        np.testing.assert_array_equal(a.sample.tokens, b.sample.tokens)
+
+
 def test_rerun_is_noop_and_other_settings_are_refused(tmp_path, corpus_dir):
     model = tiny_model(seed=5)
     corpus = open_corpus(str(corpus_dir))
@@ -164,7 +236,7 @@ def test_weighted_sample_equals_brute_force_and_ignores_batching(tmp_path, corpu
     index, so another batch size (as after a resume) gives the same sample."""
     import torch
 
-    from n2g.record.recorder import sample_keys
+    from n2g.record.topk import sample_keys
 
     model = tiny_model(act_fn="gelu", seed=2)
     corpus = open_corpus(str(corpus_dir))
@@ -190,7 +262,7 @@ def test_weighted_sample_equals_brute_force_and_ignores_batching(tmp_path, corpu
 def test_sample_keys_favour_strong_windows():
     import torch
 
-    from n2g.record.recorder import sample_keys
+    from n2g.record.topk import sample_keys
 
     weights = torch.tensor([[0.1, 1.0, 10.0, 0.0]]).repeat(4000, 1)
     keys = sample_keys(weights, 0, 0)
