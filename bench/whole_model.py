@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.whole_model [--quick] [--every 5] [--neurons 32]
         [--max-tokens 262144] [--plain-neurons 1] [--dtype auto] [--max-context 32|none]
-        [--json PATH]
+        [--device cpu] [--batch-rows 256] [--json PATH]
 
 Records ALL 30 layers of SmolLM2-135M in one pass over `--max-tokens` tokens of the main
 job's corpus (timed: this is `n2g record --layers all`), then builds `--neurons` seeded
@@ -17,6 +17,12 @@ Extrapolation: recording scales with tokens (to the main job's 1,048,576); build
 layer's 1,536 neurons at the seconds per neuron of that layer, interpolated linearly
 between the sampled layers. Printed per sampled layer and as the whole-model total, for
 both builders (the plain one's whole-model time from its own per-layer rates).
+
+`--device cuda` runs both builders and the recording on a GPU (`n2g run --device cuda`);
+a GPU wants more rows a pass than a CPU (`--batch-rows`): below ~8,000 tokens a pass it
+waits on latency, not arithmetic (scripts/gpu_check.py). Per-neuron costs grow with the
+corpus (layer 20, same 32 neurons: 2.48 s a neuron on 65,536-token records, 2.89 on the
+main job's 1,048,576): sample on `--max-tokens` near the run you plan.
 """
 
 from __future__ import annotations
@@ -67,19 +73,22 @@ def main() -> None:
     parser.add_argument(
         "--max-context", default=None, help="pruned-context cap: tokens or none [the default]"
     )
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
+    parser.add_argument("--batch-rows", type=int, default=None, help="sequences a pass")
     args = parser.parse_args()
     per_layer = args.neurons or (2 if args.quick else 32)
     plain_per_layer = args.plain_neurons if args.plain_neurons is not None else 1
     max_tokens = args.max_tokens or (16_384 if args.quick else 262_144)
 
-    model = load_model(OFFLINE_MODEL, dtype=args.dtype)
+    model = load_model(OFFLINE_MODEL, dtype=args.dtype, device=args.device)
     # The plain approach: float32, transformer_lens' own weight layout (as the paper's code).
-    exact = stock_layout(load_model(OFFLINE_MODEL))
+    exact = stock_layout(load_model(OFFLINE_MODEL, device=args.device))
     layers = sampled_layers(model.n_layers, args.every)
     corpus = open_corpus(args.corpus)
-    config = BuildConfig(helper=args.helper, **max_context_override(args.max_context))
-    helper = make_helper(args.helper, model, rerank=config.rerank_substitutes)
-    exact_helper = make_helper(args.helper, exact, rerank=config.rerank_substitutes)
+    rows = {"batch_rows": args.batch_rows} if args.batch_rows else {}
+    config = BuildConfig(helper=args.helper, **max_context_override(args.max_context), **rows)
+    helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
+    exact_helper = make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
     record_config = RecordConfig(max_tokens=max_tokens)
     neurons = sample_neurons(model.d_mlp, per_layer, 0)
     tmp = Path(tempfile.mkdtemp(prefix="n2g-bench-whole-"))
@@ -154,6 +163,8 @@ def main() -> None:
             "dtype": model.dtype,
             "helper": config.helper,
             "max_context": config.max_context,
+            "device": args.device,
+            "batch_rows": config.batch_rows,
         },
     )
     report(result, args)
