@@ -36,6 +36,7 @@ from n2g.record.topk import TopK, Windows, sample_keys
 
 CHECKPOINT = "record_checkpoint.safetensors"
 CONFIG_FILE = "record_config.json"
+_WINDOWS = "windows"  # the checkpoint's name for the shared window table
 
 
 def check_layers(layers: Sequence[int]) -> list[int]:
@@ -65,9 +66,6 @@ def _records(state: TopK, windows: Windows, layer: int, pad_id: int) -> records.
 def _state_names(layers: list[int], samples: int) -> list[str]:
     """Checkpoint names of the running states: "3" (top-k), "sample3" (weighted sample)."""
     return [str(layer) for layer in layers] + [f"sample{layer}" for layer in layers if samples]
-
-
-_WINDOWS = "windows"
 
 
 def _save_checkpoint(out: Path, states: dict[str, TopK], windows: Windows, meta: dict) -> None:
