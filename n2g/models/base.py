@@ -187,14 +187,17 @@ class NeuronModel:
 
             return hook
 
-        hooks: list[tuple[str | Callable[..., Any], Callable[..., Any]]] = [
-            (self._hook_name(layer), make_hook(layer)) for layer in reads
-        ]
-        # transformer_lens' context manager removes the hooks on the way out either way.
-        with contextlib.suppress(_ReadDone):
-            self.model.run_with_hooks(
-                tokens.to(self.device), fwd_hooks=hooks, stop_at_layer=last + 1, **forward
-            )
+        # The read hook points only: `run_with_hooks` would clear every hook point of the
+        # model after each pass (~110 for SmolLM2), 5% of a shallow build's time.
+        points = {layer: self.model.hook_dict[self._hook_name(layer)] for layer in reads}
+        try:
+            for layer, point in points.items():
+                point.add_hook(make_hook(layer))
+            with contextlib.suppress(_ReadDone):
+                self.model(tokens.to(self.device), stop_at_layer=last + 1, **forward)
+        finally:
+            for point in points.values():
+                point.remove_hooks("fwd")
 
     def _hook_name(self, layer: int) -> str:
         return self.units.hook_name if self.units is not None else mlp_hook_name(layer)

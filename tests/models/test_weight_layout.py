@@ -14,7 +14,9 @@ from n2g.models.tiny import tiny_model
 
 
 def _passes(model, batch):
-    return model.mlp_activations(batch, list(range(model.loaded_layers)))
+    acts = model.mlp_activations(batch, list(range(model.loaded_layers)))
+    tokens, _ = model._pad(batch)
+    return {**acts, "logits": model.model(tokens)}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -39,6 +41,7 @@ def test_reads_are_views_after_relayout(llama_folder):
     assert block.attn.W_Q.permute(0, 2, 1).is_contiguous()
     assert block.attn._W_K.permute(0, 2, 1).is_contiguous()
     assert block.attn.W_O.permute(2, 0, 1).is_contiguous()
+    assert model.model.unembed.W_U.T.is_contiguous()
     model.cast("bfloat16")
     assert block.mlp.W_in.T.is_contiguous()
     plain = tiny_model(n_layers=1)
