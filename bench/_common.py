@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -109,11 +110,17 @@ def bench_arg_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def timed(func: Callable[[], T]) -> tuple[float, T]:
-    """Run `func` once; return (wall seconds, its result)."""
-    start = time.perf_counter()
-    value = func()
-    return time.perf_counter() - start, value
+def timed(func: Callable[[], T], repeats: int = 1) -> tuple[float, T]:
+    """Run `func` `repeats` times; return (the median wall seconds, its last result).
+
+    A median of a few runs for work of a few seconds, which one run on a shared machine
+    measures with tens of percent of noise."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = func()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), value
 
 
 def write_result(result: BenchResult, json_path: Path | None) -> None:

@@ -13,7 +13,9 @@ layout, as the paper's code did), in the same run. It checks that both produce t
 graphs on the sample in float32 (`graph_signature`: same trie, numbers to 4 places), and
 when the batched builder runs in bfloat16 (`--dtype`, auto: where native) how many of the
 sample's graphs bfloat16 leaves unchanged, and prints the per-layer precision/recall/F1 of
-N2G, token lookup and 5-gram.
+N2G, token lookup and 5-gram. Each side is timed `--repeats` times (default 3) and the
+median kept: the layers 0-3 builds are seconds of work, which one run measures with tens of
+percent of noise on a shared machine.
 
 Records: `--records DIR` (from `n2g record`), else they are recorded first into a cache
 folder (stdlib corpus, window 64, k 20; not timed).
@@ -94,7 +96,14 @@ def main() -> None:
         action="store_true",
         help="causal helper: re-rank 2n candidates by the window (BuildConfig.rerank_substitutes)",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed runs of each side, the median reported (default 3, 1 with --quick)",
+    )
     args = parser.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
     per_layer = args.neurons or (4 if args.quick else 32)
     plain_per_layer = args.plain_neurons or (1 if args.quick else 2)
     import torch
@@ -135,17 +144,18 @@ def main() -> None:
                 for layer in layers}  # fmt: skip
 
     CLOCK.reset()
-    fast_seconds, fast = timed(fast_build)
-    stages = {name: round(seconds, 2) for name, seconds in CLOCK.breakdown().items()}
+    fast_seconds, fast = timed(fast_build, repeats)
+    stages = {name: round(seconds / repeats, 2) for name, seconds in CLOCK.breakdown().items()}
     print("batched builder, seconds per stage: " + ", ".join(f"{k} {v}" for k, v in stages.items()))
-    plain_seconds, plain = timed(plain_build)
+    plain_seconds, plain = timed(plain_build, repeats)
     # The ratio above divides rates over different neurons (a neuron's cost varies a lot,
     # most in deep layers); this one times the batched builder on the plain sample itself.
     same_seconds, _ = timed(
         lambda: {
             layer: build_neuron_graphs(model, records[layer], sample, config, helper)
             for layer in layers
-        }  # fmt: skip
+        },  # fmt: skip
+        repeats,
     )
     n_fast = per_layer * len(layers)
     n_plain = plain_per_layer * len(layers)
@@ -177,6 +187,7 @@ def main() -> None:
             "seconds_fast": round(fast_seconds, 2),
             "seconds_plain": round(plain_seconds, 2),
             "seconds_batched_on_plain_sample": round(same_seconds, 2),
+            "repeats": repeats,
             "ratio_same_neurons": round(plain_seconds / same_seconds, 2),
             "stage_seconds_fast": stages,
             "same_graphs": f"{same}/{n_plain}",

@@ -32,7 +32,18 @@ VARIANTS = (
     (
         "build",
         "layer 20, causal helper",
-        ["--layers", "20", "--helper", "causal", "--neurons", "16", "--plain-neurons", "1"],
+        [
+            "--layers",
+            "20",
+            "--helper",
+            "causal",
+            "--neurons",
+            "16",
+            "--plain-neurons",
+            "1",
+            "--repeats",
+            "1",
+        ],  # fmt: skip
     ),
     (
         "build",
@@ -48,6 +59,8 @@ VARIANTS = (
             "1",
             "--augmented-saliency",
             "inherit",
+            "--repeats",
+            "1",
         ],
     ),  # fmt: skip
     # The graphs the main job stored, when there are some (the default `n2g run` output).

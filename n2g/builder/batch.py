@@ -32,6 +32,7 @@ from n2g.builder.trie import PathExample, build_trie
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph
 from n2g.graph.predict import NeuronTrie
+from n2g.graph.quality import METHODS
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.models.base import NeuronModel
 from n2g.record.store import LayerRecords
@@ -294,9 +295,6 @@ def assemble_graph(
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
     with CLOCK.stage("evaluate"):
         lookup, five = TokenLookup(train), NGramLookup(train)
-        evaluation = evaluate_split(
-            trie.predict_many, train, test, config.firing_threshold, baselines=(lookup, five)
-        )
 
     def predictions(
         windows: Sequence[np.ndarray], keys: Sequence[Sequence[tuple[int, ...]]]
@@ -306,6 +304,13 @@ def assemble_graph(
             "token_lookup": [lookup.predict(w) for w in windows],
             "ngram": [five.predict_keys(k) for k in keys],
         }
+
+    with CLOCK.stage("evaluate"):  # (test predictions once: the correlation reuses them)
+        test_windows = [t for t, _ in test]
+        on_test = predictions(test_windows, [ngram_keys(t) for t in test_windows])
+        evaluation = evaluate_split(
+            trie.predict_many, train, test, config.firing_threshold, predicted=on_test
+        )
 
     if ood is not None:
         with CLOCK.stage("ood"):
@@ -319,11 +324,10 @@ def assemble_graph(
             )
     if sample is not None:
         with CLOCK.stage("correlation"):
-            windows = [t for t, _ in test] + sample.windows
-            keys = [ngram_keys(t) for t, _ in test] + sample.ngram_keys
+            on_sample = predictions(sample.windows, sample.ngram_keys)
             evaluation.correlation = correlation_scores(
                 [a for _, a in test] + sample.truth(plan),
-                predictions(windows, keys),
+                {method: on_test[method] + on_sample[method] for method in METHODS},
                 n_top_windows=len(test),
                 n_random_windows=len(sample.windows),
             )

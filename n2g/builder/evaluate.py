@@ -31,6 +31,7 @@ from n2g.graph.file import (
     OutOfDistribution,
     Scores,
 )
+from n2g.graph.quality import METHODS
 
 NGRAM = 5
 
@@ -109,19 +110,27 @@ def evaluate_split(
     test: Sequence[tuple[np.ndarray, np.ndarray]],
     firing_threshold: float,
     baselines: tuple[TokenLookup, NGramLookup] | None = None,
+    predicted: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> Evaluation:
     """Score N2G (`predict_many(list of token arrays)`) and both baselines on `test`.
 
     `train`/`test` are (tokens, normalised activations) of whole recorded windows;
-    `baselines`: both lookups already trained on `train` (the caller reuses them).
+    `baselines`: both lookups already trained on `train` (the caller reuses them);
+    `predicted`: the three methods' predictions on `test`'s windows (keys n2g,
+    token_lookup, ngram) when the caller has them already (the correlation score reuses
+    them), instead of predicting here.
     """
-    token_lookup, ngram = baselines or (TokenLookup(train), NGramLookup(train))
     if test:
         tokens = [t for t, _ in test]
         truth = np.concatenate([a for _, a in test]) >= firing_threshold
-        n2g = np.concatenate(predict_many(tokens))
-        lookup = np.concatenate([token_lookup.predict(t) for t in tokens])
-        five = np.concatenate([ngram.predict(t) for t in tokens])
+        if predicted is None:
+            token_lookup, ngram = baselines or (TokenLookup(train), NGramLookup(train))
+            predicted = {
+                "n2g": predict_many(tokens),
+                "token_lookup": [token_lookup.predict(t) for t in tokens],
+                "ngram": [ngram.predict(t) for t in tokens],
+            }
+        n2g, lookup, five = (np.concatenate(predicted[m]) for m in METHODS)
     else:
         truth = n2g = lookup = five = np.zeros(0, dtype=np.float32)
         truth = truth >= firing_threshold

@@ -80,6 +80,18 @@ def test_evaluate_split_counts_and_scores():
     assert evaluation.n_test_tokens == 3 and evaluation.n_test_firing == 1
     assert evaluation.n2g.precision == pytest.approx(0.5) and evaluation.n2g.recall == 1.0
     assert evaluation.token_lookup.f1 == pytest.approx(2 / 3)
+    # Predictions handed in (made once for evaluation and correlation) score the same,
+    # and are what is scored: the callable is not asked again.
+    tokens = [t for t, _ in test]
+    predicted = {
+        "n2g": predict_many(tokens),
+        "token_lookup": [TokenLookup(train).predict(t) for t in tokens],
+        "ngram": [NGramLookup(train).predict(t) for t in tokens],
+    }
+    given = evaluate_split(None, train, test, 0.5, predicted=predicted)
+    assert given == evaluation
+    predicted["n2g"] = [np.zeros(3, np.float32)]
+    assert evaluate_split(None, train, test, 0.5, predicted=predicted).n2g.recall == 0.0
 
 
 def test_out_of_distribution_false_positive_rate():
