@@ -293,8 +293,6 @@ def assemble_graph(
         trie = NeuronTrie.from_graph(graph)
     train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
-    with CLOCK.stage("evaluate"):
-        lookup, five = TokenLookup(train), NGramLookup(train)
 
     def predictions(
         windows: Sequence[np.ndarray], keys: Sequence[Sequence[tuple[int, ...]]]
@@ -306,6 +304,7 @@ def assemble_graph(
         }
 
     with CLOCK.stage("evaluate"):  # (test predictions once: the correlation reuses them)
+        lookup, five = TokenLookup(train), NGramLookup(train)
         test_windows = [t for t, _ in test]
         on_test = predictions(test_windows, [ngram_keys(t) for t in test_windows])
         evaluation = evaluate_split(

@@ -109,13 +109,11 @@ def evaluate_split(
     train: Sequence[tuple[np.ndarray, np.ndarray]],
     test: Sequence[tuple[np.ndarray, np.ndarray]],
     firing_threshold: float,
-    baselines: tuple[TokenLookup, NGramLookup] | None = None,
     predicted: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> Evaluation:
     """Score N2G (`predict_many(list of token arrays)`) and both baselines on `test`.
 
     `train`/`test` are (tokens, normalised activations) of whole recorded windows;
-    `baselines`: both lookups already trained on `train` (the caller reuses them);
     `predicted`: the three methods' predictions on `test`'s windows (keys n2g,
     token_lookup, ngram) when the caller has them already (the correlation score reuses
     them), instead of predicting here.
@@ -124,7 +122,7 @@ def evaluate_split(
         tokens = [t for t, _ in test]
         truth = np.concatenate([a for _, a in test]) >= firing_threshold
         if predicted is None:
-            token_lookup, ngram = baselines or (TokenLookup(train), NGramLookup(train))
+            token_lookup, ngram = TokenLookup(train), NGramLookup(train)
             predicted = {
                 "n2g": predict_many(tokens),
                 "token_lookup": [token_lookup.predict(t) for t in tokens],

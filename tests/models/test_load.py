@@ -78,6 +78,20 @@ def test_gather_answers_many_requests_per_sequence():
     assert not model.model.hook_dict["blocks.1.mlp.hook_post"].fwd_hooks  # hooks removed
 
 
+def test_a_failed_pass_leaves_no_hook_behind():
+    model = tiny_model(n_layers=2, seed=2)
+    batch = [model.encode("a pass that fails")]
+    with pytest.raises(RuntimeError, match="reader failed"):
+
+        def read(value):
+            raise RuntimeError("reader failed")
+
+        model._run_until(model._pad(batch)[0], {0: read, 1: read})
+    assert not any(point.fwd_hooks for point in model.model.hook_dict.values())
+    before = model.mlp_activations(batch, [1])[1]
+    torch.testing.assert_close(before, model.mlp_activations(batch, [0, 1])[1])
+
+
 def test_gather_refuses_a_position_past_the_end():
     model = tiny_model(n_layers=1)
     with pytest.raises(ValueError, match="past the end"):
