@@ -8,7 +8,8 @@
 // $rows: [{model, props: {the (:Neuron) properties: key, model, layer, index, a_max, ...},
 //          activating, context, ignore, end: [{the trie-node properties: key, neuron, id, ...}],
 //          next: [[parent position, child position]] (positions in activating+context+ignore+end),
-//          activates_on: [{text, activation}], has_context: [{text, importance}]}]
+//          activates_on: [{text, activation}], has_context: [{text, importance}],
+//          examples: [{the (:Example) properties: key, neuron, split, rank, tokens, ...}]}]
 // The Model and Token nodes exist already (merge_models, merge_tokens).
 UNWIND $rows AS g
 MATCH (model:Model)
@@ -51,6 +52,11 @@ CALL (neuron, g) {
   MATCH (token:Token)
   WHERE token.text = t.text
   CREATE (neuron)-[:HAS_CONTEXT {importance: t.importance}]->(token)
+}
+CALL (neuron, g) {
+  UNWIND g.examples AS t
+  CREATE (neuron)-[:HAS_EXAMPLE]->(x:Example)
+  SET x = t
 }
 WITH g, activating + context + ignore + ends AS trie
 UNWIND g.next AS edge

@@ -1,4 +1,5 @@
-// Delete each neuron in $keys with its whole trie (every trie node carries its neuron's key)
+// Delete each neuron in $keys with its whole trie and its evidence (every trie node and
+// example carries its neuron's key)
 // and all its relationships (token, similarity and group edges: they described the old graph).
 UNWIND $keys AS neuron_key
 CALL (neuron_key) {
@@ -12,6 +13,9 @@ CALL (neuron_key) {
 }
 CALL (neuron_key) {
   MATCH (e:End) WHERE e.neuron = neuron_key DETACH DELETE e
+}
+CALL (neuron_key) {
+  MATCH (x:Example) WHERE x.neuron = neuron_key DETACH DELETE x
 }
 MATCH (n:Neuron)
 WHERE n.key = neuron_key

@@ -106,6 +106,12 @@ class BuildConfig(BaseModel):
         "for the correlation score (0: no correlation score)",
     )
 
+    keep_evidence: bool = Field(
+        True,
+        description="keep with each graph a snippet of every train and test window, with "
+        "true and predicted activations (n2g.builder.evidence)",
+    )
+
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:
         kind = self.helper.split(":", 1)[0]

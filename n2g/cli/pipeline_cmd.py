@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -119,6 +121,20 @@ def run(
     db_config = database_config(db_flags)
     run_pipeline(config, db_config, progress=not quiet, say=typer.echo)
     typer.echo(f"\ndone: report in {config.report_dir}/report.md")
+    typer.echo(f"browse the graphs and their evidence: {browse_command(db_flags)}")
+
+
+def browse_command(db_flags: DatabaseFlags) -> str:
+    """The `n2g serve` line that browses what a run stored: the database the run was
+    given by flag (never its password: `n2g serve` reads N2G_PASSWORD as the run did)."""
+    program = sys.argv[0] if Path(sys.argv[0]).name == "n2g" else "n2g"  # as the user typed it
+    words = [shlex.quote(program), "serve"]
+    for flag, value in (("--uri", db_flags.uri), ("--user", db_flags.user)):
+        if value:
+            words.append(f"{flag} {shlex.quote(value)}")
+    if db_flags.database:
+        words.append(f"--database {shlex.quote(db_flags.database)}")
+    return " ".join(words) + "   (then open http://127.0.0.1:8000/)"
 
 
 @one_line_errors

@@ -22,14 +22,17 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
-from n2g.db.mapping import NeuronRow, PropertyTypeError, graph_hash, neuron_row
+from n2g.db.mapping import NeuronRow, PropertyTypeError, line_hash, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
+from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
 from n2g.progress import make_progress
 from n2g.resources import read_cypher
 
 DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
+# A transaction also ends once its graphs' file lines reach this many bytes: a Bolt message
+# to ArcadeDB may not exceed 16 MiB, and graphs with their evidence are tens of KB each.
+BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -74,6 +77,7 @@ class IngestSummary:
 class _Pending:
     hash: str
     neuron: NeuronRow
+    size: int  # bytes of the graph's file line: a measure of its statement parameters
 
     @property
     def key(self) -> str:
@@ -81,7 +85,8 @@ class _Pending:
 
 
 def _pending(graph: NeuronGraph) -> _Pending:
-    return _Pending(hash=graph_hash(graph), neuron=neuron_row(graph))
+    line = dump_graph_line(graph)
+    return _Pending(hash=line_hash(line), neuron=neuron_row(graph), size=len(line))
 
 
 def _run(tx: ManagedTransaction, stem: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -127,11 +132,12 @@ def _load(
     on_batch=None,
 ) -> None:
     batch: list[_Pending] = []
+    batch_bytes = 0
 
     def flush() -> None:
-        nonlocal batch
+        nonlocal batch, batch_bytes
         work = _dedupe(batch)
-        batch = []
+        batch, batch_bytes = [], 0
         if db is None:  # dry run: count what a clean load would create
             written, replaced = len(work), 0
             nodes = sum(p.neuron.n_nodes for p in work)
@@ -148,7 +154,8 @@ def _load(
 
     for pending in pendings:
         batch.append(pending)
-        if len(batch) >= batch_size:
+        batch_bytes += pending.size
+        if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:
             flush()
     if batch:
         flush()

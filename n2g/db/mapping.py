@@ -24,13 +24,20 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from n2g.errors import N2GError
-from n2g.graph.file import Evaluation, NeuronGraph, NodeKind, TrieNode, dump_graph_line
+from n2g.graph.file import (
+    Evaluation,
+    EvidenceExample,
+    NeuronGraph,
+    NodeKind,
+    TrieNode,
+    dump_graph_line,
+)
 
 _INT64 = (-(2**63), 2**63 - 1)
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3  # 3: evidence (:Example) nodes
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -44,6 +51,10 @@ KIND_OF_LABEL: dict[str, NodeKind] = {label: kind for kind, label in LABEL_OF_KI
 # The TrieNode fields stored as properties of the same name (its kind is its label). On
 # write `key` and `neuron` are added (identity, and the index that finds a neuron's trie).
 TRIE_NODE_FIELDS: tuple[str, ...] = tuple(name for name in TrieNode.model_fields if name != "kind")
+
+# The EvidenceExample fields, stored as properties of the same name on an (:Example) node
+# (with `key` and `neuron` added on write, as on trie nodes).
+EXAMPLE_FIELDS: tuple[str, ...] = tuple(EvidenceExample.model_fields)
 
 # (property of the (:Neuron), path of the value in the model). Written by walking each
 # path into the graph, read back by setting each path; absent values are not stored.
@@ -146,10 +157,34 @@ def trie_node_properties(neuron_key: str, node: TrieNode) -> dict[str, Any]:
     return _props(f"neuron {neuron_key} node {node.id}", values)
 
 
+def example_key(neuron: str, rank: int) -> str:
+    """Stable unique key of an evidence example: `<neuron key>@<rank>`."""
+    return f"{neuron}@{rank}"
+
+
+def example_properties(neuron_key: str, example: EvidenceExample) -> dict[str, Any]:
+    """An evidence example's stored properties (types checked: flat lists of one type)."""
+    values: dict[str, Any] = {"key": example_key(neuron_key, example.rank), "neuron": neuron_key}
+    values.update((name, getattr(example, name)) for name in EXAMPLE_FIELDS)
+    values["activations"] = [float(v) for v in example.activations]
+    values["predicted"] = [float(v) for v in example.predicted]
+    return _props(f"neuron {neuron_key} example {example.rank}", values)
+
+
+def example_data(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored (:Example) as EvidenceExample fields."""
+    return {name: properties[name] for name in EXAMPLE_FIELDS if name in properties}
+
+
 def graph_hash(graph: NeuronGraph) -> str:
     """Content hash of a graph (and of the mapping that stores it): unchanged graphs are
     skipped on reload, changed ones replaced."""
-    text = f"{MAPPING_VERSION}\n{dump_graph_line(graph)}"
+    return line_hash(dump_graph_line(graph))
+
+
+def line_hash(line: str) -> str:
+    """`graph_hash` of the graph whose file line (`dump_graph_line`) is `line`."""
+    text = f"{MAPPING_VERSION}\n{line}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -219,15 +254,21 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
     context = graph.context_tokens()
     row["activates_on"] = [{"text": t, "activation": a} for t, a in activating.items()]
     row["has_context"] = [{"text": t, "importance": i} for t, i in context.items()]
+    row["examples"] = [example_properties(key, example) for example in graph.evidence]
     n_roots = len(groups[NodeKind.ACTIVATING])
     return NeuronRow(
         key=key,
         model=graph.model,
         row=row,
         tokens=set(activating) | set(context),
-        n_nodes=1 + len(graph.nodes),
-        # HAS_NEURON + TRIE_ROOT + NEXT + ACTIVATES_ON + HAS_CONTEXT
-        n_relationships=1 + n_roots + len(graph.edges) + len(activating) + len(context),
+        n_nodes=1 + len(graph.nodes) + len(graph.evidence),
+        # HAS_NEURON + TRIE_ROOT + NEXT + ACTIVATES_ON + HAS_CONTEXT + HAS_EXAMPLE
+        n_relationships=1
+        + n_roots
+        + len(graph.edges)
+        + len(activating)
+        + len(context)
+        + len(graph.evidence),
     )
 
 
@@ -276,6 +317,7 @@ def graph_from_properties(
     properties: Mapping[str, Any],
     nodes: Iterable[Mapping[str, Any]],
     edges: Iterable[tuple[int, int]],
+    examples: Iterable[Mapping[str, Any]] = (),
 ) -> NeuronGraph:
     """A (:Neuron)'s properties and its trie -> NeuronGraph; N2GError when they do not
     form a valid graph (e.g. a neuron stored by an older mapping: reload it)."""
@@ -289,6 +331,7 @@ def graph_from_properties(
     if settings is not None:
         data["settings"] = json.loads(settings)
     data["nodes"], data["edges"] = list(nodes), list(edges)
+    data["evidence"] = [example_data(e) for e in examples]
     try:
         return NeuronGraph.model_validate(data)
     except ValidationError as exc:
@@ -300,9 +343,17 @@ def graph_from_properties(
         ) from None
 
 
-def graphs_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, NeuronGraph]:
+def graphs_from_records(
+    records: Iterable[Mapping[str, Any]],
+    examples: Iterable[Mapping[str, Any]] = (),
+) -> dict[str, NeuronGraph]:
     """The graphs in the records of queries/neuron_graph.cypher: {neuron, node, labels,
-    parent} per trie node (node null for a neuron without a trie), keyed by neuron key."""
+    parent} per trie node (node null for a neuron without a trie), keyed by neuron key,
+    with the evidence in `examples`, the records of queries/unit_examples.cypher
+    ({neuron, example} per stored example)."""
+    evidence: dict[str, list[Mapping[str, Any]]] = {}
+    for record in examples:
+        evidence.setdefault(record["neuron"], []).append(record["example"])
     neurons: dict[str, Mapping[str, Any]] = {}
     nodes: dict[str, list[dict[str, Any]]] = {}
     edges: dict[str, list[tuple[int, int]]] = {}
@@ -317,4 +368,7 @@ def graphs_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, Neuro
         nodes[key].append(trie_node_data(node, record["labels"] or ()))
         if record["parent"] is not None:
             edges[key].append((record["parent"], node["id"]))
-    return {key: graph_from_properties(p, nodes[key], edges[key]) for key, p in neurons.items()}
+    return {
+        key: graph_from_properties(p, nodes[key], edges[key], evidence.get(key, ()))
+        for key, p in neurons.items()
+    }

@@ -30,7 +30,9 @@ from pydantic import (
 
 from n2g.graph.key import neuron_key
 
-FORMAT_VERSION = 1
+# 2: graphs carry their evidence (the windows they were built and tested on). Version-1
+# files load unchanged: they simply have no evidence.
+FORMAT_VERSION = 2
 
 
 class NodeKind(StrEnum):
@@ -179,6 +181,42 @@ class BuildSettings(_Strict):
     dtype: Literal["float32", "bfloat16"] = "float32"
 
 
+class EvidenceExample(_Strict):
+    """One window a graph was built (`train`) or tested (`test`) on, as a snippet.
+
+    The snippet holds the window's strongest token and its other firing tokens nearby, with
+    enough left context for the graph's longest path and a few tokens to the right. Per
+    token: its text, the unit's true normalised activation (activation / a_max) and the
+    graph's predicted one, both rounded to 3 decimals. Stored so that anyone can check why
+    a graph says what it says (n2g.builder.evidence makes them).
+    """
+
+    split: Literal["train", "test"]
+    rank: Annotated[int, Field(ge=0)] = Field(
+        description="the window's rank among the unit's recorded windows (0: the strongest)"
+    )
+    start: Annotated[int, Field(ge=0)] = Field(
+        description="position of the snippet's first token in its recorded window"
+    )
+    tokens: list[str] = Field(min_length=1)
+    activations: list[float] = Field(description="true normalised activation per token")
+    predicted: list[float] = Field(description="the graph's predicted normalised activation")
+
+    @model_validator(mode="after")
+    def _aligned(self) -> EvidenceExample:
+        n = len(self.tokens)
+        if len(self.activations) != n or len(self.predicted) != n:
+            raise ValueError("tokens, activations and predicted must have the same length")
+        if not all(math.isfinite(v) for v in (*self.activations, *self.predicted)):
+            raise ValueError("evidence activations must be finite")
+        return self
+
+    @property
+    def peak(self) -> int:
+        """Index of the snippet's strongest token."""
+        return max(range(len(self.activations)), key=self.activations.__getitem__)
+
+
 class NeuronGraph(_Strict):
     """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
 
@@ -210,11 +248,24 @@ class NeuronGraph(_Strict):
     )
     evaluation: Evaluation | None = None
     settings: BuildSettings = Field(default_factory=BuildSettings)
+    evidence: list[EvidenceExample] = Field(
+        default_factory=list,
+        description="the train and test windows the graph was built and scored on "
+        "(format 2; empty in older files)",
+    )
 
     @field_validator("nodes")
     @classmethod
     def _nodes_by_id(cls, nodes: list[TrieNode]) -> list[TrieNode]:
         return sorted(nodes, key=lambda node: node.id)
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_by_rank(cls, evidence: list[EvidenceExample]) -> list[EvidenceExample]:
+        ranks = [e.rank for e in evidence]
+        if len(set(ranks)) != len(ranks):
+            raise ValueError("evidence ranks must be unique")
+        return sorted(evidence, key=lambda example: example.rank)
 
     @field_validator("edges")
     @classmethod
@@ -346,8 +397,10 @@ def _decode(raw: bytes, path: Path | str, line_number: int) -> str:
 
 
 def dump_graph_line(graph: NeuronGraph) -> str:
-    """One graph as a JSON line (no trailing newline)."""
-    return graph.model_dump_json(exclude_none=True)
+    """One graph as a JSON line (no trailing newline); a graph without evidence dumps as
+    it did before evidence existed (same line, same content hash)."""
+    leave_out = None if graph.evidence else {"evidence"}
+    return graph.model_dump_json(exclude_none=True, exclude=leave_out)
 
 
 def json_schema() -> dict:

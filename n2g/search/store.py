@@ -156,5 +156,9 @@ def text_candidate_keys(db: Database, tokens: Sequence[str], model: str) -> list
 
 
 def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
-    """The neuron graphs of `keys` rebuilt from the database (missing keys are absent)."""
-    return graphs_from_records(db.read(query("neuron_graph"), {"keys": list(keys)}))
+    """The neuron graphs of `keys` rebuilt from the database, evidence included (missing
+    keys are absent)."""
+    params = {"keys": list(keys)}
+    return graphs_from_records(
+        db.read(query("neuron_graph"), params), db.read(query("unit_examples"), params)
+    )

@@ -70,3 +70,15 @@ def test_report_errors(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert "no valid neuron graph" in one_line_error(runner.invoke(app, ["report", str(empty)]))
+
+
+def test_the_run_ends_with_the_command_that_browses_it_and_no_password() -> None:
+    from n2g.cli.db_options import DatabaseFlags
+    from n2g.cli.pipeline_cmd import browse_command
+
+    line = browse_command(
+        DatabaseFlags(uri="bolt://127.0.0.1:7687", user="neo4j", password="s3cret-pw")
+    )
+    assert line.startswith("n2g serve --uri bolt://127.0.0.1:7687 --user neo4j")
+    assert "s3cret-pw" not in line and "password" not in line
+    assert browse_command(DatabaseFlags()).startswith("n2g serve   (then open http://127.0.0.1")

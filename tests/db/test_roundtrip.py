@@ -24,6 +24,7 @@ from n2g.graph.file import (
     BuildSettings,
     Correlation,
     Evaluation,
+    EvidenceExample,
     NeuronGraph,
     NodeKind,
     OutOfDistribution,
@@ -112,10 +113,18 @@ def _graphs() -> list[NeuronGraph]:
         ),
     )  # fmt: skip
     settings = BuildSettings(helper="causal", pivots="firing", mask_token_id=0, seed=7)
+    evidence = [  # odd tokens in the snippets too, in rank order
+        EvidenceExample(split="test" if rank % 2 else "train", rank=rank, start=rank * 3,
+                        tokens=ODD_TOKENS[rank:],
+                        activations=[0.5 - i / 8 for i in range(9 - rank)],
+                        predicted=[0.0] * (8 - rank) + [0.123])
+        for rank in range(4)
+    ]  # fmt: skip
     small_nodes, small_edges = _trie(["x", "y"])
     return [
         NeuronGraph(model="smollm2-135m", layer=3, neuron=286, a_max=3.7421875, n_examples=14,
-                    nodes=nodes, edges=edges, evaluation=evaluation, settings=settings),
+                    nodes=nodes, edges=edges, evaluation=evaluation, settings=settings,
+                    evidence=evidence),
         NeuronGraph(model="smollm2-135m", layer=0, neuron=1, a_max=-0.5, nodes=small_nodes,
                     edges=small_edges),  # no evaluation
         NeuronGraph(model="/models/my llama", layer=12, neuron=0, a_max=1.0,
