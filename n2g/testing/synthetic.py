@@ -21,6 +21,7 @@ import numpy as np
 
 from n2g.graph.file import (
     Evaluation,
+    EvidenceExample,
     NeuronGraph,
     NodeKind,
     Scores,
@@ -150,12 +151,51 @@ def _graph(
     )
 
 
-def synthetic_graphs(
-    n_neurons: int, *, model: str = "synthetic-smollm2", n_layers: int = 30, seed: int = 0
-) -> Iterator[NeuronGraph]:
-    """`n_neurons` neuron graphs, layer by layer (1,536 neurons a layer, like SmolLM2).
+def _evidence(
+    graph: NeuronGraph, n: int, rng: np.random.Generator, vocab: list[str], sampler: _ZipfSampler
+) -> list[EvidenceExample]:
+    """`n` snippets shaped like the builder's (n2g.builder.evidence): the graph's activating
+    token at the peak, its longest path's worth of left context, 3 tokens after; half train,
+    the test ones at the top ranks' odd places."""
+    activating = [node.token for node in graph.nodes if node.kind == NodeKind.ACTIVATING]
+    left = max([node.depth for node in graph.nodes if node.kind == NodeKind.END] + [4])
+    out = []
+    for rank in range(n):
+        before, after = int(rng.integers(left // 2, left + 1)), 3
+        tokens = [vocab[t] for t in sampler.sample(rng, before + 1 + after)]
+        peak_value = round(float(rng.uniform(0.5, 1.0)) * (1 - rank / (2 * n)), 3)
+        tokens[before] = activating[int(rng.integers(len(activating)))] if activating else "x"
+        truth = [round(float(v), 3) for v in rng.uniform(-0.05, 0.3, len(tokens))]
+        truth[before] = peak_value
+        predicted = [0.0] * len(tokens)
+        predicted[before] = round(peak_value * float(rng.uniform(0.8, 1.2)), 3)
+        split = "test" if rank < 2 * (n // 3) and rank % 2 else "train"
+        out.append(
+            EvidenceExample(
+                split=split,
+                rank=rank,
+                start=int(rng.integers(0, 200)),
+                tokens=tokens,
+                activations=truth,
+                predicted=predicted,
+            )
+        )
+    return out
 
-    Deterministic for a seed; neuron i is the same graph whatever n_neurons is.
+
+def synthetic_graphs(
+    n_neurons: int,
+    *,
+    model: str = "synthetic-smollm2",
+    n_layers: int = 30,
+    seed: int = 0,
+    evidence: int = 0,
+) -> Iterator[NeuronGraph]:
+    """`n_neurons` neuron graphs, layer by layer (1,536 neurons a layer, like SmolLM2),
+    each with `evidence` evidence examples (the main job keeps 30: 20 train, 10 test).
+
+    Deterministic for a seed; neuron i is the same graph whatever n_neurons is, and
+    whatever `evidence` is apart from its evidence.
     """
     vocab = _vocabulary(VOCAB_SIZE)
     sampler = _ZipfSampler(VOCAB_SIZE)
@@ -163,7 +203,11 @@ def synthetic_graphs(
         layer = min(i // SMOLLM2_NEURONS_PER_LAYER, n_layers - 1)
         index = i - layer * SMOLLM2_NEURONS_PER_LAYER
         rng = np.random.default_rng([seed, i])
-        yield _graph(model, layer, index, rng, vocab, sampler)
+        graph = _graph(model, layer, index, rng, vocab, sampler)
+        if evidence:
+            more = np.random.default_rng([seed, i, 1])
+            graph.evidence = _evidence(graph, evidence, more, vocab, sampler)
+        yield graph
 
 
 def write_graph_file(path: Path | str, graphs: Iterable[NeuronGraph]) -> int:
