@@ -9,14 +9,15 @@ from typing import TypeVar
 import typer
 from pydantic import ValidationError
 
-from n2g.errors import N2GError
+from n2g.errors import N2GError, printable
 
 F = TypeVar("F", bound=Callable)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print `error: message` (one line) to stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print `error: message` (one line, control characters escaped: it may quote input)
+    to stderr and return the Exit to raise."""
+    typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 

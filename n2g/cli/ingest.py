@@ -10,6 +10,7 @@ import typer
 from n2g.cli.common import fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from n2g.errors import printable
 
 MAX_ERRORS_SHOWN = 20
 
@@ -23,7 +24,8 @@ app = typer.Typer(
 
 def _report(summary: IngestSummary, strict: bool) -> None:
     for path in summary.empty_files:
-        typer.echo(f"warning: {path} holds no neuron graph (is it the right file?)", err=True)
+        name = printable(str(path))
+        typer.echo(f"warning: {name} holds no neuron graph (is it the right file?)", err=True)
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
         typer.echo(f"bad line: {error}", err=True)
     if len(summary.errors) > MAX_ERRORS_SHOWN:

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from n2g.errors import printable
 from n2g.graph.key import neuron_key
 
 # 2: graphs carry their evidence (the windows they were built and tested on). Version-1
@@ -350,14 +351,17 @@ class GraphFileError(ValueError):
     def __init__(self, path: Path | str, line_number: int, reason: str) -> None:
         self.path = str(path)
         self.line_number = line_number
-        self.reason = reason
-        super().__init__(f"{path}:{line_number}: {reason}")
+        self.reason = printable(reason)  # it may quote the line's own field names
+        super().__init__(f"{printable(self.path)}:{line_number}: {self.reason}")
 
 
 def parse_graph_line(line: str, path: Path | str = "<string>", line_number: int = 0) -> NeuronGraph:
-    """Parse and validate one JSON line; raise GraphFileError with a one-line reason."""
+    """Parse and validate one JSON line; raise GraphFileError with a one-line reason.
+
+    Strict: a value of the wrong JSON type is refused, not coerced (`"layer": true`,
+    `"layer": 1.0`, `"activation": "0.9"`); an integer stands for a number, as in JSON."""
     try:
-        return NeuronGraph.model_validate_json(line)
+        return NeuronGraph.model_validate_json(line, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "line"

@@ -121,3 +121,35 @@ def test_every_command_reading_graph_files_names_a_non_utf8_line(tmp_path):
     reported = runner.invoke(app, ["report", str(path)])
     assert reported.exit_code == 0, reported.output
     assert f"{path}:1: " in reported.stderr and "UTF-8" in reported.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d.update(layer=True), "layer"),
+        (lambda d: d.update(layer=1.0), "layer"),
+        (lambda d: d.update(neuron="3"), "neuron"),
+        (lambda d: d["nodes"][0].update(activation="0.9"), "nodes.0.activation"),
+        (lambda d: d["nodes"][0].update(token_id=1.5), "nodes.0.token_id"),
+    ],
+)
+def test_the_file_format_is_strict_about_json_types(change, where):
+    data = json.loads(dump_graph_line(_graph()))
+    change(data)
+    with pytest.raises(GraphFileError, match=f"7: {where}: "):
+        parse_graph_line(json.dumps(data), "g.jsonl", 7)
+    data = json.loads(dump_graph_line(_graph()))
+    data["a_max"] = 2  # an integer is a number, as in JSON
+    assert parse_graph_line(json.dumps(data)).a_max == 2.0
+
+
+def test_a_bad_line_quotes_its_field_names_as_inert_text(tmp_path):
+    data = json.loads(dump_graph_line(_graph()))
+    data["PWNED\x1b]0;title\x07"] = 1  # an escape sequence that would retitle a terminal
+    path = tmp_path / "evil\x1b[2Jname.jsonl"
+    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    errors: list[GraphFileError] = []
+    assert list(iter_graph_file(path, errors=errors)) == []
+    message = str(errors[0])
+    assert "\x1b" not in message and "\x07" not in message and "\n" not in message
+    assert "PWNED\\x1b]0;title\\x07" in message and "evil\\x1b[2Jname" in message
