@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Task
+    from rich.text import Text
+
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -21,7 +27,7 @@ class _RateColumn(TextColumn):
         super().__init__("")
         self.unit = unit
 
-    def render(self, task):
+    def render(self, task: Task) -> Text:
         from rich.text import Text
 
         speed = task.finished_speed or task.speed

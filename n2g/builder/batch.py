@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,7 @@ WINDOW_LAYER_GROUP = 6
 
 def random_windows_provider(
     model: NeuronModel,
-    corpus,
+    corpus: Any,
     n_windows: int,
     window: int,
     seed: int,

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class NGramLookup:
 
 
 def evaluate_split(
-    predict_many,
+    predict_many: Callable[[Sequence[np.ndarray]], list[np.ndarray]],
     train: Sequence[tuple[np.ndarray, np.ndarray]],
     test: Sequence[tuple[np.ndarray, np.ndarray]],
     firing_threshold: float,

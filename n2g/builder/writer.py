@@ -85,5 +85,5 @@ class GraphWriter:
     def __enter__(self) -> GraphWriter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -8,6 +8,11 @@ crash the table or vanish into styling.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from n2g.search.text_match import TextMatch, TokenizerLike
+
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -285,7 +290,7 @@ def register(app: typer.Typer) -> None:
         _print_paths(graph)
 
 
-def _tokenizer(name: str):
+def _tokenizer(name: str) -> TokenizerLike:
     """'byte' → ByteTokenizer; else the tokenizer of the named model (n2g.models)."""
     from n2g.models import load_tokenizer
     from n2g.models.tokenizers import ByteTokenizer
@@ -348,7 +353,7 @@ def _print_paths(graph: NeuronGraph) -> None:
         typer.echo("(the graph is empty)")
 
 
-def _print_text_match(match) -> None:
+def _print_text_match(match: TextMatch) -> None:
     if not match.neurons:
         typer.echo(f"no neuron of {match.model!r} is predicted to fire on this text")
         return

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j import exceptions as neo4j_errors
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -118,7 +118,7 @@ class Database:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _session(self):
+    def _session(self) -> Session:
         return self._driver.session(database=self.config.database)
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -129,7 +129,7 @@ def _load(
     pendings: Iterable[_Pending],
     summary: IngestSummary,
     batch_size: int,
-    on_batch=None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> None:
     batch: list[_Pending] = []
     batch_bytes = 0
@@ -221,7 +221,7 @@ class _progress:
     def __init__(self, enabled: bool, total: int | None) -> None:
         self.enabled, self.total = enabled, total
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[int, int], None] | None:
         if not self.enabled:
             return None
         self._bar = make_progress("neurons")

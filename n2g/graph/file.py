@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -334,7 +334,7 @@ class NeuronGraph(_Strict):
                 out[n.token] = max(out.get(n.token, 0.0), n.importance)
         return out
 
-    def to_networkx(self):  # -> networkx.DiGraph (imported lazily: networkx is slow to load)
+    def to_networkx(self) -> Any:  # a networkx.DiGraph (networkx is imported lazily: slow)
         """The trie as a networkx DiGraph; node attributes are the node fields."""
         import networkx as nx
 

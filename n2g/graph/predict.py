@@ -45,7 +45,7 @@ class NeuronTrie:
         self.keys = np.asarray(keys, dtype=np.int64)[order]
         self.targets = np.asarray(targets, dtype=np.int64)[order]
 
-    def _key(self, parent, token):
+    def _key(self, parent: int | np.ndarray, token: int | np.ndarray) -> np.ndarray:
         # token -1 (ignore) -> slot 0; real tokens -> 1..max_token+1
         return np.asarray(parent, dtype=np.int64) * (self.max_token + 2) + (
             np.asarray(token, dtype=np.int64) + 1

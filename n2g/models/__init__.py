@@ -15,7 +15,7 @@ import functools
 import re
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
 from n2g.models.tokenizers import HFTokenizer
@@ -32,7 +32,7 @@ _TINY = re.compile(r"tiny-(gelu|solu_ln|relu|silu)-(\d+)l-s(\d+)")
 __all__ = ["OFFLINE_MODEL", "NeuronModel", "TokenizerLike", "load_model", "load_tokenizer"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in ("NeuronModel", "TokenizerLike"):
         from n2g.models import base
 

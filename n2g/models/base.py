@@ -173,14 +173,14 @@ class NeuronModel:
         tokens: torch.Tensor,
         reads: dict[int, Callable[[torch.Tensor], None]],
         **forward: Any,
-    ):
+    ) -> None:
         """Forward `tokens`, handing each read layer's hook value to its reader, and stop at
         the last one: the rest of that layer (the MLP's output projection) and every later
         layer would be computed for nothing. `forward`: more arguments of the pass."""
         last = max(reads)
 
-        def make_hook(layer: int):
-            def hook(value: torch.Tensor, hook) -> None:  # noqa: ARG001 (TL passes the hook)
+        def make_hook(layer: int) -> Callable[..., None]:
+            def hook(value: torch.Tensor, hook: Any) -> None:  # noqa: ARG001 (TL passes the hook)
                 reads[layer](value)
                 if layer == last:
                     raise _ReadDone

@@ -18,7 +18,7 @@ suffixes right-padded (causal: padding after a token never reaches it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -124,7 +124,7 @@ class _SuffixPass:
         cache = TransformerLensKeyValueCache(entries, mask.to(model.device), frozen=not retain)
         return cls(tokens, lengths, reused, cache)
 
-    def run(self, model: NeuronModel, layer: int, read) -> None:
+    def run(self, model: NeuronModel, layer: int, read: Callable[[torch.Tensor], None]) -> None:
         model._run_until(
             self.tokens,
             {layer: read},

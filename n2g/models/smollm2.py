@@ -101,7 +101,7 @@ def load_hf_gguf() -> tuple[Any, Any]:  # (LlamaForCausalLM, its HF tokenizer)
     return plain, tokenizer
 
 
-def build_cache(cache_dir: Path | None = None, hf=None) -> Path:
+def build_cache(cache_dir: Path | None = None, hf: Any = None) -> Path:
     """Convert the GGUF once and store the processed HookedTransformer weights.
 
     Built in a temp folder, then renamed: an interrupted build leaves nothing half-written,

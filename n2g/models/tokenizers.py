@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class ByteTokenizer:
@@ -31,7 +32,7 @@ class ByteTokenizer:
 class HFTokenizer:
     """Adapter for a Hugging Face (fast) tokenizer."""
 
-    def __init__(self, tokenizer) -> None:
+    def __init__(self, tokenizer: Any) -> None:
         self.hf = tokenizer
         self.vocab_size = len(tokenizer)
         self.bos_token_id = tokenizer.bos_token_id

@@ -27,7 +27,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,7 +88,7 @@ class _ListedCorpus(Corpus):
         """The documents' handles, in a fixed order."""
 
     @abstractmethod
-    def _read(self, item) -> str:
+    def _read(self, item: Any) -> str:
         """One document's text from its handle."""
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from typing import Any
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
@@ -40,7 +41,9 @@ def _sae_layers(config: RunConfig) -> list[int]:
     return [] if layer is None else [layer]
 
 
-def _sae_latents(config: RunConfig, model, corpus, progress: bool, say: Callable[[str], None]):
+def _sae_latents(
+    config: RunConfig, model: Any, corpus: Any, progress: bool, say: Callable[[str], None]
+) -> tuple[Any, Any]:
     """Stage 2 for an SAE: train it once (or load it), record its latents' top windows and
     build their graphs, beside the neurons' (same settings, same seeded sample size)."""
     from n2g.builder.stage import build_stage

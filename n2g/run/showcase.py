@@ -7,7 +7,7 @@ below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
 from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
@@ -51,7 +51,7 @@ def _context_below(graph: NeuronGraph, token: str) -> str | None:
     return best[1] if best else None
 
 
-def _searches(search, showcase: NeuronGraph, tokenizer) -> list[str]:
+def _searches(search: NeuronSearch, showcase: NeuronGraph, tokenizer: Any) -> list[str]:
     """A few real searches against the database, as Markdown lines."""
     lines = ["## Searches on the loaded graphs", ""]
     activating = sorted(showcase.activating_tokens().items(), key=lambda kv: -kv[1])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
 
@@ -66,7 +66,7 @@ def hook_activations(
         tokens = torch.cat([torch.full((len(tokens), 1), bos, dtype=torch.long), tokens], 1)
     captured: list[torch.Tensor] = []
 
-    def read(value: torch.Tensor, hook) -> None:  # noqa: ARG001 (TL passes the hook)
+    def read(value: torch.Tensor, hook: Any) -> None:  # noqa: ARG001 (TL passes the hook)
         captured.append(value[:, offset:].float().cpu())
         raise _HookRead
 

@@ -170,7 +170,9 @@ def train_sae(
     return sae
 
 
-def _set_metadata(sae: Any, spec: TrainedSAESpec, model: NeuronModel, config: SAETrainConfig):
+def _set_metadata(
+    sae: Any, spec: TrainedSAESpec, model: NeuronModel, config: SAETrainConfig
+) -> None:
     """What SAELens' own runner records, so SAELens users can tell how to feed the SAE."""
     metadata = sae.cfg.metadata
     metadata.hook_name = spec.hook_name

@@ -7,8 +7,10 @@ API (n2g.search.api) validates and orchestrates without touching the database it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
 from n2g.db.mapping import graphs_from_records
@@ -41,7 +43,7 @@ def read_token_sets(db: Database, models: Sequence[str]) -> list[NeuronTokenSets
     ]
 
 
-def _batches(rows: list[dict[str, Any]], size: int = WRITE_BATCH):
+def _batches(rows: list[dict[str, Any]], size: int = WRITE_BATCH) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -62,7 +64,7 @@ def write_similarity(
     subset = [p.as_row() for p in pairs if p.relation == Relation.SUBSET_OF]
     group_rows = [g.as_row() for g in groups]
 
-    def work(tx) -> None:
+    def work(tx: ManagedTransaction) -> None:
         tx.run(query("similarity_clear"), {"models": list(models)}).consume()
         tx.run(query("groups_clear"), {"model": scope}).consume()
         for stem, rows, name in (

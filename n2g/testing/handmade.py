@@ -9,6 +9,7 @@ stable ids from 1000 up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
 
@@ -33,7 +34,9 @@ def make_graph(
     edges: list[tuple[int, int]] = []
     child_index: dict[tuple[int, str, str | None], int] = {}
 
-    def node_for(parent: int | None, kind: NodeKind, depth: int, token: str | None, **kw) -> int:
+    def node_for(
+        parent: int | None, kind: NodeKind, depth: int, token: str | None, **kw: Any
+    ) -> int:
         lookup = (-1 if parent is None else parent, kind.value, token)
         if kind != NodeKind.END and lookup in child_index:
             return child_index[lookup]
