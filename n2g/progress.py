@@ -1,51 +1,96 @@
-"""Progress display for long work: a bar with count, rate and ETA (rich)."""
+"""Progress display for long work: a bar with count, rate and ETA (rich).
+
+The rate is the average since this run started (work resumed from an earlier run is not
+counted as done now): rich's own speed looks at the last 30 seconds only, so when one
+batch takes longer than that (a deep layer, a CPU without native bfloat16) it showed
+"? /s" and no ETA for the whole run. The bar is kept short so that at 80 columns the
+count, rate, elapsed time and ETA all fit.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rich.progress import Task
-    from rich.text import Text
-
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskProgressColumn,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
+if TYPE_CHECKING:
+    from rich.progress import Task
+    from rich.text import Text
 
-class _RateColumn(TextColumn):
+BAR_WIDTH = 16
+
+
+def run_rate(task: Task, now: float | None = None) -> float | None:
+    """Units per second since this run began (None before the first unit of this run)."""
+    started = task.fields.get("run_start")
+    done = task.completed - task.fields.get("run_start_completed", 0)
+    if started is None or done <= 0:
+        return None
+    elapsed = (time.monotonic() if now is None else now) - started
+    return done / elapsed if elapsed > 0 else None
+
+
+class _RateColumn(ProgressColumn):
     def __init__(self, unit: str) -> None:
-        super().__init__("")
+        super().__init__()
         self.unit = unit
 
     def render(self, task: Task) -> Text:
         from rich.text import Text
 
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} {self.unit}/s" if speed else f"? {self.unit}/s")
+        rate = run_rate(task)
+        if rate is None:
+            return Text(f"– {self.unit}/s")  # nothing finished yet in this run
+        if rate < 1:
+            return Text(f"{rate * 60:,.1f} {self.unit}/min")
+        return Text(f"{rate:,.1f} {self.unit}/s")
+
+
+class _EtaColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        from rich.text import Text
+
+        rate = run_rate(task)
+        if task.total is None or rate is None:
+            return Text("ETA –")
+        left = max(task.total - task.completed, 0) / rate
+        return Text(f"ETA {timedelta(seconds=round(left))}")
 
 
 def make_progress(unit: str) -> Progress:
-    """A rich Progress with description, bar, n/total, %, rate in `unit`/s, elapsed, ETA."""
+    """A rich Progress with description, bar, n/total, rate in `unit`/s, elapsed, ETA."""
     return Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=BAR_WIDTH),
         MofNCompleteColumn(),
-        TaskProgressColumn(),
         _RateColumn(unit),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        _EtaColumn(),
         transient=False,
+    )
+
+
+def add_run_task(
+    progress: Progress, description: str, total: float | None, completed: float = 0
+) -> int:
+    """A task whose rate and ETA count only the work done from now on."""
+    return progress.add_task(
+        description,
+        total=total,
+        completed=completed,
+        run_start=time.monotonic(),
+        run_start_completed=completed,
     )
 
 
@@ -58,5 +103,5 @@ def progress_bar(
         yield lambda n=1: None
         return
     with make_progress(unit) as progress:
-        task = progress.add_task(description, total=total, completed=completed)
+        task = add_run_task(progress, description, total, completed)
         yield lambda n=1: progress.advance(task, n)

@@ -26,7 +26,7 @@ from n2g.db.mapping import NeuronRow, PropertyTypeError, line_hash, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
-from n2g.progress import make_progress
+from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 
 DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
@@ -226,7 +226,7 @@ class _progress:
             return None
         self._bar = make_progress("neurons")
         self._bar.__enter__()
-        self._task = self._bar.add_task("ingest", total=self.total)
+        self._task = add_run_task(self._bar, "ingest", total=self.total)
         self._items, self._start = 0, time.perf_counter()
         return self._advance
 
