@@ -20,6 +20,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -82,8 +83,8 @@ def make_progress(unit: str) -> Progress:
 
 
 def add_run_task(
-    progress: Progress, description: str, total: float | None, completed: float = 0
-) -> int:
+    progress: Progress, description: str, total: float | None, completed: int = 0
+) -> TaskID:
     """A task whose rate and ETA count only the work done from now on."""
     return progress.add_task(
         description,
