@@ -31,11 +31,11 @@ from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
-from n2g.cli.common import parse_layers
 from n2g.graph.quality import METHODS, LayerRow, layer_rows
 from n2g.models import load_model
 from n2g.paths import cache_dir
 from n2g.record.store import load_layer, load_manifest
+from n2g.selection import parse_layers
 from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 
 LAYERS = [0, 1, 2, 3]

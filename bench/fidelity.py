@@ -44,7 +44,6 @@ from bench._common import bench_arg_parser
 from n2g.builder.batch import build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
-from n2g.cli.common import parse_layers
 from n2g.graph.file import NeuronGraph
 from n2g.graph.quality import METHODS, layer_rows
 from n2g.models import OFFLINE_MODEL, load_model
@@ -54,6 +53,7 @@ from n2g.record.corpus import open_corpus
 from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
 from n2g.run.job import sample_neurons
+from n2g.selection import parse_layers
 
 PAPER = {"end_activation": "rescaled", "pivots": "argmax", "n_examples": 20, "max_context": None}
 VARIANTS: dict[str, dict] = {

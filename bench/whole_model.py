@@ -38,7 +38,6 @@ from bench._common import BenchResult, bench_arg_parser, report, stock_layout, t
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
-from n2g.cli.build_cmd import max_context_override
 from n2g.graph.quality import layer_rows
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.record.config import RecordConfig
@@ -46,6 +45,7 @@ from n2g.record.corpus import open_corpus
 from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
 from n2g.run.job import sample_neurons
+from n2g.selection import max_context_override
 from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 
 MAIN_JOB_TOKENS = 1_048_576

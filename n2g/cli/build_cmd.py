@@ -8,10 +8,11 @@ from typing import get_args
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.common import one_line_errors, parse_layer_choice
+from n2g.cli.common import one_line_errors
 from n2g.cli.defaults import DtypeOption, default_of, given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
+from n2g.selection import max_context_override, parse_layer_choice, parse_neurons
 
 DEFAULTS = BuildConfig()
 # Options `n2g run` shares; None = the method's setting.
@@ -43,35 +44,6 @@ MaxContextOption = typer.Option(
     f"[default: the method's: n2g {DEFAULTS.max_context}, paper none]",
     show_default=False,
 )
-
-
-def max_context_override(text: str | None) -> dict[str, int | None]:
-    """The config override `--max-context` asks for: none when not given."""
-    if text is None:
-        return {}
-    if text.strip().lower() == "none":
-        return {"max_context": None}
-    try:
-        return {"max_context": int(text)}
-    except ValueError:
-        raise N2GError(f"--max-context must be a number of tokens or none, not {text!r}") from None
-
-
-def parse_neurons(text: str) -> list[int]:
-    """'0:32' (half-open range), '5', '1,7,9' -> neuron list."""
-    try:
-        if ":" in text:
-            low, high = (int(p) for p in text.split(":"))
-            neurons = list(range(low, high))
-        else:
-            neurons = sorted({int(p) for p in text.split(",")})
-    except ValueError:
-        raise N2GError(f"--neurons must look like 0:32 or 1,7,9, not {text!r}") from None
-    if not neurons:
-        raise N2GError(f"--neurons {text!r} selects no neuron")
-    if neurons[0] < 0:
-        raise N2GError(f"neuron {neurons[0]} is out of range: neuron indices start at 0")
-    return neurons
 
 
 def register(app: typer.Typer) -> None:

@@ -44,27 +44,3 @@ def one_line_errors(func: F) -> F:
             raise fail(f"{exc.strerror or exc}{where}") from None
 
     return wrapper  # type: ignore[return-value]
-
-
-MAX_LAYER = 1023  # far beyond any real model's depth; a range is refused before it is listed
-
-
-def parse_layer_choice(text: str) -> list[int] | None:
-    """`parse_layers`, or None for "all": every layer of the model (or of the records)."""
-    return None if text.strip().lower() == "all" else parse_layers(text)
-
-
-def parse_layers(text: str) -> list[int]:
-    """'0-3' -> [0, 1, 2, 3]; '0,2' -> [0, 2]; '1-2,5' -> [1, 2, 5]. N2GError names --layers."""
-    bounds: list[tuple[int, int]] = []
-    try:
-        for part in text.split(","):
-            low, dash, high = part.strip().partition("-")
-            bounds.append((int(low), int(high) if dash else int(low)))
-    except ValueError:
-        raise N2GError(f"bad --layers {text!r}: use e.g. '0-3' or '0,2'") from None
-    if any(low > high for low, high in bounds):
-        raise N2GError(f"bad --layers {text!r}: a range goes up, e.g. '0-3'")
-    if any(low < 0 or high > MAX_LAYER for low, high in bounds):
-        raise N2GError(f"bad --layers {text!r}: layers are numbers from 0 to {MAX_LAYER}")
-    return sorted({layer for low, high in bounds for layer in range(low, high + 1)})

@@ -35,14 +35,3 @@ def help_of(config: type[BaseModel] | BaseModel, name: str) -> str | None:
 def given(**values: Any) -> dict[str, Any]:
     """The options the user set (not None), as config overrides."""
     return {name: value for name, value in values.items() if value is not None}
-
-
-def format_layers(layers: list[int]) -> str:
-    """[0, 1, 2, 3] -> '0-3'; [0, 2] -> '0,2' (the form --layers accepts)."""
-    runs: list[list[int]] = []
-    for layer in sorted(layers):
-        if runs and runs[-1][-1] == layer - 1:
-            runs[-1].append(layer)
-        else:
-            runs.append([layer])
-    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)

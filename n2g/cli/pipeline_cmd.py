@@ -15,15 +15,15 @@ from n2g.cli.build_cmd import (
     FoldTokensOption,
     MaxContextOption,
     RerankOption,
-    max_context_override,
 )
-from n2g.cli.common import one_line_errors, parse_layer_choice
+from n2g.cli.common import one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import SAE_HELP, DtypeOption, format_layers, given, help_of
+from n2g.cli.defaults import SAE_HELP, DtypeOption, given, help_of
 from n2g.errors import N2GError
 from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
 from n2g.run.method import PAPER_RECORD, Method, build_settings, record_settings
+from n2g.selection import format_layers, max_context_override, parse_layer_choice
 
 RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
 

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from n2g.cli.common import one_line_errors, parse_layer_choice
+from n2g.cli.common import one_line_errors
 from n2g.cli.defaults import SAE_HELP, DtypeOption, help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
+from n2g.selection import parse_layer_choice
 
 if TYPE_CHECKING:
     from n2g.sae.spec import SAESpec

@@ -6,11 +6,10 @@ import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.cli.build_cmd import parse_neurons
-from n2g.cli.common import parse_layers
 from n2g.errors import N2GError
 from n2g.graph.file import iter_graph_file
 from n2g.models.tiny import tiny_model
+from n2g.selection import parse_layers, parse_neurons
 
 runner = CliRunner()
 

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.cli.common import parse_layers
 from n2g.cli.ingest import app as ingest_app
 from n2g.errors import N2GError
+from n2g.selection import parse_layers
 
 runner = CliRunner()
 

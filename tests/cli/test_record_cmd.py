@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.cli.common import parse_layers
 from n2g.errors import N2GError
 from n2g.models.dtype import resolve_dtype
 from n2g.record.store import load_layer, load_manifest
+from n2g.selection import parse_layers
 
 runner = CliRunner()
 MODEL = "tiny-solu_ln-2l-s0"
