@@ -122,6 +122,52 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_TCP_LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
+
+
+def _listening_inodes(port: int) -> set[int] | None:
+    """Inodes of the sockets listening on TCP `port` (any address), from /proc/net/tcp and
+    tcp6; None where there is no /proc to read (not Linux)."""
+    inodes: set[int] = set()
+    found_table = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found_table = True
+        for line in lines:
+            fields = line.split()
+            listens = len(fields) > 9 and fields[3] == _TCP_LISTEN
+            if listens and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(int(fields[9]))
+    return inodes if found_table else None
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process `pid` holds open (ours to read: our own child)."""
+    out: set[int] = set()
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for name in names:
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+            if target.startswith("socket:["):
+                out.add(int(target[8:-1]))
+    return out
+
+
+def port_held_by(pid: int, port: int) -> bool | None:
+    """Is everything listening on `port` a socket of process `pid`? None: nothing listens
+    there yet, or this system has no /proc to tell (then the caller cannot know)."""
+    listening = _listening_inodes(port)
+    if not listening:
+        return None
+    return listening <= _socket_inodes(pid)
+
+
 def _read_pid(settings: LocalServerSettings) -> int | None:
     try:
         return int(settings.pid_file.read_text().strip())
@@ -270,7 +316,11 @@ def _failure_cause(log_text: str) -> str:
 
 def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_offset: int) -> None:
     """Block until the server answers Cypher over Bolt; N2GError (with the cause from the
-    server's log) as soon as it exits or gives up, or when it does not answer in time."""
+    server's log) as soon as it exits or gives up, or when it does not answer in time.
+
+    The credentials go only to a listener that is the server process itself: another local
+    user may bind the port in the seconds before the JVM does, and would otherwise receive
+    the root password in the readiness check's Bolt HELLO."""
     config = DatabaseConfig(
         uri=f"bolt://127.0.0.1:{settings.bolt_port}",
         user=ROOT_USER,
@@ -290,6 +340,15 @@ def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_of
         with socket.socket() as probe:
             probe.settimeout(0.5)
             listening = probe.connect_ex(("127.0.0.1", settings.bolt_port)) == 0
+        if listening and port_held_by(process.pid, settings.bolt_port) is False:
+            # Someone else bound the port between the free-port check and the server: the
+            # root password must not be sent there. The server itself cannot bind it.
+            stop_process(process.pid)
+            raise N2GError(
+                f"port {settings.bolt_port} on 127.0.0.1 was taken by another process while "
+                "the local server started; nothing was sent to it. Start it on another port: "
+                "`n2g db up --bolt-port N`"
+            )
         if listening:
             try:
                 Database.connect(config).close()

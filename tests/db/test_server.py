@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +42,47 @@ def test_a_taken_port_is_one_clear_error(tmp_path):
             server.start(settings)
     assert "n2g db up --bolt-port" in str(info.value)  # advice any command can follow
     assert not settings.pid_file.exists()
+
+
+def test_a_listener_that_takes_the_port_during_start_up_gets_no_credentials(tmp_path):
+    """Another local user binds the Bolt port between the free-port check and the JVM: the
+    readiness check must not send the root password there (it used to, in a Bolt HELLO)."""
+    received: list[bytes] = []
+    with socket.socket() as thief:
+        thief.bind(("127.0.0.1", 0))
+        thief.listen()
+        thief.settimeout(0.2)
+        port = thief.getsockname()[1]
+        settings = server.LocalServerSettings(
+            home=tmp_path / "s", bolt_port=port, http_port=server.free_port()
+        )
+        stop = threading.Event()
+
+        def listen() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = thief.accept()
+                except OSError:
+                    continue
+                with conn:
+                    conn.settimeout(1.0)
+                    with contextlib.suppress(OSError):
+                        while chunk := conn.recv(65536):
+                            received.append(chunk)
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        try:
+            with pytest.raises(N2GError, match=f"port {port} .* another process") as info:
+                server._launch(settings)  # as if the port was taken right after the check
+        finally:
+            stop.set()
+            listener.join(timeout=5)
+    password = settings.password_file.read_text().strip()
+    sent = b"".join(received)
+    assert password.encode() not in sent and b"root" not in sent
+    assert "n2g db up --bolt-port" in str(info.value)
+    assert server.running_pid(settings) is None
 
 
 def _shares_a_part(secret: str, text: str, part: int = 8) -> bool:
