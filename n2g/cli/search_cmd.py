@@ -315,11 +315,9 @@ def _write_svg(graph: NeuronGraph, path: Path) -> None:
         from n2g.graph.render import to_svg  # the builder's renderer
     except ImportError:
         raise N2GError("SVG rendering is not available in this install") from None
-    import os
+    from n2g.paths import replace_file
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(to_svg(graph), encoding="utf-8")
-    os.replace(tmp, path)  # never leave a half-written SVG
+    replace_file(path, to_svg(graph))  # whole or not at all; no predictable temp file
 
 
 def _print_paths(graph: NeuronGraph) -> None:

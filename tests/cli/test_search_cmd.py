@@ -94,6 +94,26 @@ def test_show_svg(db_args, tmp_path) -> None:
     assert out.read_text(encoding="utf-8").lstrip().startswith(("<svg", "<?xml"))
 
 
+def test_show_svg_follows_no_planted_symlink(db_args, tmp_path) -> None:
+    """In a shared folder another user plants symlinks under the names a writer might use
+    (`.n.svg.tmp`, and `n.svg` itself): the SVG replaces the link, the targets stay."""
+    pytest.importorskip("n2g.graph.render")
+    victim, other = tmp_path / "victim.txt", tmp_path / "other.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    other.write_text("keep me too", encoding="utf-8")
+    out = tmp_path / "n.svg"
+    (tmp_path / ".n.svg.tmp").symlink_to(victim)
+    out.symlink_to(other)
+    result = _run("show", "hand/0/0", "--svg", str(out), *db_args)
+    assert result.exit_code == 0, result.output
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert other.read_text(encoding="utf-8") == "keep me too"
+    assert not out.is_symlink() and out.read_text(encoding="utf-8").lstrip().startswith("<")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == [
+        ".n.svg.tmp"  # the planted link only: no temp file of ours is left behind
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
