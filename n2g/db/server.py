@@ -379,6 +379,13 @@ def _check_can_start(settings: LocalServerSettings) -> None:
             )
 
 
+def _server_environment() -> dict[str, str]:
+    """The server's environment: ours without the database credentials (a process's
+    environment is readable wherever its command line is, and the server needs none)."""
+    secret = ("N2G_PASSWORD", "N2G_TEST_PASSWORD", "NEO4J_PASSWORD", "NEO4J_AUTH")
+    return {name: value for name, value in os.environ.items() if name not in secret}
+
+
 def _launch(settings: LocalServerSettings) -> None:
     """Start the server process and wait until it answers (no checks: see `start`)."""
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -395,6 +402,7 @@ def _launch(settings: LocalServerSettings) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=settings.home,
+            env=_server_environment(),
         )
     settings.pid_file.write_text(f"{process.pid}\n")
     state = {"pid": process.pid, "bolt_port": settings.bolt_port, "http_port": settings.http_port}

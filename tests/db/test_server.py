@@ -85,6 +85,22 @@ def test_a_listener_that_takes_the_port_during_start_up_gets_no_credentials(tmp_
     assert server.running_pid(settings) is None
 
 
+def test_the_server_does_not_inherit_the_password_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2G_PASSWORD", "client-side-secret-1234")
+    monkeypatch.setenv("N2G_URI", "bolt://127.0.0.1:1")
+    settings = server.LocalServerSettings(
+        home=tmp_path / "s", bolt_port=server.free_port(), http_port=server.free_port()
+    )
+    status = server.start(settings)
+    try:
+        assert status.pid is not None
+        environ = Path(f"/proc/{status.pid}/environ").read_bytes()
+        assert b"client-side-secret-1234" not in environ and b"N2G_PASSWORD" not in environ
+        assert b"N2G_URI=bolt://127.0.0.1:1" in environ  # the rest is passed on
+    finally:
+        server.stop(settings)
+
+
 def _shares_a_part(secret: str, text: str, part: int = 8) -> bool:
     return any(secret[i : i + part] in text for i in range(len(secret) - part + 1))
 
