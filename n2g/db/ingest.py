@@ -30,9 +30,11 @@ from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 
 DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
-# A transaction also ends once its graphs' file lines reach this many bytes: a Bolt message
-# to ArcadeDB may not exceed 16 MiB, and graphs with their evidence are tens of KB each.
+# A Bolt message to ArcadeDB may not exceed 16 MiB. A transaction's create statement ends
+# once its rows reach BATCH_BYTES (graphs with their evidence are tens of KB each); one
+# graph that alone passes MAX_GRAPH_BYTES cannot be sent at all and is a bad line.
 BATCH_BYTES = 4 * 1024 * 1024
+MAX_GRAPH_BYTES = 15 * 1024 * 1024
 
 
 @dataclass
@@ -77,7 +79,7 @@ class IngestSummary:
 class _Pending:
     hash: str
     neuron: NeuronRow
-    size: int  # bytes of the graph's file line: a measure of its statement parameters
+    size: int  # about the bytes its row takes in a Bolt message
 
     @property
     def key(self) -> str:
@@ -85,8 +87,16 @@ class _Pending:
 
 
 def _pending(graph: NeuronGraph) -> _Pending:
-    line = dump_graph_line(graph)
-    return _Pending(hash=line_hash(line), neuron=neuron_row(graph), size=len(line))
+    """The graph's write; PropertyTypeError when it cannot be stored (a value Neo4j refuses,
+    or a graph too large for one database message)."""
+    row = neuron_row(graph)
+    size = row.encoded_bytes
+    if size > MAX_GRAPH_BYTES:
+        raise PropertyTypeError(
+            f"neuron {graph.key} needs {size / 2**20:.1f} MiB in one database message, "
+            f"more than the {MAX_GRAPH_BYTES / 2**20:.0f} MiB a message may take"
+        )
+    return _Pending(hash=line_hash(dump_graph_line(graph)), neuron=row, size=size)
 
 
 def _run(tx: ManagedTransaction, stem: str, params: dict[str, Any]) -> list[dict[str, Any]]:

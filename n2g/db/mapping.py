@@ -217,6 +217,19 @@ def trie_key(neuron: str, node_id: int) -> str:
     return f"{neuron}#{node_id}"
 
 
+def encoded_size(value: Any) -> int:
+    """About how many bytes `value` takes in a Bolt message (PackStream: a marker and a
+    length before each string, list and map, 9 bytes a number): enough to keep a statement
+    under a server's message limit without encoding it twice."""
+    if isinstance(value, str):
+        return len(value) + 3
+    if isinstance(value, dict):
+        return 3 + sum(len(k) + 3 + encoded_size(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 3 + sum(encoded_size(item) for item in value)
+    return 9
+
+
 @dataclass
 class NeuronRow:
     """One neuron's parameter row for ingest/create_neurons.cypher, with its counts."""
@@ -227,6 +240,11 @@ class NeuronRow:
     tokens: set[str]
     n_nodes: int
     n_relationships: int
+
+    @property
+    def encoded_bytes(self) -> int:
+        """About what the row takes in a Bolt message (`encoded_size`)."""
+        return encoded_size(self.row)
 
 
 def neuron_row(graph: NeuronGraph) -> NeuronRow:

@@ -117,3 +117,57 @@ def test_a_file_without_graphs_is_a_warning_and_nothing_read_is_an_error(db, arg
         assert nothing.exit_code != 0 and "Traceback" not in nothing.output
         errors = [ln for ln in nothing.stderr.splitlines() if ln.startswith("error:")]
         assert len(errors) == 1 and "no neuron graph" in errors[0], nothing.stderr
+
+
+def test_a_graph_too_large_for_one_message_is_a_bad_line_and_the_rest_load(db, args, tmp_path):
+    """ArcadeDB refuses a Bolt message over 16 MiB: a 17 MB graph between two small ones is
+    named as a bad line and both others load (it used to end the whole ingest)."""
+    from n2g.graph.file import EvidenceExample
+
+    small = list(synthetic_graphs(3, seed=5))
+    huge = small[1].model_copy(
+        update={
+            "evidence": [
+                EvidenceExample(
+                    split="train",
+                    rank=0,
+                    start=0,
+                    tokens=["x" * (17 * 2**20)],
+                    activations=[1.0],
+                    predicted=[1.0],
+                )
+            ]
+        }
+    )
+    lines = [dump_graph_line(small[0]), dump_graph_line(huge), dump_graph_line(small[2])]
+    path = _file(tmp_path, lines)
+    result = runner.invoke(app, [str(path), *args, "--quiet"])
+    assert result.exit_code == 1
+    assert f"{path}:2:" in result.stderr and "MiB in one database message" in result.stderr
+    assert "1 bad line(s); the other lines were loaded" in result.stderr
+    assert database_counts(db)["neurons"] == 2
+
+
+def test_many_large_graphs_load_at_the_default_batch_size(db, args, tmp_path):
+    """600 graphs of 300 nodes each: batches end by size, not count."""
+    from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+
+    graphs = []
+    for index in range(600):  # 100 paths of activating token, context token, end
+        nodes, edges = [], []
+        for path in range(100):
+            root, context, end = 3 * path, 3 * path + 1, 3 * path + 2
+            nodes += [
+                TrieNode(id=root, kind=NodeKind.ACTIVATING, depth=0, token=f"a{path}",
+                         token_id=path, activation=0.9),
+                TrieNode(id=context, kind=NodeKind.CONTEXT, depth=1, token=f"c{path}",
+                         token_id=1000 + path, importance=0.8),
+                TrieNode(id=end, kind=NodeKind.END, depth=2, activation=0.9),
+            ]  # fmt: skip
+            edges += [(root, context), (context, end)]
+        graphs.append(NeuronGraph(model="wide", layer=0, neuron=index, a_max=1.0,
+                                  nodes=nodes, edges=edges))  # fmt: skip
+    path = _file(tmp_path, [dump_graph_line(g) for g in graphs])
+    result = runner.invoke(app, [str(path), *args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert database_counts(db)["neurons"] == 600
