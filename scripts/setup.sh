@@ -33,6 +33,17 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
+# Headless Chromium and its driver (--dev): tests/serve/test_browser.py drives real pages.
+if [ "$DEV" -eq 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then
+  if [ "$CAN_APT" -eq 1 ]; then
+    say "installing chromium and chromium-driver (apt; the browser tests)"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || say "warning: could not install chromium; tests/serve/test_browser.py will fail"
+  else
+    say "warning: chromium missing and no root/sudo; tests/serve/test_browser.py will fail"
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   "$PY" -m venv .venv

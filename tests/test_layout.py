@@ -24,9 +24,13 @@ READ_SIDE = [
     *sorted((PACKAGE / "db").glob("*.py")),
     *sorted((PACKAGE / "search").glob("*.py")),
     PACKAGE / "run" / "report.py",
+    # The service: everything but the module that loads a tokenizer for "units firing on
+    # this text" (it is the CLI's `like --text` mechanism, which may need transformer_lens,
+    # and is imported by that one view only; test_serve_app_runs_without_torch checks it).
+    *sorted(p for p in (PACKAGE / "serve").glob("*.py") if p.name != "tokenizers.py"),
 ]
 ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
-ALLOWED += ("n2g.paths",)
+ALLOWED += ("n2g.paths", "n2g.serve")
 HEAVY = ("torch", "transformer_lens", "transformers", "n2g.builder", "n2g.record", "n2g.models")
 
 
@@ -65,6 +69,33 @@ def test_show_runs_without_torch(tmp_path: Path) -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('torch', 'transformer_lens', 'transformers') "
         "or (m.startswith('n2g.builder') and m not in light))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_serve_app_runs_without_torch() -> None:
+    """The service starts and answers in a process that never imports torch (the driver
+    is made but never connects: these answers need no database)."""
+    probe = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from neo4j import GraphDatabase\n"
+        "from n2g.db.connection import Database, DatabaseConfig\n"
+        "from n2g.serve import create_app\n"
+        "import n2g.cli.serve_cmd\n"
+        "config = DatabaseConfig(uri='bolt://127.0.0.1:9')\n"
+        "db = Database(config, GraphDatabase.driver(config.uri, auth=('u', 'p')))\n"
+        "client = TestClient(create_app(db))\n"
+        "assert client.get('/openapi.json').status_code == 200\n"
+        "assert client.get('/static/n2g.js').status_code == 200\n"
+        "assert client.get('/api/units/not-a-key').status_code == 422\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('torch', 'transformer_lens', 'transformers'))\n"
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run(

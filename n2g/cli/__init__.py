@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from n2g.cli import build_cmd, db_cmd, pipeline_cmd, record_cmd, search_cmd
+from n2g.cli import build_cmd, db_cmd, pipeline_cmd, record_cmd, search_cmd, serve_cmd
 
 app = typer.Typer(
     name="n2g",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (record_cmd, build_cmd, db_cmd, search_cmd, pipeline_cmd):
+for module in (record_cmd, build_cmd, db_cmd, search_cmd, pipeline_cmd, serve_cmd):
     module.register(app)
 
 

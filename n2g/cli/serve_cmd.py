@@ -1,0 +1,136 @@
+"""`n2g serve`: the read-only search service and viewer (n2g.serve) over the database.
+
+The port is bound before the database is opened, so a port in use or a bad address fails
+at once with one line; the bound socket is handed to uvicorn, so no other process can take
+the port in between. It serves 127.0.0.1 unless told otherwise: any other address needs an
+explicit --host and earns a warning, as everyone who reaches it can read the database.
+Nothing prints the password: uvicorn logs warnings only (no access log), and the database
+flags are never echoed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+
+import typer
+
+from n2g.cli.common import one_line_errors
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.errors import N2GError
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; N2GError (one line) when it cannot be had."""
+    if not 1 <= port <= 65535:
+        raise N2GError(f"port must be between 1 and 65535, got {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise N2GError(f"cannot serve on {host!r}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise N2GError(
+                f"port {port} on {host} is in use: stop what serves there or pick --port"
+            ) from None
+        raise N2GError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `n2g serve` to the `n2g` app."""
+
+    @app.command("serve")
+    @one_line_errors
+    @database_options
+    def serve_command(
+        host: str = typer.Option(
+            "127.0.0.1",
+            "--host",
+            help="address to serve on; anything but 127.0.0.1/localhost/::1 lets other "
+            "machines read the database",
+        ),
+        port: int = typer.Option(8000, "--port", "-p", help="TCP port to serve on"),
+        cache_seconds: float = typer.Option(
+            60.0,
+            "--cache-seconds",
+            help="keep answers this long (graphs loaded meanwhile appear after it)",
+        ),
+        cache_mb: int = typer.Option(
+            512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB"
+        ),
+        db_flags: DatabaseFlags = NO_FLAGS,
+    ) -> None:
+        """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.
+
+        Pages: / (models and quality), /units/KEY, /search, /compare, /groups; the API is
+        under /api (described at /openapi.json). Examples:
+
+          n2g serve                       (http://127.0.0.1:8000/)
+
+          n2g serve --port 8080 --uri bolt://db:7687     (password from $N2G_PASSWORD)
+        """
+        if cache_seconds < 0:
+            raise N2GError(f"--cache-seconds must be 0 or more, got {cache_seconds}")
+        if cache_mb < 1:
+            raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
+        if host not in LOCAL_HOSTS:
+            typer.echo(
+                f"warning: serving on {host}: anyone who can reach this machine can read "
+                "the database",
+                err=True,
+            )
+        sock = bind(host, port)
+        try:
+            _serve(sock, host, port, cache_seconds, cache_mb, db_flags)
+        finally:
+            sock.close()
+
+
+def _serve(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    cache_seconds: float,
+    cache_mb: int,
+    db_flags: DatabaseFlags,
+) -> None:
+    # A tokenizer for /api/like?text= comes from this machine or not at all: a request
+    # must never wait on the Hugging Face hub (n2g.serve.tokenizers).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import uvicorn
+
+    from n2g.serve import create_app
+
+    with open_database(db_flags) as db:
+        app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        typer.echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after
+            server.run(sockets=[sock])  # its graceful shutdown: that is how it stops
+    typer.echo("stopped")

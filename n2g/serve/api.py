@@ -1,0 +1,156 @@
+"""The JSON API: models, a unit, token search, like, groups. GET only: it never writes.
+
+Each endpoint declares its response model (so /openapi.json describes it) and its error
+answers; parameters are typed and bounded by FastAPI (a refusal is a one-line 422, see
+n2g.serve.errors). The JSON of an answer is serialised once and kept by its URL, like the
+pages (n2g.serve.responses): a repeated request is answered on the event loop from bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from n2g.errors import N2GError
+from n2g.serve.responses import CachedAnswers
+from n2g.serve.schemas import (
+    ErrorResponse,
+    GroupsResponse,
+    LikeResponse,
+    ModelsResponse,
+    SearchResponse,
+    UnitResponse,
+)
+from n2g.serve.views import Views
+
+MAX_LIMIT = 500
+JSON = "application/json"
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "no such unit, model or page"},
+    422: {"model": ErrorResponse, "description": "a bad parameter (one line says which)"},
+    503: {"model": ErrorResponse, "description": "the database does not answer"},
+}
+
+Model = Annotated[str | None, Query(description="only this model's units (default: all)")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
+Layer = Annotated[int | None, Query(ge=0, description="only this layer")]
+Score = Annotated[float, Query(ge=0.0, le=1.0)]
+KEY_HELP = "unit key MODEL/LAYER/INDEX, or MODEL/sae:NAME/INDEX for an SAE latent"
+
+
+Cached = Callable[[Request, Callable[[], BaseModel], bool], Awaitable[Response]]
+
+
+def api_router(views: Views, answers: CachedAnswers) -> APIRouter:
+    """The /api routes over `views`, each answer kept in `answers` by its URL."""
+    router = APIRouter(prefix="/api", responses=ERRORS)
+
+    async def cached(request: Request, build: Callable[[], BaseModel], unit: bool) -> Response:
+        def body() -> bytes:
+            return build().model_dump_json().encode()
+
+        return await answers.answer(request, body, JSON, unit=unit)
+
+    _unit_routes(router, views, cached)
+    _search_routes(router, views, cached)
+    return router
+
+
+def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
+    """/api/models and /api/units."""
+
+    @router.get("/models", response_model=ModelsResponse)
+    async def models(request: Request) -> Response:
+        """Every model: its unit count, layers, SAEs and per-layer quality (mean F1,
+        correlation and out-of-distribution false-positive rate of N2G and baselines)."""
+        return await cached(request, views.models, False)
+
+    @router.get("/units/{key:path}", response_model=UnitResponse)
+    async def unit(request: Request, key: str) -> Response:
+        """One unit's graph (trie nodes and edges, evaluation, settings, evidence) with its
+        stored similar units and groups. The key as the CLI writes it; model names may
+        hold slashes (`/api/units/org/model/3/286`)."""
+        return await cached(request, lambda: views.unit(key), True)
+
+    @router.get("/units", response_model=UnitResponse)
+    async def unit_by_query(
+        request: Request, key: Annotated[str, Query(description=KEY_HELP)]
+    ) -> Response:
+        """The same as /api/units/{key}, for a key a URL path cannot carry (a '..' part)."""
+        return await cached(request, lambda: views.unit(key), True)
+
+
+def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
+    """/api/search, /api/like and /api/groups."""
+
+    @router.get("/search", response_model=SearchResponse)
+    async def search(
+        request: Request,
+        token: Annotated[str | None, Query(description="exact activating token")] = None,
+        context: Annotated[str | None, Query(description="exact context token")] = None,
+        model: Model = None,
+        layer: Layer = None,
+        repeated: Annotated[
+            bool, Query(description="units with a token both activating and in context")
+        ] = False,
+        limit: Limit = 25,
+    ) -> Response:
+        """Units that activate on `token`, have `context`, or both on one trie path; or,
+        with `repeated=true`, units with repeated tokens (in-context-learning candidates)."""
+        return await cached(
+            request,
+            lambda: views.token_search(
+                token, context, model=model, layer=layer, repeated=repeated, limit=limit
+            ),
+            False,
+        )
+
+    @router.get("/like", response_model=LikeResponse)
+    async def like(
+        request: Request,
+        key: Annotated[str | None, Query(description=KEY_HELP)] = None,
+        text: Annotated[str | None, Query(description="instead: units firing on it")] = None,
+        model: Model = None,
+        tokenizer: Annotated[
+            str | None, Query(description="for text: 'byte' or a model name (default: model's)")
+        ] = None,
+        min_score: Score = 0.5,
+        threshold: Score = 0.5,
+        limit: Limit = 10,
+    ) -> Response:
+        """Units like unit `key` (score = the smaller of the activating and context token
+        overlaps, at least `min_score`), or the units of `model` whose graphs predict at
+        least `threshold` on some token of `text`."""
+        if (key is None) == (text is None):
+            raise N2GError("give a unit key or a text (not both)")
+        if text is not None:
+            if model is None:
+                raise N2GError("text needs model: the units of which model should run on it")
+            return await cached(
+                request,
+                lambda: views.like_text(
+                    text, model=model, tokenizer=tokenizer, threshold=threshold, limit=limit
+                ),
+                True,  # runs graphs in Python: a heavy build
+            )
+        assert key is not None
+        return await cached(
+            request, lambda: views.like(key, model=model, min_score=min_score, limit=limit), False
+        )
+
+    @router.get("/groups", response_model=GroupsResponse)
+    async def groups(
+        request: Request,
+        model: Annotated[str | None, Query(description="only this model's groups")] = None,
+        min_size: Annotated[int, Query(ge=1, description="smallest group listed")] = 2,
+        limit: Limit = 25,
+    ) -> Response:
+        """Groups of similar units, largest first, with the tokens all members share."""
+        return await cached(
+            request, lambda: views.groups(model=model, min_size=min_size, limit=limit), False
+        )

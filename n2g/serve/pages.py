@@ -1,0 +1,224 @@
+"""The HTML pages: models, a unit, search, compare, groups; rendered once, then cached.
+
+Each page reads its views (n2g.serve.views), lays out its pictures in Python
+(n2g.serve.draw, n2g.serve.plots) and renders a template. The rendered page is kept by its
+URL (n2g.serve.responses), so a page asked again is answered on the event loop without a
+thread, a query or a template. Form fields arrive as text: an empty field means "not
+given", anything that is not a number where one is needed is a one-line 422 page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from n2g.errors import N2GError
+from n2g.serve.draw import draw
+from n2g.serve.plots import BarPlot, f1_plot
+from n2g.serve.responses import CachedAnswers
+from n2g.serve.schemas import LikeResponse, ModelsResponse, SearchResponse, UnitResponse
+from n2g.serve.templating import Pages
+from n2g.serve.views import Views
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 500
+HTML = "text/html; charset=utf-8"
+
+
+def _given(value: str | None) -> str | None:
+    """A form field: None when absent or empty."""
+    return value if value not in (None, "") else None
+
+
+def _number(name: str, value: str | None, default: Any, kind: type = int) -> Any:
+    """A numeric form field (`kind` int or float); `default` when empty."""
+    value = _given(value)
+    if value is None:
+        return default
+    try:
+        return kind(value.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise N2GError(f"{name} must be {what}, got {value!r}") from None
+
+
+def _limit(value: str | None) -> int:
+    limit = _number("limit", value, DEFAULT_LIMIT)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise N2GError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    return int(limit)
+
+
+def _flag(value: str | None) -> bool:
+    return (_given(value) or "").lower() in ("true", "1", "on", "yes")
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The search page's fields as given (None: empty), echoed back into its form."""
+
+    token: str | None = None
+    context: str | None = None
+    model: str | None = None
+    layer: str | None = None
+    limit: str | None = None
+    like: str | None = None
+    text: str | None = None
+    tokenizer: str | None = None
+    repeated: bool = False
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> SearchForm:
+        names = [f.name for f in fields(cls) if f.name != "repeated"]
+        given = {name: _given(params.get(name)) for name in names}
+        return cls(**given, repeated=_flag(params.get("repeated")))
+
+
+def quality_plots(summary: ModelsResponse) -> dict[str, list[BarPlot]]:
+    """Model name -> its bar plots: one for its neurons, one per SAE."""
+    plots: dict[str, list[BarPlot]] = {}
+    for model in summary.models:
+        series: dict[str | None, list] = {}
+        for row in model.quality:
+            series.setdefault(row.sae, []).append(row)
+        plots[model.name] = [
+            f1_plot(f"{model.name} {sae}" if sae else f"{model.name} neurons", rows)
+            for sae, rows in sorted(series.items(), key=lambda item: item[0] or "")
+        ]
+    return plots
+
+
+class PageRenderer:
+    """Builds each page's HTML from the views (runs in a worker thread)."""
+
+    def __init__(self, views: Views, pages: Pages) -> None:
+        self.views = views
+        self.pages = pages
+
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.views.models().models]
+
+    def index(self) -> str:
+        summary = self.views.models()
+        return self.pages.html(
+            "index.html",
+            summary=summary,
+            plots=quality_plots(summary),
+            models=[m.name for m in summary.models],
+            form=SearchForm(),
+        )
+
+    def unit(self, key: str) -> str:
+        unit: UnitResponse = self.views.unit(key)
+        settings = json.dumps(unit.graph.settings.model_dump(mode="json"), indent=2)
+        return self.pages.html(
+            "unit.html", unit=unit, drawing=draw(unit.graph), settings_json=settings
+        )
+
+    def search(self, params: dict[str, str]) -> str:
+        """Token search, repeated tokens, units like a unit, or units firing on a text."""
+        form = SearchForm.from_params(params)
+        limit = _limit(form.limit)
+        result: SearchResponse | None = None
+        like: LikeResponse | None = None
+        if form.like is not None:
+            min_score = _number("min_score", params.get("min_score"), 0.5, float)
+            like = self.views.like(form.like, model=form.model, min_score=min_score, limit=limit)
+        elif form.text is not None:
+            if form.model is None:
+                raise N2GError("choose the model whose units should run on the text")
+            threshold = _number("threshold", params.get("threshold"), 0.5, float)
+            like = self.views.like_text(
+                form.text,
+                model=form.model,
+                tokenizer=form.tokenizer,
+                threshold=threshold,
+                limit=limit,
+            )
+        elif form.token is not None or form.context is not None or form.repeated:
+            result = self.views.token_search(
+                form.token,
+                form.context,
+                model=form.model,
+                layer=_number("layer", form.layer, None),
+                repeated=form.repeated,
+                limit=limit,
+            )
+        return self.pages.html(
+            "search.html", form=form, models=self.model_names(), result=result, like=like
+        )
+
+    def compare(self, a: str | None, b: str | None) -> str:
+        a, b = _given(a), _given(b)
+        if a is None or b is None:
+            return self.pages.html("compare_form.html", a=a, b=b)
+        first, second = self.views.unit(a), self.views.unit(b)
+        acts = [set(u.graph.activating_tokens()) for u in (first, second)]
+        ctxs = [set(u.graph.context_tokens()) for u in (first, second)]
+        shared_act, shared_ctx = frozenset(acts[0] & acts[1]), frozenset(ctxs[0] & ctxs[1])
+
+        def overlap(shared: frozenset[str], sets: list[set[str]]) -> float | None:
+            biggest = max(len(sets[0]), len(sets[1]))
+            return len(shared) / biggest if biggest else None
+
+        sides = [
+            {"name": name, "unit": unit, "drawing": draw(unit.graph, shared_act, shared_ctx)}
+            for name, unit in (("a", first), ("b", second))
+        ]
+        return self.pages.html(
+            "compare.html",
+            a=first,
+            b=second,
+            sides=sides,
+            shared_activating=sorted(shared_act),
+            shared_context=sorted(shared_ctx),
+            overlap={"activating": overlap(shared_act, acts), "context": overlap(shared_ctx, ctxs)},
+        )
+
+    def groups(self, params: dict[str, str]) -> str:
+        min_size = _number("min_size", params.get("min_size"), 2)
+        result = self.views.groups(
+            model=_given(params.get("model")), min_size=min_size, limit=_limit(params.get("limit"))
+        )
+        return self.pages.html("groups.html", result=result, models=self.model_names())
+
+
+def page_router(renderer: PageRenderer, answers: CachedAnswers) -> APIRouter:
+    """The page routes; each page is kept in `answers` by its URL (path and query)."""
+    router = APIRouter(include_in_schema=False)
+
+    async def cached(request: Request, build: Callable[[], str], unit: bool = False) -> Response:
+        return await answers.answer(request, lambda: build().encode(), HTML, unit=unit)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> Response:
+        return await cached(request, renderer.index)
+
+    @router.get("/units/{key:path}", response_class=HTMLResponse)
+    async def unit(request: Request, key: str) -> Response:
+        return await cached(request, lambda: renderer.unit(key), unit=True)
+
+    @router.get("/units", response_class=HTMLResponse)
+    async def unit_by_query(request: Request, key: str) -> Response:
+        return await cached(request, lambda: renderer.unit(key), unit=True)
+
+    @router.get("/search", response_class=HTMLResponse)
+    async def search(request: Request) -> Response:
+        params = dict(request.query_params)
+        return await cached(request, lambda: renderer.search(params))
+
+    @router.get("/compare", response_class=HTMLResponse)
+    async def compare(request: Request, a: str | None = None, b: str | None = None) -> Response:
+        return await cached(request, lambda: renderer.compare(a, b), unit=True)
+
+    @router.get("/groups", response_class=HTMLResponse)
+    async def groups(request: Request) -> Response:
+        params = dict(request.query_params)
+        return await cached(request, lambda: renderer.groups(params))
+
+    return router

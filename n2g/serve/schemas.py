@@ -1,0 +1,136 @@
+"""The JSON API's response models: what /openapi.json promises each endpoint returns.
+
+The search rows (TokenHit, LikeHit, GroupHit, ...) and the graph itself (NeuronGraph) are
+the models the Python API already returns; these wrap them with what a page needs beside
+them (the query asked, a unit's stored neighbours and groups, per-layer quality means).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from n2g.graph.file import NeuronGraph
+from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.text_match import TextMatch
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorResponse(_Response):
+    """Every error: one line saying what went wrong (no traceback)."""
+
+    error: str
+
+
+class MethodMeans(_Response):
+    """One mean per method: N2G's graph and the two baselines (None: nothing stored)."""
+
+    n2g: float | None = None
+    token_lookup: float | None = None
+    ngram: float | None = None
+
+
+class LayerQuality(_Response):
+    """The units of one layer of a model (or of one SAE on it) and their mean scores."""
+
+    layer: int
+    sae: str | None = Field(None, description="the SAE's name for its latents; None: neurons")
+    units: int
+    scored: int = Field(description="units whose F1 is defined (some test token fired)")
+    f1: MethodMeans = Field(description="mean F1 of the firing class over the scored units")
+    correlated: int = Field(description="units with a stored correlation score")
+    correlation: MethodMeans = Field(description="mean Pearson r (OpenAI's correlation score)")
+    ood_checked: int = Field(description="units checked on out-of-distribution text")
+    ood_false_positive_rate: MethodMeans = Field(
+        description="mean false-positive rate on out-of-distribution windows"
+    )
+
+
+class ModelSummary(_Response):
+    name: str
+    units: int
+    layers: list[int]
+    saes: list[str]
+    quality: list[LayerQuality]
+
+
+class ModelsResponse(_Response):
+    models: list[ModelSummary]
+
+
+NeighbourRelation = Literal["similar_to", "subset_of", "superset_of"]
+
+
+class Neighbour(_Response):
+    """A stored similarity edge of a unit, read from the unit's side: `subset_of` means
+    this unit's token sets lie inside the other's, `superset_of` the reverse."""
+
+    key: str
+    relation: NeighbourRelation
+    activating_overlap: float
+    context_overlap: float
+
+    @property
+    def score(self) -> float:
+        return min(self.activating_overlap, self.context_overlap)
+
+
+class UnitGroup(_Response):
+    """A group (connected component of SIMILAR_TO) the unit is a member of."""
+
+    key: str
+    model: str
+    size: int
+    layers: list[int]
+    threshold: float
+    members: list[str] = Field(description="members in key order (the first ones, see size)")
+
+
+class UnitResponse(_Response):
+    """A unit's whole graph (trie, scores, settings, evidence) and its stored relations."""
+
+    key: str
+    graph: NeuronGraph
+    neighbours: list[Neighbour]
+    groups: list[UnitGroup]
+
+
+class SearchResponse(_Response):
+    """Token search (`hits` are TokenHit rows) or repeated tokens (RepeatedTokenHit rows)."""
+
+    token: str | None
+    context: str | None
+    model: str | None
+    layer: int | None
+    repeated: bool
+    limit: int
+    hits: list[TokenHit] | list[RepeatedTokenHit]
+
+
+class LikeResponse(_Response):
+    """Units like a given unit (`hits`), or units whose graphs fire on a text (`text_match`)."""
+
+    key: str | None = None
+    text: str | None = None
+    model: str | None = None
+    min_score: float | None = None
+    hits: list[LikeHit] = Field(default_factory=list)
+    text_match: TextMatch | None = None
+
+
+class GroupWithTokens(GroupHit):
+    """A group with the tokens every member shares (the first ones, in text order)."""
+
+    shared_activating: list[str] = Field(default_factory=list)
+    shared_context: list[str] = Field(default_factory=list)
+
+
+class GroupsResponse(_Response):
+    model: str | None
+    min_size: int
+    limit: int
+    groups: list[GroupWithTokens]

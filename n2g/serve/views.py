@@ -1,0 +1,275 @@
+"""The service's read layer: NeuronSearch and the store behind a cache, one method a view.
+
+Pages and the JSON API both ask here, so a unit read for its page is not read again for
+its JSON or a comparison. Each view costs as few Bolt round trips as the queries allow (a
+unit: its graph, evidence, neighbours and groups in one query, rebuilt by the same
+mapping as every other reader; the models' quality table: one aggregate query; a search:
+NeuronSearch's query, with the checks that tell a 404 from a 422 only when it failed)
+and is then kept (n2g.serve.cache), as the service never writes. Failures are
+N2GErrors; what is not stored is NotFound (HTTP 404), so the error handlers decide the
+status by type, never by the words of a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from n2g.db.connection import Database
+from n2g.db.mapping import graphs_from_records
+from n2g.errors import N2GError
+from n2g.graph.file import NeuronGraph
+from n2g.graph.key import parse_neuron_key
+from n2g.search import store
+from n2g.search.api import NeuronSearch
+from n2g.serve.cache import ExpiringCache
+from n2g.serve.errors import NotFound
+from n2g.serve.schemas import (
+    GroupsResponse,
+    GroupWithTokens,
+    LayerQuality,
+    LikeResponse,
+    MethodMeans,
+    ModelsResponse,
+    ModelSummary,
+    Neighbour,
+    SearchResponse,
+    UnitGroup,
+    UnitResponse,
+)
+
+MAX_GROUP_MEMBERS = 50  # members listed with a unit's group (its size says how many more)
+MAX_SHARED_TOKENS = 20  # shared tokens listed per group
+MAX_TEXT = 2_000  # characters of text for "units that fire on this text"
+
+
+def _means(row: dict[str, Any], prefix: str) -> MethodMeans:
+    return MethodMeans(
+        n2g=row[f"{prefix}_n2g"],
+        token_lookup=row[f"{prefix}_token_lookup"],
+        ngram=row[f"{prefix}_ngram"],
+    )
+
+
+def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
+    """The rows of queries/model_quality.cypher (one per model, SAE and layer) as models."""
+    quality: dict[str, list[LayerQuality]] = {}
+    for row in rows:
+        quality.setdefault(row["model"], []).append(
+            LayerQuality(
+                layer=int(row["layer"]),
+                sae=row["sae"] or None,
+                units=int(row["units"]),
+                scored=int(row["scored"]),
+                f1=_means(row, "f1"),
+                correlated=int(row["correlated"]),
+                correlation=_means(row, "correlation"),
+                ood_checked=int(row["ood_checked"]),
+                ood_false_positive_rate=_means(row, "ood_fpr"),
+            )
+        )
+    return ModelsResponse(
+        models=[
+            ModelSummary(
+                name=name,
+                units=sum(q.units for q in rows_),
+                layers=sorted({q.layer for q in rows_ if q.sae is None}),
+                saes=sorted({q.sae for q in rows_ if q.sae is not None}),
+                quality=rows_,
+            )
+            for name, rows_ in sorted(quality.items())
+        ]
+    )
+
+
+def _neighbour(row: dict[str, Any]) -> Neighbour:
+    if row["relation"] == "SIMILAR_TO":
+        relation = "similar_to"
+    else:
+        relation = "subset_of" if row["outgoing"] else "superset_of"
+    return Neighbour(
+        key=row["key"],
+        relation=relation,
+        activating_overlap=float(row["activating_overlap"]),
+        context_overlap=float(row["context_overlap"]),
+    )
+
+
+def graph_from_view(row: dict[str, Any]) -> NeuronGraph:
+    """The graph in a row of queries/unit_view.cypher, rebuilt by the one mapping
+    (its trie and examples reshaped into the records of neuron_graph.cypher and
+    unit_examples.cypher, which n2g.db.mapping.graphs_from_records reads)."""
+    neuron = row["neuron"]
+    key = neuron["key"]
+    records = [
+        {"neuron": neuron, "node": item["node"], "labels": item["labels"], "parent": item["parent"]}
+        for item in row["trie"]
+    ] or [{"neuron": neuron, "node": None, "labels": None, "parent": None}]
+    examples = [{"neuron": key, "example": example} for example in row["examples"]]
+    return graphs_from_records(records, examples)[key]
+
+
+class Views:
+    """Every view of the service over one database; thread-safe (its caches lock)."""
+
+    def __init__(self, db: Database, *, ttl_s: float = 60.0, max_units: int = 1024) -> None:
+        self.db = db
+        self.search = NeuronSearch(db)
+        self._models: ExpiringCache[ModelsResponse] = ExpiringCache(1, ttl_s=ttl_s)
+        self._units: ExpiringCache[UnitResponse] = ExpiringCache(max_units, ttl_s=ttl_s)
+        self._results: ExpiringCache[Any] = ExpiringCache(max_units, ttl_s=ttl_s)
+
+    # -- models -----------------------------------------------------------------------
+    def models(self) -> ModelsResponse:
+        """Every model with its per-layer quality (one aggregate query, then cached)."""
+        return self._models.get(
+            "models", lambda: models_from_rows(self.db.read(store.query("model_quality")))
+        )
+
+    def require_model(self, model: str | None) -> None:
+        """NotFound unless `model` (when given) has units stored."""
+        if model is None or any(m.name == model for m in self.models().models):
+            return
+        if store.model_has_neurons(self.db, model):  # loaded since the summary was cached
+            return
+        known = ", ".join(m.name for m in self.models().models) or "none yet"
+        raise NotFound(f"no unit graphs for model {model!r} in the database (models: {known})")
+
+    # -- units ------------------------------------------------------------------------
+    def unit(self, key: str) -> UnitResponse:
+        """Unit `key`'s graph with evidence, neighbours and groups (1 round trip, cached).
+
+        N2GError (422) for a malformed key, NotFound (404) for one not stored."""
+        parse_neuron_key(key)
+        return self._units.get(key, lambda: self._read_unit(key))
+
+    def _read_unit(self, key: str) -> UnitResponse:
+        """One round trip (queries/unit_view.cypher): the neuron, its trie, evidence,
+        neighbours and groups; the graph rebuilt by the mapping store.read_graphs uses."""
+        rows = self.db.read(
+            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}
+        )
+        if not rows:
+            raise NotFound(f"no unit {key!r} in the database (check the model, layer and index)")
+        row = rows[0]
+        graph = graph_from_view(row)
+        neighbours = sorted(
+            (_neighbour(item) for item in row["neighbours"]),
+            key=lambda n: (n.relation != "similar_to", -n.score, n.key),
+        )
+        groups = [UnitGroup.model_validate(group) for group in row["groups"]]
+        return UnitResponse(key=key, graph=graph, neighbours=neighbours, groups=groups)
+
+    # -- searches ---------------------------------------------------------------------
+    def token_search(
+        self,
+        token: str | None,
+        context: str | None,
+        *,
+        model: str | None,
+        layer: int | None,
+        repeated: bool,
+        limit: int,
+    ) -> SearchResponse:
+        """Token search, or with `repeated` the repeated-token units (NeuronSearch)."""
+        if repeated and (token is not None or context is not None):
+            raise N2GError("repeated takes no token: it finds the repeated tokens itself")
+        cache_key = ("search", token, context, model, layer, repeated, limit)
+
+        def compute() -> SearchResponse:
+            hits: Any
+            try:
+                if repeated:
+                    hits = self.search.repeated_tokens(model=model, layer=layer, limit=limit)
+                else:
+                    hits = self.search.token_search(
+                        token, context, model=model, layer=layer, limit=limit
+                    )
+            except N2GError:
+                self.require_model(model)  # an unknown model is a 404, not a bad request
+                raise
+            return SearchResponse(
+                token=token,
+                context=context,
+                model=model,
+                layer=layer,
+                repeated=repeated,
+                limit=limit,
+                hits=hits,
+            )
+
+        return self._results.get(cache_key, compute)
+
+    def like(self, key: str, *, model: str | None, min_score: float, limit: int) -> LikeResponse:
+        """The units most like unit `key` (NeuronSearch.like)."""
+        parse_neuron_key(key)
+
+        def compute() -> LikeResponse:
+            try:
+                hits = self.search.like(key, model=model, min_score=min_score, limit=limit)
+            except N2GError:
+                if not store.neuron_exists(self.db, key):  # not stored is a 404
+                    raise NotFound(f"no unit {key!r} in the database") from None
+                self.require_model(model)
+                raise
+            return LikeResponse(key=key, model=model, min_score=min_score, hits=hits)
+
+        return self._results.get(("like", key, model, min_score, limit), compute)
+
+    def like_text(
+        self, text: str, *, model: str, tokenizer: str | None, threshold: float, limit: int
+    ) -> LikeResponse:
+        """The units of `model` whose graphs fire on `text` (NeuronSearch.fires_on_text).
+
+        The text is tokenised by the model's tokenizer, found as `n2g like --text` finds it
+        (n2g.serve.tokenizers, imported only here: it may need transformer_lens)."""
+        if len(text) > MAX_TEXT:
+            raise N2GError(f"the text is {len(text):,} characters long: give at most {MAX_TEXT:,}")
+
+        def compute() -> LikeResponse:
+            self.require_model(model)
+            from n2g.serve.tokenizers import text_tokenizer
+
+            match = self.search.fires_on_text(
+                model, text, text_tokenizer(model, tokenizer), threshold=threshold, limit=limit
+            )
+            return LikeResponse(text=text, model=model, text_match=match)
+
+        return self._results.get(("text", text, model, tokenizer, threshold, limit), compute)
+
+    # -- groups -----------------------------------------------------------------------
+    def groups(self, *, model: str | None, min_size: int, limit: int) -> GroupsResponse:
+        """The stored groups, largest first, each with the tokens all its members share."""
+
+        def compute() -> GroupsResponse:
+            if model is not None and "+" not in model:  # "a+b": a group scope over models
+                self.require_model(model)
+            hits = self.search.groups(model=model, min_size=min_size, limit=limit)
+            shared = (
+                {
+                    row["key"]: row
+                    for row in self.db.read(
+                        store.query("group_tokens"),
+                        {"keys": [g.key for g in hits], "max_tokens": MAX_SHARED_TOKENS},
+                    )
+                }
+                if hits
+                else {}
+            )
+            groups = [
+                GroupWithTokens(
+                    **hit.model_dump(),
+                    shared_activating=shared.get(hit.key, {}).get("activating", []),
+                    shared_context=shared.get(hit.key, {}).get("context", []),
+                )
+                for hit in hits
+            ]
+            return GroupsResponse(model=model, min_size=min_size, limit=limit, groups=groups)
+
+        return self._results.get(("groups", model, min_size, limit), compute)
+
+    def clear(self) -> None:
+        """Forget every cached view (after loading new graphs, say)."""
+        self._models.clear()
+        self._units.clear()
+        self._results.clear()

@@ -1,0 +1,140 @@
+"""The graphs the serve tests load: the hand-made ones, given scores and evidence here,
+plus one unit whose tokens are hostile to every context they are shown in (HTML, URLs,
+attributes, terminal markup, bidirectional text, NUL)."""
+
+from __future__ import annotations
+
+from n2g.graph.file import (
+    BaselineOutOfDistribution,
+    Correlation,
+    Evaluation,
+    EvidenceExample,
+    NeuronGraph,
+    OutOfDistribution,
+    Scores,
+)
+from n2g.testing.handmade import handmade_graphs, make_graph
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+MARKUP = "[/]"
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses the text after it when shown raw
+NUL = "\x00"
+HOSTILE_TOKENS = [SCRIPT, IMG, MARKUP, RLO, NUL]
+HOSTILE_KEY = "hand/2/99"
+EVERYONE_KEY = "hand/0/0"  # fires on " everyone" after " except" (handmade_graphs)
+NO_EVIDENCE_KEY = "hand/1/3"  # neither evidence nor scores: built before they were kept
+SAE = "sae:L1-mlp-2x"
+SAE_KEY = f"hand/{SAE}/5"
+SLASHED_KEY = "org/tiny/0/1"  # the model's name holds a slash
+DOTTED_KEY = "../up/0/2"  # a '..' part: browsers would resolve it in a URL path
+GROUP_MEMBERS = ["hand/1/10", "hand/2/12", "hand/3/11"]  # similar at 0.9 (handmade_graphs)
+
+
+def evaluation(f1: float, lookup_f1: float, ngram_f1: float) -> Evaluation:
+    """A complete evaluation: test scores, correlation and an out-of-distribution check."""
+    return Evaluation(
+        n_train_examples=10,
+        n_test_examples=10,
+        n_test_tokens=640,
+        n_test_firing=12,
+        n2g=Scores(precision=f1, recall=f1, f1=f1),
+        token_lookup=Scores(precision=lookup_f1, recall=lookup_f1, f1=lookup_f1),
+        ngram=Scores(precision=ngram_f1, recall=ngram_f1, f1=ngram_f1),
+        out_of_distribution=OutOfDistribution(
+            corpus="python-docs",
+            n_tokens=4096,
+            n_true_firing=3,
+            false_positive_rate=0.01,
+            scores=Scores(precision=0.5, recall=0.5, f1=0.5),
+            token_lookup=BaselineOutOfDistribution(
+                false_positive_rate=0.03, scores=Scores(precision=0.2, recall=0.6, f1=0.3)
+            ),
+            ngram=BaselineOutOfDistribution(
+                false_positive_rate=0.02, scores=Scores(precision=0.4, recall=0.5, f1=0.44)
+            ),
+        ),
+        correlation=Correlation(
+            n_top_windows=5, n_random_windows=5, n2g=0.8, token_lookup=0.6, ngram=0.7
+        ),
+    )
+
+
+def example(
+    split: str, rank: int, tokens: list[str], activations: list[float], predicted: list[float]
+) -> EvidenceExample:
+    return EvidenceExample.model_validate(
+        {
+            "split": split,
+            "rank": rank,
+            "start": 3,
+            "tokens": tokens,
+            "activations": activations,
+            "predicted": predicted,
+        }
+    )
+
+
+def everyone_evidence() -> list[EvidenceExample]:
+    return [
+        example(
+            "train",
+            0,
+            ["Thanks", " to", " all", " except", " everyone", "."],
+            [0.0, 0.0, 0.1, 0.2, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.9, 0.0],
+        ),
+        example(
+            "test",
+            1,
+            [" nobody", " except", " everyone", " here"],
+            [0.0, 0.05, 0.75, 0.0],
+            [0.0, 0.0, 0.9, 0.1],
+        ),
+    ]
+
+
+def hostile_graph() -> NeuronGraph:
+    """A unit whose activating and context tokens, and evidence, are all hostile."""
+    paths = [
+        (token, [HOSTILE_TOKENS[(i + 1) % 5]], 0.5 + i / 10)
+        for i, token in enumerate(HOSTILE_TOKENS)
+    ]
+    graph = make_graph("hand", 2, 99, paths)
+    graph.evaluation = evaluation(0.6, 0.5, 0.55)
+    graph.evidence = [
+        example(
+            "train",
+            0,
+            ["a", SCRIPT, IMG, MARKUP, RLO, NUL, "z"],
+            [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0],
+            [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0],
+        ),
+    ]
+    return graph
+
+
+def sae_graph() -> NeuronGraph:
+    """An SAE latent of model 'hand' (its key holds the SAE's name, not a layer)."""
+    graph = make_graph("hand", 1, 5, [(" latent", [" ctx2"], 0.7)])
+    graph.sae = SAE
+    graph.hook_name = "blocks.1.hook_mlp_out"
+    return graph
+
+
+def serve_graphs() -> list[NeuronGraph]:
+    """handmade_graphs() with scores on some and evidence on one, the hostile unit, an SAE
+    latent, and units of models whose names hold slashes (one a path a URL cannot carry).
+
+    hand/1/3 keeps no evidence and no evaluation (a graph built before either existed)."""
+    graphs = handmade_graphs()
+    by_key = {graph.key: graph for graph in graphs}
+    by_key[EVERYONE_KEY].evaluation = evaluation(0.8, 0.6, 0.7)
+    by_key[EVERYONE_KEY].evidence = everyone_evidence()
+    by_key["hand/2/5"].evaluation = evaluation(0.4, 0.5, 0.45)
+    slashed = make_graph("org/tiny", 0, 1, [(" slash", [" ctx3"], 0.6)])
+    dotted = make_graph("../up", 0, 2, [(" dots", [" ctx4"], 0.6)])
+    return [*graphs, hostile_graph(), sae_graph(), slashed, dotted]
+
+
+GRAPHS_BY_KEY = {graph.key: graph for graph in serve_graphs()}
