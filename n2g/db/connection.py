@@ -121,11 +121,21 @@ class Database:
     def _session(self) -> Session:
         return self._driver.session(database=self.config.database)
 
-    def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a read query; return its records as dicts."""
+    def read(
+        self, query: str, params: dict[str, Any] | None = None, *, plain: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run a read query; return its records as dicts.
+
+        `plain`: nodes and relationships inside the values become dicts of their
+        properties (a deep copy). With False they stay the driver's read-only node objects,
+        which answer `node[name]`, `name in node` and `node.get(name)` like those dicts:
+        the copy costs as much as decoding for records holding thousands of values (a unit
+        with its trie and evidence), and readers that only look properties up skip it."""
         try:
             with self._session() as session:
                 result = session.run(query, params or {})
+                if not plain:
+                    return [dict(record) for record in result]
                 return [record.data() for record in result]
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise _explain(exc, self.config) from exc

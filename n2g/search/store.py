@@ -162,5 +162,6 @@ def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
     keys are absent)."""
     params = {"keys": list(keys)}
     return graphs_from_records(
-        db.read(query("neuron_graph"), params), db.read(query("unit_examples"), params)
+        db.read(query("neuron_graph"), params, plain=False),
+        db.read(query("unit_examples"), params, plain=False),
     )

@@ -147,7 +147,7 @@ class Views:
         """One round trip (queries/unit_view.cypher): the neuron, its trie, evidence,
         neighbours and groups; the graph rebuilt by the mapping store.read_graphs uses."""
         rows = self.db.read(
-            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}
+            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}, plain=False
         )
         if not rows:
             raise NotFound(f"no unit {key!r} in the database (check the model, layer and index)")
