@@ -13,15 +13,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import socket
+from collections.abc import Callable
 
 import typer
 
 from n2g.cli.common import one_line_errors
-from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
+from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_WORKERS = 64
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -74,7 +78,13 @@ def register(app: typer.Typer) -> None:
             help="keep answers this long (graphs loaded meanwhile appear after it)",
         ),
         cache_mb: int = typer.Option(
-            512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB"
+            512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB, per worker"
+        ),
+        workers: int = typer.Option(
+            1,
+            "--workers",
+            help="processes serving the port (each with its own database connections and "
+            "cache); more use more cores",
         ),
         db_flags: DatabaseFlags = NO_FLAGS,
     ) -> None:
@@ -91,6 +101,8 @@ def register(app: typer.Typer) -> None:
             raise N2GError(f"--cache-seconds must be 0 or more, got {cache_seconds}")
         if cache_mb < 1:
             raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
+        if not 1 <= workers <= MAX_WORKERS:
+            raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
         if host not in LOCAL_HOSTS:
             typer.echo(
                 f"warning: serving on {host}: anyone who can reach this machine can read "
@@ -99,18 +111,45 @@ def register(app: typer.Typer) -> None:
             )
         sock = bind(host, port)
         try:
-            _serve(sock, host, port, cache_seconds, cache_mb, db_flags)
+            config = database_config(db_flags)  # the local server started here, once
+            typer.echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
+                in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, config))
         finally:
             sock.close()
+        typer.echo("stopped")
+
+
+def in_workers(workers: int, serve: Callable[[], None]) -> None:
+    """Run `serve` in `workers` processes sharing the bound socket: this one and
+    `workers - 1` forked before any database connection or thread exists. Ctrl-C reaches
+    every process of the terminal's group; when this one stops, so do the others."""
+    children: list[int] = []
+    for _ in range(workers - 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until stopped, never return into the CLI
+            code = 0
+            try:
+                serve()
+            except KeyboardInterrupt:
+                pass
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    try:
+        serve()
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _serve(
-    sock: socket.socket,
-    host: str,
-    port: int,
-    cache_seconds: float,
-    cache_mb: int,
-    db_flags: DatabaseFlags,
+    sock: socket.socket, cache_seconds: float, cache_mb: int, config: DatabaseConfig
 ) -> None:
     # A tokenizer for /api/like?text= comes from this machine or not at all: a request
     # must never wait on the Hugging Face hub (n2g.serve.tokenizers).
@@ -119,18 +158,17 @@ def _serve(
 
     from n2g.serve import create_app
 
-    with open_database(db_flags) as db:
+    with Database.connect(config) as db:
         app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb)
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=5,
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                proxy_headers=False,
+                timeout_graceful_shutdown=5,
+            )
         )
-        server = uvicorn.Server(config)
-        typer.echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
-        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after
-            server.run(sockets=[sock])  # its graceful shutdown: that is how it stops
-    typer.echo("stopped")
+        # uvicorn re-raises Ctrl-C after its graceful shutdown: the caller catches it
+        server.run(sockets=[sock])

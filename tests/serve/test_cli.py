@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -93,7 +94,8 @@ def _wait_until_serving(url: str, process: subprocess.Popen, timeout_s: float = 
 
 
 @pytest.mark.slow
-def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db, workers) -> None:
     port = server.free_port()
     command = [
         sys.executable,
@@ -106,6 +108,8 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db) -> Non
         db_config.uri,
         "--user",
         db_config.user,
+        "--workers",
+        str(workers),
     ]
     if db_config.database:
         command += ["--database", db_config.database]
@@ -124,6 +128,10 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db) -> Non
         assert "server" not in unit.headers  # uvicorn does not announce itself
         missing = httpx.get(f"{base}/api/units/hand/9/9", timeout=10)
         assert missing.status_code == 404
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) == workers - 1  # the other workers, forked on the same socket
+        for _ in range(20):  # every worker answers (connections land on either)
+            assert httpx.get(f"{base}/api/models", timeout=10).status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
         try:
