@@ -227,6 +227,8 @@ def expected_counts(graphs: Sequence[NeuronGraph]) -> dict[str, int]:
         "next": sum(len(g.edges) for g in graphs),
         "activates_on": sum(len(g.activating_tokens()) for g in graphs),
         "has_context": sum(len(g.context_tokens()) for g in graphs),
+        "examples": sum(len(g.evidence) for g in graphs),
+        "has_example": sum(len(g.evidence) for g in graphs),
     }
 
 
