@@ -22,10 +22,10 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
-from n2g.db.mapping import NeuronRow, PropertyTypeError, line_hash, neuron_row
+from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
+from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
 from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 
@@ -96,7 +96,7 @@ def _pending(graph: NeuronGraph) -> _Pending:
             f"neuron {graph.key} needs {size / 2**20:.1f} MiB in one database message, "
             f"more than the {MAX_GRAPH_BYTES / 2**20:.0f} MiB a message may take"
         )
-    return _Pending(hash=line_hash(dump_graph_line(graph)), neuron=row, size=size)
+    return _Pending(hash=row.row["props"]["graph_hash"], neuron=row, size=size)
 
 
 def _run(tx: ManagedTransaction, stem: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -27,17 +27,19 @@ from n2g.errors import N2GError
 from n2g.graph.file import (
     Evaluation,
     EvidenceExample,
+    GraphFileError,
     NeuronGraph,
     NodeKind,
     TrieNode,
     dump_graph_line,
+    parse_graph_line,
 )
 
 _INT64 = (-(2**63), 2**63 - 1)
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
-MAPPING_VERSION = 3  # 3: evidence (:Example) nodes
+MAPPING_VERSION = 4  # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -105,6 +107,12 @@ NEURON_PROPERTIES: PropertyPaths = (
     *((name, ("evaluation", *path)) for name, path in EVALUATION_PROPERTIES),
 )
 SETTINGS_PROPERTY = "settings"  # the build settings, as one JSON string
+# The graph's whole file line (`dump_graph_line`), kept on its (:Neuron): reading a unit
+# whole (a service page, `n2g show`, `like --text`) is then one property of one indexed
+# node, not thousands of trie and evidence values to decode and reassemble. The trie and
+# (:Example) nodes stay the searchable form; `graphs_from_records` rebuilds a graph from
+# them, and the tests hold the two equal.
+GRAPH_LINE_PROPERTY = "graph"
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
 # n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
@@ -198,7 +206,7 @@ def _walk(data: Any, path: tuple[str, ...]) -> Any:
 
 def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     """The (:Neuron) properties: identity, normaliser, evaluation scores, provenance."""
-    data = graph.model_dump(exclude={"nodes", "edges", "settings"})
+    data = graph.model_dump(exclude={"nodes", "edges", "settings", "evidence"})
     values: dict[str, Any] = {"key": graph.key}
     values.update((name, _walk(data, path)) for name, path in NEURON_PROPERTIES)
     values.update(
@@ -206,10 +214,23 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
         n_activating_tokens=len(graph.activating_tokens()),
         n_context_tokens=len(graph.context_tokens()),
         fold_tokens=graph.settings.fold_tokens,
-        graph_hash=graph_hash(graph),
     )
+    line = dump_graph_line(graph)
+    values.update(graph_hash=line_hash(line), **{GRAPH_LINE_PROPERTY: line})
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
     return _props(f"neuron {graph.key}", values)
+
+
+def graph_from_line(key: str, line: str) -> NeuronGraph:
+    """The graph stored whole on (:Neuron {key}) as its file line; N2GError when it does
+    not parse (written by something other than n2g-ingest: reload its graph file)."""
+    try:
+        return parse_graph_line(line)
+    except GraphFileError as exc:
+        raise N2GError(
+            f"neuron {key!r} in the database holds no valid graph ({exc.reason}); "
+            "reload its graph file with n2g-ingest"
+        ) from None
 
 
 def trie_key(neuron: str, node_id: int) -> str:

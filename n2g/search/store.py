@@ -13,7 +13,7 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
-from n2g.db.mapping import graphs_from_records
+from n2g.db.mapping import graph_from_line, graphs_from_records
 from n2g.graph.file import NeuronGraph
 from n2g.graph.token_fold import fold_token
 from n2g.resources import read_cypher
@@ -158,8 +158,18 @@ def text_candidate_keys(db: Database, tokens: Sequence[str], model: str) -> list
 
 
 def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
-    """The neuron graphs of `keys` rebuilt from the database, evidence included (missing
-    keys are absent)."""
+    """The neuron graphs of `keys`, evidence included, from the lines stored whole on their
+    neurons (one indexed lookup each); units loaded before those lines existed are rebuilt
+    from their nodes. Missing keys are absent."""
+    rows = db.read(query("unit_graphs"), {"keys": list(keys)})
+    graphs = {row["key"]: graph_from_line(row["key"], row["graph"]) for row in rows if row["graph"]}
+    older = [row["key"] for row in rows if not row["graph"]]
+    return {**graphs, **(read_graphs_from_nodes(db, older) if older else {})}
+
+
+def read_graphs_from_nodes(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
+    """The graphs of `keys` rebuilt from their trie and (:Example) nodes (missing keys are
+    absent): what the searchable form says, by the one mapping."""
     params = {"keys": list(keys)}
     return graphs_from_records(
         db.read(query("neuron_graph"), params, plain=False),

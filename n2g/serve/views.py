@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.db.mapping import graphs_from_records
+from n2g.db.mapping import graph_from_line
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph
 from n2g.graph.key import parse_neuron_key
 from n2g.search import store
 from n2g.search.api import NeuronSearch
@@ -95,20 +94,6 @@ def _neighbour(row: dict[str, Any]) -> Neighbour:
     )
 
 
-def graph_from_view(row: dict[str, Any]) -> NeuronGraph:
-    """The graph in a row of queries/unit_view.cypher, rebuilt by the one mapping
-    (its trie and examples reshaped into the records of neuron_graph.cypher and
-    unit_examples.cypher, which n2g.db.mapping.graphs_from_records reads)."""
-    neuron = row["neuron"]
-    key = neuron["key"]
-    records = [
-        {"neuron": neuron, "node": item["node"], "labels": item["labels"], "parent": item["parent"]}
-        for item in row["trie"]
-    ] or [{"neuron": neuron, "node": None, "labels": None, "parent": None}]
-    examples = [{"neuron": key, "example": example} for example in row["examples"]]
-    return graphs_from_records(records, examples)[key]
-
-
 class Views:
     """Every view of the service over one database; thread-safe (its caches lock)."""
 
@@ -144,15 +129,18 @@ class Views:
         return self._units.get(key, lambda: self._read_unit(key))
 
     def _read_unit(self, key: str) -> UnitResponse:
-        """One round trip (queries/unit_view.cypher): the neuron, its trie, evidence,
-        neighbours and groups; the graph rebuilt by the mapping store.read_graphs uses."""
+        """One round trip (queries/unit_view.cypher): the unit's graph as stored whole, its
+        neighbours and groups."""
         rows = self.db.read(
-            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}, plain=False
+            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}
         )
         if not rows:
             raise NotFound(f"no unit {key!r} in the database (check the model, layer and index)")
         row = rows[0]
-        graph = graph_from_view(row)
+        if row["graph"]:
+            graph = graph_from_line(key, row["graph"])
+        else:  # loaded by an older n2g-ingest: rebuilt from its nodes
+            graph = store.read_graphs_from_nodes(self.db, [key])[key]
         neighbours = sorted(
             (_neighbour(item) for item in row["neighbours"]),
             key=lambda n: (n.relation != "similar_to", -n.score, n.key),
