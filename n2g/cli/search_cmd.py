@@ -27,7 +27,7 @@ from rich.text import Text
 
 from n2g.cli.common import one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.errors import N2GError
+from n2g.errors import N2GError, printable
 from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
 from n2g.search import NeuronSearch, SimilarityConfig
 
@@ -52,7 +52,7 @@ def _print_rows(
     if not rows:
         typer.echo(empty)
         return
-    table = Table(title=Text(title))
+    table = Table(title=_text(title))
     for column in columns:
         table.add_column(column)
     for row in rows:
@@ -61,15 +61,22 @@ def _print_rows(
     Console(width=200).print(table)
 
 
+def _text(value: str) -> Text:
+    """Data as terminal text: no markup, no emoji codes, and every control character
+    (CSI, OSC, C0/C1, bidirectional overrides) escaped, so a name or token from a graph
+    file can neither style nor drive the terminal (n2g.errors.printable)."""
+    return Text(printable(value))
+
+
 def _cell(value: Any) -> Text:
-    """A table cell as plain text (no markup, no emoji codes)."""
+    """A table cell as plain text (`_text`; strings in lists as their repr)."""
     if value is None:
         return Text("-")
     if isinstance(value, float):
         return Text(f"{value:.3f}")
     if isinstance(value, list):
-        return Text(", ".join(repr(v) if isinstance(v, str) else str(v) for v in value))
-    return Text(str(value))
+        return _text(", ".join(repr(v) if isinstance(v, str) else str(v) for v in value))
+    return _text(str(value))
 
 
 def _check_threshold(threshold: float) -> None:
@@ -324,9 +331,9 @@ def _print_paths(graph: NeuronGraph) -> None:
     """Each trie path as a row: activating token, context (read left to right), activation."""
     by_id, children = graph.node_by_id(), graph.children()
     table = Table(
-        title=Text(
+        title=_text(
             f"{graph.key}  a_max={graph.a_max:.3f}"
-            + (f"  f1={graph.evaluation.n2g.f1}" if graph.evaluation else "")
+            + (f"  f1={_cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
         )
     )
     for column in ("activating", "context (earlier tokens left)", "activation"):
@@ -345,7 +352,7 @@ def _print_paths(graph: NeuronGraph) -> None:
                 context = [*context, node.token]
             stack.extend((child, context) for child in children.get(node_id, []))
     for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
-        table.add_row(Text(activating), Text(shown_context or "-"), Text(f"{activation:.3f}"))
+        table.add_row(_text(activating), _text(shown_context or "-"), Text(f"{activation:.3f}"))
     Console(width=200).print(table)
     if not rows:
         typer.echo("(the graph is empty)")
@@ -362,5 +369,5 @@ def _print_text_match(match: TextMatch) -> None:
         fired = ", ".join(
             f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
         )
-        table.add_row(Text(neuron.key), Text(f"{neuron.max_activation:.3f}"), Text(fired))
+        table.add_row(_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), _text(fired))
     Console(width=200).print(table)

@@ -16,6 +16,9 @@ runner = CliRunner()
 
 MARKUP_MODEL = "[bold red]m[/bold red]"
 MARKUP_TOKENS = ["[/]", "[bold red]x[/bold red]", ":smile:"]
+# A model name that would retitle the terminal (OSC 0), set its clipboard (OSC 52), colour
+# and clear it (CSI) and reverse the text that follows (a bidirectional override).
+ESCAPE_MODEL = "evil\x1b]0;pwned\x07\x1b]52;c;cm0gLXJm\x07\x1b[31m\x1b[2J\u202e"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +29,8 @@ def db_args(db_config) -> list[str]:
         make_graph(MARKUP_MODEL, 0, 1, paths),
         make_graph(MARKUP_MODEL, 1, 2, paths),  # identical: a group of two
         make_graph(MARKUP_MODEL, 2, 3, [("/", ["["], 1.0)]),  # fires on "[/" (byte tokens)
+        make_graph(ESCAPE_MODEL, 0, 1, paths),
+        make_graph(ESCAPE_MODEL, 1, 2, paths),
     ]
     with Database.connect(db_config) as db:
         clear_database(db)
@@ -87,3 +92,21 @@ def test_groups_print_keys_as_text(db_args) -> None:
     _ok("similar", "-m", MARKUP_MODEL, *db_args)
     out = _ok("groups", "-m", MARKUP_MODEL, *db_args)
     assert f"{MARKUP_MODEL}/0/1" in out and f"{MARKUP_MODEL}/1/2" in out
+
+
+def test_control_sequences_in_names_reach_the_terminal_as_inert_text(db_args) -> None:
+    """Model names (part of every key) from a shared graph file are printed escaped by
+    every command that prints them: tables, titles and error lines."""
+    _ok("similar", "-m", ESCAPE_MODEL, *db_args)
+    outputs = [
+        _ok("search", MARKUP_TOKENS[0], *db_args),
+        _ok("like", f"{ESCAPE_MODEL}/0/1", *db_args),
+        _ok("show", f"{ESCAPE_MODEL}/0/1", *db_args),
+        _ok("groups", "-m", ESCAPE_MODEL, *db_args),
+    ]
+    error = runner.invoke(app, ["search", "x", "-m", "nope", *db_args])
+    assert error.exit_code != 0 and "models:" in error.output
+    for out in [*outputs, error.output]:
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, out
+    escaped = "evil\\x1b]0;pwned\\x07"
+    assert all(escaped in out for out in [*outputs, error.output])
