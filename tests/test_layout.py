@@ -103,3 +103,14 @@ def test_serve_app_runs_without_torch() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((PACKAGE.parent / "bench").glob("*.py")),
+    ids=lambda p: p.name,
+)
+def test_benchmarks_never_import_the_cli(path: Path) -> None:
+    """Domain parsing (layers, neurons, context caps) lives in n2g.selection, not the CLI."""
+    for name in imported_modules(path):
+        assert not name.startswith("n2g.cli"), f"{path.name} imports {name}"

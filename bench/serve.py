@@ -1,0 +1,584 @@
+"""The service under load: `n2g serve` beside a plain FastAPI app, 50 concurrent clients.
+
+    .venv/bin/python -m bench.serve                  # 46,080 units (loading takes a while)
+    .venv/bin/python -m bench.serve --quick          # 2,000 units, 5 s a scenario
+    .venv/bin/python -m bench.serve --quick --keep /tmp/n2g-serve-bench   # reruns skip loading
+
+Loads N synthetic SmolLM2-sized units, each with 30 evidence snippets
+(n2g/testing/synthetic.py), into a fresh local ArcadeDB server, computes similarity and
+groups, then starts two HTTP servers as real processes on 127.0.0.1, with the same number of
+uvicorn workers:
+
+- n2g's: `python -m n2g serve` (cached read layer, pages and JSON API; n2g/serve);
+- the plain approach (bench/_plain_server.py, started as `--plain-server`): a minimal
+  FastAPI app answering the same requests the obvious way, with no cache, through the CLI's
+  generic API: a unit is `NeuronSearch.neuron_graph(key)` (its whole trie by a
+  variable-length path query, and its evidence) plus `NeuronSearch.like(key)`, as JSON or
+  as an HTML string (`html.escape`); a search is `NeuronSearch.token_search(token=...)`.
+
+A load generator in this process (bench/_http_load.py: asyncio raw sockets, keep-alive
+HTTP/1.1: a client costs little CPU) keeps `--clients` connections busy, closed loop (each
+client sends its next request when its answer has arrived), for `--seconds` per scenario
+and server, and records every request's latency. Scenarios, each run against both servers, in turn:
+
+- `unit page` (/units/KEY), `unit api` (/api/units/KEY): keys drawn from a Zipf-like
+  popularity over all N units (rank r visited ∝ 1/(r+1), a seeded shuffle deciding the
+  ranks): a few units are visited often, as when people browse; the long tail still brings
+  many first visits. This is the headline figure.
+- `search` (/api/search?token=T): T the activating token of a unit drawn uniformly, so
+  tokens come as often as units fire on them.
+- `cold` variants of the three: each request asks for a unit (a token) that no earlier
+  request to that server asked for, on any route, so no answer of n2g's can come from its
+  cache (the cold runs come first; the warm-up before them asks for other units). The
+  database's own page cache is warm in both cases (one database serves both servers).
+
+Every answer must be 200 (anything else stops the run with the failing request). Figures:
+n2g's p95 latency (ms), the plain app's p95 beside it; p50, p99, requests/s and the cold
+figures are in the extras. Goal: p95 < 50 ms for the unit page, the unit API and search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from bench._common import BenchResult, bench_arg_parser, report
+from bench._http_load import HOST, Measured, run_load
+from bench._plain_server import run_plain_server
+
+if TYPE_CHECKING:  # the database's modules load only when the benchmark runs
+    from n2g.db.connection import Database
+    from n2g.db.server import LocalServerSettings
+
+MODEL = "synthetic-smollm2"
+WHOLE_MODEL = 46_080
+QUICK_UNITS = 2_000
+EVIDENCE = 30
+GOAL_MS = 50.0
+READY_TIMEOUT_S = 120.0
+ZIPF_EXPONENT = 1.0
+KEEP_MARKER = "loaded.json"
+
+
+class BenchError(RuntimeError):
+    """A setup step or a scenario failed: one line says what."""
+
+
+# --------------------------------------------------------------------------------------
+# Servers under test: real processes on free ports.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class HttpServer:
+    name: str
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return " | ".join(text[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: it and its workers
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def start_http_server(
+    name: str, command: list[str], port: int, env: dict[str, str], log: Path
+) -> HttpServer:
+    """Start `command`; wait until GET /api/models answers 200."""
+    with open(log, "ab") as handle:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    server = HttpServer(name, process, port, log)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(
+                f"the {name} server exited with code {process.returncode}: {server.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/api/models", timeout=10) as answer:
+                if answer.status == 200:
+                    return server
+                last = f"HTTP {answer.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}: {exc.read()[:200]!r}"
+            if 400 <= exc.code < 500:  # up, and refusing: waiting will not help
+                server.stop()
+                raise BenchError(f"the {name} server answers /api/models with {last}") from None
+        except (OSError, urllib.error.URLError) as exc:
+            last = str(exc)
+        time.sleep(0.3)
+    server.stop()
+    raise BenchError(
+        f"the {name} server did not answer /api/models within {READY_TIMEOUT_S:.0f} s "
+        f"({last}; log: {server.log_tail()})"
+    )
+
+
+def _serve_help() -> str:
+    """`n2g serve --help`, or '' when there is no such command."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "n2g", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    return proc.stdout if proc.returncode == 0 else ""
+
+
+# --------------------------------------------------------------------------------------
+# Setup: database server, synthetic units, ingest, similarity.
+# --------------------------------------------------------------------------------------
+
+
+def _du(path: Path) -> int:
+    """Bytes the folder takes on disk (allocated blocks, as `du` counts them)."""
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+
+
+@dataclass
+class Loaded:
+    units: int
+    ingest_s: float | None
+    write_s: float | None
+    similarity_s: float | None
+    db_bytes: int
+    reused: bool
+    keys: list[str]
+    activating: dict[str, list[str]]
+
+
+def load_database(
+    db: Database, home: Path, settings: LocalServerSettings, n_units: int, keep: bool
+) -> Loaded:
+    """The units in the database: loaded now, or (with --keep) by an earlier run."""
+    from n2g.db.ingest import clear_database, ingest_files
+    from n2g.search import NeuronSearch
+    from n2g.testing.synthetic import synthetic_graphs, write_graph_file
+
+    marker = home / KEEP_MARKER
+    wanted = {"units": n_units, "model": MODEL, "evidence": EVIDENCE}
+    previous: dict[str, Any] = {}
+    if keep and marker.is_file():
+        with contextlib.suppress(ValueError):
+            previous = json.loads(marker.read_text())
+    reused = all(previous.get(k) == v for k, v in wanted.items())
+    if reused:
+        print(f"reusing the {n_units:,} units loaded in {home}", file=sys.stderr, flush=True)
+        timings = previous
+    else:
+        marker.unlink(missing_ok=True)
+        graph_file = home / "graphs.jsonl"
+        started = time.perf_counter()
+        write_graph_file(graph_file, synthetic_graphs(n_units, model=MODEL, evidence=EVIDENCE))
+        write_s = time.perf_counter() - started
+        print(f"wrote {n_units:,} synthetic units in {write_s:.0f} s", file=sys.stderr, flush=True)
+        clear_database(db)
+        summary = ingest_files(db, [graph_file], progress=True)
+        graph_file.unlink()
+        if summary.errors:
+            raise BenchError(
+                f"ingest reported {len(summary.errors)} bad lines: {summary.errors[0]}"
+            )
+        print(f"ingested in {summary.seconds:.0f} s", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        NeuronSearch(db).compute_similarity([MODEL])
+        similarity_s = time.perf_counter() - started
+        timings = {
+            **wanted,
+            "ingest_s": round(summary.seconds, 1),
+            "write_s": round(write_s, 1),
+            "similarity_s": round(similarity_s, 1),
+        }
+        if keep:
+            marker.write_text(json.dumps(timings) + "\n")
+    sets = NeuronSearch(db).token_sets([MODEL])
+    if len(sets) != n_units:
+        raise BenchError(f"the database holds {len(sets):,} units of {MODEL}, not {n_units:,}")
+    return Loaded(
+        units=n_units,
+        ingest_s=timings.get("ingest_s"),
+        write_s=timings.get("write_s"),
+        similarity_s=timings.get("similarity_s"),
+        db_bytes=_du(settings.home / "databases"),
+        reused=reused,
+        keys=sorted(s.key for s in sets),
+        activating={s.key: sorted(s.activating) for s in sets},
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Scenarios.
+# --------------------------------------------------------------------------------------
+
+SCENARIOS = ("unit page", "unit api", "search")
+
+
+def unit_path(kind: str, key: str) -> str:
+    prefix = "/units/" if kind == "unit page" else "/api/units/"
+    return prefix + quote(key, safe="/")
+
+
+def search_path(token: str) -> str:
+    return "/api/search?token=" + quote(token, safe="")
+
+
+@dataclass
+class Plan:
+    """Which requests each scenario sends: the same popular sequence to both servers; for
+    the cold runs, disjoint pools (a unit or token no earlier request to it asked for)."""
+
+    popular: dict[str, list[str]]
+    cold: dict[tuple[str, str], list[str]]
+    warmup: list[str]
+
+
+def make_plan(loaded: Loaded, n_requests: int, seed: int) -> Plan:
+    import numpy as np
+
+    rng = random.Random(seed)
+    keys = list(loaded.keys)
+    ranked = keys[:]
+    rng.shuffle(ranked)  # popularity rank: a seeded shuffle
+    weights = 1.0 / np.arange(1, len(ranked) + 1) ** ZIPF_EXPONENT
+    draws = np.random.default_rng(seed).choice(
+        len(ranked), size=n_requests, p=weights / weights.sum()
+    )
+    popular = {kind: [unit_path(kind, ranked[i]) for i in draws] for kind in SCENARIOS[:2]}
+    with_tokens = [k for k in keys if loaded.activating[k]]
+    popular["search"] = []
+    for _ in range(n_requests):
+        tokens = loaded.activating[rng.choice(with_tokens)]
+        popular["search"].append(search_path(rng.choice(tokens)))
+
+    # Cold pools: a few units kept for the warm-up, the rest split four ways.
+    order = keys[:]
+    rng.shuffle(order)
+    n_warm = min(200, max(10, len(order) // 40))
+    warm_keys, rest = order[:n_warm], order[n_warm:]
+    quarter = len(rest) // 4
+    pools = [rest[i * quarter : (i + 1) * quarter] for i in range(4)]
+    tokens = sorted({t for k in keys for t in loaded.activating[k]})
+    rng.shuffle(tokens)
+    half = len(tokens) // 2
+    cold = {
+        ("n2g", "unit page"): [unit_path("unit page", k) for k in pools[0]],
+        ("n2g", "unit api"): [unit_path("unit api", k) for k in pools[1]],
+        ("plain", "unit page"): [unit_path("unit page", k) for k in pools[2]],
+        ("plain", "unit api"): [unit_path("unit api", k) for k in pools[3]],
+        ("n2g", "search"): [search_path(t) for t in tokens[:half]],
+        ("plain", "search"): [search_path(t) for t in tokens[half : 2 * half]],
+    }
+    warmup = [unit_path("unit api", k) for k in warm_keys]
+    return Plan(popular=popular, cold=cold, warmup=warmup)
+
+
+def _check(measured: Measured, server: str, scenario: str) -> None:
+    if measured.failures:
+        statuses = ", ".join(
+            f"{s or 'no answer'}: {n}" for s, n in sorted(measured.statuses.items())
+        )
+        raise BenchError(
+            f"{server} {scenario}: {measured.failures} of {measured.requests} requests "
+            f"failed ({statuses}); first: {measured.first_error}"
+        )
+    if not measured.requests:
+        raise BenchError(f"{server} {scenario}: no request completed")
+
+
+# --------------------------------------------------------------------------------------
+# The run.
+# --------------------------------------------------------------------------------------
+
+
+def _ms(value: float) -> float:
+    return round(value, 2)
+
+
+def figures(m: Measured) -> dict[str, Any]:
+    return {
+        "p50_ms": _ms(m.percentile(0.50)),
+        "p95_ms": _ms(m.percentile(0.95)),
+        "p99_ms": _ms(m.percentile(0.99)),
+        "requests_per_s": round(m.rps, 1),
+        "requests": m.requests,
+        "non_200": m.failures,
+        "mean_response_kb": round(m.body_bytes / max(m.requests, 1) / 1024, 1),
+        "load_generator_cpu_pct": round(100 * m.client_cpu_s / m.seconds, 1) if m.seconds else 0,
+    }
+
+
+def run(args: argparse.Namespace) -> list[BenchResult]:
+    from n2g.db import server as db_server
+    from n2g.db.connection import Database
+
+    n_units = args.units or (QUICK_UNITS if args.quick else WHOLE_MODEL)
+    seconds = args.seconds or (5.0 if args.quick else 20.0)
+    keep = args.keep is not None
+    help_text = _serve_help()  # before minutes of loading: is there an `n2g serve`?
+    if "--port" not in help_text:
+        raise BenchError("there is no `n2g serve` (`python -m n2g serve --help` fails)")
+    workers = ["--workers", str(args.workers)] if "--workers" in help_text else []
+    if not workers and args.workers != 1:
+        raise BenchError("`n2g serve` has no --workers flag: run with --workers 1")
+    home = Path(args.keep) if keep else Path(tempfile.mkdtemp(prefix="n2g-bench-serve-"))
+    servers: dict[str, HttpServer] = {}
+    db_pid: int | None = None
+    settings = None
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        settings = db_server.LocalServerSettings(
+            home=home / "server",
+            bolt_port=db_server.free_port(),
+            http_port=db_server.free_port(),
+            heap=args.heap,
+        )
+        status = db_server.start(settings)
+        db_pid = status.pid
+        config = db_server.server_config(settings)
+        with Database.connect(config) as db:
+            loaded = load_database(db, home, settings, n_units, keep)
+        plan = make_plan(loaded, max(20_000, int(3_000 * seconds)), args.seed)
+
+        env = {**os.environ, "N2G_PASSWORD": config.password}
+        env.pop("N2G_URI", None)
+        db_flags = ["--uri", config.uri, "--user", config.user]
+        if config.database:
+            db_flags += ["--database", config.database]
+        n2g_port, plain_port = db_server.free_port(), db_server.free_port()
+        servers["n2g"] = start_http_server(
+            "n2g",
+            [sys.executable, "-m", "n2g", "serve", "--host", HOST, "--port", str(n2g_port)]
+            + db_flags
+            + workers,
+            n2g_port,
+            env,
+            home / "n2g-serve.log",
+        )
+        servers["plain"] = start_http_server(
+            "plain",
+            [sys.executable, "-m", "bench.serve", "--plain-server", "--port", str(plain_port)]
+            + ["--workers", str(args.workers)]
+            + db_flags,
+            plain_port,
+            {**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            home / "plain-serve.log",
+        )
+        return measure(args, servers, plan, loaded, seconds)
+    finally:
+        for http in servers.values():
+            http.stop()
+        if db_pid is not None and settings is not None:
+            db_server.stop_process(db_pid)
+            with contextlib.suppress(FileNotFoundError):
+                settings.pid_file.unlink()
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def measure(
+    args: argparse.Namespace,
+    servers: dict[str, HttpServer],
+    plan: Plan,
+    loaded: Loaded,
+    seconds: float,
+) -> list[BenchResult]:
+    clients = args.clients
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    for name, http in servers.items():  # connections, driver pools, first imports
+        m = run_load(http.port, plan.warmup, clients=clients, seconds=2.0, cycle=True)
+        _check(m, name, "warm-up")
+
+    results: dict[tuple[str, str, str], Measured] = {}
+    order = [("cold", s) for s in SCENARIOS] + [("popular", s) for s in SCENARIOS]
+    for i, (mode, scenario) in enumerate(order):
+        names = ["n2g", "plain"] if i % 2 == 0 else ["plain", "n2g"]  # neither always first
+        for name in names:
+            if mode == "cold":
+                paths, cycle = plan.cold[(name, scenario)], False
+            else:
+                paths, cycle = plan.popular[scenario], True
+            m = run_load(servers[name].port, paths, clients=clients, seconds=seconds, cycle=cycle)
+            _check(m, name, f"{mode} {scenario}")
+            results[(name, mode, scenario)] = m
+            print(
+                f"  {name:5} {mode:7} {scenario:9}  p50 {m.percentile(0.5):7.1f} ms  "
+                f"p95 {m.percentile(0.95):7.1f} ms  {m.rps:7.1f} req/s  ({m.requests:,} requests"
+                f"{'' if cycle or len(paths) > m.requests else ', pool used up'})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    out = []
+    setup = {
+        "units": loaded.units,
+        "evidence_per_unit": EVIDENCE,
+        "clients": clients,
+        "seconds_per_scenario": seconds,
+        "workers": args.workers,
+        "ingest_s": loaded.ingest_s,
+        "similarity_s": loaded.similarity_s,
+        "database_mb": round(loaded.db_bytes / 2**20, 1),
+        "loaded_by_earlier_run": loaded.reused,
+        "load_avg_1m_before": None if load_before is None else round(load_before, 2),
+    }
+    for scenario in SCENARIOS:
+        n2g, plain = results[("n2g", "popular", scenario)], results[("plain", "popular", scenario)]
+        n2g_cold, plain_cold = (
+            results[("n2g", "cold", scenario)],
+            results[("plain", "cold", scenario)],
+        )
+        what = "units" if scenario != "search" else "tokens"
+        extra: dict[str, Any] = {
+            "popular_means": f"{what} drawn "
+            + (
+                "Zipf-like over all units (rank r ∝ 1/(r+1))"
+                if what == "units"
+                else "as often as units fire on them"
+            )
+            + "; n2g's cache helps",
+            "cold_means": f"each request a {what[:-1]} no earlier request to that server asked for",
+            "goal_p95_ms": GOAL_MS,
+            "goal_met": n2g.percentile(0.95) < GOAL_MS,
+            "goal_met_cold": n2g_cold.percentile(0.95) < GOAL_MS,
+        }
+        for prefix, m in (
+            ("", n2g),
+            ("plain_", plain),
+            ("cold_", n2g_cold),
+            ("plain_cold_", plain_cold),
+        ):
+            extra.update({f"{prefix}{k}": v for k, v in figures(m).items()})
+        extra.update(setup)
+        out.append(
+            BenchResult(
+                name=f"serve: {scenario} p95 ({clients} clients)",
+                unit="ms",
+                figure=_ms(n2g.percentile(0.95)),
+                plain_figure=_ms(plain.percentile(0.95)),
+                higher_is_better=False,
+                quick=args.quick,
+                extra=extra,
+            )
+        )
+    return out
+
+
+def table(results: list[BenchResult]) -> str:
+    header = (
+        f"{'scenario':<10} {'':<6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+        f" | {'cold p50':>8} {'cold p95':>8} {'cold req/s':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in results:
+        scenario = r.name.split(": ", 1)[1].split(" p95")[0]
+        for label, p in (("n2g", ""), ("plain", "plain_")):
+            e = r.extra
+            lines.append(
+                f"{scenario:<10} {label:<6} {e[p + 'p50_ms']:>8.1f} {e[p + 'p95_ms']:>8.1f}"
+                f" {e[p + 'p99_ms']:>8.1f} {e[p + 'requests_per_s']:>8.1f}"
+                f" | {e[p + 'cold_p50_ms']:>8.1f} {e[p + 'cold_p95_ms']:>8.1f}"
+                f" {e[p + 'cold_requests_per_s']:>10.1f}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = bench_arg_parser("p50/p95 latency and requests/s of n2g serve vs a plain FastAPI app")
+    parser.add_argument("--units", type=int, default=None, help="units to load (46,080)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (50)")
+    parser.add_argument("--seconds", type=float, default=None, help="per scenario (20; quick 5)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, both servers")
+    parser.add_argument("--heap", default="4g", help="the database server's Java heap")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the loaded database in DIR and reuse it on the next run",
+    )
+    # The plain server's own mode (started by the benchmark, not by people).
+    parser.add_argument("--plain-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--uri", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--user", default="root", help=argparse.SUPPRESS)
+    parser.add_argument("--database", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.plain_server:
+        run_plain_server(args)
+        return 0
+
+    from n2g.errors import N2GError
+
+    try:
+        results = run(args)
+    except (BenchError, N2GError, OSError, ValueError) as exc:
+        print(f"bench/serve: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench/serve: interrupted", file=sys.stderr)
+        return 130
+    quiet = argparse.Namespace(json=None)
+    for result in results:
+        report(result, quiet)
+    print()
+    print(table(results))
+    print()
+    for result in results:
+        e = result.extra
+        scenario = result.name.split(": ", 1)[1].split(" p95")[0]
+        print(
+            f"goal p95 < {GOAL_MS:.0f} ms, {scenario}: "
+            f"{'met' if e['goal_met'] else 'NOT met'} ({result.figure:.1f} ms); "
+            f"cold: {'met' if e['goal_met_cold'] else 'not met'} ({e['cold_p95_ms']:.1f} ms)"
+        )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.json.with_name(f".{args.json.name}.tmp")
+        tmp.write_text(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
