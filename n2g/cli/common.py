@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +22,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     to stderr and return the Exit to raise."""
     typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush on exit finds no closed
+    pipe to complain about."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def one_line_errors(func: F) -> F:
@@ -39,6 +51,9 @@ def one_line_errors(func: F) -> F:
                 "interrupted: finished work is kept; run the same command to resume", err=True
             )
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader stopped reading (`| head -1`): not an error
+            _silence_stdout()
+            raise typer.Exit(0) from None
         except OSError as exc:  # disk full, permission denied, ...
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             raise fail(f"{exc.strerror or exc}{where}") from None

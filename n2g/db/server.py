@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from neo4j import exceptions as neo4j_errors
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from n2g.db.connection import Database, DatabaseConfig
@@ -81,6 +82,11 @@ class LocalServerSettings(BaseModel):
     @property
     def log_file(self) -> Path:
         return self.home / "server.log"
+
+    @property
+    def users_file(self) -> Path:
+        """Where ArcadeDB keeps the users it made on its first start (with the password)."""
+        return self.home / "root" / "config" / "server-users.jsonl"
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,8 @@ def _ports(settings: LocalServerSettings) -> tuple[int, int]:
 def server_config(settings: LocalServerSettings) -> DatabaseConfig:
     """How to reach the local server (whether or not it is running)."""
     bolt_port, _ = _ports(settings)
+    if not settings.password_file.exists() and settings.users_file.exists():
+        raise _password_mismatch(settings)  # made users once, with the lost password
     return DatabaseConfig(
         uri=f"bolt://127.0.0.1:{bolt_port}",
         user=ROOT_USER,
@@ -353,13 +361,24 @@ def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_of
             try:
                 Database.connect(config).close()
                 return
-            except N2GError:
-                pass  # the Bolt port opens before the database is ready
+            except N2GError as exc:
+                if isinstance(exc.__cause__, neo4j_errors.AuthError):
+                    stop_process(process.pid)
+                    raise _password_mismatch(settings) from None
+                # otherwise the Bolt port opens before the database is ready: wait
         time.sleep(0.25)
     stop_process(process.pid)
     raise N2GError(
         f"the local server did not answer within {settings.start_timeout_s:.0f} s "
         f"(log {settings.log_file})"
+    )
+
+
+def _password_mismatch(settings: LocalServerSettings) -> N2GError:
+    return N2GError(
+        f"the local server's data in {settings.home} does not accept the password in "
+        f"{settings.password_file} (the file was deleted or changed after the data was made): "
+        "restore that file, or move the folder away to start a new, empty database"
     )
 
 
@@ -424,6 +443,8 @@ def start(settings: LocalServerSettings | None = None) -> ServerStatus:
     settings = settings or LocalServerSettings.remembered()
     if running_pid(settings) is not None:
         return status(settings, count_neurons=False)
+    if not settings.password_file.exists() and settings.users_file.exists():
+        raise _password_mismatch(settings)  # a new password would never be accepted
     _check_can_start(settings)
     _launch(settings)
     return status(settings, count_neurons=False)

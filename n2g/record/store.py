@@ -159,8 +159,13 @@ def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecord
             scores=arrays["scores"],
             a_max=arrays["a_max"],
         )
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise N2GError(f"unreadable records file {path}: {exc}") from None
+    except (OSError, KeyError, ValueError, TypeError, SafetensorError) as exc:
+        # a truncated or empty file is a SafetensorError: damaged, not a bug
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise N2GError(
+            f"unreadable records file {path} ({first}): record this layer again with "
+            "`n2g record`"
+        ) from None
     if records.tokens.shape != expected or records.acts.shape != expected:
         raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
     return records

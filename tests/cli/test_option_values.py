@@ -62,3 +62,24 @@ def test_bad_max_context_of_run_is_one_line_and_starts_nothing(tmp_path, value: 
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "max" in lines[0] and "context" in lines[0]
     assert not out.exists()
+
+
+def test_output_cut_short_by_its_reader_is_no_error(capsys, tmp_path, monkeypatch) -> None:
+    """`n2g db status | head -1`: once the reader closes the pipe, the next write raises
+    BrokenPipeError; that ends the command quietly, not with `error: Broken pipe`."""
+    import sys
+
+    import typer
+
+    from n2g.cli.common import one_line_errors
+
+    @one_line_errors
+    def status() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with open(tmp_path / "stdout", "w") as out:  # a stand-in stdout with a file descriptor
+        monkeypatch.setattr(sys, "stdout", out)
+        with pytest.raises(typer.Exit) as info:
+            status()
+    assert info.value.exit_code == 0
+    assert capsys.readouterr().err == ""

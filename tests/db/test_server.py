@@ -101,6 +101,28 @@ def test_the_server_does_not_inherit_the_password_variables(tmp_path, monkeypatc
         server.stop(settings)
 
 
+def test_a_lost_or_changed_password_file_is_one_line_at_once(tmp_path):
+    """The server's users were made with the password in its file: with that file deleted
+    or changed, a start says so at once (it used to wait 90 s and blame a timeout)."""
+    settings = server.LocalServerSettings(
+        home=tmp_path / "s", bolt_port=server.free_port(), http_port=server.free_port()
+    )
+    server.start(settings)
+    server.stop(settings)
+    settings.password_file.unlink()
+    started = time.monotonic()
+    with pytest.raises(N2GError, match="does not accept the password") as info:
+        server.start(settings)
+    assert "restore that file" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(N2GError, match="does not accept the password"):
+        server.server_config(settings)  # every command, not only a start
+    settings.password_file.write_text("not-the-password\n")
+    with pytest.raises(N2GError, match="does not accept the password"):
+        server.start(settings)
+    assert time.monotonic() - started < 60
+    assert server.running_pid(settings) is None
+
+
 def _shares_a_part(secret: str, text: str, part: int = 8) -> bool:
     return any(secret[i : i + part] in text for i in range(len(secret) - part + 1))
 

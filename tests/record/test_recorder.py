@@ -269,3 +269,16 @@ def test_sample_keys_favour_strong_windows():
     assert torch.isinf(keys[:, 3]).all()  # never fires: never sampled
     winners = keys[:, :3].argmax(dim=1).bincount(minlength=3).double() / 4000
     assert winners[2] > winners[1] > winners[0]  # probability grows with the activation
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty"])
+def test_a_damaged_records_file_is_one_line(tmp_path, corpus_dir, damage):
+    model = tiny_model(seed=7)
+    out = tmp_path / "r"
+    record_stage(model, open_corpus(str(corpus_dir)), [0], out, _config(), progress=False)
+    path = out / "layer_0.safetensors"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"")
+    with pytest.raises(N2GError, match="unreadable records file .*layer_0.safetensors") as info:
+        load_layer(out, 0)
+    assert "\n" not in str(info.value) and "n2g record" in str(info.value)
