@@ -163,8 +163,7 @@ def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecord
         # a truncated or empty file is a SafetensorError: damaged, not a bug
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise N2GError(
-            f"unreadable records file {path} ({first}): record this layer again with "
-            "`n2g record`"
+            f"unreadable records file {path} ({first}): record this layer again with `n2g record`"
         ) from None
     if records.tokens.shape != expected or records.acts.shape != expected:
         raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
