@@ -7,6 +7,7 @@ argument of ours and nothing user-supplied is ever spliced into query text.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,6 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from n2g.errors import N2GError
 
 T = TypeVar("T")
+
+# The driver logs each retry of a failed transaction as a warning ("Transaction failed and
+# will be retried in 0.8s (Failed to write to defunct connection ...)"); with no logging
+# configured Python prints those to stderr, several lines before the one `error:` line the
+# user should see. Its records stay available to an application that configures logging
+# (a handler on "neo4j" or the root logger); only Python's last-resort printer is silenced.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 
 class DatabaseConfig(BaseModel):

@@ -63,3 +63,27 @@ def test_the_environment_is_read_in_one_place(clean_env):
     assert via_flag == DatabaseConfig.from_env(uri="bolt://flag:1")
     assert via_flag is not None and (via_flag.user, via_flag.password) == ("envuser", "")
     assert DatabaseConfig.from_env(prefix="N2G_NONE_") is None
+
+
+def test_driver_retry_warnings_do_not_reach_the_terminal() -> None:
+    """The driver warns on each retry of a failed transaction; a command prints one
+    `error:` line, not those warnings before it (applications that configure logging
+    still receive them)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import logging, n2g.db.connection\n"
+        "logging.getLogger('neo4j.pool').warning('Transaction failed and will be retried')\n"
+        "seen = []\n"
+        "class Keep(logging.Handler):\n"
+        "    def emit(self, record): seen.append(record.getMessage())\n"
+        "logging.getLogger().addHandler(Keep())\n"
+        "logging.getLogger('neo4j.io').warning('second')\n"
+        "print(seen)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stderr == ""
+    assert result.stdout.strip() == "['second']"
