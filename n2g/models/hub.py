@@ -8,6 +8,7 @@ blocks when asked: layer L's activations depend on layers 0..L alone.
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,23 @@ def official_name(name: str) -> str | None:
         return tl_loading.get_official_model_name(name)
     except ValueError:
         return None
+
+
+# Official names whose weights transformer_lens reads from a pickled `.pth` file with
+# torch.load(weights_only=False) (transformer_lens.loading_from_pretrained): loading one
+# runs whatever code its checkpoint holds. Among them: solu-6l-pile, the paper's model.
+PICKLED_CHECKPOINT_OWNERS = ("NeelNanda/", "ArthurConmy/", "Baidicoot/")
+
+
+def pickle_warning(official: str) -> str | None:
+    """The warning for a model whose checkpoint is unpickled on load, else None."""
+    if official.startswith(PICKLED_CHECKPOINT_OWNERS):
+        return (
+            f"warning: transformer_lens loads {official}'s weights with "
+            "torch.load(weights_only=False), which runs code the checkpoint holds: load "
+            "only checkpoints from a source you trust"
+        )
+    return None
 
 
 def known_names_hint(limit: int = 6) -> str:
@@ -123,6 +141,9 @@ def load_pretrained(name: str, *, n_layers: int | None = None, device: str = "cp
     official = official_name(name)
     if official is None:
         raise N2GError(f"unknown model {name!r}")
+    warning = pickle_warning(official)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     # TL logs chatty warnings (e.g. about folding); the user only needs errors.
     logging.getLogger("transformer_lens").setLevel(logging.ERROR)
     try:

@@ -42,3 +42,12 @@ def test_local_folder_first_layers_only(llama_folder):
 def test_folder_without_config_is_one_line(tmp_path):
     with pytest.raises(N2GError, match="no config.json"):
         load_model(str(tmp_path))
+
+
+def test_models_whose_checkpoints_are_unpickled_are_named_with_a_warning() -> None:
+    from n2g.models.hub import official_name, pickle_warning
+
+    solu = official_name("solu-6l-pile")  # the paper's model: a NeelNanda/ .pth checkpoint
+    assert solu is not None and "weights_only=False" in (pickle_warning(solu) or "")
+    gpt2 = official_name("gpt2-small")  # safetensors from the hub: no warning
+    assert gpt2 is not None and pickle_warning(gpt2) is None
