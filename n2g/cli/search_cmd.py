@@ -250,11 +250,20 @@ def register(app: typer.Typer) -> None:
                     ],
                     as_json,
                     f"neurons like {neuron}",
-                    f"no neuron shares a token with {neuron!r}",
+                    f"no neuron scores {min_score} or more like {neuron!r} "
+                    "(--min-score 0 lists every neuron sharing a token)"
+                    if min_score > 0
+                    else f"no neuron shares a token with {neuron!r}",
                 )
                 return
-            if neuron is not None or model is None:
-                raise N2GError("--text needs --model (and no neuron key)")
+            if neuron is not None:
+                raise N2GError("--text takes no neuron key")
+            if model is None:  # one model stored: that one
+                models = sorted(search.models())
+                if len(models) != 1:
+                    known = ", ".join(models) or "none yet"
+                    raise N2GError(f"--text needs --model: the database holds {known}")
+                model = models[0]
             search.require_model(model)
             match = search.fires_on_text(
                 model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit

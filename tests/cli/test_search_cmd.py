@@ -73,6 +73,33 @@ def test_like_text(db_args) -> None:
     assert match["neurons"][0]["activations"] == [0, 0, 0, 1.0]
 
 
+def test_like_says_why_nothing_scored_and_text_needs_a_model_only_among_several(
+    db_args,
+) -> None:
+    result = _run("like", "hand/0/7", "--min-score", "1", *db_args)  # shares tokens, < 1
+    assert result.exit_code == 0, result.output
+    assert "no neuron scores 1.0 or more like 'hand/0/7'" in result.output
+    assert "--min-score 0 lists every neuron sharing a token" in result.output
+    result = _run("like", "--text", "bxab", "--tokenizer", "byte", *db_args)
+    assert result.exit_code == 2  # two models stored: which one is not a guess
+    assert "--text needs --model: the database holds hand, other" in result.output
+
+
+def test_like_text_takes_the_one_model_stored(db_config) -> None:
+    args = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
+    args += ["--database", db_config.database] if db_config.database else []
+    with Database.connect(db_config) as db:
+        clear_database(db)
+        ingest_graphs(db, [g for g in handmade_graphs() if g.model == "hand"])
+        try:
+            result = _run("like", "--text", "bxab", "--tokenizer", "byte", "--json", *args)
+            assert result.exit_code == 0, result.output
+            assert [n["key"] for n in json.loads(result.stdout)["neurons"]] == ["hand/1/4"]
+        finally:  # leave the module's database as the other tests expect it
+            clear_database(db)
+            ingest_graphs(db, handmade_graphs())
+
+
 def test_show_from_database_and_file(db_args, tmp_path) -> None:
     graph = handmade_graphs()[0]
     result = _run("show", graph.key, *db_args)
