@@ -470,16 +470,33 @@ def stop_process(pid: int, timeout_s: float = 30.0) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def orphaned_pids(settings: LocalServerSettings) -> list[int]:
+    """Our ArcadeDB servers rooted in `settings.home` that no pid file names: left running
+    when the data folder (with its pid file) was deleted or moved under them. Found by
+    their command line, which names the folder; only this user's processes can be read."""
+    root_flag = f"-Darcadedb.server.rootPath={settings.home / 'root'}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError):
+            if entry.stat().st_uid != os.getuid():
+                continue
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            if _MAIN_CLASS.encode() in cmdline and root_flag in cmdline:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
 def stop(settings: LocalServerSettings | None = None) -> bool:
-    """Stop the local server; False when it was not running."""
+    """Stop the local server, and any server of ours left orphaned in the same folder;
+    False when none was running."""
     settings = settings or LocalServerSettings()
     pid = running_pid(settings)
-    if pid is None:
-        return False
-    stop_process(pid)
+    pids = sorted({*([pid] if pid is not None else []), *orphaned_pids(settings)})
+    for each in pids:
+        stop_process(each)
     with contextlib.suppress(FileNotFoundError):
         settings.pid_file.unlink()
-    return True
+    return bool(pids)
 
 
 def status(

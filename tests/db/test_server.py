@@ -123,6 +123,31 @@ def test_a_lost_or_changed_password_file_is_one_line_at_once(tmp_path):
     assert server.running_pid(settings) is None
 
 
+def test_down_stops_a_server_whose_data_folder_was_deleted(tmp_path):
+    """The folder (pid file and all) deleted while the server runs: `n2g db down` still
+    finds and stops it (it used to say "not running" and leave the JVM orphaned)."""
+    import shutil
+
+    settings = server.LocalServerSettings(
+        home=tmp_path / "s", bolt_port=server.free_port(), http_port=server.free_port()
+    )
+    status = server.start(settings)
+    assert status.pid is not None
+    shutil.rmtree(settings.home)
+    assert server.running_pid(settings) is None  # no pid file to go by
+    assert server.orphaned_pids(settings) == [status.pid]
+    assert server.stop(settings) is True
+    assert not Path(f"/proc/{status.pid}").exists() or _is_zombie(status.pid)
+    assert server.stop(settings) is False
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
 def _shares_a_part(secret: str, text: str, part: int = 8) -> bool:
     return any(secret[i : i + part] in text for i in range(len(secret) - part + 1))
 
