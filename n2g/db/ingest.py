@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from neo4j import ManagedTransaction
+from neo4j import exceptions as neo4j_errors
 
 from n2g.db.connection import Database
 from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
@@ -128,6 +130,41 @@ def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int
     return len(todo), len(replaced), nodes, relationships
 
 
+RACE_ATTEMPTS = 8  # tries of a batch that lost a race with another writer
+
+
+def _lost_a_race(exc: N2GError) -> bool:
+    """Did the write fail because another writer created the same key first (a model or
+    token two ingests merge at once, the same neuron loaded twice)? Unique-key races end
+    in a constraint error on ArcadeDB and Neo4j alike; transient errors are races too."""
+    cause = exc.__cause__
+    if isinstance(cause, neo4j_errors.TransientError):
+        return True
+    if not isinstance(cause, neo4j_errors.Neo4jError):
+        return False
+    code = cause.code or ""
+    return "ConstraintValidationFailed" in code or "Duplicated key" in str(cause.message or "")
+
+
+def _write_racing(db: Database, work: Sequence[_Pending]) -> tuple[int, int, int, int]:
+    """`_write_batch` in one transaction, run again after a short random wait when it lost
+    a race with a concurrent writer: every batch is idempotent (it re-reads the stored
+    hashes and merges models and tokens), so the retry writes what the winner did not."""
+    for attempt in range(RACE_ATTEMPTS):
+        try:
+            return db.write(lambda tx: _write_batch(tx, work))
+        except N2GError as exc:
+            if not _lost_a_race(exc) or attempt == RACE_ATTEMPTS - 1:
+                if _lost_a_race(exc):
+                    raise N2GError(
+                        "another writer kept changing the same neurons, models or tokens: "
+                        "run the ingest again (what is loaded stays loaded)"
+                    ) from None
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def _dedupe(batch: list[_Pending]) -> list[_Pending]:
     """Keep the last graph of each neuron in a batch (a later line wins, as on reload)."""
     latest = {p.key: p for p in batch}
@@ -153,7 +190,7 @@ def _load(
             nodes = sum(p.neuron.n_nodes for p in work)
             rels = sum(p.neuron.n_relationships for p in work)
         else:
-            written, replaced, nodes, rels = db.write(lambda tx: _write_batch(tx, work))
+            written, replaced, nodes, rels = _write_racing(db, work)
         summary.neurons_written += written
         summary.neurons_replaced += replaced
         summary.neurons_unchanged += len(work) - written

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, database_counts, ingest_files
 from n2g.resources import read_cypher
 from n2g.testing.synthetic import synthetic_graphs, write_graph_file
@@ -70,3 +71,33 @@ def test_kill_and_resume_equals_a_clean_load(db, db_config, tmp_path):
     clear_database(db)
     ingest_files(db, [path], progress=False)
     assert after_resume == database_counts(db)
+
+
+def test_concurrent_ingests_all_succeed_and_count_as_one_clean_load(db, db_config, tmp_path):
+    """Two ingests of one file and one of another at once: they race to create the same
+    models, tokens and neurons; the losers retry instead of printing a raw database
+    error, and the result equals loading both files once."""
+    import threading
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_graph_file(first, synthetic_graphs(150, seed=1))
+    write_graph_file(second, synthetic_graphs(150, seed=2, model="other"))
+    errors: list[BaseException] = []
+
+    def load(path) -> None:
+        try:
+            with Database.connect(db_config) as own:
+                ingest_files(own, [path], progress=False, batch_size=25)
+        except BaseException as exc:  # collected: the test thread reports them
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in (first, second, first)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert errors == []
+    racing = database_counts(db)
+    clear_database(db)
+    ingest_files(db, [first, second], progress=False)
+    assert racing == database_counts(db) and racing["neurons"] == 300
