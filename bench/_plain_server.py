@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # FastAPI and n2g's read side load only in the server process
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
-    from n2g.graph.file import NeuronGraph
+    from n2g.graph.model import NeuronGraph
     from n2g.search.api import LikeHit
 
 

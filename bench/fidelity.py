@@ -44,7 +44,7 @@ from bench._common import bench_arg_parser
 from n2g.builder.batch import build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.graph.quality import METHODS, layer_rows
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.paths import cache_dir

@@ -25,7 +25,8 @@ from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.ingest import clear_database, database_counts, ingest_files
 from n2g.db.mapping import LABEL_OF_KIND, neuron_properties, trie_key, trie_node_properties
 from n2g.db.schema import apply_schema
-from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
+from n2g.graph.file import iter_graph_file
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.testing.synthetic import synthetic_graphs, write_graph_file
 
 WHOLE_MODEL = 46_080

@@ -33,7 +33,8 @@ from bench._common import BenchResult, bench_arg_parser, report, timed
 from n2g.db import server
 from n2g.db.connection import Database
 from n2g.db.ingest import ingest_graphs
-from n2g.graph.file import NeuronGraph, iter_graph_file
+from n2g.graph.file import iter_graph_file
+from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.similarity import (
     NeuronTokenSets,

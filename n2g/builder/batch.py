@@ -23,16 +23,15 @@ from n2g.builder.evaluate import (
     evaluate_split,
     ngram_keys,
     out_of_distribution,
-    split_indices,
 )
-from n2g.builder.evidence import graph_evidence
+from n2g.builder.evidence import plan_evidence
 from n2g.builder.examples import Example
+from n2g.builder.plan import NeuronPlan, normalised, plan_neuron
 from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.builder.substitutes import NoHelper, SubstituteHelper
 from n2g.builder.trie import PathExample, build_trie
-from n2g.errors import N2GError
-from n2g.graph.file import EvidenceExample, NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.graph.quality import METHODS
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
@@ -126,64 +125,6 @@ def random_windows_provider(
         return kept.pop(layer)
 
     return provider
-
-
-@dataclass
-class NeuronPlan:
-    """A neuron's examples split for training and testing, with its normaliser.
-
-    `train_ranks`/`test_ranks`: each window's rank among the neuron's recorded windows (0:
-    the strongest; windows of the weighted sample rank after the recorded ones), which
-    names it in the graph's evidence."""
-
-    neuron: int
-    a_max: float
-    train: list[tuple[np.ndarray, np.ndarray]]
-    test: list[tuple[np.ndarray, np.ndarray]]
-    train_ranks: list[int] = field(default_factory=list)
-    test_ranks: list[int] = field(default_factory=list)
-
-
-def plan_neuron(records: LayerRecords, neuron: int, config: BuildConfig) -> NeuronPlan:
-    recorded = records.examples(neuron)
-    top = recorded[: config.n_examples]
-    extra = recorded[config.n_examples : config.n_examples + config.extra_train_examples]
-    extra_ranks = list(range(config.n_examples, config.n_examples + len(extra)))
-    if config.sample_train_examples:
-        if records.sample is None:
-            raise N2GError(
-                "sample_train_examples needs records with a weighted sample "
-                "(record with samples > 0)"
-            )
-        # Never a window of the top examples: the test split must stay unseen.
-        taken = {tuple(t.tolist()) for t, _ in recorded[: config.n_examples] + extra}
-        fresh = [
-            (t, a) for t, a in records.sample.examples(neuron) if tuple(t.tolist()) not in taken
-        ][: config.sample_train_examples]
-        first = max(len(recorded), config.n_examples + config.extra_train_examples)
-        extra = extra + fresh
-        extra_ranks += list(range(first, first + len(fresh)))
-    a_max = float(records.a_max[neuron])
-    train_ids, test_ids = split_indices(
-        len(top), config.train_fraction, config.seed, records.layer, neuron
-    )
-    pick = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in top]
-    more = [(np.asarray(t, dtype=np.int64), np.asarray(a, dtype=np.float32)) for t, a in extra]
-    train = [pick[i] for i in train_ids] + more  # the test split stays the paper's
-    return NeuronPlan(
-        neuron,
-        a_max,
-        train,
-        [pick[i] for i in test_ids],
-        train_ranks=list(train_ids) + extra_ranks,
-        test_ranks=list(test_ids),
-    )
-
-
-def normalised(plan: NeuronPlan, acts: np.ndarray) -> np.ndarray:
-    if plan.a_max <= 0:
-        return np.zeros_like(acts)
-    return acts / np.float32(plan.a_max)
 
 
 def end_activation(example: Example, plan: NeuronPlan, config: BuildConfig) -> float:
@@ -355,28 +296,6 @@ def assemble_graph(
                 graph, plan, trie.predict_many([t for t, _ in train]), on_test["n2g"], model
             )
     return graph
-
-
-def plan_evidence(
-    graph: NeuronGraph,
-    plan: NeuronPlan,
-    on_train: Sequence[np.ndarray],
-    on_test: Sequence[np.ndarray],
-    model: NeuronModel,
-) -> list[EvidenceExample]:
-    """The graph's evidence: a snippet of each train and test window of `plan`, with the
-    graph's predictions there (`on_train`, `on_test`, in the plan's order)."""
-    windows = [
-        ("train", rank, tokens, normalised(plan, acts), predicted)
-        for rank, (tokens, acts), predicted in zip(
-            plan.train_ranks, plan.train, on_train, strict=True
-        )
-    ] + [
-        ("test", rank, tokens, normalised(plan, acts), predicted)
-        for rank, (tokens, acts), predicted in zip(plan.test_ranks, plan.test, on_test, strict=True)
-    ]
-    threshold = graph.evaluation.firing_threshold if graph.evaluation else 0.5
-    return graph_evidence(graph, windows, model.token_strings, threshold)
 
 
 def resolve_mask_token(model: NeuronModel, config: BuildConfig) -> int:

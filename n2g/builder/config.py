@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from n2g.graph.file import BuildSettings
+from n2g.graph.model import BuildSettings
 
 
 class BuildConfig(BaseModel):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from n2g.graph.file import (
+from n2g.graph.model import (
     BaselineOutOfDistribution,
     Correlation,
     Evaluation,

@@ -12,10 +12,15 @@ activation rounded to 3 decimals. That keeps the main job's graph file and datab
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from n2g.graph.file import EvidenceExample, NeuronGraph, NodeKind
+from n2g.builder.plan import NeuronPlan, normalised
+from n2g.graph.model import EvidenceExample, NeuronGraph, NodeKind
+
+if TYPE_CHECKING:  # the model is only asked for token texts
+    from n2g.models.base import NeuronModel
 
 RIGHT_CONTEXT = 3  # tokens kept after the last firing token of a snippet
 MIN_LEFT_CONTEXT = 4  # tokens kept before a firing token even for a one-token graph
@@ -92,3 +97,25 @@ def graph_evidence(
         for split, rank, tokens, truth, guess in sorted(windows, key=lambda w: w[1])
         if len(tokens)
     ]
+
+
+def plan_evidence(
+    graph: NeuronGraph,
+    plan: NeuronPlan,
+    on_train: Sequence[np.ndarray],
+    on_test: Sequence[np.ndarray],
+    model: NeuronModel,
+) -> list[EvidenceExample]:
+    """The graph's evidence: a snippet of each train and test window of `plan`, with the
+    graph's predictions there (`on_train`, `on_test`, in the plan's order)."""
+    windows = [
+        ("train", rank, tokens, normalised(plan, acts), predicted)
+        for rank, (tokens, acts), predicted in zip(
+            plan.train_ranks, plan.train, on_train, strict=True
+        )
+    ] + [
+        ("test", rank, tokens, normalised(plan, acts), predicted)
+        for rank, (tokens, acts), predicted in zip(plan.test_ranks, plan.test, on_test, strict=True)
+    ]
+    threshold = graph.evaluation.firing_threshold if graph.evaluation else 0.5
+    return graph_evidence(graph, windows, model.token_strings, threshold)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from n2g.graph.file import NodeKind, TrieNode
+from n2g.graph.model import NodeKind, TrieNode
 
 
 @dataclass

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
+from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
+from n2g.graph.model import NeuronGraph
 
 
 def drop_torn_tail(path: Path) -> bool:

@@ -152,7 +152,8 @@ def report(
 
       n2g report n2g-run/graphs.jsonl n2g-run/graphs-sae-L3-mlp-8x.jsonl
     """
-    from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
+    from n2g.graph.file import GraphFileError, iter_graph_file
+    from n2g.graph.model import NeuronGraph
     from n2g.run.report import build_report, to_markdown, write_plot
     from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
 

@@ -28,7 +28,8 @@ from rich.text import Text
 from n2g.cli.common import one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.errors import N2GError, printable
-from n2g.graph.file import GraphFileError, NeuronGraph, dump_graph_line, iter_graph_file
+from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
+from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
 
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")

@@ -27,7 +27,8 @@ from n2g.db.connection import Database
 from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, NeuronGraph, iter_graph_file
+from n2g.graph.file import GraphFileError, iter_graph_file
+from n2g.graph.model import NeuronGraph
 from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 

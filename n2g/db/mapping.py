@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,19 +22,14 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from n2g.errors import N2GError
-from n2g.graph.file import (
-    Evaluation,
-    EvidenceExample,
-    GraphFileError,
-    NeuronGraph,
-    NodeKind,
-    TrieNode,
-    dump_graph_line,
-    parse_graph_line,
+from n2g.db.properties import (
+    PropertyTypeError as PropertyTypeError,  # re-exported: the ingest catches it
 )
-
-_INT64 = (-(2**63), 2**63 - 1)
+from n2g.db.properties import check_property as check_property  # re-exported
+from n2g.db.properties import checked_properties, encoded_size
+from n2g.errors import N2GError
+from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
+from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
@@ -118,51 +112,11 @@ GRAPH_LINE_PROPERTY = "graph"
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
 
 
-class PropertyTypeError(ValueError):
-    """A value that Neo4j would refuse as a property."""
-
-
-def check_property(name: str, value: Any) -> None:
-    """Raise PropertyTypeError unless `value` is a Neo4j-legal property value."""
-    if value is None or isinstance(value, bool | str):
-        return
-    if isinstance(value, int):
-        if not _INT64[0] <= value <= _INT64[1]:
-            raise PropertyTypeError(f"{name}: integer {value} does not fit in 64 bits")
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise PropertyTypeError(f"{name}: {value} is not a finite number")
-        return
-    if isinstance(value, list | tuple):
-        kinds = set()
-        for item in value:
-            if isinstance(item, list | tuple | dict):
-                raise PropertyTypeError(f"{name}: nested lists/maps cannot be stored")
-            check_property(name, item)
-            kinds.add(type(item))  # Neo4j refuses mixed lists, even [1, 2.0]
-        if len(kinds) > 1:
-            raise PropertyTypeError(f"{name}: a list property must hold one type")
-        return
-    raise PropertyTypeError(f"{name}: {type(value).__name__} cannot be stored as a property")
-
-
-def _props(owner: str, values: dict[str, Any]) -> dict[str, Any]:
-    """`values` without None entries, each checked to be a legal property."""
-    out = {}
-    for name, value in values.items():
-        if value is None:
-            continue  # absent, not null: Neo4j does not store nulls
-        check_property(f"{owner}.{name}", value)
-        out[name] = value
-    return out
-
-
 def trie_node_properties(neuron_key: str, node: TrieNode) -> dict[str, Any]:
     """A trie node's stored properties (None values left out, types checked)."""
     values = {"key": trie_key(neuron_key, node.id), "neuron": neuron_key}
     values.update((name, getattr(node, name)) for name in TRIE_NODE_FIELDS)
-    return _props(f"neuron {neuron_key} node {node.id}", values)
+    return checked_properties(f"neuron {neuron_key} node {node.id}", values)
 
 
 def example_key(neuron: str, rank: int) -> str:
@@ -176,7 +130,7 @@ def example_properties(neuron_key: str, example: EvidenceExample) -> dict[str, A
     values.update((name, getattr(example, name)) for name in EXAMPLE_FIELDS)
     values["activations"] = [float(v) for v in example.activations]
     values["predicted"] = [float(v) for v in example.predicted]
-    return _props(f"neuron {neuron_key} example {example.rank}", values)
+    return checked_properties(f"neuron {neuron_key} example {example.rank}", values)
 
 
 def example_data(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,7 +172,7 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     line = dump_graph_line(graph)
     values.update(graph_hash=line_hash(line), **{GRAPH_LINE_PROPERTY: line})
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
-    return _props(f"neuron {graph.key}", values)
+    return checked_properties(f"neuron {graph.key}", values)
 
 
 def graph_from_line(key: str, line: str) -> NeuronGraph:
@@ -236,19 +190,6 @@ def graph_from_line(key: str, line: str) -> NeuronGraph:
 def trie_key(neuron: str, node_id: int) -> str:
     """Stable unique key of a trie node: `<neuron key>#<node id in the graph file>`."""
     return f"{neuron}#{node_id}"
-
-
-def encoded_size(value: Any) -> int:
-    """About how many bytes `value` takes in a Bolt message (PackStream: a marker and a
-    length before each string, list and map, 9 bytes a number): enough to keep a statement
-    under a server's message limit without encoding it twice."""
-    if isinstance(value, str):
-        return len(value) + 3
-    if isinstance(value, dict):
-        return 3 + sum(len(k) + 3 + encoded_size(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return 3 + sum(encoded_size(item) for item in value)
-    return 9
 
 
 @dataclass

@@ -18,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +31,9 @@ from neo4j import exceptions as neo4j_errors
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from n2g.db.connection import Database, DatabaseConfig
+from n2g.db.processes import free_port as free_port  # re-exported: callers use server.X
+from n2g.db.processes import port_held_by, port_is_free, stop_process
+from n2g.db.server_log import FATAL_MARKERS, failure_cause, log_since, log_size
 from n2g.errors import N2GError
 from n2g.paths import data_dir
 from n2g.resources import read_cypher
@@ -109,69 +110,6 @@ def _arcadedb_dir() -> Path:
             "the local server needs the arcadedb-embedded package: pip install arcadedb-embedded"
         ) from exc
     return Path(arcadedb_embedded.__file__).resolve().parent
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-_TCP_LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
-
-
-def _listening_inodes(port: int) -> set[int] | None:
-    """Inodes of the sockets listening on TCP `port` (any address), from /proc/net/tcp and
-    tcp6; None where there is no /proc to read (not Linux)."""
-    inodes: set[int] = set()
-    found_table = False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        found_table = True
-        for line in lines:
-            fields = line.split()
-            listens = len(fields) > 9 and fields[3] == _TCP_LISTEN
-            if listens and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(int(fields[9]))
-    return inodes if found_table else None
-
-
-def _socket_inodes(pid: int) -> set[int]:
-    """Inodes of the sockets process `pid` holds open (ours to read: our own child)."""
-    out: set[int] = set()
-    try:
-        names = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return out
-    for name in names:
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/{pid}/fd/{name}")
-            if target.startswith("socket:["):
-                out.add(int(target[8:-1]))
-    return out
-
-
-def port_held_by(pid: int, port: int) -> bool | None:
-    """Is everything listening on `port` a socket of process `pid`? None: nothing listens
-    there yet, or this system has no /proc to tell (then the caller cannot know)."""
-    listening = _listening_inodes(port)
-    if not listening:
-        return None
-    return listening <= _socket_inodes(pid)
 
 
 def _read_pid(settings: LocalServerSettings) -> int | None:
@@ -288,40 +226,6 @@ def _java_command(settings: LocalServerSettings) -> list[str]:
     ]
 
 
-_FATAL = ('Exception in thread "main"', "ArcadeDB Server is down")  # the server gave up
-_EXCEPTION_CLASS = re.compile(r"\b(?:[a-z_]\w*\.)+([A-Z]\w*(?:Exception|Error))\b")
-
-
-def _log_size(settings: LocalServerSettings) -> int:
-    try:
-        return settings.log_file.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _log_since(settings: LocalServerSettings, offset: int) -> str:
-    """What the server wrote to its log after `offset` (this start's part only)."""
-    try:
-        with open(settings.log_file, "rb") as log:
-            log.seek(offset)
-            return log.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _failure_cause(log_text: str) -> str:
-    """The line saying why a start failed: the fatal exception, else the first SEVERE
-    message, else the first line (the JVM's own complaint, e.g. a bad -Xmx)."""
-    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
-    cause = next((ln.split(_FATAL[0], 1)[1] for ln in lines if _FATAL[0] in ln), None)
-    if cause is None:  # ArcadeDB's level column is five letters wide: "SEVER"
-        cause = next((ln.split("> ", 1)[-1] for ln in lines if " SEVER" in ln), None)
-    if cause is None:
-        cause = lines[0] if lines else "nothing in its log"
-    cause = _EXCEPTION_CLASS.sub(r"\1", cause.strip())[:300]
-    return "".join(ch if ch.isprintable() else "?" for ch in cause)  # no terminal escapes
-
-
 def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_offset: int) -> None:
     """Block until the server answers Cypher over Bolt; N2GError (with the cause from the
     server's log) as soon as it exits or gives up, or when it does not answer in time.
@@ -338,11 +242,11 @@ def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_of
     deadline = time.monotonic() + settings.start_timeout_s
     while time.monotonic() < deadline:
         exited = process.poll() is not None
-        log_text = _log_since(settings, log_offset)
-        if exited or any(marker in log_text for marker in _FATAL):
+        log_text = log_since(settings.log_file, log_offset)
+        if exited or any(marker in log_text for marker in FATAL_MARKERS):
             stop_process(process.pid)  # a server that gave up may linger: stop it
             raise N2GError(
-                f"the local server could not start: {_failure_cause(log_text)} "
+                f"the local server could not start: {failure_cause(log_text)} "
                 f"(log {settings.log_file})"
             )
         with socket.socket() as probe:
@@ -390,7 +294,7 @@ def _check_can_start(settings: LocalServerSettings) -> None:
             "e.g. `n2g db up --bolt-port N --http-port M`"
         )
     for name, port in (("Bolt", settings.bolt_port), ("HTTP", settings.http_port)):
-        if not _port_is_free(port):
+        if not port_is_free(port):
             flag = "--bolt-port" if name == "Bolt" else "--http-port"
             raise N2GError(
                 f"port {port} on 127.0.0.1 ({name}) is already taken: start the local server "
@@ -411,7 +315,7 @@ def _launch(settings: LocalServerSettings) -> None:
     os.chmod(settings.home, 0o700)  # the server's files hold the user's data
     _password(settings)  # made before the first start: the server reads it from its file
     previous_state = _read_state(settings)
-    log_offset = _log_size(settings)
+    log_offset = log_size(settings.log_file)
     with open(settings.log_file, "ab") as log:
         # A new session: Ctrl-C in the shell that ran `n2g db up` does not stop the server.
         process = subprocess.Popen(
@@ -448,26 +352,6 @@ def start(settings: LocalServerSettings | None = None) -> ServerStatus:
     _check_can_start(settings)
     _launch(settings)
     return status(settings, count_neurons=False)
-
-
-def stop_process(pid: int, timeout_s: float = 30.0) -> None:
-    """Stop one process by id: SIGTERM (ArcadeDB shuts down cleanly), SIGKILL if it lingers."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our child: reap it
-                return
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
 
 
 def orphaned_pids(settings: LocalServerSettings) -> list[int]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind
 
 
 class NeuronTrie:

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from n2g.graph.file import Evaluation, OutOfDistribution, Scores
+from n2g.graph.model import Evaluation, OutOfDistribution, Scores
 
 METHODS = ("n2g", "token_lookup", "ngram")
 METHOD_TITLES = {"n2g": "N2G", "token_lookup": "Token lookup", "ngram": "5-gram lookup"}

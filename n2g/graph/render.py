@@ -14,7 +14,7 @@ import shutil
 import subprocess
 
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind
 
 
 def _shade(value: float, rgb: tuple[int, int, int]) -> str:

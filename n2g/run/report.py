@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.quality import METHOD_TITLES, METHODS, LayerRow, layer_rows
 
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph, NodeKind, iter_graph_file
+from n2g.graph.file import iter_graph_file
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.run.groups_report import groups_markdown, threshold_rows
 from n2g.run.report import build_report, to_markdown, write_plot
 from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot

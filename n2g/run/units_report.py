@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.graph.quality import Interval, bootstrap_interval
 
 WELL_CAPTURED = 0.8

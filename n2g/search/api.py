@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from n2g.db.connection import Database
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph
 from n2g.graph.key import parse_neuron_key
+from n2g.graph.model import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name

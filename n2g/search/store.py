@@ -14,7 +14,7 @@ from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
 from n2g.db.mapping import graph_from_line, graphs_from_records
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.graph.token_fold import fold_token
 from n2g.resources import read_cypher
 from n2g.search.groups import NeuronGroupRow

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.db.connection import Database
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.graph.token_fold import TokenClasses, vocabulary_classes
 from n2g.search.store import read_graphs, text_candidate_keys

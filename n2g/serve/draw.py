@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.render import _shade
 from n2g.serve.text import search_url, visible
 

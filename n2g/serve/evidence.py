@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from n2g.graph.file import EvidenceExample
+from n2g.graph.model import EvidenceExample
 from n2g.serve.text import LEVELS, visible, visible_in_text
 
 # markupsafe.escape's replacements (what autoescape writes), as one C-level translate

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
 from n2g.search.text_match import TextMatch
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 
 _MULTI_BYTE_IDS: dict[str, int] = {}
 

@@ -20,7 +20,7 @@ from n2g.builder.examples import Example
 from n2g.builder.prune import pivot_positions
 from n2g.builder.saliency import importances_from
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, SubstituteRequest
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.models.base import NeuronModel
 from n2g.record.store import LayerRecords
 

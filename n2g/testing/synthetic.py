@@ -19,15 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from n2g.graph.file import (
-    Evaluation,
-    EvidenceExample,
-    NeuronGraph,
-    NodeKind,
-    Scores,
-    TrieNode,
-    dump_graph_line,
-)
+from n2g.graph.file import dump_graph_line
+from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, Scores, TrieNode
 
 VOCAB_SIZE = 49_152
 SMOLLM2_NEURONS_PER_LAYER = 1536

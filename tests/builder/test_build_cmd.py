@@ -99,7 +99,7 @@ def test_out_of_distribution_check_from_another_corpus(records_dir, tmp_path):
 
 
 def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
-    from n2g.graph.file import BuildSettings
+    from n2g.graph.model import BuildSettings
     from n2g.run.method import PAPER_BUILD, PAPER_RECORD, Method, record_settings
 
     out = tmp_path / "paper.jsonl"

@@ -14,7 +14,8 @@ from n2g.builder.saliency import add_saliency
 from n2g.builder.stage import Shard, build_graphs
 from n2g.builder.substitutes import MaskedLMHelper, NoHelper
 from n2g.errors import N2GError
-from n2g.graph.file import NodeKind, iter_graph_file
+from n2g.graph.file import iter_graph_file
+from n2g.graph.model import NodeKind
 from n2g.record.store import LayerRecords
 from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 

@@ -14,7 +14,8 @@ from n2g.builder.evidence import (
     left_context,
     snippet_span,
 )
-from n2g.graph.file import NeuronGraph, dump_graph_line, parse_graph_line
+from n2g.graph.file import dump_graph_line, parse_graph_line
+from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.testing.handmade import handmade_graphs
 

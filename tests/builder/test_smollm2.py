@@ -8,7 +8,8 @@ import pytest
 
 from n2g.builder.config import BuildConfig
 from n2g.builder.stage import build_graphs
-from n2g.graph.file import NodeKind, iter_graph_file
+from n2g.graph.file import iter_graph_file
+from n2g.graph.model import NodeKind
 from n2g.graph.predict import NeuronTrie
 
 pytestmark = pytest.mark.slow

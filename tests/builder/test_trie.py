@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from n2g.builder.trie import PathExample, build_trie, example_path
-from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 from n2g.graph.predict import NeuronTrie
 
 

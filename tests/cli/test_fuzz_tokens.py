@@ -41,7 +41,8 @@ from n2g.cli import app
 from n2g.cli.ingest import app as ingest_app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, database_counts
-from n2g.graph.file import NeuronGraph, NodeKind, dump_graph_line
+from n2g.graph.file import dump_graph_line
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.models.tokenizers import ByteTokenizer
 from n2g.search.text_match import predict_on_tokens
 from n2g.testing.handmade import Path as TriePath

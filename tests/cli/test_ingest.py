@@ -122,7 +122,7 @@ def test_a_file_without_graphs_is_a_warning_and_nothing_read_is_an_error(db, arg
 def test_a_graph_too_large_for_one_message_is_a_bad_line_and_the_rest_load(db, args, tmp_path):
     """ArcadeDB refuses a Bolt message over 16 MiB: a 17 MB graph between two small ones is
     named as a bad line and both others load (it used to end the whole ingest)."""
-    from n2g.graph.file import EvidenceExample
+    from n2g.graph.model import EvidenceExample
 
     small = list(synthetic_graphs(3, seed=5))
     huge = small[1].model_copy(
@@ -150,7 +150,7 @@ def test_a_graph_too_large_for_one_message_is_a_bad_line_and_the_rest_load(db, a
 
 def test_many_large_graphs_load_at_the_default_batch_size(db, args, tmp_path):
     """600 graphs of 300 nodes each: batches end by size, not count."""
-    from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+    from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 
     graphs = []
     for index in range(600):  # 100 paths of activating token, context token, end

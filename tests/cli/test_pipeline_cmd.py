@@ -5,7 +5,8 @@ import json
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.graph.file import Evaluation, NeuronGraph, NodeKind, Scores, TrieNode, dump_graph_line
+from n2g.graph.file import dump_graph_line
+from n2g.graph.model import Evaluation, NeuronGraph, NodeKind, Scores, TrieNode
 
 runner = CliRunner()
 

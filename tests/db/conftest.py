@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from n2g.graph.file import Evaluation, NeuronGraph, Scores, TrieNode
+from n2g.graph.model import Evaluation, NeuronGraph, Scores, TrieNode
 
 
 def make_graph(

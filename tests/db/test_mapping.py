@@ -18,7 +18,7 @@ from n2g.db.mapping import (
     trie_node_data,
     trie_node_properties,
 )
-from n2g.graph.file import NodeKind
+from n2g.graph.model import NodeKind
 
 
 @pytest.mark.parametrize("value", [None, True, 3, -(2**63), 2.5, "", "x", [1, 2], ["a"], []])

@@ -19,7 +19,8 @@ from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
 from n2g.db.mapping import EVALUATION_PROPERTIES, graphs_from_records
 from n2g.errors import N2GError
-from n2g.graph.file import (
+from n2g.graph.file import dump_graph_line, parse_graph_line
+from n2g.graph.model import (
     BaselineOutOfDistribution,
     BuildSettings,
     Correlation,
@@ -30,8 +31,6 @@ from n2g.graph.file import (
     OutOfDistribution,
     Scores,
     TrieNode,
-    dump_graph_line,
-    parse_graph_line,
 )
 from n2g.search import NeuronSearch, store
 

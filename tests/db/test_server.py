@@ -221,7 +221,7 @@ def test_a_server_that_fails_but_lingers_is_stopped_and_says_why(tmp_path):
 def _port_is_free_soon(port: int) -> bool:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if server._port_is_free(port):
+        if server.port_is_free(port):
             return True
         time.sleep(0.2)
     return False

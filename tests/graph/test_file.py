@@ -10,14 +10,12 @@ from pydantic import ValidationError
 from n2g.graph.file import (
     SCHEMA_FILE,
     GraphFileError,
-    NeuronGraph,
-    NodeKind,
-    TrieNode,
     dump_graph_line,
     iter_graph_file,
     parse_graph_line,
     render_json_schema,
 )
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 from n2g.resources import resource_dir
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from n2g.graph.file import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 from n2g.graph.render import to_dot, to_svg
 
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from n2g.graph.file import (
+from n2g.graph.model import (
     BaselineOutOfDistribution,
     Evaluation,
     NeuronGraph,
@@ -107,7 +107,7 @@ def test_out_of_distribution_and_sizes(tmp_path):
 
 
 def test_correlation_and_intervals():
-    from n2g.graph.file import Correlation
+    from n2g.graph.model import Correlation
     from n2g.graph.quality import bootstrap_interval
 
     graphs = []

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from n2g.graph.file import Correlation
+from n2g.graph.model import Correlation
 from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
 from tests.run.test_report import graph, prf
 

@@ -9,7 +9,8 @@ import pytest
 
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
-from n2g.graph.file import NeuronGraph, dump_graph_line
+from n2g.graph.file import dump_graph_line
+from n2g.graph.model import NeuronGraph
 from n2g.testing.handmade import folded_graphs, handmade_graphs, random_graphs
 
 

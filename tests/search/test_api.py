@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from n2g.errors import N2GError
-from n2g.graph.file import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.search import NeuronSearch, Relation, SimilarityConfig
 from n2g.search.similarity import NeuronTokenSets, overlap

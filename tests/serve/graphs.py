@@ -4,7 +4,7 @@ attributes, terminal markup, bidirectional text, NUL)."""
 
 from __future__ import annotations
 
-from n2g.graph.file import (
+from n2g.graph.model import (
     BaselineOutOfDistribution,
     Correlation,
     Evaluation,

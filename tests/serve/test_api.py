@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from neo4j import GraphDatabase
 
 from n2g.db.connection import Database, DatabaseConfig
-from n2g.graph.file import NeuronGraph
+from n2g.graph.model import NeuronGraph
 from n2g.search import store
 from n2g.serve import create_app
 from n2g.serve.errors import INTERNAL_ERROR

@@ -1,0 +1,332 @@
+"""The neuron graph: the pydantic models every stage shares, validated on construction.
+
+A unit's N2G graph is a trie stored as a node list plus explicit parent→child edges.
+Activating nodes are the trie's first level (the paper's root children); each path walks
+backwards through context or ignore nodes and finishes in an end node holding a
+normalised activation. With it travel the unit's normaliser, its evaluation, the settings
+it was built with and its evidence. How a graph is written to and read from a file (and
+its JSON Schema) is n2g.graph.file; how it is stored in the database, n2g.db.mapping.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from n2g.graph.key import neuron_key
+
+# 2: graphs carry their evidence (the windows they were built and tested on). Version-1
+# files load unchanged: they simply have no evidence.
+FORMAT_VERSION = 2
+
+
+class NodeKind(StrEnum):
+    ACTIVATING = "activating"
+    CONTEXT = "context"
+    IGNORE = "ignore"
+    END = "end"
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TrieNode(_Strict):
+    """One trie node.
+
+    - activating: `token`/`token_id` set; `activation` = the largest normalised activation
+      of any end node beneath it.
+    - context: `token`/`token_id` set; `importance` = the largest saliency of that token at
+      this position over the examples that formed it.
+    - ignore: no token (some token must stand here, which one does not matter).
+    - end: `activation` = normalised activation of the example(s) that end here (max).
+    `depth` is 0 for activating nodes, +1 per step back into the context.
+    """
+
+    id: Annotated[int, Field(ge=0)]
+    kind: NodeKind
+    depth: Annotated[int, Field(ge=0)]
+    token: str | None = None
+    token_id: Annotated[int, Field(ge=0)] | None = None
+    importance: float | None = None
+    activation: float | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_kind(self) -> TrieNode:
+        has_token = self.kind in (NodeKind.ACTIVATING, NodeKind.CONTEXT)
+        if has_token and (self.token is None or self.token_id is None):
+            raise ValueError(f"{self.kind.value} node {self.id} needs token and token_id")
+        if not has_token and (self.token is not None or self.token_id is not None):
+            raise ValueError(f"{self.kind.value} node {self.id} must not carry a token")
+        if self.kind in (NodeKind.ACTIVATING, NodeKind.END) and self.activation is None:
+            raise ValueError(f"{self.kind.value} node {self.id} needs an activation")
+        if self.kind == NodeKind.CONTEXT and self.importance is None:
+            raise ValueError(f"context node {self.id} needs an importance")
+        for name in ("importance", "activation"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"node {self.id}: {name} must be finite")
+        return self
+
+
+class Scores(_Strict):
+    """Precision/recall/F1 of the firing class (normalised activation ≥ threshold).
+
+    All three are None when undefined (no firing token in the truth and none predicted).
+    """
+
+    precision: Probability | None = None
+    recall: Probability | None = None
+    f1: Probability | None = None
+
+
+class BaselineOutOfDistribution(_Strict):
+    """A baseline's false-positive rate and scores on the same foreign windows."""
+
+    false_positive_rate: Probability
+    scores: Scores
+
+
+class OutOfDistribution(_Strict):
+    """Predictions on random windows of a different corpus (a check the paper lacked).
+
+    `false_positive_rate`/`scores` are N2G's; the baselines, built from the same training
+    examples, are scored on the same windows so the three can be compared.
+    """
+
+    corpus: str
+    n_tokens: Annotated[int, Field(ge=0)]
+    n_true_firing: Annotated[int, Field(ge=0)]
+    false_positive_rate: Probability
+    scores: Scores
+    token_lookup: BaselineOutOfDistribution | None = None
+    ngram: BaselineOutOfDistribution | None = None
+
+
+class Correlation(_Strict):
+    """The correlation score of OpenAI's explain/simulate/score method, for comparison
+    with the field: Pearson r of predicted vs true normalised activations, pooled over
+    every token of the held-out top-activating windows and of random windows of the
+    recording corpus. None when undefined (a constant prediction or truth)."""
+
+    n_top_windows: Annotated[int, Field(ge=0)]
+    n_random_windows: Annotated[int, Field(ge=0)]
+    n2g: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    token_lookup: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    ngram: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+
+
+class Evaluation(_Strict):
+    """The paper's protocol: top-k examples split train/test, firing threshold 0.5."""
+
+    firing_threshold: Probability = 0.5
+    n_train_examples: Annotated[int, Field(ge=0)]
+    n_test_examples: Annotated[int, Field(ge=0)]
+    n_test_tokens: Annotated[int, Field(ge=0)]
+    # Test tokens whose true normalised activation is ≥ the threshold. Zero means P/R/F1
+    # are undefined for this neuron: it is counted and reported, never silently dropped.
+    n_test_firing: Annotated[int, Field(ge=0)]
+    n2g: Scores
+    token_lookup: Scores
+    ngram: Scores
+    out_of_distribution: OutOfDistribution | None = None
+    correlation: Correlation | None = None
+
+
+class BuildSettings(_Strict):
+    """The settings a graph was built with (so results are reproducible)."""
+
+    prune_threshold: Probability = 0.5
+    importance_threshold: Probability = 0.75
+    augment_threshold: Probability = 0.5
+    helper: str = "none"
+    n_substitutes: Annotated[int, Field(ge=0)] = 5
+    rerank_substitutes: bool = True
+    augment_pivot: bool = True
+    train_fraction: Probability = 0.5
+    seed: int = 0
+    mask_token_id: Annotated[int, Field(ge=0)] | None = None
+    pivots: Literal["argmax", "firing"] = "argmax"
+    # Graph files written before this setting existed held the pruned activation.
+    end_activation: Literal["rescaled", "pruned"] = "pruned"
+    n_examples: Annotated[int, Field(ge=2)] = 20
+    extra_train_examples: Annotated[int, Field(ge=0)] = 0
+    sample_train_examples: Annotated[int, Field(ge=0)] = 0
+    # Graph files written before this setting existed pruned without a cap.
+    max_context: Annotated[int, Field(ge=1)] | None = None
+    # Graph files written before this setting existed matched token ids exactly.
+    fold_tokens: bool = False
+    # Graph files written before this setting existed measured augmented examples' saliency.
+    augmented_saliency: Literal["measure", "inherit"] = "measure"
+    # The number format of the builder's model passes (n2g.models.dtype); files written
+    # before this setting existed ran in float32.
+    dtype: Literal["float32", "bfloat16"] = "float32"
+
+
+class EvidenceExample(_Strict):
+    """One window a graph was built (`train`) or tested (`test`) on, as a snippet.
+
+    The snippet holds the window's strongest token and its other firing tokens nearby, with
+    enough left context for the graph's longest path and a few tokens to the right. Per
+    token: its text, the unit's true normalised activation (activation / a_max) and the
+    graph's predicted one, both rounded to 3 decimals. Stored so that anyone can check why
+    a graph says what it says (n2g.builder.evidence makes them).
+    """
+
+    split: Literal["train", "test"]
+    rank: Annotated[int, Field(ge=0)] = Field(
+        description="the window's rank among the unit's recorded windows (0: the strongest)"
+    )
+    start: Annotated[int, Field(ge=0)] = Field(
+        description="position of the snippet's first token in its recorded window"
+    )
+    tokens: list[str] = Field(min_length=1)
+    activations: list[float] = Field(description="true normalised activation per token")
+    predicted: list[float] = Field(description="the graph's predicted normalised activation")
+
+    @model_validator(mode="after")
+    def _aligned(self) -> EvidenceExample:
+        n = len(self.tokens)
+        if len(self.activations) != n or len(self.predicted) != n:
+            raise ValueError("tokens, activations and predicted must have the same length")
+        if not all(math.isfinite(v) for v in (*self.activations, *self.predicted)):
+            raise ValueError("evidence activations must be finite")
+        return self
+
+    @property
+    def peak(self) -> int:
+        """Index of the snippet's strongest token."""
+        return max(range(len(self.activations)), key=self.activations.__getitem__)
+
+
+class NeuronGraph(_Strict):
+    """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
+
+    A trie's nodes and edges are sets, so they have one canonical order, kept here and
+    nowhere else: nodes by id, edges by child id (each child has one parent; the order the
+    builder creates them in). A graph from any file order or read back from the database
+    is then equal to the original, and dumps to the same line (and content hash).
+    """
+
+    format_version: int = FORMAT_VERSION
+    model: Annotated[str, Field(min_length=1)]
+    layer: Annotated[int, Field(ge=0)]
+    neuron: Annotated[int, Field(ge=0)]
+    sae: Annotated[str, Field(pattern=r"^sae:[^/]+$")] | None = Field(
+        None,
+        description="the SAE whose latent `neuron` this graph explains (its name, e.g. "
+        "sae:L3-mlp-8x; `layer` is its hook's block); None: an MLP neuron",
+    )
+    hook_name: str | None = Field(
+        None, description="the hook the SAE reads (e.g. blocks.3.hook_mlp_out); None: neuron"
+    )
+    a_max: float = Field(description="largest activation of the neuron seen in the data")
+    n_examples: Annotated[int, Field(ge=0)] = Field(
+        0, description="examples (train + kept augmentations) the trie was built from"
+    )
+    nodes: list[TrieNode] = Field(default_factory=list)
+    edges: list[tuple[int, int]] = Field(
+        default_factory=list, description="(parent id, child id) pairs"
+    )
+    evaluation: Evaluation | None = None
+    settings: BuildSettings = Field(default_factory=BuildSettings)
+    evidence: list[EvidenceExample] = Field(
+        default_factory=list,
+        description="the train and test windows the graph was built and scored on "
+        "(format 2; empty in older files)",
+    )
+
+    @field_validator("nodes")
+    @classmethod
+    def _nodes_by_id(cls, nodes: list[TrieNode]) -> list[TrieNode]:
+        return sorted(nodes, key=lambda node: node.id)
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_by_rank(cls, evidence: list[EvidenceExample]) -> list[EvidenceExample]:
+        ranks = [e.rank for e in evidence]
+        if len(set(ranks)) != len(ranks):
+            raise ValueError("evidence ranks must be unique")
+        return sorted(evidence, key=lambda example: example.rank)
+
+    @field_validator("edges")
+    @classmethod
+    def _edges_by_child(cls, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return sorted(edges, key=lambda edge: edge[1])
+
+    @property
+    def key(self) -> str:
+        """Stable unique key: `model/layer/neuron`, or `model/sae:NAME/latent`."""
+        return neuron_key(self.model, self.layer, self.neuron, self.sae)
+
+    @model_validator(mode="after")
+    def _is_a_trie(self) -> NeuronGraph:
+        if not math.isfinite(self.a_max):
+            raise ValueError("a_max must be finite")
+        ids = [n.id for n in self.nodes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("node ids must be unique")
+        by_id = {n.id: n for n in self.nodes}
+        parents: dict[int, int] = {}
+        for parent, child in self.edges:
+            if parent not in by_id or child not in by_id:
+                raise ValueError(f"edge ({parent}, {child}) names a missing node")
+            if child in parents:
+                raise ValueError(f"node {child} has two parents: not a trie")
+            if by_id[parent].kind == NodeKind.END:
+                raise ValueError(f"end node {parent} cannot have children")
+            if by_id[child].kind == NodeKind.ACTIVATING:
+                raise ValueError(f"activating node {child} must be at the first level")
+            if by_id[child].depth != by_id[parent].depth + 1:
+                raise ValueError(f"edge ({parent}, {child}) skips a depth")
+            parents[child] = parent
+        for node in self.nodes:
+            if node.kind != NodeKind.ACTIVATING and node.id not in parents:
+                raise ValueError(f"{node.kind.value} node {node.id} has no parent")
+            if node.kind == NodeKind.ACTIVATING and node.depth != 0:
+                raise ValueError(f"activating node {node.id} must have depth 0")
+        return self
+
+    def node_by_id(self) -> dict[int, TrieNode]:
+        return {n.id: n for n in self.nodes}
+
+    def children(self) -> dict[int, list[int]]:
+        """Parent id → child ids, in edge order."""
+        out: dict[int, list[int]] = {}
+        for parent, child in self.edges:
+            out.setdefault(parent, []).append(child)
+        return out
+
+    def activating_tokens(self) -> dict[str, float]:
+        """Activating token → its largest normalised activation."""
+        out: dict[str, float] = {}
+        for n in self.nodes:
+            if n.kind == NodeKind.ACTIVATING:
+                assert n.token is not None and n.activation is not None
+                out[n.token] = max(out.get(n.token, 0.0), n.activation)
+        return out
+
+    def context_tokens(self) -> dict[str, float]:
+        """Context token → its largest importance anywhere in the trie."""
+        out: dict[str, float] = {}
+        for n in self.nodes:
+            if n.kind == NodeKind.CONTEXT:
+                assert n.token is not None and n.importance is not None
+                out[n.token] = max(out.get(n.token, 0.0), n.importance)
+        return out
+
+    def to_networkx(self) -> Any:  # a networkx.DiGraph (networkx is imported lazily: slow)
+        """The trie as a networkx DiGraph; node attributes are the node fields."""
+        import networkx as nx
+
+        graph = nx.DiGraph(model=self.model, layer=self.layer, neuron=self.neuron)
+        for n in self.nodes:
+            graph.add_node(n.id, **n.model_dump(exclude={"id"}, mode="json"))
+        graph.add_edges_from(self.edges)
+        return graph
