@@ -110,3 +110,42 @@ def test_control_sequences_in_names_reach_the_terminal_as_inert_text(db_args) ->
         assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, out
     escaped = "evil\\x1b]0;pwned\\x07"
     assert all(escaped in out for out in [*outputs, error.output])
+
+
+def test_hostile_names_on_a_real_terminal_stay_inert(db_args, db_config) -> None:
+    """On a pseudo-terminal (where rich styles its output with its own SGR codes) the
+    hostile model name's OSC title and clipboard sequences, its screen clear and its
+    right-to-left override never reach the terminal; its text does, escaped."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    _ok("similar", "-m", ESCAPE_MODEL, *db_args)
+    # the password goes by environment, never on the command line
+    flags = [arg for arg in db_args if arg not in ("--password", db_config.password)]
+    env = {**os.environ, "N2G_PASSWORD": db_config.password, "COLUMNS": "200"}
+    for command in (["search", MARKUP_TOKENS[0]], ["groups", "-m", ESCAPE_MODEL]):
+        leader, follower = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "n2g", *command, *flags],
+            stdout=follower,
+            stderr=follower,
+            env=env,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert process.wait(timeout=60) == 0
+        shown = b"".join(chunks).decode("utf-8", errors="replace")
+        assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\u202e" not in shown
+        assert "\x07" not in shown
+        assert "evil\\x1b]0;pwned\\x07" in shown.replace("\r\n", "\n")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import stat
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -44,42 +44,48 @@ def test_a_taken_port_is_one_clear_error(tmp_path):
     assert not settings.pid_file.exists()
 
 
+_THIEF = """
+import socket, sys
+out = open(sys.argv[1], "wb")
+thief = socket.socket()
+thief.bind(("127.0.0.1", 0))
+thief.listen()
+print(thief.getsockname()[1], flush=True)
+while True:
+    conn, _ = thief.accept()
+    conn.settimeout(2.0)
+    try:
+        while chunk := conn.recv(65536):
+            out.write(chunk)
+            out.flush()
+    except OSError:
+        pass
+    conn.close()
+"""
+
+
 def test_a_listener_that_takes_the_port_during_start_up_gets_no_credentials(tmp_path):
-    """Another local user binds the Bolt port between the free-port check and the JVM: the
-    readiness check must not send the root password there (it used to, in a Bolt HELLO)."""
-    received: list[bytes] = []
-    with socket.socket() as thief:
-        thief.bind(("127.0.0.1", 0))
-        thief.listen()
-        thief.settimeout(0.2)
-        port = thief.getsockname()[1]
+    """Another process (another local user) binds the Bolt port between the free-port
+    check and the JVM: the readiness check must not send the root password there (it
+    used to, in a Bolt HELLO). The thief records every byte it receives."""
+    received = tmp_path / "received.bin"
+    thief = subprocess.Popen(
+        [sys.executable, "-c", _THIEF, str(received)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert thief.stdout is not None
+        port = int(thief.stdout.readline())
         settings = server.LocalServerSettings(
             home=tmp_path / "s", bolt_port=port, http_port=server.free_port()
         )
-        stop = threading.Event()
-
-        def listen() -> None:
-            while not stop.is_set():
-                try:
-                    conn, _ = thief.accept()
-                except OSError:
-                    continue
-                with conn:
-                    conn.settimeout(1.0)
-                    with contextlib.suppress(OSError):
-                        while chunk := conn.recv(65536):
-                            received.append(chunk)
-
-        listener = threading.Thread(target=listen, daemon=True)
-        listener.start()
-        try:
-            with pytest.raises(N2GError, match=f"port {port} .* another process") as info:
-                server._launch(settings)  # as if the port was taken right after the check
-        finally:
-            stop.set()
-            listener.join(timeout=5)
+        with pytest.raises(N2GError, match=f"port {port} .* another process") as info:
+            server._launch(settings)  # as if the port was taken right after the check
+        time.sleep(0.5)  # anything in flight reaches the thief's file
+    finally:
+        thief.kill()
+        thief.wait()
     password = settings.password_file.read_text().strip()
-    sent = b"".join(received)
+    sent = received.read_bytes()
     assert password.encode() not in sent and b"root" not in sent
     assert "n2g db up --bolt-port" in str(info.value)
     assert server.running_pid(settings) is None
