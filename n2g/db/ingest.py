@@ -151,19 +151,20 @@ def _write_racing(db: Database, work: Sequence[_Pending]) -> tuple[int, int, int
     """`_write_batch` in one transaction, run again after a short random wait when it lost
     a race with a concurrent writer: every batch is idempotent (it re-reads the stored
     hashes and merges models and tokens), so the retry writes what the winner did not."""
-    for attempt in range(RACE_ATTEMPTS):
+    attempt = 0
+    while True:
         try:
             return db.write(lambda tx: _write_batch(tx, work))
         except N2GError as exc:
-            if not _lost_a_race(exc) or attempt == RACE_ATTEMPTS - 1:
-                if _lost_a_race(exc):
-                    raise N2GError(
-                        "another writer kept changing the same neurons, models or tokens: "
-                        "run the ingest again (what is loaded stays loaded)"
-                    ) from None
+            if not _lost_a_race(exc):
                 raise
-            time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
-    raise AssertionError("unreachable")
+            attempt += 1
+            if attempt == RACE_ATTEMPTS:
+                raise N2GError(
+                    "another writer kept changing the same neurons, models or tokens: "
+                    "run the ingest again (what is loaded stays loaded)"
+                ) from None
+        time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
 
 
 def _dedupe(batch: list[_Pending]) -> list[_Pending]:
