@@ -114,3 +114,16 @@ def test_benchmarks_never_import_the_cli(path: Path) -> None:
     """Domain parsing (layers, neurons, context caps) lives in n2g.selection, not the CLI."""
     for name in imported_modules(path):
         assert not name.startswith("n2g.cli"), f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "cli").glob("*.py")), ids=lambda p: p.name)
+def test_commands_print_only_through_the_escaping_echo(path: Path) -> None:
+    """Every line a command prints goes through `n2g.cli.common.echo`/`echo_json` (or a
+    rich table of escaped cells): a raw `typer.echo` or `print` could pass an escape
+    sequence from a shared file's names to the user's terminal."""
+    if path.name == "common.py":
+        return
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            assert name not in ("typer.echo", "print", "typer.secho"), f"{path.name}: {name}"

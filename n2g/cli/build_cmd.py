@@ -8,7 +8,7 @@ from typing import get_args
 import typer
 
 from n2g.builder.config import BuildConfig
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import echo, one_line_errors
 from n2g.cli.defaults import DtypeOption, default_of, given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
@@ -162,18 +162,18 @@ def register(app: typer.Typer) -> None:
             device=device,
             progress=progress,
         )
-        typer.echo(
+        echo(
             f"wrote {summary.n_written} graphs to {summary.out_path} "
             f"({summary.n_skipped} already there) in {summary.seconds:.1f}s"
         )
         if summary.stage_seconds:
-            typer.echo(
+            echo(
                 "time per stage: "
                 + ", ".join(f"{name} {sec:.1f}s" for name, sec in summary.stage_seconds.items())
             )
         for row in summary.quality:
             shown = ", ".join(f"{m} {row.methods[m].f1:.3f}" for m in row.methods)
-            typer.echo(
+            echo(
                 f"layer {row.layer}: mean F1 {shown} over {row.n_scored} neurons; "
                 f"{row.n_no_firing} with no firing test token"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,21 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     to stderr and return the Exit to raise."""
     typer.echo(f"error: {printable(message)}", err=True)
     return typer.Exit(code)
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print `text` to the terminal as inert text: every line passed through `printable`
+    (a model name, token, file or field name in it may hold escape sequences); the line
+    breaks themselves kept."""
+    typer.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
+
+
+def echo_json(text: str) -> None:
+    """Print JSON text inert and still valid: a character `printable` would escape can only
+    sit inside a JSON string there, so it is written as its JSON escape (`\\u001b`)."""
+    if not text.replace("\n", "").isprintable():
+        text = "".join(c if c.isprintable() or c == "\n" else json.dumps(c)[1:-1] for c in text)
+    typer.echo(text)
 
 
 def _silence_stdout() -> None:
@@ -47,9 +63,7 @@ def one_line_errors(func: F) -> F:
             where = ".".join(str(part) for part in first["loc"]) or "setting"
             raise fail(f"bad setting {where}: {first['msg']}") from None
         except KeyboardInterrupt:
-            typer.echo(
-                "interrupted: finished work is kept; run the same command to resume", err=True
-            )
+            echo("interrupted: finished work is kept; run the same command to resume", err=True)
             raise typer.Exit(130) from None
         except BrokenPipeError:  # the reader stopped reading (`| head -1`): not an error
             _silence_stdout()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import fail, one_line_errors
+from n2g.cli.common import echo, fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.ingest import ingest_command
 from n2g.db import server
@@ -66,11 +66,11 @@ def up(
         raise fail(f"bad heap size {heap!r}: use e.g. 512m or 2g") from None
     already = server.running_pid(settings) is not None
     status = server.start(settings)
-    typer.echo(
+    echo(
         f"local server {'already running' if already else 'started'} "
         f"(pid {status.pid}) at {status.bolt_uri}, database {server.DATABASE_NAME!r}"
     )
-    typer.echo(f"data: {settings.home}   password file: {settings.password_file}")
+    echo(f"data: {settings.home}   password file: {settings.password_file}")
 
 
 @db_app.command("down")
@@ -78,7 +78,7 @@ def up(
 def down() -> None:
     """Stop the local server (its data stays)."""
     stopped = server.stop()
-    typer.echo("local server stopped" if stopped else "local server was not running")
+    echo("local server stopped" if stopped else "local server was not running")
 
 
 @db_app.command("status")
@@ -87,13 +87,13 @@ def status() -> None:
     """Whether the local server runs, where it listens and how many neurons it holds."""
     info = server.status()
     if not info.running:
-        typer.echo(f"local server not running (data: {info.home}); start it with `n2g db up`")
+        echo(f"local server not running (data: {info.home}); start it with `n2g db up`")
         raise typer.Exit(3)
-    typer.echo(
+    echo(
         f"local server running (pid {info.pid}) at {info.bolt_uri}, "
         f"HTTP 127.0.0.1:{info.http_port}, database {server.DATABASE_NAME!r}"
     )
-    typer.echo(f"neurons: {info.n_neurons:,}   data: {info.home}")
+    echo(f"neurons: {info.n_neurons:,}   data: {info.home}")
 
 
 @db_app.command("init")
@@ -103,7 +103,7 @@ def init(db_flags: DatabaseFlags = NO_FLAGS) -> None:
     """Create the schema's constraints and indexes (idempotent)."""
     with open_database(db_flags) as db:
         n = apply_schema(db)
-    typer.echo(f"schema applied ({n} constraints and indexes, existing ones kept)")
+    echo(f"schema applied ({n} constraints and indexes, existing ones kept)")
 
 
 @db_app.command("clear")
@@ -122,7 +122,7 @@ def clear(
                 f"{db.config.uri}: add --yes to go ahead"
             )
         deleted = clear_database(db)
-    typer.echo(f"deleted {deleted:,} node(s)")
+    echo(f"deleted {deleted:,} node(s)")
 
 
 def register(app: typer.Typer) -> None:

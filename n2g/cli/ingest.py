@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import fail, one_line_errors
+from n2g.cli.common import echo, fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 from n2g.errors import printable
@@ -25,13 +25,13 @@ app = typer.Typer(
 def _report(summary: IngestSummary, strict: bool) -> None:
     for path in summary.empty_files:
         name = printable(str(path))
-        typer.echo(f"warning: {name} holds no neuron graph (is it the right file?)", err=True)
+        echo(f"warning: {name} holds no neuron graph (is it the right file?)", err=True)
     for error in summary.errors[:MAX_ERRORS_SHOWN]:
-        typer.echo(f"bad line: {error}", err=True)
+        echo(f"bad line: {error}", err=True)
     if len(summary.errors) > MAX_ERRORS_SHOWN:
-        typer.echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more bad line(s)", err=True)
+        echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more bad line(s)", err=True)
     for line in summary.lines():
-        typer.echo(line)
+        echo(line)
     if summary.errors:
         what = (
             "nothing was loaded (--strict)"

@@ -16,7 +16,7 @@ from n2g.cli.build_cmd import (
     MaxContextOption,
     RerankOption,
 )
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import SAE_HELP, DtypeOption, given, help_of
 from n2g.errors import N2GError
@@ -119,9 +119,9 @@ def run(
         dtype=dtype,
     )
     db_config = database_config(db_flags)
-    run_pipeline(config, db_config, progress=not quiet, say=typer.echo)
-    typer.echo(f"\ndone: report in {config.report_dir}/report.md")
-    typer.echo(f"browse the graphs and their evidence: {browse_command(db_flags)}")
+    run_pipeline(config, db_config, progress=not quiet, say=echo)
+    echo(f"\ndone: report in {config.report_dir}/report.md")
+    echo(f"browse the graphs and their evidence: {browse_command(db_flags)}")
 
 
 def browse_command(db_flags: DatabaseFlags) -> str:
@@ -164,7 +164,7 @@ def report(
             raise N2GError(f"graph file not found: {path}")
         graphs += [g for _, g in iter_graph_file(path, errors=errors)]
     for error in errors:
-        typer.echo(f"skipped bad line {error}", err=True)
+        echo(f"skipped bad line {error}", err=True)
     if not graphs:
         raise N2GError("no valid neuron graph in the given file(s)")
     neurons = [g for g in graphs if g.sae is None]
@@ -184,9 +184,9 @@ def report(
             "report": result.model_dump() if result is not None else None,
             "units": [row.model_dump() for row in units],
         }
-        typer.echo(json.dumps(numbers if units else numbers["report"], indent=2))
+        echo_json(json.dumps(numbers if units else numbers["report"], indent=2))
     else:
-        typer.echo(markdown)
+        echo(markdown)
 
 
 def register(app: typer.Typer) -> None:

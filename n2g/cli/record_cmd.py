@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import echo, one_line_errors
 from n2g.cli.defaults import SAE_HELP, DtypeOption, help_of
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import RecordConfig
@@ -81,7 +81,7 @@ def record(
         )
         neuron_model, layer_list, unit = neuron_model.with_units(units), [units.layer], "latents"
     manifest = record_stage(neuron_model, source, layer_list, out, config, progress=not quiet)
-    typer.echo(
+    echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
         f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} {unit} -> {out}"
     )

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.errors import N2GError, printable
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
@@ -48,10 +48,10 @@ def _print_rows(
     rows: Sequence[BaseModel], columns: Sequence[str], as_json: bool, title: str, empty: str
 ) -> None:
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        echo_json(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
         return
     if not rows:
-        typer.echo(empty)
+        echo(empty)
         return
     table = Table(title=_text(title))
     for column in columns:
@@ -165,9 +165,9 @@ def register(app: typer.Typer) -> None:
         with _search(db_flags) as search:
             report = search.compute_similarity(model, config, show_progress=not as_json)
         if as_json:
-            typer.echo(report.model_dump_json())
+            echo_json(report.model_dump_json())
             return
-        typer.echo(
+        echo(
             f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
             f"activating tokens), threshold {report.threshold}: "
             f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
@@ -270,7 +270,7 @@ def register(app: typer.Typer) -> None:
                 model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
             )
         if as_json:
-            typer.echo(match.model_dump_json())
+            echo_json(match.model_dump_json())
             return
         _print_text_match(match)
 
@@ -302,7 +302,7 @@ def register(app: typer.Typer) -> None:
         if svg is not None:
             _write_svg(graph, svg)
         if as_json:
-            typer.echo(dump_graph_line(graph))
+            echo_json(dump_graph_line(graph))
             return
         _print_paths(graph)
 
@@ -365,12 +365,12 @@ def _print_paths(graph: NeuronGraph) -> None:
         table.add_row(_text(activating), _text(shown_context or "-"), Text(f"{activation:.3f}"))
     Console(width=200).print(table)
     if not rows:
-        typer.echo("(the graph is empty)")
+        echo("(the graph is empty)")
 
 
 def _print_text_match(match: TextMatch) -> None:
     if not match.neurons:
-        typer.echo(f"no neuron of {match.model!r} is predicted to fire on this text")
+        echo(f"no neuron of {match.model!r} is predicted to fire on this text")
         return
     table = Table(title=Text(f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})"))
     for column in ("key", "max", "firing tokens (predicted activation)"):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import typer
 
-from n2g.cli.common import one_line_errors
+from n2g.cli.common import echo, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         if not 1 <= workers <= MAX_WORKERS:
             raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
         if host not in LOCAL_HOSTS:
-            typer.echo(
+            echo(
                 f"warning: serving on {host}: anyone who can reach this machine can read "
                 "the database",
                 err=True,
@@ -112,12 +112,12 @@ def register(app: typer.Typer) -> None:
         sock = bind(host, port)
         try:
             config = database_config(db_flags)  # the local server started here, once
-            typer.echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
+            echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
                 in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, config))
         finally:
             sock.close()
-        typer.echo("stopped")
+        echo("stopped")
 
 
 def in_workers(workers: int, serve: Callable[[], None]) -> None:

@@ -7,15 +7,17 @@ argument of ours and nothing user-supplied is ever spliced into query text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
 from neo4j import exceptions as neo4j_errors
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from n2g.db.watchdog import Watchdog
 from n2g.errors import N2GError
 
 T = TypeVar("T")
@@ -86,6 +88,12 @@ def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
             f"no database answers at {config.uri}: start one with `n2g db up` "
             "(or `docker compose up -d` for Neo4j), or set N2G_URI"
         )
+    if isinstance(exc, StoppedAnswering):
+        return N2GError(
+            f"the database at {config.uri} accepts connections but stopped answering "
+            "(frozen or overloaded): restart it (the local server: `n2g db down`, then "
+            "`n2g db up`); the work it had finished is kept"
+        )
     message = getattr(exc, "message", None) or str(exc)
     first_line = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
     if config.database and "database" in first_line.lower():
@@ -93,12 +101,34 @@ def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
     return N2GError(f"database error: {first_line}")
 
 
+class StoppedAnswering(Exception):
+    """The watchdog found the server no longer answering during a call."""
+
+
+DRIVER_ERRORS = (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError)
+
+
 class Database:
-    """A connected database: run read queries, run write work in one transaction."""
+    """A connected database: run read queries, run write work in one transaction. Every
+    call is watched (`n2g.db.watchdog`), so a server that stops answering ends it in
+    seconds instead of never."""
 
     def __init__(self, config: DatabaseConfig, driver: Driver) -> None:
         self.config = config
         self._driver = driver
+        self.watchdog = Watchdog(config.uri)
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """Bracket one call: watched, and its driver failure turned into one line."""
+        if self.watchdog.dead and not self.watchdog.alive():
+            raise _explain(StoppedAnswering(), self.config)
+        try:
+            with self.watchdog.watching():
+                yield
+        except DRIVER_ERRORS as exc:
+            cause: Exception = StoppedAnswering() if self.watchdog.dead else exc
+            raise _explain(cause, self.config) from exc
 
     @classmethod
     def connect(cls, config: DatabaseConfig) -> Database:
@@ -118,6 +148,7 @@ class Database:
         return db
 
     def close(self) -> None:
+        self.watchdog.close()
         self._driver.close()
 
     def __enter__(self) -> Database:
@@ -139,22 +170,16 @@ class Database:
         which answer `node[name]`, `name in node` and `node.get(name)` like those dicts:
         the copy costs as much as decoding for records holding thousands of values (a unit
         with its trie and evidence), and readers that only look properties up skip it."""
-        try:
-            with self._session() as session:
-                result = session.run(query, params or {})
-                if not plain:
-                    return [dict(record) for record in result]
-                return [record.data() for record in result]
-        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
-            raise _explain(exc, self.config) from exc
+        with self._call(), self._session() as session:
+            result = session.run(query, params or {})
+            if not plain:
+                return [dict(record) for record in result]
+            return [record.data() for record in result]
 
     def write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """Run `work(tx)` in one write transaction: all of it commits, or none of it."""
-        try:
-            with self._session() as session:
-                return session.execute_write(work)
-        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
-            raise _explain(exc, self.config) from exc
+        with self._call(), self._session() as session:
+            return session.execute_write(work)
 
     def execute(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one write query in its own transaction; return its records as dicts."""

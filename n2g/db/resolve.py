@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from n2g.db import server
 from n2g.db.connection import DatabaseConfig
-from n2g.errors import N2GError
+from n2g.errors import N2GError, printable
 
 
 def configured_database(
@@ -67,7 +67,7 @@ def ensure_local_server(settings: server.LocalServerSettings | None = None) -> D
     if server.running_pid(settings) is None:
         print(
             f"starting the local database server on 127.0.0.1:{settings.bolt_port} "
-            f"({settings.home}) ...",
+            f"({printable(str(settings.home))}) ...",
             file=sys.stderr,
         )
         server.start(settings)

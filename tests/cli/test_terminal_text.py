@@ -149,3 +149,42 @@ def test_hostile_names_on_a_real_terminal_stay_inert(db_args, db_config) -> None
         assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\u202e" not in shown
         assert "\x07" not in shown
         assert "evil\\x1b]0;pwned\\x07" in shown.replace("\r\n", "\n")
+
+
+def _inert(out: str) -> None:
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, out
+
+
+def test_json_output_is_inert_and_still_names_the_model_exactly(db_args) -> None:
+    """`--json` escapes the hostile characters the JSON way, so a script reading it gets
+    the stored name back unchanged while the terminal shows inert text."""
+    import json
+
+    searched = _ok("search", MARKUP_TOKENS[0], "--json", *db_args)
+    shown = _ok("show", f"{ESCAPE_MODEL}/0/1", "--json", *db_args)
+    for out in (searched, shown):
+        _inert(out)
+    assert ESCAPE_MODEL in {row["model"] for row in json.loads(searched)}
+    assert json.loads(shown)["model"] == ESCAPE_MODEL
+
+
+def test_report_and_ingest_messages_are_inert(tmp_path) -> None:
+    """The report's tables name the model; ingest's warnings name the file and its
+    bad lines' fields: all come from files somebody else may have written."""
+    from n2g.testing.synthetic import write_graph_file
+
+    graphs = tmp_path / "graphs.jsonl"
+    paths = [(tok, [tok], 0.5 + i / 10) for i, tok in enumerate(MARKUP_TOKENS)]
+    write_graph_file(graphs, [make_graph(ESCAPE_MODEL, 0, 1, paths)])
+    with graphs.open("a", encoding="utf-8") as file:
+        file.write('{"model": "m", "\\u001b]52;c;eA==\\u0007": 1}\n')
+    report = runner.invoke(app, ["report", str(graphs)])
+    assert report.exit_code == 0, report.output
+    _inert(report.output)
+    assert "evil\\x1b]0;pwned\\x07" in report.output and "skipped bad line" in report.output
+
+    empty = tmp_path / "empty\x1b]0;t\x07.jsonl"
+    empty.write_text("", encoding="utf-8")
+    ingest = runner.invoke(app, ["ingest", str(empty), str(graphs), "--dry-run"])
+    _inert(ingest.output)
+    assert "empty\\x1b]0;t\\x07.jsonl" in ingest.output and "bad line" in ingest.output

@@ -45,6 +45,19 @@ def _whole_neurons_only(db) -> None:
     assert trie == n_nodes
 
 
+def _settled_neuron_count(db) -> int:
+    """The stored neuron count once the server has finished a batch the killed client
+    had already sent (the server commits it after the client dies): equal twice running."""
+    last = -1
+    for _ in range(100):
+        now = database_counts(db)["neurons"]
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.5)
+    raise AssertionError("the neuron count never settled after the kill")
+
+
 def test_kill_and_resume_equals_a_clean_load(db, db_config, tmp_path):
     path = tmp_path / "graphs.jsonl"
     write_graph_file(path, synthetic_graphs(300, seed=3))
@@ -59,7 +72,7 @@ def test_kill_and_resume_equals_a_clean_load(db, db_config, tmp_path):
     finally:
         process.kill()  # SIGKILL: no clean-up code runs
         process.wait()
-    killed_at = database_counts(db)["neurons"]
+    killed_at = _settled_neuron_count(db)
     assert 0 < killed_at < 300, "the ingest should have been killed half-way"
     _whole_neurons_only(db)
 
