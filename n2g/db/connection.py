@@ -127,7 +127,11 @@ class Database:
             with self.watchdog.watching():
                 yield
         except DRIVER_ERRORS as exc:
-            cause: Exception = StoppedAnswering() if self.watchdog.dead else exc
+            cause: Exception = exc
+            if self.watchdog.dead:
+                cause = StoppedAnswering()
+            elif isinstance(exc, neo4j_errors.DatabaseError) and not self.watchdog.alive():
+                cause = neo4j_errors.ServiceUnavailable()  # it failed because it went away
             raise _explain(cause, self.config) from exc
 
     @classmethod

@@ -269,6 +269,8 @@ class NeuronGraph(_Strict):
     def _is_a_trie(self) -> NeuronGraph:
         if not math.isfinite(self.a_max):
             raise ValueError("a_max must be finite")
+        if self.a_max <= 0 and self.nodes:  # it divides every activation the graph holds
+            raise ValueError("a_max must be positive (only a silent unit's empty graph has none)")
         ids = [n.id for n in self.nodes]
         if len(set(ids)) != len(ids):
             raise ValueError("node ids must be unique")

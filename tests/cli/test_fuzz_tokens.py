@@ -1,7 +1,7 @@
 """Fuzz-style, end to end: odd tokens through `n2g-ingest`, `n2g search`, `n2g show` and
 `n2g like`, on the real test server, through the command line (CliRunner), nothing mocked.
 
-A seeded generator (explicit lists plus `random.Random(SEED)` mixes) yields 105 distinct
+A seeded generator (explicit lists plus `random.Random(SEED)` mixes) yields 112 distinct
 tokens of 11 classes: rich markup, quotes and backslashes, control characters, Unicode
 (combining marks, RTL, ZWJ emoji, CJK, astral, invisible), Cypher and injection strings,
 XML/HTML entities, option-like tokens, whitespace, the empty token, and 5,000-character
@@ -120,8 +120,25 @@ EXPLICIT: dict[str, list[str]] = {
         "}",
         "$",
         ":",
+        "-->",
+        "<--",
+        "-[:R]->",
+        "()-[]-()",
+        "<!--",
+        "#",
     ],
-    "xml": ["&amp;", "&lt;b&gt;", "<b>x</b>", "]]>", "&#1;", "&#x1F;", "&#xD800;", "&nbsp;", "&"],
+    "xml": [
+        "&amp;",
+        "&lt;b&gt;",
+        "<b>x</b>",
+        "]]>",
+        "<script>alert(1)</script>",
+        "&#1;",
+        "&#x1F;",
+        "&#xD800;",
+        "&nbsp;",
+        "&",
+    ],
     "option": ["-", "--", "-n", "--json", "--help"],
     "whitespace": [" ", "  ", "\u3000", " x", "x ", " x ", "x", "\t \n"],
     "empty": [""],

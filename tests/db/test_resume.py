@@ -114,3 +114,51 @@ def test_concurrent_ingests_all_succeed_and_count_as_one_clean_load(db, db_confi
     clear_database(db)
     ingest_files(db, [first, second], progress=False)
     assert racing == database_counts(db) and racing["neurons"] == 300
+
+
+def test_server_killed_mid_ingest_restarts_and_resumes_to_a_clean_load(tmp_path):
+    """SIGKILL the database server (not the client) while an ingest writes: the ingest
+    ends with one line; the restarted server holds only whole neurons, and the same
+    ingest then resumes to the counts of a clean load."""
+    import signal
+
+    from n2g.db import server
+    from n2g.db.schema import apply_schema
+
+    settings = server.LocalServerSettings(
+        home=tmp_path / "server",
+        bolt_port=server.free_port(),
+        http_port=server.free_port(),
+        heap="1g",
+    )
+    status = server.start(settings)
+    config = server.server_config(settings)
+    path = tmp_path / "graphs.jsonl"
+    write_graph_file(path, synthetic_graphs(300, seed=5))
+    try:
+        with Database.connect(config) as db:
+            apply_schema(db)
+        process = _ingest_process(path, config)
+        with Database.connect(config) as db:
+            deadline = time.monotonic() + 120
+            while database_counts(db)["neurons"] < 40 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert status.pid is not None
+        os.kill(status.pid, signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+        lines = err.decode().strip().splitlines()
+        assert process.returncode == 2 and lines[-1].startswith("error: no database answers")
+        assert "Traceback" not in err.decode()
+
+        status = server.start(settings)
+        with Database.connect(config) as db:
+            _whole_neurons_only(db)
+            resumed = ingest_files(db, [path], progress=False)
+            assert not resumed.errors and resumed.neurons_unchanged > 0
+            after_resume = database_counts(db)
+            clear_database(db)
+            ingest_files(db, [path], progress=False)
+            assert after_resume == database_counts(db)
+    finally:
+        if status.pid is not None:
+            server.stop_process(status.pid)
