@@ -8,7 +8,7 @@
 // $rows: [{model, props: {the (:Neuron) properties: key, model, layer, index, a_max, ...},
 //          activating, context, ignore, end: [{the trie-node properties: key, neuron, id, ...}],
 //          next: [[parent position, child position]] (positions in activating+context+ignore+end),
-//          activates_on: [{text, activation}], has_context: [{text, importance}],
+//          activates_on: [{text, activation, alone, firsts}], has_context: [{text, importance}],
 //          examples: [{the (:Example) properties: key, neuron, split, rank, tokens, ...}]}]
 // The Model and Token nodes exist already (merge_models, merge_tokens).
 UNWIND $rows AS g
@@ -45,7 +45,7 @@ CALL (neuron, g) {
   UNWIND g.activates_on AS t
   MATCH (token:Token)
   WHERE token.text = t.text
-  CREATE (neuron)-[:ACTIVATES_ON {activation: t.activation}]->(token)
+  CREATE (neuron)-[:ACTIVATES_ON {activation: t.activation, alone: t.alone, firsts: t.firsts}]->(token)
 }
 CALL (neuron, g) {
   UNWIND g.has_context AS t

@@ -30,10 +30,11 @@ from n2g.db.properties import checked_properties, encoded_size
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
+from n2g.graph.path_table import dump_paths
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
-MAPPING_VERSION = 4  # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`
+MAPPING_VERSION = 5  # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -107,6 +108,9 @@ SETTINGS_PROPERTY = "settings"  # the build settings, as one JSON string
 # (:Example) nodes stay the searchable form; `graphs_from_records` rebuilds a graph from
 # them, and the tests hold the two equal.
 GRAPH_LINE_PROPERTY = "graph"
+# The graph's paths (n2g.graph.path_table), for "which units fire on this text": the
+# candidates' paths come back with the candidate lookup itself and predict together.
+PATHS_PROPERTY = "paths"
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
 # n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
@@ -171,6 +175,7 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     )
     line = dump_graph_line(graph)
     values.update(graph_hash=line_hash(line), **{GRAPH_LINE_PROPERTY: line})
+    values[PATHS_PROPERTY] = dump_paths(graph)
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
     return checked_properties(f"neuron {graph.key}", values)
 
@@ -209,6 +214,32 @@ class NeuronRow:
         return encoded_size(self.row)
 
 
+def first_steps(graph: NeuronGraph) -> dict[str, tuple[float, set[str]]]:
+    """Per activating token: (`alone`, `firsts`) of its ACTIVATES_ON relationship, what a
+    text must hold for a path from that token to match (queries/text_candidates.cypher).
+    `firsts`: the tokens one step back on its paths. `alone`: the largest value of its paths
+    that need no particular token one step back (an end right under it, or an ignore
+    step: bounded by the activating node's own value), 0.0 when there is none."""
+    kinds = {node.id: node for node in graph.nodes}
+    out: dict[str, tuple[float, set[str]]] = {}
+    for parent, child in graph.edges:
+        root, step = kinds[parent], kinds[child]
+        if root.kind != NodeKind.ACTIVATING or root.token is None:
+            continue
+        alone, firsts = out.get(root.token, (0.0, set()))
+        if step.kind == NodeKind.CONTEXT and step.token is not None:
+            firsts.add(step.token)
+        elif step.kind == NodeKind.END:
+            alone = max(alone, step.activation or 0.0)
+        elif step.kind == NodeKind.IGNORE:
+            alone = max(alone, root.activation or 0.0)
+        out[root.token] = (alone, firsts)
+    for node in graph.nodes:  # an activating node with no step at all matches nothing
+        if node.kind == NodeKind.ACTIVATING and node.token is not None:
+            out.setdefault(node.token, (0.0, set()))
+    return out
+
+
 def neuron_row(graph: NeuronGraph) -> NeuronRow:
     """The row of one neuron graph; PropertyTypeError if a value cannot be stored.
 
@@ -232,7 +263,11 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
     row["next"] = [[position[parent], position[child]] for parent, child in graph.edges]
     activating = graph.activating_tokens()
     context = graph.context_tokens()
-    row["activates_on"] = [{"text": t, "activation": a} for t, a in activating.items()]
+    steps = first_steps(graph)
+    row["activates_on"] = [
+        {"text": t, "activation": a, "alone": steps[t][0], "firsts": sorted(steps[t][1])}
+        for t, a in activating.items()
+    ]
     row["has_context"] = [{"text": t, "importance": i} for t, i in context.items()]
     row["examples"] = [example_properties(key, example) for example in graph.evidence]
     n_roots = len(groups[NodeKind.ACTIVATING])

@@ -149,12 +149,35 @@ def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) ->
     return db.read(query("groups_list"), params)
 
 
-def text_candidate_keys(db: Database, tokens: Sequence[str], model: str) -> list[str]:
-    """Keys of the neurons of `model` activating on one of `tokens` (or on its folded
-    form, in graphs built with token folding), sorted."""
+def text_candidates(
+    db: Database,
+    tokens: Sequence[str],
+    model: str,
+    threshold: float = 0.0,
+    *,
+    skip: int = 0,
+    page: int = 1_000_000,
+) -> list[dict[str, Any]]:
+    """The neurons of `model` activating on one of `tokens` (or on its folded form, in
+    graphs built with token folding) with a value of at least `threshold` (and above 0),
+    strongest `bound` first, `page` of them after the first `skip`: each row's key, layer,
+    index, bound (no prediction on the text exceeds it), fold (reads folded ids) and
+    paths (n2g.graph.path_table's JSON; None on units loaded before paths were stored)."""
     forms = sorted({form for token in tokens for form in (token, fold_token(token))})
-    rows = db.read(query("text_candidates"), {"tokens": forms, "model": model})
-    return sorted(row["key"] for row in rows)
+    params = {"tokens": forms, "model": model, "threshold": threshold}
+    params |= {"skip": skip, "page": page}
+    rows = db.read(query("text_candidates"), params, plain=False)
+    if not rows:
+        return []
+    lists = rows[0]
+    names = ("keys", "layers", "indexes", "bounds", "folds", "paths")
+    return [
+        {"key": key, "layer": layer, "index": index, "bound": bound, "fold": fold}
+        | {"paths": paths or None}
+        for key, layer, index, bound, fold, paths in zip(
+            *(lists[name] for name in names), strict=True
+        )
+    ]
 
 
 def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:

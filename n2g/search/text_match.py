@@ -1,13 +1,17 @@
 """Which neurons' graphs fire on a text, with the predicted activation of every token.
 
-Candidates come from an index lookup (neurons that activate on one of the text's tokens,
-queries/text_candidates.cypher); only their tries are fetched and run, with the builder's
-NeuronTrie, on the text's token ids. A neuron that activates on none of the text's tokens
-cannot fire on it (every trie path starts at an activating token), so nothing is missed.
+Candidates come from an index lookup (queries/text_candidates.cypher): the neurons that
+activate on one of the text's tokens at least as strongly as the threshold. A neuron that
+does not cannot reach the threshold on this text (every path starts at an activating token,
+whose stored value is the largest end value beneath it), so nothing is missed. The lookup
+returns each candidate's paths too, and all candidates predict together in one path table
+(n2g.graph.path_table): exactly what each one's trie predicts, without reading, validating
+and compiling every whole graph.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -17,11 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.model import NeuronGraph
+from n2g.graph.path_table import PathTable, graph_paths
 from n2g.graph.predict import NeuronTrie
 from n2g.graph.token_fold import TokenClasses, vocabulary_classes
-from n2g.search.store import read_graphs, text_candidate_keys
+from n2g.search.store import read_graphs, text_candidates
 
-FETCH_BATCH = 500  # tries fetched per round trip
+FETCH_BATCH = 500  # whole graphs fetched per round trip (bench.like_text's plain way)
+FIRST_PAGE = 200  # candidates fetched first (pages double while later ones could rank)
 
 
 class TokenizerLike(Protocol):
@@ -93,6 +99,64 @@ def predict_on_tokens(
     return out
 
 
+def _top_is_settled(neurons: list[NeuronOnText], limit: int, last: dict) -> bool:
+    """Whether no candidate after `last` (the query's order: bound descending, then layer
+    and index) can enter the top `limit` of `neurons` (sorted by peak descending, then
+    layer and index): its peak is at most its bound, at most `last`'s bound."""
+    if len(neurons) < limit:
+        return False
+    kth = neurons[limit - 1]
+    bound = float(np.float32(last["bound"]))  # the peaks are float32 values
+    if kth.max_activation != bound:
+        return kth.max_activation > bound
+    return (kth.layer, kth.index) < (last["layer"], last["index"])  # a tie comes after
+
+
+def _predict_page(
+    db: Database,
+    rows: list[dict],
+    token_ids: list[int],
+    threshold: float,
+    tokenizer: TokenizerLike,
+    classes: list[TokenClasses],
+) -> list[NeuronOnText]:
+    """The candidates of one page that reach `threshold`, all predicted in one path table
+    (units stored before their paths were get them from their graph lines)."""
+    older = [row["key"] for row in rows if row["paths"] is None]
+    graphs = read_graphs(db, older) if older else {}
+    stored = json.loads("[" + ",".join(row["paths"] or "null" for row in rows) + "]")
+    table = PathTable(
+        [
+            (paths, row["fold"])
+            if paths is not None
+            else (graph_paths(graphs[row["key"]]), graphs[row["key"]].settings.fold_tokens)
+            for row, paths in zip(rows, stored, strict=True)
+        ]
+    )
+    folded_ids = None
+    if table.any_folded:
+        classes[:] = classes or [vocabulary_classes(tokenizer)]
+        folded_ids = classes[0].map(token_ids)
+    prediction = table.predict(token_ids, folded_ids)
+    peaks = prediction.max(axis=1, initial=0.0)
+    return [
+        _on_text(row, values, threshold)
+        for row, values, peak in zip(rows, prediction, peaks, strict=True)
+        if peak > 0.0 and peak >= threshold
+    ]
+
+
+def _on_text(row: dict, values: np.ndarray, threshold: float) -> NeuronOnText:
+    return NeuronOnText(
+        key=row["key"],
+        layer=row["layer"],
+        index=row["index"],
+        max_activation=float(values.max()),
+        activations=[float(v) for v in values],
+        firing_tokens=[i for i, v in enumerate(values) if v >= threshold],
+    )
+
+
 def any_folded(graphs: Iterable[NeuronGraph]) -> bool:
     return any(graph.settings.fold_tokens for graph in graphs)
 
@@ -117,13 +181,19 @@ def fires_on_text(
         raise N2GError(f"threshold must be between 0 and 1, got {threshold}")
     token_ids = list(tokenizer.encode(text))
     tokens = tokenizer.token_strings(token_ids)
-    keys = text_candidate_keys(db, tokens, model)
     neurons: list[NeuronOnText] = []
-    for start in range(0, len(keys), FETCH_BATCH):
-        graphs = list(read_graphs(db, keys[start : start + FETCH_BATCH]).values())
-        classes = vocabulary_classes(tokenizer) if any_folded(graphs) else None
-        neurons.extend(predict_on_tokens(graphs, token_ids, threshold, classes))
-    neurons.sort(key=lambda n: (-n.max_activation, n.layer, n.index))
+    classes: list[TokenClasses] = []  # the vocabulary's folding, made once when needed
+    page, skip = (FIRST_PAGE if limit is None else max(FIRST_PAGE, 4 * limit)), 0
+    while True:
+        rows = text_candidates(db, tokens, model, threshold, skip=skip, page=page)
+        neurons += _predict_page(db, rows, token_ids, threshold, tokenizer, classes)
+        neurons.sort(key=lambda n: (-n.max_activation, n.layer, n.index))
+        skip += len(rows)
+        if len(rows) < page:
+            break  # every candidate seen
+        if limit is not None and _top_is_settled(neurons, limit, rows[-1]):
+            break
+        page *= 2
     return TextMatch(
         model=model,
         tokens=tokens,

@@ -124,10 +124,11 @@ def _graphs() -> list[NeuronGraph]:
         NeuronGraph(model="smollm2-135m", layer=3, neuron=286, a_max=3.7421875, n_examples=14,
                     nodes=nodes, edges=edges, evaluation=evaluation, settings=settings,
                     evidence=evidence),
-        NeuronGraph(model="smollm2-135m", layer=0, neuron=1, a_max=-0.5, nodes=small_nodes,
+        NeuronGraph(model="smollm2-135m", layer=0, neuron=1, a_max=0.5, nodes=small_nodes,
                     edges=small_edges),  # no evaluation
-        NeuronGraph(model="/models/my llama", layer=12, neuron=0, a_max=1.0,
-                    evaluation=undefined),  # an empty trie, a model name with slashes
+        NeuronGraph(model="/models/my llama", layer=12, neuron=0, a_max=-0.5,
+                    evaluation=undefined),  # an empty trie (a silent unit: a_max may be
+                                            # negative), a model name with slashes
     ]  # fmt: skip
 
 

@@ -265,23 +265,98 @@ def test_handmade_similarity_known_answers(search) -> None:
 
 
 def test_fires_on_text_equals_running_every_graph(search, search_graphs) -> None:
+    """The candidate lookup (activation at the threshold, the tokens one step back) and
+    the path table miss nothing and add nothing: every graph's own trie, run on texts of
+    the random graphs' vocabulary (ignore steps, contexts of 0 to 3 tokens), agrees."""
+    import random
+
     from n2g.graph.predict import NeuronTrie
     from n2g.models.tokenizers import ByteTokenizer
 
     tokenizer = ByteTokenizer()
-    text = "a cab, dab. ponder b a b"
-    ids = tokenizer.encode(text)
-    for threshold in (0.01, 0.5):
-        match = search.fires_on_text("rand", text, tokenizer, threshold=threshold, limit=None)
-        expected = {}
-        for g in search_graphs:
-            if g.model == "rand":
-                peak = float(NeuronTrie.from_graph(g).predict(ids).max())
+    rng = random.Random(5)
+    texts = ["a cab, dab. ponder b a b", "a", ". ,"]
+    texts += ["".join(rng.choices("abcdefghijklmnop ,.", k=rng.randint(1, 15))) for _ in range(30)]
+    tries = {g.key: NeuronTrie.from_graph(g) for g in search_graphs if g.model == "rand"}
+    fired = 0
+    for text in texts:
+        ids = tokenizer.encode(text)
+        for threshold in (0.01, 0.3, 0.5, 0.9):
+            match = search.fires_on_text("rand", text, tokenizer, threshold=threshold, limit=None)
+            expected = {}
+            for key, trie in tries.items():
+                peak = float(trie.predict(ids).max())
                 if peak > 0 and peak >= threshold:
-                    expected[g.key] = peak
-        assert {n.key: n.max_activation for n in match.neurons} == expected
-        assert all(len(n.activations) == len(ids) for n in match.neurons)
-    assert match.tokens == list(text)
+                    expected[key] = peak
+            assert {n.key: n.max_activation for n in match.neurons} == expected, text
+            assert all(len(n.activations) == len(ids) for n in match.neurons)
+            fired += len(expected)
+        assert match.tokens == list(text)
+    assert fired > 200
+
+
+def test_a_limited_answer_is_the_top_of_the_whole_one(search, monkeypatch) -> None:
+    """Candidates come a page at a time, strongest bound first, and paging stops once no
+    later one can rank: with pages of 2 (many pages), every top-k equals the first k of
+    the unlimited answer, ties in value ordered by layer and index alike."""
+    import random
+
+    from n2g.models.tokenizers import ByteTokenizer
+    from n2g.search import text_match
+
+    monkeypatch.setattr(text_match, "FIRST_PAGE", 2)
+    tokenizer = ByteTokenizer()
+    rng = random.Random(6)
+    texts = ["".join(rng.choices("abcdefghijklmnop ,.", k=rng.randint(3, 15))) for _ in range(12)]
+    for text in texts:
+        for threshold in (0.01, 0.5):
+            whole = search.fires_on_text("rand", text, tokenizer, threshold=threshold, limit=None)
+            for k in (1, 3, 10):
+                top = search.fires_on_text("rand", text, tokenizer, threshold=threshold, limit=k)
+                assert top.neurons == whole.neurons[:k], (text, threshold, k)
+
+
+def test_units_stored_without_paths_fire_the_same(search, search_graphs) -> None:
+    """Units loaded by an ingest before `paths` and `firsts` existed (removed here from half
+    the 'rand' units and every 'fold' one) are answered from their graph lines, equally."""
+    from n2g.db.mapping import first_steps
+    from n2g.graph.path_table import dump_paths
+    from n2g.models.tokenizers import ByteTokenizer
+
+    tokenizer = ByteTokenizer()
+    cases = [("rand", "a cab, dab. ponder b a b", 0.01), ("fold", "AB xyC ab X", 0.01)]
+    before = [search.fires_on_text(m, t, tokenizer, threshold=h, limit=None) for m, t, h in cases]
+    stripped = [
+        g for g in search_graphs if g.model == "fold" or (g.model == "rand" and g.neuron % 2)
+    ]
+    keys = {"keys": [g.key for g in stripped]}
+    search.db.execute("MATCH (n:Neuron) WHERE n.key IN $keys REMOVE n.paths", keys)
+    search.db.execute(
+        "MATCH (n:Neuron)-[a:ACTIVATES_ON]->() WHERE n.key IN $keys REMOVE a.firsts, a.alone",
+        keys,
+    )
+    try:
+        after = [
+            search.fires_on_text(m, t, tokenizer, threshold=h, limit=None) for m, t, h in cases
+        ]
+    finally:
+        rows = [{"key": g.key, "paths": dump_paths(g)} for g in stripped]
+        search.db.execute(
+            "UNWIND $rows AS row MATCH (n:Neuron) WHERE n.key = row.key SET n.paths = row.paths",
+            {"rows": rows},
+        )
+        steps = [
+            {"key": g.key, "text": token, "alone": alone, "firsts": sorted(firsts)}
+            for g in stripped
+            for token, (alone, firsts) in first_steps(g).items()
+        ]
+        search.db.execute(
+            "UNWIND $rows AS row MATCH (n:Neuron)-[a:ACTIVATES_ON]->(t:Token) "
+            "WHERE n.key = row.key AND t.text = row.text "
+            "SET a.alone = row.alone, a.firsts = row.firsts",
+            {"rows": steps},
+        )
+    assert after == before and all(match.neurons for match in before)
 
 
 def test_folded_graphs_are_found_by_any_case_and_spacing(search) -> None:
