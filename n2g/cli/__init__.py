@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from n2g.cli import build_cmd, db_cmd, pipeline_cmd, record_cmd, search_cmd, serve_cmd
+from n2g.cli.common import OneLineErrorsGroup
 
 app = typer.Typer(
     name="n2g",
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrorsGroup,
 )
 
 for module in (record_cmd, build_cmd, db_cmd, search_cmd, pipeline_cmd, serve_cmd):

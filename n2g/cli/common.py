@@ -12,6 +12,12 @@ from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperCommand, TyperGroup
+
+try:  # Typer 0.2x carries its own copy of click: its usage errors are these classes
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - a Typer that uses click itself
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment]
 
 from n2g.errors import N2GError, printable
 
@@ -73,3 +79,41 @@ def one_line_errors(func: F) -> F:
             raise fail(f"{exc.strerror or exc}{where}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _main_with_one_line_errors(main: Callable[..., Any], standalone: bool, **kwargs: Any) -> Any:
+    """Run a click `main` so a usage mistake (a missing or unknown option, a value of the
+    wrong type) is one `error:` line naming the help to read, not a boxed usage text."""
+    if not standalone:
+        return main(standalone_mode=False, **kwargs)
+    try:
+        result = main(standalone_mode=False, **kwargs)
+    except NoArgsIsHelpError as exc:  # a bare group: its help, as asked
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        context = getattr(exc, "ctx", None)
+        hint = f"; see `{context.command_path} --help`" if context is not None else ""
+        message = exc.format_message().rstrip(".")
+        typer.echo(f"error: {printable(message[:1].lower() + message[1:])}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(result if type(result) is int else 0)
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """A command group whose usage mistakes are one `error:` line (`typer.Typer(cls=...)`)."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        call = functools.partial(super().main, *args)
+        return _main_with_one_line_errors(call, standalone_mode, **kwargs)
+
+
+class OneLineErrorsCommand(TyperCommand):
+    """A single-command app whose usage mistakes are one `error:` line."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        call = functools.partial(super().main, *args)
+        return _main_with_one_line_errors(call, standalone_mode, **kwargs)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import echo, fail, one_line_errors
+from n2g.cli.common import OneLineErrorsCommand, echo, fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 from n2g.errors import printable
@@ -84,7 +84,7 @@ def ingest_command(
     _report(summary, strict)
 
 
-app.command(name="n2g-ingest")(ingest_command)
+app.command(name="n2g-ingest", cls=OneLineErrorsCommand)(ingest_command)
 
 
 def main() -> None:
