@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from n2g.cli import build_cmd, db_cmd, pipeline_cmd, record_cmd, search_cmd, serve_cmd
+from n2g.cli import (
+    build_cmd,
+    db_cmd,
+    pipeline_cmd,
+    record_cmd,
+    search_cmd,
+    serve_cmd,
+    top_cmd,
+)
 from n2g.cli.common import OneLineErrorsGroup
 
 app = typer.Typer(
@@ -16,7 +24,7 @@ app = typer.Typer(
     cls=OneLineErrorsGroup,
 )
 
-for module in (record_cmd, build_cmd, db_cmd, search_cmd, pipeline_cmd, serve_cmd):
+for module in (record_cmd, build_cmd, db_cmd, search_cmd, top_cmd, pipeline_cmd, serve_cmd):
     module.register(app)
 
 

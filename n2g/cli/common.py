@@ -103,10 +103,31 @@ def _main_with_one_line_errors(main: Callable[..., Any], standalone: bool, **kwa
     sys.exit(result if type(result) is int else 0)
 
 
+def _no_flag_labels(command: Any) -> None:
+    """Drop the `<bool>` type label Typer's help shows beside every on/off flag (and
+    `--help`) of `command` and its subcommands: a flag takes no value to describe."""
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _no_flag_labels(sub)
+
+
 class OneLineErrorsGroup(TyperGroup):
-    """A command group whose usage mistakes are one `error:` line (`typer.Typer(cls=...)`)."""
+    """A command group whose usage mistakes are one `error:` line (`typer.Typer(cls=...)`)
+    and whose help shows no type label on flags."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        _no_flag_labels(self)
         call = functools.partial(super().main, *args)
         return _main_with_one_line_errors(call, standalone_mode, **kwargs)
 
@@ -115,5 +136,6 @@ class OneLineErrorsCommand(TyperCommand):
     """A single-command app whose usage mistakes are one `error:` line."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        _no_flag_labels(self)
         call = functools.partial(super().main, *args)
         return _main_with_one_line_errors(call, standalone_mode, **kwargs)

@@ -76,7 +76,10 @@ def up(
 @db_app.command("down")
 @one_line_errors
 def down() -> None:
-    """Stop the local server (its data stays)."""
+    """Stop the local server (its data stays). Example:
+
+    n2g db down
+    """
     stopped = server.stop()
     echo("local server stopped" if stopped else "local server was not running")
 
@@ -84,7 +87,11 @@ def down() -> None:
 @db_app.command("status")
 @one_line_errors
 def status() -> None:
-    """Whether the local server runs, where it listens and how many neurons it holds."""
+    """Whether the local server runs, where it listens and how many neurons it holds
+    (exit status 3 when it does not run). Example:
+
+      n2g db status
+    """
     info = server.status()
     if not info.running:
         echo(f"local server not running (data: {info.home}); start it with `n2g db up`")
@@ -100,7 +107,10 @@ def status() -> None:
 @one_line_errors
 @database_options
 def init(db_flags: DatabaseFlags = NO_FLAGS) -> None:
-    """Create the schema's constraints and indexes (idempotent)."""
+    """Create the schema's constraints and indexes (idempotent). Example:
+
+    n2g db init --uri bolt://localhost:7687 --user neo4j
+    """
     with open_database(db_flags) as db:
         n = apply_schema(db)
     echo(f"schema applied ({n} constraints and indexes, existing ones kept)")
@@ -113,7 +123,10 @@ def clear(
     yes: Annotated[bool, typer.Option("--yes", help="really delete everything")] = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
-    """Delete every node and relationship (the schema stays). Needs --yes."""
+    """Delete every node and relationship (the schema stays). Needs --yes. Example:
+
+    n2g db clear --yes
+    """
     with open_database(db_flags) as db:
         counts = database_counts(db)
         if not yes:

@@ -66,7 +66,10 @@ def ingest_command(
 ) -> None:
     """Load graph files: batched, idempotent (unchanged neurons are skipped), a rebuilt
     neuron replaced whole, each neuron all-or-nothing. Bad lines are reported as FILE:LINE
-    and the rest load (exit status 1); with --strict nothing loads."""
+    and the rest load (exit status 1); with --strict nothing loads. Example:
+
+      n2g-ingest n2g-run/graphs.jsonl --dry-run
+    """
     if dry_run:
         summary = ingest_files(
             None,

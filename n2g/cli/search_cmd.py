@@ -13,21 +13,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from n2g.search.text_match import TextMatch, TokenizerLike
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.errors import N2GError, printable
+from n2g.cli.tables import cell, plain_text, print_rows
+from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
@@ -42,42 +40,6 @@ KEY_HELP = "neuron key MODEL/LAYER/INDEX, or an SAE latent's MODEL/sae:NAME/INDE
 def _search(db_flags: DatabaseFlags) -> Iterator[NeuronSearch]:
     with open_database(db_flags) as db:
         yield NeuronSearch(db)
-
-
-def _print_rows(
-    rows: Sequence[BaseModel], columns: Sequence[str], as_json: bool, title: str, empty: str
-) -> None:
-    if as_json:
-        echo_json(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
-        return
-    if not rows:
-        echo(empty)
-        return
-    table = Table(title=_text(title))
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        values = row.model_dump()
-        table.add_row(*(_cell(values[c]) for c in columns))
-    Console(width=200).print(table)
-
-
-def _text(value: str) -> Text:
-    """Data as terminal text: no markup, no emoji codes, and every control character
-    (CSI, OSC, C0/C1, bidirectional overrides) escaped, so a name or token from a graph
-    file can neither style nor drive the terminal (n2g.errors.printable)."""
-    return Text(printable(value))
-
-
-def _cell(value: Any) -> Text:
-    """A table cell as plain text (`_text`; strings in lists as their repr)."""
-    if value is None:
-        return Text("-")
-    if isinstance(value, float):
-        return Text(f"{value:.3f}")
-    if isinstance(value, list):
-        return _text(", ".join(repr(v) if isinstance(v, str) else str(v) for v in value))
-    return _text(str(value))
 
 
 def _check_threshold(threshold: float) -> None:
@@ -120,7 +82,7 @@ def register(app: typer.Typer) -> None:
                 if token is not None or context is not None:
                     raise N2GError("--repeated takes no token: it finds repeated tokens itself")
                 hits = search.repeated_tokens(model=model, layer=layer, limit=limit)
-                _print_rows(
+                print_rows(
                     hits,
                     ["key", "n_repeated", "tokens", "activation"],
                     as_json,
@@ -133,7 +95,7 @@ def register(app: typer.Typer) -> None:
         columns += ["activation"] if token is not None else []
         columns += ["importance"] if context is not None else []
         columns += ["distance"] if token is not None and context is not None else []
-        _print_rows(hits, columns + ["f1"], as_json, "neurons", "no neuron matches")
+        print_rows(hits, columns + ["f1"], as_json, "neurons", "no neuron matches")
 
     @app.command("similar")
     @one_line_errors
@@ -198,7 +160,8 @@ def register(app: typer.Typer) -> None:
             + (f" for {model!r}" if model else "")
             + ": run `n2g similar -m MODEL` first (or lower --min-size)"
         )
-        _print_rows(hits, ["key", "size", "layers", "members"], as_json, "neuron groups", hint)
+        columns = ["key", "size", "layers", "members", "shared_activating", "shared_context"]
+        print_rows(hits, columns, as_json, "neuron groups", hint)
 
     @app.command("like")
     @one_line_errors
@@ -239,7 +202,7 @@ def register(app: typer.Typer) -> None:
                         "give a neuron key (MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX) or --text"
                     )
                 hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
-                _print_rows(
+                print_rows(
                     hits,
                     [
                         "key",
@@ -266,7 +229,7 @@ def register(app: typer.Typer) -> None:
                     raise N2GError(f"--text needs --model: the database holds {known}")
                 model = models[0]
             search.require_model(model)
-            match = search.fires_on_text(
+            match = search.fires_onplain_text(
                 model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
             )
         if as_json:
@@ -341,9 +304,9 @@ def _print_paths(graph: NeuronGraph) -> None:
     """Each trie path as a row: activating token, context (read left to right), activation."""
     by_id, children = graph.node_by_id(), graph.children()
     table = Table(
-        title=_text(
+        title=plain_text(
             f"{graph.key}  a_max={graph.a_max:.3f}"
-            + (f"  f1={_cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
+            + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
         )
     )
     for column in ("activating", "context (earlier tokens left)", "activation"):
@@ -362,7 +325,9 @@ def _print_paths(graph: NeuronGraph) -> None:
                 context = [*context, node.token]
             stack.extend((child, context) for child in children.get(node_id, []))
     for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
-        table.add_row(_text(activating), _text(shown_context or "-"), Text(f"{activation:.3f}"))
+        table.add_row(
+            plain_text(activating), plain_text(shown_context or "-"), Text(f"{activation:.3f}")
+        )
     Console(width=200).print(table)
     if not rows:
         echo("(the graph is empty)")
@@ -379,5 +344,7 @@ def _print_text_match(match: TextMatch) -> None:
         fired = ", ".join(
             f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
         )
-        table.add_row(_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), _text(fired))
+        table.add_row(
+            plain_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), plain_text(fired)
+        )
     Console(width=200).print(table)

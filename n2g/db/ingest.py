@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -235,7 +235,8 @@ def ingest_graphs(
                 raise N2GError(f"neuron {graph.key}: {exc}") from None
 
     start = time.perf_counter()
-    with _progress(progress, total=None) as on_batch:
+    total = len(graphs) if isinstance(graphs, Sized) else None  # a list: a bar with an ETA
+    with _progress(progress, total=total) as on_batch:
         _load(db, pendings(), summary, batch_size, on_batch)
     summary.seconds = time.perf_counter() - start
     return summary

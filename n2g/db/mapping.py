@@ -90,6 +90,14 @@ EVALUATION_PROPERTIES: PropertyPaths = (
     ("correlation_n_random_windows", ("correlation", "n_random_windows")),
     *((f"correlation_{name}", ("correlation", name)) for name in ("n2g", "token_lookup", "ngram")),
 )
+# The stored scores a unit can be ranked by (`n2g top --by`): precision, recall, F1 and
+# false-positive rates of N2G and the baselines, in and out of distribution, correlations.
+SCORE_PROPERTIES: tuple[str, ...] = tuple(
+    name
+    for name, _ in EVALUATION_PROPERTIES
+    if name.endswith(("precision", "recall", "f1", "false_positive_rate"))
+    or (name.startswith("correlation_") and not name.startswith("correlation_n_"))
+)
 NEURON_PROPERTIES: PropertyPaths = (
     ("model", ("model",)),
     ("layer", ("layer",)),

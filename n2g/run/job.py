@@ -12,9 +12,11 @@ same command again):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from n2g.db.connection import Database, DatabaseConfig
@@ -78,6 +80,53 @@ def _sae_latents(
     return units, built
 
 
+def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, RunConfig]:
+    """Open the corpus and load the model, a line for each, then say which number format
+    this CPU gets and, when the recording is still to do, roughly how long the job takes."""
+    from n2g.models import load_model
+    from n2g.record.corpus import open_corpus
+    from n2g.record.store import MANIFEST
+    from n2g.run.estimate import job_estimate_line, number_format_line
+
+    corpus = open_corpus(config.corpus)
+    say(f"corpus: {corpus.name}")
+    n_layers = None if config.layers is None else max(config.layers + _sae_layers(config)) + 1
+    say(f"loading {config.model} (converted once, then read from the cache) ...")
+    started = time.perf_counter()
+    model = load_model(config.model, n_layers=n_layers, device=config.device, dtype=config.dtype)
+    say(f"loaded {model.name} in {time.perf_counter() - started:.0f} s")
+    if config.layers is None:  # "all": known once the model is
+        config = config.model_copy(update={"layers": list(range(model.n_layers))})
+    assert config.layers is not None
+    say(number_format_line(model, config))
+    if not (config.records_dir / MANIFEST).is_file():
+        n_units = len(sample_neurons(model.d_mlp, config.neurons_per_layer, 0))
+        say(job_estimate_line(model, config, config.layers, n_units * len(config.layers)))
+    return corpus, model, config
+
+
+class StageTimes:
+    """Wall time of each stage of the job, for its closing line and summary.json."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def line(self) -> str:
+        from n2g.run.estimate import format_duration
+
+        total = format_duration(sum(self.seconds.values()))
+        parts = ", ".join(f"{name} {format_duration(s)}" for name, s in self.seconds.items())
+        return f"{total}: {parts}"
+
+
 def _stage(say: Callable[[str], None], number: int, title: str) -> None:
     say(f"\n[{number}/{len(STAGES)}] {title}")
 
@@ -95,50 +144,47 @@ def run_pipeline(
     graph file, database, report) names it by the loaded model's canonical `name`.
     """
     from n2g.builder.stage import build_stage
-    from n2g.models import load_model
-    from n2g.record.corpus import open_corpus
     from n2g.record.recorder import record_stage
 
     config.out.mkdir(parents=True, exist_ok=True)
+    times = StageTimes()
     # Connect first: a database that is down should fail before minutes of model work.
+    say(f"database: {db_config.uri}")
     with Database.connect(db_config) as db:
-        corpus = open_corpus(config.corpus)
-        n_layers = None if config.layers is None else max(config.layers + _sae_layers(config)) + 1
-        model = load_model(
-            config.model, n_layers=n_layers, device=config.device, dtype=config.dtype
-        )
-        if config.layers is None:  # "all": known once the model is
-            config = config.model_copy(update={"layers": list(range(model.n_layers))})
+        with times("prepare"):
+            corpus, model, config = _prepare(config, say)
         layers = config.layers
         assert layers is not None
+        neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
         _stage(
             say,
             1,
             f"record: top-{config.record.k} windows of {model.name} layers "
             f"{layers} over {corpus.name}",
         )
-        manifest = record_stage(
-            model, corpus, layers, config.records_dir, config.record, progress=progress
-        )
+        with times("record"):
+            manifest = record_stage(
+                model, corpus, layers, config.records_dir, config.record, progress=progress
+            )
         say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
 
-        neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
         _stage(
             say,
             2,
             f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}, "
             f"{model.dtype}",
         )
-        built = build_stage(
-            model,
-            config.records_dir,
-            config.graph_file,
-            config.build,
-            layers=layers,
-            neurons=neurons,
-            device=config.device,
-            progress=progress,
-        )
+        with times("build"):
+            built = build_stage(
+                model,
+                config.records_dir,
+                config.graph_file,
+                config.build,
+                layers=layers,
+                neurons=neurons,
+                device=config.device,
+                progress=progress,
+            )
         say(
             f"{built.n_written} graphs built, {built.n_skipped} already there "
             f"-> {config.graph_file}"
@@ -152,15 +198,17 @@ def run_pipeline(
         units = None
         graph_files = [config.graph_file]
         if config.sae is not None:
-            units, built_sae = _sae_latents(config, model, corpus, progress, say)
+            with times("SAE latents"):
+                units, built_sae = _sae_latents(config, model, corpus, progress, say)
             graph_files.append(config.sae_graph_file)
 
         from n2g.db.ingest import ingest_files
         from n2g.db.schema import apply_schema
 
         _stage(say, 3, f"ingest into {db_config.uri}")
-        apply_schema(db)
-        ingested = ingest_files(db, graph_files, progress=progress)
+        with times("ingest"):
+            apply_schema(db)
+            ingested = ingest_files(db, graph_files, progress=progress)
         for line in ingested.lines():
             say(line)
         if ingested.errors:
@@ -172,9 +220,10 @@ def run_pipeline(
 
         _stage(say, 4, "search: all-pairs similarity and neuron groups")
         search = NeuronSearch(db)
-        similarity = search.compute_similarity(
-            [model.name], config.similarity, show_progress=progress
-        )
+        with times("search"):
+            similarity = search.compute_similarity(
+                [model.name], config.similarity, show_progress=progress
+            )
         say(
             f"{similarity.similar_pairs} similar pairs, {similarity.subset_pairs} subset pairs, "
             f"{similarity.groups} groups (largest {similarity.largest_group})"
@@ -183,7 +232,10 @@ def run_pipeline(
         _stage(say, 5, f"report -> {config.report_dir}")
         from n2g.run.showcase import write_run_report
 
-        summary = write_run_report(config, model, search, similarity, say, units)
+        with times("report"):
+            summary = write_run_report(config, model, search, similarity, say, units)
+    say(f"\nfinished in {times.line()}")
+    say(f"graphs: {', '.join(str(path) for path in graph_files)}   records: {config.records_dir}")
     summary["stages"] = {
         "record": {"tokens": manifest.n_tokens, "windows": manifest.n_windows},
         "build": built.model_dump(),
@@ -196,5 +248,6 @@ def run_pipeline(
         },
         "search": similarity.model_dump(),
     }
+    summary["stage_seconds"] = {name: round(seconds, 1) for name, seconds in times.seconds.items()}
     (config.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary

@@ -28,14 +28,26 @@ SAMPLE_TEXT = (
 )
 
 
+SHOWCASE_F1_MARGIN = 0.1  # a showcase may score this much below the best F1
+
+
+def _f1(graph: NeuronGraph) -> float:
+    return graph.evaluation.n2g.f1 if graph.evaluation and graph.evaluation.n2g.f1 else 0.0
+
+
 def best_graph(graphs: list[NeuronGraph]) -> NeuronGraph:
-    """The showcase neuron: highest N2G F1, then the richer graph."""
+    """The showcase neuron: one a reader can understand at a glance. Among the units
+    within SHOWCASE_F1_MARGIN of the best N2G F1 (and with some context to show), the one
+    with the fewest activating tokens, then the higher F1, then the richer graph. The
+    highest-F1 unit alone is often one that memorised a dozen unrelated tokens."""
+    best = max(_f1(graph) for graph in graphs)
+    close = [g for g in graphs if _f1(g) >= best - SHOWCASE_F1_MARGIN and g.activating_tokens()]
+    with_context = [g for g in close if g.context_tokens()] or close or graphs
 
-    def rank(graph: NeuronGraph) -> tuple[float, int]:
-        f1 = graph.evaluation.n2g.f1 if graph.evaluation and graph.evaluation.n2g.f1 else 0.0
-        return (f1, len(graph.nodes))
+    def rank(graph: NeuronGraph) -> tuple[int, float, int, str]:
+        return (-len(graph.activating_tokens()), _f1(graph), len(graph.nodes), graph.key)
 
-    return max(graphs, key=rank)
+    return max(with_context, key=rank)
 
 
 def _context_below(graph: NeuronGraph, token: str) -> str | None:
@@ -58,8 +70,7 @@ def _searches(search: NeuronSearch, showcase: NeuronGraph, tokenizer: Any) -> li
     activating = sorted(showcase.activating_tokens().items(), key=lambda kv: -kv[1])
     context = sorted(showcase.context_tokens().items(), key=lambda kv: -kv[1])
     lines.append(
-        f"Showcase neuron `{showcase.key}` (N2G F1 "
-        f"{showcase.evaluation.n2g.f1 if showcase.evaluation else None}): activates on "
+        f"Showcase neuron `{showcase.key}` (N2G F1 {_f1(showcase):.2f}): activates on "
         + ", ".join(repr(t) for t, _ in activating[:5])
         + ("; context " + ", ".join(repr(t) for t, _ in context[:5]) if context else "")
     )

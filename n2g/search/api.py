@@ -23,6 +23,7 @@ from n2g.graph.model import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
@@ -30,6 +31,8 @@ from n2g.search.similarity import (
     similarity_join,
 )
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
+
+MAX_SHARED_TOKENS = 20  # a group's shared tokens listed, of each kind
 
 
 class _Row(BaseModel):
@@ -82,6 +85,9 @@ class PairHit(_Row):
 
 
 class GroupHit(_Row):
+    """A group of similar neurons, with the tokens every member shares (the first
+    MAX_SHARED_TOKENS of each kind, in text order)."""
+
     key: str
     model: str
     size: int
@@ -89,6 +95,8 @@ class GroupHit(_Row):
     n_layers: int
     threshold: float
     members: list[str]
+    shared_activating: list[str] = []
+    shared_context: list[str] = []
 
 
 class SimilarityReport(_Row):
@@ -231,6 +239,25 @@ class NeuronSearch:
         rows = store.like_hits(self.db, key, model=model, min_score=min_score, limit=limit)
         return [LikeHit.model_validate(row) for row in rows]
 
+    def top(
+        self,
+        score: str = "f1",
+        *,
+        model: str | None = None,
+        layer: int | None = None,
+        worst: bool = False,
+        limit: int = 25,
+    ) -> list[RankedUnit]:
+        """The best (or `worst`) units by a stored score, of `model` and `layer` if given."""
+        check_score(score)
+        self.require_model(model)
+        self._require_layer(layer)
+        _check_limit(limit)
+        units = top_units(self.db, score, model=model, layer=layer, worst=worst, limit=limit)
+        if not units:
+            self._require_stored_layer(layer, model)
+        return units
+
     def neuron_graph(self, key: str) -> NeuronGraph:
         """One neuron's whole graph, rebuilt from the database."""
         self.require_neuron(key)
@@ -270,7 +297,8 @@ class NeuronSearch:
         if model is not None and "+" not in model:
             self.require_model(model)
         rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)
-        return [GroupHit.model_validate(row) for row in rows]
+        shared = store.group_tokens(self.db, [row["key"] for row in rows], MAX_SHARED_TOKENS)
+        return [GroupHit.model_validate(row | shared.get(row["key"], {})) for row in rows]
 
     # -- computation ----------------------------------------------------------------------
     def compute_similarity(

@@ -149,6 +149,17 @@ def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) ->
     return db.read(query("groups_list"), params)
 
 
+def group_tokens(db: Database, keys: Sequence[str], max_tokens: int) -> dict[str, dict]:
+    """Group key → {shared_activating, shared_context}: the tokens all its members share."""
+    if not keys:
+        return {}
+    rows = db.read(query("group_tokens"), {"keys": list(keys), "max_tokens": max_tokens})
+    return {
+        row["key"]: {"shared_activating": row["activating"], "shared_context": row["context"]}
+        for row in rows
+    }
+
+
 def text_candidates(
     db: Database,
     tokens: Sequence[str],

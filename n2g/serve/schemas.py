@@ -125,9 +125,6 @@ class LikeResponse(_Response):
 class GroupWithTokens(GroupHit):
     """A group with the tokens every member shares (the first ones, in text order)."""
 
-    shared_activating: list[str] = Field(default_factory=list)
-    shared_context: list[str] = Field(default_factory=list)
-
 
 class GroupsResponse(_Response):
     model: str | None

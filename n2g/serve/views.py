@@ -38,7 +38,6 @@ from n2g.serve.schemas import (
 )
 
 MAX_GROUP_MEMBERS = 50  # members listed with a unit's group (its size says how many more)
-MAX_SHARED_TOKENS = 20  # shared tokens listed per group
 MAX_TEXT = 2_000  # characters of text for "units that fire on this text"
 
 
@@ -233,25 +232,7 @@ class Views:
             if model is not None and "+" not in model:  # "a+b": a group scope over models
                 self.require_model(model)
             hits = self.search.groups(model=model, min_size=min_size, limit=limit)
-            shared = (
-                {
-                    row["key"]: row
-                    for row in self.db.read(
-                        store.query("group_tokens"),
-                        {"keys": [g.key for g in hits], "max_tokens": MAX_SHARED_TOKENS},
-                    )
-                }
-                if hits
-                else {}
-            )
-            groups = [
-                GroupWithTokens(
-                    **hit.model_dump(),
-                    shared_activating=shared.get(hit.key, {}).get("activating", []),
-                    shared_context=shared.get(hit.key, {}).get("context", []),
-                )
-                for hit in hits
-            ]
+            groups = [GroupWithTokens(**hit.model_dump()) for hit in hits]
             return GroupsResponse(model=model, min_size=min_size, limit=limit, groups=groups)
 
         return self._results.get(("groups", model, min_size, limit), compute)

@@ -58,6 +58,11 @@ def test_similar_then_groups_then_like(db_args) -> None:
     result = _run("groups", "-m", "hand", "--json", *db_args)
     [group] = json.loads(result.stdout)
     assert group["members"] == ["hand/1/10", "hand/2/12", "hand/3/11"]
+    # the tokens all three share (computed from the graphs: hand/2/12 lacks ' w9')
+    assert group["shared_activating"] == [f" w{i}" for i in range(9)]
+    assert group["shared_context"] == [" ctx"]
+    table = _run("groups", "-m", "hand", *db_args).output
+    assert "' w0', ' w1'" in table and "' ctx'" in table
     result = _run("like", "hand/1/10", "--json", "-n", "2", *db_args)
     rows = json.loads(result.stdout)
     assert [r["key"] for r in rows] == ["hand/3/11", "hand/2/12"]

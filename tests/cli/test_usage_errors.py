@@ -80,3 +80,11 @@ def test_the_ingest_command_too() -> None:
 def test_help_is_still_help() -> None:
     result = runner.invoke(app, ["search", "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=" ".join)
+def test_every_help_has_an_example_and_no_flag_type_labels(path) -> None:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output and "<bool>" not in result.output
+    assert max(map(len, result.output.splitlines())) <= 80  # reads at 80 columns

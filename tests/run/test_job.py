@@ -8,6 +8,7 @@ same graphs and the same database as an uninterrupted run.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
@@ -88,6 +89,20 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
     out = tmp_path / "run"
     result = CliRunner().invoke(app, run_args(out, corpora, db_config))
     assert result.exit_code == 0, result.output
+    # a line for each step before recording, the estimate, and the closing stage times
+    for words in ("database: bolt://", "corpus: ", "loading ", "number format: "):
+        assert words in result.output, words
+    assert re.search(r"recording [0-9,]+ tokens at about [0-9,]+ tokens/s", result.output)
+    assert re.search(r"finished in .*: prepare .*record .*build .*ingest .*report", result.output)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["stage_seconds"]) == {
+        "prepare",
+        "record",
+        "build",
+        "ingest",
+        "search",
+        "report",
+    }
     graphs = [g for _, g in iter_graph_file(out / "graphs.jsonl")]
     assert len(graphs) == 48 and {g.layer for g in graphs} == {0, 1}
     assert any(len(g.nodes) > 2 for g in graphs)
@@ -108,6 +123,7 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
         again = CliRunner().invoke(app, run_args(out, corpora, db_config))
         assert again.exit_code == 0, again.output
         assert "0 graphs built, 48 already there" in again.output
+        assert "tokens/s here" not in again.output  # recorded already: no estimate
         assert "48 unchanged" in again.output
         assert database_counts(db) == counts
 

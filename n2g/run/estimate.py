@@ -1,0 +1,75 @@
+"""What `n2g run` tells the user before the long work starts: the number format this CPU
+gets, and roughly how long the job will take here.
+
+The estimate is measured, not assumed: one record batch is timed on the loaded model (after
+one warm-up pass), which gives this machine's recording rate in tokens/s. Recording the
+corpus takes the tokens to record over that rate. The rest of the job (build, ingest,
+similarity, report) was 3.5x the recording time in the main job on the reference machine
+(docs/performance.md: 77 s recording, about 270 s for the rest, 6,144 units, no helper). It
+is scaled by the number of units, and by 3.75 with augmentation (the helper makes builds
+3-4.5x longer). It is a rough figure; the stage bars then show real rates and ETAs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from n2g.run.config import RunConfig
+
+REST_PER_RECORD = 3.5  # (build + ingest + similarity + report) / recording, reference job
+REFERENCE_UNITS = 6_144  # the reference job's units: 1,536 neurons x 4 layers
+HELPER_FACTOR = 3.75  # a build with augmentation over one without (3-4.5x measured)
+
+
+def number_format_line(model: Any, config: RunConfig) -> str:
+    """Which number format the passes use here, and why."""
+    if model.dtype == "bfloat16":
+        return "number format: bfloat16 (computed natively here)"
+    if config.dtype == "float32":
+        return "number format: float32 (as asked)"
+    return (
+        "number format: float32: this CPU has no native bfloat16 (AVX512-BF16 or AMX), "
+        "so passes run 2-4x slower than on one that has"
+    )
+
+
+def recording_rate(model: Any, config: RunConfig, layers: list[int]) -> float:
+    """Tokens per second of one record batch on this machine (after a warm-up pass)."""
+    record = config.record
+    batch = [  # spread-out ids: the cost of a pass does not depend on which tokens
+        [(i * 7919 + j * 104729) % model.tokenizer.vocab_size for j in range(record.window)]
+        for i in range(record.batch_size)
+    ]
+    model.mlp_activations(batch[:1], layers, native=True)  # warm-up: allocations, caches
+    start = time.perf_counter()
+    model.mlp_activations(batch, layers, native=True)
+    seconds = time.perf_counter() - start
+    return record.batch_size * record.window / max(seconds, 1e-9)
+
+
+def job_estimate_line(model: Any, config: RunConfig, layers: list[int], n_units: int) -> str:
+    """ "recording ... at N tokens/s: about X; the whole job roughly Y" for this machine."""
+    rate = recording_rate(model, config, layers)
+    limit = config.record.window_limit()
+    if limit is None:
+        return f"recording runs at about {rate:,.0f} tokens/s here (the whole corpus)"
+    record_s = limit * config.record.window / rate
+    rest = REST_PER_RECORD * n_units / REFERENCE_UNITS
+    rest *= HELPER_FACTOR if config.build.helper != "none" else 1.0
+    total = record_s * (1.0 + rest)
+    return (
+        f"recording {limit * config.record.window:,} tokens at about {rate:,.0f} tokens/s here: "
+        f"about {format_duration(record_s)}; the whole job roughly {format_duration(total)} "
+        "(the bars show the real rates)"
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """`45 s`, `12 min`, `1 h 40 min`."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
