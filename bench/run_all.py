@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHMARKS = ("record", "build", "saliency", "ingest", "query", "serve")
+BENCHMARKS = ("record", "build", "saliency", "ingest", "query", "like_text", "serve")
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once
 # (minutes of work, unlike the layers 0-3 rows' seconds).
 LAYER_20_HELPER = [
@@ -51,6 +51,7 @@ VARIANTS = (
     # The graphs the main job stored, when there are some (the default `n2g run` output).
     ("ingest", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
     ("query", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
+    ("like_text", "real graphs", ["--graphs", "n2g-run/graphs.jsonl"]),
 )
 
 

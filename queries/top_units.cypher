@@ -15,5 +15,5 @@ WITH n, n[$score] AS score
 ORDER BY score * $order DESC, n.key
 LIMIT $limit
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index, score,
-       n.f1 AS f1, n.n_activating_tokens AS n_activating_tokens,
+       n.f1 AS f1, n.n_activating_tokens AS n_activating_tokens, n.label AS label,
        [(n)-[a:ACTIVATES_ON]->(t:Token) | [a.activation, t.text]] AS tokens

@@ -7,6 +7,7 @@ import typer
 from n2g.cli import (
     build_cmd,
     db_cmd,
+    export_cmd,
     pipeline_cmd,
     record_cmd,
     search_cmd,
@@ -24,7 +25,16 @@ app = typer.Typer(
     cls=OneLineErrorsGroup,
 )
 
-for module in (record_cmd, build_cmd, db_cmd, search_cmd, top_cmd, pipeline_cmd, serve_cmd):
+for module in (
+    record_cmd,
+    build_cmd,
+    db_cmd,
+    search_cmd,
+    top_cmd,
+    export_cmd,
+    pipeline_cmd,
+    serve_cmd,
+):
     module.register(app)
 
 

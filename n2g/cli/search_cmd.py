@@ -27,6 +27,7 @@ from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_d
 from n2g.cli.tables import cell, plain_text, print_rows
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
+from n2g.graph.label import unit_label
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
 
@@ -59,6 +60,7 @@ def register(app: typer.Typer) -> None:
         repeated: bool = typer.Option(
             False, "--repeated", help="neurons with a token both activating and in context"
         ),
+        label: str = typer.Option(None, "--label", help="instead: units whose label holds it"),
         model: str = ModelOption,
         layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
         limit: int = LimitOption,
@@ -76,8 +78,16 @@ def register(app: typer.Typer) -> None:
           n2g search --context " import" -m gpt2-small -l 3
 
           n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
+
+          n2g search --label "://"                      (units labelled with it)
         """
         with _search(db_flags) as search:
+            if label is not None:
+                if token is not None or context is not None or repeated:
+                    raise N2GError("--label searches labels alone: give no token or --repeated")
+                found = search.label_search(label, model=model, layer=layer, limit=limit)
+                print_rows(found, ["key", "label", "f1"], as_json, "units", "no label holds it")
+                return
             if repeated:
                 if token is not None or context is not None:
                     raise N2GError("--repeated takes no token: it finds repeated tokens itself")
@@ -160,7 +170,7 @@ def register(app: typer.Typer) -> None:
             + (f" for {model!r}" if model else "")
             + ": run `n2g similar -m MODEL` first (or lower --min-size)"
         )
-        columns = ["key", "size", "layers", "members", "shared_activating", "shared_context"]
+        columns = ["size", "layers", "members", "shared_activating", "shared_context"]
         print_rows(hits, columns, as_json, "neuron groups", hint)
 
     @app.command("like")
@@ -229,7 +239,7 @@ def register(app: typer.Typer) -> None:
                     raise N2GError(f"--text needs --model: the database holds {known}")
                 model = models[0]
             search.require_model(model)
-            match = search.fires_onplain_text(
+            match = search.fires_on_text(
                 model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
             )
         if as_json:
@@ -307,6 +317,7 @@ def _print_paths(graph: NeuronGraph) -> None:
         title=plain_text(
             f"{graph.key}  a_max={graph.a_max:.3f}"
             + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
+            + f"\n{unit_label(graph)}"
         )
     )
     for column in ("activating", "context (earlier tokens left)", "activation"):

@@ -31,7 +31,7 @@ def print_rows(
         return
     table = Table(title=plain_text(title))
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "key")  # a key is read whole
     for row in rows:
         values = row.model_dump()
         table.add_row(*(cell(values[c]) for c in columns))

@@ -11,7 +11,7 @@ from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_d
 from n2g.cli.tables import print_rows
 from n2g.search import NeuronSearch, store
 
-COLUMNS = ["key", "score", "f1", "n_activating_tokens", "tokens"]
+COLUMNS = ["key", "score", "f1", "n_activating_tokens", "label"]
 
 
 @one_line_errors

@@ -29,12 +29,14 @@ from n2g.db.properties import check_property as check_property  # re-exported
 from n2g.db.properties import checked_properties, encoded_size
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
+from n2g.graph.label import unit_label
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
 from n2g.graph.path_table import dump_paths
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
-MAPPING_VERSION = 5  # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`
+# 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`
+MAPPING_VERSION = 5
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -119,6 +121,8 @@ GRAPH_LINE_PROPERTY = "graph"
 # The graph's paths (n2g.graph.path_table), for "which units fire on this text": the
 # candidates' paths come back with the candidate lookup itself and predict together.
 PATHS_PROPERTY = "paths"
+# The unit's one-line label (n2g.graph.label), shown and searched as text.
+LABEL_PROPERTY = "label"
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
 # n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
@@ -184,6 +188,7 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     line = dump_graph_line(graph)
     values.update(graph_hash=line_hash(line), **{GRAPH_LINE_PROPERTY: line})
     values[PATHS_PROPERTY] = dump_paths(graph)
+    values[LABEL_PROPERTY] = unit_label(graph)
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
     return checked_properties(f"neuron {graph.key}", values)
 

@@ -149,8 +149,8 @@ def run_pipeline(
     config.out.mkdir(parents=True, exist_ok=True)
     times = StageTimes()
     # Connect first: a database that is down should fail before minutes of model work.
-    say(f"database: {db_config.uri}")
     with Database.connect(db_config) as db:
+        say(f"database: {db_config.uri}")
         with times("prepare"):
             corpus, model, config = _prepare(config, say)
         layers = config.layers

@@ -52,6 +52,17 @@ class TokenHit(_Row):
     f1: float | None = None
 
 
+class LabelHit(_Row):
+    """A unit whose label holds the searched text."""
+
+    key: str
+    model: str
+    layer: int
+    index: int
+    label: str
+    f1: float | None = None
+
+
 class RepeatedTokenHit(_Row):
     key: str
     model: str
@@ -210,6 +221,23 @@ class NeuronSearch:
             _explain_empty_token(token, context)
             self._require_stored_layer(layer, model)
         return [TokenHit.model_validate(row) for row in rows]
+
+    def label_search(
+        self, text: str, *, model: str | None = None, layer: int | None = None, limit: int = 25
+    ) -> list[LabelHit]:
+        """Units whose one-line label holds `text` (any case), best F1 first."""
+        if not text.strip():
+            raise N2GError("the label text is empty: give a word or token to look for")
+        self.require_model(model)
+        self._require_layer(layer)
+        _check_limit(limit)
+        params = {"text": text, "model": model, "layer": layer, "limit": limit}
+        hits = [
+            LabelHit.model_validate(r) for r in self.db.read(store.query("label_search"), params)
+        ]
+        if not hits:
+            self._require_stored_layer(layer, model)
+        return hits
 
     def repeated_tokens(
         self, *, model: str | None = None, layer: int | None = None, limit: int = 25

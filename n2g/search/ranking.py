@@ -30,6 +30,7 @@ class RankedUnit(BaseModel):
     score: float
     f1: float | None = None
     n_activating_tokens: int | None = None
+    label: str | None = None  # absent on units loaded before labels were stored
     tokens: list[str]
 
 

@@ -1,0 +1,62 @@
+"""`n2g export`: units with their labels, scores, graphs and evidence to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from n2g.cli.common import echo, one_line_errors
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.errors import N2GError
+
+
+@one_line_errors
+@database_options
+def export_command(
+    out: Path = typer.Argument(..., help="the file to write: FILE.parquet or FILE.jsonl"),
+    graphs: Path = typer.Option(None, "--graphs", help="read a graph file, not the database"),
+    model: str = typer.Option(None, "--model", "-m", help="only this model's units"),
+    layer: int = typer.Option(None, "--layer", "-l", help="only this layer's units"),
+    labels: Path = typer.Option(
+        None, "--labels", help="also write the labels by hook and index (JSON) to this file"
+    ),
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Export units (label, scores, trie, evidence) for pandas or Hugging Face datasets.
+
+    One row a unit; the file is written whole or not at all. Examples:
+
+      n2g export units.parquet -m smollm2-135m --labels labels.json
+
+      n2g export layer2.jsonl --graphs n2g-run/graphs.jsonl --layer 2
+    """
+    from n2g.export import export_format, graphs_in_batches, write_rows
+
+    export_format(out)  # a wrong suffix fails before any reading
+    if graphs is not None:
+        from n2g.graph.file import iter_graph_file
+
+        if not graphs.is_file():
+            raise N2GError(f"graph file not found: {graphs}")
+        chosen = (
+            g
+            for _, g in iter_graph_file(graphs)
+            if (model is None or g.model == model) and (layer is None or g.layer == layer)
+        )
+        n = write_rows(chosen, out, labels=labels)
+    else:
+        from n2g.search import NeuronSearch, store
+
+        with open_database(db_flags) as db:
+            NeuronSearch(db).require_model(model)
+            rows = db.read(store.query("export_keys"), {"model": model, "layer": layer})
+            keys = [row["key"] for row in rows]
+            reader = lambda chunk: store.read_graphs(db, chunk)  # noqa: E731
+            n = write_rows(graphs_in_batches(keys, reader), out, labels=labels)
+    echo(f"wrote {n:,} unit(s) to {out}" + (f", labels to {labels}" if labels else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `n2g export` to the app."""
+    app.command("export")(export_command)

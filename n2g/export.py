@@ -1,0 +1,118 @@
+"""`n2g export`: units to Parquet or JSON Lines for pandas and Hugging Face datasets, and
+their labels in the shape attribution-graph viewers take as node labels.
+
+Researchers keep working in their own tools. One row a unit: its identity (key, model,
+layer, index, unit set, hook), its one-line label (n2g.graph.label), its normaliser, its
+evaluation as a nested record (N2G and the baselines, out of distribution, correlation),
+its trie (nodes and edges) and its evidence (where stored), and its settings. The rows come
+from the database (per model, or filtered like a search) or straight from a graph file.
+
+The labels file maps a unit's hook and index to its label:
+`{"blocks.3.mlp.hook_post": {"15": "fires on ..."}}` for MLP neurons (transformer_lens'
+name of the MLP's activations), the SAE's own hook for its latents
+(`{"blocks.3.hook_mlp_out": {...}}`), the index as a string (a JSON key).
+
+A file is written whole or not at all: it goes to a temporary file beside the target,
+renamed into place at the end, so an interrupted export leaves no partial file that looks
+complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from n2g.errors import N2GError
+from n2g.graph.label import unit_label
+from n2g.graph.model import NeuronGraph
+
+Format = Literal["parquet", "jsonl"]
+FORMATS: dict[str, Format] = {".parquet": "parquet", ".jsonl": "jsonl"}
+
+
+def export_format(path: Path) -> Format:
+    """The format a target's suffix names; N2GError for another."""
+    found = FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise N2GError(f"export to .parquet or .jsonl, not {path.name!r}")
+    return found
+
+
+def unit_row(graph: NeuronGraph) -> dict[str, Any]:
+    """One unit as one row (nested records where the graph nests)."""
+    row = graph.model_dump(mode="json", exclude={"neuron", "format_version"})
+    return {
+        "key": graph.key,
+        "model": graph.model,
+        "layer": graph.layer,
+        "index": graph.neuron,
+        "sae": graph.sae,
+        "hook_name": graph.hook_name,
+        "label": unit_label(graph),
+        **{name: value for name, value in row.items() if name not in ("model", "layer", "sae")},
+        "edges": [list(edge) for edge in graph.edges],
+    }
+
+
+def label_hook(graph: NeuronGraph) -> str:
+    """The hook a unit's index counts in: the SAE's for latents, the MLP's for neurons."""
+    return (
+        graph.hook_name
+        if graph.sae is not None and graph.hook_name
+        else (f"blocks.{graph.layer}.mlp.hook_post")
+    )
+
+
+def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None = None) -> int:
+    """Write every graph as a row of `out` (its suffix names the format) and, when asked,
+    the labels file; return how many units. Nothing is left behind on failure."""
+    fmt = export_format(out)
+    rows: list[dict[str, Any]] = []
+    by_hook: dict[str, dict[str, str]] = {}
+    for graph in graphs:
+        rows.append(unit_row(graph))
+        by_hook.setdefault(label_hook(graph), {})[str(graph.neuron)] = rows[-1]["label"]
+    if not rows:
+        raise N2GError("no unit to export (check the model, layer or graph file)")
+    with _replacing(out) as tmp:
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist(rows), tmp)
+        else:
+            with open(tmp, "w", encoding="utf-8") as file:
+                file.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if labels is not None:
+        with _replacing(labels) as tmp, open(tmp, "w", encoding="utf-8") as file:
+            json.dump(by_hook, file, ensure_ascii=False, indent=1)
+    return len(rows)
+
+
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[str]:
+    """A temporary path beside `target`, renamed onto it if the block ends well and removed
+    if not."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise N2GError(f"cannot write {target}: no folder {target.parent}")
+    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def graphs_in_batches(keys: list[str], read: Any, size: int = 500) -> Iterator[NeuronGraph]:
+    """The graphs of `keys`, read `size` at a time with `read(keys) -> {key: graph}`."""
+    for start in range(0, len(keys), size):
+        found = read(keys[start : start + size])
+        yield from (found[key] for key in keys[start : start + size] if key in found)
