@@ -87,7 +87,9 @@ def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None 
             pq.write_table(pa.Table.from_pylist(rows), tmp)
         else:
             with open(tmp, "w", encoding="utf-8") as file:
-                file.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+                # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays
+                # inside its line for every reader, whatever it splits lines on
+                file.writelines(json.dumps(row) + "\n" for row in rows)
     if labels is not None:
         with _replacing(labels) as tmp, open(tmp, "w", encoding="utf-8") as file:
             json.dump(by_hook, file, ensure_ascii=False, indent=1)
