@@ -10,7 +10,7 @@ import typer
 from n2g.cli.common import echo, one_line_errors
 from n2g.cli.defaults import SAE_HELP, DtypeOption, help_of
 from n2g.models import OFFLINE_MODEL
-from n2g.record.config import RecordConfig
+from n2g.record.config import DEFAULT_CORPUS, RecordConfig
 from n2g.selection import parse_layer_choice
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ def record(
         show_default=False,
     ),
     corpus: str = typer.Option(
-        "stdlib", help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]"
+        DEFAULT_CORPUS,
+        help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]",
     ),
     window: int = typer.Option(DEFAULTS.window, help=help_of(DEFAULTS, "window")),
     k: int = typer.Option(DEFAULTS.k, help=help_of(DEFAULTS, "k")),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The corpus recorded when none is named (`n2g record`, `n2g run`): Python's own
+# documentation, installed by scripts/setup.sh from Debian's python3-doc.
+DEFAULT_CORPUS = "python-docs"
+
 
 class RecordConfig(BaseModel):
     """How to record: window shape, how many windows per neuron, how much of the corpus.
@@ -22,7 +26,9 @@ class RecordConfig(BaseModel):
     k: int = Field(default=30, ge=1, le=1000, description="windows kept per neuron")
     batch_size: int = Field(default=32, ge=1, description="windows per forward pass")
     max_tokens: int | None = Field(
-        default=1_000_000, ge=1, description="stop after this many tokens (None: whole corpus)"
+        default=1_048_576,  # 2**20: 4,096 windows of 256 tokens, the main job's corpus slice
+        ge=1,
+        description="stop after this many tokens (None: whole corpus)",
     )
     max_windows: int | None = Field(default=None, ge=1)
     checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")

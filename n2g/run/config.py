@@ -13,12 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from n2g.builder.config import BuildConfig
 from n2g.models import OFFLINE_MODEL
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
-from n2g.record.config import RecordConfig
+from n2g.record.config import DEFAULT_CORPUS, RecordConfig
 from n2g.search.similarity import SimilarityConfig
-
-
-def _record_defaults() -> RecordConfig:
-    return RecordConfig(max_tokens=1_048_576)
 
 
 def _build_defaults() -> BuildConfig:
@@ -49,8 +45,8 @@ class RunConfig(BaseModel):
         None, ge=1, description="a seeded sample of N neurons per layer (unset: every neuron)"
     )
     neuron_seed: int = 0
-    corpus: str = Field("python-docs", description="corpus the top-k examples come from")
-    record: RecordConfig = Field(default_factory=_record_defaults)
+    corpus: str = Field(DEFAULT_CORPUS, description="corpus the top-k examples come from")
+    record: RecordConfig = Field(default_factory=RecordConfig)
     build: BuildConfig = Field(default_factory=_build_defaults)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
     sae: str | None = Field(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
+from n2g.record.config import DEFAULT_CORPUS
 from n2g.record.corpus import Corpus, CorpusConfig, open_corpus, windows
 from n2g.sae import cache
 from n2g.sae.quality import SAEQuality, load_quality, measure_quality, save_quality
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     import torch
 
     from n2g.models.base import NeuronModel
-
-DEFAULT_CORPUS = "python-docs"  # the main job's corpus (n2g.run.config)
 
 
 def _first_line(exc: BaseException) -> str:
