@@ -21,7 +21,9 @@ class BuildConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     prune_threshold: float = Field(0.5, gt=0.0, le=1.0)
-    importance_threshold: float = Field(0.75, gt=0.0, le=1.0)
+    importance_threshold: float = Field(
+        0.75, gt=0.0, le=1.0, description="saliency a context token needs to be kept"
+    )
     augment_threshold: float = Field(0.5, gt=0.0, le=1.0)
     firing_threshold: float = Field(0.5, gt=0.0, le=1.0)
     pivots: Literal["argmax", "firing"] = Field(

@@ -33,7 +33,7 @@ AugmentedSaliencyOption = typer.Option(
     "--augmented-saliency",
     help=f"{' | '.join(get_args(BuildConfig.model_fields['augmented_saliency'].annotation))}: "
     f"{help_of(BuildConfig, 'augmented_saliency')} "
-    f"[default: {default_of(BuildConfig, 'augmented_saliency')}]",
+    f"\\[default: {default_of(BuildConfig, 'augmented_saliency')}]",
     show_default=False,
 )
 
@@ -41,7 +41,7 @@ MaxContextOption = typer.Option(
     None,
     "--max-context",
     help=f"{help_of(BuildConfig, 'max_context')}; a number of tokens or none "
-    f"[default: the method's: n2g {DEFAULTS.max_context}, paper none]",
+    f"\\[default: the method's: n2g {DEFAULTS.max_context}, paper none]",
     show_default=False,
 )
 
@@ -62,9 +62,19 @@ def register(app: typer.Typer) -> None:
         shard: str = typer.Option("0/1", "--shard", help="i/n: this machine's share"),
         helper: str = typer.Option(DEFAULTS.helper, "--helper", help=help_of(DEFAULTS, "helper")),
         n_substitutes: int = typer.Option(
-            DEFAULTS.n_substitutes, "--substitutes", help=help_of(DEFAULTS, "n_substitutes")
+            None,
+            "--substitutes",
+            help=f"{help_of(DEFAULTS, 'n_substitutes')} \\[default: the method's; n2g "
+            f"{DEFAULTS.n_substitutes}]",
+            show_default=False,
         ),
-        importance: float = typer.Option(DEFAULTS.importance_threshold, "--importance-threshold"),
+        importance: float = typer.Option(
+            None,
+            "--importance-threshold",
+            help=f"{help_of(DEFAULTS, 'importance_threshold')} \\[default: the method's; n2g "
+            f"{DEFAULTS.importance_threshold}]",
+            show_default=False,
+        ),
         batch_rows: int = typer.Option(
             DEFAULTS.batch_rows, "--batch-rows", help=help_of(DEFAULTS, "batch_rows")
         ),
@@ -91,7 +101,7 @@ def register(app: typer.Typer) -> None:
         pivots: str = typer.Option(
             None,
             "--pivots",
-            help="argmax (paper eq. 1) | firing (every firing token) [default: the method's]",
+            help="argmax (paper eq. 1) | firing (every firing token) \\[default: the method's]",
             show_default=False,
         ),
         fold_tokens: bool = FoldTokensOption,
@@ -118,15 +128,16 @@ def register(app: typer.Typer) -> None:
             {
                 **build_settings(method).model_dump(),
                 "helper": helper,
-                "n_substitutes": n_substitutes,
-                "importance_threshold": importance,
                 "batch_rows": batch_rows,
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": ood_corpus,
                 "ood_windows": ood_windows,
                 "random_windows": random_windows,
                 "seed": seed,
+                # set only when given: a flag wins over --method, the method over defaults
                 **given(
+                    n_substitutes=n_substitutes,
+                    importance_threshold=importance,
                     pivots=pivots,
                     fold_tokens=fold_tokens,
                     rerank_substitutes=rerank,

@@ -51,11 +51,11 @@ def run(
     ),
     window: int = typer.Option(
         None,
-        help=f"tokens per window [default: the method's: n2g {RUN.record.window}, "
+        help=f"tokens per window \\[default: the method's: n2g {RUN.record.window}, "
         f"paper {PAPER_RECORD['window']}]",
         show_default=False,
     ),
-    k: int = typer.Option(None, help="top examples kept per neuron [default: the method's]"),
+    k: int = typer.Option(None, help="top examples kept per neuron \\[default: the method's]"),
     helper: str = typer.Option(RUN.build.helper, help="augmentation: none | causal | mlm[:NAME]"),
     neurons_per_batch: int = typer.Option(
         RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")

@@ -24,7 +24,7 @@ def record(
     model: str = typer.Option(OFFLINE_MODEL, help="model name, local HF folder, or TL name"),
     layers: str = typer.Option(
         None,
-        help="layers to record: '0-3', '0,2' or 'all' [default: 0-3; with --sae, its layer]",
+        help="layers to record: '0-3', '0,2' or 'all' \\[default: 0-3; with --sae, its layer]",
         show_default=False,
     ),
     corpus: str = typer.Option(

@@ -172,3 +172,29 @@ def test_max_context_is_an_option_stored_with_each_graph(records_dir, tmp_path, 
     assert {g.settings.max_context for g in graphs} == {stored}
     if stored is not None:  # every path fits the cap: the pivot and at most 2 before it
         assert max(n.depth for g in graphs for n in g.nodes) <= stored + 1
+
+
+def test_a_flag_wins_over_the_method_and_the_method_over_the_defaults(
+    records_dir, tmp_path, monkeypatch
+):
+    """Precedence, settled in one place: an explicit flag, then --method's setting, then
+    the defaults. The paper's method is given settings that differ from the defaults
+    here, so each source shows in the graphs' stored settings."""
+    from n2g.run import method
+
+    monkeypatch.setitem(method.PAPER_BUILD, "importance_threshold", 0.6)
+    monkeypatch.setitem(method.PAPER_BUILD, "n_substitutes", 2)
+
+    def settings(name: str, *args: str):
+        out = tmp_path / f"{name}.jsonl"
+        result = _build("--records", str(records_dir), "--out", str(out), "--neurons", "0:1", *args)
+        assert result.exit_code == 0, result.output
+        [(_, graph)] = list(iter_graph_file(out))
+        return graph.settings
+
+    defaults = settings("defaults")
+    assert (defaults.importance_threshold, defaults.n_substitutes) == (0.75, 5)
+    paper = settings("paper", "--method", "paper")
+    assert (paper.importance_threshold, paper.n_substitutes) == (0.6, 2)
+    flagged = settings("flagged", "--method", "paper", "--importance-threshold", "0.9")
+    assert (flagged.importance_threshold, flagged.n_substitutes) == (0.9, 2)
