@@ -4,6 +4,7 @@ long one unit takes (rich's own speed only looks back 30 seconds), at 80 columns
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -38,3 +39,33 @@ def test_the_bar_shows_count_rate_elapsed_and_eta_at_80_columns() -> None:
     assert "?" not in line
     assert "ETA 3:00:0" in line  # a quarter done in an hour: three hours left
     assert all(len(row) <= 80 for row in line.splitlines())
+
+
+def test_the_record_and_ingest_bars_fit_80_columns_at_their_largest() -> None:
+    """The main job's recording (1,048,576 tokens at bfloat16 speed) and a whole model's
+    ingest (46,080 neurons): count, rate, elapsed time and ETA on one line of 80."""
+    from n2g.record.recorder import PROGRESS_LABEL
+
+    for description, unit, total, done in (
+        (PROGRESS_LABEL, "tokens", 1_048_576, 524_288),
+        ("ingest", "neurons", 46_080, 12_000),
+        ("build", "neurons", 46_080, 12_000),
+    ):
+        progress = make_progress(unit)
+        task_id = add_run_task(progress, description, total=total)
+        progress.tasks[task_id].fields["run_start"] -= 38  # ~13,800 tokens/s for record
+        progress.advance(task_id, done)
+        line = _rendered(progress)
+        assert len(line.strip().splitlines()) == 1 and len(line.rstrip("\n")) <= 80, line
+        assert f"{done}/{total}" in line and f"{unit}/s" in line
+        assert re.search(r" \d+:\d\d:\d\d ETA \d+:\d\d:\d\d", line), line  # elapsed, ETA
+
+
+def test_a_real_ingest_bar_keeps_to_80_columns(db, capsys, monkeypatch) -> None:
+    from n2g.db.ingest import ingest_graphs
+    from n2g.testing.synthetic import synthetic_graphs
+
+    monkeypatch.setenv("COLUMNS", "80")
+    ingest_graphs(db, list(synthetic_graphs(40, seed=2)), batch_size=10, progress=True)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "40/40" in last and "neurons/s" in last and "ETA" in last and len(last) <= 80, last

@@ -277,15 +277,12 @@ class _progress:
         self._bar = make_progress("neurons")
         self._bar.__enter__()
         self._task = add_run_task(self._bar, "ingest", total=self.total)
-        self._items, self._start = 0, time.perf_counter()
         return self._advance
 
     def _advance(self, neurons: int, items: int) -> None:
-        self._items += items
-        rate = self._items / max(time.perf_counter() - self._start, 1e-9)
-        self._bar.update(
-            self._task, advance=neurons, description=f"ingest ({rate:,.0f} nodes+rels/s)"
-        )
+        # the nodes and relationships written are in the summary lines; the bar keeps to
+        # 80 columns with the count, rate, elapsed time and ETA
+        self._bar.update(self._task, advance=neurons)
 
     def __exit__(
         self,

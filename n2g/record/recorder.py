@@ -36,7 +36,9 @@ from n2g.record.topk import TopK, Windows, sample_keys
 
 CHECKPOINT = "record_checkpoint.safetensors"
 CONFIG_FILE = "record_config.json"
-_WINDOWS = "windows"  # the checkpoint's name for the shared window table
+_WINDOWS = "windows"
+# The bar's label: what is recorded is said above it, so the line keeps to 80 columns.
+PROGRESS_LABEL = "record"  # the checkpoint's name for the shared window table
 
 
 def check_layers(layers: Sequence[int]) -> list[int]:
@@ -228,7 +230,7 @@ def record_stage(
     with (
         _deferred_interrupt() as interrupted,
         progress_bar(
-            f"record {model.name} layers {layers}",
+            PROGRESS_LABEL,
             total,
             "tokens",
             completed=meta["n_windows"] * window,
