@@ -10,7 +10,7 @@ batch in flight and never corrupts the file.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,26 @@ class Shard(BaseModel):
         if not 0 <= index < count:
             raise N2GError(f"--shard {text}: need 0 <= i < n")
         return cls(index=index, count=count)
+
+    @classmethod
+    def from_slurm(cls, env: Mapping[str, str]) -> Shard | None:
+        """This Slurm array task's shard (`SLURM_ARRAY_TASK_ID` counted from
+        `SLURM_ARRAY_TASK_MIN`, of `SLURM_ARRAY_TASK_COUNT`), or None outside an array.
+        N2GError when the variables do not make a shard (an array with gaps or a step)."""
+        task, count = env.get("SLURM_ARRAY_TASK_ID"), env.get("SLURM_ARRAY_TASK_COUNT")
+        if task is None or count is None:
+            return None
+        try:
+            index = int(task) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+            total = int(count)
+        except ValueError:
+            raise N2GError(f"SLURM_ARRAY_TASK_ID={task!r} is not a task number") from None
+        if not 0 <= index < total:
+            raise N2GError(
+                f"Slurm array task {task} of {total} is not a shard: use a contiguous array "
+                "(e.g. --array=0-7) or give --shard i/n"
+            )
+        return cls(index=index, count=total)
 
     def output_path(self, path: Path) -> Path:
         """The shard's own output file (the path itself when not sharded)."""

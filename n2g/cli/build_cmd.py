@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import typer
 
@@ -13,6 +14,9 @@ from n2g.cli.defaults import DtypeOption, default_of, given, help_of
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
 from n2g.selection import max_context_override, parse_layer_choice, parse_neurons
+
+if TYPE_CHECKING:
+    from n2g.builder.stage import Shard
 
 DEFAULTS = BuildConfig()
 # Options `n2g run` shares; None = the method's setting.
@@ -46,6 +50,19 @@ MaxContextOption = typer.Option(
 )
 
 
+def _shard(flag: str | None) -> Shard:
+    """--shard when given, else this Slurm array task's share (said on a line), else all."""
+    from n2g.builder.stage import Shard
+
+    if flag is not None:
+        return Shard.parse(flag)
+    from_slurm = Shard.from_slurm(os.environ)
+    if from_slurm is None:
+        return Shard()
+    echo(f"shard {from_slurm.index}/{from_slurm.count}, from the Slurm array task")
+    return from_slurm
+
+
 def register(app: typer.Typer) -> None:
     """Add `n2g build` to the app."""
 
@@ -59,7 +76,12 @@ def register(app: typer.Typer) -> None:
             None, "--layers", help="e.g. 0-3 or all (default: all recorded)"
         ),
         neurons: str = typer.Option(None, "--neurons", help="e.g. 0:32 (default: all)"),
-        shard: str = typer.Option("0/1", "--shard", help="i/n: this machine's share"),
+        shard: str = typer.Option(
+            None,
+            "--shard",
+            help="i/n: this machine's share \\[default: the Slurm array task's, else 0/1]",
+            show_default=False,
+        ),
         helper: str = typer.Option(DEFAULTS.helper, "--helper", help=help_of(DEFAULTS, "helper")),
         n_substitutes: int = typer.Option(
             None,
@@ -120,7 +142,7 @@ def register(app: typer.Typer) -> None:
           n2g build --records records-sae --out latents.jsonl --ood-corpus stdlib
         """
         from n2g.builder.config import BuildConfig
-        from n2g.builder.stage import Shard, build_stage
+        from n2g.builder.stage import build_stage
         from n2g.models import load_model
         from n2g.record.store import load_manifest
 
@@ -146,7 +168,7 @@ def register(app: typer.Typer) -> None:
                 **max_context_override(max_context),
             }
         )
-        chosen_shard = Shard.parse(shard)
+        chosen_shard = _shard(shard)
         if device.startswith("cuda"):
             import torch
 

@@ -198,3 +198,26 @@ def test_a_flag_wins_over_the_method_and_the_method_over_the_defaults(
     assert (paper.importance_threshold, paper.n_substitutes) == (0.6, 2)
     flagged = settings("flagged", "--method", "paper", "--importance-threshold", "0.9")
     assert (flagged.importance_threshold, flagged.n_substitutes) == (0.9, 2)
+
+
+def test_a_slurm_array_task_builds_its_own_shard(records_dir, tmp_path):
+    out = tmp_path / "graphs.jsonl"
+    slurm = {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "2"}
+    args = ["build", "--no-progress", "--records", str(records_dir), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--neurons", "0:6"], env=slurm)
+    assert result.exit_code == 0, result.output
+    assert "shard 1/2, from the Slurm array task" in result.output
+    built = [g.neuron for _, g in iter_graph_file(tmp_path / "graphs.shard-1-of-2.jsonl")]
+    by_flag = runner.invoke(app, [*args, "--neurons", "0:6", "--shard", "1/2"])
+    assert by_flag.exit_code == 0 and "(3 already" in by_flag.output  # the same shard's work
+    assert len(built) == 3 and not out.exists()
+    # an explicit --shard wins over the array's
+    flagged = runner.invoke(app, [*args, "--neurons", "0:2", "--shard", "0/1"], env=slurm)
+    assert flagged.exit_code == 0 and "Slurm" not in flagged.output and out.exists()
+
+
+def test_a_slurm_array_that_is_no_shard_is_one_line(records_dir, tmp_path):
+    slurm = {"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_COUNT": "4"}  # --array=0-9:3
+    args = ["build", "--records", str(records_dir), "--out", str(tmp_path / "g.jsonl")]
+    result = runner.invoke(app, args, env=slurm)
+    assert result.exit_code == 2 and result.output.startswith("error: Slurm array task 9")
