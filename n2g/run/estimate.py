@@ -4,10 +4,12 @@ gets, and roughly how long the job will take here.
 The estimate is measured, not assumed: one record batch is timed on the loaded model (after
 one warm-up pass), which gives this machine's recording rate in tokens/s. Recording the
 corpus takes the tokens to record over that rate. The rest of the job (build, ingest,
-similarity, report) was 3.5x the recording time in the main job on the reference machine
-(docs/performance.md: 77 s recording, about 270 s for the rest, 6,144 units, no helper). It
-is scaled by the number of units, and by 3.75 with augmentation (the helper makes builds
-3-4.5x longer). It is a rough figure; the stage bars then show real rates and ETAs.
+similarity, report) took about 270 s on the reference machine, for 6,144 units with no
+helper, where recording ran at 13,600 tokens/s (docs/performance.md). Its cost is in model
+passes per unit, not per corpus token, so it is scaled by the number of units, by how much
+slower this machine's passes are than the reference's, and by 3.75 with augmentation (the
+helper makes builds 3-4.5x longer). It is a rough figure; the stage bars then show the real
+rates and ETAs.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from n2g.run.config import RunConfig
 
-REST_PER_RECORD = 3.5  # (build + ingest + similarity + report) / recording, reference job
+REFERENCE_REST_SECONDS = 270.0  # build + ingest + similarity + report, reference main job
 REFERENCE_UNITS = 6_144  # the reference job's units: 1,536 neurons x 4 layers
+REFERENCE_RATE = 13_600.0  # its recording rate, tokens/s (bfloat16, 2-core AVX512-BF16)
 HELPER_FACTOR = 3.75  # a build with augmentation over one without (3-4.5x measured)
 
 
@@ -55,9 +58,9 @@ def job_estimate_line(model: Any, config: RunConfig, layers: list[int], n_units:
     if limit is None:
         return f"recording runs at about {rate:,.0f} tokens/s here (the whole corpus)"
     record_s = limit * config.record.window / rate
-    rest = REST_PER_RECORD * n_units / REFERENCE_UNITS
-    rest *= HELPER_FACTOR if config.build.helper != "none" else 1.0
-    total = record_s * (1.0 + rest)
+    rest_s = REFERENCE_REST_SECONDS * (n_units / REFERENCE_UNITS) * (REFERENCE_RATE / rate)
+    rest_s *= HELPER_FACTOR if config.build.helper != "none" else 1.0
+    total = record_s + rest_s
     return (
         f"recording {limit * config.record.window:,} tokens at about {rate:,.0f} tokens/s here: "
         f"about {format_duration(record_s)}; the whole job roughly {format_duration(total)} "
