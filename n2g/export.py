@@ -20,19 +20,32 @@ complete.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from n2g.errors import N2GError
 from n2g.graph.label import unit_label
-from n2g.graph.model import NeuronGraph
+from n2g.graph.model import (
+    BaselineOutOfDistribution,
+    BuildSettings,
+    Correlation,
+    Evaluation,
+    EvidenceExample,
+    NeuronGraph,
+    NodeKind,
+    OutOfDistribution,
+    Scores,
+    TrieNode,
+)
 
 Format = Literal["parquet", "jsonl"]
 FORMATS: dict[str, Format] = {".parquet": "parquet", ".jsonl": "jsonl"}
+ROWS_PER_GROUP = 500  # units converted and written at a time (a Parquet row group)
 
 
 def export_format(path: Path) -> Format:
@@ -69,31 +82,81 @@ def label_hook(graph: NeuronGraph) -> str:
 
 
 def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None = None) -> int:
-    """Write every graph as a row of `out` (its suffix names the format) and, when asked,
-    the labels file; return how many units. Nothing is left behind on failure."""
+    """Write every graph as a row of `out` (its suffix names the format), ROWS_PER_GROUP at
+    a time so a whole model never sits in memory, and, when asked, the labels file; return
+    how many units. Nothing is left behind on failure."""
     fmt = export_format(out)
-    rows: list[dict[str, Any]] = []
     by_hook: dict[str, dict[str, str]] = {}
-    for graph in graphs:
-        rows.append(unit_row(graph))
-        by_hook.setdefault(label_hook(graph), {})[str(graph.neuron)] = rows[-1]["label"]
-    if not rows:
-        raise N2GError("no unit to export (check the model, layer or graph file)")
-    with _replacing(out) as tmp:
-        if fmt == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            pq.write_table(pa.Table.from_pylist(rows), tmp)
-        else:
-            with open(tmp, "w", encoding="utf-8") as file:
-                # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays
-                # inside its line for every reader, whatever it splits lines on
-                file.writelines(json.dumps(row) + "\n" for row in rows)
+    n_rows = 0
+    with _replacing(out) as tmp, _sink(fmt, tmp) as write:
+        batch: list[dict[str, Any]] = []
+        for graph in graphs:
+            batch.append(unit_row(graph))
+            by_hook.setdefault(label_hook(graph), {})[str(graph.neuron)] = batch[-1]["label"]
+            if len(batch) == ROWS_PER_GROUP:
+                write(batch)
+                n_rows, batch = n_rows + len(batch), []
+        if batch:
+            write(batch)
+            n_rows += len(batch)
+        if not n_rows:
+            raise N2GError("no unit to export (check the model, layer or graph file)")
     if labels is not None:
         with _replacing(labels) as tmp, open(tmp, "w", encoding="utf-8") as file:
             json.dump(by_hook, file, ensure_ascii=False, indent=1)
-    return len(rows)
+    return n_rows
+
+
+@contextlib.contextmanager
+def _sink(fmt: Format, path: str) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
+    """A function that appends rows to `path` in `fmt`."""
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = row_schema()
+        with pq.ParquetWriter(path, schema) as writer:
+            yield lambda rows: writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    else:
+        with open(path, "w", encoding="utf-8") as file:
+            # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside
+            # its line for every reader, whatever it splits lines on
+            yield lambda rows: file.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+@functools.cache
+def row_schema() -> Any:  # a pyarrow.Schema (pyarrow is imported lazily)
+    """The Parquet schema of a row, read off a unit with every optional field set, so every
+    row group has the same column types whatever its units leave empty."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([unit_row(_complete_unit())]).schema
+
+
+def _complete_unit() -> NeuronGraph:
+    """A unit with every field the format has set (the schema's model)."""
+    scores = Scores(precision=0.5, recall=0.5, f1=0.5)
+    baseline = BaselineOutOfDistribution(false_positive_rate=0.1, scores=scores)
+    ood = OutOfDistribution(
+        corpus="c", n_tokens=1, n_true_firing=1, false_positive_rate=0.1, scores=scores,
+        token_lookup=baseline, ngram=baseline,
+    )  # fmt: skip
+    correlation = Correlation(n_top_windows=1, n_random_windows=1, n2g=0.5, token_lookup=0.5,
+                              ngram=0.5)  # fmt: skip
+    evaluation = Evaluation(
+        n_train_examples=1, n_test_examples=1, n_test_tokens=1, n_test_firing=1, n2g=scores,
+        token_lookup=scores, ngram=scores, out_of_distribution=ood, correlation=correlation,
+    )  # fmt: skip
+    root = TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token="a", token_id=1,
+                    activation=0.5, importance=0.5)  # fmt: skip
+    end = TrieNode(id=1, kind=NodeKind.END, depth=1, activation=0.5)
+    example = EvidenceExample(split="train", rank=0, start=0, tokens=["a"], activations=[0.5],
+                              predicted=[0.5])  # fmt: skip
+    return NeuronGraph(
+        model="m", layer=0, neuron=0, sae="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
+        edges=[(0, 1)], evaluation=evaluation, evidence=[example],
+        settings=BuildSettings(mask_token_id=0, max_context=32),
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -106,7 +106,7 @@ def test_an_interrupted_export_leaves_no_file(graph_file, tmp_path, monkeypatch)
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pq, "write_table", interrupted)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", interrupted)
     out = tmp_path / "units.parquet"
     result = runner.invoke(app, ["export", str(out), "--graphs", str(graph_file)])
     assert result.exit_code == 130 and "interrupted" in result.output
@@ -121,3 +121,37 @@ def test_search_by_label_finds_the_units_whose_label_holds_the_text(db_args) -> 
     assert found == expected and expected
     both = runner.invoke(app, ["search", "x", "--label", "y", *db_args])
     assert both.exit_code == 2 and "--label searches labels alone" in both.output
+
+
+def test_the_parquet_schema_has_a_type_for_every_field() -> None:
+    """Row groups share one schema, read off a unit with every optional field set: a field
+    added to the format but left empty there would have no type (and break a later group
+    where it is set)."""
+    import pyarrow as pa
+
+    from n2g.export import row_schema
+
+    def untyped(kind, path=""):
+        if pa.types.is_null(kind):
+            yield path
+        elif pa.types.is_struct(kind):
+            for field in kind:
+                yield from untyped(field.type, f"{path}.{field.name}")
+        elif pa.types.is_list(kind):
+            yield from untyped(kind.value_type, f"{path}[]")
+
+    schema = row_schema()
+    assert [p for field in schema for p in untyped(field.type, field.name)] == []
+
+
+def test_many_units_are_written_a_row_group_at_a_time(tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    from n2g import export
+    from n2g.testing.synthetic import synthetic_graphs
+
+    monkeypatch.setattr(export, "ROWS_PER_GROUP", 7)
+    graphs = list(synthetic_graphs(30, seed=3))
+    assert export.write_rows(graphs, tmp_path / "u.parquet") == 30
+    parquet = pq.ParquetFile(tmp_path / "u.parquet")
+    assert parquet.metadata.num_row_groups == 5 and parquet.metadata.num_rows == 30
