@@ -13,6 +13,6 @@ MATCH (t:Token)<-[a:ACTIVATES_ON]-(n:Neuron)
 WHERE t.text IN [$token, $folded] AND (t.text = $token OR coalesce(n.fold_tokens, false))
   AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       a.activation AS activation, n.f1 AS f1
+       a.activation AS activation, n.f1 AS f1, n.label AS label
 ORDER BY activation DESC, key
 LIMIT $limit

@@ -23,6 +23,6 @@ WHERE a.token = ta.text AND c.token = tc.text
 WITH n, max(a.activation) AS activation, max(c.importance) AS importance,
      min(c.depth) AS distance
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       activation, importance, distance, n.f1 AS f1
+       activation, importance, distance, n.f1 AS f1, n.label AS label
 ORDER BY activation DESC, importance DESC, key
 LIMIT $limit

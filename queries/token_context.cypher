@@ -14,6 +14,6 @@ WHERE t.text IN [$context, $folded_context]
   AND (t.text = $context OR coalesce(n.fold_tokens, false))
   AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       c.importance AS importance, n.f1 AS f1
+       c.importance AS importance, n.f1 AS f1, n.label AS label
 ORDER BY importance DESC, key
 LIMIT $limit

@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         columns += ["activation"] if token is not None else []
         columns += ["importance"] if context is not None else []
         columns += ["distance"] if token is not None and context is not None else []
-        print_rows(hits, columns + ["f1"], as_json, "neurons", "no neuron matches")
+        print_rows(hits, [*columns, "f1", "label"], as_json, "neurons", "no neuron matches")
 
     @app.command("similar")
     @one_line_errors

@@ -50,6 +50,7 @@ class TokenHit(_Row):
     importance: float | None = None
     distance: int | None = None  # steps back from the activating to the context token
     f1: float | None = None
+    label: str | None = None  # the unit's one-line label (absent if loaded before labels)
 
 
 class LabelHit(_Row):

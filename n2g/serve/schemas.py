@@ -94,6 +94,7 @@ class UnitResponse(_Response):
     """A unit's whole graph (trie, scores, settings, evidence) and its stored relations."""
 
     key: str
+    label: str = Field(description="the unit's one-line label, read off its graph")
     graph: NeuronGraph
     neighbours: list[Neighbour]
     groups: list[UnitGroup]

@@ -19,6 +19,7 @@ from n2g.db.connection import Database
 from n2g.db.mapping import graph_from_line
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
+from n2g.graph.label import unit_label
 from n2g.search import store
 from n2g.search.api import NeuronSearch
 from n2g.serve.cache import ExpiringCache
@@ -145,7 +146,9 @@ class Views:
             key=lambda n: (n.relation != "similar_to", -n.score, n.key),
         )
         groups = [UnitGroup.model_validate(group) for group in row["groups"]]
-        return UnitResponse(key=key, graph=graph, neighbours=neighbours, groups=groups)
+        return UnitResponse(
+            key=key, label=unit_label(graph), graph=graph, neighbours=neighbours, groups=groups
+        )
 
     # -- searches ---------------------------------------------------------------------
     def token_search(

@@ -339,3 +339,13 @@ def test_answers_are_kept_and_sent_compressed_to_clients_that_accept_it(
     assert packed.json() == plain.json()  # httpx inflates it
     small = client.get("/api/units/hand/9/9", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers  # errors: built per request
+
+
+def test_a_unit_and_its_search_hits_carry_its_label(client: TestClient) -> None:
+    from n2g.graph.label import unit_label
+    from tests.serve.graphs import serve_graphs
+
+    graph = next(g for g in serve_graphs() if g.key == HOSTILE_KEY)
+    assert client.get(f"/api/units/{HOSTILE_KEY}").json()["label"] == unit_label(graph)
+    hits = client.get("/api/search", params={"token": HOSTILE_TOKENS[0]}).json()["hits"]
+    assert unit_label(graph) in {hit["label"] for hit in hits}

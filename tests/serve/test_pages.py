@@ -216,3 +216,13 @@ def test_no_answer_holds_the_database_password(client: TestClient, db_config) ->
         response = client.get(url)
         assert db_config.password not in response.text, url
         assert db_config.password not in str(response.headers), url
+
+
+def test_the_unit_page_shows_its_label_as_text(client: TestClient) -> None:
+    from n2g.graph.label import unit_label
+    from tests.serve.graphs import serve_graphs
+
+    graph = next(g for g in serve_graphs() if g.key == HOSTILE_KEY)
+    text = page(client, f"/units/{HOSTILE_KEY}")
+    assert f'<p class="unit-label" id="unit-label">{escape(unit_label(graph))}</p>' in text
+    assert_inert(text)
