@@ -48,236 +48,237 @@ def _check_threshold(threshold: float) -> None:
         raise N2GError(f"threshold must be between 0 and 1, got {threshold}")
 
 
+@one_line_errors
+@database_options
+def search_command(
+    token: str = typer.Argument(None, help="exact text of a token the neuron fires on"),
+    context: str = typer.Option(None, "--context", "-c", help="exact text of a context token"),
+    repeated: bool = typer.Option(
+        False, "--repeated", help="neurons with a token both activating and in context"
+    ),
+    label: str = typer.Option(None, "--label", help="instead: units whose label holds it"),
+    model: str = ModelOption,
+    layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
+    limit: int = LimitOption,
+    as_json: bool = JsonOption,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Find neurons by the tokens they fire on and the context they need.
+
+    Tokens are exact texts, leading space included. Examples:
+
+      n2g search " everyone"                       (fires on " everyone")
+
+      n2g search " everyone" --context " except"   (... after " except", same trie path)
+
+      n2g search --context " import" -m gpt2-small -l 3
+
+      n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
+
+      n2g search --label "://"                      (units labelled with it)
+    """
+    with _search(db_flags) as search:
+        if label is not None:
+            if token is not None or context is not None or repeated:
+                raise N2GError("--label searches labels alone: give no token or --repeated")
+            found = search.label_search(label, model=model, layer=layer, limit=limit)
+            print_rows(found, ["key", "label", "f1"], as_json, "units", "no label holds it")
+            return
+        if repeated:
+            if token is not None or context is not None:
+                raise N2GError("--repeated takes no token: it finds repeated tokens itself")
+            hits = search.repeated_tokens(model=model, layer=layer, limit=limit)
+            print_rows(
+                hits,
+                ["key", "n_repeated", "tokens", "activation"],
+                as_json,
+                "neurons with repeated tokens",
+                "no neuron has a repeated token",
+            )
+            return
+        hits = search.token_search(token, context, model=model, layer=layer, limit=limit)
+    columns = ["key", "layer", "index"]
+    columns += ["activation"] if token is not None else []
+    columns += ["importance"] if context is not None else []
+    columns += ["distance"] if token is not None and context is not None else []
+    print_rows(hits, [*columns, "f1", "label"], as_json, "neurons", "no neuron matches")
+
+
+@one_line_errors
+@database_options
+def similar_command(
+    model: list[str] = typer.Option(
+        ..., "--model", "-m", help="model to compare (repeat to compare across models)"
+    ),
+    threshold: float = typer.Option(
+        0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
+    ),
+    subsets: bool = typer.Option(True, "--subsets/--no-subsets", help="also find SUBSET_OF pairs"),
+    as_json: bool = JsonOption,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
+
+    Two neurons are SIMILAR_TO when their activating tokens and their context tokens
+    each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
+    sets lie ≥ threshold inside the other's. Groups are connected components of
+    SIMILAR_TO. Example:
+
+      n2g similar -m solu-6l-pile --threshold 0.9
+    """
+    _check_threshold(threshold)
+    config = SimilarityConfig(threshold=threshold, subsets=subsets)
+    with _search(db_flags) as search:
+        report = search.compute_similarity(model, config, show_progress=not as_json)
+    if as_json:
+        echo_json(report.model_dump_json())
+        return
+    echo(
+        f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
+        f"activating tokens), threshold {report.threshold}: "
+        f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
+        f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
+        f"in {report.seconds:.1f} s"
+    )
+
+
+@one_line_errors
+@database_options
+def groups_command(
+    model: str = ModelOption,
+    min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
+    limit: int = LimitOption,
+    as_json: bool = JsonOption,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """List groups of similar neurons, largest first, then widest spread over layers.
+
+    Groups are made by `n2g similar`. Example:
+
+      n2g groups -m solu-6l-pile --min-size 3
+    """
+    with _search(db_flags) as search:
+        hits = search.groups(model=model, min_size=min_size, limit=limit)
+    hint = (
+        "no groups"
+        + (f" for {model!r}" if model else "")
+        + ": run `n2g similar -m MODEL` first (or lower --min-size)"
+    )
+    columns = ["size", "layers", "members", "shared_activating", "shared_context"]
+    print_rows(hits, columns, as_json, "neuron groups", hint)
+
+
+@one_line_errors
+@database_options
+def like_command(
+    neuron: str = typer.Argument(None, help=KEY_HELP),
+    text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
+    model: str = ModelOption,
+    tokenizer: str = typer.Option(
+        None,
+        "--tokenizer",
+        help="for --text: 'byte' or a tokenizer name (default: the model's)",
+    ),
+    threshold: float = typer.Option(
+        0.5, "--threshold", "-t", help="for --text: normalised activation that counts"
+    ),
+    min_score: float = typer.Option(
+        0.5, "--min-score", help="only neurons scoring at least this, in [0, 1]"
+    ),
+    limit: int = LimitOption,
+    as_json: bool = JsonOption,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Find neurons like a given one, or the neurons whose graphs fire on a text.
+
+    Score = the smaller of the activating-token and context-token overlaps (≥ 0.9 is
+    the paper's "similar"); the shared tokens explain it. Examples:
+
+      n2g like solu-6l-pile/1/2000 --min-score 0.3
+
+      n2g like --text "Everyone except Bob" -m solu-6l-pile
+    """
+    _check_threshold(threshold)
+    with _search(db_flags) as search:
+        if text is None:
+            if neuron is None:
+                raise N2GError(
+                    "give a neuron key (MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX) or --text"
+                )
+            hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
+            print_rows(
+                hits,
+                [
+                    "key",
+                    "score",
+                    "activating_overlap",
+                    "context_overlap",
+                    "shared_activating",
+                    "shared_context",
+                ],
+                as_json,
+                f"neurons like {neuron}",
+                f"no neuron scores {min_score} or more like {neuron!r} "
+                "(--min-score 0 lists every neuron sharing a token)"
+                if min_score > 0
+                else f"no neuron shares a token with {neuron!r}",
+            )
+            return
+        if neuron is not None:
+            raise N2GError("--text takes no neuron key")
+        if model is None:  # one model stored: that one
+            models = sorted(search.models())
+            if len(models) != 1:
+                known = ", ".join(models) or "none yet"
+                raise N2GError(f"--text needs --model: the database holds {known}")
+            model = models[0]
+        search.require_model(model)
+        match = search.fires_on_text(
+            model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
+        )
+    if as_json:
+        echo_json(match.model_dump_json())
+        return
+    _print_text_match(match)
+
+
+@one_line_errors
+@database_options
+def show_command(
+    neuron: str = typer.Argument(..., help=KEY_HELP),
+    graphs: Path = typer.Option(None, "--graphs", help="read this graph file, not the database"),
+    svg: Path = typer.Option(None, "--svg", help="also write the graph as an SVG file"),
+    as_json: bool = JsonOption,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
+
+    Examples:
+
+      n2g show solu-6l-pile/1/2000 --svg neuron.svg
+
+      n2g show tiny/0/5 --graphs graphs.jsonl --json
+    """
+    if graphs is not None:
+        graph = _graph_from_file(graphs, neuron)
+    else:
+        with _search(db_flags) as search:
+            graph = search.neuron_graph(neuron)
+    if svg is not None:
+        _write_svg(graph, svg)
+    if as_json:
+        echo_json(dump_graph_line(graph))
+        return
+    _print_paths(graph)
+
+
 def register(app: typer.Typer) -> None:
     """Add the search commands to the `n2g` app."""
-
-    @app.command("search")
-    @one_line_errors
-    @database_options
-    def search_command(
-        token: str = typer.Argument(None, help="exact text of a token the neuron fires on"),
-        context: str = typer.Option(None, "--context", "-c", help="exact text of a context token"),
-        repeated: bool = typer.Option(
-            False, "--repeated", help="neurons with a token both activating and in context"
-        ),
-        label: str = typer.Option(None, "--label", help="instead: units whose label holds it"),
-        model: str = ModelOption,
-        layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
-        limit: int = LimitOption,
-        as_json: bool = JsonOption,
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """Find neurons by the tokens they fire on and the context they need.
-
-        Tokens are exact texts, leading space included. Examples:
-
-          n2g search " everyone"                       (fires on " everyone")
-
-          n2g search " everyone" --context " except"   (... after " except", same trie path)
-
-          n2g search --context " import" -m gpt2-small -l 3
-
-          n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
-
-          n2g search --label "://"                      (units labelled with it)
-        """
-        with _search(db_flags) as search:
-            if label is not None:
-                if token is not None or context is not None or repeated:
-                    raise N2GError("--label searches labels alone: give no token or --repeated")
-                found = search.label_search(label, model=model, layer=layer, limit=limit)
-                print_rows(found, ["key", "label", "f1"], as_json, "units", "no label holds it")
-                return
-            if repeated:
-                if token is not None or context is not None:
-                    raise N2GError("--repeated takes no token: it finds repeated tokens itself")
-                hits = search.repeated_tokens(model=model, layer=layer, limit=limit)
-                print_rows(
-                    hits,
-                    ["key", "n_repeated", "tokens", "activation"],
-                    as_json,
-                    "neurons with repeated tokens",
-                    "no neuron has a repeated token",
-                )
-                return
-            hits = search.token_search(token, context, model=model, layer=layer, limit=limit)
-        columns = ["key", "layer", "index"]
-        columns += ["activation"] if token is not None else []
-        columns += ["importance"] if context is not None else []
-        columns += ["distance"] if token is not None and context is not None else []
-        print_rows(hits, [*columns, "f1", "label"], as_json, "neurons", "no neuron matches")
-
-    @app.command("similar")
-    @one_line_errors
-    @database_options
-    def similar_command(
-        model: list[str] = typer.Option(
-            ..., "--model", "-m", help="model to compare (repeat to compare across models)"
-        ),
-        threshold: float = typer.Option(
-            0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
-        ),
-        subsets: bool = typer.Option(
-            True, "--subsets/--no-subsets", help="also find SUBSET_OF pairs"
-        ),
-        as_json: bool = JsonOption,
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
-
-        Two neurons are SIMILAR_TO when their activating tokens and their context tokens
-        each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
-        sets lie ≥ threshold inside the other's. Groups are connected components of
-        SIMILAR_TO. Example:
-
-          n2g similar -m solu-6l-pile --threshold 0.9
-        """
-        _check_threshold(threshold)
-        config = SimilarityConfig(threshold=threshold, subsets=subsets)
-        with _search(db_flags) as search:
-            report = search.compute_similarity(model, config, show_progress=not as_json)
-        if as_json:
-            echo_json(report.model_dump_json())
-            return
-        echo(
-            f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
-            f"activating tokens), threshold {report.threshold}: "
-            f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
-            f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
-            f"in {report.seconds:.1f} s"
-        )
-
-    @app.command("groups")
-    @one_line_errors
-    @database_options
-    def groups_command(
-        model: str = ModelOption,
-        min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
-        limit: int = LimitOption,
-        as_json: bool = JsonOption,
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """List groups of similar neurons, largest first, then widest spread over layers.
-
-        Groups are made by `n2g similar`. Example:
-
-          n2g groups -m solu-6l-pile --min-size 3
-        """
-        with _search(db_flags) as search:
-            hits = search.groups(model=model, min_size=min_size, limit=limit)
-        hint = (
-            "no groups"
-            + (f" for {model!r}" if model else "")
-            + ": run `n2g similar -m MODEL` first (or lower --min-size)"
-        )
-        columns = ["size", "layers", "members", "shared_activating", "shared_context"]
-        print_rows(hits, columns, as_json, "neuron groups", hint)
-
-    @app.command("like")
-    @one_line_errors
-    @database_options
-    def like_command(
-        neuron: str = typer.Argument(None, help=KEY_HELP),
-        text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
-        model: str = ModelOption,
-        tokenizer: str = typer.Option(
-            None,
-            "--tokenizer",
-            help="for --text: 'byte' or a tokenizer name (default: the model's)",
-        ),
-        threshold: float = typer.Option(
-            0.5, "--threshold", "-t", help="for --text: normalised activation that counts"
-        ),
-        min_score: float = typer.Option(
-            0.5, "--min-score", help="only neurons scoring at least this, in [0, 1]"
-        ),
-        limit: int = LimitOption,
-        as_json: bool = JsonOption,
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """Find neurons like a given one, or the neurons whose graphs fire on a text.
-
-        Score = the smaller of the activating-token and context-token overlaps (≥ 0.9 is
-        the paper's "similar"); the shared tokens explain it. Examples:
-
-          n2g like solu-6l-pile/1/2000 --min-score 0.3
-
-          n2g like --text "Everyone except Bob" -m solu-6l-pile
-        """
-        _check_threshold(threshold)
-        with _search(db_flags) as search:
-            if text is None:
-                if neuron is None:
-                    raise N2GError(
-                        "give a neuron key (MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX) or --text"
-                    )
-                hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
-                print_rows(
-                    hits,
-                    [
-                        "key",
-                        "score",
-                        "activating_overlap",
-                        "context_overlap",
-                        "shared_activating",
-                        "shared_context",
-                    ],
-                    as_json,
-                    f"neurons like {neuron}",
-                    f"no neuron scores {min_score} or more like {neuron!r} "
-                    "(--min-score 0 lists every neuron sharing a token)"
-                    if min_score > 0
-                    else f"no neuron shares a token with {neuron!r}",
-                )
-                return
-            if neuron is not None:
-                raise N2GError("--text takes no neuron key")
-            if model is None:  # one model stored: that one
-                models = sorted(search.models())
-                if len(models) != 1:
-                    known = ", ".join(models) or "none yet"
-                    raise N2GError(f"--text needs --model: the database holds {known}")
-                model = models[0]
-            search.require_model(model)
-            match = search.fires_on_text(
-                model, text, _tokenizer(tokenizer or model), threshold=threshold, limit=limit
-            )
-        if as_json:
-            echo_json(match.model_dump_json())
-            return
-        _print_text_match(match)
-
-    @app.command("show")
-    @one_line_errors
-    @database_options
-    def show_command(
-        neuron: str = typer.Argument(..., help=KEY_HELP),
-        graphs: Path = typer.Option(
-            None, "--graphs", help="read this graph file, not the database"
-        ),
-        svg: Path = typer.Option(None, "--svg", help="also write the graph as an SVG file"),
-        as_json: bool = JsonOption,
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
-
-        Examples:
-
-          n2g show solu-6l-pile/1/2000 --svg neuron.svg
-
-          n2g show tiny/0/5 --graphs graphs.jsonl --json
-        """
-        if graphs is not None:
-            graph = _graph_from_file(graphs, neuron)
-        else:
-            with _search(db_flags) as search:
-                graph = search.neuron_graph(neuron)
-        if svg is not None:
-            _write_svg(graph, svg)
-        if as_json:
-            echo_json(dump_graph_line(graph))
-            return
-        _print_paths(graph)
+    app.command("search")(search_command)
+    app.command("similar")(similar_command)
+    app.command("groups")(groups_command)
+    app.command("like")(like_command)
+    app.command("show")(show_command)
 
 
 def _tokenizer(name: str) -> TokenizerLike:
