@@ -127,3 +127,14 @@ def test_commands_print_only_through_the_escaping_echo(path: Path) -> None:
         if isinstance(node, ast.Call):
             name = ast.unparse(node.func)
             assert name not in ("typer.echo", "print", "typer.secho"), f"{path.name}: {name}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "cli").glob("*_cmd.py")), ids=lambda p: p.name)
+def test_every_command_module_registers_its_commands_one_way(path: Path) -> None:
+    """One registration style: commands are module-level functions that `register(app)`
+    adds with `app.command(NAME)(function)` (or a sub-app with `add_typer`), never
+    functions defined inside `register`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    [register] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "register"]
+    nested = [n.name for n in ast.walk(register) if isinstance(n, ast.FunctionDef)][1:]
+    assert nested == [], f"{path.name}: commands defined inside register(): {nested}"

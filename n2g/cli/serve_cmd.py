@@ -58,66 +58,66 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+@one_line_errors
+@database_options
+def serve_command(
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="address to serve on; anything but 127.0.0.1/localhost/::1 lets other "
+        "machines read the database",
+    ),
+    port: int = typer.Option(8000, "--port", "-p", help="TCP port to serve on"),
+    cache_seconds: float = typer.Option(
+        60.0,
+        "--cache-seconds",
+        help="keep answers this long (graphs loaded meanwhile appear after it)",
+    ),
+    cache_mb: int = typer.Option(
+        512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB, per worker"
+    ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="processes serving the port (each with its own database connections and "
+        "cache); more use more cores",
+    ),
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.
+
+    Pages: / (models and quality), /units/KEY, /search, /compare, /groups; the API is
+    under /api (described at /openapi.json). Examples:
+
+      n2g serve                       (http://127.0.0.1:8000/)
+
+      n2g serve --port 8080 --uri bolt://db:7687     (password from $N2G_PASSWORD)
+    """
+    if cache_seconds < 0:
+        raise N2GError(f"--cache-seconds must be 0 or more, got {cache_seconds}")
+    if cache_mb < 1:
+        raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
+    if host not in LOCAL_HOSTS:
+        echo(
+            f"warning: serving on {host}: anyone who can reach this machine can read the database",
+            err=True,
+        )
+    sock = bind(host, port)
+    try:
+        config = database_config(db_flags)  # the local server started here, once
+        echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
+            in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, config))
+    finally:
+        sock.close()
+    echo("stopped")
+
+
 def register(app: typer.Typer) -> None:
     """Add `n2g serve` to the `n2g` app."""
-
-    @app.command("serve")
-    @one_line_errors
-    @database_options
-    def serve_command(
-        host: str = typer.Option(
-            "127.0.0.1",
-            "--host",
-            help="address to serve on; anything but 127.0.0.1/localhost/::1 lets other "
-            "machines read the database",
-        ),
-        port: int = typer.Option(8000, "--port", "-p", help="TCP port to serve on"),
-        cache_seconds: float = typer.Option(
-            60.0,
-            "--cache-seconds",
-            help="keep answers this long (graphs loaded meanwhile appear after it)",
-        ),
-        cache_mb: int = typer.Option(
-            512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB, per worker"
-        ),
-        workers: int = typer.Option(
-            1,
-            "--workers",
-            help="processes serving the port (each with its own database connections and "
-            "cache); more use more cores",
-        ),
-        db_flags: DatabaseFlags = NO_FLAGS,
-    ) -> None:
-        """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.
-
-        Pages: / (models and quality), /units/KEY, /search, /compare, /groups; the API is
-        under /api (described at /openapi.json). Examples:
-
-          n2g serve                       (http://127.0.0.1:8000/)
-
-          n2g serve --port 8080 --uri bolt://db:7687     (password from $N2G_PASSWORD)
-        """
-        if cache_seconds < 0:
-            raise N2GError(f"--cache-seconds must be 0 or more, got {cache_seconds}")
-        if cache_mb < 1:
-            raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
-        if not 1 <= workers <= MAX_WORKERS:
-            raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
-        if host not in LOCAL_HOSTS:
-            echo(
-                f"warning: serving on {host}: anyone who can reach this machine can read "
-                "the database",
-                err=True,
-            )
-        sock = bind(host, port)
-        try:
-            config = database_config(db_flags)  # the local server started here, once
-            echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
-            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
-                in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, config))
-        finally:
-            sock.close()
-        echo("stopped")
+    app.command("serve")(serve_command)
 
 
 def in_workers(workers: int, serve: Callable[[], None]) -> None:
