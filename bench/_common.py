@@ -26,7 +26,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -149,3 +149,27 @@ def stock_layout(model):
     for param in model.model.parameters():
         param.data = param.data.contiguous()
     return model
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str, heap: str = "2g") -> Iterator[Any]:
+    """A connected n2g Database on a fresh local server of the benchmark's own, on free
+    ports in a temporary folder; the server is stopped and the folder removed after."""
+    import shutil
+    import tempfile
+
+    from n2g.db import server
+    from n2g.db.connection import Database
+
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = server.LocalServerSettings(
+        home=home / "server", bolt_port=server.free_port(), http_port=server.free_port(), heap=heap
+    )
+    status = server.start(settings)
+    try:
+        with Database.connect(server.server_config(settings)) as db:
+            yield db
+    finally:
+        if status.pid is not None:
+            server.stop_process(status.pid)
+        shutil.rmtree(home, ignore_errors=True)

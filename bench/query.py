@@ -23,15 +23,11 @@ stored) instead of synthetic ones.
 from __future__ import annotations
 
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from bench._common import BenchResult, bench_arg_parser, report, timed
-from n2g.db import server
-from n2g.db.connection import Database
+from bench._common import BenchResult, bench_arg_parser, report, throwaway_database, timed
 from n2g.db.ingest import ingest_graphs
 from n2g.graph.file import iter_graph_file
 from n2g.graph.model import NeuronGraph
@@ -97,54 +93,44 @@ def main() -> None:
     sample = min(n, args.sample or (800 if args.quick else 3_000))
 
     sets = _sets(graphs)
-    home = Path(tempfile.mkdtemp(prefix="n2g-bench-query-"))
-    settings = server.LocalServerSettings(
-        home=home / "server", bolt_port=server.free_port(), http_port=server.free_port(), heap="2g"
-    )
-    status = server.start(settings)
-    try:
-        with Database.connect(server.server_config(settings)) as db:
-            load_s, _ = timed(lambda: ingest_graphs(db, graphs, batch_size=500, progress=True))
-            print(f"loaded {n:,} graphs in {load_s:.0f} s", flush=True)
-            search = NeuronSearch(db)
-            rng = random.Random(1)
-            picked = [rng.choice(graphs) for _ in range(n_queries)]
-            tokens = [
-                rng.choice(sorted(g.activating_tokens())) for g in picked if g.activating_tokens()
+    with throwaway_database("n2g-bench-query-") as db:
+        load_s, _ = timed(lambda: ingest_graphs(db, graphs, batch_size=500, progress=True))
+        print(f"loaded {n:,} graphs in {load_s:.0f} s", flush=True)
+        search = NeuronSearch(db)
+        rng = random.Random(1)
+        picked = [rng.choice(graphs) for _ in range(n_queries)]
+        tokens = [
+            rng.choice(sorted(g.activating_tokens())) for g in picked if g.activating_tokens()
+        ]
+        search.token_search(tokens[0], model=model)  # warm the driver and caches
+        token_ms = _latencies(lambda t: search.token_search(t, model=model), tokens)
+        token_plain_ms = _latencies(
+            lambda t: sorted(
+                (-g.activating_tokens()[t], g.key) for g in graphs if t in g.activating_tokens()
+            )[:25],
+            tokens,
+        )
+        keys = [g.key for g in picked]
+        like_ms = _latencies(lambda k: search.like(k, model=model), keys)
+        by_key = {s.key: s for s in sets}
+
+        def plain_like(key: str) -> list:
+            x = by_key[key]
+            scored = [
+                (min(overlap(x.activating, y.activating), overlap(x.context, y.context)), y.key)
+                for y in sets
+                if y.key != key and x.activating & y.activating
             ]
-            search.token_search(tokens[0], model=model)  # warm the driver and caches
-            token_ms = _latencies(lambda t: search.token_search(t, model=model), tokens)
-            token_plain_ms = _latencies(
-                lambda t: sorted(
-                    (-g.activating_tokens()[t], g.key) for g in graphs if t in g.activating_tokens()
-                )[:25],
-                tokens,
-            )
-            keys = [g.key for g in picked]
-            like_ms = _latencies(lambda k: search.like(k, model=model), keys)
-            by_key = {s.key: s for s in sets}
+            return sorted(scored, reverse=True)[:10]
 
-            def plain_like(key: str) -> list:
-                x = by_key[key]
-                scored = [
-                    (min(overlap(x.activating, y.activating), overlap(x.context, y.context)), y.key)
-                    for y in sets
-                    if y.key != key and x.activating & y.activating
-                ]
-                return sorted(scored, reverse=True)[:10]
-
-            like_plain_ms = _latencies(plain_like, keys)
-            config = SimilarityConfig(threshold=0.9)
-            full_s, similarity = timed(lambda: search.compute_similarity([model], config))
-        sub = sets[:sample]
-        join_sample_s, joined = timed(lambda: similarity_join(sub, config))
-        brute_sample_s, brute = timed(lambda: brute_force_pairs(sub, config))
-        assert joined == brute, "the join and brute force disagree"
-        brute_full_estimate = brute_sample_s * (n / sample) ** 2
-    finally:
-        if status.pid is not None:
-            server.stop_process(status.pid)
-        shutil.rmtree(home, ignore_errors=True)  # the benchmark's own throwaway server
+        like_plain_ms = _latencies(plain_like, keys)
+        config = SimilarityConfig(threshold=0.9)
+        full_s, similarity = timed(lambda: search.compute_similarity([model], config))
+    sub = sets[:sample]
+    join_sample_s, joined = timed(lambda: similarity_join(sub, config))
+    brute_sample_s, brute = timed(lambda: brute_force_pairs(sub, config))
+    assert joined == brute, "the join and brute force disagree"
+    brute_full_estimate = brute_sample_s * (n / sample) ** 2
 
     token_p50, token_p95 = _percentiles(token_ms)
     token_plain_p50, token_plain_p95 = _percentiles(token_plain_ms)

@@ -100,8 +100,8 @@ def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, R
     assert config.layers is not None
     say(number_format_line(model, config))
     if not (config.records_dir / MANIFEST).is_file():
-        n_units = len(sample_neurons(model.d_mlp, config.neurons_per_layer, 0))
-        say(job_estimate_line(model, config, config.layers, n_units * len(config.layers)))
+        per_layer = min(model.d_mlp, config.neurons_per_layer or model.d_mlp)
+        say(job_estimate_line(model, config, config.layers, per_layer * len(config.layers)))
     return corpus, model, config
 
 

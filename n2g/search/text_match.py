@@ -11,8 +11,9 @@ and compiling every whole graph.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -117,8 +118,7 @@ def _predict_page(
     rows: list[dict],
     token_ids: list[int],
     threshold: float,
-    tokenizer: TokenizerLike,
-    classes: list[TokenClasses],
+    classes: Callable[[], TokenClasses],
 ) -> list[NeuronOnText]:
     """The candidates of one page that reach `threshold`, all predicted in one path table
     (units stored before their paths were get them from their graph lines)."""
@@ -133,10 +133,7 @@ def _predict_page(
             for row, paths in zip(rows, stored, strict=True)
         ]
     )
-    folded_ids = None
-    if table.any_folded:
-        classes[:] = classes or [vocabulary_classes(tokenizer)]
-        folded_ids = classes[0].map(token_ids)
+    folded_ids = classes().map(token_ids) if table.any_folded else None
     prediction = table.predict(token_ids, folded_ids)
     peaks = prediction.max(axis=1, initial=0.0)
     return [
@@ -182,11 +179,11 @@ def fires_on_text(
     token_ids = list(tokenizer.encode(text))
     tokens = tokenizer.token_strings(token_ids)
     neurons: list[NeuronOnText] = []
-    classes: list[TokenClasses] = []  # the vocabulary's folding, made once when needed
+    classes = functools.cache(lambda: vocabulary_classes(tokenizer))  # made once, if needed
     page, skip = (FIRST_PAGE if limit is None else max(FIRST_PAGE, 4 * limit)), 0
     while True:
         rows = text_candidates(db, tokens, model, threshold, skip=skip, page=page)
-        neurons += _predict_page(db, rows, token_ids, threshold, tokenizer, classes)
+        neurons += _predict_page(db, rows, token_ids, threshold, classes)
         neurons.sort(key=lambda n: (-n.max_activation, n.layer, n.index))
         skip += len(rows)
         if len(rows) < page:

@@ -133,3 +133,14 @@ def write_records_fixture():
 def corpus_text() -> str:
     """The text the test records are made from."""
     return TEXT
+
+
+@pytest.fixture(scope="module")
+def records_dir(tmp_path_factory, write_records_fixture):
+    """Records of a seeded one-layer tiny model (rebuilt from its name by `n2g build`)."""
+    from n2g.models.tiny import tiny_model
+
+    model = tiny_model(n_layers=1, act_fn="solu_ln", seed=7)
+    folder = tmp_path_factory.mktemp("cli-records")
+    write_records_fixture(folder, model, [0], k=6, window=16)
+    return folder

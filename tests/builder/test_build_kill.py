@@ -16,17 +16,8 @@ from typer.testing import CliRunner
 
 from n2g.cli import app
 from n2g.graph.file import iter_graph_file
-from n2g.models.tiny import tiny_model
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def records_dir(tmp_path_factory, write_records_fixture):
-    model = tiny_model(n_layers=1, act_fn="solu_ln", seed=7)
-    folder = tmp_path_factory.mktemp("kill-records")
-    write_records_fixture(folder, model, [0], k=6, window=16)
-    return folder
 
 
 def _args(records, out) -> list[str]:
