@@ -58,7 +58,7 @@ if ! "$VPY" -c 'import torch,sys; sys.exit(torch.__version__.split("+")[0] != "2
 fi
 say "installing neuron2graph"
 if [ "$DEV" -eq 1 ]; then
-  "$VPY" -m pip install -q -e ".[dev]"
+  "$VPY" -m pip install -q -e ".[dev,ray]"   # ray: the --executor ray tests
 else
   "$VPY" -m pip install -q -e .
 fi

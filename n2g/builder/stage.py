@@ -153,6 +153,38 @@ def build_stage(
 
         model = model.with_units(load_units(recorded_sae, model, progress=progress))
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
+    helper, ood, sample = build_inputs(model, manifest, config, layers, device)
+    return build_graphs(
+        model,
+        records_dir,
+        config,
+        out_path,
+        progress,
+        layers=layers,
+        neurons=neurons,
+        shard=shard,
+        helper=helper,
+        ood=ood,
+        sample=sample,
+    )
+
+
+def build_inputs(
+    model: NeuronModel,
+    manifest: RecordsManifest,
+    config: BuildConfig,
+    layers: Sequence[int] | None,
+    device: str,
+) -> tuple[
+    SubstituteHelper,
+    Callable[[int], RandomWindows] | None,
+    Callable[[int], RandomWindows] | None,
+]:
+    """What a build needs beside the records: the config's substitute helper, and the
+    per-layer windows of the out-of-distribution check and of the correlation score
+    (`ood(layer)`, `sample(layer)`; None when switched off; `layers`: those that will be
+    asked for, in order, or None). Seeded: every process that builds (one, or each Ray
+    worker) gets the same windows."""
     helper = make_helper(config.helper, model, device, rerank=config.rerank_substitutes)
     ood = sample = None
     if config.ood_corpus:
@@ -170,19 +202,7 @@ def build_stage(
         sample = random_windows_provider(
             model, corpus, config.random_windows, manifest.window, config.seed + 1, layers
         )
-    return build_graphs(
-        model,
-        records_dir,
-        config,
-        out_path,
-        progress,
-        layers=layers,
-        neurons=neurons,
-        shard=shard,
-        helper=helper,
-        ood=ood,
-        sample=sample,
-    )
+    return helper, ood, sample
 
 
 def build_graphs(

@@ -74,9 +74,13 @@ class GraphWriter:
         self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
 
     def write(self, graphs: Sequence[NeuronGraph]) -> None:
-        if not graphs:
+        self.write_lines([dump_graph_line(g) for g in graphs])
+
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Append graph lines already dumped (by a Ray worker)."""
+        if not lines:
             return
-        self.handle.write("".join(dump_graph_line(g) + "\n" for g in graphs))
+        self.handle.write("".join(line + "\n" for line in lines))
         self.handle.flush()
         os.fsync(self.handle.fileno())
 

@@ -10,7 +10,17 @@ import typer
 
 from n2g.builder.config import BuildConfig
 from n2g.cli.common import echo, one_line_errors
-from n2g.cli.defaults import DtypeOption, default_of, given, help_of
+from n2g.cli.defaults import (
+    DtypeOption,
+    ExecutorOption,
+    RayAddressOption,
+    WorkersOption,
+    cluster_of,
+    default_of,
+    given,
+    help_of,
+)
+from n2g.cluster.executor import Executor
 from n2g.errors import N2GError
 from n2g.run.method import Method, build_settings
 from n2g.selection import max_context_override, parse_layer_choice, parse_neurons
@@ -125,6 +135,9 @@ def build(
     augmented_saliency: str = AugmentedSaliencyOption,
     max_context: str = MaxContextOption,
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    executor: Executor = ExecutorOption,
+    ray_address: str = RayAddressOption,
+    workers: int = WorkersOption,
 ) -> None:
     """Build N2G neuron graphs (resumable: rerun the same command to continue).
 
@@ -134,9 +147,11 @@ def build(
     Examples: n2g build --records records --out graphs.jsonl --neurons 0:64
 
       n2g build --records records-sae --out latents.jsonl --ood-corpus stdlib
+
+      n2g build --records records --out graphs.jsonl --executor ray --workers 2
     """
     from n2g.builder.config import BuildConfig
-    from n2g.builder.stage import build_stage
+    from n2g.cluster import dispatch
     from n2g.models import load_model
     from n2g.record.store import load_manifest
 
@@ -163,6 +178,7 @@ def build(
         }
     )
     chosen_shard = _shard(shard)
+    cluster = cluster_of(ray_address, workers)
     if device.startswith("cuda"):
         import torch
 
@@ -175,14 +191,15 @@ def build(
     missing = [layer for layer in chosen_layers if layer not in manifest.layers]
     if missing:  # before loading the model: the records decide which layers exist
         raise N2GError(f"records in {records} hold layers {manifest.layers}, not {missing[0]}")
-    target = load_model(
-        model or manifest.model, n_layers=max(chosen_layers) + 1, device=device, dtype=dtype
-    )
-    summary = build_stage(
+    spec, n_layers = model or manifest.model, max(chosen_layers) + 1
+    target = load_model(spec, n_layers=n_layers, device=device, dtype=dtype)
+    placement = dispatch.Placement(executor, cluster, spec=spec, n_layers=n_layers)
+    summary = dispatch.build(
         target,
         records,
         out,
         config,
+        placement,
         layers=chosen_layers,
         neurons=chosen_neurons,
         shard=chosen_shard,

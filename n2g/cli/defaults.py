@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
+from n2g.cluster.executor import ClusterConfig, Executor
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP
 
 SAE_HELP = (
@@ -35,3 +36,35 @@ def help_of(config: type[BaseModel] | BaseModel, name: str) -> str | None:
 def given(**values: Any) -> dict[str, Any]:
     """The options the user set (not None), as config overrides."""
     return {name: value for name, value in values.items() if value is not None}
+
+
+# record, build and run: where the stage runs (n2g.cluster).
+ExecutorOption = typer.Option(
+    Executor.local,
+    "--executor",
+    help="local (this process) | ray (a Ray cluster; pip install 'neuron2graph\\[ray]')",
+)
+RayAddressOption = typer.Option(
+    None,
+    "--ray-address",
+    help=f"{help_of(ClusterConfig, 'address')}; with --executor ray",
+    show_default=False,
+)
+WorkersOption = typer.Option(
+    None,
+    "--workers",
+    help=f"{help_of(ClusterConfig, 'workers')}; with --executor ray",
+    show_default=False,
+)
+
+
+def cluster_of(address: str | None, workers: int | None) -> ClusterConfig:
+    """The Ray settings of the options (N2GError for a bad value)."""
+    from pydantic import ValidationError
+
+    from n2g.errors import N2GError
+
+    try:
+        return ClusterConfig(address=address, workers=workers)
+    except ValidationError as exc:
+        raise N2GError(f"--workers must be at least 1: {exc.errors()[0]['msg']}") from None

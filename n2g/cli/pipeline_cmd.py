@@ -18,7 +18,17 @@ from n2g.cli.build_cmd import (
 )
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import SAE_HELP, DtypeOption, given, help_of
+from n2g.cli.defaults import (
+    SAE_HELP,
+    DtypeOption,
+    ExecutorOption,
+    RayAddressOption,
+    WorkersOption,
+    cluster_of,
+    given,
+    help_of,
+)
+from n2g.cluster.executor import Executor
 from n2g.errors import N2GError
 from n2g.record.config import RecordConfig
 from n2g.run.config import RunConfig
@@ -71,6 +81,9 @@ def run(
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     dtype: str = DtypeOption,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
+    executor: Executor = ExecutorOption,
+    ray_address: str = RayAddressOption,
+    workers: int = WorkersOption,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Record, build, ingest, search and report: text to searchable neuron graphs.
@@ -84,6 +97,8 @@ def run(
       n2g run --method paper --out paper-run   (the paper's settings, for comparison)
 
       n2g run --sae L3-mlp-8x   (also an SAE's latents: trained once, compared with layer 3)
+
+      n2g run --executor ray --ray-address auto   (record and build on a Ray cluster)
     """
     from n2g.run.job import run_pipeline
 
@@ -117,6 +132,8 @@ def run(
         out=out,
         device=device,
         dtype=dtype,
+        executor=executor,
+        cluster=cluster_of(ray_address, workers),
     )
     db_config = database_config(db_flags)
     run_pipeline(config, db_config, progress=not quiet, say=echo)

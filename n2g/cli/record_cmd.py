@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 import typer
 
 from n2g.cli.common import echo, one_line_errors
-from n2g.cli.defaults import SAE_HELP, DtypeOption, help_of
+from n2g.cli.defaults import (
+    SAE_HELP,
+    DtypeOption,
+    ExecutorOption,
+    RayAddressOption,
+    WorkersOption,
+    cluster_of,
+    help_of,
+)
+from n2g.cluster.executor import Executor
 from n2g.models import OFFLINE_MODEL
 from n2g.record.config import DEFAULT_CORPUS, RecordConfig
 from n2g.selection import parse_layer_choice
@@ -43,6 +52,9 @@ def record(
     cache_dir: Path | None = typer.Option(None, help="cache folder (default: N2G_CACHE_DIR)"),
     sae: str = typer.Option(None, "--sae", help=SAE_HELP, show_default=False),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    executor: Executor = ExecutorOption,
+    ray_address: str = RayAddressOption,
+    workers: int = WorkersOption,
 ) -> None:
     """Record every neuron's top-k activating windows and max activation (resumable).
 
@@ -52,10 +64,12 @@ def record(
     Examples: n2g record --layers 0-3 --corpus python-docs --out records
 
       n2g record --sae L3-mlp-8x --corpus python-docs --out records-sae
+
+      n2g record --executor ray --ray-address auto --device cuda --out records
     """
+    from n2g.cluster import dispatch
     from n2g.models import load_model
     from n2g.record.corpus import CorpusConfig, open_corpus
-    from n2g.record.recorder import record_stage
     from n2g.sae.spec import parse_sae_spec
 
     spec = parse_sae_spec(sae) if sae is not None else None  # a bad spec fails first
@@ -65,9 +79,11 @@ def record(
     config = RecordConfig(window=window, k=k, batch_size=batch_size, max_tokens=max_tokens or None)
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
+    cluster = cluster_of(ray_address, workers)  # a bad value fails before the model loads
+    n_layers = None if chosen is None else max(chosen) + 1
     neuron_model = load_model(
         model,
-        n_layers=None if chosen is None else max(chosen) + 1,
+        n_layers=n_layers,
         device=device,
         cache_dir=cache_dir,
         dtype=dtype,
@@ -81,7 +97,12 @@ def record(
             spec, neuron_model, cache_dir=cache_dir, corpus=source, progress=not quiet
         )
         neuron_model, layer_list, unit = neuron_model.with_units(units), [units.layer], "latents"
-    manifest = record_stage(neuron_model, source, layer_list, out, config, progress=not quiet)
+    placement = dispatch.Placement(
+        executor, cluster, spec=model, n_layers=n_layers, cache_dir=cache_dir
+    )
+    manifest = dispatch.record(
+        neuron_model, source, layer_list, out, config, placement, progress=not quiet
+    )
     echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
         f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} {unit} -> {out}"

@@ -48,6 +48,17 @@ def check_layers(layers: Sequence[int]) -> list[int]:
     return sorted(set(layers))
 
 
+def check_model_layers(model: NeuronModel, layers: Sequence[int]) -> list[int]:
+    """Sorted unique layers the model has; N2GError (one line) otherwise."""
+    layers = check_layers(layers)
+    for layer in layers:
+        try:
+            model.check_layer(layer)
+        except ValueError as exc:
+            raise N2GError(str(exc)) from None
+    return layers
+
+
 def _records(state: TopK, windows: Windows, layer: int, pad_id: int) -> records.LayerRecords:
     """One layer's records from its running state, slots in rank order."""
     order = state.ranked()
@@ -70,7 +81,7 @@ def _state_names(layers: list[int], samples: int) -> list[str]:
     return [str(layer) for layer in layers] + [f"sample{layer}" for layer in layers if samples]
 
 
-def _save_checkpoint(out: Path, states: dict[str, TopK], windows: Windows, meta: dict) -> None:
+def save_checkpoint(out: Path, states: dict[str, TopK], windows: Windows, meta: dict) -> None:
     tensors = {
         f"{key}.{name}": getattr(state, name).contiguous()
         for key, state in states.items()
@@ -140,7 +151,7 @@ def _check_identity(out: Path, identity: dict) -> bool:
 
 
 @contextlib.contextmanager
-def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+def deferred_interrupt() -> Iterator[Callable[[], bool]]:
     """Turn Ctrl-C into a flag checked between batches, so state is never half-updated."""
     flag = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -153,7 +164,7 @@ def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _batches(
+def window_batches(
     stream: Iterator[tuple[int, int, list[int]]], size: int, limit: int | None, done: int
 ) -> Iterator[list[tuple[int, int, list[int]]]]:
     batch: list[tuple[int, int, list[int]]] = []
@@ -185,50 +196,23 @@ def record_stage(
     returned as it is. `on_batch(n_windows_done)` is called after each batch (tests).
     """
     config = config or RecordConfig()
-    layers = check_layers(layers)
-    for layer in layers:
-        try:
-            model.check_layer(layer)
-        except ValueError as exc:
-            raise N2GError(str(exc)) from None
+    layers = check_model_layers(model, layers)
     corpus = open_corpus(corpus) if isinstance(corpus, str) else corpus
     out = Path(out)
-    sae = model.units.spec if model.units is not None else None
-    identity = config.identity(model.name, corpus.name, layers)
-    if sae is not None:  # absent for neurons: records made before SAEs still match
-        identity["sae"] = sae
-    if _check_identity(out, identity):
-        return records.load_manifest(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
-
+    started = start_or_resume(model, corpus, layers, out, config)
+    if isinstance(started, records.RecordsManifest):
+        return started
+    states, windows, meta = started
     window, limit = config.window, config.window_limit()
-    pad_id = model.tokenizer.pad_token_id
-    resumed = _load_checkpoint(out, _state_names(layers, config.samples))
-    if resumed is not None:
-        states, windows, meta = resumed
-    else:
-        act_dtype = getattr(torch, model.dtype)
-        states = {
-            key: TopK.empty(
-                model.d_mlp,
-                config.samples if key.startswith("sample") else config.k,
-                window,
-                act_dtype,
-            )
-            for key in _state_names(layers, config.samples)
-        }
-        windows = Windows.empty(window)
-        meta = {"n_windows": 0, "next": [0, 0]}
 
     def checkpoint() -> None:
-        _save_checkpoint(out, states, windows, meta)
+        save_checkpoint(out, states, windows, meta)
 
     total = limit * window if limit is not None else None
     stream = indexed_windows(corpus, model.tokenizer, window, start=tuple(meta["next"]))
     since_checkpoint = 0
     with (
-        _deferred_interrupt() as interrupted,
+        deferred_interrupt() as interrupted,
         progress_bar(
             PROGRESS_LABEL,
             total,
@@ -237,21 +221,10 @@ def record_stage(
             enabled=progress,
         ) as advance,
     ):
-        for batch in _batches(stream, config.batch_size, limit, meta["n_windows"]):
+        for batch in window_batches(stream, config.batch_size, limit, meta["n_windows"]):
             tokens = torch.tensor([ids for _, _, ids in batch], dtype=torch.long)
-            acts = model.mlp_activations(tokens, layers, native=True)
             doc_ids = torch.tensor([doc for doc, _, _ in batch], dtype=torch.int64)
-            with torch.inference_mode():
-                first = meta["n_windows"]
-                for layer in layers:
-                    states[str(layer)].merge(acts[layer], doc_ids, first)
-                    if config.samples:
-                        keys = sample_keys(acts[layer].amax(dim=1), first, config.seed)
-                        states[f"sample{layer}"].merge(
-                            acts[layer], doc_ids, first, keys.to(torch.float32)
-                        )
-                    del acts[layer]  # a layer's batch activations go as soon as merged
-                windows.add(first, tokens, (state.seq for state in states.values()))
+            fold_batch(model, states, windows, tokens, doc_ids, meta["n_windows"], config)
             last_doc, last_index, _ = batch[-1]
             meta = {"n_windows": meta["n_windows"] + len(batch), "next": [last_doc, last_index + 1]}
             since_checkpoint += len(batch)
@@ -265,8 +238,90 @@ def record_stage(
                 checkpoint()
                 since_checkpoint = 0
 
+    return finish_records(model, corpus.name, layers, out, config, states, windows, meta)
+
+
+def start_or_resume(
+    model: NeuronModel, corpus: Corpus, layers: list[int], out: Path, config: RecordConfig
+) -> records.RecordsManifest | tuple[dict[str, TopK], Windows, dict]:
+    """The finished records' manifest when `out` already holds them; else the running
+    state to go on from (the checkpoint's, or empty), the settings written to `out`.
+    N2GError for a layer the model lacks or a folder of other settings."""
+    check_model_layers(model, layers)
+    sae = model.units.spec if model.units is not None else None
+    identity = config.identity(model.name, corpus.name, layers)
+    if sae is not None:  # absent for neurons: records made before SAEs still match
+        identity["sae"] = sae
+    if _check_identity(out, identity):
+        return records.load_manifest(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CONFIG_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
+    resumed = _load_checkpoint(out, _state_names(layers, config.samples))
+    if resumed is not None:
+        return resumed
+    return (
+        new_states(model, config, layers),
+        Windows.empty(config.window),
+        {
+            "n_windows": 0,
+            "next": [0, 0],
+        },
+    )
+
+
+def new_states(model: NeuronModel, config: RecordConfig, layers: list[int]) -> dict[str, TopK]:
+    """Empty running states of `layers` (top-k, and the weighted sample when asked)."""
+    act_dtype = getattr(torch, model.dtype)
+    return {
+        key: TopK.empty(
+            model.d_mlp,
+            config.samples if key.startswith("sample") else config.k,
+            config.window,
+            act_dtype,
+        )
+        for key in _state_names(layers, config.samples)
+    }
+
+
+def fold_batch(
+    model: NeuronModel,
+    states: dict[str, TopK],
+    windows: Windows,
+    tokens: torch.Tensor,
+    doc_ids: torch.Tensor,
+    first: int,
+    config: RecordConfig,
+) -> None:
+    """One forward pass over a batch of windows (stream indices first, first + 1, ...),
+    folded into every layer's running states and the window table."""
+    layers = sorted({int(key.removeprefix("sample")) for key in states})
+    acts = model.mlp_activations(tokens, layers, native=True)
+    with torch.inference_mode():
+        for layer in layers:
+            states[str(layer)].merge(acts[layer], doc_ids, first)
+            if config.samples:
+                keys = sample_keys(acts[layer].amax(dim=1), first, config.seed)
+                states[f"sample{layer}"].merge(acts[layer], doc_ids, first, keys.to(torch.float32))
+            del acts[layer]  # a layer's batch activations go as soon as merged
+        windows.add(first, tokens, (state.seq for state in states.values()))
+
+
+def finish_records(
+    model: NeuronModel,
+    corpus_name: str,
+    layers: list[int],
+    out: Path,
+    config: RecordConfig,
+    states: dict[str, TopK],
+    windows: Windows,
+    meta: dict,
+) -> records.RecordsManifest:
+    """Write the final records of the running states, manifest last; drop the checkpoint."""
+    window = config.window
+    pad_id = model.tokenizer.pad_token_id
+    sae = model.units.spec if model.units is not None else None
     if meta["n_windows"] == 0:
-        raise N2GError(f"corpus {corpus.name} has no document of at least {window} tokens")
+        raise N2GError(f"corpus {corpus_name} has no document of at least {window} tokens")
     for layer in layers:
         records.save_layer(out, _records(states[str(layer)], windows, layer, pad_id))
         if config.samples:
@@ -278,7 +333,7 @@ def record_stage(
         d_mlp=model.d_mlp,
         k=config.k,
         window=window,
-        corpus=corpus.name,
+        corpus=corpus_name,
         n_windows=meta["n_windows"],
         n_tokens=meta["n_windows"] * window,
         samples=config.samples,

@@ -61,6 +61,18 @@ class Windows:
         kept = torch.isin(seq, torch.cat([s.reshape(-1) for s in held_by]))
         self.seq, self.tokens = seq[kept], rows[kept]
 
+    def absorb(self, other: Windows, held_by: Iterable[torch.Tensor]) -> None:
+        """Take in another table's windows, then keep those some slot in `held_by` holds."""
+        seq = torch.cat([self.seq, other.seq])
+        rows = torch.cat([self.tokens, other.tokens.to(torch.int32)])
+        order = torch.argsort(seq, stable=True)
+        seq, rows = seq[order], rows[order]
+        first = torch.ones_like(seq, dtype=torch.bool)
+        first[1:] = seq[1:] != seq[:-1]
+        seq, rows = seq[first], rows[first]
+        kept = torch.isin(seq, torch.cat([s.reshape(-1) for s in held_by]))
+        self.seq, self.tokens = seq[kept].contiguous(), rows[kept].contiguous()
+
     def lookup(self, seq: torch.Tensor, pad_id: int) -> torch.Tensor:
         """int32 [..., W]: the tokens of each window index in `seq` (`pad_id` for an index
         not held, as an empty slot's)."""
@@ -146,6 +158,26 @@ class TopK:
         self.doc_ids[neurons, free_slots] = doc_ids[which]
         self.scores[neurons, free_slots] = candidates[neurons, which]
         self.seq[neurons, free_slots] = batch_seq[which]
+
+    def absorb(self, other: TopK) -> None:
+        """Fold in another running state over other windows of the same stream (another
+        worker's share): keep each neuron's k best of both, ranked by score, ties to the
+        earlier window. Exact whatever the two shares were, because both sides already
+        hold their share's k best under the same order."""
+        if other.acts.dtype != self.acts.dtype:
+            self.acts = self.acts.to(torch.promote_types(other.acts.dtype, self.acts.dtype))
+        self.a_max = torch.maximum(self.a_max, other.a_max)
+        k = self.scores.shape[1]
+        all_scores = torch.cat([self.scores, other.scores], dim=1)  # [d, 2k]
+        all_seq = torch.cat([self.seq, other.seq], dim=1)
+        by_seq = torch.argsort(all_seq, dim=1, stable=True)
+        by_score = torch.argsort(all_scores.gather(1, by_seq), dim=1, descending=True, stable=True)
+        kept = by_seq.gather(1, by_score)[:, :k]  # [d, k] indices into self + other
+        self.scores = all_scores.gather(1, kept)
+        self.seq = all_seq.gather(1, kept)
+        self.doc_ids = torch.cat([self.doc_ids, other.doc_ids], dim=1).gather(1, kept)
+        both = torch.cat([self.acts, other.acts.to(self.acts.dtype)], dim=1)
+        self.acts = both.gather(1, kept[:, :, None].expand(-1, -1, both.shape[2])).contiguous()
 
     def ranked(self) -> torch.Tensor:
         """int64 [d, k]: each neuron's slots in rank order (score descending, ties to the

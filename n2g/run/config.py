@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from n2g.builder.config import BuildConfig
+from n2g.cluster.executor import ClusterConfig, Executor
 from n2g.models import OFFLINE_MODEL
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
 from n2g.record.config import DEFAULT_CORPUS, RecordConfig
@@ -57,6 +58,8 @@ class RunConfig(BaseModel):
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
     dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
+    executor: Executor = Field(Executor.local, description="where record and build run")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     @field_validator("sae")
     @classmethod

@@ -43,13 +43,22 @@ def _sae_layers(config: RunConfig) -> list[int]:
     return [] if layer is None else [layer]
 
 
+def _placement(config: RunConfig) -> Any:
+    """Where the record and build stages run (`--executor`), and how Ray workers load the
+    model the job loaded."""
+    from n2g.cluster.dispatch import Placement
+
+    assert config.layers is not None
+    n_layers = max(config.layers + _sae_layers(config)) + 1
+    return Placement(config.executor, config.cluster, spec=config.model, n_layers=n_layers)
+
+
 def _sae_latents(
     config: RunConfig, model: Any, corpus: Any, progress: bool, say: Callable[[str], None]
 ) -> tuple[Any, Any]:
     """Stage 2 for an SAE: train it once (or load it), record its latents' top windows and
     build their graphs, beside the neurons' (same settings, same seeded sample size)."""
-    from n2g.builder.stage import build_stage
-    from n2g.record.recorder import record_stage
+    from n2g.cluster import dispatch
     from n2g.sae.units import load_units
 
     assert config.sae is not None
@@ -61,16 +70,18 @@ def _sae_latents(
             f"{q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, dead {q.dead_fraction:.1%}"
         )
     view = model.with_units(units)
-    manifest = record_stage(
-        view, corpus, [units.layer], config.sae_records_dir, config.record, progress=progress
+    where = _placement(config)
+    manifest = dispatch.record(
+        view, corpus, [units.layer], config.sae_records_dir, config.record, where, progress=progress
     )
     say(f"recorded {manifest.n_tokens:,} tokens -> {config.sae_records_dir}")
     latents = sample_neurons(units.d_sae, config.neurons_per_layer, config.neuron_seed)
-    built = build_stage(
+    built = dispatch.build(
         view,
         config.sae_records_dir,
         config.sae_graph_file,
         config.build,
+        where,
         layers=[units.layer],
         neurons=latents,
         device=config.device,
@@ -143,8 +154,7 @@ def run_pipeline(
     The model spec is resolved once, by loading the model: every later stage (records,
     graph file, database, report) names it by the loaded model's canonical `name`.
     """
-    from n2g.builder.stage import build_stage
-    from n2g.record.recorder import record_stage
+    from n2g.cluster import dispatch
 
     config.out.mkdir(parents=True, exist_ok=True)
     times = StageTimes()
@@ -163,8 +173,14 @@ def run_pipeline(
             f"{layers} over {corpus.name}",
         )
         with times("record"):
-            manifest = record_stage(
-                model, corpus, layers, config.records_dir, config.record, progress=progress
+            manifest = dispatch.record(
+                model,
+                corpus,
+                layers,
+                config.records_dir,
+                config.record,
+                _placement(config),
+                progress=progress,
             )
         say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
 
@@ -175,11 +191,12 @@ def run_pipeline(
             f"{model.dtype}",
         )
         with times("build"):
-            built = build_stage(
+            built = dispatch.build(
                 model,
                 config.records_dir,
                 config.graph_file,
                 config.build,
+                _placement(config),
                 layers=layers,
                 neurons=neurons,
                 device=config.device,
