@@ -7,7 +7,8 @@ are outliers (norms many times the rest) that would dominate an SAE's reconstruc
 
 `activation_batches` streams shuffled batches of token activations for training, cycling
 over the corpus as often as needed; windows are cut by n2g.record.corpus, as `n2g record`
-cuts them.
+cuts them. A transcoder trains on pairs (the MLP's input and output): `hooks_activations`
+reads several hooks in one pass, and the batches carry each token's pair side by side.
 """
 
 from __future__ import annotations
