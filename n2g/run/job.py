@@ -206,7 +206,8 @@ def run_pipeline(
         units, built_sets = [], {}
         graph_files = [config.graph_file]
         for unit_set in config.unit_sets:
-            with times(f"{unit_set.option} latents"):
+            kind = "SAE" if unit_set.option == "sae" else "transcoder"
+            with times(f"{kind} latents"):  # the stage's name in summary.json
                 loaded, built_sets[f"build_{unit_set.option}"] = _unit_set_latents(
                     config, unit_set, model, corpus, progress, say
                 )
