@@ -12,7 +12,13 @@ from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP
 
 SAE_HELP = (
     "record the latents of an SAE instead of MLP neurons: L<layer>-<mlp|resid>-<N>x[-topk<k>] "
-    "(trained here once), path:FOLDER (SAELens format) or release:RELEASE/ID (SAELens, hub)"
+    "(trained here once; L<layer>-tc-<N>x: a transcoder of that MLP), path:FOLDER (SAELens "
+    "format) or release:RELEASE/ID (SAELens, hub)"
+)
+TRANSCODER_HELP = (
+    "also explain a transcoder's latents (it reads an MLP's input and predicts its output): "
+    "L<layer>-tc-<N>x (trained here once), path:FOLDER (SAELens format) or "
+    "release:RELEASE/ID; compared with its layer's neurons (and the SAE's latents)"
 )
 
 

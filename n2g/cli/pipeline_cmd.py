@@ -20,6 +20,7 @@ from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.defaults import (
     SAE_HELP,
+    TRANSCODER_HELP,
     DtypeOption,
     ExecutorOption,
     RayAddressOption,
@@ -77,6 +78,7 @@ def run(
     sae: str = typer.Option(
         None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
     ),
+    transcoder: str = typer.Option(None, "--transcoder", help=TRANSCODER_HELP),
     out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
     device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
     dtype: str = DtypeOption,
@@ -99,6 +101,8 @@ def run(
       n2g run --sae L3-mlp-8x   (also an SAE's latents: trained once, compared with layer 3)
 
       n2g run --executor ray --ray-address auto   (record and build on a Ray cluster)
+
+      n2g run --sae L3-mlp-8x --transcoder L3-tc-8x   (and a transcoder's: all three compared)
     """
     from n2g.run.job import run_pipeline
 
@@ -129,6 +133,7 @@ def run(
             }
         ),
         sae=sae,
+        transcoder=transcoder,
         out=out,
         device=device,
         dtype=dtype,
@@ -162,8 +167,8 @@ def report(
 ) -> None:
     """The per-layer P/R/F1 table (N2G, token lookup, 5-gram; in and out of distribution).
 
-    SAE latents in the files get their own section: their scores beside those of their
-    layer's neurons (the per-layer table is of neurons only).
+    SAE and transcoder latents in the files get their own section: their scores beside
+    those of their layer's neurons (the per-layer table is of neurons only).
 
     Example: n2g report n2g-run/graphs.jsonl --out n2g-run/report
 

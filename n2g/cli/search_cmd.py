@@ -34,7 +34,10 @@ from n2g.search import NeuronSearch, SimilarityConfig
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
 ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")
 LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
-KEY_HELP = "neuron key MODEL/LAYER/INDEX, or an SAE latent's MODEL/sae:NAME/INDEX"
+KEY_HELP = (
+    "neuron key MODEL/LAYER/INDEX, or a latent's MODEL/sae:NAME/INDEX (SAE) or "
+    "MODEL/tc:NAME/INDEX (transcoder)"
+)
 
 
 @contextmanager
@@ -203,7 +206,8 @@ def like_command(
         if text is None:
             if neuron is None:
                 raise N2GError(
-                    "give a neuron key (MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX) or --text"
+                    "give a neuron key (MODEL/LAYER/INDEX, MODEL/sae:NAME/INDEX or "
+                    "MODEL/tc:NAME/INDEX) or --text"
                 )
             hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
             print_rows(

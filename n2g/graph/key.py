@@ -2,7 +2,8 @@
 
 - an MLP neuron: `model/layer/neuron`, e.g. `smollm2-135m/3/286`;
 - a latent of an SAE: `model/sae:NAME/latent`, e.g. `smollm2-135m/sae:L3-mlp-8x/1234` (the
-  SAE's name, n2g.sae.spec, never holds a slash; its layer is the SAE's hook's).
+  SAE's name, n2g.sae.spec, never holds a slash; its layer is the SAE's hook's);
+- a latent of a transcoder: `model/tc:NAME/latent`, e.g. `smollm2-135m/tc:L3-tc-8x/12`.
 
 The model name may itself contain slashes (a local folder's path), so a key is split from
 the right: the last two parts are the layer (or SAE) and the index.
@@ -16,11 +17,13 @@ from n2g.errors import N2GError
 
 KEY_EXAMPLE = "smollm2-135m/3/286"
 SAE_PREFIX = "sae:"
+TRANSCODER_PREFIX = "tc:"
+UNIT_SET_PREFIXES = (SAE_PREFIX, TRANSCODER_PREFIX)
 
 
 class UnitId(NamedTuple):
-    """A unit's identity as its key gives it: model, then the layer (neurons) or the SAE
-    name (latents), and the index within the layer's MLP or the SAE."""
+    """A unit's identity as its key gives it: model, then the layer (neurons) or the unit
+    set's name (an SAE's or a transcoder's latents), and the index within either."""
 
     model: str
     layer: int | None
@@ -39,8 +42,10 @@ def parse_neuron_key(key: str) -> UnitId:
     if len(parts) == 3 and parts[0] and parts[2].isdigit():
         if parts[1].isdigit():
             return UnitId(parts[0], int(parts[1]), None, int(parts[2]))
-        if parts[1].startswith(SAE_PREFIX) and len(parts[1]) > len(SAE_PREFIX):
+        prefix = next((p for p in UNIT_SET_PREFIXES if parts[1].startswith(p)), None)
+        if prefix is not None and len(parts[1]) > len(prefix):
             return UnitId(parts[0], None, parts[1], int(parts[2]))
     raise N2GError(
-        f"neuron {key!r} is not MODEL/LAYER/INDEX or MODEL/sae:NAME/INDEX, e.g. {KEY_EXAMPLE}"
+        f"neuron {key!r} is not MODEL/LAYER/INDEX, MODEL/sae:NAME/INDEX or MODEL/tc:NAME/INDEX, "
+        f"e.g. {KEY_EXAMPLE}"
     )

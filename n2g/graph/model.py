@@ -218,13 +218,16 @@ class NeuronGraph(_Strict):
     model: Annotated[str, Field(min_length=1)]
     layer: Annotated[int, Field(ge=0)]
     neuron: Annotated[int, Field(ge=0)]
-    sae: Annotated[str, Field(pattern=r"^sae:[^/]+$")] | None = Field(
+    sae: Annotated[str, Field(pattern=r"^(sae|tc):[^/]+$")] | None = Field(
         None,
-        description="the SAE whose latent `neuron` this graph explains (its name, e.g. "
-        "sae:L3-mlp-8x; `layer` is its hook's block); None: an MLP neuron",
+        description="the unit set whose latent `neuron` this graph explains: an SAE "
+        "(sae:NAME, e.g. sae:L3-mlp-8x) or a transcoder (tc:NAME, e.g. tc:L3-tc-8x); "
+        "`layer` is its hook's block; None: an MLP neuron",
     )
     hook_name: str | None = Field(
-        None, description="the hook the SAE reads (e.g. blocks.3.hook_mlp_out); None: neuron"
+        None,
+        description="the hook the SAE or transcoder reads (e.g. blocks.3.hook_mlp_out); "
+        "None: neuron",
     )
     a_max: float = Field(description="largest activation of the neuron seen in the data")
     n_examples: Annotated[int, Field(ge=0)] = Field(
@@ -262,7 +265,8 @@ class NeuronGraph(_Strict):
 
     @property
     def key(self) -> str:
-        """Stable unique key: `model/layer/neuron`, or `model/sae:NAME/latent`."""
+        """Stable unique key: `model/layer/neuron`, or `model/sae:NAME/latent` (`tc:NAME`
+        for a transcoder's latent)."""
         return neuron_key(self.model, self.layer, self.neuron, self.sae)
 
     @model_validator(mode="after")

@@ -1,17 +1,22 @@
 """The main job's settings: the stages' own configs, composed, with the job's defaults.
 
 Light on purpose (pydantic only): the CLI builds its option defaults from these objects.
+Beside the MLP neurons a run may explain two more unit sets of one layer, an SAE (`sae`)
+and a transcoder (`transcoder`); each gets its own records folder and graph file, named
+after it (`UnitSetRun`), so that the report compares the three on the same layer.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from n2g.builder.config import BuildConfig
 from n2g.cluster.executor import ClusterConfig, Executor
+from n2g.errors import N2GError
 from n2g.models import OFFLINE_MODEL
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
 from n2g.record.config import DEFAULT_CORPUS, RecordConfig
@@ -25,6 +30,39 @@ def _build_defaults() -> BuildConfig:
     # 6 min, against 5.4 min for all 6,144 without), far beyond the main job's 20 minutes,
     # for +0.00 to +0.03 F1 (bench/results/fidelity-helper.md); --helper causal turns it on.
     return BuildConfig(helper="none", ood_corpus="stdlib")
+
+
+class UnitSetRun(BaseModel):
+    """One unit set of a run beside its neurons: its spec and where its files go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    option: Literal["sae", "transcoder"] = Field(description="the RunConfig field it came from")
+    spec: str
+    label: str = Field(description="its name as a file-name part (L3-mlp-8x)")
+    records_dir: Path
+    graph_file: Path
+
+
+def _spec_kind(text: str, option: Literal["sae", "transcoder"]) -> str:
+    """The canonical spec; a trained spec of the other kind is an error naming the option."""
+    from n2g.sae.spec import TrainedSAESpec, TrainedTranscoderSpec, parse_sae_spec
+
+    spec = parse_sae_spec(text)
+    if option == "sae" and isinstance(spec, TrainedTranscoderSpec):
+        raise N2GError(f"{spec.text} is a transcoder: give it as --transcoder {spec.text}")
+    if option == "transcoder" and isinstance(spec, TrainedSAESpec):
+        raise N2GError(
+            f"{spec.text} is an SAE (give it as --sae); a transcoder is L<layer>-tc-<N>x, "
+            "path:<folder> or release:<release>/<id>"
+        )
+    return spec.text
+
+
+def _label(spec: str) -> str:
+    from n2g.sae.spec import parse_sae_spec
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", parse_sae_spec(spec).name.split(":", 1)[1])
 
 
 class RunConfig(BaseModel):
@@ -55,6 +93,12 @@ class RunConfig(BaseModel):
         description="also explain the latents of this SAE (n2g.sae.spec, e.g. L3-mlp-8x: "
         "trained once here), stored beside the neurons and compared with its layer's",
     )
+    transcoder: str | None = Field(
+        None,
+        description="also explain the latents of this transcoder (n2g.sae.spec, e.g. "
+        "L3-tc-8x: trained once here from the MLP's input to its output), stored beside "
+        "the neurons and compared with its layer's (and the SAE's)",
+    )
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
     dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
@@ -66,9 +110,12 @@ class RunConfig(BaseModel):
     def _sae(cls, sae: str | None) -> str | None:
         if sae is None:
             return None
-        from n2g.sae.spec import parse_sae_spec
+        return _spec_kind(sae, "sae")  # a bad spec fails here, before any work
 
-        return parse_sae_spec(sae).text  # a bad spec fails here, before any work
+    @field_validator("transcoder")
+    @classmethod
+    def _transcoder(cls, transcoder: str | None) -> str | None:
+        return None if transcoder is None else _spec_kind(transcoder, "transcoder")
 
     @field_validator("layers")
     @classmethod
@@ -90,11 +137,7 @@ class RunConfig(BaseModel):
     @property
     def sae_label(self) -> str:
         """The SAE's name as a file-name part (`L3-mlp-8x`); '' without an SAE."""
-        if self.sae is None:
-            return ""
-        from n2g.sae.spec import parse_sae_spec
-
-        return re.sub(r"[^A-Za-z0-9._-]+", "-", parse_sae_spec(self.sae).name.split(":", 1)[1])
+        return "" if self.sae is None else _label(self.sae)
 
     @property
     def sae_records_dir(self) -> Path:
@@ -103,6 +146,27 @@ class RunConfig(BaseModel):
     @property
     def sae_graph_file(self) -> Path:
         return self.out / f"graphs-sae-{self.sae_label}.jsonl"
+
+    @property
+    def unit_sets(self) -> list[UnitSetRun]:
+        """The SAE and the transcoder of the run, those given, in that order."""
+        sets = []
+        for option, prefix, spec in (
+            ("sae", "sae", self.sae),
+            ("transcoder", "tc", self.transcoder),
+        ):
+            if spec is not None:
+                label = _label(spec)
+                sets.append(
+                    UnitSetRun(
+                        option=option,
+                        spec=spec,
+                        label=label,
+                        records_dir=self.out / f"records-{prefix}-{label}",
+                        graph_file=self.out / f"graphs-{prefix}-{label}.jsonl",
+                    )
+                )
+        return sets
 
     @property
     def report_dir(self) -> Path:

@@ -4,7 +4,8 @@ Stages (each skips what is already done, so an interrupted run is finished by ru
 same command again):
 
 1. record  — top-k activating windows of every neuron of the chosen layers (n2g.record)
-2. build   — N2G graphs for a seeded sample of neurons per layer, evaluated (n2g.builder)
+2. build   — N2G graphs for a seeded sample of neurons per layer, evaluated (n2g.builder);
+             with --sae / --transcoder, the same for that unit set's latents (trained once)
 3. ingest  — graph file into the database; unchanged neurons are skipped (n2g.db.ingest)
 4. search  — all-pairs similarity and neuron groups, materialised (n2g.search)
 5. report  — quality table (Markdown + PNG), one neuron's SVG, a few real searches
@@ -21,7 +22,7 @@ from typing import Any
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
-from n2g.run.config import RunConfig
+from n2g.run.config import RunConfig, UnitSetRun
 
 STAGES = ("record", "build", "ingest", "search", "report")
 
@@ -33,14 +34,12 @@ def sample_neurons(d_mlp: int, n: int | None, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(range(d_mlp), n))
 
 
-def _sae_layers(config: RunConfig) -> list[int]:
-    """The SAE's layer when its spec names it (so the model is loaded that deep)."""
-    if config.sae is None:
-        return []
+def _unit_set_layers(config: RunConfig) -> list[int]:
+    """The unit sets' layers when their specs name them (so the model is loaded that deep)."""
     from n2g.sae.spec import parse_sae_spec
 
-    layer = parse_sae_spec(config.sae).known_layer
-    return [] if layer is None else [layer]
+    layers = (parse_sae_spec(unit_set.spec).known_layer for unit_set in config.unit_sets)
+    return [layer for layer in layers if layer is not None]
 
 
 def _placement(config: RunConfig) -> Any:
@@ -49,37 +48,48 @@ def _placement(config: RunConfig) -> Any:
     from n2g.cluster.dispatch import Placement
 
     assert config.layers is not None
-    n_layers = max(config.layers + _sae_layers(config)) + 1
+    n_layers = max(config.layers + _unit_set_layers(config)) + 1
     return Placement(config.executor, config.cluster, spec=config.model, n_layers=n_layers)
 
 
-def _sae_latents(
-    config: RunConfig, model: Any, corpus: Any, progress: bool, say: Callable[[str], None]
+def _unit_set_latents(
+    config: RunConfig,
+    unit_set: UnitSetRun,
+    model: Any,
+    corpus: Any,
+    progress: bool,
+    say: Callable[[str], None],
 ) -> tuple[Any, Any]:
-    """Stage 2 for an SAE: train it once (or load it), record its latents' top windows and
-    build their graphs, beside the neurons' (same settings, same seeded sample size)."""
+    """Stage 2 for an SAE or a transcoder: train it once (or load it), record its latents'
+    top windows and build their graphs, beside the neurons' (same settings, same seeded
+    sample size)."""
     from n2g.cluster import dispatch
     from n2g.sae.units import load_units
 
-    assert config.sae is not None
-    units = load_units(config.sae, model, corpus=corpus, progress=progress)
+    units = load_units(unit_set.spec, model, corpus=corpus, progress=progress)
+    if units.transcoder != (unit_set.option == "transcoder"):
+        what, flag = ("a transcoder", "--transcoder") if units.transcoder else ("an SAE", "--sae")
+        raise N2GError(f"{unit_set.spec} holds {what}: give it as {flag}")
     if units.quality is not None:
         q = units.quality
+        target = f" -> {units.hook_name_out}" if units.hook_name_out else ""
         say(
-            f"SAE {units.name} on {units.hook_name}: {units.d_sae:,} latents, explained variance "
-            f"{q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, dead {q.dead_fraction:.1%}"
+            f"{units.kind} {units.name} on {units.hook_name}{target}: {units.d_sae:,} latents, "
+            f"explained variance {q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, "
+            f"dead {q.dead_fraction:.1%}"
         )
     view = model.with_units(units)
+    folder = unit_set.records_dir
     where = _placement(config)
     manifest = dispatch.record(
-        view, corpus, [units.layer], config.sae_records_dir, config.record, where, progress=progress
+        view, corpus, [units.layer], folder, config.record, where, progress=progress
     )
-    say(f"recorded {manifest.n_tokens:,} tokens -> {config.sae_records_dir}")
+    say(f"recorded {manifest.n_tokens:,} tokens -> {folder}")
     latents = sample_neurons(units.d_sae, config.neurons_per_layer, config.neuron_seed)
     built = dispatch.build(
         view,
-        config.sae_records_dir,
-        config.sae_graph_file,
+        folder,
+        unit_set.graph_file,
         config.build,
         where,
         layers=[units.layer],
@@ -101,7 +111,7 @@ def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, R
 
     corpus = open_corpus(config.corpus)
     say(f"corpus: {corpus.name}")
-    n_layers = None if config.layers is None else max(config.layers + _sae_layers(config)) + 1
+    n_layers = None if config.layers is None else max(config.layers + _unit_set_layers(config)) + 1
     say(f"loading {config.model} (converted once, then read from the cache) ...")
     started = time.perf_counter()
     model = load_model(config.model, n_layers=n_layers, device=config.device, dtype=config.dtype)
@@ -212,12 +222,16 @@ def run_pipeline(
                 + ", ".join(f"{k} {v:.1f}s" for k, v in built.stage_seconds.items())
             )
 
-        units = None
+        units, built_sets = [], {}
         graph_files = [config.graph_file]
-        if config.sae is not None:
-            with times("SAE latents"):
-                units, built_sae = _sae_latents(config, model, corpus, progress, say)
-            graph_files.append(config.sae_graph_file)
+        for unit_set in config.unit_sets:
+            kind = "SAE" if unit_set.option == "sae" else "transcoder"
+            with times(f"{kind} latents"):  # the stage's name in summary.json
+                loaded, built_sets[f"build_{unit_set.option}"] = _unit_set_latents(
+                    config, unit_set, model, corpus, progress, say
+                )
+            units.append(loaded)
+            graph_files.append(unit_set.graph_file)
 
         from n2g.db.ingest import ingest_files
         from n2g.db.schema import apply_schema
@@ -256,7 +270,7 @@ def run_pipeline(
     summary["stages"] = {
         "record": {"tokens": manifest.n_tokens, "windows": manifest.n_windows},
         "build": built.model_dump(),
-        **({"build_sae": built_sae.model_dump()} if units is not None else {}),
+        **{name: built_set.model_dump() for name, built_set in built_sets.items()},
         "ingest": {
             "neurons_written": ingested.neurons_written,
             "neurons_unchanged": ingested.neurons_unchanged,

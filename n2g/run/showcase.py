@@ -6,7 +6,7 @@ below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and pr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
@@ -112,12 +112,12 @@ def write_run_report(
     search: NeuronSearch,
     similarity: SimilarityReport,
     say: Callable[[str], None],
-    units: SAEUnits | None = None,
+    units: Sequence[SAEUnits] = (),
 ) -> dict:
     """Write the report files of a run of `model` (loaded: its canonical name and its
     tokenizer are used, never the spec the user typed); return its summary numbers.
-    With `units` (an SAE of the run), its latents' graphs are compared with the neurons of
-    its layer (`units.png` and a section of report.md)."""
+    With `units` (the run's SAE and transcoder), their latents' graphs are compared with
+    the neurons of their layer (`units.png` and a section of report.md)."""
     from n2g.graph.render import to_svg
 
     errors: list = []
@@ -145,10 +145,13 @@ def write_run_report(
     thresholds = threshold_rows(sets, model.name)
     comparison: list[str] = []
     unit_rows: list = []
-    if units is not None:
-        latents = [g for _, g in iter_graph_file(config.sae_graph_file, errors=errors)]
+    if units:
+        latents = [
+            g for s in config.unit_sets for _, g in iter_graph_file(s.graph_file, errors=errors)
+        ]
         unit_rows = compare_units(graphs + latents)
-        comparison = [*_sae_line(units), *comparison_markdown(unit_rows)]
+        lines = [line for one in units for line in _unit_set_line(one)]
+        comparison = [*comparison_markdown(unit_rows, lines)]
         write_comparison_plot(graphs + latents, unit_rows, out / "units.png")
     markdown = "\n".join(
         [
@@ -175,17 +178,22 @@ def write_run_report(
         "report": report.model_dump(),
         "showcase": showcase.key,
         "similarity": counts,
-        **({"units": [row.model_dump() for row in unit_rows]} if units is not None else {}),
+        **({"units": [row.model_dump() for row in unit_rows]} if units else {}),
     }
 
 
-def _sae_line(units: SAEUnits) -> list[str]:
+def _unit_set_line(units: SAEUnits) -> list[str]:
+    """What the unit set reads (and predicts) and, when measured, how well."""
     quality = units.quality
+    hooks = f"`{units.hook_name}`"
+    if units.hook_name_out is not None:
+        hooks = f"{hooks} -> `{units.hook_name_out}`"
+    head = f"{units.kind} {units.name} on {hooks}: {units.d_sae:,} latents"
     if quality is None:
-        return [f"SAE {units.name} on `{units.hook_name}`: {units.d_sae:,} latents.", ""]
+        return [f"{head}.", ""]
+    of = f" of `{units.hook_name_out}`" if units.hook_name_out is not None else ""
     return [
-        f"SAE {units.name} on `{units.hook_name}`: {units.d_sae:,} latents; on "
-        f"{quality.n_tokens:,} held-out tokens: explained variance "
+        f"{head}; on {quality.n_tokens:,} held-out tokens: explained variance{of} "
         f"{quality.explained_variance:.3f}, mean L0 {quality.mean_l0:.1f}, dead latents "
         f"{quality.dead_fraction:.1%}.",
         "",

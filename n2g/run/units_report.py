@@ -1,11 +1,13 @@
-"""Neurons against SAE latents of the same layer: how well N2G captures each kind of unit.
+"""Neurons against SAE and transcoder latents of the same layer: how well N2G captures each.
 
 Researchers now explain SAE latents more than raw neurons, on the premise that latents
 are more monosemantic. N2G scores both without any LLM, with the same protocol, so the
 premise can be checked on the units themselves: per kind of unit of one layer, the
 distribution of N2G's F1 on held-out top windows and of the correlation score, with
 means (95% bootstrap intervals), quartiles, and how many are captured well (F1 ≥ 0.8,
-and r ≥ 0.8), next to the token-lookup baseline's F1 for scale.
+and r ≥ 0.8), next to the token-lookup baseline's F1 for scale. A transcoder's latents
+replace the MLP's neurons (they read its input and predict its output), so they test the
+premise most directly: the same computation, cut into other units.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ WELL_CAPTURED = 0.8
 class UnitKindRow(BaseModel):
     """One kind of unit (a layer's MLP neurons, or one SAE's latents) and its scores."""
 
-    kind: str = Field(description='"MLP neurons" or the SAE name')
+    kind: str = Field(description="\"MLP neurons\", or the SAE's or transcoder's name")
     layer: int
     n_units: int
     n_scored: int = Field(description="units with ≥ 1 firing test token (enter F1 figures)")
@@ -61,7 +63,8 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
 
 
 def compare_units(graphs: Sequence[NeuronGraph]) -> list[UnitKindRow]:
-    """A row per SAE among `graphs`, after the row of its layer's neurons (when present)."""
+    """A row per SAE or transcoder among `graphs` (SAEs first), after the row of its layer's
+    neurons (when present)."""
     rows: list[UnitKindRow] = []
     for sae in sorted({g.sae for g in graphs if g.sae is not None}):
         latents = [g for g in graphs if g.sae == sae]
@@ -83,13 +86,27 @@ def _share(count: int | None, total: int) -> str:
     return f"{count:,} ({count / total:.1%})"
 
 
-def comparison_markdown(rows: Sequence[UnitKindRow]) -> list[str]:
-    """The report's section (empty when there are no latents)."""
+def title(rows: Sequence[UnitKindRow]) -> str:
+    """The section's (and plot's) title, naming the kinds of latents among `rows`."""
+    kinds = [
+        word
+        for prefix, word in (("sae:", "SAE latents"), ("tc:", "transcoder latents"))
+        if any(row.kind.startswith(prefix) for row in rows)
+    ]
+    if len(kinds) == 2:
+        return f"Neurons, {kinds[0]} and {kinds[1]}"
+    return f"Neurons and {kinds[0] if kinds else 'latents'}"
+
+
+def comparison_markdown(rows: Sequence[UnitKindRow], intro: Sequence[str] = ()) -> list[str]:
+    """The report's section (empty when there are no latents); `intro`: lines after the
+    heading (what each unit set is)."""
     if not rows:
         return []
     lines = [
-        "## Neurons and SAE latents",
+        f"## {title(rows)}",
         "",
+        *intro,
         "The same builder and protocol on both kinds of unit of a layer (held-out top windows; "
         f"F1 over units with a firing test token; well captured: ≥ {WELL_CAPTURED}).",
         "",
@@ -138,7 +155,7 @@ def write_comparison_plot(
     ax.axvline(WELL_CAPTURED, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel("N2G F1 on held-out top windows")
     ax.set_ylabel("share of units")
-    ax.set_title("Neurons and SAE latents")
+    ax.set_title(title(rows))
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

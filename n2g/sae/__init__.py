@@ -1,8 +1,10 @@
-"""Sparse autoencoders (SAELens) whose latents n2g explains beside MLP neurons.
+"""Sparse autoencoders and transcoders (SAELens) whose latents n2g explains beside neurons.
 
 - `spec`: the `--sae SPEC` strings (train here, a local folder, or a SAELens release);
+  `L<layer>-tc-<N>x` names a transcoder of that layer's MLP;
 - `units`: `SAEUnits` (hook, width, `encode`) and `load_units`, the entry point;
 - `train`: offline training with SAELens' trainer on a NeuronModel's activations;
+- `transcoder`: offline training of a transcoder (MLP input -> output), n2g's own loop;
 - `acts`: a hook's activations over corpus windows;
 - `quality`: explained variance, L0 and dead latents on held-out windows;
 - `cache`: the `<cache>/saes/<model>/<spec name>/` folders.
@@ -16,6 +18,7 @@ from n2g.sae.spec import (
     ReleaseSAESpec,
     SAESpec,
     TrainedSAESpec,
+    TrainedTranscoderSpec,
     parse_sae_spec,
 )
 from n2g.sae.train import SAETrainConfig
@@ -29,6 +32,7 @@ __all__ = [
     "SAETrainConfig",
     "SAEUnits",
     "TrainedSAESpec",
+    "TrainedTranscoderSpec",
     "load_units",
     "parse_sae_spec",
 ]

@@ -7,7 +7,8 @@ are outliers (norms many times the rest) that would dominate an SAE's reconstruc
 
 `activation_batches` streams shuffled batches of token activations for training, cycling
 over the corpus as often as needed; windows are cut by n2g.record.corpus, as `n2g record`
-cuts them.
+cuts them. A transcoder trains on pairs (the MLP's input and output): `hooks_activations`
+reads several hooks in one pass, and the batches carry each token's pair side by side.
 """
 
 from __future__ import annotations
@@ -56,27 +57,39 @@ def hook_activations(
 ) -> torch.Tensor:
     """float32 [B, T, d] on CPU: the hook's value at every token of equal-length windows
     (BOS, when the model prepends one, is run but not returned)."""
+    return hooks_activations(model, [hook_name], windows)[0]
+
+
+def hooks_activations(
+    model: NeuronModel, hook_names: Sequence[str], windows: Sequence[Sequence[int]]
+) -> list[torch.Tensor]:
+    """Each hook's float32 [B, T, d] on CPU from one pass (a transcoder's input and target
+    together); the pass stops once every hook has been read."""
     import torch
 
-    layer = hook_layer(hook_name)
+    layer = max(hook_layer(name) for name in hook_names)
     tokens = torch.as_tensor([list(w) for w in windows], dtype=torch.long)
     bos = model.tokenizer.bos_token_id
     offset = 1 if model.prepend_bos and bos is not None else 0
     if bos is not None and offset:
         tokens = torch.cat([torch.full((len(tokens), 1), bos, dtype=torch.long), tokens], 1)
-    captured: list[torch.Tensor] = []
+    captured: dict[str, torch.Tensor] = {}
 
-    def read(value: torch.Tensor, hook: Any) -> None:  # noqa: ARG001 (TL passes the hook)
-        captured.append(value[:, offset:].float().cpu())
-        raise _HookRead
+    def read(value: torch.Tensor, hook: Any) -> None:
+        captured[hook.name] = value[:, offset:].float().cpu()
+        if len(captured) == len(set(hook_names)):
+            raise _HookRead
 
     with torch.inference_mode(), contextlib.suppress(_HookRead):
         model.model.run_with_hooks(
-            tokens.to(model.device), fwd_hooks=[(hook_name, read)], stop_at_layer=layer + 1
+            tokens.to(model.device),
+            fwd_hooks=[(name, read) for name in dict.fromkeys(hook_names)],
+            stop_at_layer=layer + 1,
         )
-    if not captured:
-        raise N2GError(f"hook {hook_name!r} was not reached by a forward pass of {model.name}")
-    return captured[0]
+    missing = [name for name in hook_names if name not in captured]
+    if missing:
+        raise N2GError(f"hook {missing[0]!r} was not reached by a forward pass of {model.name}")
+    return [captured[name] for name in hook_names]
 
 
 def hook_width(model: NeuronModel, hook_name: str) -> int:
@@ -109,7 +122,7 @@ def chunks(windows: Iterator[list[int]], size: int) -> Iterator[list[list[int]]]
 
 def activation_batches(
     model: NeuronModel,
-    hook_name: str,
+    hook_name: str | Sequence[str],
     windows: Callable[[], Iterator[list[int]]],
     *,
     batch_tokens: int,
@@ -124,6 +137,8 @@ def activation_batches(
     ends). Tokens of consecutive windows are alike, so batches come from a mixing buffer
     (as SAELens' own): fill it to `buffer_tokens`, shuffle, hand out its first half, keep
     the second half for the next round. `on_tokens(n)` is told of every n tokens read.
+    Several hooks (a transcoder's input and target): each token's values, concatenated in
+    the order given, so that a pair is shuffled together.
     """
     import torch
 
@@ -133,7 +148,8 @@ def activation_batches(
     while True:
         produced = 0
         for chunk in chunks(windows(), windows_per_pass):
-            acts = hook_activations(model, hook_name, chunk)
+            names = [hook_name] if isinstance(hook_name, str) else list(hook_name)
+            acts = torch.cat(hooks_activations(model, names, chunk), dim=-1)
             flat = acts.reshape(-1, acts.shape[-1])
             produced += len(flat)
             if on_tokens is not None:

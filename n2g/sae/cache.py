@@ -2,7 +2,8 @@
 
 `<cache>/saes/<model name>/<spec name>/` holds SAELens' own format (cfg.json +
 sae_weights.safetensors, written by `save_inference_model`, read by `SAE.load_from_disk`),
-so any SAELens user can load it too, plus two n2g files: `quality.json` (n2g.sae.quality)
+so any SAELens user can load it too (a transcoder is SAELens' "transcoder" architecture,
+written by `save_model`), plus two n2g files: `quality.json` (n2g.sae.quality)
 and `n2g_sae.json` (the manifest below: what it was trained on, how).
 
 A folder is written in full under a temporary name beside it and renamed into place, so
@@ -37,6 +38,7 @@ class TrainedSAEManifest(BaseModel):
     spec: str
     model: str
     hook_name: str
+    hook_name_out: str | None = None  # a transcoder's target (None: an SAE's is its input)
     corpus: str
     config: SAETrainConfig
     trained_tokens: int

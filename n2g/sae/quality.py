@@ -4,7 +4,8 @@ Three numbers a reader of an SAE latent's graph needs to trust the latent at all
 
 - explained variance, pooled over dimensions: 1 - Var(x - x̂) / Var(x), each Var the
   sum over dimensions of that dimension's variance over tokens (1 = perfect, 0 = no better
-  than the mean activation; negative = worse);
+  than the mean activation; negative = worse); for a transcoder, x is its target (the
+  MLP's output) and x̂ its prediction from the MLP's input;
 - mean L0: latents active (> 0) per token;
 - dead share: latents never active on any held-out token.
 
@@ -13,7 +14,7 @@ Accumulated in float64 over batches, so any number of held-out tokens fits in me
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,15 +64,21 @@ class _Moments:
         return float((self.squares / self.count - mean * mean).clamp(min=0).sum())
 
 
-def measure_quality(units: SAEUnits, batches: Iterable[torch.Tensor]) -> SAEQuality:
-    """Quality of `units` over batches of activations [..., d_in] of its hook."""
+def measure_quality(
+    units: SAEUnits, batches: Iterable[torch.Tensor | Sequence[torch.Tensor]]
+) -> SAEQuality:
+    """Quality of `units` over batches of activations [..., d_in] of its hook (a tensor or
+    a 1-tuple), or over (input, target) pairs for a transcoder (target [..., d_out])."""
     import torch
 
     inputs, residuals = _Moments(), _Moments()
     ever_active = torch.zeros(units.d_sae, dtype=torch.bool)
     active = 0
     for batch in batches:
-        x = batch.reshape(-1, batch.shape[-1]).float()
+        pair = [batch] if isinstance(batch, torch.Tensor) else list(batch)
+        source, target = pair[0], pair[-1]  # an SAE's target is its input
+        x = source.reshape(-1, source.shape[-1]).float()
+        y = target.reshape(-1, target.shape[-1]).float()
         if len(x) == 0:
             continue
         latents = units.encode(x)
@@ -79,8 +86,8 @@ def measure_quality(units: SAEUnits, batches: Iterable[torch.Tensor]) -> SAEQual
         firing = latents > 0
         active += int(firing.sum())
         ever_active |= firing.any(0).cpu()
-        inputs.add(x)
-        residuals.add(x - recon.to(x.device, torch.float32))
+        inputs.add(y)
+        residuals.add(y - recon.to(y.device, torch.float32))
     if inputs.count == 0:
         raise N2GError(f"no held-out tokens to measure {units.name} on")
     variance = inputs.variance()

@@ -1,4 +1,4 @@
-"""SAE specs: the `--sae SPEC` strings that name a sparse autoencoder, parsed and validated.
+"""Unit-set specs: the `--sae SPEC` strings that name a sparse autoencoder or a transcoder.
 
 Three forms, one per source:
 
@@ -6,14 +6,22 @@ Three forms, one per source:
   n2g trains itself (offline) on the model's `blocks.<layer>.hook_mlp_out` (site `mlp`) or
   `blocks.<layer>.hook_resid_post` (site `resid`), with expansion x d_model latents; a
   standard ReLU SAE with an L1 penalty, or SAELens' TopK architecture with `-topk<k>`;
-- `path:<folder>`: an SAE saved in SAELens' format (cfg.json + sae_weights.safetensors);
+  site `tc` (`L3-tc-8x`) names a *transcoder* instead: it reads the MLP's input
+  (`blocks.<layer>.ln2.hook_normalized`) and is trained to predict the MLP's output
+  (`blocks.<layer>.hook_mlp_out`); ReLU + L1 only, as SAELens has no TopK transcoder to
+  save it as;
+- `path:<folder>`: an SAE or transcoder saved in SAELens' format (cfg.json +
+  sae_weights.safetensors; the cfg's architecture says which);
 - `release:<release>/<sae_id>` (`release:gpt2-small-res-jb/blocks.8.hook_resid_pre`): a
   pretrained SAE from SAELens' registry, downloaded from the Hugging Face hub.
 
-Each spec has a short stable `name` ("sae:L3-mlp-8x") that goes into unit keys
-(`smollm2-135m/sae:L3-mlp-8x/1234`) and cache folders; keys use `/` as their separator, so
-a name never contains one. Parsing is pure (no file or network access): whether a folder
-or release exists is checked when the SAE is loaded (n2g.sae.units).
+Each spec has a short stable `name` ("sae:L3-mlp-8x", "tc:L3-tc-8x") that goes into unit
+keys (`smollm2-135m/sae:L3-mlp-8x/1234`) and cache folders; keys use `/` as their
+separator, so a name never contains one. The prefix is the kind of unit set: a `path:` or
+`release:` spec is named `sae:` here and `tc:` once loading finds a transcoder (its
+architecture is in the folder, and parsing reads no file). Parsing is pure (no file or
+network access): whether a folder or release exists is checked when the SAE is loaded
+(n2g.sae.units).
 """
 
 from __future__ import annotations
@@ -28,9 +36,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from n2g.errors import N2GError
 
 SITES = {"mlp": "hook_mlp_out", "resid": "hook_resid_post"}
+TRANSCODER_SITE = "tc"
+# A transcoder's input: the MLP's input as transformer_lens names it in every block with a
+# pre-MLP norm (LN, RMS, and their folded `Pre` forms; `hook_mlp_in` exists only with
+# use_hook_mlp_in). SAELens' own transcoder releases read this hook too.
+TRANSCODER_IN = "ln2.hook_normalized"
+TRANSCODER_OUT = "hook_mlp_out"
 _TRAINED = re.compile(r"L(\d+)-([a-z]+)-(\d+)x(?:-topk(\d+))?", re.IGNORECASE)
 _FORMS = (
-    "L<layer>-<mlp|resid>-<expansion>x[-topk<k>] (e.g. L3-mlp-8x), path:<folder>, "
+    "L<layer>-<mlp|resid>-<expansion>x[-topk<k>] (e.g. L3-mlp-8x), L<layer>-tc-<expansion>x "
+    "(a transcoder), path:<folder>, "
     "or release:<release>/<sae_id>"
 )
 
@@ -88,6 +103,36 @@ class TrainedSAESpec(_Spec):
         return f"sae:{self.text}"
 
 
+class TrainedTranscoderSpec(_Spec):
+    """A transcoder trained by n2g on one block's MLP: from its input to its output."""
+
+    kind: Literal["transcoder"] = "transcoder"
+    layer: int = Field(ge=0, description="block index of the MLP")
+    expansion: int = Field(ge=1, le=1024, description="latents per model dimension")
+
+    @property
+    def known_layer(self) -> int | None:
+        return self.layer
+
+    @property
+    def hook_name(self) -> str:
+        """What the transcoder reads (its latents are functions of this hook)."""
+        return f"blocks.{self.layer}.{TRANSCODER_IN}"
+
+    @property
+    def hook_name_out(self) -> str:
+        """What it is trained to predict."""
+        return f"blocks.{self.layer}.{TRANSCODER_OUT}"
+
+    @property
+    def text(self) -> str:
+        return f"L{self.layer}-{TRANSCODER_SITE}-{self.expansion}x"
+
+    @property
+    def name(self) -> str:
+        return f"tc:{self.text}"
+
+
 class PathSAESpec(_Spec):
     """An SAE saved in SAELens' format in a local folder (its hook is in its metadata)."""
 
@@ -120,16 +165,22 @@ class ReleaseSAESpec(_Spec):
         return f"sae:{self.release}:{self.sae_id.replace('/', '~')}"
 
 
-SAESpec = Annotated[TrainedSAESpec | PathSAESpec | ReleaseSAESpec, Field(discriminator="kind")]
+SAESpec = Annotated[
+    TrainedSAESpec | TrainedTranscoderSpec | PathSAESpec | ReleaseSAESpec,
+    Field(discriminator="kind"),
+]
+_PARSED = (TrainedSAESpec, TrainedTranscoderSpec, PathSAESpec, ReleaseSAESpec)
 
 
 def _bad(text: str, why: str) -> N2GError:
     return N2GError(f"bad SAE spec {text!r}: {why}; use {_FORMS}")
 
 
-def parse_sae_spec(text: str | TrainedSAESpec | PathSAESpec | ReleaseSAESpec) -> SAESpec:
+def parse_sae_spec(
+    text: str | TrainedSAESpec | TrainedTranscoderSpec | PathSAESpec | ReleaseSAESpec,
+) -> SAESpec:
     """The validated spec of `text`; a bad spec is a one-line N2GError naming the forms."""
-    if isinstance(text, TrainedSAESpec | PathSAESpec | ReleaseSAESpec):
+    if isinstance(text, _PARSED):
         return text
     raw = text.strip()
     if not raw:
@@ -152,8 +203,12 @@ def parse_sae_spec(text: str | TrainedSAESpec | PathSAESpec | ReleaseSAESpec) ->
         if match is None:
             raise _bad(text, "unknown form")
         layer, site, expansion, topk = match.groups()
+        if site.lower() == TRANSCODER_SITE:
+            if topk is not None:
+                raise _bad(text, "a transcoder is ReLU + L1 (SAELens has no TopK transcoder)")
+            return TrainedTranscoderSpec(layer=int(layer), expansion=int(expansion))
         if site.lower() not in SITES:
-            raise _bad(text, f"site {site!r} is not one of {', '.join(SITES)}")
+            raise _bad(text, f"site {site!r} is not one of {', '.join([*SITES, 'tc'])}")
         return TrainedSAESpec(
             layer=int(layer),
             site=site.lower(),  # checked against SITES above

@@ -40,7 +40,10 @@ Model = Annotated[str | None, Query(description="only this model's units (defaul
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
 Layer = Annotated[int | None, Query(ge=0, description="only this layer")]
 Score = Annotated[float, Query(ge=0.0, le=1.0)]
-KEY_HELP = "unit key MODEL/LAYER/INDEX, or MODEL/sae:NAME/INDEX for an SAE latent"
+KEY_HELP = (
+    "unit key MODEL/LAYER/INDEX, or MODEL/sae:NAME/INDEX (MODEL/tc:NAME/INDEX) for an SAE's "
+    "(a transcoder's) latent"
+)
 
 
 Cached = Callable[[Request, Callable[[], BaseModel], bool], Awaitable[Response]]

@@ -38,7 +38,9 @@ class LayerQuality(_Response):
     """The units of one layer of a model (or of one SAE on it) and their mean scores."""
 
     layer: int
-    sae: str | None = Field(None, description="the SAE's name for its latents; None: neurons")
+    sae: str | None = Field(
+        None, description="the SAE's (sae:NAME) or transcoder's (tc:NAME) name; None: neurons"
+    )
     units: int
     scored: int = Field(description="units whose F1 is defined (some test token fired)")
     f1: MethodMeans = Field(description="mean F1 of the firing class over the scored units")
@@ -54,7 +56,7 @@ class ModelSummary(_Response):
     name: str
     units: int
     layers: list[int]
-    saes: list[str]
+    saes: list[str] = Field(description="its SAEs' and transcoders' names (sae:, tc:)")
     quality: list[LayerQuality]
 
 

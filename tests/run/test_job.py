@@ -197,9 +197,12 @@ def test_run_on_a_local_model_folder(tmp_path, corpora, db_config, monkeypatch):
         assert database_counts(db)["neurons"] == 12
 
 
-def test_run_with_an_sae_compares_latents_with_neurons(tmp_path, corpora, db_config, monkeypatch):
-    """`n2g run --sae`: the SAE (trained once: here beforehand, small, into the cache the
-    run reads) has its latents recorded, built, stored beside the neurons and compared."""
+def test_run_with_an_sae_and_a_transcoder_compares_them_with_neurons(
+    tmp_path, corpora, db_config, monkeypatch
+):
+    """`n2g run --sae --transcoder`: each (trained once: here beforehand, small, into the
+    cache the run reads) has its latents recorded, built, stored beside the neurons and
+    compared with them on the same layer."""
     from n2g.models import load_model
     from n2g.record.corpus import open_corpus
     from n2g.sae import SAETrainConfig, load_units
@@ -212,20 +215,28 @@ def test_run_with_an_sae_compares_latents_with_neurons(tmp_path, corpora, db_con
     code, _ = corpora
     model = load_model(MODEL)
     units = load_units("L1-mlp-2x", model, corpus=open_corpus(str(code)), train_config=small)
+    tc = load_units("L1-tc-2x", model, corpus=open_corpus(str(code)), train_config=small)
     out = tmp_path / "run"
     args = run_args(out, corpora, db_config)
     args[args.index("--neurons-per-batch") + 1] = "16"
-    result = CliRunner().invoke(app, [*args, "--sae", "L1-mlp-2x"])
+    result = CliRunner().invoke(app, [*args, "--sae", "L1-mlp-2x", "--transcoder", "L1-tc-2x"])
     assert result.exit_code == 0, result.output
     latents = [g for _, g in iter_graph_file(out / "graphs-sae-L1-mlp-2x.jsonl")]
     assert len(latents) == 24 and {g.sae for g in latents} == {units.name}
-    assert {g.layer for g in latents} == {1}
+    tc_latents = [g for _, g in iter_graph_file(out / "graphs-tc-L1-tc-2x.jsonl")]
+    assert len(tc_latents) == 24 and {g.sae for g in tc_latents} == {"tc:L1-tc-2x"}
+    assert {g.layer for g in latents + tc_latents} == {1}
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
-    assert "## Neurons and SAE latents" in report and "explained variance" in report
-    rows = [line for line in report.splitlines() if line.startswith("| 1 | ")]
-    assert any("MLP neurons" in row for row in rows) and any(units.name in row for row in rows)
+    assert "## Neurons, SAE latents and transcoder latents" in report
+    assert "explained variance of `blocks.1.hook_mlp_out`" in report
+    section = report.split("## Neurons, SAE latents and transcoder latents")[1].split("\n## ")[0]
+    rows = [line.split(" | ")[1] for line in section.splitlines() if line.startswith("| 1 | ")]
+    assert rows == ["MLP neurons", units.name, tc.name]
     assert (out / "report" / "units.png").stat().st_size > 1000
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"build_sae", "build_transcoder"} <= set(summary["stages"])
+    assert [row["kind"] for row in summary["units"]] == ["MLP neurons", units.name, tc.name]
     with Database.connect(db_config) as db:
         keys = {r["key"] for r in db.read("MATCH (n:Neuron) RETURN n.key AS key")}
-    assert {g.key for g in latents} <= keys
-    assert sum("/sae:" not in key for key in keys) >= 48
+    assert {g.key for g in latents + tc_latents} <= keys
+    assert sum("/sae:" not in key and "/tc:" not in key for key in keys) >= 48

@@ -53,3 +53,23 @@ def test_rows_per_kind_equal_a_direct_count(tmp_path):
 
 def test_no_latents_no_section():
     assert compare_units(_units(1, None, 5)) == [] and comparison_markdown([]) == []
+
+
+def test_neurons_sae_and_transcoder_latents_of_one_layer(tmp_path):
+    """All three kinds on layer 3: neurons first, then the SAE, then the transcoder; the
+    section and the plot are titled after the kinds present."""
+    neurons, sae = _units(1, None, 20), _units(2, "sae:L3-mlp-8x", 20)
+    transcoder = _units(3, "tc:L3-tc-8x", 25)
+    for g in transcoder:
+        g.hook_name = "blocks.3.ln2.hook_normalized"
+    rows = compare_units(neurons + sae + transcoder)
+    assert [r.kind for r in rows] == ["MLP neurons", "sae:L3-mlp-8x", "tc:L3-tc-8x"]
+    f1 = [g.evaluation.n2g.f1 for g in transcoder if g.evaluation.n_test_firing > 0]
+    assert rows[2].n_units == 25 and np.isclose(rows[2].f1.mean, np.mean(f1))
+    text = "\n".join(comparison_markdown(rows, ["transcoder tc:L3-tc-8x on ...", ""]))
+    assert text.startswith("## Neurons, SAE latents and transcoder latents\n")
+    assert "transcoder tc:L3-tc-8x on ..." in text and "| 3 | tc:L3-tc-8x |" in text
+    only_tc = compare_units(neurons + transcoder)
+    assert comparison_markdown(only_tc)[0] == "## Neurons and transcoder latents"
+    write_comparison_plot(neurons + sae + transcoder, rows, tmp_path / "units.png")
+    assert (tmp_path / "units.png").stat().st_size > 1000

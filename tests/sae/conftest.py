@@ -81,3 +81,27 @@ def topk_units(sae_model, corpus_file, sae_cache) -> SAEUnits:
         train_config=TINY,
         progress=False,
     )
+
+
+# A transcoder learns the MLP in 64 steps with a higher rate and a lighter L1 penalty than
+# the SAEs' (the penalty's default is sized for 576-wide models, not 16-wide ones).
+TINY_TRANSCODER = TINY.model_copy(
+    update={"training_tokens": 4096, "lr": 1e-2, "l1_coefficient": 1.0}
+)
+
+
+@pytest.fixture(scope="session")
+def tc_config() -> SAETrainConfig:
+    return TINY_TRANSCODER
+
+
+@pytest.fixture(scope="session")
+def tc_units(sae_model, corpus_file, sae_cache) -> SAEUnits:
+    return load_units(
+        "L0-tc-4x",
+        sae_model,
+        cache_dir=sae_cache,
+        corpus=str(corpus_file),
+        train_config=TINY_TRANSCODER,
+        progress=False,
+    )

@@ -30,6 +30,8 @@ def trained(tmp_path_factory, corpus_file, tiny_config):
     ("args", "message"),
     [
         (["--sae", "L3-mlp"], "bad SAE spec"),
+        (["--sae", "L1-tc-2x-topk3"], "no TopK transcoder"),
+        (["--sae", "L1-tc-2x", "--layers", "0"], "reads layer 1"),
         (["--sae", "L1-mlp-2x", "--layers", "0"], "reads layer 1"),
         (["--sae", "path:/no/such/folder"], "not found"),
     ],

@@ -26,6 +26,8 @@ EVERYONE_KEY = "hand/0/0"  # fires on " everyone" after " except" (handmade_grap
 NO_EVIDENCE_KEY = "hand/1/3"  # neither evidence nor scores: built before they were kept
 SAE = "sae:L1-mlp-2x"
 SAE_KEY = f"hand/{SAE}/5"
+TRANSCODER = "tc:L1-tc-2x"
+TRANSCODER_KEY = f"hand/{TRANSCODER}/7"
 SLASHED_KEY = "org/tiny/0/1"  # the model's name holds a slash
 DOTTED_KEY = "../up/0/2"  # a '..' part: browsers would resolve it in a URL path
 GROUP_MEMBERS = ["hand/1/10", "hand/2/12", "hand/3/11"]  # similar at 0.9 (handmade_graphs)
@@ -122,9 +124,18 @@ def sae_graph() -> NeuronGraph:
     return graph
 
 
+def transcoder_graph() -> NeuronGraph:
+    """A transcoder latent of model 'hand' (its key holds `tc:`; it reads the MLP input)."""
+    graph = make_graph("hand", 1, 7, [(" transcoded", [" ctx5"], 0.65)])
+    graph.sae = TRANSCODER
+    graph.hook_name = "blocks.1.ln2.hook_normalized"
+    return graph
+
+
 def serve_graphs() -> list[NeuronGraph]:
     """handmade_graphs() with scores on some and evidence on one, the hostile unit, an SAE
-    latent, and units of models whose names hold slashes (one a path a URL cannot carry).
+    latent, a transcoder latent, and units of models whose names hold slashes (one a path
+    a URL cannot carry).
 
     hand/1/3 keeps no evidence and no evaluation (a graph built before either existed)."""
     graphs = handmade_graphs()
@@ -134,7 +145,7 @@ def serve_graphs() -> list[NeuronGraph]:
     by_key["hand/2/5"].evaluation = evaluation(0.4, 0.5, 0.45)
     slashed = make_graph("org/tiny", 0, 1, [(" slash", [" ctx3"], 0.6)])
     dotted = make_graph("../up", 0, 2, [(" dots", [" ctx4"], 0.6)])
-    return [*graphs, hostile_graph(), sae_graph(), slashed, dotted]
+    return [*graphs, hostile_graph(), sae_graph(), transcoder_graph(), slashed, dotted]
 
 
 GRAPHS_BY_KEY = {graph.key: graph for graph in serve_graphs()}

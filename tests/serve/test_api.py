@@ -23,6 +23,8 @@ from tests.serve.graphs import (
     SAE_KEY,
     SCRIPT,
     SLASHED_KEY,
+    TRANSCODER,
+    TRANSCODER_KEY,
 )
 from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
@@ -51,7 +53,7 @@ def test_models_lists_units_layers_and_quality_means(client: TestClient) -> None
     hand = models["hand"]
     assert hand["units"] == sum(1 for g in GRAPHS.values() if g.model == "hand")
     assert hand["layers"] == [0, 1, 2, 3]
-    assert hand["saes"] == [SAE]
+    assert hand["saes"] == [SAE, TRANSCODER]
     rows = {(row["sae"], row["layer"]): row for row in hand["quality"]}
     layer0 = rows[(None, 0)]
     assert layer0["units"] == 3 and layer0["scored"] == 1  # only hand/0/0 is evaluated
@@ -62,7 +64,7 @@ def test_models_lists_units_layers_and_quality_means(client: TestClient) -> None
     assert layer2["scored"] == 2 and layer2["f1"]["n2g"] == pytest.approx(0.5)
     assert layer2["f1"]["ngram"] == pytest.approx(0.5)
     assert rows[(None, 1)]["scored"] == 0 and rows[(None, 1)]["f1"]["n2g"] is None
-    assert rows[(SAE, 1)]["units"] == 1
+    assert rows[(SAE, 1)]["units"] == 1 and rows[(TRANSCODER, 1)]["units"] == 1
 
 
 # -- units ----------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def test_unit_lists_its_stored_neighbours_and_group(client: TestClient) -> None:
     assert {n["relation"] for n in subset} == {"subset_of"}
 
 
-@pytest.mark.parametrize("key", [SAE_KEY, SLASHED_KEY])
+@pytest.mark.parametrize("key", [SAE_KEY, TRANSCODER_KEY, SLASHED_KEY])
 def test_unit_keys_with_sae_names_and_slashed_models(client: TestClient, key: str) -> None:
     body = client.get(f"/api/units/{key}").json()
     assert NeuronGraph.model_validate(body["graph"]) == GRAPHS[key]

@@ -23,6 +23,7 @@ from tests.serve.graphs import (
     SAE_KEY,
     SCRIPT,
     SLASHED_KEY,
+    TRANSCODER_KEY,
 )
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -102,9 +103,12 @@ def test_unit_page_links_similar_units_and_group(client: TestClient) -> None:
     assert "similar to" in text and "it lies inside this" in text
 
 
-@pytest.mark.parametrize("key", [SAE_KEY, SLASHED_KEY])
+@pytest.mark.parametrize("key", [SAE_KEY, TRANSCODER_KEY, SLASHED_KEY])
 def test_unit_pages_of_unusual_keys(client: TestClient, key: str) -> None:
-    assert f'id="unit-key">{key}</h1>' in page(client, f"/units/{key}")
+    text = page(client, f"/units/{key}")
+    assert f'id="unit-key">{key}</h1>' in text
+    if key == TRANSCODER_KEY:
+        assert "transcoder latent 7 of" in text and "blocks.1.ln2.hook_normalized" in text
 
 
 def test_a_key_with_a_dot_segment_is_linked_by_query(client: TestClient) -> None:
