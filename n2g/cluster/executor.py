@@ -85,6 +85,8 @@ def plan_workers(
 def ray_cluster(config: ClusterConfig, device: str) -> Iterator[WorkerPlan]:
     """Join (or start) Ray for the block; the plan of workers to create."""
     ray = import_ray()
+    if config.address not in (None, "auto", "local"):
+        check_reachable(config.address)
     # Ray's own logs would break the progress bar; worker errors still reach the driver
     # as exceptions of the tasks.
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -105,6 +107,23 @@ def ray_cluster(config: ClusterConfig, device: str) -> Iterator[WorkerPlan]:
         yield plan_workers(ray.cluster_resources(), nodes, config, device)
     finally:
         ray.shutdown()
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """N2GError unless something listens at HOST:PORT (`ray.init` would retry for minutes
+    before saying so)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise N2GError(f"--ray-address must look like HOST:PORT or auto, not {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise N2GError(
+            f"no Ray cluster answers at {address} ({why}); start one with `ray start --head`"
+        ) from None
 
 
 def start_workers(ray: Any, worker_class: type, plan: WorkerPlan, *args: Any) -> list[Any]:

@@ -72,10 +72,14 @@ class RecordWorker:
 
 
 def chunk_batches(config: RecordConfig, workers: int) -> int:
-    """Batches a chunk: about four chunks per worker between two checkpoints, so each
-    worker stays busy and the driver's merges stay few."""
-    per_checkpoint = max(config.checkpoint_every // config.batch_size, 1)
-    return max(per_checkpoint // (4 * workers), 1)
+    """Batches a chunk: about four chunks per worker between two checkpoints (or in the
+    whole recording, when that is shorter), so each worker stays busy and the driver's
+    merges stay few."""
+    windows = config.checkpoint_every
+    limit = config.window_limit()
+    if limit is not None:
+        windows = min(windows, limit)
+    return max(windows // config.batch_size // (4 * workers), 1)
 
 
 def _chunks(
