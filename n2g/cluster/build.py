@@ -25,7 +25,14 @@ from typing import Any
 from n2g.builder.config import BuildConfig
 from n2g.builder.stage import BuildSummary, Shard, _Evaluated, check_request
 from n2g.builder.writer import GraphWriter, read_existing
-from n2g.cluster.executor import ClusterConfig, import_ray, ray_cluster, result_of, start_workers
+from n2g.cluster.executor import (
+    ClusterConfig,
+    import_ray,
+    preflight,
+    ray_cluster,
+    result_of,
+    start_workers,
+)
 from n2g.cluster.recipe import ModelRecipe
 from n2g.cluster.schedule import Batch, LayerCosts, TaskQueue, plan_batches
 from n2g.errors import N2GError
@@ -102,6 +109,7 @@ def build_on_ray(
     progress: bool = True,
 ) -> BuildSummary:
     """`build_stage`, on Ray: the same graphs into the same file (see the module doc)."""
+    preflight(cluster)  # Ray there, the address answering: before any file
     start = time.perf_counter()
     _, layers, neurons = check_request(model, records_dir, layers, neurons)
     path = Path(out_path)

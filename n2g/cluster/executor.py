@@ -84,9 +84,7 @@ def plan_workers(
 @contextlib.contextmanager
 def ray_cluster(config: ClusterConfig, device: str) -> Iterator[WorkerPlan]:
     """Join (or start) Ray for the block; the plan of workers to create."""
-    ray = import_ray()
-    if config.address not in (None, "auto", "local"):
-        check_reachable(config.address)
+    ray = preflight(config)
     # Ray's own logs would break the progress bar; worker errors still reach the driver
     # as exceptions of the tasks.
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -107,6 +105,15 @@ def ray_cluster(config: ClusterConfig, device: str) -> Iterator[WorkerPlan]:
         yield plan_workers(ray.cluster_resources(), nodes, config, device)
     finally:
         ray.shutdown()
+
+
+def preflight(config: ClusterConfig) -> Any:
+    """The `ray` module, once Ray is known to be installed and the address to answer:
+    called before anything is written, so a misused executor leaves no trace."""
+    ray = import_ray()
+    if config.address not in (None, "auto", "local"):
+        check_reachable(config.address)
+    return ray
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from n2g.cluster.executor import (
     ClusterConfig,
     import_ray,
+    preflight,
     ray_cluster,
     result_of,
     start_workers,
@@ -118,6 +119,7 @@ def record_on_ray(
     """`record_stage`, on Ray: the same records in the same folder (see the module doc)."""
     from n2g.record.topk import TopK
 
+    preflight(cluster)  # Ray there, the address answering: before any file
     out = Path(out)
     layers = check_model_layers(model, layers)
     started = start_or_resume(model, corpus, layers, out, config)

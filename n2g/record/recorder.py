@@ -248,6 +248,12 @@ def start_or_resume(
     state to go on from (the checkpoint's, or empty), the settings written to `out`.
     N2GError for a layer the model lacks or a folder of other settings."""
     check_model_layers(model, layers)
+    n_ctx = model.model.cfg.n_ctx
+    if config.window + 1 > n_ctx:  # + BOS
+        raise N2GError(
+            f"--window {config.window} does not fit {model.name}, which reads at most "
+            f"{n_ctx} tokens (window + BOS): use --window {n_ctx - 1} or less"
+        )
     sae = model.units.spec if model.units is not None else None
     identity = config.identity(model.name, corpus.name, layers)
     if sae is not None:  # absent for neurons: records made before SAEs still match
