@@ -122,6 +122,7 @@ def build_on_ray(
     batches = plan_batches(layers, neurons, config.neurons_per_batch)
     todo = [b for b in batches if any((b.layer, n) not in done for n in b.neurons)]
     written = 0
+    stage_seconds: dict[str, float] = {}
     if todo:
         with (
             ray_cluster(cluster, recipe.device) as plan,
@@ -134,6 +135,8 @@ def build_on_ray(
             workers = start_workers(
                 ray, BuildWorker, plan, recipe, str(records_dir), config.model_dump_json()
             )
+            ray.get([worker.pid.remote() for worker in workers])  # each has loaded the model
+            stage_seconds["start workers"] = time.perf_counter() - start
             queue = TaskQueue(todo, LayerCosts(), cluster.target_seconds)
             for built in _results(ray, workers, queue):
                 fresh = [(lay, n, line) for lay, n, line in built if (lay, n) not in done]
@@ -150,7 +153,15 @@ def build_on_ray(
         n_skipped=len(units) - written,
         seconds=time.perf_counter() - start,
         quality=layer_rows(evaluated),
+        stage_seconds=_with_build(stage_seconds, time.perf_counter() - start),
     )
+
+
+def _with_build(stage_seconds: dict[str, float], total: float) -> dict[str, float]:
+    """Ray's start-up (joining, each worker loading the model) apart from the building."""
+    if "start workers" in stage_seconds:
+        stage_seconds["build"] = total - stage_seconds["start workers"]
+    return stage_seconds
 
 
 def _results(ray: Any, workers: list[Any], queue: TaskQueue) -> Iterator[Built]:
