@@ -319,10 +319,15 @@ def _print_paths(graph: NeuronGraph) -> None:
     """Each trie path as a row: activating token, context (read left to right), activation."""
     by_id, children = graph.node_by_id(), graph.children()
     table = Table(
-        title=plain_text(
-            f"{graph.key}  a_max={graph.a_max:.3f}"
-            + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
-            + f"\n{unit_label(graph)}"
+        # two lines, each escaped on its own (an escaped "\n" would print as backslash-n)
+        title=Text("\n").join(
+            [
+                plain_text(
+                    f"{graph.key}  a_max={graph.a_max:.3f}"
+                    + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
+                ),
+                plain_text(unit_label(graph)),
+            ]
         )
     )
     for column in ("activating", "context (earlier tokens left)", "activation"):

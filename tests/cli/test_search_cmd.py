@@ -110,6 +110,9 @@ def test_show_from_database_and_file(db_args, tmp_path) -> None:
     result = _run("show", graph.key, *db_args)
     assert result.exit_code == 0, result.output
     assert "' everyone'" in result.output and "' except'" in result.output
+    title = result.output.strip().splitlines()[:2]  # key line, then the label on its own
+    assert title[0].strip().startswith(graph.key) and "\\n" not in result.output
+    assert title[1].strip().startswith("fires on"), title
     from_db = json.loads(_run("show", graph.key, "--json", *db_args).stdout)
     path = tmp_path / "g.jsonl"
     path.write_text(dump_graph_line(graph) + "\n", encoding="utf-8")
