@@ -108,9 +108,15 @@ def _load_tiny(match: re.Match, n_layers: int | None, device: str) -> NeuronMode
 @functools.lru_cache(maxsize=8)
 def _cached_tokenizer(name: str, cache_dir: str | None) -> TokenizerLike:
     if name.lower() == OFFLINE_MODEL:
+        from n2g.models.smollm2_cache import cached_tokenizer
+
+        folder = Path(cache_dir) if cache_dir else None
+        ready = cached_tokenizer(folder)  # without torch and transformer_lens: seconds less
+        if ready is not None:
+            return ready
         from n2g.models import smollm2
 
-        return smollm2.load_tokenizer(Path(cache_dir) if cache_dir else None)
+        return smollm2.load_tokenizer(folder)
     if _TINY.fullmatch(name):
         from n2g.models.tokenizers import ByteTokenizer
 

