@@ -70,13 +70,13 @@ def search_command(
 
     Tokens are exact texts, leading space included. Examples:
 
-      n2g search " everyone"                       (fires on " everyone")
+      n2g search "/"                                (fires on "/")
 
-      n2g search " everyone" --context " except"   (... after " except", same trie path)
+      n2g search "/" --context " *"                 (... after " *", same trie path)
 
-      n2g search --context " import" -m gpt2-small -l 3
+      n2g search --context " *" -m smollm2-135m -l 3
 
-      n2g search --repeated -m solu-6l-pile         (in-context-learning candidates)
+      n2g search --repeated -m smollm2-135m         (in-context-learning candidates)
 
       n2g search --label "://"                      (units labelled with it)
     """
@@ -127,7 +127,7 @@ def similar_command(
     sets lie ≥ threshold inside the other's. Groups are connected components of
     SIMILAR_TO. Example:
 
-      n2g similar -m solu-6l-pile --threshold 0.9
+      n2g similar -m smollm2-135m --threshold 0.9
     """
     _check_threshold(threshold)
     config = SimilarityConfig(threshold=threshold, subsets=subsets)
@@ -158,7 +158,7 @@ def groups_command(
 
     Groups are made by `n2g similar`. Example:
 
-      n2g groups -m solu-6l-pile --min-size 3
+      n2g groups -m smollm2-135m --min-size 3
     """
     with _search(db_flags) as search:
         hits = search.groups(model=model, min_size=min_size, limit=limit)
@@ -197,9 +197,9 @@ def like_command(
     Score = the smaller of the activating-token and context-token overlaps (≥ 0.9 is
     the paper's "similar"); the shared tokens explain it. Examples:
 
-      n2g like solu-6l-pile/1/2000 --min-score 0.3
+      n2g like smollm2-135m/1/964 --min-score 0.3
 
-      n2g like --text "Everyone except Bob" -m solu-6l-pile
+      n2g like --text "The capital of France is Paris." -m smollm2-135m
     """
     _check_threshold(threshold)
     with _search(db_flags) as search:
@@ -259,9 +259,9 @@ def show_command(
 
     Examples:
 
-      n2g show solu-6l-pile/1/2000 --svg neuron.svg
+      n2g show smollm2-135m/3/15 --svg neuron.svg
 
-      n2g show tiny/0/5 --graphs graphs.jsonl --json
+      n2g show smollm2-135m/3/286 --graphs n2g-run/graphs.jsonl --json
     """
     if graphs is not None:
         graph = _graph_from_file(graphs, neuron)
