@@ -17,6 +17,7 @@ from n2g.cli.defaults import (
     WorkersOption,
     cluster_of,
     default_of,
+    either,
     given,
     help_of,
 )
@@ -30,18 +31,25 @@ if TYPE_CHECKING:
 
 DEFAULTS = BuildConfig()
 # Options `n2g run` shares; None = the method's setting.
+# A flag and its opposite are two options, the opposite hidden and named in the help: a
+# "--a/--no-a" pair takes a column of its own in the help, which leaves the text too
+# narrow to read at 80 columns. `either` reads the pair.
 FoldTokensOption = typer.Option(
     None,
-    "--fold-tokens/--exact-tokens",
-    help=help_of(BuildConfig, "fold_tokens"),
+    "--fold-tokens",
+    help=f"{help_of(BuildConfig, 'fold_tokens')}; --exact-tokens: match token ids "
+    "\\[default: the method's: exact]",
     show_default=False,
 )
+ExactTokensOption = typer.Option(False, "--exact-tokens", hidden=True)
 RerankOption = typer.Option(
     None,
-    "--rerank/--no-rerank",
-    help=help_of(BuildConfig, "rerank_substitutes"),
+    "--rerank",
+    help=f"{help_of(BuildConfig, 'rerank_substitutes')}; --no-rerank: the top next tokens "
+    "\\[default: the method's: no re-ranking]",
     show_default=False,
 )
+NoRerankOption = typer.Option(False, "--no-rerank", hidden=True)
 AugmentedSaliencyOption = typer.Option(
     None,
     "--augmented-saliency",
@@ -131,10 +139,12 @@ def build(
         show_default=False,
     ),
     fold_tokens: bool = FoldTokensOption,
+    exact_tokens: bool = ExactTokensOption,
     rerank: bool = RerankOption,
+    no_rerank: bool = NoRerankOption,
     augmented_saliency: str = AugmentedSaliencyOption,
     max_context: str = MaxContextOption,
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
     executor: Executor = ExecutorOption,
     ray_address: str = RayAddressOption,
     workers: int = WorkersOption,
@@ -170,8 +180,8 @@ def build(
                 n_substitutes=n_substitutes,
                 importance_threshold=importance,
                 pivots=pivots,
-                fold_tokens=fold_tokens,
-                rerank_substitutes=rerank,
+                fold_tokens=either(fold_tokens, exact_tokens, "--fold-tokens", "--exact-tokens"),
+                rerank_substitutes=either(rerank, no_rerank, "--rerank", "--no-rerank"),
                 augmented_saliency=augmented_saliency,
             ),
             **max_context_override(max_context),
@@ -204,7 +214,7 @@ def build(
         neurons=chosen_neurons,
         shard=chosen_shard,
         device=device,
-        progress=progress,
+        progress=not no_progress,
     )
     echo(
         f"wrote {summary.n_written} graphs to {summary.out_path} "

@@ -8,6 +8,7 @@ import typer
 from pydantic import BaseModel
 
 from n2g.cluster.executor import ClusterConfig, Executor
+from n2g.errors import N2GError
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP
 
 SAE_HELP = (
@@ -44,6 +45,14 @@ def given(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def either(on: bool | None, off: bool, on_name: str, off_name: str) -> bool | None:
+    """A flag and its opposite read as one setting: True, False, or None when neither is
+    given (the method's setting stands)."""
+    if on and off:
+        raise N2GError(f"give {on_name} or {off_name}, not both")
+    return False if off else on
+
+
 # record, build and run: where the stage runs (n2g.cluster).
 ExecutorOption = typer.Option(
     Executor.local,
@@ -67,8 +76,6 @@ WorkersOption = typer.Option(
 def cluster_of(address: str | None, workers: int | None) -> ClusterConfig:
     """The Ray settings of the options (N2GError for a bad value)."""
     from pydantic import ValidationError
-
-    from n2g.errors import N2GError
 
     try:
         return ClusterConfig(address=address, workers=workers)

@@ -12,8 +12,10 @@ import typer
 from n2g.builder.config import BuildConfig
 from n2g.cli.build_cmd import (
     AugmentedSaliencyOption,
+    ExactTokensOption,
     FoldTokensOption,
     MaxContextOption,
+    NoRerankOption,
     RerankOption,
 )
 from n2g.cli.common import echo, echo_json, one_line_errors
@@ -26,6 +28,7 @@ from n2g.cli.defaults import (
     RayAddressOption,
     WorkersOption,
     cluster_of,
+    either,
     given,
     help_of,
 )
@@ -72,7 +75,9 @@ def run(
         RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
     ),
     fold_tokens: bool = FoldTokensOption,
+    exact_tokens: bool = ExactTokensOption,
     rerank: bool = RerankOption,
+    no_rerank: bool = NoRerankOption,
     augmented_saliency: str = AugmentedSaliencyOption,
     max_context: str = MaxContextOption,
     sae: str = typer.Option(
@@ -125,8 +130,10 @@ def run(
                 "neurons_per_batch": neurons_per_batch,
                 "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
                 **given(
-                    fold_tokens=fold_tokens,
-                    rerank_substitutes=rerank,
+                    fold_tokens=either(
+                        fold_tokens, exact_tokens, "--fold-tokens", "--exact-tokens"
+                    ),
+                    rerank_substitutes=either(rerank, no_rerank, "--rerank", "--no-rerank"),
                     augmented_saliency=augmented_saliency,
                 ),
                 **max_context_override(max_context),

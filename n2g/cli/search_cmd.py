@@ -116,7 +116,7 @@ def similar_command(
     threshold: float = typer.Option(
         0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
     ),
-    subsets: bool = typer.Option(True, "--subsets/--no-subsets", help="also find SUBSET_OF pairs"),
+    no_subsets: bool = typer.Option(False, "--no-subsets", help="skip the SUBSET_OF pairs"),
     as_json: bool = JsonOption,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
@@ -130,7 +130,7 @@ def similar_command(
       n2g similar -m smollm2-135m --threshold 0.9
     """
     _check_threshold(threshold)
-    config = SimilarityConfig(threshold=threshold, subsets=subsets)
+    config = SimilarityConfig(threshold=threshold, subsets=not no_subsets)
     with _search(db_flags) as search:
         report = search.compute_similarity(model, config, show_progress=not as_json)
     if as_json:

@@ -134,6 +134,29 @@ def test_token_folding_and_reranking_are_options(records_dir, tmp_path, flags, f
         assert names and all(fold_token(name) == name for name in names)
 
 
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--fold-tokens", "--exact-tokens"], "--exact-tokens"),
+        (["--no-rerank", "--rerank"], "--rerank"),
+    ],
+)
+def test_a_flag_and_its_opposite_together_are_one_line(records_dir, tmp_path, flags, named):
+    out = tmp_path / "graphs.jsonl"
+    result = _build("--records", str(records_dir), *flags, "--out", str(out))
+    assert result.exit_code != 0 and not out.exists(), result.output
+    assert result.output.startswith("error: give ") and named in result.output
+
+
+def test_the_opposite_flags_are_named_in_the_help_not_a_column_of_their_own() -> None:
+    text = runner.invoke(app, ["build", "--help"], terminal_width=80).output
+    words = " ".join(text.replace("│", " ").split())
+    assert "--exact-tokens: match token ids" in words and "--no-rerank: the top" in words
+    assert not any(
+        "--fold-tokens" in line and "--exact-tokens" in line for line in text.splitlines()
+    )
+
+
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_dtype_is_an_option_stored_with_each_graph(records_dir, tmp_path, dtype):
     out = tmp_path / "graphs.jsonl"
