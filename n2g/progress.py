@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from rich.progress import Task
     from rich.text import Text
 
-BAR_WIDTH = 16
+BAR_WIDTH = 12
 
 
 def run_rate(task: Task, now: float | None = None) -> float | None:
@@ -55,7 +55,7 @@ class _RateColumn(ProgressColumn):
             return Text(f"– {self.unit}/s")  # nothing finished yet in this run
         if rate < 1:
             return Text(f"{rate * 60:,.1f} {self.unit}/min")
-        return Text(f"{rate:,.1f} {self.unit}/s")
+        return Text(f"{rate:,.{0 if rate >= 100 else 1}f} {self.unit}/s")  # 13,800 tokens/s
 
 
 class _EtaColumn(ProgressColumn):
@@ -80,6 +80,13 @@ def make_progress(unit: str) -> Progress:
         _EtaColumn(),
         transient=False,
     )
+
+
+def training_label(kind: str) -> str:
+    """The bar of training a dictionary of this kind ("SAE", "transcoder"): its kind, not its
+    spec's name, which can be long enough to push the count, rate and ETA past 80 columns
+    (the run names the spec in the line before and after)."""
+    return f"train {kind}"
 
 
 def add_run_task(

@@ -66,6 +66,7 @@ def _unit_set_latents(
     from n2g.cluster import dispatch
     from n2g.sae.units import load_units
 
+    say(f"{unit_set.option} {unit_set.spec}: read from the cache, or trained once here")
     units = load_units(unit_set.spec, model, corpus=corpus, progress=progress)
     if units.transcoder != (unit_set.option == "transcoder"):
         what, flag = ("a transcoder", "--transcoder") if units.transcoder else ("an SAE", "--sae")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.errors import N2GError
-from n2g.progress import progress_bar
+from n2g.progress import progress_bar, training_label
 
 if TYPE_CHECKING:
     from n2g.models.base import NeuronModel
@@ -150,7 +150,7 @@ def train_sae(
         buffer_tokens=config.buffer_batches * config.batch_size,
         generator=torch.Generator().manual_seed(config.seed),
     )
-    label = f"training {spec.name} on {model.name}"
+    label = training_label("SAE")
     with progress_bar(label, steps * config.batch_size, "tokens", enabled=progress) as advance:
         first = list(itertools.islice(batches, min(config.norm_batches, steps)))
         mean_norm = torch.cat(first).norm(dim=-1).mean().item()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
-from n2g.progress import progress_bar
+from n2g.progress import progress_bar, training_label
 
 if TYPE_CHECKING:
     import torch
@@ -144,7 +144,7 @@ def train_transcoder(
     )
     schedule = _Schedule(config)
     optimizer = torch.optim.Adam(transcoder.parameters(), lr=config.lr)
-    label = f"training {spec.name} on {model.name}"
+    label = training_label("transcoder")
     total = config.steps * config.batch_size
     with progress_bar(label, total, "tokens", enabled=progress) as advance:
         first = list(itertools.islice(pairs, min(config.norm_batches, config.steps)))

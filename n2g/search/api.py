@@ -33,6 +33,7 @@ from n2g.search.similarity import (
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
 MAX_SHARED_TOKENS = 20  # a group's shared tokens listed, of each kind
+SIMILARITY_LABEL = "similarity"  # its progress bar
 
 
 class _Row(BaseModel):
@@ -347,7 +348,7 @@ class NeuronSearch:
         neurons = store.read_token_sets(self.db, models)
         with_tokens = sum(1 for n in neurons if n.activating)
         with progress_bar(
-            "similarity join", with_tokens, "neurons", enabled=show_progress
+            SIMILARITY_LABEL, with_tokens, "neurons", enabled=show_progress
         ) as advance:
             pairs = similarity_join(neurons, config, progress=advance)
         scope = scope_name(models)
