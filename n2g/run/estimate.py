@@ -8,14 +8,17 @@ similarity, report) took about 270 s on the reference machine, for 6,144 units w
 helper, where recording ran at 13,600 tokens/s (docs/performance.md). Its cost is in model
 passes per unit, not per corpus token, so it is scaled by the number of units, by how much
 slower this machine's passes are than the reference's, and by 3.75 with augmentation (the
-helper makes builds 3-4.5x longer). It is a rough figure; the stage bars then show the real
-rates and ETAs.
+helper makes builds 3-4.5x longer). An SAE or a transcoder beside the neurons adds its
+training, unless it is cached (a training step reads its tokens at about 0.45x the recording
+rate: 4,113 against 9,168 tokens/s on the reference machine, SmolLM2 layer 3), another
+recording pass over the corpus, and the build of its latents. It is a rough figure; the
+stage bars then show the real rates and ETAs.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from n2g.run.config import RunConfig
 
@@ -23,6 +26,15 @@ REFERENCE_REST_SECONDS = 270.0  # build + ingest + similarity + report, referenc
 REFERENCE_UNITS = 6_144  # the reference job's units: 1,536 neurons x 4 layers
 REFERENCE_RATE = 13_600.0  # its recording rate, tokens/s (bfloat16, 2-core AVX512-BF16)
 HELPER_FACTOR = 3.75  # a build with augmentation over one without (3-4.5x measured)
+TRAINING_SPEED = 0.45  # a dictionary's training rate over the recording rate (measured)
+
+
+class UnitSetWork(NamedTuple):
+    """What an SAE or a transcoder of the run still costs: its training (0 tokens when it
+    is cached or loaded) and its latents to build."""
+
+    training_tokens: int
+    n_units: int
 
 
 def number_format_line(model: Any, config: RunConfig) -> str:
@@ -51,21 +63,44 @@ def recording_rate(model: Any, config: RunConfig, layers: list[int]) -> float:
     return record.batch_size * record.window / max(seconds, 1e-9)
 
 
-def job_estimate_line(model: Any, config: RunConfig, layers: list[int], n_units: int) -> str:
+def job_estimate_line(
+    model: Any,
+    config: RunConfig,
+    layers: list[int],
+    n_units: int,
+    unit_sets: list[UnitSetWork] | None = None,
+) -> str:
     """ "recording ... at N tokens/s: about X; the whole job roughly Y" for this machine."""
     rate = recording_rate(model, config, layers)
     limit = config.record.window_limit()
     if limit is None:
         return f"recording runs at about {rate:,.0f} tokens/s here (the whole corpus)"
-    record_s = limit * config.record.window / rate
-    rest_s = REFERENCE_REST_SECONDS * (n_units / REFERENCE_UNITS) * (REFERENCE_RATE / rate)
-    rest_s *= HELPER_FACTOR if config.build.helper != "none" else 1.0
-    total = record_s + rest_s
+    record_s, total = estimate_seconds(config, rate, n_units, unit_sets or [])
     return (
         f"recording {limit * config.record.window:,} tokens at about {rate:,.0f} tokens/s here: "
         f"about {format_duration(record_s)}; the whole job roughly {format_duration(total)} "
         "(the bars show the real rates)"
     )
+
+
+def estimate_seconds(
+    config: RunConfig, rate: float, n_units: int, unit_sets: list[UnitSetWork]
+) -> tuple[float, float]:
+    """(recording, whole job) in seconds at `rate` recorded tokens/s, for a bounded corpus."""
+    limit = config.record.window_limit()
+    assert limit is not None, "the whole corpus has no known length"
+    record_s = limit * config.record.window / rate
+    total = record_s + _rest_seconds(config, n_units, rate)
+    for work in unit_sets:
+        total += work.training_tokens / (TRAINING_SPEED * rate) + record_s
+        total += _rest_seconds(config, work.n_units, rate)
+    return record_s, total
+
+
+def _rest_seconds(config: RunConfig, n_units: int, rate: float) -> float:
+    """Build, ingest, similarity and report of `n_units`, scaled from the reference job."""
+    rest_s = REFERENCE_REST_SECONDS * (n_units / REFERENCE_UNITS) * (REFERENCE_RATE / rate)
+    return rest_s * (HELPER_FACTOR if config.build.helper != "none" else 1.0)
 
 
 def format_duration(seconds: float) -> str:

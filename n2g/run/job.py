@@ -123,8 +123,30 @@ def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, R
     say(number_format_line(model, config))
     if not (config.records_dir / MANIFEST).is_file():
         per_layer = min(model.d_mlp, config.neurons_per_layer or model.d_mlp)
-        say(job_estimate_line(model, config, config.layers, per_layer * len(config.layers)))
+        n_units = per_layer * len(config.layers)
+        say(job_estimate_line(model, config, config.layers, n_units, _unit_set_work(model, config)))
     return corpus, model, config
+
+
+def _unit_set_work(model: Any, config: RunConfig) -> list[Any]:
+    """What each SAE or transcoder of the run still costs, for the estimate: an n2g-trained
+    one not yet cached is trained; a loaded one's width is known only once it is loaded."""
+    from n2g.run.estimate import UnitSetWork
+    from n2g.sae.cache import is_complete, sae_folder
+    from n2g.sae.spec import TrainedSAESpec, TrainedTranscoderSpec, parse_sae_spec
+    from n2g.sae.train import SAETrainConfig
+
+    work = []
+    for unit_set in config.unit_sets:
+        spec = parse_sae_spec(unit_set.spec)
+        if not isinstance(spec, TrainedSAESpec | TrainedTranscoderSpec):
+            work.append(UnitSetWork(0, config.neurons_per_layer or 0))
+            continue
+        d_sae = spec.expansion * model.model.cfg.d_model
+        cached = is_complete(sae_folder(model.name, spec.name))
+        tokens = 0 if cached else SAETrainConfig().training_tokens
+        work.append(UnitSetWork(tokens, min(d_sae, config.neurons_per_layer or d_sae)))
+    return work
 
 
 class StageTimes:
