@@ -52,7 +52,9 @@ def run(
     neurons_per_layer: int | None = typer.Option(
         RUN.neurons_per_layer, help=help_of(RUN, "neurons_per_layer"), show_default=False
     ),
-    corpus: str = typer.Option(RUN.corpus, help="stdlib | python-docs | PATH | FILE.jsonl"),
+    corpus: str = typer.Option(
+        RUN.corpus, help="stdlib | python-docs | debian-handbook | PATH | FILE.jsonl"
+    ),
     ood_corpus: str = typer.Option(
         RUN.build.ood_corpus or "none",
         help="a different corpus for the out-of-distribution check ('none' to skip)",

@@ -38,7 +38,8 @@ def record(
     ),
     corpus: str = typer.Option(
         DEFAULT_CORPUS,
-        help="stdlib | python-docs | a file or folder | a .jsonl file | hf:NAME[:SPLIT]",
+        help="stdlib | python-docs | debian-handbook | a file or folder | a .jsonl file | "
+        "hf:NAME[:SPLIT]",
     ),
     window: int = typer.Option(DEFAULTS.window, help=help_of(DEFAULTS, "window")),
     k: int = typer.Option(DEFAULTS.k, help=help_of(DEFAULTS, "k")),

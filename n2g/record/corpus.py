@@ -4,6 +4,8 @@ Specs accepted by `open_corpus`:
 - `stdlib`       the Python standard library's own source (*.py), present on every machine;
 - `python-docs`  English prose: the reStructuredText sources of Debian's python3.11-doc,
                  fetched on demand with `apt-get download` + `dpkg-deb -x` into the cache;
+- `debian-handbook`  English prose of another kind: The Debian Administrator's Handbook,
+                 fetched the same way, its text extracted from HTML (n2g.record.handbook);
 - a text file, or a folder (every UTF-8 text file below it, in sorted path order);
 - a `.jsonl` file (one JSON object a line with a string `text` field);
 - `hf:<dataset>[:<split>]` a Hugging Face dataset (needs the `datasets` package and the hub).
@@ -47,7 +49,10 @@ class CorpusConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    spec: str = Field(min_length=1, description="stdlib | python-docs | PATH | x.jsonl | hf:NAME")
+    spec: str = Field(
+        min_length=1,
+        description="stdlib | python-docs | debian-handbook | PATH | x.jsonl | hf:NAME",
+    )
     cache_dir: Path | None = None
 
 
@@ -231,12 +236,12 @@ def python_docs_corpus(cache_dir: Path | None = None) -> FileCorpus:
     target = default_cache_dir(cache_dir) / "corpora" / DOCS_PACKAGE
     sources = target / "usr/share/doc" / DOCS_PACKAGE.removesuffix("-doc") / "html/_sources"
     if not sources.is_dir():
-        _unpack_debian_package(DOCS_PACKAGE, target)
+        unpack_debian_package(DOCS_PACKAGE, target)
     files = _text_files(sources, (".rst.txt",))
     return FileCorpus(f"python-docs:{DOCS_PACKAGE}", files)
 
 
-def _unpack_debian_package(package: str, target: Path) -> None:
+def unpack_debian_package(package: str, target: Path) -> None:
     """`apt-get download` + `dpkg-deb -x` into a temp folder, then rename into place."""
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
@@ -274,6 +279,11 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
         return stdlib_corpus()
     if text == "python-docs":
         return python_docs_corpus(config.cache_dir)
+    if text == "debian-handbook":
+        from n2g.record.handbook import handbook_folder
+
+        folder = handbook_folder(config.cache_dir)
+        return FileCorpus("debian-handbook:en-US", _text_files(folder, (".txt",)))
     if text.startswith("hf:"):
         parts = text[3:].split(":")
         if not parts[0]:
@@ -282,8 +292,8 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
     path = Path(text).expanduser()
     if not path.exists():
         raise N2GError(
-            f"corpus {text!r} not found: give stdlib, python-docs, a text file or folder, "
-            "a .jsonl file, or hf:<dataset>"
+            f"corpus {text!r} not found: give stdlib, python-docs, debian-handbook, a text "
+            "file or folder, a .jsonl file, or hf:<dataset>"
         )
     if path.is_dir():
         return FileCorpus(f"dir:{path.resolve()}", _text_files(path))
@@ -297,7 +307,7 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
 def spec_of(name: str) -> str:
     """The spec that reopens a corpus from its `name` (as records manifests store it)."""
     kind, _, rest = name.partition(":")
-    if kind in ("stdlib", "python-docs"):
+    if kind in ("stdlib", "python-docs", "debian-handbook"):
         return kind
     if kind in ("dir", "file", "jsonl"):
         return rest
