@@ -8,7 +8,7 @@
 // $rows: [{model, props: {the (:Neuron) properties: key, model, layer, index, a_max, ...},
 //          activating, context, ignore, end: [{the trie-node properties: key, neuron, id, ...}],
 //          next: [[parent position, child position]] (positions in activating+context+ignore+end),
-//          activates_on: [{text, activation, alone, firsts}], has_context: [{text, importance}],
+//          activates_on: [{text, activation, alone, firsts}], has_context: [{text, importance, activation}],
 //          examples: [{the (:Example) properties: key, neuron, split, rank, tokens, ...}]}]
 // The Model and Token nodes exist already (merge_models, merge_tokens).
 UNWIND $rows AS g
@@ -51,7 +51,7 @@ CALL (neuron, g) {
   UNWIND g.has_context AS t
   MATCH (token:Token)
   WHERE token.text = t.text
-  CREATE (neuron)-[:HAS_CONTEXT {importance: t.importance}]->(token)
+  CREATE (neuron)-[:HAS_CONTEXT {importance: t.importance, activation: t.activation}]->(token)
 }
 CALL (neuron, g) {
   UNWIND g.examples AS t

@@ -2,34 +2,42 @@
 // and context-token sets, each overlap = |A∩B| / max(|A|,|B|) (two empty context sets count
 // as 1.0); score = the smaller of the two, so score ≥ 0.9 is exactly the paper's "similar".
 // The shared tokens explain the score. Only neurons with score ≥ $min_score are returned.
+// Both sets hold only the tokens whose paths predict at least $level (0.5: firing; 0:
+// every token of a graph; relationships stored without a level count as firing).
 // Why it is fast: a neuron scoring ≥ s holds at least ⌈s·|A|⌉ of X's activating tokens, so
 // it holds one of ANY |A| − ⌈s·|A|⌉ + 1 of them: we probe only X's rarest tokens (fewest
 // neurons), and likewise its rarest context tokens. With $min_score = 0 every neuron that
 // shares an activating token with X is scored. Candidates whose set sizes alone cap the
 // score below $min_score (overlap ≤ min(|A|,|B|) / max(|A|,|B|)) are dropped before any
 // token is compared; the sizes are the stored Neuron.n_activating_tokens and
-// n_context_tokens (counted from the edges for neurons loaded before those existed).
+// n_context_tokens (counted from the edges for neurons loaded before those existed) at
+// level 0, and counted at the level asked otherwise.
 // Parameters (model may be null = any model):
 //   :param key => 'solu-6l-pile/1/2000'
 //   :param model => null
 //   :param min_score => 0.5
+//   :param level => 0.5
 //   :param limit => 10
 MATCH (x:Neuron {key: $key})
 WITH x,
-     COLLECT { MATCH (x)-[:ACTIVATES_ON]->(t:Token)
+     COLLECT { MATCH (x)-[a:ACTIVATES_ON]->(t:Token) WHERE a.activation >= $level
                RETURN t.text AS text ORDER BY count { (t)<-[:ACTIVATES_ON]-() }, text } AS xa,
-     COLLECT { MATCH (x)-[:HAS_CONTEXT]->(t:Token)
+     COLLECT { MATCH (x)-[c:HAS_CONTEXT]->(t:Token) WHERE coalesce(c.activation, 1.0) >= $level
                RETURN t.text AS text ORDER BY count { (t)<-[:HAS_CONTEXT]-() }, text } AS xc
 WITH x, xa, xc,
      xa[0 .. size(xa) - toInteger(ceil($min_score * size(xa) - 0.000000001)) + 1] AS act_probe,
      xc[0 .. size(xc) - toInteger(ceil($min_score * size(xc) - 0.000000001)) + 1] AS ctx_probe
-MATCH (t:Token)<-[:ACTIVATES_ON]-(y:Neuron)
+MATCH (t:Token)<-[ya_rel:ACTIVATES_ON]-(y:Neuron)
 WHERE t.text IN act_probe AND y <> x AND ($model IS NULL OR y.model = $model)
+  AND ya_rel.activation >= $level
 WITH DISTINCT x, xa, xc, ctx_probe, y
 WITH x, xa, xc, ctx_probe, y,
-     CASE WHEN y.n_activating_tokens IS NULL THEN count { (y)-[:ACTIVATES_ON]->(:Token) }
+     CASE WHEN $level > 0 OR y.n_activating_tokens IS NULL
+          THEN count { MATCH (y)-[a:ACTIVATES_ON]->(:Token) WHERE a.activation >= $level }
           ELSE y.n_activating_tokens END AS ya,
-     CASE WHEN y.n_context_tokens IS NULL THEN count { (y)-[:HAS_CONTEXT]->(:Token) }
+     CASE WHEN $level > 0 OR y.n_context_tokens IS NULL
+          THEN count { MATCH (y)-[c:HAS_CONTEXT]->(:Token)
+                       WHERE coalesce(c.activation, 1.0) >= $level }
           ELSE y.n_context_tokens END AS yc
 WHERE (CASE WHEN size(xa) < ya THEN toFloat(size(xa)) / ya ELSE toFloat(ya) / size(xa) END)
         >= $min_score
@@ -38,12 +46,15 @@ WHERE (CASE WHEN size(xa) < ya THEN toFloat(size(xa)) / ya ELSE toFloat(ya) / si
           >= $min_score)
 WITH x, xa, xc, ctx_probe, y, ya, yc
 WHERE $min_score = 0
-   OR (size(xc) = 0 AND NOT EXISTS { (y)-[:HAS_CONTEXT]->(:Token) })
-   OR EXISTS { MATCH (y)-[:HAS_CONTEXT]->(c:Token) WHERE c.text IN ctx_probe }
+   OR (size(xc) = 0 AND yc = 0)
+   OR EXISTS { MATCH (y)-[r:HAS_CONTEXT]->(c:Token)
+               WHERE c.text IN ctx_probe AND coalesce(r.activation, 1.0) >= $level }
 WITH y, xa, xc, ya, yc,
-     COLLECT { MATCH (y)-[:ACTIVATES_ON]->(t:Token) WHERE t.text IN xa RETURN t.text }
+     COLLECT { MATCH (y)-[a:ACTIVATES_ON]->(t:Token)
+               WHERE t.text IN xa AND a.activation >= $level RETURN t.text }
        AS shared_activating,
-     COLLECT { MATCH (y)-[:HAS_CONTEXT]->(t:Token) WHERE t.text IN xc RETURN t.text }
+     COLLECT { MATCH (y)-[c:HAS_CONTEXT]->(t:Token)
+               WHERE t.text IN xc AND coalesce(c.activation, 1.0) >= $level RETURN t.text }
        AS shared_context
 WITH y, shared_activating, shared_context,
      toFloat(size(shared_activating)) / CASE WHEN size(xa) > ya THEN size(xa) ELSE ya END

@@ -30,10 +30,12 @@ from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
 from n2g.graph.label import unit_label
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
+from n2g.search.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
 ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")
 LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
+LevelOption = typer.Option(FIRING_LEVEL, "--level", help=LEVEL_HELP)
 KEY_HELP = (
     "neuron key MODEL/LAYER/INDEX, or a latent's MODEL/sae:NAME/INDEX (SAE) or "
     "MODEL/tc:NAME/INDEX (transcoder)"
@@ -62,6 +64,7 @@ def search_command(
     label: str = typer.Option(None, "--label", help="instead: units whose label holds it"),
     model: str = ModelOption,
     layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
+    level: float = LevelOption,
     limit: int = LimitOption,
     as_json: bool = JsonOption,
     db_flags: DatabaseFlags = NO_FLAGS,
@@ -90,7 +93,7 @@ def search_command(
         if repeated:
             if token is not None or context is not None:
                 raise N2GError("--repeated takes no token: it finds repeated tokens itself")
-            hits = search.repeated_tokens(model=model, layer=layer, limit=limit)
+            hits = search.repeated_tokens(model=model, layer=layer, limit=limit, level=level)
             print_rows(
                 hits,
                 ["key", "n_repeated", "tokens", "activation"],
@@ -99,7 +102,9 @@ def search_command(
                 "no neuron has a repeated token",
             )
             return
-        hits = search.token_search(token, context, model=model, layer=layer, limit=limit)
+        hits = search.token_search(
+            token, context, model=model, layer=layer, limit=limit, level=level
+        )
     columns = ["key", "layer", "index"]
     columns += ["activation"] if token is not None else []
     columns += ["importance"] if context is not None else []
@@ -117,6 +122,7 @@ def similar_command(
         0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
     ),
     no_subsets: bool = typer.Option(False, "--no-subsets", help="skip the SUBSET_OF pairs"),
+    level: float = LevelOption,
     as_json: bool = JsonOption,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
@@ -130,7 +136,7 @@ def similar_command(
       n2g similar -m smollm2-135m --threshold 0.9
     """
     _check_threshold(threshold)
-    config = SimilarityConfig(threshold=threshold, subsets=not no_subsets)
+    config = SimilarityConfig(threshold=threshold, subsets=not no_subsets, level=check_level(level))
     with _search(db_flags) as search:
         report = search.compute_similarity(model, config, show_progress=not as_json)
     if as_json:
@@ -150,6 +156,7 @@ def similar_command(
 def groups_command(
     model: str = ModelOption,
     min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
+    level: float = LevelOption,
     limit: int = LimitOption,
     as_json: bool = JsonOption,
     db_flags: DatabaseFlags = NO_FLAGS,
@@ -161,7 +168,7 @@ def groups_command(
       n2g groups -m smollm2-135m --min-size 3
     """
     with _search(db_flags) as search:
-        hits = search.groups(model=model, min_size=min_size, limit=limit)
+        hits = search.groups(model=model, min_size=min_size, limit=limit, level=level)
     hint = (
         "no groups"
         + (f" for {model!r}" if model else "")
@@ -188,6 +195,7 @@ def like_command(
     min_score: float = typer.Option(
         0.5, "--min-score", help="only neurons scoring at least this, in [0, 1]"
     ),
+    level: float = LevelOption,
     limit: int = LimitOption,
     as_json: bool = JsonOption,
     db_flags: DatabaseFlags = NO_FLAGS,
@@ -209,7 +217,7 @@ def like_command(
                     "give a neuron key (MODEL/LAYER/INDEX, MODEL/sae:NAME/INDEX or "
                     "MODEL/tc:NAME/INDEX) or --text"
                 )
-            hits = search.like(neuron, model=model, min_score=min_score, limit=limit)
+            hits = search.like(neuron, model=model, min_score=min_score, limit=limit, level=level)
             print_rows(
                 hits,
                 [
@@ -225,7 +233,8 @@ def like_command(
                 f"no neuron scores {min_score} or more like {neuron!r} "
                 "(--min-score 0 lists every neuron sharing a token)"
                 if min_score > 0
-                else f"no neuron shares a token with {neuron!r}",
+                else f"no neuron shares a token with {neuron!r} at level {level}"
+                + (" (--level 0: every token of the graphs)" if level > 0 else ""),
             )
             return
         if neuron is not None:

@@ -35,8 +35,9 @@ from n2g.graph.path_table import dump_paths
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
-# 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`
-MAPPING_VERSION = 5
+# 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
+# 6: HAS_CONTEXT `activation` (the level its paths predict, n2g.search.levels)
+MAPPING_VERSION = 6
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -253,6 +254,28 @@ def first_steps(graph: NeuronGraph) -> dict[str, tuple[float, set[str]]]:
     return out
 
 
+def context_levels(graph: NeuronGraph) -> dict[str, float]:
+    """Context token → the largest activation an end beneath one of its nodes predicts: the
+    level of its HAS_CONTEXT relationship, as an activating node's value is of ACTIVATES_ON
+    (search and similarity count a token only at the level asked, n2g.search.levels)."""
+    nodes = {node.id: node for node in graph.nodes}
+    children = graph.children()
+    below: dict[int, float] = {}
+
+    def level(node_id: int) -> float:  # the trie is at most a few dozen steps deep
+        if node_id not in below:
+            node = nodes[node_id]
+            own = (node.activation or 0.0) if node.kind == NodeKind.END else 0.0
+            below[node_id] = max([own, *(level(c) for c in children.get(node_id, []))])
+        return below[node_id]
+
+    out: dict[str, float] = {}
+    for node in graph.nodes:
+        if node.kind == NodeKind.CONTEXT and node.token is not None:
+            out[node.token] = max(out.get(node.token, 0.0), level(node.id))
+    return out
+
+
 def neuron_row(graph: NeuronGraph) -> NeuronRow:
     """The row of one neuron graph; PropertyTypeError if a value cannot be stored.
 
@@ -281,7 +304,10 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
         {"text": t, "activation": a, "alone": steps[t][0], "firsts": sorted(steps[t][1])}
         for t, a in activating.items()
     ]
-    row["has_context"] = [{"text": t, "importance": i} for t, i in context.items()]
+    levels = context_levels(graph)
+    row["has_context"] = [
+        {"text": t, "importance": i, "activation": levels[t]} for t, i in context.items()
+    ]
     row["examples"] = [example_properties(key, example) for example in graph.evidence]
     n_roots = len(groups[NodeKind.ACTIVATING])
     return NeuronRow(

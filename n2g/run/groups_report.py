@@ -75,15 +75,21 @@ def _tokens(tokens: set[str]) -> str:
     return ", ".join(repr(t) for t in shown) + more if shown else "none"
 
 
-def groups_markdown(sets: Sequence[NeuronTokenSets], rows: Sequence[ThresholdRow]) -> list[str]:
+def groups_markdown(
+    sets: Sequence[NeuronTokenSets],
+    rows: Sequence[ThresholdRow],
+    every_level: ThresholdRow | None = None,
+) -> list[str]:
     """The report's section: counts per threshold, then the largest groups found at the
-    highest threshold that finds any."""
+    highest threshold that finds any. `every_level`: the paper's threshold over every token
+    of the graphs, also those whose paths never predict firing (n2g.search.levels)."""
     lines = [
         "## Similar neurons and groups",
         "",
         f"{len(sets)} neurons with graphs. Similar: >= t overlap of both token sets; "
         "subset: >= t of one neuron's sets inside the other's; groups: connected "
-        "components of the similar pairs. The paper's rule is t = 0.9.",
+        "components of the similar pairs. The paper's rule is t = 0.9. The token sets hold "
+        "the tokens whose paths predict firing (normalised activation >= 0.5).",
         "",
         "| t | similar pairs | by layer | subset pairs | groups | neurons in groups | largest |",
         "|---|---|---|---|---|---|---|",
@@ -95,6 +101,14 @@ def groups_markdown(sets: Sequence[NeuronTokenSets], rows: Sequence[ThresholdRow
             f"{len(row.groups)} | {row.grouped_neurons} | {row.largest} |"
         )
     lines.append("")
+    if every_level is not None:
+        lines += [
+            f"With every token of the graphs instead (also those whose paths never predict "
+            f"firing), t = {every_level.threshold:.1f} finds {every_level.similar_pairs} similar "
+            f"pairs, {every_level.subset_pairs} subset pairs and {len(every_level.groups)} "
+            f"groups (largest {every_level.largest}).",
+            "",
+        ]
     found = next((row for row in rows if row.groups), None)
     if found is None:
         lines += ["No groups at any of these thresholds.", ""]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from n2g.errors import N2GError
 from n2g.graph.file import iter_graph_file
 from n2g.graph.model import NeuronGraph, NodeKind
-from n2g.run.groups_report import groups_markdown, threshold_rows
+from n2g.run.groups_report import THRESHOLDS, groups_markdown, threshold_rows
 from n2g.run.report import build_report, to_markdown, write_plot
 from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
 
@@ -143,6 +143,8 @@ def write_run_report(
     write_plot(report, out / "quality.png")
     sets = [s for s in search.token_sets([model.name]) if s.layer in (config.layers or [])]
     thresholds = threshold_rows(sets, model.name)
+    every = [s for s in search.token_sets([model.name], 0.0) if s.layer in (config.layers or [])]
+    [every_level] = threshold_rows(every, model.name, THRESHOLDS[:1])
     comparison: list[str] = []
     unit_rows: list = []
     if units:
@@ -157,7 +159,7 @@ def write_run_report(
         [
             to_markdown(report),
             *comparison,
-            *groups_markdown(sets, thresholds),
+            *groups_markdown(sets, thresholds, every_level),
             svg_line,
             "",
             *_searches(search, showcase, model.tokenizer),

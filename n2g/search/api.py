@@ -23,6 +23,7 @@ from n2g.graph.model import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.levels import FIRING_LEVEL, check_level
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
@@ -154,9 +155,12 @@ class NeuronSearch:
 
     # -- validation ---------------------------------------------------------------------
 
-    def token_sets(self, models: Sequence[str]) -> list[NeuronTokenSets]:
-        """Every neuron of `models` with the token sets the similarity join compares."""
-        return store.read_token_sets(self.db, models)
+    def token_sets(
+        self, models: Sequence[str], level: float = FIRING_LEVEL
+    ) -> list[NeuronTokenSets]:
+        """Every neuron of `models` with the token sets the similarity join compares: the
+        tokens whose paths predict at least `level`."""
+        return store.read_token_sets(self.db, models, check_level(level))
 
     def models(self) -> dict[str, int]:
         """Model name → number of neuron graphs stored."""
@@ -208,17 +212,22 @@ class NeuronSearch:
         model: str | None = None,
         layer: int | None = None,
         limit: int = 25,
+        level: float = FIRING_LEVEL,
     ) -> list[TokenHit]:
-        """Neurons that activate on `token`, have `context`, or both (same trie path).
+        """Neurons that activate on `token`, have `context`, or both (same trie path), where
+        the token's paths predict at least `level` (n2g.search.levels).
 
         Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
         """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
         _check_limit(limit)
+        check_level(level)
         self._require_layer(layer)
         self.require_model(model)
-        rows = store.token_hits(self.db, token, context, model=model, layer=layer, limit=limit)
+        rows = store.token_hits(
+            self.db, token, context, model=model, layer=layer, limit=limit, level=level
+        )
         if not rows:
             _explain_empty_token(token, context)
             self._require_stored_layer(layer, model)
@@ -242,31 +251,50 @@ class NeuronSearch:
         return hits
 
     def repeated_tokens(
-        self, *, model: str | None = None, layer: int | None = None, limit: int = 25
+        self,
+        *,
+        model: str | None = None,
+        layer: int | None = None,
+        limit: int = 25,
+        level: float = FIRING_LEVEL,
     ) -> list[RepeatedTokenHit]:
-        """Neurons with a token both activating and in context (in-context-learning style)."""
+        """Neurons with a token both activating and in context (in-context-learning style),
+        each at `level` or above."""
         _check_limit(limit)
+        check_level(level)
         self._require_layer(layer)
         self.require_model(model)
-        rows = store.repeated_token_hits(self.db, model=model, layer=layer, limit=limit)
+        rows = store.repeated_token_hits(
+            self.db, model=model, layer=layer, limit=limit, level=level
+        )
         if not rows:
             self._require_stored_layer(layer, model)
         return [RepeatedTokenHit.model_validate(row) for row in rows]
 
     def like(
-        self, key: str, *, model: str | None = None, min_score: float = 0.5, limit: int = 10
+        self,
+        key: str,
+        *,
+        model: str | None = None,
+        min_score: float = 0.5,
+        limit: int = 10,
+        level: float = FIRING_LEVEL,
     ) -> list[LikeHit]:
         """The neurons most like `key` (score ≥ min_score), ranked, with the shared tokens.
 
-        Score = min(activating overlap, context overlap); a higher `min_score` is faster
-        (only `key`'s rarest tokens are probed); 0 scores every neuron sharing a token.
+        Score = min(activating overlap, context overlap) of the token sets at `level`; a
+        higher `min_score` is faster (only `key`'s rarest tokens are probed); 0 scores every
+        neuron sharing a token.
         """
         _check_limit(limit)
         if not 0.0 <= min_score <= 1.0:
             raise N2GError(f"min score must be between 0 and 1, got {min_score}")
+        check_level(level)
         self.require_neuron(key)
         self.require_model(model)
-        rows = store.like_hits(self.db, key, model=model, min_score=min_score, limit=limit)
+        rows = store.like_hits(
+            self.db, key, model=model, min_score=min_score, limit=limit, level=level
+        )
         return [LikeHit.model_validate(row) for row in rows]
 
     def top(
@@ -318,16 +346,24 @@ class NeuronSearch:
         return [PairHit.model_validate(row) for row in rows]
 
     def groups(
-        self, *, model: str | None = None, min_size: int = 2, limit: int = 25
+        self,
+        *,
+        model: str | None = None,
+        min_size: int = 2,
+        limit: int = 25,
+        level: float = FIRING_LEVEL,
     ) -> list[GroupHit]:
-        """Neuron groups, largest first, then widest layer spread."""
+        """Neuron groups, largest first, then widest layer spread, with the tokens all their
+        members share at `level` or above."""
+        check_level(level)
         _check_limit(limit)
         if min_size < 1:
             raise N2GError(f"min_size must be at least 1, got {min_size}")
         if model is not None and "+" not in model:
             self.require_model(model)
         rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)
-        shared = store.group_tokens(self.db, [row["key"] for row in rows], MAX_SHARED_TOKENS)
+        keys = [row["key"] for row in rows]
+        shared = store.group_tokens(self.db, keys, MAX_SHARED_TOKENS, level)
         return [GroupHit.model_validate(row | shared.get(row["key"], {})) for row in rows]
 
     # -- computation ----------------------------------------------------------------------
@@ -345,7 +381,7 @@ class NeuronSearch:
         for model in models:
             self.require_model(model)
         start = time.perf_counter()
-        neurons = store.read_token_sets(self.db, models)
+        neurons = store.read_token_sets(self.db, models, config.level)
         with_tokens = sum(1 for n in neurons if n.activating)
         with progress_bar(
             SIMILARITY_LABEL, with_tokens, "neurons", enabled=show_progress

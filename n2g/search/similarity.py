@@ -31,6 +31,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from n2g.search.levels import FIRING_LEVEL
+
 SIMILAR = "SIMILAR_TO"
 SUBSET = "SUBSET_OF"
 _PROGRESS_EVERY = 1024  # report in chunks: a bar update per neuron would cost more than the join
@@ -48,6 +50,9 @@ class SimilarityConfig(BaseModel):
 
     threshold: float = Field(0.9, ge=0.0, le=1.0, description="minimum overlap on both sets")
     subsets: bool = Field(True, description="also compute SUBSET_OF pairs")
+    level: float = Field(
+        FIRING_LEVEL, ge=0.0, le=1.0, description="tokens count from this level (n2g.search.levels)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

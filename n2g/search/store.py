@@ -18,6 +18,7 @@ from n2g.graph.model import NeuronGraph
 from n2g.graph.token_fold import fold_token
 from n2g.resources import read_cypher
 from n2g.search.groups import NeuronGroupRow
+from n2g.search.levels import FIRING_LEVEL
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarPair
 
 WRITE_BATCH = 5_000  # rows per UNWIND statement
@@ -29,9 +30,12 @@ def query(stem: str) -> str:
     return read_cypher("queries", stem)
 
 
-def read_token_sets(db: Database, models: Sequence[str]) -> list[NeuronTokenSets]:
-    """Every neuron of `models` with its activating and context token sets (one query)."""
-    rows = db.read(query("similarity_token_sets"), {"models": list(models)})
+def read_token_sets(
+    db: Database, models: Sequence[str], level: float = FIRING_LEVEL
+) -> list[NeuronTokenSets]:
+    """Every neuron of `models` with its activating and context token sets (one query): the
+    tokens whose paths predict at least `level` (n2g.search.levels)."""
+    rows = db.read(query("similarity_token_sets"), {"models": list(models), "level": level})
     return [
         NeuronTokenSets(
             key=row["key"],
@@ -106,9 +110,11 @@ def token_hits(
     model: str | None,
     layer: int | None,
     limit: int,
+    level: float = FIRING_LEVEL,
 ) -> list[Row]:
-    """Neurons activating on `token`, with `context`, or both on one trie path."""
-    params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit}
+    """Neurons activating on `token`, with `context`, or both on one trie path, where the
+    token's paths predict at least `level`."""
+    params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit, "level": level}
     if token is not None:
         params.update(token=token, folded=fold_token(token))
     if context is not None:
@@ -123,17 +129,26 @@ def token_hits(
 
 
 def repeated_token_hits(
-    db: Database, *, model: str | None, layer: int | None, limit: int
+    db: Database, *, model: str | None, layer: int | None, limit: int, level: float = FIRING_LEVEL
 ) -> list[Row]:
-    """Neurons with a token both activating and in context."""
-    return db.read(query("repeated_tokens"), {"model": model, "layer": layer, "limit": limit})
+    """Neurons with a token both activating and in context (each at `level` or above)."""
+    params = {"model": model, "layer": layer, "limit": limit, "level": level}
+    return db.read(query("repeated_tokens"), params)
 
 
 def like_hits(
-    db: Database, key: str, *, model: str | None, min_score: float, limit: int
+    db: Database,
+    key: str,
+    *,
+    model: str | None,
+    min_score: float,
+    limit: int,
+    level: float = FIRING_LEVEL,
 ) -> list[Row]:
-    """The neurons most like `key`, with their scores and shared tokens."""
+    """The neurons most like `key`, with their scores and shared tokens (the token sets at
+    `level`)."""
     params = {"key": key, "model": model, "min_score": min_score, "limit": limit}
+    params["level"] = level
     return db.read(query("like_neuron"), params)
 
 
@@ -149,11 +164,15 @@ def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) ->
     return db.read(query("groups_list"), params)
 
 
-def group_tokens(db: Database, keys: Sequence[str], max_tokens: int) -> dict[str, dict]:
-    """Group key → {shared_activating, shared_context}: the tokens all its members share."""
+def group_tokens(
+    db: Database, keys: Sequence[str], max_tokens: int, level: float = FIRING_LEVEL
+) -> dict[str, dict]:
+    """Group key → {shared_activating, shared_context}: the tokens all its members share
+    (at `level` or above)."""
     if not keys:
         return {}
-    rows = db.read(query("group_tokens"), {"keys": list(keys), "max_tokens": max_tokens})
+    params = {"keys": list(keys), "max_tokens": max_tokens, "level": level}
+    rows = db.read(query("group_tokens"), params)
     return {
         row["key"]: {"shared_activating": row["activating"], "shared_context": row["context"]}
         for row in rows

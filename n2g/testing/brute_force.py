@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
@@ -71,3 +72,29 @@ def brute_force_components(keys: Sequence[str], edges: Iterable[tuple[str, str]]
         seen |= component
         out.append(component)
     return out
+
+
+def path_levels(graph: NeuronGraph) -> tuple[dict[str, float], dict[str, float]]:
+    """(activating token → level, context token → level), by walking every path of the
+    trie from its activating node to each end: a token's level is the largest end value of
+    the paths it lies on (n2g.search.levels; the database stores it on each relationship)."""
+    nodes, children = graph.node_by_id(), graph.children()
+    activating: dict[str, float] = {}
+    context: dict[str, float] = {}
+    for root in graph.nodes:
+        if root.kind != NodeKind.ACTIVATING or root.token is None:
+            continue
+        stack: list[tuple[int, tuple[str, ...]]] = [(root.id, ())]
+        while stack:
+            node_id, contexts = stack.pop()
+            node = nodes[node_id]
+            if node.kind == NodeKind.CONTEXT and node.token is not None:
+                contexts = (*contexts, node.token)
+            if node.kind == NodeKind.END:
+                value = node.activation or 0.0
+                activating[root.token] = max(activating.get(root.token, 0.0), value)
+                for token in contexts:
+                    context[token] = max(context.get(token, 0.0), value)
+            stack.extend((child, contexts) for child in children.get(node_id, []))
+        activating.setdefault(root.token, 0.0)
+    return activating, context

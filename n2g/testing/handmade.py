@@ -93,7 +93,7 @@ def handmade_graphs() -> list[NeuronGraph]:
         make_graph("hand", 2, 5, [(" everyone", [" loves"], 0.8), (" nobody", [" except"], 0.4)]),
         make_graph("hand", 1, 4, [("b", ["a", None, "b"], 1.0)]),  # in-context learning
         make_graph(
-            "hand", 0, 7, [(tok, [tok], 0.3 + i / 20) for i, tok in enumerate(TRICKY_TOKENS)]
+            "hand", 0, 7, [(tok, [tok], 0.5 + i / 20) for i, tok in enumerate(TRICKY_TOKENS)]
         ),
         make_graph("hand", 1, 10, shared),
         make_graph("hand", 3, 11, shared),  # identical to hand/1/10

@@ -341,7 +341,7 @@ def _context_rows(token: str) -> list[tuple[str, float]]:
 
 @pytest.mark.parametrize("token", TEXTS, ids=IDS)
 def test_search_activating_token(loaded, token) -> None:
-    flags = [*loaded.args, "-n", "100"]
+    flags = [*loaded.args, "-n", "100", "--level", "0"]  # every token, whatever it predicts
     rows = _json("search", *flags, "--", token)
     assert [(r["key"], r["activation"]) for r in rows] == _activating_rows(token)
     if token in TABLE_TOKENS:
@@ -351,7 +351,7 @@ def test_search_activating_token(loaded, token) -> None:
 
 @pytest.mark.parametrize("token", TEXTS, ids=IDS)
 def test_search_context_token(loaded, token) -> None:
-    flags = [*loaded.args, "-n", "100"]
+    flags = [*loaded.args, "-n", "100", "--level", "0"]
     rows = _json("search", "--context", token, *flags)
     assert [(r["key"], r["importance"]) for r in rows] == _context_rows(token)
     if token in TABLE_TOKENS:
@@ -386,7 +386,8 @@ def test_search_token_with_its_context(loaded, token) -> None:
     assert context is not None
     expected = _with_context(token, context)
     assert group.key in [row[0] for row in expected]
-    rows = _json("search", "--context", context, *loaded.args, "-n", "100", "--", token)
+    args = [*loaded.args, "-n", "100", "--level", "0"]
+    rows = _json("search", "--context", context, *args, "--", token)
     got = [(r["key"], r["activation"], r["importance"], r["distance"]) for r in rows]
     assert got == expected
 
@@ -508,14 +509,15 @@ def _normal(rows: list[dict]) -> list[tuple]:
 def test_like_neuron(loaded, index) -> None:
     graph = GRAPHS[index]
     for min_score in ("0.5", "0"):
-        rows = _json("like", graph.key, "--min-score", min_score, "-n", "1000", *loaded.args)
+        args = ["--min-score", min_score, "-n", "1000", "--level", "0", *loaded.args]
+        rows = _json("like", graph.key, *args)
         assert _normal(rows) == _normal(_like_oracle(graph.key, float(min_score)))
     if graph.layer == 0:  # its copy in layer 1 has the very same token sets
         twin = next(r for r in rows if r["key"] == f"{MODEL}/1/{graph.neuron}")
         assert twin["score"] == 1.0
         assert sorted(twin["shared_activating"]) == sorted(graph.activating_tokens())
         assert sorted(twin["shared_context"]) == sorted(graph.context_tokens())
-    table = _ok("like", graph.key, *loaded.args)
+    table = _ok("like", graph.key, "--level", "0", *loaded.args)
     shared = {t for r in _like_oracle(graph.key, 0.5) for t in r["shared_activating"]}
     for cls, tok in TOKENS:
         if cls == "markup" and tok in shared:

@@ -51,8 +51,23 @@ def test_repeated(db_args) -> None:
     assert keys[0] == "hand/0/7" and "hand/1/4" in keys
 
 
-def test_similar_then_groups_then_like(db_args) -> None:
+def test_similar_at_the_firing_level_by_default(db_args) -> None:
+    # hand/2/5's path that never predicts firing (0.4) no longer keeps it apart from hand/1/3
     result = _run("similar", "-m", "hand", *db_args)
+    assert result.exit_code == 0, result.output
+    assert "4 SIMILAR_TO pairs" in result.output and "2 groups" in result.output
+    result = _run("search", " nobody", "-m", "hand", *db_args)
+    assert result.exit_code == 0 and "hand/2/5" not in result.output, result.output
+    result = _run("search", " nobody", "-m", "hand", "--level", "0", "--json", *db_args)
+    assert [row["key"] for row in json.loads(result.stdout)] == ["hand/2/5"]
+    result = _run("search", " nobody", "--level", "1.5", *db_args)
+    assert result.exit_code != 0 and result.output.startswith("error: the token level"), (
+        result.output
+    )
+
+
+def test_similar_then_groups_then_like(db_args) -> None:
+    result = _run("similar", "-m", "hand", "--level", "0", *db_args)
     assert result.exit_code == 0, result.output
     assert "3 SIMILAR_TO pairs" in result.output and "1 groups" in result.output
     result = _run("groups", "-m", "hand", "--json", *db_args)
@@ -179,6 +194,8 @@ def test_a_stored_layer_without_a_match_is_no_error(db_args) -> None:
     result = _run("search", " nobody", "-m", "hand", "--layer", "0", *db_args)
     assert result.exit_code == 0 and "no neuron matches" in result.output
     result = _run("search", " nobody", "-m", "hand", "--layer", "2", "--json", *db_args)
+    assert [r["key"] for r in json.loads(result.stdout)] == []  # " nobody" predicts 0.4 there
+    result = _run("search", " nobody", "-m", "hand", "-l", "2", "--level", "0", "--json", *db_args)
     assert [r["key"] for r in json.loads(result.stdout)] == ["hand/2/5"]
 
 

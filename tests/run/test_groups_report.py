@@ -50,3 +50,16 @@ def test_markdown_falls_back_to_the_highest_threshold_with_groups():
     assert "2 neurons, layers [0, 1]" in text
     assert "Shared activating tokens: 'a', 'b'; shared context tokens: 'x'" in text
     assert "| 0.5 | 1 | across: 1 |" in text
+
+
+def test_markdown_compares_with_every_level_of_the_tokens():
+    firing = [
+        NeuronTokenSets("m/0/1", 0, frozenset({"a"}), frozenset({"x"})),
+        NeuronTokenSets("m/1/2", 1, frozenset({"a"}), frozenset({"x"})),
+    ]
+    # with every token: m/1/2 also has a weak path on "b", enough to part them at 0.9
+    every = [firing[0], NeuronTokenSets("m/1/2", 1, frozenset({"a", "b"}), frozenset({"x"}))]
+    [every_level] = threshold_rows(every, "m", (0.9,))
+    text = "\n".join(groups_markdown(firing, threshold_rows(firing, "m"), every_level))
+    assert "| 0.9 | 1 |" in text
+    assert "t = 0.9 finds 0 similar pairs, 1 subset pairs and 0 groups (largest 0)" in text

@@ -8,8 +8,9 @@ from n2g.errors import N2GError
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.search import NeuronSearch, Relation, SimilarityConfig
+from n2g.search.levels import FIRING_LEVEL
 from n2g.search.similarity import NeuronTokenSets, overlap
-from n2g.testing.brute_force import brute_force_components, brute_force_pairs
+from n2g.testing.brute_force import brute_force_components, brute_force_pairs, path_levels
 from n2g.testing.handmade import TRICKY_TOKENS
 
 
@@ -28,17 +29,41 @@ def _stored(graph: NeuronGraph, token: str) -> str:
     return fold_token(token) if graph.settings.fold_tokens else token
 
 
-def _expected_activating(graphs, token, model=None, layer=None):
+def _activating(graph: NeuronGraph, level: float) -> dict[str, float]:
+    """The activating tokens a search counts at `level`: an activating node's value is the
+    largest end beneath it, its token's level."""
+    return {t: a for t, a in graph.activating_tokens().items() if a >= level}
+
+
+def _context(graph: NeuronGraph, level: float) -> dict[str, float]:
+    """The context tokens a search counts at `level` (levels from walking every path)."""
+    levels = path_levels(graph)[1]
+    return {t: i for t, i in graph.context_tokens().items() if levels[t] >= level}
+
+
+def _expected_activating(graphs, token, model=None, layer=None, level=FIRING_LEVEL):
     hits = [
-        (g.key, g.activating_tokens()[_stored(g, token)])
+        (g.key, _activating(g, level)[_stored(g, token)])
         for g in graphs
-        if _stored(g, token) in g.activating_tokens() and _in(g, model, layer)
+        if _stored(g, token) in _activating(g, level) and _in(g, model, layer)
     ]
     return sorted(hits, key=lambda h: (-h[1], h[0]))
 
 
-def _expected_with_context(graphs, token, context):
-    """Neurons with a context node `context` beneath an activating node `token`."""
+def _ends_beneath(graph: NeuronGraph, node_id: int) -> list[float]:
+    by_id, children = graph.node_by_id(), graph.children()
+    stack, values = list(children.get(node_id, [])), []
+    while stack:
+        node = by_id[stack.pop()]
+        stack.extend(children.get(node.id, []))
+        if node.kind == NodeKind.END:
+            values.append(node.activation or 0.0)
+    return values
+
+
+def _expected_with_context(graphs, token, context, level=FIRING_LEVEL):
+    """Neurons with a context node `context` beneath an activating node `token`, on a path
+    whose end predicts at least `level`."""
     out = []
     for g in graphs:
         by_id, children = g.node_by_id(), g.children()
@@ -50,7 +75,11 @@ def _expected_with_context(graphs, token, context):
             while stack:
                 node = by_id[stack.pop()]
                 stack.extend(children.get(node.id, []))
-                if node.kind == NodeKind.CONTEXT and node.token == _stored(g, context):
+                if (
+                    node.kind == NodeKind.CONTEXT
+                    and node.token == _stored(g, context)
+                    and any(end >= level for end in _ends_beneath(g, node.id))
+                ):
                     found.append((root.activation, node.importance, node.depth))
         if found:
             out.append(
@@ -64,13 +93,30 @@ def _expected_with_context(graphs, token, context):
     return sorted(out, key=lambda h: (-h[1], -h[2], h[0]))
 
 
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0, 0.8])
 @pytest.mark.parametrize("token", [" everyone", " Everyone", "a", "b", "B", *TRICKY_TOKENS])
 @pytest.mark.parametrize(("model", "layer"), [(None, None), ("hand", None), ("rand", 1)])
-def test_token_search_activating(search, search_graphs, token, model, layer) -> None:
-    hits = search.token_search(token, model=model, layer=layer, limit=1000)
+def test_token_search_activating(search, search_graphs, token, model, layer, level) -> None:
+    hits = search.token_search(token, model=model, layer=layer, limit=1000, level=level)
     assert [(h.key, h.activation) for h in hits] == _expected_activating(
-        search_graphs, token, model, layer
+        search_graphs, token, model, layer, level
     )
+
+
+def test_a_token_below_the_firing_level_is_found_only_when_asked(search, search_graphs) -> None:
+    """The issue's case: an activating token whose every path ends below 0.5 (a window
+    that barely fired) named its unit in search; now only at a lower level."""
+    weak = [
+        (g.key, t)
+        for g in search_graphs
+        if g.model == "rand"
+        for t, a in g.activating_tokens().items()
+        if 0 < a < FIRING_LEVEL and not g.settings.fold_tokens
+    ]
+    assert weak, "the random graphs hold weak activating tokens"
+    for key, token in weak[:10]:
+        assert key not in [h.key for h in search.token_search(token, limit=1000)]
+        assert key in [h.key for h in search.token_search(token, limit=1000, level=0.0)]
 
 
 def test_tricky_tokens_are_found_exactly(search) -> None:
@@ -80,14 +126,15 @@ def test_tricky_tokens_are_found_exactly(search) -> None:
     assert search.token_search("MATCH (n)") == []  # a prefix of a token is not the token
 
 
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0])
 @pytest.mark.parametrize("context", [" except", " EXCEPT", "a", "A", "b", " loves"])
-def test_token_search_context(search, search_graphs, context) -> None:
-    hits = search.token_search(context=context, limit=1000)
+def test_token_search_context(search, search_graphs, context, level) -> None:
+    hits = search.token_search(context=context, limit=1000, level=level)
     expected = sorted(
         (
-            (g.key, g.context_tokens()[_stored(g, context)])
+            (g.key, _context(g, level)[_stored(g, context)])
             for g in search_graphs
-            if _stored(g, context) in g.context_tokens()
+            if _stored(g, context) in _context(g, level)
         ),
         key=lambda h: (-h[1], h[0]),
     )
@@ -106,10 +153,11 @@ def test_token_search_context(search, search_graphs, context) -> None:
         ("c", "c"),
     ],
 )
-def test_token_search_both_on_one_path(search, search_graphs, token, context) -> None:
-    hits = search.token_search(token, context, limit=1000)
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0])
+def test_token_search_both_on_one_path(search, search_graphs, token, context, level) -> None:
+    hits = search.token_search(token, context, limit=1000, level=level)
     got = [(h.key, h.activation, h.importance, h.distance) for h in hits]
-    assert got == _expected_with_context(search_graphs, token, context)
+    assert got == _expected_with_context(search_graphs, token, context, level)
 
 
 def test_paper_example_everyone_except(search) -> None:
@@ -121,11 +169,12 @@ def test_paper_example_everyone_except(search) -> None:
     ]
 
 
-def test_repeated_tokens(search, search_graphs) -> None:
-    hits = search.repeated_tokens(limit=1000)
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0])
+def test_repeated_tokens(search, search_graphs, level) -> None:
+    hits = search.repeated_tokens(limit=1000, level=level)
     expected = []
     for g in search_graphs:
-        act, ctx = g.activating_tokens(), g.context_tokens()
+        act, ctx = _activating(g, level), _context(g, level)
         repeated = set(act) & set(ctx)
         if repeated:
             expected.append((g.key, len(repeated), sorted(repeated), max(act[t] for t in repeated)))
@@ -134,19 +183,20 @@ def test_repeated_tokens(search, search_graphs) -> None:
     assert "hand/1/4" in [h.key for h in search.repeated_tokens(model="hand", layer=1)]
 
 
-def _token_sets(graphs) -> list[NeuronTokenSets]:
+def _token_sets(graphs, level: float = FIRING_LEVEL) -> list[NeuronTokenSets]:
     return [
         NeuronTokenSets(
-            g.key, g.layer, frozenset(g.activating_tokens()), frozenset(g.context_tokens())
+            g.key, g.layer, frozenset(_activating(g, level)), frozenset(_context(g, level))
         )
         for g in graphs
     ]
 
 
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0])
 @pytest.mark.parametrize("min_score", [0.0, 0.3, 0.5, 0.9])
 @pytest.mark.parametrize("key", ["hand/1/10", "hand/0/0", "rand/1/4", "rand/2/17", "rand/0/42"])
-def test_like_matches_brute_force(search, search_graphs, key, min_score) -> None:
-    sets = {s.key: s for s in _token_sets(search_graphs)}
+def test_like_matches_brute_force(search, search_graphs, key, min_score, level) -> None:
+    sets = {s.key: s for s in _token_sets(search_graphs, level)}
     x = sets[key]
     expected = []
     for y in sets.values():
@@ -166,7 +216,7 @@ def test_like_matches_brute_force(search, search_graphs, key, min_score) -> None
             )
         )
     expected.sort(key=lambda h: (-h[1], -h[2], h[0]))
-    hits = search.like(key, min_score=min_score, limit=1000)
+    hits = search.like(key, min_score=min_score, limit=1000, level=level)
     got = [
         (
             h.key,
@@ -186,7 +236,7 @@ def test_like_matches_brute_force(search, search_graphs, key, min_score) -> None
 def test_like_counts_edges_when_set_sizes_are_not_stored(search, search_db) -> None:
     """Neurons loaded before Neuron.n_activating_tokens/n_context_tokens existed score alike."""
     asks = [(k, s) for k in ("hand/1/10", "rand/1/4", "rand/2/17") for s in (0.0, 0.5, 0.9)]
-    with_sizes = [search.like(k, min_score=s, limit=1000) for k, s in asks]
+    with_sizes = [search.like(k, min_score=s, limit=1000, level=0.0) for k, s in asks]
     assert any(with_sizes)
     search_db.execute(
         "MATCH (n:Neuron) SET n.n_activating_tokens = null, n.n_context_tokens = null"
@@ -195,7 +245,7 @@ def test_like_counts_edges_when_set_sizes_are_not_stored(search, search_db) -> N
         assert not search_db.read(
             "MATCH (n:Neuron) WHERE n.n_activating_tokens IS NOT NULL RETURN n.key AS key"
         )
-        assert [search.like(k, min_score=s, limit=1000) for k, s in asks] == with_sizes
+        assert [search.like(k, min_score=s, limit=1000, level=0.0) for k, s in asks] == with_sizes
     finally:
         search_db.execute(
             "MATCH (n:Neuron) SET n.n_activating_tokens = count { (n)-[:ACTIVATES_ON]->() }, "
@@ -216,12 +266,13 @@ def test_neuron_graph_round_trips(search, search_graphs) -> None:
         assert set(got.edges) == set(graph.edges)
 
 
-def test_similarity_and_groups_equal_brute_force(search, search_db, search_graphs) -> None:
-    config = SimilarityConfig(threshold=0.6)
+@pytest.mark.parametrize("level", [FIRING_LEVEL, 0.0])
+def test_similarity_and_groups_equal_brute_force(search, search_db, search_graphs, level) -> None:
+    config = SimilarityConfig(threshold=0.6, level=level)
     graphs = [g for g in search_graphs if g.model == "rand"]
     for _ in range(2):  # a rerun replaces, never duplicates
         report = search.compute_similarity(["rand"], config)
-    expected = brute_force_pairs(_token_sets(graphs), config)
+    expected = brute_force_pairs(_token_sets(graphs, level), config)
     got = []
     for relation in Relation:
         got += [
@@ -246,14 +297,13 @@ def test_similarity_and_groups_equal_brute_force(search, search_db, search_graph
 
 
 def test_handmade_similarity_known_answers(search) -> None:
-    report = search.compute_similarity(["hand"])
+    # Every token of the graphs (level 0): hand/2/5's weak " nobody" after " except" (0.4)
+    # keeps it apart from hand/1/3.
+    report = search.compute_similarity(["hand"], SimilarityConfig(level=0.0))
     assert report.neurons_without_activating_tokens == 1  # hand/3/14
     pairs = {(p.source, p.target) for p in search.similar_pairs("hand", limit=100)}
-    assert pairs == {
-        ("hand/1/10", "hand/2/12"),
-        ("hand/1/10", "hand/3/11"),
-        ("hand/2/12", "hand/3/11"),
-    }
+    shared = {("hand/1/10", "hand/2/12"), ("hand/1/10", "hand/3/11"), ("hand/2/12", "hand/3/11")}
+    assert pairs == shared
     subsets = {
         (p.source, p.target)
         for p in search.similar_pairs("hand", relation=Relation.SUBSET_OF, limit=100)
@@ -262,6 +312,17 @@ def test_handmade_similarity_known_answers(search) -> None:
     [group] = search.groups(model="hand")
     assert group.members == ["hand/1/10", "hand/2/12", "hand/3/11"]
     assert group.layers == [1, 2, 3] and group.threshold == 0.9
+    # At the firing level (the default) that path never predicts firing: both fire on
+    # " everyone" after " loves" alone, and are similar.
+    search.compute_similarity(["hand"])
+    pairs = {(p.source, p.target) for p in search.similar_pairs("hand", limit=100)}
+    assert pairs == shared | {("hand/1/3", "hand/2/5")}
+    groups = search.groups(model="hand")
+    assert [g.members for g in groups] == [
+        ["hand/1/10", "hand/2/12", "hand/3/11"],
+        ["hand/1/3", "hand/2/5"],
+    ]
+    assert groups[1].shared_activating == [" everyone"] and groups[1].shared_context == [" loves"]
 
 
 def test_fires_on_text_equals_running_every_graph(search, search_graphs) -> None:
