@@ -85,18 +85,23 @@ def _graphs() -> list[NeuronGraph]:
         n_test_tokens=640,
         n_test_firing=7,
         n2g=_scores(0.642857142857),
-        token_lookup=_scores(0.5),
-        ngram=_scores(None),
+        baselines={"token_lookup": _scores(0.5), "ngram": _scores(None), "bigram": _scores(0.3)},
         out_of_distribution=OutOfDistribution(
             corpus="stdlib",
             n_tokens=65_536,
             n_true_firing=3,
             false_positive_rate=0.000152587890625,
             scores=_scores(0.25),
-            token_lookup=BaselineOutOfDistribution(false_positive_rate=0.0031, scores=_scores(0.1)),
-            ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+            baselines={
+                "token_lookup": BaselineOutOfDistribution(
+                    false_positive_rate=0.0031, scores=_scores(0.1)
+                ),
+                "ngram": BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+            },
         ),
-        correlation=Correlation(n_top_windows=10, n_random_windows=32, n2g=0.61, ngram=-0.05),
+        correlation=Correlation(
+            n_top_windows=10, n_random_windows=32, n2g=0.61, baselines={"ngram": -0.05}
+        ),
     )
     undefined = Evaluation(
         n_train_examples=10,
@@ -104,8 +109,7 @@ def _graphs() -> list[NeuronGraph]:
         n_test_tokens=640,
         n_test_firing=0,  # no firing test token: every score undefined (absent)
         n2g=Scores(),
-        token_lookup=Scores(),
-        ngram=Scores(),
+        baselines={"token_lookup": Scores(), "ngram": Scores()},
         out_of_distribution=OutOfDistribution(
             corpus="python-docs", n_tokens=0, n_true_firing=0, false_positive_rate=0.0,
             scores=Scores(),
