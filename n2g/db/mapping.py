@@ -339,7 +339,14 @@ def _restore_empty_parts(model: type[BaseModel], data: dict[str, Any]) -> None:
     """Add the required parts that stored nothing because every value in them is absent
     (a Scores whose scores are all undefined): present with all fields absent."""
     for name, field in model.model_fields.items():
-        part = _part_model(field.annotation)
+        annotation = field.annotation
+        if get_origin(annotation) is dict:  # parts keyed by scoring method: each as above
+            part = _part_model(get_args(annotation)[1])
+            for value in (data.get(name) or {}).values():
+                if part is not None and isinstance(value, dict):
+                    _restore_empty_parts(part, value)
+            continue
+        part = _part_model(annotation)
         if part is None:
             continue
         if name not in data and field.is_required():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ from n2g.graph.model import (
     Scores,
     TrieNode,
 )
+from n2g.scoring import baseline_names
 from n2g.search import NeuronSearch, store
 
 ODD_TOKENS = ['"quoted"', "it's", "ü日本語", "\\", "$rows", "\n", "\x00", "emoji 🧠", ""]
@@ -216,14 +218,18 @@ def test_show_json_prints_exactly_the_graph_line(loaded, db_args, graph_file, in
 def test_every_evaluation_field_has_one_property():
     """A field added to Evaluation without a property would be dropped silently."""
 
-    def leaves(model: type, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        for name, field in model.model_fields.items():
-            inner = [a for a in (field.annotation, *getattr(field.annotation, "__args__", ()))
-                     if isinstance(a, type) and hasattr(a, "model_fields")]  # fmt: skip
-            if inner:
-                yield from leaves(inner[0], (*path, name))
-            else:
-                yield (*path, name)
+    def leaves(annotation: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        if get_origin(annotation) is dict:  # keyed by scoring method: every registered one
+            for method in baseline_names():
+                yield from leaves(get_args(annotation)[1], (*path, method))
+            return
+        inner = [a for a in (annotation, *getattr(annotation, "__args__", ()))
+                 if isinstance(a, type) and hasattr(a, "model_fields")]  # fmt: skip
+        if not inner:
+            yield path
+            return
+        for name, field in inner[0].model_fields.items():
+            yield from leaves(field.annotation, (*path, name))
 
     paths = [path for _, path in EVALUATION_PROPERTIES]
     assert sorted(paths) == sorted(leaves(Evaluation, ()))
