@@ -27,8 +27,8 @@ class ErrorResponse(_Response):
 
 
 # One mean per method, keyed by its name: N2G's graph ("n2g") and each scoring method of
-# n2g.scoring ("token_lookup", "ngram", ...); a method with nothing stored is left out.
-MethodMeans = dict[str, float]
+# n2g.scoring ("token_lookup", "ngram", ...), every one listed; None: nothing stored.
+MethodMeans = dict[str, float | None]
 
 
 class LayerQuality(_Response):

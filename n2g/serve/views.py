@@ -20,6 +20,7 @@ from n2g.db.mapping import QUALITY_COLUMNS, graph_from_line
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.label import unit_label
+from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
 from n2g.serve.cache import ExpiringCache
@@ -43,7 +44,8 @@ MAX_TEXT = 2_000  # characters of text for "units that fire on this text"
 
 
 def _means(rows: Sequence[dict[str, Any]], column: str) -> MethodMeans:
-    return {row["method"]: row[column] for row in rows if row[column] is not None}
+    stored = {row["method"]: row[column] for row in rows}
+    return {method: stored.get(method) for method in methods()}
 
 
 def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
