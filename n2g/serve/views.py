@@ -55,19 +55,19 @@ def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
     for row in rows:
         per_layer.setdefault((row["model"], row["sae"], int(row["layer"])), []).append(row)
     quality: dict[str, list[LayerQuality]] = {}
-    for (model, sae, layer), methods in per_layer.items():
-        first = methods[0]
+    for (model, sae, layer), layer_rows in per_layer.items():
+        first = layer_rows[0]
         quality.setdefault(model, []).append(
             LayerQuality(
                 layer=layer,
                 sae=sae or None,
                 units=int(first["units"]),
                 scored=int(first["scored"]),
-                f1=_means(methods, "f1"),
+                f1=_means(layer_rows, "f1"),
                 correlated=int(first["correlated"]),
-                correlation=_means(methods, "correlation"),
+                correlation=_means(layer_rows, "correlation"),
                 ood_checked=int(first["ood_checked"]),
-                ood_false_positive_rate=_means(methods, "ood_fpr"),
+                ood_false_positive_rate=_means(layer_rows, "ood_fpr"),
             )
         )
     return ModelsResponse(
