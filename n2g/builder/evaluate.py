@@ -1,4 +1,4 @@
-"""Evaluation: the paper's protocol, its two baselines, and an out-of-distribution check.
+"""Evaluation: the paper's protocol, its baselines, and an out-of-distribution check.
 
 - Split: a neuron's top `n_examples` recorded examples, shuffled with a seed fixed per
   (seed, layer, neuron), `train_fraction` of them (paper: 10 of 20) build the graph, the
