@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # FastAPI and n2g's read side load only in the server process
 
 def _plain_unit_html(graph: NeuronGraph, like: list[LikeHit]) -> str:
     """A unit's page as a plain HTML string: scores, trie nodes, evidence, similar units."""
+    from n2g.scoring import methods
+
     esc = html.escape
     title = f"{graph.model}/{graph.layer}/{graph.neuron}"
     parts = [
@@ -45,8 +47,10 @@ def _plain_unit_html(graph: NeuronGraph, like: list[LikeHit]) -> str:
     ]
     if graph.evaluation is not None:
         parts.append("<table><tr><th>method</th><th>precision</th><th>recall</th><th>F1</th></tr>")
-        for name in ("n2g", "token_lookup", "ngram"):
-            s = getattr(graph.evaluation, name)
+        for name in methods():
+            s = graph.evaluation.scores(name)
+            if s is None:
+                continue
             parts.append(
                 f"<tr><td>{name}</td><td>{s.precision:.3f}</td><td>{s.recall:.3f}</td>"
                 f"<td>{s.f1:.3f}</td></tr>"

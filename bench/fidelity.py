@@ -45,7 +45,7 @@ from n2g.builder.batch import build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import make_helper
 from n2g.graph.model import NeuronGraph
-from n2g.graph.quality import METHODS, layer_rows
+from n2g.graph.quality import METHOD_TITLES, METHODS, layer_rows
 from n2g.models import OFFLINE_MODEL, load_model
 from n2g.paths import cache_dir
 from n2g.record.config import RecordConfig
@@ -87,18 +87,24 @@ def _cell(interval) -> str:
 
 
 def table(results: dict[str, list[NeuronGraph]]) -> str:
+    titles = [METHOD_TITLES[m] for m in METHODS]
+    columns = [
+        *(f"{t} F1" for t in titles), *(f"{t} r" for t in titles),
+        "N2G r≥0.8", "N2G FPR", "lookup FPR", "scored",
+    ]  # fmt: skip
     lines = [
-        "| layer | variant | N2G F1 | lookup F1 | 5-gram F1 | N2G r | lookup r | 5-gram r "
-        "| N2G r≥0.8 | N2G FPR | lookup FPR | scored |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| layer | variant | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
     ]
     rows = {name: {r.layer: r for r in layer_rows(graphs)} for name, graphs in results.items()}
     layers = sorted({layer for by_layer in rows.values() for layer in by_layer})
     for layer in layers:
         for name, by_layer in rows.items():
             row = by_layer[layer]
-            f1 = [_cell(row.methods[m].f1_interval) for m in METHODS]
-            corr = [_cell(row.correlation[m].mean) if row.correlation else "–" for m in METHODS]
+            f1 = [_cell(row.methods[m].f1_interval) if m in row.methods else "–" for m in METHODS]
+            corr = [
+                _cell(row.correlation[m].mean) if m in row.correlation else "–" for m in METHODS
+            ]
             share = (
                 f"{row.correlation['n2g'].share_well_correlated:.1%}" if row.correlation else "–"
             )

@@ -42,6 +42,7 @@ from n2g.graph.model import (
     Scores,
     TrieNode,
 )
+from n2g.scoring import baseline_names
 
 Format = Literal["parquet", "jsonl"]
 FORMATS: dict[str, Format] = {".parquet": "parquet", ".jsonl": "jsonl"}
@@ -139,13 +140,14 @@ def _complete_unit() -> NeuronGraph:
     baseline = BaselineOutOfDistribution(false_positive_rate=0.1, scores=scores)
     ood = OutOfDistribution(
         corpus="c", n_tokens=1, n_true_firing=1, false_positive_rate=0.1, scores=scores,
-        token_lookup=baseline, ngram=baseline,
+        baselines=dict.fromkeys(baseline_names(), baseline),
     )  # fmt: skip
-    correlation = Correlation(n_top_windows=1, n_random_windows=1, n2g=0.5, token_lookup=0.5,
-                              ngram=0.5)  # fmt: skip
+    correlation = Correlation(n_top_windows=1, n_random_windows=1, n2g=0.5,
+                              baselines=dict.fromkeys(baseline_names(), 0.5))  # fmt: skip
     evaluation = Evaluation(
         n_train_examples=1, n_test_examples=1, n_test_tokens=1, n_test_firing=1, n2g=scores,
-        token_lookup=scores, ngram=scores, out_of_distribution=ood, correlation=correlation,
+        baselines=dict.fromkeys(baseline_names(), scores), out_of_distribution=ood,
+        correlation=correlation,
     )  # fmt: skip
     root = TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token="a", token_id=1,
                     activation=0.5, importance=0.5)  # fmt: skip

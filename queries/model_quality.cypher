@@ -1,23 +1,22 @@
-// The quality of every model's graphs, per layer (and per SAE for latents): how many units,
-// how many are scored, and the mean F1, correlation and out-of-distribution false-positive
-// rate of N2G beside its two baselines (token lookup, n-gram). avg() and count() skip the
-// units where a score is absent (undefined, or never computed), so each mean is over the
-// units that have that score and the counts say how many those are. One scan of the
-// (:Neuron) nodes; `n2g serve` keeps the answer in its cache.
-// Parameters: none.
+// The quality of every model's graphs, per layer (and per SAE for latents) and per scoring
+// method: how many units, how many are scored, and the mean F1, correlation and
+// out-of-distribution false-positive rate of N2G and of each baseline (token lookup,
+// n-gram, ...: one row each). avg() and count() skip the units where a score is absent
+// (undefined, or never computed), so each mean is over the units that have that score and
+// the counts say how many those are. One scan of the (:Neuron) nodes; `n2g serve` keeps
+// the answer in its cache.
+// Parameters: $methods, one map per method naming its properties
+// (n2g.db.mapping.QUALITY_COLUMNS), e.g.
+//   :param methods => [{method: 'n2g', f1: 'f1', correlation: 'correlation_n2g', ood_fpr: 'ood_false_positive_rate'}, {method: 'token_lookup', f1: 'token_lookup_f1', correlation: 'correlation_token_lookup', ood_fpr: 'ood_token_lookup_false_positive_rate'}]
 MATCH (n:Neuron)
-WITH n.model AS model, coalesce(n.sae, '') AS sae, n.layer AS layer, n
-RETURN model, sae, layer, count(n) AS units,
+UNWIND $methods AS m
+WITH n.model AS model, coalesce(n.sae, '') AS sae, n.layer AS layer, m.method AS method,
+     n, n[m.f1] AS f1, n[m.correlation] AS correlation, n[m.ood_fpr] AS ood_fpr
+RETURN model, sae, layer, method, count(n) AS units,
        count(n.f1) AS scored,
-       avg(n.f1) AS f1_n2g,
-       avg(n.token_lookup_f1) AS f1_token_lookup,
-       avg(n.ngram_f1) AS f1_ngram,
+       avg(f1) AS f1,
        count(n.correlation_n2g) AS correlated,
-       avg(n.correlation_n2g) AS correlation_n2g,
-       avg(n.correlation_token_lookup) AS correlation_token_lookup,
-       avg(n.correlation_ngram) AS correlation_ngram,
+       avg(correlation) AS correlation,
        count(n.ood_false_positive_rate) AS ood_checked,
-       avg(n.ood_false_positive_rate) AS ood_fpr_n2g,
-       avg(n.ood_token_lookup_false_positive_rate) AS ood_fpr_token_lookup,
-       avg(n.ood_ngram_false_positive_rate) AS ood_fpr_ngram
-ORDER BY model, sae, layer
+       avg(ood_fpr) AS ood_fpr
+ORDER BY model, sae, layer, method

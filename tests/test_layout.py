@@ -1,6 +1,6 @@
 """The layout keeps its promises: the read side never reaches into the builder or torch.
 
-The read side (n2g.graph, n2g.db, n2g.search, the report, `n2g show`) must work in a
+The read side (n2g.graph, n2g.db, n2g.search, n2g.scoring, the report, `n2g show`) must work in a
 process that never imports torch: it is what users run against a database all day, and
 importing torch costs seconds. Checked statically (every import statement, function-level
 ones included) and at run time (`n2g show` in a fresh interpreter).
@@ -23,6 +23,8 @@ READ_SIDE = [
     *sorted((PACKAGE / "graph").glob("*.py")),
     *sorted((PACKAGE / "db").glob("*.py")),
     *sorted((PACKAGE / "search").glob("*.py")),
+    # The scoring methods: the graph model, the mapping and the report read their registry.
+    *sorted((PACKAGE / "scoring").glob("*.py")),
     PACKAGE / "run" / "report.py",
     # The service: everything but the module that loads a tokenizer for "units firing on
     # this text" (it is the CLI's `like --text` mechanism, which may need transformer_lens,
@@ -30,7 +32,7 @@ READ_SIDE = [
     *sorted(p for p in (PACKAGE / "serve").glob("*.py") if p.name != "tokenizers.py"),
 ]
 ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
-ALLOWED += ("n2g.paths", "n2g.serve")
+ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring")
 HEAVY = ("torch", "transformer_lens", "transformers", "n2g.builder", "n2g.record", "n2g.models")
 
 

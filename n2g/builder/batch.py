@@ -17,12 +17,12 @@ from n2g.builder.augment import augment_examples
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import (
-    NGramLookup,
-    TokenLookup,
     correlation_scores,
     evaluate_split,
-    ngram_keys,
+    fit_baselines,
     out_of_distribution,
+    predict_baselines,
+    window_keys,
 )
 from n2g.builder.evidence import plan_evidence
 from n2g.builder.examples import Example
@@ -33,7 +33,6 @@ from n2g.builder.substitutes import NoHelper, SubstituteHelper
 from n2g.builder.trie import PathExample, build_trie
 from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
-from n2g.graph.quality import METHODS
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.models.base import NeuronModel
 from n2g.record.store import LayerRecords
@@ -76,9 +75,10 @@ class RandomWindows:
         return self._folded[id(classes)]
 
     @cached_property
-    def ngram_keys(self) -> list[list[tuple[int, ...]]]:
-        """The 5-gram baseline's keys of every window, made once for all neurons."""
-        return [ngram_keys(w) for w in self.windows]
+    def method_keys(self) -> dict[str, list[Any]]:
+        """The scoring methods' keys of every window (n2g.scoring), made once for all
+        neurons."""
+        return window_keys(self.windows)
 
     def truth(self, plan: NeuronPlan) -> list[np.ndarray]:
         """The planned neuron's normalised activations on every window."""
@@ -254,25 +254,21 @@ def assemble_graph(
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
 
     def predictions(
-        windows: Sequence[np.ndarray], keys: Sequence[Sequence[tuple[int, ...]]]
+        windows: Sequence[np.ndarray], keys: dict[str, list[Any]]
     ) -> dict[str, list[np.ndarray]]:
-        return {
-            "n2g": trie.predict_many(windows),
-            "token_lookup": [lookup.predict(w) for w in windows],
-            "ngram": [five.predict_keys(k) for k in keys],
-        }
+        return {"n2g": trie.predict_many(windows), **predict_baselines(baselines, windows, keys)}
 
     with CLOCK.stage("evaluate"):  # (test predictions once: the correlation reuses them)
-        lookup, five = TokenLookup(train), NGramLookup(train)
+        baselines = fit_baselines(train)
         test_windows = [t for t, _ in test]
-        on_test = predictions(test_windows, [ngram_keys(t) for t in test_windows])
+        on_test = predictions(test_windows, window_keys(test_windows))
         evaluation = evaluate_split(
             trie.predict_many, train, test, config.firing_threshold, predicted=on_test
         )
 
     if ood is not None:
         with CLOCK.stage("ood"):
-            predicted = predictions(ood.windows, ood.ngram_keys)
+            predicted = predictions(ood.windows, ood.method_keys)
             evaluation.out_of_distribution = out_of_distribution(
                 predicted.pop("n2g"),
                 ood.truth(plan),
@@ -282,10 +278,10 @@ def assemble_graph(
             )
     if sample is not None:
         with CLOCK.stage("correlation"):
-            on_sample = predictions(sample.windows, sample.ngram_keys)
+            on_sample = predictions(sample.windows, sample.method_keys)
             evaluation.correlation = correlation_scores(
                 [a for _, a in test] + sample.truth(plan),
-                {method: on_test[method] + on_sample[method] for method in METHODS},
+                {method: on_test[method] + on_sample[method] for method in on_test},
                 n_top_windows=len(test),
                 n_random_windows=len(sample.windows),
             )

@@ -1,4 +1,4 @@
-"""Evaluation: the paper's protocol, its two baselines, and an out-of-distribution check.
+"""Evaluation: the paper's protocol, its baselines, and an out-of-distribution check.
 
 - Split: a neuron's top `n_examples` recorded examples, shuffled with a seed fixed per
   (seed, layer, neuron), `train_fraction` of them (paper: 10 of 20) build the graph, the
@@ -8,11 +8,9 @@
   values are None: precision when nothing is predicted firing, recall when nothing truly
   fires; F1 = 2TP / (2TP + FP + FN), None only when both are empty. Neurons with no firing
   test token are counted (`n_test_firing == 0`) and reported (n2g.graph.quality), not dropped.
-- Token lookup baseline: each token id -> the largest normalised activation it had anywhere
-  in the training examples; unseen tokens predict 0.
-- 5-gram baseline: the key of position i is the token and its 4 predecessors inside the
-  example window (fewer at the window's start); value = the largest normalised activation
-  seen at that key in training; unseen keys predict 0.
+- Baselines: the scoring methods of n2g.scoring (token lookup, 5-gram, bigram, ...), each
+  fitted on the same training examples and scored exactly as N2G is; each module there
+  says what its method predicts.
 - Out of distribution: random windows of another corpus; the model's real activations
   there are the truth; reports the false-positive rate (predicted firing among truly
   non-firing tokens) and the scores.
@@ -21,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +30,11 @@ from n2g.graph.model import (
     OutOfDistribution,
     Scores,
 )
-from n2g.graph.quality import METHODS
-
-NGRAM = 5
+from n2g.scoring import N2G, Examples, Scorer, scorers
+from n2g.scoring.ngram import NGRAM as NGRAM
+from n2g.scoring.ngram import NGramLookup as NGramLookup
+from n2g.scoring.ngram import ngram_keys as ngram_keys
+from n2g.scoring.token_lookup import TokenLookup as TokenLookup
 
 
 def split_indices(
@@ -56,52 +57,22 @@ def firing_scores(truth: np.ndarray, predicted: np.ndarray) -> Scores:
     return Scores(precision=precision, recall=recall, f1=f1)
 
 
-class TokenLookup:
-    """Baseline: largest normalised activation seen per token id in training."""
-
-    def __init__(self, examples: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        tokens = [np.asarray(t, dtype=np.int64) for t, _ in examples]
-        flat = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
-        acts = [np.asarray(a, dtype=np.float32) for _, a in examples]
-        values = np.concatenate(acts) if acts else np.zeros(0, dtype=np.float32)
-        # A dense table over the ids seen: one gather answers a whole window (the
-        # out-of-distribution check asks every neuron about tens of thousands of tokens).
-        size = int(flat.max()) + 1 if len(flat) else 0
-        best = np.full(size, -np.inf, dtype=np.float32)
-        np.maximum.at(best, flat, values)
-        self._best = np.where(np.isfinite(best), best, np.float32(0.0))
-
-    def predict(self, tokens: np.ndarray) -> np.ndarray:
-        tokens = np.asarray(tokens, dtype=np.int64)
-        known = tokens < len(self._best)
-        out = np.zeros(len(tokens), dtype=np.float32)
-        out[known] = self._best[tokens[known]]
-        return out
+def fit_baselines(train: Examples) -> list[Scorer]:
+    """Every scoring method of n2g.scoring, fitted on `train`."""
+    return [method(train) for method in scorers()]
 
 
-def ngram_keys(tokens: np.ndarray, n: int = NGRAM) -> list[tuple[int, ...]]:
-    values = tokens.tolist()
-    return [tuple(values[max(0, i - n + 1) : i + 1]) for i in range(len(values))]
+def predict_baselines(
+    fitted: Sequence[Scorer], windows: Sequence[np.ndarray], keys: Mapping[str, Sequence[Any]]
+) -> dict[str, list[np.ndarray]]:
+    """Each fitted method's predictions on `windows`, from their `keys` (per method name,
+    one entry a window; `window_keys` makes them)."""
+    return {m.name: [m.predict_keys(k) for k in keys[m.name]] for m in fitted}
 
 
-class NGramLookup:
-    """Baseline: largest normalised activation seen per (token + 4 predecessors)."""
-
-    def __init__(self, examples: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        self.table: dict[tuple[int, ...], float] = {}
-        for tokens, acts in examples:
-            for key, act in zip(ngram_keys(tokens), acts.tolist(), strict=True):
-                if act > self.table.get(key, -np.inf):
-                    self.table[key] = act
-
-    def predict(self, tokens: np.ndarray) -> np.ndarray:
-        return self.predict_keys(ngram_keys(tokens))
-
-    def predict_keys(self, keys: Sequence[tuple[int, ...]]) -> np.ndarray:
-        """`predict` from keys made once (`ngram_keys`): windows shared by every neuron
-        of a layer are keyed once, not once per neuron."""
-        get = self.table.get
-        return np.fromiter((get(k, 0.0) for k in keys), dtype=np.float32, count=len(keys))
+def window_keys(windows: Sequence[np.ndarray]) -> dict[str, list[Any]]:
+    """Every method's keys of every window (made once, shared by all units asked)."""
+    return {method.name: [method.keys(w) for w in windows] for method in scorers()}
 
 
 def evaluate_split(
@@ -111,36 +82,38 @@ def evaluate_split(
     firing_threshold: float,
     predicted: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> Evaluation:
-    """Score N2G (`predict_many(list of token arrays)`) and both baselines on `test`.
+    """Score N2G (`predict_many(list of token arrays)`) and every baseline on `test`.
 
     `train`/`test` are (tokens, normalised activations) of whole recorded windows;
-    `predicted`: the three methods' predictions on `test`'s windows (keys n2g,
-    token_lookup, ngram) when the caller has them already (the correlation score reuses
-    them), instead of predicting here.
+    `predicted`: the methods' predictions on `test`'s windows (keys n2g and the scoring
+    methods' names) when the caller has them already (the correlation score reuses them),
+    instead of predicting here.
     """
-    if test:
-        tokens = [t for t, _ in test]
-        truth = np.concatenate([a for _, a in test]) >= firing_threshold
-        if predicted is None:
-            token_lookup, ngram = TokenLookup(train), NGramLookup(train)
-            predicted = {
-                "n2g": predict_many(tokens),
-                "token_lookup": [token_lookup.predict(t) for t in tokens],
-                "ngram": [ngram.predict(t) for t in tokens],
-            }
-        n2g, lookup, five = (np.concatenate(predicted[m]) for m in METHODS)
-    else:
-        truth = n2g = lookup = five = np.zeros(0, dtype=np.float32)
-        truth = truth >= firing_threshold
+    tokens = [t for t, _ in test]
+    truth = (
+        np.concatenate([a for _, a in test]) >= firing_threshold
+        if test
+        else np.zeros(0, dtype=bool)
+    )
+    if predicted is None:
+        predicted = {
+            N2G: predict_many(tokens) if test else [],
+            **{m.name: [m.predict(t) for t in tokens] for m in fit_baselines(train)},
+        }
+
+    def scores(method: str) -> Scores:
+        values = predicted[method]
+        joined = np.concatenate(values) if len(values) else np.zeros(0, dtype=np.float32)
+        return firing_scores(truth, joined >= firing_threshold)
+
     return Evaluation(
         firing_threshold=firing_threshold,
         n_train_examples=len(train),
         n_test_examples=len(test),
         n_test_tokens=len(truth),
         n_test_firing=int(truth.sum()),
-        n2g=firing_scores(truth, n2g >= firing_threshold),
-        token_lookup=firing_scores(truth, lookup >= firing_threshold),
-        ngram=firing_scores(truth, five >= firing_threshold),
+        n2g=scores(N2G),
+        baselines={name: scores(name) for name in predicted if name != N2G},
     )
 
 
@@ -163,8 +136,8 @@ def out_of_distribution(
     firing_threshold: float,
     baselines: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> OutOfDistribution:
-    """Scores of N2G's predictions (and optionally the baselines', keyed `token_lookup` /
-    `ngram`) against the model's real activations on foreign windows."""
+    """Scores of N2G's predictions (and optionally the baselines', keyed by scoring method)
+    against the model's real activations on foreign windows."""
     truth = (
         np.concatenate(normalised_truth) >= firing_threshold
         if normalised_truth
@@ -181,7 +154,7 @@ def out_of_distribution(
         n_true_firing=int(truth.sum()),
         false_positive_rate=rate,
         scores=scores,
-        **extra,
+        baselines=extra,
     )
 
 
@@ -203,11 +176,14 @@ def correlation_scores(
     n_top_windows: int,
     n_random_windows: int,
 ) -> Correlation:
-    """The pooled correlation of each method (keys n2g, token_lookup, ngram) with the truth
-    over all tokens of the top and random windows given (in the same order)."""
+    """The pooled correlation of each method (keys n2g and the scoring methods' names) with
+    the truth over all tokens of the top and random windows given (in the same order)."""
     pooled = np.concatenate(truth) if truth else np.zeros(0, np.float32)
     scores = {
         method: pearson(pooled, np.concatenate(values) if values else np.zeros(0, np.float32))
         for method, values in predictions.items()
     }
-    return Correlation(n_top_windows=n_top_windows, n_random_windows=n_random_windows, **scores)
+    n2g = scores.pop(N2G, None)
+    return Correlation(
+        n_top_windows=n_top_windows, n_random_windows=n_random_windows, n2g=n2g, baselines=scores
+    )

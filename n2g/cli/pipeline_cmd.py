@@ -174,7 +174,7 @@ def report(
     out: Path = typer.Option(None, help="folder for report.md and quality.png"),
     as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON"),
 ) -> None:
-    """The per-layer P/R/F1 table (N2G, token lookup, 5-gram; in and out of distribution).
+    """The per-layer P/R/F1 table (N2G and each baseline; in and out of distribution).
 
     SAE and transcoder latents in the files get their own section: their scores beside
     those of their layer's neurons (the per-layer table is of neurons only).

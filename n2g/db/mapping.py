@@ -32,11 +32,13 @@ from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
 from n2g.graph.label import unit_label
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
 from n2g.graph.path_table import dump_paths
+from n2g.scoring import N2G, baseline_names
 
 # Bumped whenever what a graph stores changes: the content hash covers it, so the next
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
 # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
-# 6: HAS_CONTEXT `activation` (the level its paths predict, n2g.search.levels)
+# 6: baselines keyed by scoring method (graph format 3), `baselines`, and HAS_CONTEXT
+# `activation` (the level its paths predict, n2g.search.levels)
 MAPPING_VERSION = 6
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
@@ -66,7 +68,7 @@ def _scores(prefix: str, *path: str) -> PropertyPaths:
 
 
 def _baseline_ood(name: str) -> PropertyPaths:
-    path = ("out_of_distribution", name)
+    path = ("out_of_distribution", "baselines", name)
     return (
         (f"ood_{name}_false_positive_rate", (*path, "false_positive_rate")),
         *_scores(f"ood_{name}_", *path, "scores"),
@@ -80,19 +82,23 @@ EVALUATION_PROPERTIES: PropertyPaths = (
     ("n_test_tokens", ("n_test_tokens",)),
     ("n_test_firing", ("n_test_firing",)),
     *_scores("", "n2g"),
-    *_scores("token_lookup_", "token_lookup"),
-    *_scores("ngram_", "ngram"),
+    # Each scoring method (n2g.scoring) under its name: `{name}_f1`, `ood_{name}_f1`,
+    # `correlation_{name}` (token_lookup_f1, ngram_f1, bigram_f1, ...).
+    *(p for name in baseline_names() for p in _scores(f"{name}_", "baselines", name)),
     ("ood_corpus", ("out_of_distribution", "corpus")),
     ("ood_n_tokens", ("out_of_distribution", "n_tokens")),
     ("ood_n_true_firing", ("out_of_distribution", "n_true_firing")),
     ("ood_false_positive_rate", ("out_of_distribution", "false_positive_rate")),
     *_scores("ood_", "out_of_distribution", "scores"),
-    *_baseline_ood("token_lookup"),
-    *_baseline_ood("ngram"),
+    *(p for name in baseline_names() for p in _baseline_ood(name)),
     ("correlation_n_top_windows", ("correlation", "n_top_windows")),
     ("correlation_n_random_windows", ("correlation", "n_random_windows")),
-    *((f"correlation_{name}", ("correlation", name)) for name in ("n2g", "token_lookup", "ngram")),
+    (f"correlation_{N2G}", ("correlation", N2G)),
+    *((f"correlation_{name}", ("correlation", "baselines", name)) for name in baseline_names()),
 )
+# The scoring methods a graph was scored with (a flat list of names): a method whose scores
+# are all undefined stores no value, and is still one the graph has.
+BASELINES_PROPERTY = "baselines"
 # The stored scores a unit can be ranked by (`n2g top --by`): precision, recall, F1 and
 # false-positive rates of N2G and the baselines, in and out of distribution, correlations.
 SCORE_PROPERTIES: tuple[str, ...] = tuple(
@@ -124,6 +130,14 @@ GRAPH_LINE_PROPERTY = "graph"
 PATHS_PROPERTY = "paths"
 # The unit's one-line label (n2g.graph.label), shown and searched as text.
 LABEL_PROPERTY = "label"
+# The properties of each method's means (queries/model_quality.cypher): F1, correlation
+# and out-of-distribution false-positive rate, N2G's first.
+QUALITY_COLUMNS: list[dict[str, str]] = [
+    {"method": N2G, "f1": "f1", "correlation": f"correlation_{N2G}",
+     "ood_fpr": "ood_false_positive_rate"},
+    *({"method": name, "f1": f"{name}_f1", "correlation": f"correlation_{name}",
+       "ood_fpr": f"ood_{name}_false_positive_rate"} for name in baseline_names()),
+]  # fmt: skip
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
 # n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
@@ -191,6 +205,8 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
     values[PATHS_PROPERTY] = dump_paths(graph)
     values[LABEL_PROPERTY] = unit_label(graph)
     values[SETTINGS_PROPERTY] = graph.settings.model_dump_json()
+    if graph.evaluation is not None and graph.evaluation.baselines:
+        values[BASELINES_PROPERTY] = list(graph.evaluation.baselines)
     return checked_properties(f"neuron {graph.key}", values)
 
 
@@ -349,7 +365,14 @@ def _restore_empty_parts(model: type[BaseModel], data: dict[str, Any]) -> None:
     """Add the required parts that stored nothing because every value in them is absent
     (a Scores whose scores are all undefined): present with all fields absent."""
     for name, field in model.model_fields.items():
-        part = _part_model(field.annotation)
+        annotation = field.annotation
+        if get_origin(annotation) is dict:  # parts keyed by scoring method: each as above
+            part = _part_model(get_args(annotation)[1])
+            for value in (data.get(name) or {}).values():
+                if part is not None and isinstance(value, dict):
+                    _restore_empty_parts(part, value)
+            continue
+        part = _part_model(annotation)
         if part is None:
             continue
         if name not in data and field.is_required():
@@ -381,6 +404,9 @@ def graph_from_properties(
             _put(data, path, properties[name])
     if "evaluation" in data:
         _restore_empty_parts(Evaluation, data["evaluation"])
+        baselines = data["evaluation"].setdefault("baselines", {})
+        for name in properties.get(BASELINES_PROPERTY) or ():
+            baselines.setdefault(name, {})  # scored, every score undefined
     settings = properties.get(SETTINGS_PROPERTY)
     if settings is not None:
         data["settings"] = json.loads(settings)

@@ -5,6 +5,11 @@ into the database) and everything that reads graphs back. The graph itself (the 
 is n2g.graph.model; this module reads and writes its lines, strictly, and generates their
 JSON Schema into `schema/neuron_graph.schema.json` (`python -m n2g.graph.file`); a test
 fails when the two drift.
+
+Older formats are read through one explicit step, `upgrade_graph_data`, which turns an
+old line's dict into the current shape before validation; a line of the current format
+never takes it (it validates straight from its JSON, the fast path). A graph read so keeps
+its `format_version` (what wrote it) and dumps in the current shape.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -29,17 +35,63 @@ class GraphFileError(ValueError):
         super().__init__(f"{printable(self.path)}:{line_number}: {self.reason}")
 
 
+# Formats 1 and 2 held one field per baseline in the evaluation, its out-of-distribution
+# check and its correlation; format 3 keys them by scoring method under `baselines`.
+_PER_METHOD_FIELDS = ("token_lookup", "ngram")
+
+
+def upgrade_graph_data(data: dict[str, Any]) -> bool:
+    """Turn an old line's dict (formats 1 and 2) into the current shape, in place; True
+    when anything moved. The one upgrade step of the graph file."""
+    evaluation = data.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return False
+    moved = False
+    parts = [evaluation, evaluation.get("out_of_distribution"), evaluation.get("correlation")]
+    for part in parts:
+        if not isinstance(part, dict):
+            continue
+        for name in _PER_METHOD_FIELDS:
+            if name in part:
+                baselines = part.setdefault("baselines", {})
+                if isinstance(baselines, dict):
+                    value = part.pop(name)
+                    if value is not None:  # an absent baseline was written as null
+                        baselines[name] = value
+                    moved = True
+    return moved
+
+
 def parse_graph_line(line: str, path: Path | str = "<string>", line_number: int = 0) -> NeuronGraph:
     """Parse and validate one JSON line; raise GraphFileError with a one-line reason.
 
     Strict: a value of the wrong JSON type is refused, not coerced (`"layer": true`,
-    `"layer": 1.0`, `"activation": "0.9"`); an integer stands for a number, as in JSON."""
+    `"layer": 1.0`, `"activation": "0.9"`); an integer stands for a number, as in JSON.
+    A line of an older format is upgraded first (`upgrade_graph_data`)."""
     try:
         return NeuronGraph.model_validate_json(line, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "line"
-        raise GraphFileError(path, line_number, f"{where}: {first['msg']}") from None
+        error = exc
+    upgraded = _upgraded_line(line)
+    if upgraded is not None:
+        try:
+            return NeuronGraph.model_validate_json(upgraded, strict=True)
+        except ValidationError as exc:
+            error = exc
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "line"
+    raise GraphFileError(path, line_number, f"{where}: {first['msg']}") from None
+
+
+def _upgraded_line(line: str) -> str | None:
+    """`line` in the current shape, or None when it is not an older format's line."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not upgrade_graph_data(data):
+        return None
+    return json.dumps(data, ensure_ascii=False)
 
 
 def iter_graph_file(

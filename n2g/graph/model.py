@@ -17,10 +17,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from n2g.graph.key import neuron_key
+from n2g.scoring import N2G, baseline_names
 
 # 2: graphs carry their evidence (the windows they were built and tested on). Version-1
 # files load unchanged: they simply have no evidence.
-FORMAT_VERSION = 2
+# 3: the baselines' scores are keyed by scoring method (`baselines`, n2g.scoring) instead
+# of a field per method; older lines are upgraded on reading (n2g.graph.file.upgrade_line).
+FORMAT_VERSION = 3
 
 
 class NodeKind(StrEnum):
@@ -35,6 +38,16 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def _by_method(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` keyed by registered scoring methods, in the registry's order (one canonical
+    order: equal graphs dump the same line); ValueError naming an unknown method."""
+    names = baseline_names()
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(f"unknown scoring method {unknown[0]!r} (known: {', '.join(names)})")
+    return {name: values[name] for name in names if name in values}
 
 
 class TrieNode(_Strict):
@@ -96,8 +109,9 @@ class BaselineOutOfDistribution(_Strict):
 class OutOfDistribution(_Strict):
     """Predictions on random windows of a different corpus (a check the paper lacked).
 
-    `false_positive_rate`/`scores` are N2G's; the baselines, built from the same training
-    examples, are scored on the same windows so the three can be compared.
+    `false_positive_rate`/`scores` are N2G's; the baselines (`baselines`, keyed by scoring
+    method), built from the same training examples, are scored on the same windows so the
+    methods can be compared.
     """
 
     corpus: str
@@ -105,21 +119,43 @@ class OutOfDistribution(_Strict):
     n_true_firing: Annotated[int, Field(ge=0)]
     false_positive_rate: Probability
     scores: Scores
-    token_lookup: BaselineOutOfDistribution | None = None
-    ngram: BaselineOutOfDistribution | None = None
+    baselines: dict[str, BaselineOutOfDistribution] = Field(default_factory=dict)
+
+    _known_methods = field_validator("baselines")(_by_method)
+
+    def of(self, method: str) -> BaselineOutOfDistribution | None:
+        """One method's false-positive rate and scores (N2G's too); None: not checked."""
+        if method == N2G:
+            return BaselineOutOfDistribution(
+                false_positive_rate=self.false_positive_rate, scores=self.scores
+            )
+        return self.baselines.get(method)
 
 
 class Correlation(_Strict):
     """The correlation score of OpenAI's explain/simulate/score method, for comparison
     with the field: Pearson r of predicted vs true normalised activations, pooled over
     every token of the held-out top-activating windows and of random windows of the
-    recording corpus. None when undefined (a constant prediction or truth)."""
+    recording corpus. None when undefined (a constant prediction or truth); a baseline's
+    undefined r is left out of `baselines` (as the database leaves it out)."""
 
     n_top_windows: Annotated[int, Field(ge=0)]
     n_random_windows: Annotated[int, Field(ge=0)]
     n2g: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
-    token_lookup: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
-    ngram: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    baselines: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
+
+    @field_validator("baselines", mode="before")
+    @classmethod
+    def _undefined_left_out(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return {name: value for name, value in values.items() if value is not None}
+        return values
+
+    _known_methods = field_validator("baselines")(_by_method)
+
+    def of(self, method: str) -> float | None:
+        """One method's r (N2G's too); None when undefined or not computed."""
+        return self.n2g if method == N2G else self.baselines.get(method)
 
 
 class Evaluation(_Strict):
@@ -133,10 +169,17 @@ class Evaluation(_Strict):
     # are undefined for this neuron: it is counted and reported, never silently dropped.
     n_test_firing: Annotated[int, Field(ge=0)]
     n2g: Scores
-    token_lookup: Scores
-    ngram: Scores
+    # The baselines' scores, keyed by scoring method (n2g.scoring); a method missing here
+    # was not run when the graph was built (e.g. added to n2g.scoring later).
+    baselines: dict[str, Scores] = Field(default_factory=dict)
     out_of_distribution: OutOfDistribution | None = None
     correlation: Correlation | None = None
+
+    _known_methods = field_validator("baselines")(_by_method)
+
+    def scores(self, method: str) -> Scores | None:
+        """One method's scores (N2G's too); None: the method was not run."""
+        return self.n2g if method == N2G else self.baselines.get(method)
 
 
 class BuildSettings(_Strict):

@@ -14,6 +14,9 @@ One aggregation, from the evaluations stored in the graphs:
   those that truly fire there.
 - Every mean comes with a 95% bootstrap confidence interval over neurons (percentile
   method, 1,000 resamples, seeded: the same graphs give the same interval).
+- The methods are N2G and every scoring method of n2g.scoring. A method enters a layer's
+  means only when every evaluated graph of the layer has its scores (graphs built before
+  the method existed lack them): no partial means; tables leave its cells empty there.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from n2g.graph.model import Evaluation, OutOfDistribution, Scores
+from n2g.graph.model import Evaluation, OutOfDistribution
+from n2g.scoring import label, methods
 
-METHODS = ("n2g", "token_lookup", "ngram")
-METHOD_TITLES = {"n2g": "N2G", "token_lookup": "Token lookup", "ngram": "5-gram lookup"}
+# N2G, then every scoring method (n2g.scoring), in table order; their human labels.
+METHODS = methods()
+METHOD_TITLES = {method: label(method) for method in METHODS}
 WELL_CORRELATED = 0.8
 BOOTSTRAP_SAMPLES = 1000
 
@@ -100,14 +105,17 @@ def _mean(values: Sequence[float]) -> float:
 
 def _ood_method(ood: OutOfDistribution, method: str) -> tuple[float, float] | None:
     """(false-positive rate, F1 or 0) of one method on a neuron's OOD windows."""
-    if method == "n2g":
-        return ood.false_positive_rate, ood.scores.f1 or 0.0
-    baseline = getattr(ood, method)
-    return None if baseline is None else (baseline.false_positive_rate, baseline.scores.f1 or 0.0)
+    rated = ood.of(method)
+    return None if rated is None else (rated.false_positive_rate, rated.scores.f1 or 0.0)
+
+
+def _has(evaluations: Sequence[Evaluation], method: str) -> bool:
+    """Every evaluation has `method`'s scores (no partial means)."""
+    return all(e.scores(method) is not None for e in evaluations)
 
 
 def _method_scores(evaluations: Sequence[Evaluation], method: str, seed: int) -> MeanScores:
-    scores: list[Scores] = [getattr(e, method) for e in evaluations]
+    scores = [s for e in evaluations if (s := e.scores(method)) is not None]
     f1 = [s.f1 or 0.0 for s in scores]
     return MeanScores(
         precision=_mean([s.precision or 0.0 for s in scores]),
@@ -118,12 +126,15 @@ def _method_scores(evaluations: Sequence[Evaluation], method: str, seed: int) ->
 
 
 def _correlation(evaluations: Sequence[Evaluation], seed: int) -> dict[str, CorrelationMean]:
-    scored = [e.correlation for e in evaluations if e.correlation is not None]
+    correlated = [e for e in evaluations if e.correlation is not None]
+    scored = [e.correlation for e in correlated if e.correlation is not None]
     if not scored:
         return {}
     out = {}
     for method in METHODS:
-        values = [getattr(c, method) or 0.0 for c in scored]
+        if not _has(correlated, method):
+            continue
+        values = [c.of(method) or 0.0 for c in scored]
         out[method] = CorrelationMean(
             n_neurons=len(values),
             mean=bootstrap_interval(values, seed),
@@ -165,7 +176,7 @@ def layer_rows(graphs: Iterable[Evaluated], seed: int = 0) -> list[LayerRow]:
                 n_neurons=len(members),
                 n_scored=len(scored),
                 n_no_firing=len(members) - len(scored),
-                methods={m: _method_scores(scored, m, seed) for m in METHODS},
+                methods={m: _method_scores(scored, m, seed) for m in METHODS if _has(evaluated, m)},
                 correlation=_correlation(evaluated, seed),
                 ood_n_neurons=ood_n,
                 ood_n_scored=ood_firing,

@@ -1,8 +1,9 @@
 """`n2g report`: the paper's Table 1 and more, computed from graph files.
 
 Per layer (numbers from `n2g.graph.quality`, which says how each is averaged): mean
-precision/recall/F1 of N2G, the token-lookup baseline and the 5-gram baseline with 95%
-bootstrap intervals of F1; the correlation score of the field, with the share of neurons
+precision/recall/F1 of N2G and of every baseline (the scoring methods of n2g.scoring: a
+column each, for the methods the graphs were scored with) with 95% bootstrap intervals of
+F1; the correlation score of the field, with the share of neurons
 at r >= 0.8; the out-of-distribution check; the share of neurons with no firing test token;
 graph sizes; and, when a database was searched, how many similar pairs and groups exist.
 """
@@ -85,22 +86,28 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
+def shown_methods(report: Report) -> list[str]:
+    """The methods with scores in some layer, in table order."""
+    return [m for m in METHODS if any(m in row.methods for row in report.layers)]
+
+
 def to_markdown(report: Report) -> str:
     """The report as Markdown: Table 1 layout, then OOD, sizes and search counts."""
+    shown = shown_methods(report)
     head = (
         "| Layer | "
         + " | ".join(
-            f"{METHOD_TITLES[m]} P | {METHOD_TITLES[m]} R | {METHOD_TITLES[m]} F1" for m in METHODS
+            f"{METHOD_TITLES[m]} P | {METHOD_TITLES[m]} R | {METHOD_TITLES[m]} F1" for m in shown
         )
         + " | scored / neurons |"
     )
-    rule = "|---|" + "---|" * (3 * len(METHODS)) + "---|"
+    rule = "|---|" + "---|" * (3 * len(shown)) + "---|"
     # Bold every method at the layer's best F1 as printed (a tie bolds both: no winner).
     best = {
         row.layer: {
             m
-            for m in METHODS
-            if _fmt(row.methods[m].f1) == max(_fmt(row.methods[x].f1) for x in METHODS)
+            for m, s in row.methods.items()
+            if _fmt(s.f1) == max(_fmt(x.f1) for x in row.methods.values())
         }
         for row in report.layers
     }
@@ -116,8 +123,11 @@ def to_markdown(report: Report) -> str:
     ]
     for row in report.layers:
         cells = []
-        for method in METHODS:
-            s = row.methods[method]
+        for method in shown:
+            s = row.methods.get(method)
+            if s is None:  # the layer's graphs were not all scored with this method
+                cells += ["–", "–", "–"]
+                continue
             f1 = f"{_fmt(s.f1)} [{_fmt(s.f1_interval.low)}, {_fmt(s.f1_interval.high)}]"
             cells += [
                 _fmt(s.precision),
@@ -133,7 +143,7 @@ def to_markdown(report: Report) -> str:
     lines.append("")
     for row in report.layers:  # the paper's claim, said plainly where it does not hold
         n2g = _fmt(row.methods["n2g"].f1)
-        for method in METHODS[1:]:
+        for method in [m for m in row.methods if m != "n2g"]:
             other = _fmt(row.methods[method].f1)
             if n2g <= other:
                 verb = "ties with" if n2g == other else "loses to"
@@ -148,6 +158,7 @@ def to_markdown(report: Report) -> str:
         "",
     ]
     if any(r.correlation for r in report.layers):
+        correlated = [m for m in METHODS if any(m in r.correlation for r in report.layers)]
         lines += [
             "Correlation score (OpenAI's explain/simulate/score yardstick: Pearson r of "
             "predicted vs true activations pooled over the held-out top windows and random "
@@ -155,16 +166,19 @@ def to_markdown(report: Report) -> str:
             "the share of neurons with r ≥ 0.8):",
             "",
             "| Layer | "
-            + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in METHODS)
+            + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in correlated)
             + " | neurons |",
-            "|---|" + "---|" * (2 * len(METHODS)) + "---|",
+            "|---|" + "---|" * (2 * len(correlated)) + "---|",
         ]
         for r in report.layers:
             if not r.correlation:
                 continue
             cells = []
-            for m in METHODS:
-                c = r.correlation[m]
+            for m in correlated:
+                c = r.correlation.get(m)
+                if c is None:
+                    cells += ["–", "–"]
+                    continue
                 cells += [
                     f"{_fmt(c.mean.mean)} [{_fmt(c.mean.low)}, {_fmt(c.mean.high)}]",
                     f"{c.share_well_correlated:.1%}",
@@ -218,18 +232,21 @@ def to_markdown(report: Report) -> str:
 
 
 def write_plot(report: Report, path: Path) -> None:
-    """A PNG bar chart of mean F1 per layer for N2G and the two baselines."""
+    """A PNG bar chart of mean F1 per layer for N2G and the baselines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     layers = [r.layer for r in report.layers]
-    width = 0.8 / len(METHODS)
+    shown = shown_methods(report)
+    width = 0.8 / len(shown)
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=120)
-    for i, method in enumerate(METHODS):
-        xs = [x + (i - 1) * width for x in range(len(layers))]
-        means = [r.methods[method] for r in report.layers]
+    for i, method in enumerate(shown):
+        rows = enumerate(report.layers)
+        placed = [(x, r.methods[method]) for x, r in rows if method in r.methods]
+        xs = [x + (i - (len(shown) - 1) / 2) * width for x, _ in placed]
+        means = [m for _, m in placed]
         errors = [
             [m.f1 - m.f1_interval.low for m in means],
             [m.f1_interval.high - m.f1 for m in means],

@@ -44,7 +44,7 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
     evaluations = [g.evaluation for g in graphs if g.evaluation is not None]
     scored = [e for e in evaluations if e.n_test_firing > 0 and e.n2g.f1 is not None]
     f1 = [float(e.n2g.f1) for e in scored if e.n2g.f1 is not None]
-    lookup = [e.token_lookup.f1 or 0.0 for e in scored]
+    lookup = [s.f1 or 0.0 for e in scored if (s := e.scores("token_lookup")) is not None]
     r = [e.correlation.n2g for e in evaluations if e.correlation and e.correlation.n2g is not None]
     quartiles = np.percentile(f1, [25, 50, 75]).tolist() if f1 else [0.0, 0.0, 0.0]
     return UnitKindRow(

@@ -1,22 +1,27 @@
 """The home page's bar plot of mean F1 per layer per method, laid out server-side.
 
-One small SVG per model (and per SAE), grouped bars per layer: N2G beside the token-lookup
-and n-gram baselines, the comparison the paper reports. Laid out here as coordinates, like
-n2g.serve.draw, and written by a template, so no plotting library, no JavaScript and no
-request-time process are needed. A layer without a defined mean shows no bar.
+One small SVG per model (and per SAE), grouped bars per layer: N2G beside the baselines
+(every scoring method of n2g.scoring), the comparison the paper reports. Laid out here as
+coordinates, like n2g.serve.draw, and written by a template, so no plotting library, no
+JavaScript and no request-time process are needed. A layer without a defined mean shows no bar.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from n2g.scoring import N2G, baseline_names, label
 from n2g.serve.schemas import LayerQuality, MethodMeans
 from n2g.serve.text import number
 
+# N2G in red, then the baselines in table order, each the next colour of the palette.
+BASELINE_COLOURS = ("#8a8a8a", "#285adc", "#2a9d5c", "#c07a12", "#8c3fb8", "#1a9bb0")
 METHODS = (
-    ("n2g", "N2G", "#dc2828"),
-    ("token_lookup", "token lookup", "#8a8a8a"),
-    ("ngram", "n-gram", "#285adc"),
+    (N2G, label(N2G), "#dc2828"),
+    *(
+        (name, label(name).lower(), BASELINE_COLOURS[i % len(BASELINE_COLOURS)])
+        for i, name in enumerate(baseline_names())
+    ),
 )
 PLOT_HEIGHT = 120
 BAR_WIDTH = 9
@@ -67,12 +72,11 @@ class BarPlot:
 
 
 def _mean(means: MethodMeans, name: str) -> float | None:
-    value: float | None = getattr(means, name)
-    return value
+    return means.get(name)
 
 
 def f1_plot(title: str, rows: list[LayerQuality]) -> BarPlot:
-    """Grouped bars of mean F1 (N2G, token lookup, n-gram) for each layer in `rows`."""
+    """Grouped bars of mean F1 (N2G and each baseline) for each layer in `rows`."""
     rows = sorted(rows, key=lambda r: r.layer)
     group_width = len(METHODS) * BAR_WIDTH + GROUP_GAP
     plot_right = LEFT + max(len(rows), 1) * group_width

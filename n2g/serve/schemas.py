@@ -26,12 +26,9 @@ class ErrorResponse(_Response):
     error: str
 
 
-class MethodMeans(_Response):
-    """One mean per method: N2G's graph and the two baselines (None: nothing stored)."""
-
-    n2g: float | None = None
-    token_lookup: float | None = None
-    ngram: float | None = None
+# One mean per method, keyed by its name: N2G's graph ("n2g") and each scoring method of
+# n2g.scoring ("token_lookup", "ngram", ...), every one listed; None: nothing stored.
+MethodMeans = dict[str, float | None]
 
 
 class LayerQuality(_Response):

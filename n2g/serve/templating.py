@@ -15,6 +15,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from n2g.scoring import baseline_names, label
 from n2g.serve import text
 from n2g.serve.evidence import snippet_html
 
@@ -45,6 +46,11 @@ def environment() -> Environment:
         search_url=text.search_url,
         compare_url=text.compare_url,
         query_url=text.query_url,
+        # The scoring methods' columns of every score table (n2g.scoring), in order:
+        # (name, label, short label).
+        baselines=[
+            (name, label(name).lower(), label(name, short=True)) for name in baseline_names()
+        ],
     )
     return env
 

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.db.mapping import graph_from_line
+from n2g.db.mapping import QUALITY_COLUMNS, graph_from_line
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.label import unit_label
+from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
 from n2g.serve.cache import ExpiringCache
@@ -42,29 +43,31 @@ MAX_GROUP_MEMBERS = 50  # members listed with a unit's group (its size says how 
 MAX_TEXT = 2_000  # characters of text for "units that fire on this text"
 
 
-def _means(row: dict[str, Any], prefix: str) -> MethodMeans:
-    return MethodMeans(
-        n2g=row[f"{prefix}_n2g"],
-        token_lookup=row[f"{prefix}_token_lookup"],
-        ngram=row[f"{prefix}_ngram"],
-    )
+def _means(rows: Sequence[dict[str, Any]], column: str) -> MethodMeans:
+    stored = {row["method"]: row[column] for row in rows}
+    return {method: stored.get(method) for method in methods()}
 
 
 def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
-    """The rows of queries/model_quality.cypher (one per model, SAE and layer) as models."""
-    quality: dict[str, list[LayerQuality]] = {}
+    """The rows of queries/model_quality.cypher (one per model, SAE, layer and scoring
+    method) as models."""
+    per_layer: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows:
-        quality.setdefault(row["model"], []).append(
+        per_layer.setdefault((row["model"], row["sae"], int(row["layer"])), []).append(row)
+    quality: dict[str, list[LayerQuality]] = {}
+    for (model, sae, layer), layer_rows in per_layer.items():
+        first = layer_rows[0]
+        quality.setdefault(model, []).append(
             LayerQuality(
-                layer=int(row["layer"]),
-                sae=row["sae"] or None,
-                units=int(row["units"]),
-                scored=int(row["scored"]),
-                f1=_means(row, "f1"),
-                correlated=int(row["correlated"]),
-                correlation=_means(row, "correlation"),
-                ood_checked=int(row["ood_checked"]),
-                ood_false_positive_rate=_means(row, "ood_fpr"),
+                layer=layer,
+                sae=sae or None,
+                units=int(first["units"]),
+                scored=int(first["scored"]),
+                f1=_means(layer_rows, "f1"),
+                correlated=int(first["correlated"]),
+                correlation=_means(layer_rows, "correlation"),
+                ood_checked=int(first["ood_checked"]),
+                ood_false_positive_rate=_means(layer_rows, "ood_fpr"),
             )
         )
     return ModelsResponse(
@@ -108,7 +111,10 @@ class Views:
     def models(self) -> ModelsResponse:
         """Every model with its per-layer quality (one aggregate query, then cached)."""
         return self._models.get(
-            "models", lambda: models_from_rows(self.db.read(store.query("model_quality")))
+            "models",
+            lambda: models_from_rows(
+                self.db.read(store.query("model_quality"), {"methods": QUALITY_COLUMNS})
+            ),
         )
 
     def require_model(self, model: str | None) -> None:

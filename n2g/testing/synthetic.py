@@ -21,6 +21,7 @@ import numpy as np
 
 from n2g.graph.file import dump_graph_line
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, Scores, TrieNode
+from n2g.scoring import baseline_names
 
 VOCAB_SIZE = 49_152
 SMOLLM2_NEURONS_PER_LAYER = 1536
@@ -129,8 +130,10 @@ def _graph(
         n_test_tokens=int(rng.integers(200, 640)),
         n_test_firing=int(rng.integers(0, 40)),
         n2g=_scores(rng, quality),
-        token_lookup=_scores(rng, quality - 0.1),
-        ngram=_scores(rng, quality - 0.2),
+        # every scoring method (n2g.scoring), each a little worse than the one before
+        baselines={
+            name: _scores(rng, quality - 0.1 * (i + 1)) for i, name in enumerate(baseline_names())
+        },
     )
     return NeuronGraph(
         model=model,

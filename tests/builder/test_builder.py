@@ -287,8 +287,7 @@ def test_folded_graphs_see_token_classes(gelu_model, gelu_records):
         expected = evaluate_split(trie.predict_many, train, test, config.firing_threshold)
         assert graph.evaluation is not None
         assert graph.evaluation.n2g == expected.n2g
-        assert graph.evaluation.token_lookup == expected.token_lookup
-        assert graph.evaluation.ngram == expected.ngram
+        assert graph.evaluation.baselines == expected.baselines
     assert swapped_case_differs
 
 

@@ -16,6 +16,7 @@ from n2g.builder.evaluate import (
     pearson,
     split_indices,
 )
+from n2g.scoring import baseline_names, scorers
 
 
 def test_firing_scores_known_counts():
@@ -79,14 +80,14 @@ def test_evaluate_split_counts_and_scores():
     evaluation = evaluate_split(predict_many, train, test, 0.5)
     assert evaluation.n_test_tokens == 3 and evaluation.n_test_firing == 1
     assert evaluation.n2g.precision == pytest.approx(0.5) and evaluation.n2g.recall == 1.0
-    assert evaluation.token_lookup.f1 == pytest.approx(2 / 3)
+    assert evaluation.baselines["token_lookup"].f1 == pytest.approx(2 / 3)
+    assert list(evaluation.baselines) == list(baseline_names())  # every scoring method
     # Predictions handed in (made once for evaluation and correlation) score the same,
     # and are what is scored: the callable is not asked again.
     tokens = [t for t, _ in test]
     predicted = {
         "n2g": predict_many(tokens),
-        "token_lookup": [TokenLookup(train).predict(t) for t in tokens],
-        "ngram": [NGramLookup(train).predict(t) for t in tokens],
+        **{method.name: [method(train).predict(t) for t in tokens] for method in scorers()},
     }
     given = evaluate_split(None, train, test, 0.5, predicted=predicted)
     assert given == evaluation
@@ -126,4 +127,4 @@ def test_correlation_pools_top_and_random_windows():
         top + random, {"n2g": guess, "ngram": [np.zeros(3), np.zeros(4)]}, 1, 1
     )
     assert scores.n2g == pytest.approx(np.corrcoef(pooled, np.concatenate(guess))[0, 1])
-    assert scores.ngram is None
+    assert scores.of("ngram") is None and "ngram" not in scores.baselines

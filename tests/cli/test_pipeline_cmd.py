@@ -45,8 +45,8 @@ def graph(neuron: int, f1: float | None, firing: int) -> NeuronGraph:
                TrieNode(id=1, kind=NodeKind.END, depth=1, activation=1.0)],
         edges=[(0, 1)],
         evaluation=Evaluation(n_train_examples=10, n_test_examples=10, n_test_tokens=64,
-                              n_test_firing=firing, n2g=scores, token_lookup=scores,
-                              ngram=scores),
+                              n_test_firing=firing, n2g=scores,
+                              baselines={"token_lookup": scores, "ngram": scores}),
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ def _scored(layer: int, neuron: int, f1: float | None):
         n_train_examples=10, n_test_examples=10, n_test_tokens=100,
         n_test_firing=0 if undefined else 5,
         n2g=Scores() if undefined else Scores(precision=f1, recall=1.0, f1=f1),
-        token_lookup=Scores(), ngram=Scores(),
+        baselines={"token_lookup": Scores(), "ngram": Scores()},
     )  # fmt: skip
     return graph
 

@@ -52,8 +52,7 @@ def make_graph(
         n_test_tokens=50,
         n_test_firing=3,
         n2g=Scores(precision=0.7, recall=0.9, f1=f1),
-        token_lookup=Scores(f1=0.5),
-        ngram=Scores(),
+        baselines={"token_lookup": Scores(f1=0.5), "ngram": Scores()},
     )
     return NeuronGraph(
         model=model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ from n2g.graph.model import (
     Scores,
     TrieNode,
 )
+from n2g.scoring import baseline_names
 from n2g.search import NeuronSearch, store
 
 ODD_TOKENS = ['"quoted"', "it's", "ü日本語", "\\", "$rows", "\n", "\x00", "emoji 🧠", ""]
@@ -85,18 +87,23 @@ def _graphs() -> list[NeuronGraph]:
         n_test_tokens=640,
         n_test_firing=7,
         n2g=_scores(0.642857142857),
-        token_lookup=_scores(0.5),
-        ngram=_scores(None),
+        baselines={"token_lookup": _scores(0.5), "ngram": _scores(None), "bigram": _scores(0.3)},
         out_of_distribution=OutOfDistribution(
             corpus="stdlib",
             n_tokens=65_536,
             n_true_firing=3,
             false_positive_rate=0.000152587890625,
             scores=_scores(0.25),
-            token_lookup=BaselineOutOfDistribution(false_positive_rate=0.0031, scores=_scores(0.1)),
-            ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+            baselines={
+                "token_lookup": BaselineOutOfDistribution(
+                    false_positive_rate=0.0031, scores=_scores(0.1)
+                ),
+                "ngram": BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+            },
         ),
-        correlation=Correlation(n_top_windows=10, n_random_windows=32, n2g=0.61, ngram=-0.05),
+        correlation=Correlation(
+            n_top_windows=10, n_random_windows=32, n2g=0.61, baselines={"ngram": -0.05}
+        ),
     )
     undefined = Evaluation(
         n_train_examples=10,
@@ -104,8 +111,7 @@ def _graphs() -> list[NeuronGraph]:
         n_test_tokens=640,
         n_test_firing=0,  # no firing test token: every score undefined (absent)
         n2g=Scores(),
-        token_lookup=Scores(),
-        ngram=Scores(),
+        baselines={"token_lookup": Scores(), "ngram": Scores()},
         out_of_distribution=OutOfDistribution(
             corpus="python-docs", n_tokens=0, n_true_firing=0, false_positive_rate=0.0,
             scores=Scores(),
@@ -212,14 +218,18 @@ def test_show_json_prints_exactly_the_graph_line(loaded, db_args, graph_file, in
 def test_every_evaluation_field_has_one_property():
     """A field added to Evaluation without a property would be dropped silently."""
 
-    def leaves(model: type, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        for name, field in model.model_fields.items():
-            inner = [a for a in (field.annotation, *getattr(field.annotation, "__args__", ()))
-                     if isinstance(a, type) and hasattr(a, "model_fields")]  # fmt: skip
-            if inner:
-                yield from leaves(inner[0], (*path, name))
-            else:
-                yield (*path, name)
+    def leaves(annotation: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        if get_origin(annotation) is dict:  # keyed by scoring method: every registered one
+            for method in baseline_names():
+                yield from leaves(get_args(annotation)[1], (*path, method))
+            return
+        inner = [a for a in (annotation, *getattr(annotation, "__args__", ()))
+                 if isinstance(a, type) and hasattr(a, "model_fields")]  # fmt: skip
+        if not inner:
+            yield path
+            return
+        for name, field in inner[0].model_fields.items():
+            yield from leaves(field.annotation, (*path, name))
 
     paths = [path for _, path in EVALUATION_PROPERTIES]
     assert sorted(paths) == sorted(leaves(Evaluation, ()))

@@ -41,6 +41,12 @@ def _evidence(**change: Any) -> dict[str, Any]:
     return example | change
 
 
+def _evaluation(**change: Any) -> dict[str, Any]:
+    evaluation = {"n_train_examples": 1, "n_test_examples": 1, "n_test_tokens": 1}
+    evaluation |= {"n_test_firing": 0, "n2g": {}}
+    return evaluation | change
+
+
 def _set(path: str, value: Any) -> Change:
     """Set a field by dotted path (`nodes.1.depth`)."""
 
@@ -135,6 +141,10 @@ RULES: dict[str, tuple[Change, str]] = {
         "same length",
     ),
     "evidence ranks are unique": (_set("evidence", [_evidence(), _evidence()]), "unique"),
+    "a baseline is a known scoring method": (
+        _set("evaluation", _evaluation(baselines={"oracle": {}})),
+        "unknown scoring method",
+    ),
     "evidence values are finite": (
         _set("evidence", [_evidence(predicted=[float("inf")])]),
         "finite",
@@ -167,7 +177,7 @@ def test_there_is_a_case_for_every_rule_the_model_states() -> None:
     import n2g.graph.model as model
 
     raised = Path(model.__file__).read_text(encoding="utf-8").count("raise ValueError(")
-    assert raised == 18  # update RULES when a rule is added or removed, then this number
+    assert raised == 19  # update RULES when a rule is added or removed, then this number
     assert len(ALL_RULES) >= 40
 
 

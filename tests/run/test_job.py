@@ -74,7 +74,9 @@ def mean_f1_cells(graph_file: Path) -> dict[int, list[str]]:
             continue
         layer = per_layer.setdefault(graph.layer, {"n2g": [], "token_lookup": [], "ngram": []})
         for method, values in layer.items():
-            values.append(getattr(graph.evaluation, method).f1 or 0.0)
+            scores = graph.evaluation.scores(method)
+            assert scores is not None
+            values.append(scores.f1 or 0.0)
     return {
         layer: [f"{sum(v) / len(v):.2f}" for v in methods.values()]
         for layer, methods in per_layer.items()

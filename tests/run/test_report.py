@@ -35,8 +35,7 @@ def graph(layer: int, neuron: int, firing: int, n2g, lookup, ngram, ood=None) ->
             n_test_tokens=100,
             n_test_firing=firing,
             n2g=Scores(**n2g),
-            token_lookup=Scores(**lookup),
-            ngram=Scores(**ngram),
+            baselines={"token_lookup": Scores(**lookup), "ngram": Scores(**ngram)},
             out_of_distribution=ood,
         ),
     )
@@ -78,8 +77,12 @@ def test_out_of_distribution_and_sizes(tmp_path):
         n_true_firing=2,
         false_positive_rate=0.1,
         scores=Scores(**prf(0.5, 1.0)),
-        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.6, scores=Scores(f1=0.0)),
-        ngram=BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+        baselines={
+            "token_lookup": BaselineOutOfDistribution(
+                false_positive_rate=0.6, scores=Scores(f1=0.0)
+            ),
+            "ngram": BaselineOutOfDistribution(false_positive_rate=0.0, scores=Scores()),
+        },
     )
     ood_b = OutOfDistribution(
         corpus="c",
@@ -87,7 +90,9 @@ def test_out_of_distribution_and_sizes(tmp_path):
         n_true_firing=0,
         false_positive_rate=0.3,
         scores=Scores(),
-        token_lookup=BaselineOutOfDistribution(false_positive_rate=0.4, scores=Scores()),
+        baselines={
+            "token_lookup": BaselineOutOfDistribution(false_positive_rate=0.4, scores=Scores())
+        },
     )
     graphs = [
         graph(0, 0, 1, prf(1, 1), prf(1, 1), prf(1, 1), ood_a),
@@ -115,7 +120,10 @@ def test_correlation_and_intervals():
         g = graph(0, neuron, 2, prf(1, 1), prf(0.5, 0.5), prf(0, 0))
         assert g.evaluation is not None
         g.evaluation.correlation = Correlation(
-            n_top_windows=10, n_random_windows=10, n2g=r, token_lookup=0.5, ngram=None
+            n_top_windows=10,
+            n_random_windows=10,
+            n2g=r,
+            baselines={"token_lookup": 0.5, "ngram": None},
         )
         graphs.append(g)
     row = build_report(graphs).layers[0]

@@ -11,7 +11,8 @@ def _scored(neuron: int, f1: float, tokens: list[str], context: list[str | None]
     graph = make_graph("m", 0, neuron, [(t, context, 0.9) for t in tokens])
     graph.evaluation = Evaluation(
         n_train_examples=10, n_test_examples=10, n_test_tokens=100, n_test_firing=5,
-        n2g=Scores(precision=f1, recall=f1, f1=f1), token_lookup=Scores(), ngram=Scores(),
+        n2g=Scores(precision=f1, recall=f1, f1=f1),
+        baselines={"token_lookup": Scores(), "ngram": Scores()},
     )  # fmt: skip
     return graph
 

@@ -22,7 +22,7 @@ def _units(seed: int, sae: str | None, n: int, layer: int = 3):
             g.hook_name = f"blocks.{layer}.hook_mlp_out"
         assert g.evaluation is not None
         g.evaluation.correlation = Correlation(
-            n2g=rng.uniform(-1, 1), token_lookup=0.1, ngram=None, n_top_windows=5,
+            n2g=rng.uniform(-1, 1), baselines={"token_lookup": 0.1}, n_top_windows=5,
             n_random_windows=2,
         )  # fmt: skip
         out.append(g)
@@ -42,7 +42,9 @@ def test_rows_per_kind_equal_a_direct_count(tmp_path):
         assert np.isclose(row.f1.mean, np.mean(f1)) and row.f1.low <= row.f1.mean <= row.f1.high
         assert row.n_f1_well == sum(v >= 0.8 for v in f1)
         assert np.isclose(row.f1_quartiles[1], np.median(f1))
-        assert np.isclose(row.lookup_f1.mean, np.mean([e.token_lookup.f1 for e in scored]))
+        assert np.isclose(
+            row.lookup_f1.mean, np.mean([e.baselines["token_lookup"].f1 for e in scored])
+        )
         assert row.correlation is not None and np.isclose(row.correlation.mean, np.mean(r))
         assert row.n_r_well == sum(v >= 0.8 for v in r)
     text = "\n".join(comparison_markdown(rows))

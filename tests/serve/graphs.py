@@ -41,23 +41,30 @@ def evaluation(f1: float, lookup_f1: float, ngram_f1: float) -> Evaluation:
         n_test_tokens=640,
         n_test_firing=12,
         n2g=Scores(precision=f1, recall=f1, f1=f1),
-        token_lookup=Scores(precision=lookup_f1, recall=lookup_f1, f1=lookup_f1),
-        ngram=Scores(precision=ngram_f1, recall=ngram_f1, f1=ngram_f1),
+        baselines={
+            "token_lookup": Scores(precision=lookup_f1, recall=lookup_f1, f1=lookup_f1),
+            "ngram": Scores(precision=ngram_f1, recall=ngram_f1, f1=ngram_f1),
+        },
         out_of_distribution=OutOfDistribution(
             corpus="python-docs",
             n_tokens=4096,
             n_true_firing=3,
             false_positive_rate=0.01,
             scores=Scores(precision=0.5, recall=0.5, f1=0.5),
-            token_lookup=BaselineOutOfDistribution(
-                false_positive_rate=0.03, scores=Scores(precision=0.2, recall=0.6, f1=0.3)
-            ),
-            ngram=BaselineOutOfDistribution(
-                false_positive_rate=0.02, scores=Scores(precision=0.4, recall=0.5, f1=0.44)
-            ),
+            baselines={
+                "token_lookup": BaselineOutOfDistribution(
+                    false_positive_rate=0.03, scores=Scores(precision=0.2, recall=0.6, f1=0.3)
+                ),
+                "ngram": BaselineOutOfDistribution(
+                    false_positive_rate=0.02, scores=Scores(precision=0.4, recall=0.5, f1=0.44)
+                ),
+            },
         ),
         correlation=Correlation(
-            n_top_windows=5, n_random_windows=5, n2g=0.8, token_lookup=0.6, ngram=0.7
+            n_top_windows=5,
+            n_random_windows=5,
+            n2g=0.8,
+            baselines={"token_lookup": 0.6, "ngram": 0.7},
         ),
     )
 

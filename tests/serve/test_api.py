@@ -57,9 +57,13 @@ def test_models_lists_units_layers_and_quality_means(client: TestClient) -> None
     rows = {(row["sae"], row["layer"]): row for row in hand["quality"]}
     layer0 = rows[(None, 0)]
     assert layer0["units"] == 3 and layer0["scored"] == 1  # only hand/0/0 is evaluated
-    assert layer0["f1"] == {"n2g": 0.8, "token_lookup": 0.6, "ngram": 0.7}
-    assert layer0["correlation"] == {"n2g": 0.8, "token_lookup": 0.6, "ngram": 0.7}
-    assert layer0["ood_false_positive_rate"] == {"n2g": 0.01, "token_lookup": 0.03, "ngram": 0.02}
+    unscored = {"bigram": None}  # a scoring method these graphs were built without
+    assert layer0["f1"] == {"n2g": 0.8, "token_lookup": 0.6, "ngram": 0.7} | unscored
+    assert layer0["correlation"] == {"n2g": 0.8, "token_lookup": 0.6, "ngram": 0.7} | unscored
+    assert (
+        layer0["ood_false_positive_rate"]
+        == {"n2g": 0.01, "token_lookup": 0.03, "ngram": 0.02} | unscored
+    )
     layer2 = rows[(None, 2)]  # hand/2/5 (F1 0.4) and the hostile unit (0.6) are scored
     assert layer2["scored"] == 2 and layer2["f1"]["n2g"] == pytest.approx(0.5)
     assert layer2["f1"]["ngram"] == pytest.approx(0.5)
