@@ -92,7 +92,21 @@ def shown_methods(report: Report) -> list[str]:
 
 
 def to_markdown(report: Report) -> str:
-    """The report as Markdown: Table 1 layout, then OOD, sizes and search counts."""
+    """The report as Markdown: Table 1 layout, then correlation, OOD, sizes and search."""
+    return "\n".join(
+        [
+            *_quality_lines(report),
+            *_verdict_lines(report),
+            *_correlation_lines(report),
+            *_ood_lines(report),
+            *_size_lines(report),
+            *_search_lines(report),
+        ]
+    )
+
+
+def _quality_lines(report: Report) -> list[str]:
+    """Table 1: precision, recall and F1 per method and layer, the best F1 in bold."""
     shown = shown_methods(report)
     head = (
         "| Layer | "
@@ -137,11 +151,16 @@ def to_markdown(report: Report) -> str:
         lines.append(
             f"| {row.layer} | " + " | ".join(cells) + f" | {row.n_scored} / {row.n_neurons} |"
         )
+    return lines
+
+
+def _verdict_lines(report: Report) -> list[str]:
+    """Where the paper's claim does not hold, said plainly; the neurons left out."""
     no_firing = sum(r.n_no_firing for r in report.layers)
     total = sum(r.n_neurons for r in report.layers)
     share = no_firing / total if total else 0.0
-    lines.append("")
-    for row in report.layers:  # the paper's claim, said plainly where it does not hold
+    lines = [""]
+    for row in report.layers:
         n2g = _fmt(row.methods["n2g"].f1)
         for method in [m for m in row.methods if m != "n2g"]:
             other = _fmt(row.methods[method].f1)
@@ -151,64 +170,77 @@ def to_markdown(report: Report) -> str:
                     f"Layer {row.layer}: N2G {verb} {METHOD_TITLES[method].lower()} "
                     f"on F1 ({n2g} vs {other})."
                 )
-    lines += [
+    return lines + [
         "",
         f"Neurons with no firing test token (excluded from the means): "
         f"{no_firing} of {total} ({share:.1%}).",
         "",
     ]
-    if any(r.correlation for r in report.layers):
-        correlated = [m for m in METHODS if any(m in r.correlation for r in report.layers)]
-        lines += [
-            "Correlation score (OpenAI's explain/simulate/score yardstick: Pearson r of "
-            "predicted vs true activations pooled over the held-out top windows and random "
-            "windows of the corpus; mean over neurons with its 95% bootstrap interval, and "
-            "the share of neurons with r ≥ 0.8):",
-            "",
-            "| Layer | "
-            + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in correlated)
-            + " | neurons |",
-            "|---|" + "---|" * (2 * len(correlated)) + "---|",
-        ]
-        for r in report.layers:
-            if not r.correlation:
+
+
+def _correlation_lines(report: Report) -> list[str]:
+    """The correlation score per method and layer (none when it was not measured)."""
+    if not any(r.correlation for r in report.layers):
+        return []
+    correlated = [m for m in METHODS if any(m in r.correlation for r in report.layers)]
+    lines = [
+        "Correlation score (OpenAI's explain/simulate/score yardstick: Pearson r of "
+        "predicted vs true activations pooled over the held-out top windows and random "
+        "windows of the corpus; mean over neurons with its 95% bootstrap interval, and "
+        "the share of neurons with r ≥ 0.8):",
+        "",
+        "| Layer | "
+        + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in correlated)
+        + " | neurons |",
+        "|---|" + "---|" * (2 * len(correlated)) + "---|",
+    ]
+    for r in report.layers:
+        if not r.correlation:
+            continue
+        cells = []
+        for m in correlated:
+            c = r.correlation.get(m)
+            if c is None:
+                cells += ["–", "–"]
                 continue
-            cells = []
-            for m in correlated:
-                c = r.correlation.get(m)
-                if c is None:
-                    cells += ["–", "–"]
-                    continue
-                cells += [
-                    f"{_fmt(c.mean.mean)} [{_fmt(c.mean.low)}, {_fmt(c.mean.high)}]",
-                    f"{c.share_well_correlated:.1%}",
-                ]
-            n = r.correlation["n2g"].n_neurons
-            lines.append(f"| {r.layer} | " + " | ".join(cells) + f" | {n} |")
-        lines.append("")
-    if any(r.ood_n_neurons for r in report.layers):
-        shown = [m for m in METHODS if any(m in r.ood for r in report.layers)]
-        lines += [
-            "Out of distribution (random windows of a different corpus; false-positive rate "
-            "over all neurons, F1 over the neurons that truly fire there):",
-            "",
-            "| Layer | "
-            + " | ".join(f"{METHOD_TITLES[m]} FPR | {METHOD_TITLES[m]} F1" for m in shown)
-            + " | firing / neurons |",
-            "|---|" + "---|" * (2 * len(shown)) + "---|",
-        ]
-        for r in report.layers:
-            cells = []
-            for m in shown:
-                mean = r.ood.get(m)
-                cells += [_pct(mean.false_positive_rate if mean else None),
-                          _fmt(mean.f1 if mean else None)]  # fmt: skip
-            lines.append(
-                f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"
-            )
-        lines.append("")
+            cells += [
+                f"{_fmt(c.mean.mean)} [{_fmt(c.mean.low)}, {_fmt(c.mean.high)}]",
+                f"{c.share_well_correlated:.1%}",
+            ]
+        n = r.correlation["n2g"].n_neurons
+        lines.append(f"| {r.layer} | " + " | ".join(cells) + f" | {n} |")
+    return lines + [""]
+
+
+def _ood_lines(report: Report) -> list[str]:
+    """False positives and F1 on another corpus (none when it was not measured)."""
+    if not any(r.ood_n_neurons for r in report.layers):
+        return []
+    shown = [m for m in METHODS if any(m in r.ood for r in report.layers)]
+    lines = [
+        "Out of distribution (random windows of a different corpus; false-positive rate "
+        "over all neurons, F1 over the neurons that truly fire there):",
+        "",
+        "| Layer | "
+        + " | ".join(f"{METHOD_TITLES[m]} FPR | {METHOD_TITLES[m]} F1" for m in shown)
+        + " | firing / neurons |",
+        "|---|" + "---|" * (2 * len(shown)) + "---|",
+    ]
+    for r in report.layers:
+        cells = []
+        for m in shown:
+            mean = r.ood.get(m)
+            cells += [_pct(mean.false_positive_rate if mean else None),
+                      _fmt(mean.f1 if mean else None)]  # fmt: skip
+        lines.append(
+            f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"
+        )
+    return lines + [""]
+
+
+def _size_lines(report: Report) -> list[str]:
     sizes = report.sizes
-    lines += [
+    return [
         "Graph sizes:",
         "",
         f"- graphs: {sizes.n_graphs} ({sizes.empty_graphs} empty)",
@@ -218,17 +250,20 @@ def to_markdown(report: Report) -> str:
         f"mean {sizes.context_mean:.1f}; deepest path: {sizes.depth_max}",
         "",
     ]
-    if report.similar_pairs is not None:
-        lines += [
-            "Search structure:",
-            "",
-            f"- similar pairs (both overlaps ≥ threshold): {report.similar_pairs}",
-            f"- subset pairs: {report.subset_pairs if report.subset_pairs is not None else '–'}",
-            f"- neuron groups: {report.groups if report.groups is not None else '–'}"
-            + (f" (largest: {report.largest_group})" if report.largest_group else ""),
-            "",
-        ]
-    return "\n".join(lines)
+
+
+def _search_lines(report: Report) -> list[str]:
+    if report.similar_pairs is None:
+        return []
+    return [
+        "Search structure:",
+        "",
+        f"- similar pairs (both overlaps ≥ threshold): {report.similar_pairs}",
+        f"- subset pairs: {report.subset_pairs if report.subset_pairs is not None else '–'}",
+        f"- neuron groups: {report.groups if report.groups is not None else '–'}"
+        + (f" (largest: {report.largest_group})" if report.largest_group else ""),
+        "",
+    ]
 
 
 def write_plot(report: Report, path: Path) -> None:
