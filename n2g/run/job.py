@@ -18,6 +18,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from n2g.db.connection import Database, DatabaseConfig
@@ -187,7 +188,8 @@ def run_pipeline(
     The model spec is resolved once, by loading the model: every later stage (records,
     graph file, database, report) names it by the loaded model's canonical `name`.
     """
-    from n2g.cluster import dispatch
+    from n2g.run.showcase import write_run_report
+    from n2g.search.api import NeuronSearch
 
     config.out.mkdir(parents=True, exist_ok=True)
     times = StageTimes()
@@ -196,55 +198,8 @@ def run_pipeline(
         say(f"database: {db_config.uri}")
         with times("prepare"):
             corpus, model, config = _prepare(config, say)
-        layers = config.layers
-        assert layers is not None
-        neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
-        _stage(
-            say,
-            1,
-            f"record: top-{config.record.k} windows of {model.name} layers "
-            f"{layers} over {corpus.name}",
-        )
-        with times("record"):
-            manifest = dispatch.record(
-                model,
-                corpus,
-                layers,
-                config.records_dir,
-                config.record,
-                _placement(config),
-                progress=progress,
-            )
-        say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
-
-        _stage(
-            say,
-            2,
-            f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}, "
-            f"{model.dtype}",
-        )
-        with times("build"):
-            built = dispatch.build(
-                model,
-                config.records_dir,
-                config.graph_file,
-                config.build,
-                _placement(config),
-                layers=layers,
-                neurons=neurons,
-                device=config.device,
-                progress=progress,
-            )
-        say(
-            f"{built.n_written} graphs built, {built.n_skipped} already there "
-            f"-> {config.graph_file}"
-        )
-        if built.stage_seconds:
-            say(
-                "time per stage: "
-                + ", ".join(f"{k} {v:.1f}s" for k, v in built.stage_seconds.items())
-            )
-
+        manifest = _record_neurons(config, model, corpus, times, progress, say)
+        built = _build_neurons(config, model, times, progress, say)
         units, built_sets = [], {}
         graph_files = [config.graph_file]
         for unit_set in config.unit_sets:
@@ -255,37 +210,10 @@ def run_pipeline(
                 )
             units.append(loaded)
             graph_files.append(unit_set.graph_file)
-
-        from n2g.db.ingest import ingest_files
-        from n2g.db.schema import apply_schema
-
-        _stage(say, 3, f"ingest into {db_config.uri}")
-        with times("ingest"):
-            apply_schema(db)
-            ingested = ingest_files(db, graph_files, progress=progress)
-        for line in ingested.lines():
-            say(line)
-        if ingested.errors:
-            raise N2GError(
-                f"{len(ingested.errors)} bad line(s) in {config.graph_file}: {ingested.errors[0]}"
-            )
-
-        from n2g.search.api import NeuronSearch
-
-        _stage(say, 4, "search: all-pairs similarity and neuron groups")
+        ingested = _ingest(db, db_config, config, graph_files, times, progress, say)
         search = NeuronSearch(db)
-        with times("search"):
-            similarity = search.compute_similarity(
-                [model.name], config.similarity, show_progress=progress
-            )
-        say(
-            f"{similarity.similar_pairs} similar pairs, {similarity.subset_pairs} subset pairs, "
-            f"{similarity.groups} groups (largest {similarity.largest_group})"
-        )
-
+        similarity = _similarity(search, model, config, times, progress, say)
         _stage(say, 5, f"report -> {config.report_dir}")
-        from n2g.run.showcase import write_run_report
-
         with times("report"):
             summary = write_run_report(config, model, search, similarity, say, units)
     say(f"\nfinished in {times.line()}")
@@ -305,3 +233,115 @@ def run_pipeline(
     summary["stage_seconds"] = {name: round(seconds, 1) for name, seconds in times.seconds.items()}
     (config.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def _record_neurons(
+    config: RunConfig,
+    model: Any,
+    corpus: Any,
+    times: StageTimes,
+    progress: bool,
+    say: Callable[[str], None],
+) -> Any:
+    """Stage 1: the neurons' top windows, recorded (or resumed) into the records folder."""
+    from n2g.cluster import dispatch
+
+    layers = config.layers
+    assert layers is not None
+    _stage(
+        say,
+        1,
+        f"record: top-{config.record.k} windows of {model.name} layers {layers} over {corpus.name}",
+    )
+    with times("record"):
+        manifest = dispatch.record(
+            model,
+            corpus,
+            layers,
+            config.records_dir,
+            config.record,
+            _placement(config),
+            progress=progress,
+        )
+    say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
+    return manifest
+
+
+def _build_neurons(
+    config: RunConfig, model: Any, times: StageTimes, progress: bool, say: Callable[[str], None]
+) -> Any:
+    """Stage 2: the neurons' graphs, built (or resumed) into the graph file."""
+    from n2g.cluster import dispatch
+
+    layers = config.layers
+    assert layers is not None
+    neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
+    _stage(
+        say,
+        2,
+        f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}, "
+        f"{model.dtype}",
+    )
+    with times("build"):
+        built = dispatch.build(
+            model,
+            config.records_dir,
+            config.graph_file,
+            config.build,
+            _placement(config),
+            layers=layers,
+            neurons=neurons,
+            device=config.device,
+            progress=progress,
+        )
+    say(f"{built.n_written} graphs built, {built.n_skipped} already there -> {config.graph_file}")
+    if built.stage_seconds:
+        say("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in built.stage_seconds.items()))
+    return built
+
+
+def _ingest(
+    db: Database,
+    db_config: DatabaseConfig,
+    config: RunConfig,
+    graph_files: list[Path],
+    times: StageTimes,
+    progress: bool,
+    say: Callable[[str], None],
+) -> Any:
+    """Stage 3: every graph file of the run into the database; a bad line stops the run."""
+    from n2g.db.ingest import ingest_files
+    from n2g.db.schema import apply_schema
+
+    _stage(say, 3, f"ingest into {db_config.uri}")
+    with times("ingest"):
+        apply_schema(db)
+        ingested = ingest_files(db, graph_files, progress=progress)
+    for line in ingested.lines():
+        say(line)
+    if ingested.errors:
+        raise N2GError(
+            f"{len(ingested.errors)} bad line(s) in {config.graph_file}: {ingested.errors[0]}"
+        )
+    return ingested
+
+
+def _similarity(
+    search: Any,
+    model: Any,
+    config: RunConfig,
+    times: StageTimes,
+    progress: bool,
+    say: Callable[[str], None],
+) -> Any:
+    """Stage 4: all-pairs similarity and groups of the model's units, stored."""
+    _stage(say, 4, "search: all-pairs similarity and neuron groups")
+    with times("search"):
+        similarity = search.compute_similarity(
+            [model.name], config.similarity, show_progress=progress
+        )
+    say(
+        f"{similarity.similar_pairs} similar pairs, {similarity.subset_pairs} subset pairs, "
+        f"{similarity.groups} groups (largest {similarity.largest_group})"
+    )
+    return similarity
