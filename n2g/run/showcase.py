@@ -125,12 +125,21 @@ def write_run_report(
     graphs = [g for g in graphs if g.model == model.name and g.layer in (config.layers or [])]
     if not graphs:
         raise N2GError(f"no graphs in {config.graph_file} to report on")
+    latents = [g for s in config.unit_sets for _, g in iter_graph_file(s.graph_file, errors=errors)]
+    # The run's own units only: the store may hold others of the model (earlier runs on
+    # other corpora or layers), which the report must not count.
+    run_keys = {g.key for g in graphs} | {g.key for g in latents}
+    sets = [s for s in search.token_sets([model.name]) if s.key in run_keys]
+    thresholds = threshold_rows(sets, model.name)
+    every = [s for s in search.token_sets([model.name], 0.0) if s.key in run_keys]
+    [every_level] = threshold_rows(every, model.name, THRESHOLDS[:1])
+    [stored] = threshold_rows(sets, model.name, [similarity.threshold])
     report = build_report(
         graphs,
-        similar_pairs=similarity.similar_pairs,
-        subset_pairs=similarity.subset_pairs,
-        groups=similarity.groups,
-        largest_group=similarity.largest_group,
+        similar_pairs=stored.similar_pairs,
+        subset_pairs=stored.subset_pairs if config.similarity.subsets else None,
+        groups=len(stored.groups),
+        largest_group=stored.largest,
     )
     out = config.report_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -141,16 +150,9 @@ def write_run_report(
     except N2GError as exc:  # no Graphviz: the report is still useful without the picture
         svg_line = f"(no SVG: {exc})"
     write_plot(report, out / "quality.png")
-    sets = [s for s in search.token_sets([model.name]) if s.layer in (config.layers or [])]
-    thresholds = threshold_rows(sets, model.name)
-    every = [s for s in search.token_sets([model.name], 0.0) if s.layer in (config.layers or [])]
-    [every_level] = threshold_rows(every, model.name, THRESHOLDS[:1])
     comparison: list[str] = []
     unit_rows: list = []
     if units:
-        latents = [
-            g for s in config.unit_sets for _, g in iter_graph_file(s.graph_file, errors=errors)
-        ]
         unit_rows = compare_units(graphs + latents)
         lines = [line for one in units for line in _unit_set_line(one)]
         comparison = [*comparison_markdown(unit_rows, lines)]
