@@ -129,6 +129,28 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
         assert "48 unchanged" in again.output
         assert database_counts(db) == counts
 
+        # Other units of the model in the store (another run's, copies of 6 of these: each
+        # similar to its original) enter the stored similarity, not this run's report.
+        from n2g.db.ingest import ingest_graphs
+
+        copies = [g.model_copy(update={"neuron": g.neuron + 500}) for g in graphs[:6]]
+        ingest_graphs(db, copies)
+        third = CliRunner().invoke(app, run_args(out, corpora, db_config))
+        assert third.exit_code == 0, third.output
+        stored = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stages"]
+        assert stored["search"]["similar_pairs"] >= summary["stages"]["search"]["similar_pairs"] + 6
+        assert _similarity_section(out) == _similarity_section_of(report)
+
+
+def _similarity_section(out: Path) -> str:
+    return _similarity_section_of((out / "report" / "report.md").read_text(encoding="utf-8"))
+
+
+def _similarity_section_of(report: str) -> str:
+    """The report's counts of similar units: its search structure and similarity tables."""
+    structure = report.split("Search structure:")[1].split("## ")[0]
+    return structure + report.split("## Similar neurons and groups")[1].split("Showcase")[0]
+
 
 def _count_lines(path: Path) -> int:
     """Whole lines: an interrupt can stop a write mid-line, and a resume drops that tail."""
