@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from n2g.errors import N2GError
+from n2g.search.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
     ErrorResponse,
@@ -40,6 +41,7 @@ Model = Annotated[str | None, Query(description="only this model's units (defaul
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
 Layer = Annotated[int | None, Query(ge=0, description="only this layer")]
 Score = Annotated[float, Query(ge=0.0, le=1.0)]
+Level = Annotated[float, Query(ge=0.0, le=1.0, description=LEVEL_HELP)]
 KEY_HELP = (
     "unit key MODEL/LAYER/INDEX, or MODEL/sae:NAME/INDEX (MODEL/tc:NAME/INDEX) for an SAE's "
     "(a transcoder's) latent"
@@ -102,13 +104,20 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             bool, Query(description="units with a token both activating and in context")
         ] = False,
         limit: Limit = 25,
+        level: Level = FIRING_LEVEL,
     ) -> Response:
         """Units that activate on `token`, have `context`, or both on one trie path; or,
         with `repeated=true`, units with repeated tokens (in-context-learning candidates)."""
         return await cached(
             request,
             lambda: views.token_search(
-                token, context, model=model, layer=layer, repeated=repeated, limit=limit
+                token,
+                context,
+                model=model,
+                layer=layer,
+                repeated=repeated,
+                limit=limit,
+                level=level,
             ),
             False,
         )
@@ -125,6 +134,7 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
         min_score: Score = 0.5,
         threshold: Score = 0.5,
         limit: Limit = 10,
+        level: Level = FIRING_LEVEL,
     ) -> Response:
         """Units like unit `key` (score = the smaller of the activating and context token
         overlaps, at least `min_score`), or the units of `model` whose graphs predict at
@@ -143,7 +153,9 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             )
         assert key is not None
         return await cached(
-            request, lambda: views.like(key, model=model, min_score=min_score, limit=limit), False
+            request,
+            lambda: views.like(key, model=model, min_score=min_score, limit=limit, level=level),
+            False,
         )
 
     @router.get("/groups", response_model=GroupsResponse)
@@ -152,8 +164,11 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
         model: Annotated[str | None, Query(description="only this model's groups")] = None,
         min_size: Annotated[int, Query(ge=1, description="smallest group listed")] = 2,
         limit: Limit = 25,
+        level: Level = FIRING_LEVEL,
     ) -> Response:
         """Groups of similar units, largest first, with the tokens all members share."""
         return await cached(
-            request, lambda: views.groups(model=model, min_size=min_size, limit=limit), False
+            request,
+            lambda: views.groups(model=model, min_size=min_size, limit=limit, level=level),
+            False,
         )

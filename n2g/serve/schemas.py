@@ -108,6 +108,7 @@ class SearchResponse(_Response):
     layer: int | None
     repeated: bool
     limit: int
+    level: float = Field(description="tokens counted from this level (0.5: firing)")
     hits: list[TokenHit] | list[RepeatedTokenHit]
 
 
@@ -118,6 +119,7 @@ class LikeResponse(_Response):
     text: str | None = None
     model: str | None = None
     min_score: float | None = None
+    level: float | None = Field(None, description="with key: tokens counted from this level")
     hits: list[LikeHit] = Field(default_factory=list)
     text_match: TextMatch | None = None
 
@@ -130,4 +132,5 @@ class GroupsResponse(_Response):
     model: str | None
     min_size: int
     limit: int
+    level: float = Field(description="shared tokens counted from this level")
     groups: list[GroupWithTokens]

@@ -23,6 +23,7 @@ from n2g.graph.label import unit_label
 from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
+from n2g.search.levels import FIRING_LEVEL
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
 from n2g.serve.schemas import (
@@ -166,20 +167,24 @@ class Views:
         layer: int | None,
         repeated: bool,
         limit: int,
+        level: float = FIRING_LEVEL,
     ) -> SearchResponse:
-        """Token search, or with `repeated` the repeated-token units (NeuronSearch)."""
+        """Token search, or with `repeated` the repeated-token units (NeuronSearch), the
+        tokens counted from `level` (n2g.search.levels)."""
         if repeated and (token is not None or context is not None):
             raise N2GError("repeated takes no token: it finds the repeated tokens itself")
-        cache_key = ("search", token, context, model, layer, repeated, limit)
+        cache_key = ("search", token, context, model, layer, repeated, limit, level)
 
         def compute() -> SearchResponse:
             hits: Any
             try:
                 if repeated:
-                    hits = self.search.repeated_tokens(model=model, layer=layer, limit=limit)
+                    hits = self.search.repeated_tokens(
+                        model=model, layer=layer, limit=limit, level=level
+                    )
                 else:
                     hits = self.search.token_search(
-                        token, context, model=model, layer=layer, limit=limit
+                        token, context, model=model, layer=layer, limit=limit, level=level
                     )
             except N2GError:
                 self.require_model(model)  # an unknown model is a 404, not a bad request
@@ -191,26 +196,37 @@ class Views:
                 layer=layer,
                 repeated=repeated,
                 limit=limit,
+                level=level,
                 hits=hits,
             )
 
         return self._results.get(cache_key, compute)
 
-    def like(self, key: str, *, model: str | None, min_score: float, limit: int) -> LikeResponse:
-        """The units most like unit `key` (NeuronSearch.like)."""
+    def like(
+        self,
+        key: str,
+        *,
+        model: str | None,
+        min_score: float,
+        limit: int,
+        level: float = FIRING_LEVEL,
+    ) -> LikeResponse:
+        """The units most like unit `key` (NeuronSearch.like), on their tokens from `level`."""
         parse_neuron_key(key)
 
         def compute() -> LikeResponse:
             try:
-                hits = self.search.like(key, model=model, min_score=min_score, limit=limit)
+                hits = self.search.like(
+                    key, model=model, min_score=min_score, limit=limit, level=level
+                )
             except N2GError:
                 if not store.neuron_exists(self.db, key):  # not stored is a 404
                     raise NotFound(f"no unit {key!r} in the database") from None
                 self.require_model(model)
                 raise
-            return LikeResponse(key=key, model=model, min_score=min_score, hits=hits)
+            return LikeResponse(key=key, model=model, min_score=min_score, level=level, hits=hits)
 
-        return self._results.get(("like", key, model, min_score, limit), compute)
+        return self._results.get(("like", key, model, min_score, limit, level), compute)
 
     def like_text(
         self, text: str, *, model: str, tokenizer: str | None, threshold: float, limit: int
@@ -234,17 +250,22 @@ class Views:
         return self._results.get(("text", text, model, tokenizer, threshold, limit), compute)
 
     # -- groups -----------------------------------------------------------------------
-    def groups(self, *, model: str | None, min_size: int, limit: int) -> GroupsResponse:
-        """The stored groups, largest first, each with the tokens all its members share."""
+    def groups(
+        self, *, model: str | None, min_size: int, limit: int, level: float = FIRING_LEVEL
+    ) -> GroupsResponse:
+        """The stored groups, largest first, each with the tokens all its members share
+        (counted from `level`)."""
 
         def compute() -> GroupsResponse:
             if model is not None and "+" not in model:  # "a+b": a group scope over models
                 self.require_model(model)
-            hits = self.search.groups(model=model, min_size=min_size, limit=limit)
+            hits = self.search.groups(model=model, min_size=min_size, limit=limit, level=level)
             groups = [GroupWithTokens(**hit.model_dump()) for hit in hits]
-            return GroupsResponse(model=model, min_size=min_size, limit=limit, groups=groups)
+            return GroupsResponse(
+                model=model, min_size=min_size, limit=limit, level=level, groups=groups
+            )
 
-        return self._results.get(("groups", model, min_size, limit), compute)
+        return self._results.get(("groups", model, min_size, limit, level), compute)
 
     def clear(self) -> None:
         """Forget every cached view (after loading new graphs, say)."""

@@ -186,9 +186,25 @@ def test_search_finds_hostile_tokens_exactly(client: TestClient, token: str) -> 
     assert client.get("/api/search", params={"token": token + "x"}).json()["hits"] == []
 
 
+def test_search_like_and_groups_take_the_token_level(client: TestClient) -> None:
+    """hand/2/5's " nobody" path predicts 0.4: found only below the firing level."""
+    search = client.get("/api/search", params={"token": " nobody"})
+    assert search.json()["hits"] == [] and search.json()["level"] == 0.5
+    lower = client.get("/api/search", params={"token": " nobody", "level": 0.3})
+    assert keys(lower) == ["hand/2/5"] and lower.json()["level"] == 0.3
+    like = client.get("/api/like", params={"key": "hand/1/3", "min_score": 0.9}).json()
+    assert [h["key"] for h in like["hits"]] == ["hand/2/5"] and like["level"] == 0.5
+    every = client.get("/api/like", params={"key": "hand/1/3", "min_score": 0.9, "level": 0})
+    assert every.json()["hits"] == []  # with " nobody" after " except" they differ
+    groups = client.get("/api/groups", params={"model": "hand", "level": 0}).json()
+    assert groups["level"] == 0 and groups["groups"][0]["shared_context"] == [" ctx"]
+
+
 @pytest.mark.parametrize(
     ("params", "status", "words"),
     [
+        ({"token": "x", "level": "1.5"}, 422, "level"),
+        ({"token": "x", "level": "-0.1"}, 422, "level"),
         ({"token": "x", "layer": "-1"}, 422, "layer"),
         ({"token": "x", "limit": "0"}, 422, "limit"),
         ({"token": "x", "limit": "abc"}, 422, "limit"),
