@@ -107,11 +107,13 @@ def test_latents_are_stored_and_searched_beside_neurons(store, relu_units, sae_m
     neurons = [g for _, g in iter_graph_file(work / "neurons.jsonl")]
     assert len(latents) == relu_units.d_sae and len(neurons) == sae_model.d_mlp
     search = NeuronSearch(db)
-    latent = next(g for g in latents if g.activating_tokens())
+    latent = next(g for g in latents if max(g.activating_tokens().values(), default=0) >= 0.5)
     assert search.neuron_graph(latent.key) == latent  # identity and trie round-trip
-    token = next(iter(latent.activating_tokens()))
+    token = max(latent.activating_tokens(), key=latent.activating_tokens().__getitem__)
     hits = {h.key for h in search.token_search(token, limit=1000)}
-    expected = {g.key for g in latents + neurons if token in g.activating_tokens()}
+    expected = {  # units whose paths from the token predict firing (n2g.search.levels)
+        g.key for g in latents + neurons if g.activating_tokens().get(token, 0.0) >= 0.5
+    }
     assert hits == expected and latent.key in hits
     # "which latents behave like this neuron": one query over both kinds of unit
     neuron = next(g for g in neurons if g.activating_tokens())
