@@ -1,6 +1,6 @@
 """The layout keeps its promises: the read side never reaches into the builder or torch.
 
-The read side (n2g.graph, n2g.db, n2g.search, n2g.scoring, the report, `n2g show`) must work in a
+The read side (n2g.graph, n2g.db, n2g.search, n2g.scoring, n2g.report, `n2g show`) must work in a
 process that never imports torch: it is what users run against a database all day, and
 importing torch costs seconds. Checked statically (every import statement, function-level
 ones included) and at run time (`n2g show` in a fresh interpreter).
@@ -25,14 +25,15 @@ READ_SIDE = [
     *sorted((PACKAGE / "search").glob("*.py")),
     # The scoring methods: the graph model, the mapping and the report read their registry.
     *sorted((PACKAGE / "scoring").glob("*.py")),
-    PACKAGE / "run" / "report.py",
+    # The reports on graph files (n2g report, and the run's report stage).
+    *sorted((PACKAGE / "report").glob("*.py")),
     # The service: everything but the module that loads a tokenizer for "units firing on
     # this text" (it is the CLI's `like --text` mechanism, which may need transformer_lens,
     # and is imported by that one view only; test_serve_app_runs_without_torch checks it).
     *sorted(p for p in (PACKAGE / "serve").glob("*.py") if p.name != "tokenizers.py"),
 ]
 ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
-ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring")
+ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring", "n2g.report")
 HEAVY = ("torch", "transformer_lens", "transformers", "n2g.builder", "n2g.record", "n2g.models")
 
 

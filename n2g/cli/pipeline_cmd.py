@@ -185,8 +185,8 @@ def report(
     """
     from n2g.graph.file import GraphFileError, iter_graph_file
     from n2g.graph.model import NeuronGraph
-    from n2g.run.report import build_report, to_markdown, write_plot
-    from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
+    from n2g.report.tables import build_report, to_markdown, write_plot
+    from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 
     graphs: list[NeuronGraph] = []
     errors: list[GraphFileError] = []

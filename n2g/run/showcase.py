@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from n2g.errors import N2GError
 from n2g.graph.file import iter_graph_file
 from n2g.graph.model import NeuronGraph, NodeKind
-from n2g.run.groups_report import THRESHOLDS, groups_markdown, threshold_rows
-from n2g.run.report import build_report, to_markdown, write_plot
-from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
+from n2g.report.groups import THRESHOLDS, groups_markdown, threshold_rows
+from n2g.report.tables import build_report, to_markdown, write_plot
+from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 
 if TYPE_CHECKING:
     from n2g.models.base import NeuronModel

@@ -27,7 +27,7 @@ from n2g.db.mapping import SCORE_PROPERTIES, neuron_properties
 from n2g.export import row_schema, unit_row
 from n2g.graph.file import dump_graph_line, parse_graph_line
 from n2g.graph.model import NeuronGraph
-from n2g.run.report import build_report, to_markdown
+from n2g.report.tables import build_report, to_markdown
 from n2g.scoring import baseline_names
 from n2g.scoring.bigram import BigramLookup
 from n2g.search import store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from n2g.run.groups_report import groups_markdown, threshold_rows
+from n2g.report.groups import groups_markdown, threshold_rows
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarityConfig
 from n2g.testing.brute_force import brute_force_pairs
 

@@ -13,7 +13,7 @@ from n2g.graph.model import (
     Scores,
     TrieNode,
 )
-from n2g.run.report import build_report, to_markdown, write_plot
+from n2g.report.tables import build_report, to_markdown, write_plot
 
 
 def graph(layer: int, neuron: int, firing: int, n2g, lookup, ngram, ood=None) -> NeuronGraph:

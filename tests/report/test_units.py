@@ -7,8 +7,8 @@ import random
 import numpy as np
 
 from n2g.graph.model import Correlation
-from n2g.run.units_report import compare_units, comparison_markdown, write_comparison_plot
-from tests.run.test_report import graph, prf
+from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
+from tests.report.test_tables import graph, prf
 
 
 def _units(seed: int, sae: str | None, n: int, layer: int = 3):
