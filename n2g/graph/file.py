@@ -2,9 +2,8 @@
 
 This is the boundary between the builder (which writes it), `n2g-ingest` (which loads it
 into the database) and everything that reads graphs back. The graph itself (the models)
-is n2g.graph.model; this module reads and writes its lines, strictly, and generates their
-JSON Schema into `schema/neuron_graph.schema.json` (`python -m n2g.graph.file`); a test
-fails when the two drift.
+is n2g.graph.model, its published JSON Schema n2g.graph.schema; this module reads and
+writes its lines, strictly.
 
 Older formats are read through one explicit step, `upgrade_graph_data`, which turns an
 old line's dict into the current shape before validation; a line of the current format
@@ -131,24 +130,3 @@ def dump_graph_line(graph: NeuronGraph) -> str:
     it did before evidence existed (same line, same content hash)."""
     leave_out = None if graph.evidence else {"evidence"}
     return graph.model_dump_json(exclude_none=True, exclude=leave_out)
-
-
-def json_schema() -> dict:
-    """The JSON Schema of one graph-file line."""
-    schema = NeuronGraph.model_json_schema()
-    schema["$id"] = "https://neuron2graph/schema/neuron_graph.schema.json"
-    schema["description"] = "One line of an N2G graph file (JSON Lines): one neuron graph."
-    return schema
-
-
-SCHEMA_FILE = "neuron_graph.schema.json"
-
-
-def render_json_schema() -> str:
-    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":  # regenerate schema/neuron_graph.schema.json
-    from n2g.resources import resource_dir
-
-    (resource_dir("schema") / SCHEMA_FILE).write_text(render_json_schema(), encoding="utf-8")

@@ -4,8 +4,9 @@ A unit's N2G graph is a trie stored as a node list plus explicit parent→child 
 Activating nodes are the trie's first level (the paper's root children); each path walks
 backwards through context or ignore nodes and finishes in an end node holding a
 normalised activation. With it travel the unit's normaliser, its evaluation, the settings
-it was built with and its evidence. How a graph is written to and read from a file (and
-its JSON Schema) is n2g.graph.file; how it is stored in the database, n2g.db.mapping.
+it was built with and its evidence. How a graph is written to and read from a file is
+n2g.graph.file (its JSON Schema: n2g.graph.schema); how it is stored in the database,
+n2g.db.mapping.
 """
 
 from __future__ import annotations

@@ -7,15 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from n2g.graph.file import (
-    SCHEMA_FILE,
-    GraphFileError,
-    dump_graph_line,
-    iter_graph_file,
-    parse_graph_line,
-    render_json_schema,
-)
+from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file, parse_graph_line
 from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.schema import SCHEMA_FILE, render_json_schema
 from n2g.resources import resource_dir
 
 
@@ -30,7 +24,7 @@ def _graph() -> NeuronGraph:
 
 def test_schema_file_matches_the_models():
     stored = (resource_dir("schema") / SCHEMA_FILE).read_text(encoding="utf-8")
-    assert stored == render_json_schema(), "run `python -m n2g.graph.file` to regenerate"
+    assert stored == render_json_schema(), "run `python -m n2g.graph.schema` to regenerate"
 
 
 def test_round_trip_and_networkx():
