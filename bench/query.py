@@ -16,7 +16,7 @@ fresh local ArcadeDB server, then measures, side by side in the same run:
   scaled by (N / sample)²; the join and brute force are also compared on the sample itself.
 
 Token sets are those the database compares: tokens whose paths predict firing
-(n2g.search.levels); `like` over every token (level 0, where stored set sizes prune the
+(n2g.graph.levels); `like` over every token (level 0, where stored set sizes prune the
 candidates without counting) is timed beside. The headline figure is the whole-model
 similarity time; the latencies are in the extras.
 With `--graphs FILE` the same measurements run on real graphs (e.g. those `n2g run`
@@ -32,11 +32,10 @@ from pathlib import Path
 
 from bench._common import BenchResult, bench_arg_parser, report, throwaway_database, timed
 from n2g.db.ingest import ingest_graphs
-from n2g.db.mapping import context_levels
 from n2g.graph.file import iter_graph_file
+from n2g.graph.levels import FIRING_LEVEL, context_levels
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
-from n2g.search.levels import FIRING_LEVEL
 from n2g.search.similarity import (
     NeuronTokenSets,
     overlap,
@@ -59,7 +58,7 @@ def _graphs(n: int, seed: int = 0) -> list[NeuronGraph]:
 
 
 def _sets(graphs: list[NeuronGraph], level: float = FIRING_LEVEL) -> list[NeuronTokenSets]:
-    """The token sets the database compares at `level` (n2g.search.levels)."""
+    """The token sets the database compares at `level` (n2g.graph.levels)."""
     out = []
     for g in graphs:
         levels = context_levels(g)

@@ -10,13 +10,15 @@
 // shares an activating token with X is scored. Candidates whose set sizes alone cap the
 // score below $min_score (overlap ≤ min(|A|,|B|) / max(|A|,|B|)) are dropped before any
 // token is compared; the sizes are the stored Neuron.n_activating_tokens and
-// n_context_tokens (counted from the edges for neurons loaded before those existed) at
-// level 0, and counted at the level asked otherwise.
+// n_context_tokens at level 0, n_firing_activating_tokens and n_firing_context_tokens at
+// the firing level ($firing), and counted from the edges at any other level or for
+// neurons loaded before those existed.
 // Parameters (model may be null = any model):
 //   :param key => 'solu-6l-pile/1/2000'
 //   :param model => null
 //   :param min_score => 0.5
 //   :param level => 0.5
+//   :param firing => 0.5
 //   :param limit => 10
 MATCH (x:Neuron {key: $key})
 WITH x,
@@ -32,13 +34,17 @@ WHERE t.text IN act_probe AND y <> x AND ($model IS NULL OR y.model = $model)
   AND ya_rel.activation >= $level
 WITH DISTINCT x, xa, xc, ctx_probe, y
 WITH x, xa, xc, ctx_probe, y,
-     CASE WHEN $level > 0 OR y.n_activating_tokens IS NULL
-          THEN count { MATCH (y)-[a:ACTIVATES_ON]->(:Token) WHERE a.activation >= $level }
-          ELSE y.n_activating_tokens END AS ya,
-     CASE WHEN $level > 0 OR y.n_context_tokens IS NULL
-          THEN count { MATCH (y)-[c:HAS_CONTEXT]->(:Token)
+     CASE WHEN $level = 0 AND y.n_activating_tokens IS NOT NULL THEN y.n_activating_tokens
+          WHEN $level = $firing AND y.n_firing_activating_tokens IS NOT NULL
+          THEN y.n_firing_activating_tokens
+          ELSE count { MATCH (y)-[a:ACTIVATES_ON]->(:Token) WHERE a.activation >= $level }
+     END AS ya,
+     CASE WHEN $level = 0 AND y.n_context_tokens IS NOT NULL THEN y.n_context_tokens
+          WHEN $level = $firing AND y.n_firing_context_tokens IS NOT NULL
+          THEN y.n_firing_context_tokens
+          ELSE count { MATCH (y)-[c:HAS_CONTEXT]->(:Token)
                        WHERE coalesce(c.activation, 1.0) >= $level }
-          ELSE y.n_context_tokens END AS yc
+     END AS yc
 WHERE (CASE WHEN size(xa) < ya THEN toFloat(size(xa)) / ya ELSE toFloat(ya) / size(xa) END)
         >= $min_score
   AND (size(xc) = yc

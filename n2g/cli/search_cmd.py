@@ -28,9 +28,9 @@ from n2g.cli.tables import cell, plain_text, print_rows
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
 from n2g.graph.label import unit_label
+from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
-from n2g.search.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 
 JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
 ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")

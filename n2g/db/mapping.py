@@ -30,6 +30,7 @@ from n2g.db.properties import checked_properties, encoded_size
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
 from n2g.graph.label import unit_label
+from n2g.graph.levels import FIRING_LEVEL, context_levels
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
 from n2g.graph.path_table import dump_paths
 from n2g.scoring import N2G, baseline_names
@@ -38,7 +39,7 @@ from n2g.scoring import N2G, baseline_names
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
 # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
 # 6: baselines keyed by scoring method (graph format 3), `baselines`, and HAS_CONTEXT
-# `activation` (the level its paths predict, n2g.search.levels)
+# `activation` (the level its paths predict, n2g.graph.levels)
 MAPPING_VERSION = 6
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
@@ -139,7 +140,8 @@ QUALITY_COLUMNS: list[dict[str, str]] = [
        "ood_fpr": f"ood_{name}_false_positive_rate"} for name in baseline_names()),
 ]  # fmt: skip
 # Derived on write, not read back: key, n_nodes, graph_hash, n_activating_tokens,
-# n_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
+# n_context_tokens and their firing-level counts n_firing_activating_tokens,
+# n_firing_context_tokens (set sizes for overlap scores, queries/like_neuron.cypher), fold_tokens
 # (token searches match folded forms only in folded graphs, queries/token_*.cypher).
 
 
@@ -198,6 +200,11 @@ def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
         n_nodes=len(graph.nodes),
         n_activating_tokens=len(graph.activating_tokens()),
         n_context_tokens=len(graph.context_tokens()),
+        # the same at the firing level: like_neuron.cypher's default needs no counting
+        n_firing_activating_tokens=sum(
+            a >= FIRING_LEVEL for a in graph.activating_tokens().values()
+        ),
+        n_firing_context_tokens=sum(v >= FIRING_LEVEL for v in context_levels(graph).values()),
         fold_tokens=graph.settings.fold_tokens,
     )
     line = dump_graph_line(graph)
@@ -267,28 +274,6 @@ def first_steps(graph: NeuronGraph) -> dict[str, tuple[float, set[str]]]:
     for node in graph.nodes:  # an activating node with no step at all matches nothing
         if node.kind == NodeKind.ACTIVATING and node.token is not None:
             out.setdefault(node.token, (0.0, set()))
-    return out
-
-
-def context_levels(graph: NeuronGraph) -> dict[str, float]:
-    """Context token → the largest activation an end beneath one of its nodes predicts: the
-    level of its HAS_CONTEXT relationship, as an activating node's value is of ACTIVATES_ON
-    (search and similarity count a token only at the level asked, n2g.search.levels)."""
-    nodes = {node.id: node for node in graph.nodes}
-    children = graph.children()
-    below: dict[int, float] = {}
-
-    def level(node_id: int) -> float:  # the trie is at most a few dozen steps deep
-        if node_id not in below:
-            node = nodes[node_id]
-            own = (node.activation or 0.0) if node.kind == NodeKind.END else 0.0
-            below[node_id] = max([own, *(level(c) for c in children.get(node_id, []))])
-        return below[node_id]
-
-    out: dict[str, float] = {}
-    for node in graph.nodes:
-        if node.kind == NodeKind.CONTEXT and node.token is not None:
-            out[node.token] = max(out.get(node.token, 0.0), level(node.id))
     return out
 
 

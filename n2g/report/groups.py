@@ -82,7 +82,7 @@ def groups_markdown(
 ) -> list[str]:
     """The report's section: counts per threshold, then the largest groups found at the
     highest threshold that finds any. `every_level`: the paper's threshold over every token
-    of the graphs, also those whose paths never predict firing (n2g.search.levels)."""
+    of the graphs, also those whose paths never predict firing (n2g.graph.levels)."""
     lines = [
         "## Similar neurons and groups",
         "",

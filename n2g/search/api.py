@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
+from n2g.graph.levels import FIRING_LEVEL, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.groups import neuron_groups, scope_name
-from n2g.search.levels import FIRING_LEVEL, check_level
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
@@ -215,7 +215,7 @@ class NeuronSearch:
         level: float = FIRING_LEVEL,
     ) -> list[TokenHit]:
         """Neurons that activate on `token`, have `context`, or both (same trie path), where
-        the token's paths predict at least `level` (n2g.search.levels).
+        the token's paths predict at least `level` (n2g.graph.levels).
 
         Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
         """

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.search.levels import FIRING_LEVEL
+from n2g.graph.levels import FIRING_LEVEL
 
 SIMILAR = "SIMILAR_TO"
 SUBSET = "SUBSET_OF"
@@ -51,7 +51,7 @@ class SimilarityConfig(BaseModel):
     threshold: float = Field(0.9, ge=0.0, le=1.0, description="minimum overlap on both sets")
     subsets: bool = Field(True, description="also compute SUBSET_OF pairs")
     level: float = Field(
-        FIRING_LEVEL, ge=0.0, le=1.0, description="tokens count from this level (n2g.search.levels)"
+        FIRING_LEVEL, ge=0.0, le=1.0, description="tokens count from this level (n2g.graph.levels)"
     )
 
 

@@ -14,11 +14,11 @@ from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
 from n2g.db.mapping import graph_from_line, graphs_from_records
+from n2g.graph.levels import FIRING_LEVEL
 from n2g.graph.model import NeuronGraph
 from n2g.graph.token_fold import fold_token
 from n2g.resources import read_cypher
 from n2g.search.groups import NeuronGroupRow
-from n2g.search.levels import FIRING_LEVEL
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarPair
 
 WRITE_BATCH = 5_000  # rows per UNWIND statement
@@ -34,7 +34,7 @@ def read_token_sets(
     db: Database, models: Sequence[str], level: float = FIRING_LEVEL
 ) -> list[NeuronTokenSets]:
     """Every neuron of `models` with its activating and context token sets (one query): the
-    tokens whose paths predict at least `level` (n2g.search.levels)."""
+    tokens whose paths predict at least `level` (n2g.graph.levels)."""
     rows = db.read(query("similarity_token_sets"), {"models": list(models), "level": level})
     return [
         NeuronTokenSets(
@@ -148,7 +148,7 @@ def like_hits(
     """The neurons most like `key`, with their scores and shared tokens (the token sets at
     `level`)."""
     params = {"key": key, "model": model, "min_score": min_score, "limit": limit}
-    params["level"] = level
+    params.update(level=level, firing=FIRING_LEVEL)
     return db.read(query("like_neuron"), params)
 
 

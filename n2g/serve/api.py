@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from n2g.errors import N2GError
-from n2g.search.levels import FIRING_LEVEL, LEVEL_HELP
+from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
     ErrorResponse,

@@ -20,10 +20,10 @@ from n2g.db.mapping import QUALITY_COLUMNS, graph_from_line
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.label import unit_label
+from n2g.graph.levels import FIRING_LEVEL
 from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
-from n2g.search.levels import FIRING_LEVEL
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
 from n2g.serve.schemas import (
@@ -170,7 +170,7 @@ class Views:
         level: float = FIRING_LEVEL,
     ) -> SearchResponse:
         """Token search, or with `repeated` the repeated-token units (NeuronSearch), the
-        tokens counted from `level` (n2g.search.levels)."""
+        tokens counted from `level` (n2g.graph.levels)."""
         if repeated and (token is not None or context is not None):
             raise N2GError("repeated takes no token: it finds the repeated tokens itself")
         cache_key = ("search", token, context, model, layer, repeated, limit, level)

@@ -77,7 +77,7 @@ def brute_force_components(keys: Sequence[str], edges: Iterable[tuple[str, str]]
 def path_levels(graph: NeuronGraph) -> tuple[dict[str, float], dict[str, float]]:
     """(activating token → level, context token → level), by walking every path of the
     trie from its activating node to each end: a token's level is the largest end value of
-    the paths it lies on (n2g.search.levels; the database stores it on each relationship)."""
+    the paths it lies on (n2g.graph.levels; the database stores it on each relationship)."""
     nodes, children = graph.node_by_id(), graph.children()
     activating: dict[str, float] = {}
     context: dict[str, float] = {}

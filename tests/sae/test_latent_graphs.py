@@ -111,7 +111,7 @@ def test_latents_are_stored_and_searched_beside_neurons(store, relu_units, sae_m
     assert search.neuron_graph(latent.key) == latent  # identity and trie round-trip
     token = max(latent.activating_tokens(), key=latent.activating_tokens().__getitem__)
     hits = {h.key for h in search.token_search(token, limit=1000)}
-    expected = {  # units whose paths from the token predict firing (n2g.search.levels)
+    expected = {  # units whose paths from the token predict firing (n2g.graph.levels)
         g.key for g in latents + neurons if g.activating_tokens().get(token, 0.0) >= 0.5
     }
     assert hits == expected and latent.key in hits

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from n2g.errors import N2GError
+from n2g.graph.levels import FIRING_LEVEL
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.search import NeuronSearch, Relation, SimilarityConfig
-from n2g.search.levels import FIRING_LEVEL
 from n2g.search.similarity import NeuronTokenSets, overlap
 from n2g.testing.brute_force import brute_force_components, brute_force_pairs, path_levels
 from n2g.testing.handmade import TRICKY_TOKENS
@@ -234,22 +234,34 @@ def test_like_matches_brute_force(search, search_graphs, key, min_score, level) 
 
 
 def test_like_counts_edges_when_set_sizes_are_not_stored(search, search_db) -> None:
-    """Neurons loaded before Neuron.n_activating_tokens/n_context_tokens existed score alike."""
-    asks = [(k, s) for k in ("hand/1/10", "rand/1/4", "rand/2/17") for s in (0.0, 0.5, 0.9)]
-    with_sizes = [search.like(k, min_score=s, limit=1000, level=0.0) for k, s in asks]
+    """Neurons loaded before the stored set sizes existed (every token, and at the firing
+    level) score alike: the sizes are then counted from the edges."""
+    asks = [
+        (k, s, level)
+        for k in ("hand/1/10", "rand/1/4", "rand/2/17")
+        for s in (0.0, 0.5, 0.9)
+        for level in (0.0, FIRING_LEVEL)
+    ]
+    with_sizes = [search.like(k, min_score=s, limit=1000, level=lv) for k, s, lv in asks]
     assert any(with_sizes)
-    search_db.execute(
-        "MATCH (n:Neuron) SET n.n_activating_tokens = null, n.n_context_tokens = null"
-    )
+    sizes = ["n_activating_tokens", "n_context_tokens"]
+    sizes += ["n_firing_activating_tokens", "n_firing_context_tokens"]
+    search_db.execute("MATCH (n:Neuron) SET " + ", ".join(f"n.{p} = null" for p in sizes))
     try:
         assert not search_db.read(
-            "MATCH (n:Neuron) WHERE n.n_activating_tokens IS NOT NULL RETURN n.key AS key"
+            "MATCH (n:Neuron) WHERE n.n_firing_activating_tokens IS NOT NULL RETURN n.key AS key"
         )
-        assert [search.like(k, min_score=s, limit=1000, level=0.0) for k, s in asks] == with_sizes
+        again = [search.like(k, min_score=s, limit=1000, level=lv) for k, s, lv in asks]
+        assert again == with_sizes
     finally:
         search_db.execute(
             "MATCH (n:Neuron) SET n.n_activating_tokens = count { (n)-[:ACTIVATES_ON]->() }, "
-            "n.n_context_tokens = count { (n)-[:HAS_CONTEXT]->() }"
+            "n.n_context_tokens = count { (n)-[:HAS_CONTEXT]->() }, "
+            "n.n_firing_activating_tokens = count { MATCH (n)-[a:ACTIVATES_ON]->() "
+            "WHERE a.activation >= $level }, "
+            "n.n_firing_context_tokens = count { MATCH (n)-[c:HAS_CONTEXT]->() "
+            "WHERE c.activation >= $level }",
+            {"level": FIRING_LEVEL},
         )
 
 

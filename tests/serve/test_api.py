@@ -264,7 +264,7 @@ def test_like_text_without_an_offline_tokenizer_is_a_clear_422(client: TestClien
 # -- groups ---------------------------------------------------------------------------
 def test_groups_with_members_and_shared_tokens(client: TestClient) -> None:
     body = client.get("/api/groups", params={"model": "hand"}).json()
-    group, pair = body["groups"]  # the pair: alike at the firing level (n2g.search.levels)
+    group, pair = body["groups"]  # the pair: alike at the firing level (n2g.graph.levels)
     assert pair["members"] == ["hand/1/3", "hand/2/5"] and pair["shared_context"] == [" loves"]
     assert group["members"] == GROUP_MEMBERS and group["layers"] == [1, 2, 3]
     assert group["shared_activating"] == [f" w{i}" for i in range(9)]

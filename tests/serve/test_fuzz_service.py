@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from n2g.search.levels import FIRING_LEVEL
+from n2g.graph.levels import FIRING_LEVEL
 from n2g.serve import create_app
 from tests.cli.test_fuzz_tokens import GRAPHS, IDS, TEXTS, _activating_rows, loaded
 
@@ -55,7 +55,7 @@ def test_a_unit_comes_back_exactly_and_its_page_is_inert(client, index) -> None:
 @pytest.mark.parametrize("token", TEXTS, ids=IDS)
 def test_searching_each_token_finds_exactly_its_units(client, token) -> None:
     response = client.get("/api/search", params={"token": token, "limit": 500})
-    # the service searches at the firing level (n2g.search.levels)
+    # the service searches at the firing level (n2g.graph.levels)
     expected = [key for key, level in _activating_rows(token) if level >= FIRING_LEVEL]
     assert response.status_code == 200, response.text[:300]
     assert sorted(hit["key"] for hit in response.json()["hits"]) == sorted(expected)

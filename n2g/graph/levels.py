@@ -13,6 +13,7 @@ as before). Relationships stored before HAS_CONTEXT held a level count as firing
 from __future__ import annotations
 
 from n2g.errors import N2GError
+from n2g.graph.model import NeuronGraph, NodeKind
 
 FIRING_LEVEL = 0.5  # the paper's firing threshold, on the normalised activation
 LEVEL_HELP = (
@@ -26,3 +27,25 @@ def check_level(level: float) -> float:
     if not 0.0 <= level <= 1.0:
         raise N2GError(f"the token level must be between 0 and 1, got {level}")
     return level
+
+
+def context_levels(graph: NeuronGraph) -> dict[str, float]:
+    """Context token → the largest activation an end beneath one of its nodes predicts: the
+    level of its HAS_CONTEXT relationship, as an activating node's value (the largest end
+    beneath it) is of ACTIVATES_ON."""
+    nodes = {node.id: node for node in graph.nodes}
+    children = graph.children()
+    below: dict[int, float] = {}
+
+    def level(node_id: int) -> float:  # the trie is at most a few dozen steps deep
+        if node_id not in below:
+            node = nodes[node_id]
+            own = (node.activation or 0.0) if node.kind == NodeKind.END else 0.0
+            below[node_id] = max([own, *(level(c) for c in children.get(node_id, []))])
+        return below[node_id]
+
+    out: dict[str, float] = {}
+    for node in graph.nodes:
+        if node.kind == NodeKind.CONTEXT and node.token is not None:
+            out[node.token] = max(out.get(node.token, 0.0), level(node.id))
+    return out
