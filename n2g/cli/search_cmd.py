@@ -116,7 +116,11 @@ def search_command(
 @database_options
 def similar_command(
     model: list[str] = typer.Option(
-        ..., "--model", "-m", help="model to compare (repeat to compare across models)"
+        ...,
+        "--model",
+        "-m",
+        metavar="<str>",  # one model a flag; typer would label it "<list[str]>"
+        help="model to compare (repeat to compare across models)",
     ),
     threshold: float = typer.Option(
         0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"

@@ -87,4 +87,6 @@ def test_every_help_has_an_example_and_no_flag_type_labels(path) -> None:
     result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "Example" in result.output and "<bool>" not in result.output
+    options = [line for line in result.output.splitlines() if " --" in line]
+    assert not any("<list[" in line for line in options)  # a repeated option: one value each
     assert max(map(len, result.output.splitlines())) <= 80  # reads at 80 columns
