@@ -191,20 +191,39 @@ def _walk(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-def neuron_properties(graph: NeuronGraph) -> dict[str, Any]:
-    """The (:Neuron) properties: identity, normaliser, evaluation scores, provenance."""
+TokenEdges = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def token_edges(graph: NeuronGraph) -> TokenEdges:
+    """The rows of a unit's ACTIVATES_ON and of its HAS_CONTEXT relationships, each with
+    its token's level (`activation`, n2g.graph.levels)."""
+    steps = first_steps(graph)
+    activates_on = [
+        {"text": t, "activation": a, "alone": steps[t][0], "firsts": sorted(steps[t][1])}
+        for t, a in graph.activating_tokens().items()
+    ]
+    levels = context_levels(graph)
+    has_context = [
+        {"text": t, "importance": i, "activation": levels[t]}
+        for t, i in graph.context_tokens().items()
+    ]
+    return activates_on, has_context
+
+
+def neuron_properties(graph: NeuronGraph, edges: TokenEdges | None = None) -> dict[str, Any]:
+    """The (:Neuron) properties: identity, normaliser, evaluation scores, provenance
+    (`edges`: the graph's `token_edges`, when the caller has them already)."""
     data = graph.model_dump(exclude={"nodes", "edges", "settings", "evidence"})
     values: dict[str, Any] = {"key": graph.key}
     values.update((name, _walk(data, path)) for name, path in NEURON_PROPERTIES)
+    activates_on, has_context = edges or token_edges(graph)
     values.update(
         n_nodes=len(graph.nodes),
-        n_activating_tokens=len(graph.activating_tokens()),
-        n_context_tokens=len(graph.context_tokens()),
+        n_activating_tokens=len(activates_on),
+        n_context_tokens=len(has_context),
         # the same at the firing level: like_neuron.cypher's default needs no counting
-        n_firing_activating_tokens=sum(
-            a >= FIRING_LEVEL for a in graph.activating_tokens().values()
-        ),
-        n_firing_context_tokens=sum(v >= FIRING_LEVEL for v in context_levels(graph).values()),
+        n_firing_activating_tokens=sum(e["activation"] >= FIRING_LEVEL for e in activates_on),
+        n_firing_context_tokens=sum(e["activation"] >= FIRING_LEVEL for e in has_context),
         fold_tokens=graph.settings.fold_tokens,
     )
     line = dump_graph_line(graph)
@@ -290,7 +309,8 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
     for node in graph.nodes:
         groups[node.kind].append(node)
     position: dict[int, int] = {}
-    row: dict[str, Any] = {"model": graph.model, "props": neuron_properties(graph)}
+    edges = token_edges(graph)
+    row: dict[str, Any] = {"model": graph.model, "props": neuron_properties(graph, edges)}
     for kind, nodes in groups.items():
         props_list = []
         for node in nodes:
@@ -298,31 +318,21 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
             props_list.append(trie_node_properties(key, node))
         row[kind.value] = props_list
     row["next"] = [[position[parent], position[child]] for parent, child in graph.edges]
-    activating = graph.activating_tokens()
-    context = graph.context_tokens()
-    steps = first_steps(graph)
-    row["activates_on"] = [
-        {"text": t, "activation": a, "alone": steps[t][0], "firsts": sorted(steps[t][1])}
-        for t, a in activating.items()
-    ]
-    levels = context_levels(graph)
-    row["has_context"] = [
-        {"text": t, "importance": i, "activation": levels[t]} for t, i in context.items()
-    ]
+    row["activates_on"], row["has_context"] = edges
     row["examples"] = [example_properties(key, example) for example in graph.evidence]
     n_roots = len(groups[NodeKind.ACTIVATING])
     return NeuronRow(
         key=key,
         model=graph.model,
         row=row,
-        tokens=set(activating) | set(context),
+        tokens={edge["text"] for part in edges for edge in part},
         n_nodes=1 + len(graph.nodes) + len(graph.evidence),
         # HAS_NEURON + TRIE_ROOT + NEXT + ACTIVATES_ON + HAS_CONTEXT + HAS_EXAMPLE
         n_relationships=1
         + n_roots
         + len(graph.edges)
-        + len(activating)
-        + len(context)
+        + len(edges[0])
+        + len(edges[1])
         + len(graph.evidence),
     )
 

@@ -32,12 +32,12 @@ from n2g.errors import N2GError
 from n2g.models.base import NeuronModel
 from n2g.models.hub import DEFAULT_N_CTX, hooked_from_hf
 from n2g.models.smollm2_cache import (
-    _FORMAT,
-    _TOKENIZER,
+    CACHE_FORMAT,
     NAME,
-    _is_complete,
-    _tokenizer_at,
+    TOKENIZER_FOLDER,
+    is_complete,
     model_cache,
+    tokenizer_at,
 )
 from n2g.models.tokenizers import HFTokenizer
 
@@ -96,26 +96,26 @@ def build_cache(cache_dir: Path | None = None, hf: Any = None) -> Path:
     already dequantised model.
     """
     final = model_cache(cache_dir)
-    if _is_complete(final):
+    if is_complete(final):
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{NAME}.", dir=final.parent))
     try:
         hf_model, hf_tokenizer = hf if hf is not None else load_hf_gguf()
-        hf_tokenizer.save_pretrained(work / _TOKENIZER)
+        hf_tokenizer.save_pretrained(work / TOKENIZER_FOLDER)
         hooked = hooked_from_hf(hf_model, n_ctx=DEFAULT_N_CTX)
         # Buffers (causal mask, rotary tables) depend on n_ctx and are rebuilt on load.
         buffers = {name for name, _ in hooked.named_buffers()}
         weights = {k: v.contiguous() for k, v in hooked.state_dict().items() if k not in buffers}
         save_file(weights, str(work / _WEIGHTS))
         (work / _CONFIG).write_text(json.dumps(_config_to_json(hooked.cfg), indent=1))
-        (work / "complete.json").write_text(json.dumps({"format": _FORMAT}))
+        (work / "complete.json").write_text(json.dumps({"format": CACHE_FORMAT}))
         if final.exists():  # stale (old format) or a concurrent build won: replace it
             shutil.rmtree(final, ignore_errors=True)
         try:
             os.replace(work, final)
         except OSError:
-            if not _is_complete(final):
+            if not is_complete(final):
                 raise
     except OSError as exc:
         raise N2GError(
@@ -150,7 +150,7 @@ def _config_from_json(data: dict, n_layers: int, device: str) -> HookedTransform
 
 def load_tokenizer(cache_dir: Path | None = None) -> HFTokenizer:
     """SmolLM2's tokenizer (BOS = PAD = <|endoftext|>); builds the model cache on first use."""
-    return _tokenizer_at(str(build_cache(cache_dir) / _TOKENIZER))
+    return tokenizer_at(str(build_cache(cache_dir) / TOKENIZER_FOLDER))
 
 
 def load(
@@ -178,7 +178,7 @@ def load(
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) - buffers:
         raise N2GError(f"the cached model in {folder} does not match; delete it to rebuild it")
-    tokenizer = _tokenizer_at(str(folder / _TOKENIZER))
+    tokenizer = tokenizer_at(str(folder / TOKENIZER_FOLDER))
     return NeuronModel(
         name=NAME,
         model=model if device == "cpu" else model.to(device),

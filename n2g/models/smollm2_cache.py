@@ -16,8 +16,8 @@ from n2g.paths import cache_dir as default_cache_dir
 
 NAME = "smollm2-135m"
 ENDOFTEXT = "<|endoftext|>"
-_TOKENIZER = "tokenizer"
-_FORMAT = 1  # bump when the cached layout changes: old caches are rebuilt
+TOKENIZER_FOLDER = "tokenizer"
+CACHE_FORMAT = 1  # bump when the cached layout changes: old caches are rebuilt
 
 
 def model_cache(cache_dir: Path | None = None) -> Path:
@@ -25,18 +25,18 @@ def model_cache(cache_dir: Path | None = None) -> Path:
     return default_cache_dir(cache_dir) / "models" / NAME
 
 
-def _is_complete(folder: Path) -> bool:
+def is_complete(folder: Path) -> bool:
     marker = folder / "complete.json"
     if not marker.is_file():
         return False
     try:
-        return json.loads(marker.read_text()).get("format") == _FORMAT
+        return json.loads(marker.read_text()).get("format") == CACHE_FORMAT
     except ValueError:
         return False
 
 
 @functools.lru_cache(maxsize=4)
-def _tokenizer_at(folder: str) -> HFTokenizer:
+def tokenizer_at(folder: str) -> HFTokenizer:
     from transformers import AutoTokenizer
 
     tokenizer = HFTokenizer(AutoTokenizer.from_pretrained(folder, local_files_only=True))
@@ -50,6 +50,6 @@ def cached_tokenizer(cache_dir: Path | None = None) -> HFTokenizer | None:
     """The tokenizer of a complete cache, without touching the weights' libraries; None
     when the cache is still to be built (n2g.models.smollm2.load_tokenizer builds it)."""
     folder = model_cache(cache_dir)
-    if not _is_complete(folder):
+    if not is_complete(folder):
         return None
-    return _tokenizer_at(str(folder / _TOKENIZER))
+    return tokenizer_at(str(folder / TOKENIZER_FOLDER))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html.parser
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ _PAGES = Path("usr/share/doc/debian-handbook/html/en-US")
 _SKIPPED = {"script", "style", "head"}
 _BLOCKS = {"p", "div", "pre", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "tr", "br"}
 _NAVIGATION = {"docnav", "navheader", "navfooter", "toc", "index"}  # classes of page chrome
+_VOID = {"br", "img", "meta", "link", "hr", "input", "col", "area", "base", "wbr"}  # no end tag
 
 
 class _PageText(html.parser.HTMLParser):
@@ -69,9 +71,6 @@ class _PageText(html.parser.HTMLParser):
         return "\n\n".join(paragraphs) + "\n"
 
 
-_VOID = {"br", "img", "meta", "link", "hr", "input", "col", "area", "base", "wbr"}
-
-
 def page_text(markup: str) -> str:
     """The readable text of one handbook page (also any simple XHTML page)."""
     parser = _PageText()
@@ -100,8 +99,6 @@ def handbook_folder(cache_dir: Path | None = None) -> Path:
         (work / f"{page.stem}.txt").write_text(text, encoding="utf-8")
     (work / ".complete").write_text("")
     if texts.exists():  # an interrupted earlier extraction
-        for stale in texts.iterdir():
-            stale.unlink()
-        texts.rmdir()
+        shutil.rmtree(texts)
     os.replace(work, texts)
     return texts

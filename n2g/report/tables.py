@@ -105,17 +105,18 @@ def to_markdown(report: Report) -> str:
     )
 
 
+def _table_head(methods: Sequence[str], columns: Sequence[str], last: str) -> list[str]:
+    """A per-layer table's header and rule: `columns` for each method, then `last`."""
+    cells = [f"{METHOD_TITLES[m]} {column}" for m in methods for column in columns]
+    return [
+        "| Layer | " + " | ".join(cells) + f" | {last} |",
+        "|---|" + "---|" * len(cells) + "---|",
+    ]
+
+
 def _quality_lines(report: Report) -> list[str]:
     """Table 1: precision, recall and F1 per method and layer, the best F1 in bold."""
     shown = shown_methods(report)
-    head = (
-        "| Layer | "
-        + " | ".join(
-            f"{METHOD_TITLES[m]} P | {METHOD_TITLES[m]} R | {METHOD_TITLES[m]} F1" for m in shown
-        )
-        + " | scored / neurons |"
-    )
-    rule = "|---|" + "---|" * (3 * len(shown)) + "---|"
     # Bold every method at the layer's best F1 as printed (a tie bolds both: no winner).
     best = {
         row.layer: {
@@ -132,8 +133,7 @@ def _quality_lines(report: Report) -> list[str]:
         "activation ≥ 0.5; F1 per neuron, then the mean, with its 95% bootstrap interval; "
         "the best F1 of each layer in bold, both when tied):",
         "",
-        head,
-        rule,
+        *_table_head(shown, ("P", "R", "F1"), "scored / neurons"),
     ]
     for row in report.layers:
         cells = []
@@ -189,10 +189,7 @@ def _correlation_lines(report: Report) -> list[str]:
         "windows of the corpus; mean over neurons with its 95% bootstrap interval, and "
         "the share of neurons with r ≥ 0.8):",
         "",
-        "| Layer | "
-        + " | ".join(f"{METHOD_TITLES[m]} r | {METHOD_TITLES[m]} r ≥ 0.8" for m in correlated)
-        + " | neurons |",
-        "|---|" + "---|" * (2 * len(correlated)) + "---|",
+        *_table_head(correlated, ("r", "r ≥ 0.8"), "neurons"),
     ]
     for r in report.layers:
         if not r.correlation:
@@ -221,10 +218,7 @@ def _ood_lines(report: Report) -> list[str]:
         "Out of distribution (random windows of a different corpus; false-positive rate "
         "over all neurons, F1 over the neurons that truly fire there):",
         "",
-        "| Layer | "
-        + " | ".join(f"{METHOD_TITLES[m]} FPR | {METHOD_TITLES[m]} F1" for m in shown)
-        + " | firing / neurons |",
-        "|---|" + "---|" * (2 * len(shown)) + "---|",
+        *_table_head(shown, ("FPR", "F1"), "firing / neurons"),
     ]
     for r in report.layers:
         cells = []

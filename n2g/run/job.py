@@ -133,6 +133,7 @@ def _unit_set_work(model: Any, config: RunConfig) -> list[Any]:
     """What each SAE or transcoder of the run still costs, for the estimate: an n2g-trained
     one not yet cached is trained; a loaded one's width is known only once it is loaded."""
     from n2g.run.estimate import UnitSetWork
+    from n2g.sae.acts import hook_width
     from n2g.sae.cache import is_complete, sae_folder
     from n2g.sae.spec import TrainedSAESpec, TrainedTranscoderSpec, parse_sae_spec
     from n2g.sae.train import SAETrainConfig
@@ -143,7 +144,7 @@ def _unit_set_work(model: Any, config: RunConfig) -> list[Any]:
         if not isinstance(spec, TrainedSAESpec | TrainedTranscoderSpec):
             work.append(UnitSetWork(0, config.neurons_per_layer or 0))
             continue
-        d_sae = spec.expansion * model.model.cfg.d_model
+        d_sae = spec.expansion * hook_width(model, spec.hook_name)  # as training sizes it
         cached = is_complete(sae_folder(model.name, spec.name))
         tokens = 0 if cached else SAETrainConfig().training_tokens
         work.append(UnitSetWork(tokens, min(d_sae, config.neurons_per_layer or d_sae)))

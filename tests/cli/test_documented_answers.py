@@ -17,6 +17,7 @@ Not run here: the commands that write a model's data (record, build, run), start
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -123,7 +124,7 @@ def test_the_example_answers(workdir, argv) -> None:
 
 def test_similar_finds_the_documented_groups(workdir) -> None:
     result = _invoke(["n2g", "groups", "-m", MODEL, "--json"])
-    groups = [set(group["members"]) for group in _json_list(result.stdout)]
+    groups = [set(group["members"]) for group in json.loads(result.stdout)]
     documented = {f"{MODEL}/1/964", f"{MODEL}/2/1344", f"{MODEL}/3/1233"}
     assert documented in groups, groups
 
@@ -136,9 +137,3 @@ def test_the_readme_python_example_answers(workdir) -> None:
     assert os.environ["N2G_URI"]  # the example finds the database as a user's would
     exec(compile(code.group(1), str(README), "exec"), names)  # the README's own lines
     assert names["hits"] and names["like"]
-
-
-def _json_list(text: str) -> list[dict]:
-    import json
-
-    return json.loads(text)
