@@ -40,6 +40,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from bench._common import bench_arg_parser
 from n2g.builder.batch import build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
@@ -78,6 +80,12 @@ VARIANTS: dict[str, dict] = {
     "default-measure": {"augmented_saliency": "measure"},
     "default-inherit": {"augmented_saliency": "inherit"},
     "paper+bf16": {**PAPER, "dtype": "bfloat16"},
+    "default+grades-mean": {"grades": "mean"},
+    "default+grades-max": {"grades": "max"},
+    "default+grades-mean-floor0": {"grades": "mean", "grade_floor": 0.0},
+    "default+grades-mean-floor0.2": {"grades": "mean", "grade_floor": 0.2},
+    "default+verify": {"bare_paths": "verify"},
+    "default+verify+grades-mean": {"bare_paths": "verify", "grades": "mean"},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 
@@ -90,7 +98,7 @@ def table(results: dict[str, list[NeuronGraph]]) -> str:
     titles = [METHOD_TITLES[m] for m in METHODS]
     columns = [
         *(f"{t} F1" for t in titles), *(f"{t} r" for t in titles),
-        "N2G r≥0.8", "N2G FPR", "lookup FPR", "scored",
+        "N2G r≥0.8", "N2G FPR", "lookup FPR", "nodes", "scored",
     ]  # fmt: skip
     lines = [
         "| layer | variant | " + " | ".join(columns) + " |",
@@ -98,6 +106,11 @@ def table(results: dict[str, list[NeuronGraph]]) -> str:
     ]
     rows = {name: {r.layer: r for r in layer_rows(graphs)} for name, graphs in results.items()}
     layers = sorted({layer for by_layer in rows.values() for layer in by_layer})
+    nodes = {
+        (name, layer): np.mean([len(g.nodes) for g in graphs if g.layer == layer])
+        for name, graphs in results.items()
+        for layer in {g.layer for g in graphs}
+    }
     for layer in layers:
         for name, by_layer in rows.items():
             row = by_layer[layer]
@@ -115,7 +128,7 @@ def table(results: dict[str, list[NeuronGraph]]) -> str:
             lines.append(
                 f"| {layer} | {name} | "
                 + " | ".join([*f1, *corr, share, *fpr])
-                + f" | {row.n_scored}/{row.n_neurons} |"
+                + f" | {nodes[name, layer]:.0f} | {row.n_scored}/{row.n_neurons} |"
             )
     return "\n".join(lines)
 

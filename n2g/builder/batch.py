@@ -26,6 +26,7 @@ from n2g.builder.evaluate import (
 )
 from n2g.builder.evidence import plan_evidence
 from n2g.builder.examples import Example
+from n2g.builder.grades import grade_paths, verify_bare_paths
 from n2g.builder.plan import NeuronPlan, normalised, plan_neuron
 from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
@@ -235,6 +236,12 @@ def assemble_graph(
         PathExample(tokens_of(e.tokens), e.importances, end_activation(e, plan, config))
         for e in examples
     ]
+    train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
+    if config.bare_paths == "verify":
+        paths = verify_bare_paths(
+            paths, train, config.importance_threshold, config.firing_threshold
+        )
+    paths += grade_paths(train, config.grades, config.grade_floor, config.firing_threshold)
     with CLOCK.stage("trie"):
         nodes, edges = build_trie(paths, config.importance_threshold, names)
         graph = NeuronGraph(
@@ -250,7 +257,6 @@ def assemble_graph(
             settings=config.settings(mask_token_id, model.dtype),
         )
         trie = NeuronTrie.from_graph(graph)
-    train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
 
     def predictions(

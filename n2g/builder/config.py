@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from n2g.graph.model import BuildSettings
+from n2g.graph.model import BarePaths, BuildSettings, Grades
 
 
 class BuildConfig(BaseModel):
@@ -91,6 +91,20 @@ class BuildConfig(BaseModel):
         False,
         description="match tokens by their folded text (case and surrounding whitespace "
         "ignored, n2g.graph.token_fold) in the trie and both baselines",
+    )
+    grades: Grades = Field(
+        "none",
+        description='levels below firing: "mean" or "max" of each training token\'s '
+        "activations, as a context-free path held below the firing threshold "
+        '(n2g.builder.grades); "none": firing paths only (the paper)',
+    )
+    grade_floor: float = Field(
+        0.1, ge=0.0, le=1.0, description="lowest level a graded path holds (a / a_max)"
+    )
+    bare_paths: BarePaths = Field(
+        "keep",
+        description='context-free firing paths: "keep" (the paper) or "verify": kept firing '
+        "only where the token's mean training level fires (n2g.builder.grades)",
     )
     neurons_per_batch: int = Field(
         128,

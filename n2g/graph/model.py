@@ -27,6 +27,13 @@ from n2g.scoring import N2G, baseline_names
 FORMAT_VERSION = 3
 
 
+# What a graph predicts below firing (n2g.builder.grades): nothing, or each training
+# token's mean or max level as a context-free path.
+Grades = Literal["none", "mean", "max"]
+# Context-free firing paths: kept as learnt, or checked against the token's training level.
+BarePaths = Literal["keep", "verify"]
+
+
 class NodeKind(StrEnum):
     ACTIVATING = "activating"
     CONTEXT = "context"
@@ -211,6 +218,10 @@ class BuildSettings(_Strict):
     # The number format of the builder's model passes (n2g.models.dtype); files written
     # before this setting existed ran in float32.
     dtype: Literal["float32", "bfloat16"] = "float32"
+    # Graph files written before these settings existed had no graded levels.
+    grades: Grades = "none"
+    grade_floor: Probability = 0.1
+    bare_paths: BarePaths = "keep"
 
 
 class EvidenceExample(_Strict):

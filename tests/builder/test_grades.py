@@ -1,0 +1,95 @@
+"""Graded levels (n2g.builder.grades): hand-computed levels, and graded graphs that fire
+exactly where ungraded ones do while predicting every training token's level below."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from n2g.builder.batch import RandomWindows, build_neuron_graphs, plan_neuron
+from n2g.builder.config import BuildConfig
+from n2g.builder.grades import GRADE_MARGIN, grade_paths, token_levels, verify_bare_paths
+from n2g.builder.trie import PathExample, build_trie
+from n2g.graph.model import NeuronGraph
+from n2g.graph.predict import NeuronTrie
+
+WINDOWS = [
+    (np.array([5, 6, 5, 7]), np.array([0.2, 0.9, 0.4, -0.1], dtype=np.float32)),
+    (np.array([6, 8]), np.array([0.1, 0.05], dtype=np.float32)),
+]
+
+
+def test_levels_are_the_mean_or_max_over_every_occurrence():
+    ids, mean = token_levels(WINDOWS, "mean")
+    assert ids.tolist() == [5, 6, 7, 8]
+    np.testing.assert_allclose(mean, [0.3, 0.5, -0.1, 0.05], atol=1e-6)
+    _, top = token_levels(WINDOWS, "max")
+    np.testing.assert_allclose(top, [0.4, 0.9, -0.1, 0.05], atol=1e-6)
+    assert len(token_levels(WINDOWS, "none")[0]) == 0
+
+
+def test_grade_paths_keep_the_floor_and_stay_below_firing():
+    paths = grade_paths(WINDOWS, "max", floor=0.1, firing_threshold=0.5)
+    levels = {int(p.tokens[-1]): p.activation for p in paths}
+    # 7 (-0.1) and 8 (0.05) are under the floor; 6's 0.9 is capped below firing.
+    assert levels == pytest.approx({5: 0.4, 6: 0.5 * (1 - GRADE_MARGIN)})
+    assert all(len(p.tokens) == 1 for p in paths)
+
+
+def test_a_learnt_context_still_wins_where_it_matches():
+    firing = PathExample(np.array([3, 6]), np.array([0.9, 1.0], dtype=np.float32), 0.95)
+    paths = [firing, *grade_paths(WINDOWS, "mean", floor=0.1, firing_threshold=0.5)]
+    nodes, edges = build_trie(paths, 0.75, lambda ids: [str(i) for i in ids])
+    graph = NeuronGraph(model="m", layer=0, neuron=0, a_max=1.0, nodes=nodes, edges=edges)
+    predicted = NeuronTrie.from_graph(graph).predict([3, 6, 6, 5, 9])
+    # "3 6" fires (0.95); 6 elsewhere gets its level (mean 0.5, capped); 5 its 0.3; 9 nothing.
+    np.testing.assert_allclose(predicted, [0, 0.95, 0.5 * (1 - GRADE_MARGIN), 0.3, 0], atol=1e-6)
+
+
+QUICK = BuildConfig(n_examples=8, extra_train_examples=0, n_substitutes=2, batch_rows=64)
+
+
+def test_graded_graphs_fire_where_ungraded_ones_do(gelu_model, gelu_records):
+    """Same firing scores (held-out and out of distribution), the trie only grows, and
+    each training token at or above the floor is predicted at least at its level."""
+    _, records = gelu_records
+    units = list(range(gelu_model.d_mlp))
+    ood = RandomWindows.compute(gelu_model, 1, "other", [gelu_model.encode("zz 12 !? other")])
+    plain = build_neuron_graphs(gelu_model, records[1], units, QUICK, ood=ood)
+    graded_config = QUICK.model_copy(update={"grades": "mean", "grade_floor": 0.05})
+    graded = build_neuron_graphs(gelu_model, records[1], units, graded_config, ood=ood)
+    grew = False
+    for before, after in zip(plain, graded, strict=True):
+        assert after.settings.grades == "mean"
+        assert after.evaluation.n2g == before.evaluation.n2g
+        assert (
+            after.evaluation.out_of_distribution.false_positive_rate
+            == before.evaluation.out_of_distribution.false_positive_rate
+        )
+        assert len(after.nodes) >= len(before.nodes)
+        grew |= len(after.nodes) > len(before.nodes)
+        plan = plan_neuron(records[1], after.neuron, graded_config)
+        train = [(t, a / plan.a_max) for t, a in plan.train]
+        ids, levels = token_levels(train, "mean")
+        trie = NeuronTrie.from_graph(after)
+        for tokens, _ in plan.train:
+            predicted = trie.predict(tokens)
+            for token, level in zip(ids, levels, strict=True):
+                if level >= 0.05:
+                    at = tokens == token
+                    assert np.all(predicted[at] >= min(level, 0.495) - 1e-5)
+    assert grew
+
+
+def test_a_bare_path_fires_only_where_its_token_does_on_average():
+    ones = np.ones(2, dtype=np.float32)
+    paths = [
+        PathExample(np.array([6]), ones[:1], 0.95),  # 6's mean is 0.5: it fires, kept
+        PathExample(np.array([5]), ones[:1], 0.8),  # 5's mean is 0.3: falls to 0.3
+        PathExample(np.array([7, 5]), ones, 0.9),  # a context path: never touched
+        PathExample(np.array([9]), ones[:1], 0.7),  # never in training: falls to 0
+        PathExample(np.array([8]), ones[:1], 0.2),  # not firing anyway: untouched
+    ]
+    checked = verify_bare_paths(paths, WINDOWS, importance_threshold=0.75, firing_threshold=0.5)
+    assert [p.activation for p in checked] == pytest.approx([0.95, 0.3, 0.9, 0.0, 0.2])
+    assert [p.tokens.tolist() for p in checked] == [p.tokens.tolist() for p in paths]
