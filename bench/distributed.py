@@ -68,7 +68,7 @@ def measure(args, work: Path) -> dict:
     manifest = load_manifest(records)
     n_layers = max(args.layers) + 1
     model = load_model(manifest.model, n_layers=n_layers, dtype=manifest.dtype or "float32")
-    neurons = sorted(random.Random(0).sample(range(manifest.d_mlp), args.neurons))
+    neurons = sorted(random.Random(0).sample(range(manifest.n_units), args.neurons))
     config = BuildConfig(ood_corpus=None)
     runs: dict[str, dict] = {}
     local = build_stage(

@@ -54,7 +54,7 @@ from n2g.record.config import RecordConfig
 from n2g.record.corpus import open_corpus
 from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
-from n2g.run.job import sample_neurons
+from n2g.run.job import sample_units
 from n2g.selection import parse_layers
 
 PAPER = {"end_activation": "rescaled", "pivots": "argmax", "n_examples": 20, "max_context": None}
@@ -167,7 +167,7 @@ def main() -> None:
     helpers = {}
     ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
     sample = random_windows_provider(model, corpus, 10, args.window, 1)
-    neurons = sample_neurons(model.d_mlp, args.neurons, 0)
+    neurons = sample_units(model.n_units, args.neurons, 0)
     results: dict[str, list[NeuronGraph]] = {name: [] for name in args.variants.split(",")}
     for layer in layers:
         records = load_layer(records_dir, layer)

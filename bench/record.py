@@ -50,7 +50,7 @@ def run_plain(corpus, tokens: int) -> tuple[float, float]:
     model = stock_layout(load_model(OFFLINE_MODEL))  # all 30 layers, as transformer_lens
     load_s = time.perf_counter() - start
     hooked, bos = model.model, model.tokenizer.bos_token_id
-    top: dict[int, list[list]] = {layer: [[] for _ in range(model.d_mlp)] for layer in LAYERS}
+    top: dict[int, list[list]] = {layer: [[] for _ in range(model.n_units)] for layer in LAYERS}
     items = list(windows(corpus, model.tokenizer, WINDOW, max_windows=tokens // WINDOW))
     start = time.perf_counter()
     for first in range(0, len(items), BATCH):

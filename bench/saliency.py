@@ -71,7 +71,7 @@ def main() -> None:
     folder = ensure_records(args.records, model, 40_000 if args.quick else 300_000, [args.layer])
     records = load_layer(folder, args.layer)
     config = BuildConfig()
-    chosen = sorted(np.random.default_rng(0).choice(model.d_mlp, neurons, replace=False))
+    chosen = sorted(np.random.default_rng(0).choice(model.n_units, neurons, replace=False))
     plans = [plan_neuron(records, int(n), config) for n in chosen]
     examples = pruned_examples(model, args.layer, plans, config)
     mask = resolve_mask_token(model, config)

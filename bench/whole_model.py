@@ -44,7 +44,7 @@ from n2g.record.config import RecordConfig
 from n2g.record.corpus import open_corpus
 from n2g.record.recorder import record_stage
 from n2g.record.store import load_layer
-from n2g.run.job import sample_neurons
+from n2g.run.job import sample_units
 from n2g.selection import max_context_override
 from n2g.testing.plain_builder import graph_signature, plain_neuron_graphs
 
@@ -90,7 +90,7 @@ def main() -> None:
     helper = make_helper(args.helper, model, args.device, rerank=config.rerank_substitutes)
     exact_helper = make_helper(args.helper, exact, args.device, rerank=config.rerank_substitutes)
     record_config = RecordConfig(max_tokens=max_tokens)
-    neurons = sample_neurons(model.d_mlp, per_layer, 0)
+    neurons = sample_units(model.n_units, per_layer, 0)
     tmp = Path(tempfile.mkdtemp(prefix="n2g-bench-whole-"))
     try:
         every_layer = list(range(model.n_layers))
@@ -128,9 +128,9 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     record_whole = record_s * MAIN_JOB_TOKENS / manifest.n_tokens
-    build_whole = sum(per_layer_seconds(fast, model.n_layers)) * model.d_mlp
-    plain_whole = sum(per_layer_seconds(plain, model.n_layers)) * model.d_mlp if plain else None
-    n_units = model.n_layers * model.d_mlp
+    build_whole = sum(per_layer_seconds(fast, model.n_layers)) * model.n_units
+    plain_whole = sum(per_layer_seconds(plain, model.n_layers)) * model.n_units if plain else None
+    n_units = model.n_layers * model.n_units
     for row in layer_rows(graphs):
         f1 = {m: s.f1 for m, s in row.methods.items()}
         print(

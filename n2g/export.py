@@ -65,10 +65,12 @@ def unit_row(graph: NeuronGraph) -> dict[str, Any]:
         "model": graph.model,
         "layer": graph.layer,
         "index": graph.neuron,
-        "sae": graph.sae,
+        "unit_set": graph.unit_set,
         "hook_name": graph.hook_name,
         "label": unit_label(graph),
-        **{name: value for name, value in row.items() if name not in ("model", "layer", "sae")},
+        **{
+            name: value for name, value in row.items() if name not in ("model", "layer", "unit_set")
+        },
         "edges": [list(edge) for edge in graph.edges],
     }
 
@@ -77,7 +79,7 @@ def label_hook(graph: NeuronGraph) -> str:
     """The hook a unit's index counts in: the SAE's for latents, the MLP's for neurons."""
     return (
         graph.hook_name
-        if graph.sae is not None and graph.hook_name
+        if graph.unit_set is not None and graph.hook_name
         else (f"blocks.{graph.layer}.mlp.hook_post")
     )
 
@@ -155,7 +157,7 @@ def _complete_unit() -> NeuronGraph:
     example = EvidenceExample(split="train", rank=0, start=0, tokens=["a"], activations=[0.5],
                               predicted=[0.5])  # fmt: skip
     return NeuronGraph(
-        model="m", layer=0, neuron=0, sae="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
+        model="m", layer=0, neuron=0, unit_set="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
         edges=[(0, 1)], evaluation=evaluation, evidence=[example],
         settings=BuildSettings(mask_token_id=0, max_context=32),
     )  # fmt: skip

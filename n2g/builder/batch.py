@@ -46,7 +46,7 @@ class RandomWindows:
 
     corpus: str
     windows: list[np.ndarray]
-    acts: np.ndarray  # float32 [n_windows, T, d_mlp] of the layer (0 past a window's end)
+    acts: np.ndarray  # float32 [n_windows, T, n_units] of the layer (0 past a window's end)
     _folded: dict[int, RandomWindows] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -65,7 +65,7 @@ class RandomWindows:
     ) -> dict[int, RandomWindows]:
         """The windows of several layers from one forward pass (to the deepest of them)."""
         arrays = [np.asarray(w, dtype=np.int64) for w in windows]
-        acts = model.mlp_activations([a.tolist() for a in arrays], list(layers))
+        acts = model.unit_activations([a.tolist() for a in arrays], list(layers))
         return {layer: cls(corpus, arrays, acts[layer].numpy()) for layer in layers}
 
     def folded(self, classes: TokenClasses) -> RandomWindows:
@@ -248,7 +248,7 @@ def assemble_graph(
             model=model.name,
             layer=layer,
             neuron=plan.neuron,
-            sae=model.unit_set,
+            unit_set=model.unit_set,
             hook_name=model.units.hook_name if model.units is not None else None,
             a_max=plan.a_max,
             n_examples=len(examples),

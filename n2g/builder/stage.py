@@ -111,9 +111,9 @@ def check_request(
         raise N2GError(
             f"records in {records_dir} are from model {manifest.model!r}, not {model.name!r}"
         )
-    explained = model.units.spec if model.units is not None else None
-    if manifest.sae != explained:
-        what = f"latents of SAE {manifest.sae}" if manifest.sae else "MLP neurons"
+    if manifest.unit_set_spec != model.unit_set_spec:
+        recorded = manifest.unit_set_spec
+        what = f"latents of unit set {recorded}" if recorded else "MLP neurons"
         raise N2GError(f"records in {records_dir} hold {what}, not what the model explains")
     layers = list(manifest.layers if layers is None else layers)
     for layer in layers:
@@ -123,13 +123,24 @@ def check_request(
             model.check_layer(layer)
         except ValueError as exc:
             raise N2GError(str(exc)) from None
-    neurons = list(range(manifest.d_mlp) if neurons is None else neurons)
-    bad = [n for n in neurons if not 0 <= n < manifest.d_mlp]
+    neurons = list(range(manifest.n_units) if neurons is None else neurons)
+    bad = [n for n in neurons if not 0 <= n < manifest.n_units]
     if bad:
         raise N2GError(
-            f"neuron {bad[0]} is out of range: layers have neurons 0..{manifest.d_mlp - 1}"
+            f"neuron {bad[0]} is out of range: layers have neurons 0..{manifest.n_units - 1}"
         )
     return manifest, layers, neurons
+
+
+def model_for_records(model: NeuronModel, records_dir: Path | str, progress: bool) -> NeuronModel:
+    """`model` explaining the unit set the records hold: a model viewing MLP neurons, given
+    records of a unit set's latents, loads that unit set (the spec the records keep)."""
+    recorded = load_manifest(records_dir).unit_set_spec
+    if model.units is not None or recorded is None:
+        return model
+    from n2g.sae.units import load_units
+
+    return model.with_units(load_units(recorded, model, progress=progress))
 
 
 def build_stage(
@@ -147,11 +158,7 @@ def build_stage(
     """The build stage (`n2g build`, `n2g run`): the config's helper and OOD check, then
     `build_graphs`. The request is checked before any helper model or corpus is loaded."""
     config = config or BuildConfig()
-    recorded_sae = load_manifest(records_dir).sae
-    if model.units is None and recorded_sae is not None:
-        from n2g.sae.units import load_units  # records of SAE latents: explain those
-
-        model = model.with_units(load_units(recorded_sae, model, progress=progress))
+    model = model_for_records(model, records_dir, progress)
     manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
     helper, ood, sample = build_inputs(model, manifest, config, layers, device)
     return build_graphs(

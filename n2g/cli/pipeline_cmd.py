@@ -198,7 +198,7 @@ def report(
         echo(f"skipped bad line {error}", err=True)
     if not graphs:
         raise N2GError("no valid neuron graph in the given file(s)")
-    neurons = [g for g in graphs if g.sae is None]
+    neurons = [g for g in graphs if g.unit_set is None]
     units = compare_units(graphs)
     result = build_report(neurons) if neurons else None
     parts = [to_markdown(result), ""] if result is not None else []

@@ -106,7 +106,7 @@ def record(
     )
     echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
-        f"{len(manifest.layers)} layer(s) x {manifest.d_mlp} {unit} -> {out}"
+        f"{len(manifest.layers)} layer(s) x {manifest.n_units} {unit} -> {out}"
     )
 
 

@@ -99,16 +99,12 @@ def build(
             device=device,
             progress=progress,
         )
+    from n2g.builder.stage import model_for_records
     from n2g.cluster.build import build_on_ray, check_not_sharded
-    from n2g.record.store import load_manifest
 
     if shard is not None:
         check_not_sharded(shard)
-    recorded_sae = load_manifest(records_dir).sae
-    if model.units is None and recorded_sae is not None:
-        from n2g.sae.units import load_units  # records of SAE latents: explain those
-
-        model = model.with_units(load_units(recorded_sae, model, progress=progress))
+    model = model_for_records(model, records_dir, progress)
     return build_on_ray(
         model,
         placement.recipe(model),

@@ -40,7 +40,7 @@ class ModelRecipe(BaseModel):
             n_layers=n_layers,
             device=str(model.device),
             dtype=model.dtype,
-            units=model.units.spec if model.units is not None else None,
+            units=model.unit_set_spec,
             cache_dir=None if cache_dir is None else str(cache_dir),
         )
 

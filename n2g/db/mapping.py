@@ -28,7 +28,7 @@ from n2g.db.properties import (
 from n2g.db.properties import check_property as check_property  # re-exported
 from n2g.db.properties import checked_properties, encoded_size
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line
+from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line, upgrade_graph_data
 from n2g.graph.label import unit_label
 from n2g.graph.levels import FIRING_LEVEL, context_levels
 from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
@@ -39,8 +39,9 @@ from n2g.scoring import N2G, baseline_names
 # n2g-ingest replaces neurons stored by an older mapping instead of skipping them.
 # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
 # 6: baselines keyed by scoring method (graph format 3), `baselines`, and HAS_CONTEXT
-# `activation` (the level its paths predict, n2g.graph.levels)
-MAPPING_VERSION = 6
+# `activation` (the level its paths predict, n2g.graph.levels); 7: `unit_set` (graph format
+# 4; was `sae`)
+MAPPING_VERSION = 7
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -112,13 +113,17 @@ NEURON_PROPERTIES: PropertyPaths = (
     ("model", ("model",)),
     ("layer", ("layer",)),
     ("index", ("neuron",)),
-    ("sae", ("sae",)),
+    ("unit_set", ("unit_set",)),
     ("hook_name", ("hook_name",)),
     ("a_max", ("a_max",)),
     ("n_examples", ("n_examples",)),
     ("format_version", ("format_version",)),
     *((name, ("evaluation", *path)) for name, path in EVALUATION_PROPERTIES),
 )
+# (:Neuron) properties an older mapping wrote, with their place in the graph file of that
+# time: read back into it, they take the graph file's one upgrade step (`upgrade_graph_data`),
+# so a store loaded before a rename still reads until the next n2g-ingest rewrites it.
+LEGACY_NEURON_PROPERTIES: PropertyPaths = (("sae", ("sae",)),)
 SETTINGS_PROPERTY = "settings"  # the build settings, as one JSON string
 # The graph's whole file line (`dump_graph_line`), kept on its (:Neuron): reading a unit
 # whole (a service page, `n2g show`, `like --text`) is then one property of one indexed
@@ -394,9 +399,10 @@ def graph_from_properties(
     """A (:Neuron)'s properties and its trie -> NeuronGraph; N2GError when they do not
     form a valid graph (e.g. a neuron stored by an older mapping: reload it)."""
     data: dict[str, Any] = {}
-    for name, path in NEURON_PROPERTIES:
+    for name, path in NEURON_PROPERTIES + LEGACY_NEURON_PROPERTIES:
         if properties.get(name) is not None:
             _put(data, path, properties[name])
+    upgrade_graph_data(data)
     if "evaluation" in data:
         _restore_empty_parts(Evaluation, data["evaluation"])
         baselines = data["evaluation"].setdefault("baselines", {})

@@ -37,15 +37,22 @@ class GraphFileError(ValueError):
 # Formats 1 and 2 held one field per baseline in the evaluation, its out-of-distribution
 # check and its correlation; format 3 keys them by scoring method under `baselines`.
 _PER_METHOD_FIELDS = ("token_lookup", "ngram")
+# Formats 1 to 3 named a latent's unit set `sae`; format 4 names it `unit_set` (the
+# vocabulary of n2g.graph.key).
+_RENAMED_FIELDS = {"sae": "unit_set"}
 
 
 def upgrade_graph_data(data: dict[str, Any]) -> bool:
-    """Turn an old line's dict (formats 1 and 2) into the current shape, in place; True
+    """Turn an old line's dict (formats 1 to 3) into the current shape, in place; True
     when anything moved. The one upgrade step of the graph file."""
+    moved = False
+    for old, new in _RENAMED_FIELDS.items():
+        if old in data and new not in data:
+            data[new] = data.pop(old)
+            moved = True
     evaluation = data.get("evaluation")
     if not isinstance(evaluation, dict):
-        return False
-    moved = False
+        return moved
     parts = [evaluation, evaluation.get("out_of_distribution"), evaluation.get("correlation")]
     for part in parts:
         if not isinstance(part, dict):

@@ -1,4 +1,20 @@
-"""Unit keys: how files, the database and the CLI name a neuron or an SAE latent.
+"""Units and their names: the one vocabulary of n2g, and the keys files and the database use.
+
+The words every layer uses (file format, records, config, model wrapper, database):
+
+- a **unit** is one scalar n2g explains: an MLP neuron, or a latent of a dictionary read
+  from one hook of the model (an SAE's, a transcoder's; later other dictionaries);
+- a **unit set** is the units of one layer explained together: a layer's MLP neurons, or
+  one dictionary's latents. It is named by `unit_set`: None for MLP neurons, else
+  `sae:NAME` (an SAE) or `tc:NAME` (a transcoder), the dictionary's name (n2g.sae.spec);
+  a graph file line, a (:Neuron) node and the model wrapper (`NeuronModel.unit_set`) all
+  carry it under that name. `unit_set_spec` is the spec a unit set is loaded from (what a
+  records folder keeps, so a build reloads it);
+- `n_units` is how many units a layer's unit set has (`d_mlp` for neurons, the
+  dictionary's width for latents), and `unit_activations` what is recorded: every unit's
+  activation on every token. Names that say neuron or MLP are for neurons only.
+
+The keys (stable: users store them, and the database's unique constraint is on them):
 
 - an MLP neuron: `model/layer/neuron`, e.g. `smollm2-135m/3/286`;
 - a latent of an SAE: `model/sae:NAME/latent`, e.g. `smollm2-135m/sae:L3-mlp-8x/1234` (the
@@ -6,7 +22,7 @@
 - a latent of a transcoder: `model/tc:NAME/latent`, e.g. `smollm2-135m/tc:L3-tc-8x/12`.
 
 The model name may itself contain slashes (a local folder's path), so a key is split from
-the right: the last two parts are the layer (or SAE) and the index.
+the right: the last two parts are the layer (or the unit set) and the index.
 """
 
 from __future__ import annotations
@@ -27,13 +43,13 @@ class UnitId(NamedTuple):
 
     model: str
     layer: int | None
-    sae: str | None
+    unit_set: str | None
     unit: int
 
 
-def neuron_key(model: str, layer: int, neuron: int, sae: str | None = None) -> str:
+def neuron_key(model: str, layer: int, neuron: int, unit_set: str | None = None) -> str:
     """The stable key used in files and in the database (module docstring)."""
-    return f"{model}/{sae if sae is not None else layer}/{neuron}"
+    return f"{model}/{unit_set if unit_set is not None else layer}/{neuron}"
 
 
 def parse_neuron_key(key: str) -> UnitId:

@@ -23,8 +23,10 @@ from n2g.scoring import N2G, baseline_names
 # 2: graphs carry their evidence (the windows they were built and tested on). Version-1
 # files load unchanged: they simply have no evidence.
 # 3: the baselines' scores are keyed by scoring method (`baselines`, n2g.scoring) instead
-# of a field per method; older lines are upgraded on reading (n2g.graph.file.upgrade_line).
-FORMAT_VERSION = 3
+# of a field per method.
+# 4: the unit set a latent belongs to is `unit_set` (the vocabulary of n2g.graph.key), not
+# `sae`. Lines of formats 1-3 are upgraded on reading (n2g.graph.file.upgrade_graph_data).
+FORMAT_VERSION = 4
 
 
 # What a graph predicts below firing (n2g.builder.grades): nothing, or each training
@@ -273,7 +275,7 @@ class NeuronGraph(_Strict):
     model: Annotated[str, Field(min_length=1)]
     layer: Annotated[int, Field(ge=0)]
     neuron: Annotated[int, Field(ge=0)]
-    sae: Annotated[str, Field(pattern=r"^(sae|tc):[^/]+$")] | None = Field(
+    unit_set: Annotated[str, Field(pattern=r"^(sae|tc):[^/]+$")] | None = Field(
         None,
         description="the unit set whose latent `neuron` this graph explains: an SAE "
         "(sae:NAME, e.g. sae:L3-mlp-8x) or a transcoder (tc:NAME, e.g. tc:L3-tc-8x); "
@@ -322,7 +324,7 @@ class NeuronGraph(_Strict):
     def key(self) -> str:
         """Stable unique key: `model/layer/neuron`, or `model/sae:NAME/latent` (`tc:NAME`
         for a transcoder's latent)."""
-        return neuron_key(self.model, self.layer, self.neuron, self.sae)
+        return neuron_key(self.model, self.layer, self.neuron, self.unit_set)
 
     @model_validator(mode="after")
     def _is_a_trie(self) -> NeuronGraph:

@@ -1,8 +1,10 @@
 """The one interface the rest of n2g uses to talk to a language model.
 
 `NeuronModel` wraps a transformer_lens `HookedTransformer` and a tokenizer. It tokenises,
-names tokens, and computes MLP neuron activations for batches of token sequences, running
-only as many layers as needed (`stop_at_layer`) and hooking only the layers read.
+names tokens, and computes unit activations for batches of token sequences, running only as
+many layers as needed (`stop_at_layer`) and hooking only the layers read. Its units are the
+MLP neurons, or the latents of a unit set it views (`with_units`); the names of its API say
+units where they mean either (the vocabulary of n2g.graph.key).
 
 Ragged batches are right-padded. The models are causal, so a real position never attends
 to a later (padding) position: a sequence's activations do not depend on its batch-mates
@@ -42,11 +44,11 @@ class LatentUnits(Protocol):
     n2g.sae.units.SAEUnits). A NeuronModel viewing them (`NeuronModel.with_units`) reads
     that hook and answers for the latents wherever it would answer for neurons."""
 
-    name: str
-    spec: str
+    name: str  # the unit set's name, `sae:NAME` or `tc:NAME`
+    spec: str  # what it was loaded from (n2g.sae.spec)
     hook_name: str
     layer: int
-    d_sae: int
+    n_units: int
 
     def encode(self, acts: torch.Tensor) -> torch.Tensor: ...
 
@@ -65,7 +67,7 @@ TokenBatch = Sequence[Sequence[int]] | torch.Tensor
 
 @dataclass
 class NeuronModel:
-    """A language model whose MLP neurons n2g explains.
+    """A language model whose units (MLP neurons, or a unit set's latents) n2g explains.
 
     `n_layers` is the number of layers of the full model (used to check layer indices);
     the wrapped HookedTransformer may hold fewer (only those needed were loaded).
@@ -110,15 +112,20 @@ class NeuronModel:
 
     @property
     def unit_set(self) -> str | None:
-        """The name of the units explained when they are not MLP neurons (None: neurons)."""
+        """The name of the unit set explained (`sae:NAME`, `tc:NAME`); None: MLP neurons."""
         return self.units.name if self.units is not None else None
+
+    @property
+    def unit_set_spec(self) -> str | None:
+        """The spec the unit set was loaded from (records keep it); None: MLP neurons."""
+        return self.units.spec if self.units is not None else None
 
     # --- shape -------------------------------------------------------------------------
     @property
-    def d_mlp(self) -> int:
+    def n_units(self) -> int:
         """Units per layer: MLP neurons, or the latents of `units`."""
         if self.units is not None:
-            return int(self.units.d_sae)
+            return int(self.units.n_units)
         d_mlp = self.model.cfg.d_mlp
         assert d_mlp is not None, "transformer_lens sets d_mlp for every MLP model"
         return int(d_mlp)
@@ -203,14 +210,14 @@ class NeuronModel:
         return self.units.hook_name if self.units is not None else mlp_hook_name(layer)
 
     def _unit_values(self, value: torch.Tensor) -> torch.Tensor:
-        """The hook's value [..., d] as unit activations [..., d_mlp]."""
+        """The hook's value [..., d] as unit activations [..., n_units]."""
         return self.units.encode(value) if self.units is not None else value
 
     @torch.inference_mode()
-    def mlp_activations(
+    def unit_activations(
         self, batch: TokenBatch, layers: Sequence[int], *, native: bool = False
     ) -> dict[int, torch.Tensor]:
-        """Activations of every neuron of `layers`: {layer: float32 [B, T, d_mlp]} on CPU.
+        """Activations of every unit of `layers`: {layer: float32 [B, T, n_units]} on CPU.
 
         T is the longest sequence (BOS excluded); positions past a sequence's end are 0.
         `native`: in the number format the pass computed them in (bfloat16 values are
@@ -220,7 +227,7 @@ class NeuronModel:
             self.check_layer(layer)
         tokens, lengths = self._pad(batch)
         if tokens.shape[1] == 0 or not layers:
-            return {layer: torch.zeros(len(lengths), 0, self.d_mlp) for layer in layers}
+            return {layer: torch.zeros(len(lengths), 0, self.n_units) for layer in layers}
         offset = tokens.shape[1] - int(lengths.max()) if len(lengths) else 0
         captured: dict[int, torch.Tensor] = {}
 
@@ -247,19 +254,19 @@ class NeuronModel:
         layer: int,
         rows: Sequence[int] | torch.Tensor,
         positions: Sequence[int] | torch.Tensor,
-        neurons: Sequence[int] | torch.Tensor,
+        units: Sequence[int] | torch.Tensor,
     ) -> torch.Tensor:
-        """float32 [R]: activation of neuron `neurons[r]` at position `positions[r]` of
+        """float32 [R]: activation of unit `units[r]` at position `positions[r]` of
         sequence `rows[r]` of the batch.
 
         The workhorse of prune, saliency and augmentation: one sequence answers any number of
-        (position, neuron) requests, of any neurons, and only those values leave the pass.
+        (position, unit) requests, of any units, and only those values leave the pass.
         """
         self.check_layer(layer)
         tokens, lengths = self._pad(batch)
         row_index = torch.as_tensor(rows, dtype=torch.long)
         position = torch.as_tensor(positions, dtype=torch.long)
-        neuron = torch.as_tensor(neurons, dtype=torch.long)
+        unit = torch.as_tensor(units, dtype=torch.long)
         if len(row_index) and bool((position >= lengths[row_index]).any()):
             raise ValueError("a requested position is past the end of its sequence")
         offset = tokens.shape[1] - int(lengths.max()) if len(lengths) else 0
@@ -267,7 +274,7 @@ class NeuronModel:
         if len(row_index) == 0:
             return out
 
-        self._run_until(tokens, {layer: self._reader(out, row_index, position + offset, neuron)})
+        self._run_until(tokens, {layer: self._reader(out, row_index, position + offset, unit)})
         return out
 
     def _reader(
@@ -295,8 +302,8 @@ class NeuronModel:
         self,
         batch: TokenBatch,
         layer: int,
-        neurons: Sequence[int] | torch.Tensor,
+        units: Sequence[int] | torch.Tensor,
         pivots: Sequence[int] | torch.Tensor,
     ) -> torch.Tensor:
-        """float32 [B]: activation of neuron `neurons[b]` at position `pivots[b]` of row b."""
-        return self.gather_activations(batch, layer, range(len(batch)), pivots, neurons)
+        """float32 [B]: activation of unit `units[b]` at position `pivots[b]` of row b."""
+        return self.gather_activations(batch, layer, range(len(batch)), pivots, units)

@@ -7,7 +7,7 @@ to the first differing token every layer computes exactly what it computed for t
 sequence; only the attention keys and values of those positions are needed later on.
 `prefix_states` keeps them for a batch (transformer_lens' key-value cache, filled by one
 pass); `gather_after_prefix` then runs only the tokens after a kept prefix, attending to the
-stored ones, and reads neuron activations like `NeuronModel.gather_activations`;
+stored ones, and reads unit activations like `NeuronModel.gather_activations`;
 `extend_states` does the same and returns the states of the longer sequences, for a further
 level of sequences that agree with those.
 
@@ -142,7 +142,7 @@ def gather_after_prefix(
     suffixes: Sequence[Sequence[int]],
     layer: int,
     positions: Sequence[int],
-    neurons: Sequence[int],
+    units: Sequence[int],
     rows: Sequence[int] | None = None,
 ) -> torch.Tensor:
     """float32 [R]: like `gather_activations` for the sequences
@@ -159,7 +159,7 @@ def gather_after_prefix(
     run = _SuffixPass.build(model, states, bases, keeps, suffixes, retain=False)
     if bool((position >= run.lengths[row_index]).any()):
         raise ValueError("a requested position is past the end of its suffix")
-    run.run(model, layer, model._reader(out, row_index, position, torch.as_tensor(neurons)))
+    run.run(model, layer, model._reader(out, row_index, position, torch.as_tensor(units)))
     return out
 
 

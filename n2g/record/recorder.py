@@ -1,10 +1,11 @@
-"""`n2g record`: one streaming pass over a corpus keeping every neuron's top-k windows.
+"""`n2g record`: one streaming pass over a corpus keeping every unit's top-k windows.
 
 For each batch of windows, one forward pass (stopped after the last layer asked for) gives
-every neuron of every chosen layer; each layer's running top-k (n2g.record.topk) takes the
-batch in, and the batch's activations of a layer are freed as soon as it has. Memory is
-neurons x k x window, whatever the corpus size; the result equals a stable global sort of
-all windows by score (tests check this against brute force).
+every unit (MLP neuron, or latent of the model's unit set) of every chosen layer; each
+layer's running top-k (n2g.record.topk) takes the batch in, and the batch's activations of
+a layer are freed as soon as it has. Memory is units x k x window, whatever the corpus
+size; the result equals a stable global sort of all windows by score (tests check this
+against brute force).
 
 Resumable: the running state is checkpointed atomically every `checkpoint_every` windows and
 on Ctrl-C; the same config in the same folder continues from there and gives records
@@ -137,6 +138,8 @@ def _check_identity(out: Path, identity: dict) -> bool:
         stored = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise N2GError(f"unreadable {config_path}: delete {out} or use another --out") from None
+    if isinstance(stored, dict):  # written by an older n2g: its names as they are now
+        stored = records.upgrade_records_data(stored)
     if stored != identity:
         diff = ", ".join(
             f"{key}={stored.get(key)!r} (now {value!r})"
@@ -190,7 +193,7 @@ def record_stage(
     progress: bool = True,
     on_batch: Callable[[int], None] | None = None,
 ) -> records.RecordsManifest:
-    """The record stage: the top-k windows of every neuron of `layers` into folder `out`.
+    """The record stage: the top-k windows of every unit of `layers` into folder `out`.
 
     Resumable (see the module docstring); a finished folder of the same identity is
     returned as it is. `on_batch(n_windows_done)` is called after each batch (tests).
@@ -254,10 +257,9 @@ def start_or_resume(
             f"--window {config.window} does not fit {model.name}, which reads at most "
             f"{n_ctx} tokens (window + BOS): use --window {n_ctx - 1} or less"
         )
-    sae = model.units.spec if model.units is not None else None
     identity = config.identity(model.name, corpus.name, layers)
-    if sae is not None:  # absent for neurons: records made before SAEs still match
-        identity["sae"] = sae
+    if model.unit_set_spec is not None:  # absent for neurons: older records still match
+        identity["unit_set_spec"] = model.unit_set_spec
     if _check_identity(out, identity):
         return records.load_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -280,7 +282,7 @@ def new_states(model: NeuronModel, config: RecordConfig, layers: list[int]) -> d
     act_dtype = getattr(torch, model.dtype)
     return {
         key: TopK.empty(
-            model.d_mlp,
+            model.n_units,
             config.samples if key.startswith("sample") else config.k,
             config.window,
             act_dtype,
@@ -301,7 +303,7 @@ def fold_batch(
     """One forward pass over a batch of windows (stream indices first, first + 1, ...),
     folded into every layer's running states and the window table."""
     layers = sorted({int(key.removeprefix("sample")) for key in states})
-    acts = model.mlp_activations(tokens, layers, native=True)
+    acts = model.unit_activations(tokens, layers, native=True)
     with torch.inference_mode():
         for layer in layers:
             states[str(layer)].merge(acts[layer], doc_ids, first)
@@ -325,7 +327,6 @@ def finish_records(
     """Write the final records of the running states, manifest last; drop the checkpoint."""
     window = config.window
     pad_id = model.tokenizer.pad_token_id
-    sae = model.units.spec if model.units is not None else None
     if meta["n_windows"] == 0:
         raise N2GError(f"corpus {corpus_name} has no document of at least {window} tokens")
     for layer in layers:
@@ -336,14 +337,14 @@ def finish_records(
     manifest = records.RecordsManifest(
         model=model.name,
         layers=layers,
-        d_mlp=model.d_mlp,
+        n_units=model.n_units,
         k=config.k,
         window=window,
         corpus=corpus_name,
         n_windows=meta["n_windows"],
         n_tokens=meta["n_windows"] * window,
         samples=config.samples,
-        sae=sae,
+        unit_set_spec=model.unit_set_spec,
         dtype=model.dtype,
         complete=True,
     )

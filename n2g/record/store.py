@@ -1,21 +1,27 @@
-"""Activation records: each neuron's top-k activating windows, on disk and in memory.
+"""Activation records: each unit's top-k activating windows, on disk and in memory.
 
 Written by `n2g record` (n2g/record/recorder.py), read by `n2g build`. A records folder holds
-`manifest.json` (model, layers, corpus, window, k; validated by `RecordsManifest`) and one
-`layer_{L}.safetensors` per layer with, for d_mlp neurons, k examples and window W:
+`manifest.json` (model, layers, unit set, corpus, window, k; validated by `RecordsManifest`)
+and one `layer_{L}.safetensors` per layer with, for n_units units (the layer's MLP neurons,
+or the latents of the unit set the manifest names: n2g.graph.key's vocabulary), k examples
+and window W:
 
-- `tokens`    int32   [d_mlp, k, W]  token ids of the example window (PAD past `lengths`)
-- `acts`      float32 [d_mlp, k, W]  the neuron's activation on every token of the window
-- `lengths`   int32   [d_mlp, k]     real length of each window (0 = empty slot)
-- `doc_ids`   int64   [d_mlp, k]     corpus document of each window (-1 = empty slot)
-- `scores`    float32 [d_mlp, k]     max activation in the window (descending along k)
-- `a_max`     float32 [d_mlp]        the neuron's largest activation seen anywhere
+- `tokens`    int32   [n_units, k, W]  token ids of the example window (PAD past `lengths`)
+- `acts`      float32 [n_units, k, W]  the unit's activation on every token of the window
+- `lengths`   int32   [n_units, k]     real length of each window (0 = empty slot)
+- `doc_ids`   int64   [n_units, k]     corpus document of each window (-1 = empty slot)
+- `scores`    float32 [n_units, k]     max activation in the window (descending along k)
+- `a_max`     float32 [n_units]        the unit's largest activation seen anywhere
 
 With `samples` > 0 (RecordConfig), `layer_{L}.sample.safetensors` holds, in the same
-layout, each neuron's activation-weighted random sample of windows (`scores` = the sampling
+layout, each unit's activation-weighted random sample of windows (`scores` = the sampling
 keys): examples from every activation level, not only the top (n2g.record.recorder).
 
-Memory and disk are bounded by neurons × (k + samples) × W, never by corpus size.
+Memory and disk are bounded by units × (k + samples) × W, never by corpus size.
+
+Manifests of format 1 named the unit count `d_mlp` and the unit set's spec `sae`; they are
+read through one upgrade step, `upgrade_records_data`, which also upgrades the settings file
+of an unfinished folder (n2g.record.recorder), so an old folder still resumes and builds.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,6 +43,7 @@ from n2g.errors import N2GError
 from n2g.models.dtype import Resolved
 
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 2  # 2: `n_units` and `unit_set_spec` (were `d_mlp` and `sae`)
 ARRAY_NAMES = ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max")
 
 
@@ -46,18 +54,20 @@ def layer_file(layer: int, sample: bool = False) -> str:
 class RecordsManifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format_version: int = 1
+    format_version: int = MANIFEST_FORMAT
     model: str = Field(min_length=1)
     layers: list[int]
-    d_mlp: int = Field(gt=0)
+    n_units: int = Field(gt=0, description="units per layer (MLP neurons or latents)")
     k: int = Field(gt=0)
     window: int = Field(gt=0)
     corpus: str
     n_windows: int = Field(ge=0, description="windows of the corpus scanned")
     n_tokens: int = Field(ge=0, description="tokens of the corpus scanned")
-    samples: int = Field(0, ge=0, description="activation-weighted sample windows per neuron")
-    sae: str | None = Field(
-        None, description="the SAE spec whose latents were recorded (None: MLP neurons)"
+    samples: int = Field(0, ge=0, description="activation-weighted sample windows per unit")
+    unit_set_spec: str | None = Field(
+        None,
+        description="the spec of the unit set whose latents were recorded (n2g.sae.spec, e.g. "
+        "L3-mlp-8x); None: MLP neurons",
     )
     # Provenance, like the device not part of the records' identity (records made before
     # this field existed ran in float32).
@@ -79,13 +89,13 @@ class LayerRecords:
     # The activation-weighted sample (same layout; `scores` are the sampling keys).
     sample: LayerRecords | None = None
 
-    def examples(self, neuron: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The neuron's non-empty examples, best first: (token ids, activations) pairs."""
+    def examples(self, unit: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The unit's non-empty examples, best first: (token ids, activations) pairs."""
         out = []
-        for slot in np.argsort(-self.scores[neuron], kind="stable"):
-            length = int(self.lengths[neuron, slot])
+        for slot in np.argsort(-self.scores[unit], kind="stable"):
+            length = int(self.lengths[unit, slot])
             if length > 0:
-                out.append((self.tokens[neuron, slot, :length], self.acts[neuron, slot, :length]))
+                out.append((self.tokens[unit, slot, :length], self.acts[unit, slot, :length]))
         return out
 
     def as_arrays(self) -> dict[str, np.ndarray]:
@@ -136,13 +146,33 @@ def save_manifest(folder: Path, manifest: RecordsManifest) -> None:
         raise N2GError(f"cannot write records to {folder}: {exc.strerror or exc}") from None
 
 
+# Format 1's names of what format 2 calls `n_units` and `unit_set_spec`.
+_RENAMED_FIELDS = {"d_mlp": "n_units", "sae": "unit_set_spec"}
+
+
+def upgrade_records_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An old manifest's (or unfinished folder's settings') dict in the current names; the
+    one upgrade step of the records folder. A manifest keeps its `format_version` (what
+    wrote it), as graphs do."""
+
+    def name_now(name: str) -> str:
+        new = _RENAMED_FIELDS.get(name, name)
+        return name if new in data else new  # both names: left to validation to refuse
+
+    return {name_now(name): value for name, value in data.items()}
+
+
 def load_manifest(folder: Path | str) -> RecordsManifest:
-    """Read and validate a records folder's manifest; N2GError with one line if unusable."""
+    """Read and validate a records folder's manifest (of any format, upgraded); N2GError
+    with one line if unusable."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise N2GError(f"{folder} is not a records folder (no {MANIFEST}); run `n2g record`")
     try:
-        return RecordsManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = upgrade_records_data(data)
+        return RecordsManifest.model_validate(data)
     except (ValueError, ValidationError) as exc:
         raise N2GError(f"unreadable records manifest {path}: {str(exc).splitlines()[0]}") from None
 
@@ -177,12 +207,12 @@ def load_layer(folder: Path | str, layer: int) -> LayerRecords:
     if layer not in manifest.layers:
         raise N2GError(f"records in {folder} hold layers {manifest.layers}, not layer {layer}")
     records = _read(
-        Path(folder) / layer_file(layer), layer, (manifest.d_mlp, manifest.k, manifest.window)
+        Path(folder) / layer_file(layer), layer, (manifest.n_units, manifest.k, manifest.window)
     )
     if manifest.samples:
         records.sample = _read(
             Path(folder) / layer_file(layer, sample=True),
             layer,
-            (manifest.d_mlp, manifest.samples, manifest.window),
+            (manifest.n_units, manifest.samples, manifest.window),
         )
     return records

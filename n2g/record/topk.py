@@ -105,13 +105,13 @@ class TopK:
     FIELDS = ("scores", "acts", "doc_ids", "seq", "a_max")
 
     @classmethod
-    def empty(cls, d_mlp: int, k: int, window: int, dtype: torch.dtype) -> TopK:
+    def empty(cls, n_units: int, k: int, window: int, dtype: torch.dtype) -> TopK:
         return cls(
-            scores=torch.full((d_mlp, k), float("-inf")),
-            acts=torch.zeros(d_mlp, k, window, dtype=dtype),
-            doc_ids=torch.full((d_mlp, k), -1, dtype=torch.int64),
-            seq=torch.full((d_mlp, k), EMPTY_SEQ, dtype=torch.int64),
-            a_max=torch.full((d_mlp,), float("-inf")),
+            scores=torch.full((n_units, k), float("-inf")),
+            acts=torch.zeros(n_units, k, window, dtype=dtype),
+            doc_ids=torch.full((n_units, k), -1, dtype=torch.int64),
+            seq=torch.full((n_units, k), EMPTY_SEQ, dtype=torch.int64),
+            a_max=torch.full((n_units,), float("-inf")),
         )
 
     def merge(
@@ -192,9 +192,9 @@ def sample_keys(window_max: torch.Tensor, first_seq: int, seed: int) -> torch.Te
     log(u) / w for a window whose max activation w > 0 (-inf otherwise); the k largest keys
     are a random sample of windows with probabilities proportional to w. u is a hash of
     (seed, stream index, neuron), so the sample does not depend on batching or resumes."""
-    batch, d_mlp = window_max.shape
+    batch, n_units = window_max.shape
     seq = torch.arange(first_seq, first_seq + batch, dtype=torch.int64)[:, None]
-    neuron = torch.arange(d_mlp, dtype=torch.int64)[None, :]
+    neuron = torch.arange(n_units, dtype=torch.int64)[None, :]
     x = seq * 1_000_003 + neuron * 7_919 + seed * 104_729 + 1
     for multiplier in (-49_064_778_989_728_563, -4_265_267_296_055_464_877):  # splitmix64
         x = x ^ (x >> 33)

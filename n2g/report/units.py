@@ -66,13 +66,13 @@ def compare_units(graphs: Sequence[NeuronGraph]) -> list[UnitKindRow]:
     """A row per SAE or transcoder among `graphs` (SAEs first), after the row of its layer's
     neurons (when present)."""
     rows: list[UnitKindRow] = []
-    for sae in sorted({g.sae for g in graphs if g.sae is not None}):
-        latents = [g for g in graphs if g.sae == sae]
+    for unit_set in sorted({g.unit_set for g in graphs if g.unit_set is not None}):
+        latents = [g for g in graphs if g.unit_set == unit_set]
         layer = latents[0].layer
-        neurons = [g for g in graphs if g.sae is None and g.layer == layer]
+        neurons = [g for g in graphs if g.unit_set is None and g.layer == layer]
         if neurons and not any(r.kind == "MLP neurons" and r.layer == layer for r in rows):
             rows.append(unit_kind_row("MLP neurons", layer, neurons))
-        rows.append(unit_kind_row(sae, layer, latents))
+        rows.append(unit_kind_row(unit_set, layer, latents))
     return rows
 
 
@@ -138,11 +138,11 @@ def write_comparison_plot(
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=120)
     bins = [i / 20 for i in range(21)]
     for row in rows:
-        sae = None if row.kind == "MLP neurons" else row.kind
+        unit_set = None if row.kind == "MLP neurons" else row.kind
         values = [
             g.evaluation.n2g.f1
             for g in graphs
-            if g.sae == sae
+            if g.unit_set == unit_set
             and g.layer == row.layer
             and g.evaluation is not None
             and g.evaluation.n_test_firing > 0

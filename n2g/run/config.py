@@ -1,9 +1,12 @@
 """The main job's settings: the stages' own configs, composed, with the job's defaults.
 
 Light on purpose (pydantic only): the CLI builds its option defaults from these objects.
-Beside the MLP neurons a run may explain two more unit sets of one layer, an SAE (`sae`)
-and a transcoder (`transcoder`); each gets its own records folder and graph file, named
-after it (`UnitSetRun`), so that the report compares the three on the same layer.
+Beside the MLP neurons a run may explain two more unit sets of one layer (the vocabulary
+of n2g.graph.key), an SAE (`sae`) and a transcoder (`transcoder`): those two fields are the
+`--sae` and `--transcoder` options, a spec of each kind (the kind is checked, so a
+transcoder given as an SAE fails before any work). The job reads them only as `unit_sets`:
+each gets its own records folder and graph file, named after it (`UnitSetRun`), so that
+the report compares the three on the same layer.
 """
 
 from __future__ import annotations
@@ -133,19 +136,6 @@ class RunConfig(BaseModel):
     @property
     def graph_file(self) -> Path:
         return self.out / "graphs.jsonl"
-
-    @property
-    def sae_label(self) -> str:
-        """The SAE's name as a file-name part (`L3-mlp-8x`); '' without an SAE."""
-        return "" if self.sae is None else _label(self.sae)
-
-    @property
-    def sae_records_dir(self) -> Path:
-        return self.out / f"records-sae-{self.sae_label}"
-
-    @property
-    def sae_graph_file(self) -> Path:
-        return self.out / f"graphs-sae-{self.sae_label}.jsonl"
 
     @property
     def unit_sets(self) -> list[UnitSetRun]:

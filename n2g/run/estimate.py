@@ -56,9 +56,9 @@ def recording_rate(model: Any, config: RunConfig, layers: list[int]) -> float:
         [(i * 7919 + j * 104729) % model.tokenizer.vocab_size for j in range(record.window)]
         for i in range(record.batch_size)
     ]
-    model.mlp_activations(batch[:1], layers, native=True)  # warm-up: allocations, caches
+    model.unit_activations(batch[:1], layers, native=True)  # warm-up: allocations, caches
     start = time.perf_counter()
-    model.mlp_activations(batch, layers, native=True)
+    model.unit_activations(batch, layers, native=True)
     seconds = time.perf_counter() - start
     return record.batch_size * record.window / max(seconds, 1e-9)
 

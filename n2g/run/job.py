@@ -28,11 +28,12 @@ from n2g.run.config import RunConfig, UnitSetRun
 STAGES = ("record", "build", "ingest", "search", "report")
 
 
-def sample_neurons(d_mlp: int, n: int | None, seed: int) -> list[int]:
-    """A seeded sample of `n` neuron indices (all of them when n is None or >= d_mlp)."""
-    if n is None or n >= d_mlp:
-        return list(range(d_mlp))
-    return sorted(random.Random(seed).sample(range(d_mlp), n))
+def sample_units(n_units: int, n: int | None, seed: int) -> list[int]:
+    """A seeded sample of `n` of a layer's `n_units` unit indices (all of them when n is
+    None or >= n_units)."""
+    if n is None or n >= n_units:
+        return list(range(n_units))
+    return sorted(random.Random(seed).sample(range(n_units), n))
 
 
 def _unit_set_layers(config: RunConfig) -> list[int]:
@@ -76,7 +77,7 @@ def _unit_set_latents(
         q = units.quality
         target = f" -> {units.hook_name_out}" if units.hook_name_out else ""
         say(
-            f"{units.kind} {units.name} on {units.hook_name}{target}: {units.d_sae:,} latents, "
+            f"{units.kind} {units.name} on {units.hook_name}{target}: {units.n_units:,} latents, "
             f"explained variance {q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, "
             f"dead {q.dead_fraction:.1%}"
         )
@@ -87,7 +88,7 @@ def _unit_set_latents(
         view, corpus, [units.layer], folder, config.record, where, progress=progress
     )
     say(f"recorded {manifest.n_tokens:,} tokens -> {folder}")
-    latents = sample_neurons(units.d_sae, config.neurons_per_layer, config.neuron_seed)
+    latents = sample_units(units.n_units, config.neurons_per_layer, config.neuron_seed)
     built = dispatch.build(
         view,
         folder,
@@ -123,7 +124,7 @@ def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, R
     assert config.layers is not None
     say(number_format_line(model, config))
     if not (config.records_dir / MANIFEST).is_file():
-        per_layer = min(model.d_mlp, config.neurons_per_layer or model.d_mlp)
+        per_layer = min(model.n_units, config.neurons_per_layer or model.n_units)
         n_units = per_layer * len(config.layers)
         say(job_estimate_line(model, config, config.layers, n_units, _unit_set_work(model, config)))
     return corpus, model, config
@@ -144,10 +145,10 @@ def _unit_set_work(model: Any, config: RunConfig) -> list[Any]:
         if not isinstance(spec, TrainedSAESpec | TrainedTranscoderSpec):
             work.append(UnitSetWork(0, config.neurons_per_layer or 0))
             continue
-        d_sae = spec.expansion * hook_width(model, spec.hook_name)  # as training sizes it
+        n_latents = spec.expansion * hook_width(model, spec.hook_name)  # as training sizes it
         cached = is_complete(sae_folder(model.name, spec.name))
         tokens = 0 if cached else SAETrainConfig().training_tokens
-        work.append(UnitSetWork(tokens, min(d_sae, config.neurons_per_layer or d_sae)))
+        work.append(UnitSetWork(tokens, min(n_latents, config.neurons_per_layer or n_latents)))
     return work
 
 
@@ -276,7 +277,7 @@ def _build_neurons(
 
     layers = config.layers
     assert layers is not None
-    neurons = sample_neurons(model.d_mlp, config.neurons_per_layer, config.neuron_seed)
+    neurons = sample_units(model.n_units, config.neurons_per_layer, config.neuron_seed)
     _stage(
         say,
         2,

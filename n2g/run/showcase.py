@@ -192,7 +192,7 @@ def _unit_set_line(units: SAEUnits) -> list[str]:
     hooks = f"`{units.hook_name}`"
     if units.hook_name_out is not None:
         hooks = f"{hooks} -> `{units.hook_name_out}`"
-    head = f"{units.kind} {units.name} on {hooks}: {units.d_sae:,} latents"
+    head = f"{units.kind} {units.name} on {hooks}: {units.n_units:,} latents"
     if quality is None:
         return [f"{head}.", ""]
     of = f" of `{units.hook_name_out}`" if units.hook_name_out is not None else ""

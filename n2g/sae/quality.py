@@ -72,7 +72,7 @@ def measure_quality(
     import torch
 
     inputs, residuals = _Moments(), _Moments()
-    ever_active = torch.zeros(units.d_sae, dtype=torch.bool)
+    ever_active = torch.zeros(units.n_units, dtype=torch.bool)
     active = 0
     for batch in batches:
         pair = [batch] if isinstance(batch, torch.Tensor) else list(batch)
@@ -97,7 +97,7 @@ def measure_quality(
         mean_l0=active / inputs.count,
         dead_fraction=float((~ever_active).float().mean()),
         n_tokens=inputs.count,
-        d_sae=units.d_sae,
+        d_sae=units.n_units,
     )
 
 

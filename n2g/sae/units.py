@@ -1,7 +1,8 @@
 """SAE and transcoder latents as units: scalar functions of one hook point, beside neurons.
 
-`SAEUnits` is all the rest of n2g needs of an SAE: which hook to read (`hook_name`, in
-block `layer`), how many latents (`d_sae`), and `encode`, which turns the hook's
+`SAEUnits` is all the rest of n2g needs of an SAE, a unit set in n2g's vocabulary
+(n2g.graph.key): its name (`sae:NAME`), which hook to read (`hook_name`, in block `layer`),
+how many latents (`n_units`: SAELens' d_sae), and `encode`, which turns the hook's
 activations into the latents' activations. It wraps a loaded SAELens `SAE`, whatever its
 architecture, so that SAEs trained here, saved by SAELens users, or published in SAELens'
 registry all read the same. A transcoder is one more such architecture: it reads the
@@ -71,7 +72,7 @@ class SAEUnits:
     hook_name: str
     layer: int
     d_in: int
-    d_sae: int
+    n_units: int  # the latents (SAELens' d_sae)
     sae: Any  # a sae_lens SAE (inference form; a Transcoder for transcoders)
     folder: Path | None = None
     quality: SAEQuality | None = None
@@ -111,7 +112,7 @@ class SAEUnits:
             hook_name=hook_name,
             layer=hook_layer(hook_name),
             d_in=int(sae.cfg.d_in),
-            d_sae=int(sae.cfg.d_sae),
+            n_units=int(sae.cfg.d_sae),
             sae=sae,
             folder=folder,
             quality=load_quality(folder) if folder is not None else None,
@@ -124,7 +125,7 @@ class SAEUnits:
         return next(self.sae.parameters())
 
     def encode(self, acts: torch.Tensor) -> torch.Tensor:
-        """float32 [..., d_sae] latent activations of hook activations [..., d_in], on the
+        """float32 [..., n_units] latent activations of hook activations [..., d_in], on the
         input's device (the SAE's encoder output: what n2g explains)."""
         import torch
 
@@ -136,7 +137,7 @@ class SAEUnits:
         return latents.to(acts.device, torch.float32)
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """float32 [..., d_in] reconstruction of the hook from latents [..., d_sae] (a
+        """float32 [..., d_in] reconstruction of the hook from latents [..., n_units] (a
         transcoder's prediction of its target, [..., d_out])."""
         import torch
 

@@ -80,15 +80,15 @@ class SearchForm:
 
 
 def quality_plots(summary: ModelsResponse) -> dict[str, list[BarPlot]]:
-    """Model name -> its bar plots: one for its neurons, one per SAE."""
+    """Model name -> its bar plots: one for its neurons, one per unit set (SAE, transcoder)."""
     plots: dict[str, list[BarPlot]] = {}
     for model in summary.models:
         series: dict[str | None, list] = {}
         for row in model.quality:
-            series.setdefault(row.sae, []).append(row)
+            series.setdefault(row.unit_set, []).append(row)
         plots[model.name] = [
-            f1_plot(f"{model.name} {sae}" if sae else f"{model.name} neurons", rows)
-            for sae, rows in sorted(series.items(), key=lambda item: item[0] or "")
+            f1_plot(f"{model.name} {unit_set}" if unit_set else f"{model.name} neurons", rows)
+            for unit_set, rows in sorted(series.items(), key=lambda item: item[0] or "")
         ]
     return plots
 

@@ -32,11 +32,13 @@ MethodMeans = dict[str, float | None]
 
 
 class LayerQuality(_Response):
-    """The units of one layer of a model (or of one SAE on it) and their mean scores."""
+    """The units of one layer of a model (or of one unit set on it) and their mean scores."""
 
     layer: int
-    sae: str | None = Field(
-        None, description="the SAE's (sae:NAME) or transcoder's (tc:NAME) name; None: neurons"
+    unit_set: str | None = Field(
+        None,
+        description="the unit set: an SAE's (sae:NAME) or transcoder's (tc:NAME) name; "
+        "None: the layer's MLP neurons",
     )
     units: int
     scored: int = Field(description="units whose F1 is defined (some test token fired)")
@@ -53,7 +55,9 @@ class ModelSummary(_Response):
     name: str
     units: int
     layers: list[int]
-    saes: list[str] = Field(description="its SAEs' and transcoders' names (sae:, tc:)")
+    unit_sets: list[str] = Field(
+        description="its unit sets beside the MLP neurons: SAEs and transcoders (sae:, tc:)"
+    )
     quality: list[LayerQuality]
 
 

@@ -50,18 +50,18 @@ def _means(rows: Sequence[dict[str, Any]], column: str) -> MethodMeans:
 
 
 def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
-    """The rows of queries/model_quality.cypher (one per model, SAE, layer and scoring
+    """The rows of queries/model_quality.cypher (one per model, unit set, layer and scoring
     method) as models."""
     per_layer: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for row in rows:
-        per_layer.setdefault((row["model"], row["sae"], int(row["layer"])), []).append(row)
+        per_layer.setdefault((row["model"], row["unit_set"], int(row["layer"])), []).append(row)
     quality: dict[str, list[LayerQuality]] = {}
-    for (model, sae, layer), layer_rows in per_layer.items():
+    for (model, unit_set, layer), layer_rows in per_layer.items():
         first = layer_rows[0]
         quality.setdefault(model, []).append(
             LayerQuality(
                 layer=layer,
-                sae=sae or None,
+                unit_set=unit_set or None,
                 units=int(first["units"]),
                 scored=int(first["scored"]),
                 f1=_means(layer_rows, "f1"),
@@ -76,8 +76,8 @@ def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
             ModelSummary(
                 name=name,
                 units=sum(q.units for q in rows_),
-                layers=sorted({q.layer for q in rows_ if q.sae is None}),
-                saes=sorted({q.sae for q in rows_ if q.sae is not None}),
+                layers=sorted({q.layer for q in rows_ if q.unit_set is None}),
+                unit_sets=sorted({q.unit_set for q in rows_ if q.unit_set is not None}),
                 quality=rows_,
             )
             for name, rows_ in sorted(quality.items())

@@ -27,7 +27,7 @@ def brute_force_records(
     """Top-k windows of every neuron by direct computation over every window."""
     ids = model.encode(text)
     windows = [ids[i : i + window] for i in range(0, len(ids) - window + 1, window // 2)]
-    acts_all = model.mlp_activations(windows, layers)
+    acts_all = model.unit_activations(windows, layers)
     out = {}
     for layer in layers:
         acts = acts_all[layer].numpy()  # [n_windows, window, d_mlp]
@@ -61,7 +61,7 @@ def write_records(
         RecordsManifest(
             model=model.name,
             layers=layers,
-            d_mlp=model.d_mlp,
+            n_units=model.n_units,
             k=k,
             window=window,
             corpus=f"file:{text_file.resolve()}",

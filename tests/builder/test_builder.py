@@ -66,9 +66,9 @@ def _two_firing_tokens(model, layer, text):
     """(neuron, window, acts) of a real window where two different tokens fire."""
     ids = np.asarray(model.encode(text), dtype=np.int64)
     windows = [ids[i : i + 24] for i in range(0, len(ids) - 24, 12)]
-    acts = model.mlp_activations([w.tolist() for w in windows], [layer])[layer].numpy()
+    acts = model.unit_activations([w.tolist() for w in windows], [layer])[layer].numpy()
     a_max = acts.max(axis=(0, 1))
-    for neuron in range(model.d_mlp):
+    for neuron in range(model.n_units):
         for w, window in enumerate(windows):
             row = acts[w, :, neuron]
             firing = np.flatnonzero(row >= 0.5 * a_max[neuron])
@@ -229,7 +229,7 @@ def test_graphs_reproduce_their_own_training_firings(gelu_model, gelu_records, e
 
     _, records = gelu_records
     config = QUICK.model_copy(update={"end_activation": end_activation})
-    neurons = list(range(gelu_model.d_mlp))
+    neurons = list(range(gelu_model.n_units))
     shortfalls = []
     for graph in build_neuron_graphs(gelu_model, records[1], neurons, config):
         plan = plan_neuron(records[1], graph.neuron, config)
@@ -258,7 +258,7 @@ def test_folded_graphs_see_token_classes(gelu_model, gelu_records):
     _, records = gelu_records
     classes = vocabulary_classes(gelu_model.tokenizer)
     config = QUICK.model_copy(update={"fold_tokens": True})
-    graphs = build_neuron_graphs(gelu_model, records[1], list(range(gelu_model.d_mlp)), config)
+    graphs = build_neuron_graphs(gelu_model, records[1], list(range(gelu_model.n_units)), config)
     swapped_case_differs = False
     for graph in graphs:
         assert graph.settings.fold_tokens
@@ -317,7 +317,7 @@ def test_sampled_training_examples_never_include_a_test_window(
     records = load_layer(tmp_path / "r", 1)
     build = QUICK.model_copy(update={"n_examples": 6, "sample_train_examples": 3})
     grew = 0
-    for neuron in range(gelu_model.d_mlp):
+    for neuron in range(gelu_model.n_units):
         plan = plan_neuron(records, neuron, build)
         test = {tuple(t.tolist()) for t, _ in plan.test}
         assert len(plan.test) == 3 and 3 <= len(plan.train) <= 6
@@ -346,7 +346,7 @@ def test_random_windows_of_several_layers_come_from_one_pass(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(TEXT, encoding="utf-8")
     passes: list[list[int]] = []
-    real = model.mlp_activations
+    real = model.unit_activations
 
     def counted(batch, layers):
         passes.append(list(layers))
@@ -354,7 +354,7 @@ def test_random_windows_of_several_layers_come_from_one_pass(tmp_path):
 
     one_by_one = random_windows_provider(model, str(corpus), 5, 24, 0)
     expected = {layer: one_by_one(layer) for layer in range(8)}
-    model.mlp_activations = counted  # type: ignore[method-assign]
+    model.unit_activations = counted  # type: ignore[method-assign]
     grouped = random_windows_provider(model, str(corpus), 5, 24, 0, layers=range(8))
     for layer in range(8):
         got = grouped(layer)

@@ -59,7 +59,7 @@ def test_left_context_follows_the_graphs_longest_path() -> None:
 @pytest.fixture(scope="module")
 def built(gelu_model, gelu_records):
     _, records = gelu_records
-    neurons = list(range(gelu_model.d_mlp))
+    neurons = list(range(gelu_model.n_units))
     return records[1], build_neuron_graphs(gelu_model, records[1], neurons, CONFIG)
 
 

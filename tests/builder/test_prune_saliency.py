@@ -18,7 +18,7 @@ def test_prune_equals_plain_growth(request, make_records, which, block, cap):
     layer = model.n_layers - 1
     records = make_records(model, [layer], k=4, window=20)[layer]
     sources, plain = [], []
-    for neuron in range(0, model.d_mlp, 3):
+    for neuron in range(0, model.n_units, 3):
         for tokens, acts in records.examples(neuron):
             sources.append(make_source(neuron, tokens, acts))
             pivot = int(np.argmax(acts))

@@ -1,8 +1,17 @@
-"""Graph files of formats 1 and 2 (one field per baseline) still read, through the one
-upgrade step (n2g.graph.file.upgrade_graph_data), into format 3's per-method scores."""
+"""Graph files of formats 1 to 3 still read, through the one upgrade step
+(n2g.graph.file.upgrade_graph_data): formats 1 and 2 held one field per baseline (format 3
+keys the scores by method), formats 1 to 3 named a latent's unit set `sae` (format 4:
+`unit_set`).
+
+tests/data/format-3-latents.jsonl holds two lines written by n2g's format-3 writer (commit
+f4c0bed): latents 5 of `L0-mlp-4x` (an SAE) and 3 of `L0-tc-4x` (a transcoder), built by
+the record and build stages on the SAE tests' tiny model, corpus and training settings
+(tests/sae/conftest.py, tests/sae/test_latent_graphs.py's RECORD and BUILD).
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -15,7 +24,12 @@ from n2g.graph.file import (
     parse_graph_line,
     upgrade_graph_data,
 )
+from n2g.graph.key import parse_neuron_key
 from n2g.graph.model import FORMAT_VERSION
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+MAIN_JOB_SAMPLE = DATA / "main-job-sample.jsonl.gz"  # format 3: the main job's neurons
+FORMAT_3_LATENTS = DATA / "format-3-latents.jsonl"
 
 # A unit's line as format 2 wrote it: the baselines as fields of the evaluation, of its
 # out-of-distribution check and of its correlation (an undefined r left out, as
@@ -109,3 +123,48 @@ def test_an_old_line_that_is_still_invalid_names_its_fault() -> None:
     unknown["evaluation"]["oracle"] = {}
     with pytest.raises(GraphFileError, match="oracle"):
         parse_graph_line(json.dumps(unknown))
+
+
+def test_the_main_jobs_format_3_neurons_read_unchanged() -> None:
+    """A format-3 neuron's line holds no unit set: it reads as it is and dumps as it was
+    written, byte for byte (its format_version says what wrote it)."""
+    lines = gzip.decompress(MAIN_JOB_SAMPLE.read_bytes()).decode("utf-8").splitlines()
+    assert len(lines) > 200
+    for line in lines:
+        graph = parse_graph_line(line)
+        assert graph.format_version == 3 and graph.unit_set is None
+        assert parse_neuron_key(graph.key).layer == graph.layer
+        assert dump_graph_line(graph) == line
+
+
+def test_format_3_latents_read_into_their_unit_set() -> None:
+    """A latent's `sae` of format 3 is its `unit_set` now: same key, same graph, and it
+    dumps as the same line under the new name."""
+    lines = FORMAT_3_LATENTS.read_text(encoding="utf-8").splitlines()
+    graphs = [graph for _, graph in iter_graph_file(FORMAT_3_LATENTS)]
+    assert [(g.unit_set, g.neuron, g.format_version) for g in graphs] == [
+        ("sae:L0-mlp-4x", 5, 3),
+        ("tc:L0-tc-4x", 3, 3),
+    ]
+    assert [g.key for g in graphs] == [
+        "tiny-gelu-2l-s7/sae:L0-mlp-4x/5",
+        "tiny-gelu-2l-s7/tc:L0-tc-4x/3",
+    ]
+    assert [parse_neuron_key(g.key).unit_set for g in graphs] == ["sae:L0-mlp-4x", "tc:L0-tc-4x"]
+    for graph, line in zip(graphs, lines, strict=True):
+        assert graph.hook_name is not None and graph.nodes and graph.evidence
+        dumped = dump_graph_line(graph)
+        assert '"sae":' not in dumped
+        assert dumped == line.replace('"sae":', '"unit_set":', 1)
+        assert parse_graph_line(dumped) == graph  # the current shape: read as it is
+
+
+def test_the_unit_set_rename_is_part_of_the_one_step() -> None:
+    data = json.loads(FORMAT_3_LATENTS.read_text(encoding="utf-8").splitlines()[0])
+    assert upgrade_graph_data(data) is True
+    assert data["unit_set"] == "sae:L0-mlp-4x" and "sae" not in data
+    assert upgrade_graph_data(data) is False  # the current shape: nothing to move
+    both = dict(data, sae="sae:other")  # never silently dropped: the line is refused
+    assert upgrade_graph_data(both) is False
+    with pytest.raises(GraphFileError, match="sae"):
+        parse_graph_line(json.dumps(both))

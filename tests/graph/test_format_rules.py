@@ -100,7 +100,7 @@ RULES: dict[str, tuple[Change, str]] = {
     "layer is not negative": (_set("layer", -1), "layer"),
     "neuron is a number, not text": (_set("neuron", "3"), "neuron"),
     "neuron is not negative": (_set("neuron", -2), "neuron"),
-    "a unit set is sae:NAME": (_set("sae", "latents"), "sae"),
+    "a unit set is sae:NAME": (_set("unit_set", "latents"), "unit_set"),
     "a_max is a number": (_set("a_max", "2.0"), "a_max"),
     "a_max is finite": (_set("a_max", float("inf")), "finite"),
     "a_max is a number, not NaN": (_set("a_max", float("nan")), "finite"),

@@ -42,8 +42,8 @@ def test_bfloat16_passes_return_float32_close_to_the_exact_model():
     assert fast.dtype == "bfloat16"
     assert all(p.dtype == torch.bfloat16 for p in fast.model.parameters())
     windows = [exact.encode("def main(): return print('hello world')")]
-    a = exact.mlp_activations(windows, [0, 1])
-    b = fast.mlp_activations(windows, [0, 1])
+    a = exact.unit_activations(windows, [0, 1])
+    b = fast.unit_activations(windows, [0, 1])
     for layer in (0, 1):
         assert b[layer].dtype == torch.float32
         x, y = a[layer].flatten().numpy(), b[layer].flatten().numpy()
@@ -59,11 +59,11 @@ def test_native_activations_are_the_same_numbers_in_the_pass_format():
     padding zeroed like the float32 answer."""
     fast = load_model(TINY, dtype="bfloat16")
     batch = [fast.encode("def main(): return 1"), fast.encode("x = 2")]
-    wide = fast.mlp_activations(batch, [0, 1])
-    native = fast.mlp_activations(batch, [0, 1], native=True)
+    wide = fast.unit_activations(batch, [0, 1])
+    native = fast.unit_activations(batch, [0, 1], native=True)
     for layer in (0, 1):
         assert native[layer].dtype == torch.bfloat16
         assert torch.equal(native[layer].float(), wide[layer])
         assert torch.all(native[layer][1, len(batch[1]) :] == 0)
     exact = load_model(TINY)
-    assert exact.mlp_activations(batch, [1], native=True)[1].dtype == torch.float32
+    assert exact.unit_activations(batch, [1], native=True)[1].dtype == torch.float32

@@ -18,9 +18,9 @@ def test_local_folder_matches_hf_mlp_activations(llama_folder, gated_mlp_inputs)
     from transformers import LlamaForCausalLM
 
     model = load_model(str(llama_folder))
-    assert model.n_layers == 3 and model.d_mlp == 128
+    assert model.n_layers == 3 and model.n_units == 128
     ids = model.encode("Sphinx of black quartz, judge my vow.")
-    ours = model.mlp_activations([ids], [0, 2])
+    ours = model.unit_activations([ids], [0, 2])
 
     hf = LlamaForCausalLM.from_pretrained(llama_folder).eval()
     seen = gated_mlp_inputs(hf, [model.tokenizer.bos_token_id, *ids], (0, 2))

@@ -35,7 +35,7 @@ def test_tiny_names_round_trip():
     assert loaded.name == built.name
     tokens = [built.encode("hello world")]
     assert torch.equal(
-        built.mlp_activations(tokens, [1])[1], loaded.mlp_activations(tokens, [1])[1]
+        built.unit_activations(tokens, [1])[1], loaded.unit_activations(tokens, [1])[1]
     )
     assert isinstance(load_tokenizer(built.name), ByteTokenizer)
     with pytest.raises(N2GError, match="has 2"):
@@ -47,9 +47,9 @@ def test_padding_does_not_change_activations(act_fn):
     model = tiny_model(act_fn=act_fn, seed=1)
     texts = ["a short one", "a much longer sequence of bytes than the first", "mid length"]
     batch = [model.encode(t) for t in texts]
-    together = model.mlp_activations(batch, [0, 1])
+    together = model.unit_activations(batch, [0, 1])
     for row, ids in enumerate(batch):
-        alone = model.mlp_activations([ids], [0, 1])
+        alone = model.unit_activations([ids], [0, 1])
         for layer in (0, 1):
             n = len(ids)
             torch.testing.assert_close(together[layer][row, :n], alone[layer][0], atol=1e-5, rtol=0)
@@ -65,7 +65,7 @@ def test_check_layer_tells_out_of_range_from_not_loaded():
 def test_gather_answers_many_requests_per_sequence():
     model = tiny_model(n_layers=3, seed=2)
     batch = [model.encode("gather me"), model.encode("and a second, longer sequence")]
-    full = model.mlp_activations(batch, [1])[1]
+    full = model.unit_activations(batch, [1])[1]
     rows, positions, neurons = [0, 0, 1, 1, 1], [0, 8, 3, 3, 28], [5, 0, 7, 2, 11]
     got = model.gather_activations(batch, 1, rows, positions, neurons)
     expected = torch.stack(
@@ -73,8 +73,8 @@ def test_gather_answers_many_requests_per_sequence():
     )
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
     # The pass stops at the read hook; the next reading of a deeper layer is unaffected.
-    deeper = model.mlp_activations(batch, [2])[2]
-    torch.testing.assert_close(deeper, model.mlp_activations(batch, [1, 2])[2], atol=1e-5, rtol=0)
+    deeper = model.unit_activations(batch, [2])[2]
+    torch.testing.assert_close(deeper, model.unit_activations(batch, [1, 2])[2], atol=1e-5, rtol=0)
     assert not model.model.hook_dict["blocks.1.mlp.hook_post"].fwd_hooks  # hooks removed
 
 
@@ -88,8 +88,8 @@ def test_a_failed_pass_leaves_no_hook_behind():
 
         model._run_until(model._pad(batch)[0], {0: read, 1: read})
     assert not any(point.fwd_hooks for point in model.model.hook_dict.values())
-    before = model.mlp_activations(batch, [1])[1]
-    torch.testing.assert_close(before, model.mlp_activations(batch, [0, 1])[1])
+    before = model.unit_activations(batch, [1])[1]
+    torch.testing.assert_close(before, model.unit_activations(batch, [0, 1])[1])
 
 
 def test_gather_refuses_a_position_past_the_end():

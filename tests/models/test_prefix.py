@@ -25,7 +25,7 @@ def _check_against_full_passes(model: NeuronModel, layer: int) -> None:
     suffixes = [suffix for _, _, suffix in asks]
     rows = [r for r, (_, _, s) in enumerate(asks) for _ in range(2) if len(s)]
     positions = [p for _, _, s in asks for p in (0, len(s) - 1) if len(s)]
-    neurons = [(7 * i) % model.d_mlp for i in range(len(rows))]
+    neurons = [(7 * i) % model.n_units for i in range(len(rows))]
     got = model.gather_after_prefix(
         states,
         [b for b, _, _ in asks],

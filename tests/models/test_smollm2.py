@@ -22,9 +22,9 @@ def hf_llama():
 
 def test_two_layers_match_hf_gated_mlp(hf_llama, gated_mlp_inputs):
     model = load_model(OFFLINE_MODEL, n_layers=2)
-    assert (model.n_layers, model.loaded_layers, model.d_mlp) == (30, 2, 1536)
+    assert (model.n_layers, model.loaded_layers, model.n_units) == (30, 2, 1536)
     ids = model.encode("def parse(text):\n    return text.split(',')")
-    ours = model.mlp_activations([ids], [0, 1])
+    ours = model.unit_activations([ids], [0, 1])
 
     seen = gated_mlp_inputs(hf_llama, [model.tokenizer.bos_token_id, *ids], (0, 1))
     for layer in (0, 1):

@@ -14,7 +14,7 @@ from n2g.models.tiny import tiny_model
 
 
 def _passes(model, batch):
-    acts = model.mlp_activations(batch, list(range(model.loaded_layers)))
+    acts = model.unit_activations(batch, list(range(model.loaded_layers)))
     tokens, _ = model._pad(batch)
     return {**acts, "logits": model.model(tokens)}
 

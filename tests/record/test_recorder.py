@@ -50,7 +50,7 @@ def brute_force(model, corpus, layer: int):
     acts = []
     for start in range(0, len(items), BATCH):  # same batches as the recorder: bitwise equal
         batch = torch.tensor([ids for _, ids in items[start : start + BATCH]])
-        acts.append(model.mlp_activations(batch, [layer])[layer])
+        acts.append(model.unit_activations(batch, [layer])[layer])
     acts = torch.cat(acts).numpy()  # [N, W, d]
     tokens = np.array([ids for _, ids in items])
     docs = np.array([doc for doc, _ in items])
@@ -72,7 +72,7 @@ def test_top_k_equals_brute_force(tmp_path, corpus_dir, act_fn, dtype):
         got = load_layer(tmp_path / "r", layer)
         acts, tokens, docs, scores = brute_force(model, corpus, layer)
         np.testing.assert_array_equal(got.a_max, scores.max(axis=0))
-        for neuron in range(model.d_mlp):
+        for neuron in range(model.n_units):
             best = np.argsort(-scores[:, neuron], kind="stable")[:K]
             np.testing.assert_array_equal(got.scores[neuron], scores[best, neuron])
             np.testing.assert_array_equal(got.tokens[neuron], tokens[best])
@@ -250,7 +250,7 @@ def test_weighted_sample_equals_brute_force_and_ignores_batching(tmp_path, corpu
         np.testing.assert_array_equal(got.tokens, other.tokens)
         acts, tokens, _, scores = brute_force(model, corpus, layer)
         keys = sample_keys(torch.from_numpy(scores), 0, 3).to(torch.float32).numpy()
-        for neuron in range(model.d_mlp):
+        for neuron in range(model.n_units):
             best = np.argsort(-keys[:, neuron], kind="stable")[:n]
             best = [b for b in best if np.isfinite(keys[b, neuron])]
             np.testing.assert_array_equal(got.tokens[neuron, : len(best)], tokens[best])

@@ -17,8 +17,8 @@ def _units(seed: int, sae: str | None, n: int, layer: int = 3):
     for i in range(n):
         p, r = rng.random(), rng.random()
         g = graph(layer, i, rng.choice([0, 3, 5]), prf(p, r), prf(r, p), prf(0.1, 0.1))
-        g.sae = sae
-        if g.sae is not None:
+        g.unit_set = sae
+        if g.unit_set is not None:
             g.hook_name = f"blocks.{layer}.hook_mlp_out"
         assert g.evaluation is not None
         g.evaluation.correlation = Correlation(

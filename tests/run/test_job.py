@@ -247,9 +247,9 @@ def test_run_with_an_sae_and_a_transcoder_compares_them_with_neurons(
     result = CliRunner().invoke(app, [*args, "--sae", "L1-mlp-2x", "--transcoder", "L1-tc-2x"])
     assert result.exit_code == 0, result.output
     latents = [g for _, g in iter_graph_file(out / "graphs-sae-L1-mlp-2x.jsonl")]
-    assert len(latents) == 24 and {g.sae for g in latents} == {units.name}
+    assert len(latents) == 24 and {g.unit_set for g in latents} == {units.name}
     tc_latents = [g for _, g in iter_graph_file(out / "graphs-tc-L1-tc-2x.jsonl")]
-    assert len(tc_latents) == 24 and {g.sae for g in tc_latents} == {"tc:L1-tc-2x"}
+    assert len(tc_latents) == 24 and {g.unit_set for g in tc_latents} == {"tc:L1-tc-2x"}
     assert {g.layer for g in latents + tc_latents} == {1}
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
     assert "## Neurons, SAE latents and transcoder latents" in report

@@ -56,9 +56,9 @@ def test_record_then_build_latents(tmp_path, corpus_file, trained, monkeypatch):
          "--window", "16", "--k", "6", "--max-tokens", "0", "--out", str(records), "--quiet"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert f"x {units.d_sae} latents" in result.output
+    assert f"x {units.n_units} latents" in result.output
     manifest = load_manifest(records)
-    assert manifest.sae == units.spec and manifest.layers == [1]
+    assert manifest.unit_set_spec == units.spec and manifest.layers == [1]
     out = tmp_path / "latents.jsonl"
     result = runner.invoke(
         app,

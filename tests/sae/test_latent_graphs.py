@@ -47,9 +47,9 @@ def latent_records(sae_model, relu_units, corpus_file, tmp_path_factory):
 def test_recorded_latents_equal_the_encoder_on_every_window(latent_records, relu_units):
     view, folder = latent_records
     manifest = load_manifest(folder)
-    assert manifest.sae == relu_units.spec and manifest.d_mlp == relu_units.d_sae
+    assert manifest.unit_set_spec == relu_units.spec and manifest.n_units == relu_units.n_units
     records = load_layer(folder, relu_units.layer)
-    for latent in range(0, relu_units.d_sae, 7):
+    for latent in range(0, relu_units.n_units, 7):
         for tokens, acts in records.examples(latent)[:2]:
             hooked = hook_activations(view, relu_units.hook_name, [tokens.tolist()])
             expected = relu_units.encode(hooked)[0, :, latent].numpy()
@@ -57,7 +57,7 @@ def test_recorded_latents_equal_the_encoder_on_every_window(latent_records, relu
     # the gathered values (pruning, saliency) are the same latents
     tokens = records.examples(3)[0][0]
     gathered = view.gather_activations([tokens.tolist()] * 2, 0, [0, 1], [5, 9], [3, 40])
-    full = view.mlp_activations([tokens.tolist()], [0])[0][0]
+    full = view.unit_activations([tokens.tolist()], [0])[0][0]
     assert torch.allclose(gathered, torch.stack([full[5, 3], full[9, 40]]), atol=1e-5)
 
 
@@ -69,9 +69,9 @@ def test_latent_graphs_equal_the_plain_builder_and_carry_their_identity(latent_r
     plain = plain_neuron_graphs(view, records, latents, BUILD)
     assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
     for graph, latent in zip(fast, latents, strict=True):
-        assert graph.sae == relu_units.name and graph.hook_name == relu_units.hook_name
+        assert graph.unit_set == relu_units.name and graph.hook_name == relu_units.hook_name
         assert graph.key == f"{view.name}/{relu_units.name}/{latent}"
-        assert parse_neuron_key(graph.key).sae == relu_units.name
+        assert parse_neuron_key(graph.key).unit_set == relu_units.name
 
 
 def test_records_and_model_must_agree(sae_model, relu_units, corpus_file, tmp_path):
@@ -105,7 +105,7 @@ def test_latents_are_stored_and_searched_beside_neurons(store, relu_units, sae_m
     db, work = store
     latents = [g for _, g in iter_graph_file(work / "latents.jsonl")]
     neurons = [g for _, g in iter_graph_file(work / "neurons.jsonl")]
-    assert len(latents) == relu_units.d_sae and len(neurons) == sae_model.d_mlp
+    assert len(latents) == relu_units.n_units and len(neurons) == sae_model.n_units
     search = NeuronSearch(db)
     latent = next(g for g in latents if max(g.activating_tokens().values(), default=0) >= 0.5)
     assert search.neuron_graph(latent.key) == latent  # identity and trie round-trip
@@ -118,4 +118,4 @@ def test_latents_are_stored_and_searched_beside_neurons(store, relu_units, sae_m
     # "which latents behave like this neuron": one query over both kinds of unit
     neuron = next(g for g in neurons if g.activating_tokens())
     like = search.like(neuron.key, min_score=0.0, limit=1000)
-    assert any(parse_neuron_key(h.key).sae == relu_units.name for h in like)
+    assert any(parse_neuron_key(h.key).unit_set == relu_units.name for h in like)

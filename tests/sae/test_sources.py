@@ -39,7 +39,7 @@ def test_path_goes_through_saelens(sae_model, tmp_path) -> None:
     units = load_units(f"path:{folder}", sae_model, cache_dir=tmp_path / "cache")
     assert units.name == "sae:my-resid-sae"
     assert (units.hook_name, units.layer) == ("blocks.1.hook_resid_post", 1)
-    assert (units.d_in, units.d_sae) == (d_model, 3 * d_model)
+    assert (units.d_in, units.n_units) == (d_model, 3 * d_model)
     assert units.folder == folder and units.quality is None
     x = hook_activations(sae_model, units.hook_name, _windows(sae_model))
     expected = SAE.load_from_disk(str(folder)).encode(x)

@@ -25,9 +25,9 @@ def test_units_describe_the_hook(relu_units, topk_units, sae_model) -> None:
     d_model = sae_model.model.cfg.d_model
     assert relu_units.name == "sae:L0-mlp-4x"
     assert (relu_units.hook_name, relu_units.layer) == ("blocks.0.hook_mlp_out", 0)
-    assert (relu_units.d_in, relu_units.d_sae) == (d_model, 4 * d_model)
+    assert (relu_units.d_in, relu_units.n_units) == (d_model, 4 * d_model)
     assert (topk_units.hook_name, topk_units.layer) == ("blocks.1.hook_resid_post", 1)
-    assert topk_units.d_sae == 2 * d_model
+    assert topk_units.n_units == 2 * d_model
 
 
 def test_cached_in_saelens_format(relu_units, sae_model, sae_cache) -> None:
@@ -73,7 +73,7 @@ def test_encode_relu_shape_and_sign(relu_units, sae_model) -> None:
     x = hook_activations(sae_model, relu_units.hook_name, _windows(sae_model))
     assert x.shape == (3, 20, relu_units.d_in)
     latents = relu_units.encode(x)
-    assert latents.shape == (3, 20, relu_units.d_sae)
+    assert latents.shape == (3, 20, relu_units.n_units)
     assert latents.dtype == torch.float32
     assert bool((latents >= 0).all())
     assert bool((latents > 0).any())
@@ -83,7 +83,7 @@ def test_encode_relu_shape_and_sign(relu_units, sae_model) -> None:
 def test_encode_topk_keeps_at_most_k(topk_units, sae_model) -> None:
     x = hook_activations(sae_model, topk_units.hook_name, _windows(sae_model))
     latents = topk_units.encode(x)
-    assert latents.shape == (3, 20, topk_units.d_sae)
+    assert latents.shape == (3, 20, topk_units.n_units)
     assert bool((latents >= 0).all())
     assert int((latents > 0).sum(-1).max()) <= 3
 
@@ -96,7 +96,7 @@ def test_quality_is_measured_and_in_range(relu_units, topk_units, tiny_config) -
         assert quality.mean_l0 >= 0.0
         assert 0.0 <= quality.dead_fraction <= 1.0
         assert quality.n_tokens == tiny_config.eval_windows * tiny_config.context
-        assert quality.d_sae == units.d_sae
+        assert quality.d_sae == units.n_units
     assert topk_units.quality is not None and topk_units.quality.mean_l0 <= 3.0
 
 

@@ -53,7 +53,7 @@ def test_units_read_the_mlp_input_and_predict_its_output(tc_units, sae_model) ->
     assert tc_units.name == "tc:L0-tc-4x" and tc_units.spec == "L0-tc-4x"
     assert tc_units.transcoder and tc_units.kind == "transcoder"
     assert (tc_units.hook_name, tc_units.hook_name_out) == (IN.format(0), OUT.format(0))
-    assert (tc_units.layer, tc_units.d_in, tc_units.d_sae, tc_units.d_out) == (
+    assert (tc_units.layer, tc_units.d_in, tc_units.n_units, tc_units.d_out) == (
         0, d_model, 4 * d_model, d_model,
     )  # fmt: skip
 
@@ -93,7 +93,7 @@ def test_quality_is_the_explained_variance_of_the_mlp_output(
     assert quality.explained_variance == pytest.approx(float(explained), abs=1e-5)
     assert quality.explained_variance > 0.5  # it learned the MLP
     assert quality.mean_l0 == pytest.approx(float((latents > 0).sum(-1).double().mean()))
-    assert quality.mean_l0 < tc_units.d_sae / 2
+    assert quality.mean_l0 < tc_units.n_units / 2
 
 
 def test_training_is_deterministic(sae_model, corpus_file, tc_config, tmp_path) -> None:
@@ -141,7 +141,7 @@ def test_path_transcoder_goes_through_saelens(sae_model, tmp_path, cls, cfg_cls)
     x = hooks_activations(sae_model, [units.hook_name], _windows(sae_model))[0]
     assert torch.equal(units.encode(x), SAE.load_from_disk(str(folder)).encode(x))
     view = sae_model.with_units(units)
-    assert view.unit_set == "tc:my-transcoder" and view.d_mlp == 3 * d
+    assert view.unit_set == "tc:my-transcoder" and view.n_units == 3 * d
 
 
 @pytest.mark.parametrize(

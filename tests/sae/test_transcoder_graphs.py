@@ -41,11 +41,11 @@ def tc_records(sae_model, tc_units, corpus_file, tmp_path_factory):
 def test_recorded_latents_equal_saelens_transcoder(tc_records, tc_units):
     view, folder = tc_records
     manifest = load_manifest(folder)
-    assert manifest.sae == "L0-tc-4x" and manifest.d_mlp == tc_units.d_sae
+    assert manifest.unit_set_spec == "L0-tc-4x" and manifest.n_units == tc_units.n_units
     assert tc_units.folder is not None
     plain = SAE.load_from_disk(str(tc_units.folder))
     records = load_layer(folder, tc_units.layer)
-    for latent in range(0, tc_units.d_sae, 5):
+    for latent in range(0, tc_units.n_units, 5):
         for tokens, acts in records.examples(latent)[:2]:
             mlp_in = hook_activations(view, "blocks.0.ln2.hook_normalized", [tokens.tolist()])
             with torch.no_grad():
@@ -61,11 +61,11 @@ def test_transcoder_graphs_equal_the_plain_builder(tc_records, tc_units):
     plain = plain_neuron_graphs(view, records, latents, BUILD)
     assert [graph_signature(g) for g in fast] == [graph_signature(g) for g in plain]
     for graph, latent in zip(fast, latents, strict=True):
-        assert (graph.sae, graph.hook_name, graph.layer) == (
+        assert (graph.unit_set, graph.hook_name, graph.layer) == (
             "tc:L0-tc-4x", "blocks.0.ln2.hook_normalized", 0,
         )  # fmt: skip
         assert graph.key == f"{view.name}/tc:L0-tc-4x/{latent}"
-        assert parse_neuron_key(graph.key).sae == "tc:L0-tc-4x"
+        assert parse_neuron_key(graph.key).unit_set == "tc:L0-tc-4x"
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def store(db_config, tc_records, sae_model, relu_units, corpus_file, sae_cache, 
 def test_transcoder_latents_are_stored_and_searched_beside_the_others(store, tc_units):
     db, graphs = store
     latents, neurons = graphs["tc"], graphs["neurons"] + graphs["sae"]
-    assert len(latents) == tc_units.d_sae and {g.sae for g in latents} == {"tc:L0-tc-4x"}
+    assert len(latents) == tc_units.n_units and {g.unit_set for g in latents} == {"tc:L0-tc-4x"}
     search = NeuronSearch(db)
     latent = next(g for g in latents if g.activating_tokens())
     assert search.neuron_graph(latent.key) == latent
@@ -108,7 +108,7 @@ def test_transcoder_latents_are_stored_and_searched_beside_the_others(store, tc_
     assert like and latent.key not in {h.key for h in like}
     neuron = next(g for g in graphs["neurons"] if g.activating_tokens())
     kinds = {
-        parse_neuron_key(h.key).sae for h in search.like(neuron.key, min_score=0.0, limit=1000)
+        parse_neuron_key(h.key).unit_set for h in search.like(neuron.key, min_score=0.0, limit=1000)
     }
     assert "tc:L0-tc-4x" in kinds
 
@@ -132,5 +132,5 @@ def test_export_rows_name_the_transcoder(store, tmp_path):
     out, labels = tmp_path / "units.jsonl", tmp_path / "labels.json"
     assert write_rows(graphs["tc"], out, labels=labels) == len(graphs["tc"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {row["sae"] for row in rows} == {"tc:L0-tc-4x"}
+    assert {row["unit_set"] for row in rows} == {"tc:L0-tc-4x"}
     assert set(json.loads(labels.read_text())) == {"blocks.0.ln2.hook_normalized"}

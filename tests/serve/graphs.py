@@ -126,7 +126,7 @@ def hostile_graph() -> NeuronGraph:
 def sae_graph() -> NeuronGraph:
     """An SAE latent of model 'hand' (its key holds the SAE's name, not a layer)."""
     graph = make_graph("hand", 1, 5, [(" latent", [" ctx2"], 0.7)])
-    graph.sae = SAE
+    graph.unit_set = SAE
     graph.hook_name = "blocks.1.hook_mlp_out"
     return graph
 
@@ -134,7 +134,7 @@ def sae_graph() -> NeuronGraph:
 def transcoder_graph() -> NeuronGraph:
     """A transcoder latent of model 'hand' (its key holds `tc:`; it reads the MLP input)."""
     graph = make_graph("hand", 1, 7, [(" transcoded", [" ctx5"], 0.65)])
-    graph.sae = TRANSCODER
+    graph.unit_set = TRANSCODER
     graph.hook_name = "blocks.1.ln2.hook_normalized"
     return graph
 

@@ -53,8 +53,8 @@ def test_models_lists_units_layers_and_quality_means(client: TestClient) -> None
     hand = models["hand"]
     assert hand["units"] == sum(1 for g in GRAPHS.values() if g.model == "hand")
     assert hand["layers"] == [0, 1, 2, 3]
-    assert hand["saes"] == [SAE, TRANSCODER]
-    rows = {(row["sae"], row["layer"]): row for row in hand["quality"]}
+    assert hand["unit_sets"] == [SAE, TRANSCODER]
+    rows = {(row["unit_set"], row["layer"]): row for row in hand["quality"]}
     layer0 = rows[(None, 0)]
     assert layer0["units"] == 3 and layer0["scored"] == 1  # only hand/0/0 is evaluated
     unscored = {"bigram": None}  # a scoring method these graphs were built without
