@@ -53,7 +53,7 @@ def test_graded_graphs_fire_where_ungraded_ones_do(gelu_model, gelu_records):
     """Same firing scores (held-out and out of distribution), the trie only grows, and
     each training token at or above the floor is predicted at least at its level."""
     _, records = gelu_records
-    units = list(range(gelu_model.d_mlp))
+    units = list(range(gelu_model.n_units))
     ood = RandomWindows.compute(gelu_model, 1, "other", [gelu_model.encode("zz 12 !? other")])
     plain = build_neuron_graphs(gelu_model, records[1], units, QUICK, ood=ood)
     graded_config = QUICK.model_copy(update={"grades": "mean", "grade_floor": 0.05})
