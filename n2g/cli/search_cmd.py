@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from n2g.search.text_match import TextMatch, TokenizerLike
+    from n2g.search.text_match import TokenizerLike
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,17 +19,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.options import Setting, field_option
-from n2g.cli.tables import cell, plain_text, print_rows
+from n2g.cli.tables import print_paths, print_rows, print_text_match
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
-from n2g.graph.label import unit_label
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
@@ -279,7 +275,7 @@ def like_command(
     if as_json:
         echo_json(match.model_dump_json())
         return
-    _print_text_match(match)
+    print_text_match(match)
 
 
 @one_line_errors
@@ -313,7 +309,7 @@ def show_command(
     if as_json:
         echo_json(dump_graph_line(graph))
         return
-    _print_paths(graph)
+    print_paths(graph)
 
 
 def register(app: typer.Typer) -> None:
@@ -353,59 +349,3 @@ def _write_svg(graph: NeuronGraph, path: Path) -> None:
     from n2g.paths import replace_file
 
     replace_file(path, to_svg(graph))  # whole or not at all; no predictable temp file
-
-
-def _print_paths(graph: NeuronGraph) -> None:
-    """Each trie path as a row: activating token, context (read left to right), activation."""
-    by_id, children = graph.node_by_id(), graph.children()
-    table = Table(
-        # two lines, each escaped on its own (an escaped "\n" would print as backslash-n)
-        title=Text("\n").join(
-            [
-                plain_text(
-                    f"{graph.key}  a_max={graph.a_max:.3f}"
-                    + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
-                ),
-                plain_text(unit_label(graph)),
-            ]
-        )
-    )
-    for column in ("activating", "context (earlier tokens left)", "activation"):
-        table.add_column(column)
-    rows: list[tuple[str, str, float]] = []
-    for root in (n for n in graph.nodes if n.depth == 0):
-        stack: list[tuple[int, list[str | None]]] = [(root.id, [])]
-        while stack:
-            node_id, context = stack.pop()
-            node = by_id[node_id]
-            if node.kind.value == "end":
-                shown = " ".join(repr(t) if t is not None else "·" for t in reversed(context))
-                rows.append((repr(root.token), shown, node.activation or 0.0))
-                continue
-            if node.depth > 0:
-                context = [*context, node.token]
-            stack.extend((child, context) for child in children.get(node_id, []))
-    for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
-        table.add_row(
-            plain_text(activating), plain_text(shown_context or "-"), Text(f"{activation:.3f}")
-        )
-    Console(width=200).print(table)
-    if not rows:
-        echo("(the graph is empty)")
-
-
-def _print_text_match(match: TextMatch) -> None:
-    if not match.neurons:
-        echo(f"no neuron of {match.model!r} is predicted to fire on this text")
-        return
-    table = Table(title=Text(f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})"))
-    for column in ("key", "max", "firing tokens (predicted activation)"):
-        table.add_column(column)
-    for neuron in match.neurons:
-        fired = ", ".join(
-            f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
-        )
-        table.add_row(
-            plain_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), plain_text(fired)
-        )
-    Console(width=200).print(table)

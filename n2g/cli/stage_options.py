@@ -139,7 +139,7 @@ class ExecutorFlags(BaseModel):
 
 
 LOCAL = ExecutorFlags()
-CLUSTER = ClusterConfig()
+CLUSTER = LOCAL.cluster
 
 
 def cluster_of(address: str | None, workers: int | None) -> ClusterConfig:
