@@ -46,12 +46,15 @@ def format_layers(layers: list[int]) -> str:
 
 def max_context_override(text: str | None) -> dict[str, int | None]:
     """The config override `--max-context` asks for: none when not given."""
-    if text is None:
-        return {}
+    return {} if text is None else {"max_context": parse_max_context(text)}
+
+
+def parse_max_context(text: str) -> int | None:
+    """`--max-context`: a number of tokens, or none (no cap)."""
     if text.strip().lower() == "none":
-        return {"max_context": None}
+        return None
     try:
-        return {"max_context": int(text)}
+        return int(text)
     except ValueError:
         raise N2GError(f"--max-context must be a number of tokens or none, not {text!r}") from None
 

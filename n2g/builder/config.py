@@ -36,14 +36,16 @@ class BuildConfig(BaseModel):
         description='END nodes hold "rescaled": pruned activation x original/pruned (the '
         'paper\'s numbers) or "pruned": the activation on the pruned context',
     )
-    helper: str = Field("none", description='"none", "mlm[:NAME|PATH]" or "causal[:MODEL]"')
+    helper: str = Field(
+        "none", description='augmentation: "none", "mlm[:NAME|PATH]" or "causal[:MODEL]"'
+    )
     n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
     rerank_substitutes: bool = Field(
         False,
         description="a causal helper re-ranks 2n next-token candidates by the likelihood of "
-        "the whole window with each in place (one full-depth pass per candidate); False: "
-        "the top n next tokens after the left context, no re-ranking pass (2.4x faster, the "
-        "same F1: bench/results/fidelity-helper.md)",
+        "the whole window with each in place (one full-depth pass per candidate); without, "
+        "it takes the top n next tokens after the left context (2.4x faster, the same F1: "
+        "bench/results/fidelity-helper.md)",
     )
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
@@ -70,7 +72,7 @@ class BuildConfig(BaseModel):
         "only (needs records with samples > 0): examples from every activation level",
     )
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
-    seed: int = 0
+    seed: int = Field(0, description="seed of the train/test split and the random windows")
     mask_token_id: int | None = Field(
         None, ge=0, description="masking token for saliency; None = the model's own"
     )

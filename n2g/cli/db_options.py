@@ -3,7 +3,8 @@
 `--uri/--user/--password/--database` read the same on every command and stand after the
 command's name (`n2g search TOKEN --uri ...`), so each command must declare them; writing
 the four in ten signatures let them drift. Instead a command takes one `DatabaseFlags`
-parameter and `@database_options` puts the four flags in its place:
+parameter, `db_flags`, and `@database_options` (an `n2g.cli.options.option_group`) puts
+the four flags in its place:
 
     @app.command()
     @one_line_errors
@@ -17,20 +18,16 @@ started there and then if it is not running) into the one DatabaseConfig the com
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
 
+from n2g.cli.options import option_group
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.resolve import configured_database, ensure_local_server
 
 _PANEL = "Database"
-
-R = TypeVar("R")
 
 
 class DatabaseFlags(BaseModel):
@@ -88,43 +85,13 @@ _FLAG_OPTIONS: dict[str, Any] = {
 }
 
 
-def database_options(command: Callable[..., R]) -> Callable[..., R]:
-    """Give `command` the four database flags in place of its `DatabaseFlags` parameter.
-
-    Typer reads the returned function's signature: the command's own parameters, minus the
-    `DatabaseFlags` one, plus `--uri/--user/--password/--database`; a call gathers the four
-    back into one DatabaseFlags for the command.
-    """
-    signature = inspect.signature(command, eval_str=True)
-    target = next(
-        (p.name for p in signature.parameters.values() if p.annotation is DatabaseFlags), None
-    )
-    clash = set(_FLAG_OPTIONS) & set(signature.parameters)
-    if target is None or clash:
-        raise TypeError(
-            f"{command.__name__}: @database_options needs one DatabaseFlags parameter "
-            f"and no parameter named {sorted(_FLAG_OPTIONS)} (clash: {sorted(clash)})"
-        )
-    flags = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
-        for name, option in _FLAG_OPTIONS.items()
-    ]
-    kept = [p for p in signature.parameters.values() if p.name != target]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in kept):
-        raise TypeError(f"{command.__name__}: @database_options cannot take **kwargs")
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> R:
-        given = {name: kwargs.pop(name, None) for name in _FLAG_OPTIONS}
-        return command(*args, **kwargs, **{target: DatabaseFlags(**given)})
-
-    wrapper.__signature__ = signature.replace(parameters=[*kept, *flags])  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{p.name: p.annotation for p in kept if p.annotation is not inspect.Parameter.empty},
-        **_FLAG_OPTIONS,
-        "return": signature.return_annotation,
-    }
-    return wrapper
+# Gives a command the four database flags in place of its `db_flags: DatabaseFlags`
+# parameter; a call gathers them back into one DatabaseFlags for the command.
+database_options = option_group(
+    "db_flags",
+    {name: (option, None) for name, option in _FLAG_OPTIONS.items()},
+    lambda values: DatabaseFlags(**values),
+)
 
 
 def database_config(flags: DatabaseFlags = NO_FLAGS) -> DatabaseConfig:

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from n2g.cli.common import echo, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.cli.top_cmd import UnitLayerOption, UnitModelOption
 from n2g.errors import N2GError
 
 
 @one_line_errors
 @database_options
 def export_command(
-    out: Path = typer.Argument(..., help="the file to write: FILE.parquet or FILE.jsonl"),
-    graphs: Path = typer.Option(None, "--graphs", help="read a graph file, not the database"),
-    model: str = typer.Option(None, "--model", "-m", help="only this model's units"),
-    layer: int = typer.Option(None, "--layer", "-l", help="only this layer's units"),
-    labels: Path = typer.Option(
-        None, "--labels", help="also write the labels by hook and index (JSON) to this file"
-    ),
+    out: Annotated[Path, typer.Argument(help="the file to write: FILE.parquet or FILE.jsonl")],
+    graphs: Annotated[
+        Path | None, typer.Option("--graphs", help="read a graph file, not the database")
+    ] = None,
+    model: UnitModelOption = None,
+    layer: UnitLayerOption = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels", help="also write the labels by hook and index (JSON) to this file"
+        ),
+    ] = None,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Export units (label, scores, trie, evidence) for pandas or Hugging Face datasets.

@@ -6,93 +6,45 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from n2g.builder.config import BuildConfig
-from n2g.cli.build_cmd import (
-    AugmentedSaliencyOption,
-    ExactTokensOption,
-    FoldTokensOption,
-    MaxContextOption,
-    NoRerankOption,
-    RerankOption,
-)
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
-from n2g.cli.defaults import (
-    SAE_HELP,
-    TRANSCODER_HELP,
-    DtypeOption,
-    ExecutorOption,
-    RayAddressOption,
-    WorkersOption,
-    cluster_of,
-    either,
-    given,
-    help_of,
+from n2g.cli.options import NOTHING, Explicit, settings_options
+from n2g.cli.stage_options import (
+    BUILD_PANEL,
+    LOCAL,
+    RECORD_PANEL,
+    RUN,
+    RUN_BUILD_SETTINGS,
+    RUN_RECORD_SETTINGS,
+    RUN_SETTINGS,
+    ExecutorFlags,
+    MethodOption,
+    PrintSettingsOption,
+    executor_options,
+    print_settings,
 )
-from n2g.cluster.executor import Executor
 from n2g.errors import N2GError
-from n2g.record.config import RecordConfig
-from n2g.run.config import RunConfig
-from n2g.run.method import PAPER_RECORD, Method, build_settings, record_settings
-from n2g.selection import format_layers, max_context_override, parse_layer_choice
-
-RUN = RunConfig()  # the main job's defaults, shown as the options' defaults
+from n2g.run.method import Method, settle
 
 
 @one_line_errors
 @database_options
+@executor_options
+@settings_options("build", RUN.build, RUN_BUILD_SETTINGS, BUILD_PANEL)
+@settings_options("record", RUN.record, RUN_RECORD_SETTINGS, RECORD_PANEL)
+@settings_options("given", RUN, RUN_SETTINGS)
 def run(
-    model: str = typer.Option(RUN.model, help=help_of(RUN, "model")),
-    layers: str = typer.Option(
-        format_layers(RUN.layers or []), help="layers to explain, e.g. 0-3, 0,2 or all"
-    ),
-    neurons_per_layer: int | None = typer.Option(
-        RUN.neurons_per_layer, help=help_of(RUN, "neurons_per_layer"), show_default=False
-    ),
-    corpus: str = typer.Option(
-        RUN.corpus, help="stdlib | python-docs | debian-handbook | PATH | FILE.jsonl"
-    ),
-    ood_corpus: str = typer.Option(
-        RUN.build.ood_corpus or "none",
-        help="a different corpus for the out-of-distribution check ('none' to skip)",
-    ),
-    max_tokens: int = typer.Option(
-        RUN.record.max_tokens, help="corpus tokens to scan for top examples"
-    ),
-    method: Method = typer.Option(
-        Method.N2G, help="n2g (this project's defaults) | paper (the paper's settings exactly)"
-    ),
-    window: int = typer.Option(
-        None,
-        help=f"tokens per window \\[default: the method's: n2g {RUN.record.window}, "
-        f"paper {PAPER_RECORD['window']}]",
-        show_default=False,
-    ),
-    k: int = typer.Option(None, help="top examples kept per neuron \\[default: the method's]"),
-    helper: str = typer.Option(RUN.build.helper, help="augmentation: none | causal | mlm[:NAME]"),
-    neurons_per_batch: int = typer.Option(
-        RUN.build.neurons_per_batch, help=help_of(RUN.build, "neurons_per_batch")
-    ),
-    fold_tokens: bool = FoldTokensOption,
-    exact_tokens: bool = ExactTokensOption,
-    rerank: bool = RerankOption,
-    no_rerank: bool = NoRerankOption,
-    augmented_saliency: str = AugmentedSaliencyOption,
-    max_context: str = MaxContextOption,
-    sae: str = typer.Option(
-        None, "--sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"
-    ),
-    transcoder: str = typer.Option(None, "--transcoder", help=TRANSCODER_HELP),
-    out: Path = typer.Option(RUN.out, help=help_of(RUN, "out")),
-    device: str = typer.Option(RUN.device, help=help_of(RUN, "device")),
-    dtype: str = DtypeOption,
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
-    executor: Executor = ExecutorOption,
-    ray_address: str = RayAddressOption,
-    workers: int = WorkersOption,
+    given: Explicit = NOTHING,
+    method: MethodOption = Method.N2G,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+    show_settings: PrintSettingsOption = False,
+    record: Explicit = NOTHING,
+    build: Explicit = NOTHING,
+    executor_flags: ExecutorFlags = LOCAL,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Record, build, ingest, search and report: text to searchable neuron graphs.
@@ -113,42 +65,20 @@ def run(
     """
     from n2g.run.job import run_pipeline
 
-    config = RunConfig(
-        model=model,
-        layers=parse_layer_choice(layers),
-        neurons_per_layer=neurons_per_layer,
-        corpus=corpus,
-        record=RecordConfig.model_validate(
-            {
-                **record_settings(method, RUN.record).model_dump(),
-                "max_tokens": max_tokens,
-                **given(window=window, k=k),
-            }
-        ),
-        build=BuildConfig.model_validate(
-            {
-                **build_settings(method, RUN.build).model_dump(),
-                "helper": helper,
-                "neurons_per_batch": neurons_per_batch,
-                "ood_corpus": None if ood_corpus.lower() == "none" else ood_corpus,
-                **given(
-                    fold_tokens=either(
-                        fold_tokens, exact_tokens, "--fold-tokens", "--exact-tokens"
-                    ),
-                    rerank_substitutes=either(rerank, no_rerank, "--rerank", "--no-rerank"),
-                    augmented_saliency=augmented_saliency,
-                ),
-                **max_context_override(max_context),
-            }
-        ),
-        sae=sae,
-        transcoder=transcoder,
-        out=out,
-        device=device,
-        dtype=dtype,
-        executor=executor,
-        cluster=cluster_of(ray_address, workers),
+    config = settle(
+        RUN,
+        method,
+        {
+            **given,
+            "record": record,
+            "build": build,
+            "executor": executor_flags.executor,
+            "cluster": executor_flags.cluster,
+        },
     )
+    if show_settings:
+        print_settings(config)
+        return
     db_config = database_config(db_flags)
     run_pipeline(config, db_config, progress=not quiet, say=echo)
     echo(f"\ndone: report in {config.report_dir}/report.md")
@@ -170,9 +100,11 @@ def browse_command(db_flags: DatabaseFlags) -> str:
 
 @one_line_errors
 def report(
-    graph_files: list[Path] = typer.Argument(..., help="graph files (JSON Lines) to report on"),
-    out: Path = typer.Option(None, help="folder for report.md and quality.png"),
-    as_json: bool = typer.Option(False, "--json", help="print the numbers as JSON"),
+    graph_files: Annotated[
+        list[Path], typer.Argument(help="graph files (JSON Lines) to report on")
+    ],
+    out: Annotated[Path | None, typer.Option(help="folder for report.md and quality.png")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the numbers as JSON")] = False,
 ) -> None:
     """The per-layer P/R/F1 table (N2G and each baseline; in and out of distribution).
 

@@ -3,59 +3,59 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from n2g.cli.common import echo, one_line_errors
-from n2g.cli.defaults import (
+from n2g.cli.options import NOTHING, Explicit, field_option, settings_options
+from n2g.cli.stage_options import (
+    LOCAL,
+    RECORD_PANEL,
+    RECORD_SETTINGS,
+    RUN,
     SAE_HELP,
+    DeviceOption,
     DtypeOption,
-    ExecutorOption,
-    RayAddressOption,
-    WorkersOption,
-    cluster_of,
-    help_of,
+    ExecutorFlags,
+    MethodOption,
+    ModelOption,
+    PrintSettingsOption,
+    executor_options,
+    print_settings,
 )
-from n2g.cluster.executor import Executor
-from n2g.models import OFFLINE_MODEL
-from n2g.record.config import DEFAULT_CORPUS, RecordConfig
-from n2g.selection import parse_layer_choice
+from n2g.record.config import DEFAULT_LAYERS, RecordConfig
+from n2g.run.method import Method, settle
+from n2g.selection import format_layers, parse_layer_choice
 
 if TYPE_CHECKING:
     from n2g.sae.spec import SAESpec
 
-DEFAULTS = RecordConfig()
+LAYERS_HELP = (
+    "layers to record: '0-3', '0,2' or 'all' "
+    f"\\[default: {format_layers(list(DEFAULT_LAYERS))}; with --sae, its layer]"
+)
 
 
 @one_line_errors
+@executor_options
+@settings_options("settings", RecordConfig(), list(RECORD_SETTINGS.values()), RECORD_PANEL)
 def record(
-    model: str = typer.Option(OFFLINE_MODEL, help="model name, local HF folder, or TL name"),
-    layers: str = typer.Option(
-        None,
-        help="layers to record: '0-3', '0,2' or 'all' \\[default: 0-3; with --sae, its layer]",
-        show_default=False,
-    ),
-    corpus: str = typer.Option(
-        DEFAULT_CORPUS,
-        help="stdlib | python-docs | debian-handbook | a file or folder | a .jsonl file | "
-        "hf:NAME[:SPLIT]",
-    ),
-    window: int = typer.Option(DEFAULTS.window, help=help_of(DEFAULTS, "window")),
-    k: int = typer.Option(DEFAULTS.k, help=help_of(DEFAULTS, "k")),
-    max_tokens: int = typer.Option(
-        DEFAULTS.max_tokens, help="stop after this many tokens (0 = the whole corpus)"
-    ),
-    out: Path = typer.Option(Path("records"), help="output folder"),
-    device: str = typer.Option("cpu", help="torch device"),
-    dtype: str = DtypeOption,
-    batch_size: int = typer.Option(DEFAULTS.batch_size, help=help_of(DEFAULTS, "batch_size")),
-    cache_dir: Path | None = typer.Option(None, help="cache folder (default: N2G_CACHE_DIR)"),
-    sae: str = typer.Option(None, "--sae", help=SAE_HELP, show_default=False),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
-    executor: Executor = ExecutorOption,
-    ray_address: str = RayAddressOption,
-    workers: int = WorkersOption,
+    model: ModelOption = RUN.model,
+    layers: Annotated[str | None, typer.Option(help=LAYERS_HELP, show_default=False)] = None,
+    corpus: Annotated[str, field_option(RUN, "corpus")] = RUN.corpus,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("records"),
+    device: DeviceOption = RUN.device,
+    dtype: DtypeOption = RUN.dtype,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="cache folder (default: N2G_CACHE_DIR)")
+    ] = None,
+    sae: Annotated[str | None, typer.Option("--sae", help=SAE_HELP, show_default=False)] = None,
+    method: MethodOption = Method.N2G,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    show_settings: PrintSettingsOption = False,
+    settings: Explicit = NOTHING,
+    executor_flags: ExecutorFlags = LOCAL,
 ) -> None:
     """Record every neuron's top-k activating windows and max activation (resumable).
 
@@ -73,14 +73,16 @@ def record(
     from n2g.record.corpus import CorpusConfig, open_corpus
     from n2g.sae.spec import parse_sae_spec
 
+    config = settle(RecordConfig(), method, settings)
+    if show_settings:
+        print_settings(config)
+        return
     spec = parse_sae_spec(sae) if sae is not None else None  # a bad spec fails first
-    chosen = parse_layer_choice(layers or "0-3")
+    chosen = parse_layer_choice(layers) if layers else list(DEFAULT_LAYERS)
     if spec is not None:
         chosen = _sae_layers(spec, layers)
-    config = RecordConfig(window=window, k=k, batch_size=batch_size, max_tokens=max_tokens or None)
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
-    cluster = cluster_of(ray_address, workers)  # a bad value fails before the model loads
     n_layers = None if chosen is None else max(chosen) + 1
     neuron_model = load_model(
         model,
@@ -99,7 +101,11 @@ def record(
         )
         neuron_model, layer_list, unit = neuron_model.with_units(units), [units.layer], "latents"
     placement = dispatch.Placement(
-        executor, cluster, spec=model, n_layers=n_layers, cache_dir=cache_dir
+        executor_flags.executor,
+        executor_flags.cluster,
+        spec=model,
+        n_layers=n_layers,
+        cache_dir=cache_dir,
     )
     manifest = dispatch.record(
         neuron_model, source, layer_list, out, config, placement, progress=not quiet

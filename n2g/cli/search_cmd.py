@@ -11,31 +11,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from n2g.search.text_match import TextMatch, TokenizerLike
+    from n2g.search.text_match import TokenizerLike
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.cli.tables import cell, plain_text, print_rows
+from n2g.cli.options import Setting, field_option
+from n2g.cli.tables import print_paths, print_rows, print_text_match
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
-from n2g.graph.label import unit_label
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
 
-JsonOption = typer.Option(False, "--json", help="print JSON (for scripts) instead of a table")
-ModelOption = typer.Option(None, "--model", "-m", help="only this model's neurons")
-LimitOption = typer.Option(25, "--limit", "-n", help="at most this many rows")
-LevelOption = typer.Option(FIRING_LEVEL, "--level", help=LEVEL_HELP)
+# The options several search commands share (their defaults: `= False`, `= None`,
+# `= LIMIT`, `= FIRING_LEVEL`).
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="print JSON (for scripts) instead of a table")
+]
+ModelOption = Annotated[str | None, typer.Option("--model", "-m", help="only this model's neurons")]
+LIMIT = 25
+LimitOption = Annotated[int, typer.Option("--limit", "-n", help="at most this many rows")]
+LevelOption = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]
+SIMILARITY = SimilarityConfig()
 KEY_HELP = (
     "neuron key MODEL/LAYER/INDEX, or a latent's MODEL/sae:NAME/INDEX (SAE) or "
     "MODEL/tc:NAME/INDEX (transcoder)"
@@ -56,17 +60,24 @@ def _check_threshold(threshold: float) -> None:
 @one_line_errors
 @database_options
 def search_command(
-    token: str = typer.Argument(None, help="exact text of a token the neuron fires on"),
-    context: str = typer.Option(None, "--context", "-c", help="exact text of a context token"),
-    repeated: bool = typer.Option(
-        False, "--repeated", help="neurons with a token both activating and in context"
-    ),
-    label: str = typer.Option(None, "--label", help="instead: units whose label holds it"),
-    model: str = ModelOption,
-    layer: int = typer.Option(None, "--layer", "-l", help="only this layer"),
-    level: float = LevelOption,
-    limit: int = LimitOption,
-    as_json: bool = JsonOption,
+    token: Annotated[
+        str | None, typer.Argument(help="exact text of a token the neuron fires on")
+    ] = None,
+    context: Annotated[
+        str | None, typer.Option("--context", "-c", help="exact text of a context token")
+    ] = None,
+    repeated: Annotated[
+        bool,
+        typer.Option("--repeated", help="neurons with a token both activating and in context"),
+    ] = False,
+    label: Annotated[
+        str | None, typer.Option("--label", help="instead: units whose label holds it")
+    ] = None,
+    model: ModelOption = None,
+    layer: Annotated[int | None, typer.Option("--layer", "-l", help="only this layer")] = None,
+    level: LevelOption = FIRING_LEVEL,
+    limit: LimitOption = LIMIT,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Find neurons by the tokens they fire on and the context they need.
@@ -93,9 +104,9 @@ def search_command(
         if repeated:
             if token is not None or context is not None:
                 raise N2GError("--repeated takes no token: it finds repeated tokens itself")
-            hits = search.repeated_tokens(model=model, layer=layer, limit=limit, level=level)
+            repeats = search.repeated_tokens(model=model, layer=layer, limit=limit, level=level)
             print_rows(
-                hits,
+                repeats,
                 ["key", "n_repeated", "tokens", "activation"],
                 as_json,
                 "neurons with repeated tokens",
@@ -115,19 +126,23 @@ def search_command(
 @one_line_errors
 @database_options
 def similar_command(
-    model: list[str] = typer.Option(
-        ...,
-        "--model",
-        "-m",
-        metavar="<str>",  # one model a flag; typer would label it "<list[str]>"
-        help="model to compare (repeat to compare across models)",
-    ),
-    threshold: float = typer.Option(
-        0.9, "--threshold", "-t", help="minimum overlap of both token sets, in [0, 1]"
-    ),
-    no_subsets: bool = typer.Option(False, "--no-subsets", help="skip the SUBSET_OF pairs"),
-    level: float = LevelOption,
-    as_json: bool = JsonOption,
+    model: Annotated[
+        list[str],
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="<str>",  # one model a flag; typer would label it "<list[str]>"
+            help="model to compare (repeat to compare across models)",
+        ),
+    ],
+    threshold: Annotated[
+        float, field_option(SIMILARITY, Setting("threshold", flags=("--threshold", "-t")))
+    ] = SIMILARITY.threshold,
+    no_subsets: Annotated[
+        bool, typer.Option("--no-subsets", help="skip the SUBSET_OF pairs")
+    ] = not SIMILARITY.subsets,
+    level: LevelOption = SIMILARITY.level,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
@@ -158,11 +173,11 @@ def similar_command(
 @one_line_errors
 @database_options
 def groups_command(
-    model: str = ModelOption,
-    min_size: int = typer.Option(2, "--min-size", help="smallest group to list"),
-    level: float = LevelOption,
-    limit: int = LimitOption,
-    as_json: bool = JsonOption,
+    model: ModelOption = None,
+    min_size: Annotated[int, typer.Option("--min-size", help="smallest group to list")] = 2,
+    level: LevelOption = FIRING_LEVEL,
+    limit: LimitOption = LIMIT,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """List groups of similar neurons, largest first, then widest spread over layers.
@@ -185,23 +200,27 @@ def groups_command(
 @one_line_errors
 @database_options
 def like_command(
-    neuron: str = typer.Argument(None, help=KEY_HELP),
-    text: str = typer.Option(None, "--text", help="instead: neurons whose graphs fire on it"),
-    model: str = ModelOption,
-    tokenizer: str = typer.Option(
-        None,
-        "--tokenizer",
-        help="for --text: 'byte' or a tokenizer name (default: the model's)",
-    ),
-    threshold: float = typer.Option(
-        0.5, "--threshold", "-t", help="for --text: normalised activation that counts"
-    ),
-    min_score: float = typer.Option(
-        0.5, "--min-score", help="only neurons scoring at least this, in [0, 1]"
-    ),
-    level: float = LevelOption,
-    limit: int = LimitOption,
-    as_json: bool = JsonOption,
+    neuron: Annotated[str | None, typer.Argument(help=KEY_HELP)] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="instead: neurons whose graphs fire on it")
+    ] = None,
+    model: ModelOption = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            "--tokenizer", help="for --text: 'byte' or a tokenizer name (default: the model's)"
+        ),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option("--threshold", "-t", help="for --text: normalised activation that counts"),
+    ] = FIRING_LEVEL,
+    min_score: Annotated[
+        float, typer.Option("--min-score", help="only neurons scoring at least this, in [0, 1]")
+    ] = 0.5,
+    level: LevelOption = FIRING_LEVEL,
+    limit: LimitOption = LIMIT,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Find neurons like a given one, or the neurons whose graphs fire on a text.
@@ -256,16 +275,20 @@ def like_command(
     if as_json:
         echo_json(match.model_dump_json())
         return
-    _print_text_match(match)
+    print_text_match(match)
 
 
 @one_line_errors
 @database_options
 def show_command(
-    neuron: str = typer.Argument(..., help=KEY_HELP),
-    graphs: Path = typer.Option(None, "--graphs", help="read this graph file, not the database"),
-    svg: Path = typer.Option(None, "--svg", help="also write the graph as an SVG file"),
-    as_json: bool = JsonOption,
+    neuron: Annotated[str, typer.Argument(help=KEY_HELP)],
+    graphs: Annotated[
+        Path | None, typer.Option("--graphs", help="read this graph file, not the database")
+    ] = None,
+    svg: Annotated[
+        Path | None, typer.Option("--svg", help="also write the graph as an SVG file")
+    ] = None,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
@@ -286,7 +309,7 @@ def show_command(
     if as_json:
         echo_json(dump_graph_line(graph))
         return
-    _print_paths(graph)
+    print_paths(graph)
 
 
 def register(app: typer.Typer) -> None:
@@ -326,59 +349,3 @@ def _write_svg(graph: NeuronGraph, path: Path) -> None:
     from n2g.paths import replace_file
 
     replace_file(path, to_svg(graph))  # whole or not at all; no predictable temp file
-
-
-def _print_paths(graph: NeuronGraph) -> None:
-    """Each trie path as a row: activating token, context (read left to right), activation."""
-    by_id, children = graph.node_by_id(), graph.children()
-    table = Table(
-        # two lines, each escaped on its own (an escaped "\n" would print as backslash-n)
-        title=Text("\n").join(
-            [
-                plain_text(
-                    f"{graph.key}  a_max={graph.a_max:.3f}"
-                    + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
-                ),
-                plain_text(unit_label(graph)),
-            ]
-        )
-    )
-    for column in ("activating", "context (earlier tokens left)", "activation"):
-        table.add_column(column)
-    rows: list[tuple[str, str, float]] = []
-    for root in (n for n in graph.nodes if n.depth == 0):
-        stack: list[tuple[int, list[str | None]]] = [(root.id, [])]
-        while stack:
-            node_id, context = stack.pop()
-            node = by_id[node_id]
-            if node.kind.value == "end":
-                shown = " ".join(repr(t) if t is not None else "·" for t in reversed(context))
-                rows.append((repr(root.token), shown, node.activation or 0.0))
-                continue
-            if node.depth > 0:
-                context = [*context, node.token]
-            stack.extend((child, context) for child in children.get(node_id, []))
-    for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
-        table.add_row(
-            plain_text(activating), plain_text(shown_context or "-"), Text(f"{activation:.3f}")
-        )
-    Console(width=200).print(table)
-    if not rows:
-        echo("(the graph is empty)")
-
-
-def _print_text_match(match: TextMatch) -> None:
-    if not match.neurons:
-        echo(f"no neuron of {match.model!r} is predicted to fire on this text")
-        return
-    table = Table(title=Text(f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})"))
-    for column in ("key", "max", "firing tokens (predicted activation)"):
-        table.add_column(column)
-    for neuron in match.neurons:
-        fired = ", ".join(
-            f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
-        )
-        table.add_row(
-            plain_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), plain_text(fired)
-        )
-    Console(width=200).print(table)

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -61,27 +62,36 @@ def url_of(host: str, port: int) -> str:
 @one_line_errors
 @database_options
 def serve_command(
-    host: str = typer.Option(
-        "127.0.0.1",
-        "--host",
-        help="address to serve on; anything but 127.0.0.1/localhost/::1 lets other "
-        "machines read the database",
-    ),
-    port: int = typer.Option(8000, "--port", "-p", help="TCP port to serve on"),
-    cache_seconds: float = typer.Option(
-        60.0,
-        "--cache-seconds",
-        help="keep answers this long (graphs loaded meanwhile appear after it)",
-    ),
-    cache_mb: int = typer.Option(
-        512, "--cache-mb", help="memory for kept answers (pages and JSON), MiB, per worker"
-    ),
-    workers: int = typer.Option(
-        1,
-        "--workers",
-        help="processes serving the port (each with its own database connections and "
-        "cache); more use more cores",
-    ),
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="address to serve on; anything but 127.0.0.1/localhost/::1 lets other "
+            "machines read the database",
+        ),
+    ] = LOCAL_HOSTS[0],
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port to serve on")] = 8000,
+    cache_seconds: Annotated[
+        float,
+        typer.Option(
+            "--cache-seconds",
+            help="keep answers this long (graphs loaded meanwhile appear after it)",
+        ),
+    ] = 60.0,
+    cache_mb: Annotated[
+        int,
+        typer.Option(
+            "--cache-mb", help="memory for kept answers (pages and JSON), MiB, per worker"
+        ),
+    ] = 512,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="processes serving the port (each with its own database connections and "
+            "cache); more use more cores",
+        ),
+    ] = 1,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.

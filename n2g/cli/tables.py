@@ -1,4 +1,5 @@
-"""Terminal tables of query answers: every cell plain text, never markup or control.
+"""Terminal tables of query answers (rows, a graph's paths, the units firing on a text):
+every cell plain text, never markup or control.
 
 A cell may hold a model name, a key or a token from somebody else's graph file: it is shown
 as inert text (no rich markup, no emoji codes, control characters escaped), and `--json`
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -18,6 +19,11 @@ from rich.text import Text
 
 from n2g.cli.common import echo, echo_json
 from n2g.errors import printable
+from n2g.graph.label import unit_label
+from n2g.graph.model import NeuronGraph
+
+if TYPE_CHECKING:
+    from n2g.search.text_match import TextMatch
 
 
 def print_rows(
@@ -54,3 +60,59 @@ def cell(value: Any) -> Text:
     if isinstance(value, list):
         return plain_text(", ".join(repr(v) if isinstance(v, str) else str(v) for v in value))
     return plain_text(str(value))
+
+
+def print_paths(graph: NeuronGraph) -> None:
+    """Each trie path as a row: activating token, context (read left to right), activation."""
+    by_id, children = graph.node_by_id(), graph.children()
+    table = Table(
+        # two lines, each escaped on its own (an escaped "\n" would print as backslash-n)
+        title=Text("\n").join(
+            [
+                plain_text(
+                    f"{graph.key}  a_max={graph.a_max:.3f}"
+                    + (f"  f1={cell(graph.evaluation.n2g.f1)}" if graph.evaluation else "")
+                ),
+                plain_text(unit_label(graph)),
+            ]
+        )
+    )
+    for column in ("activating", "context (earlier tokens left)", "activation"):
+        table.add_column(column)
+    rows: list[tuple[str, str, float]] = []
+    for root in (n for n in graph.nodes if n.depth == 0):
+        stack: list[tuple[int, list[str | None]]] = [(root.id, [])]
+        while stack:
+            node_id, context = stack.pop()
+            node = by_id[node_id]
+            if node.kind.value == "end":
+                shown = " ".join(repr(t) if t is not None else "·" for t in reversed(context))
+                rows.append((repr(root.token), shown, node.activation or 0.0))
+                continue
+            if node.depth > 0:
+                context = [*context, node.token]
+            stack.extend((child, context) for child in children.get(node_id, []))
+    for activating, shown_context, activation in sorted(rows, key=lambda r: -r[2]):
+        table.add_row(
+            plain_text(activating), plain_text(shown_context or "-"), Text(f"{activation:.3f}")
+        )
+    Console(width=200).print(table)
+    if not rows:
+        echo("(the graph is empty)")
+
+
+def print_text_match(match: TextMatch) -> None:
+    if not match.neurons:
+        echo(f"no neuron of {match.model!r} is predicted to fire on this text")
+        return
+    table = Table(title=Text(f"neurons firing on {len(match.tokens)} tokens (≥ {match.threshold})"))
+    for column in ("key", "max", "firing tokens (predicted activation)"):
+        table.add_column(column)
+    for neuron in match.neurons:
+        fired = ", ".join(
+            f"{match.tokens[i]!r} {neuron.activations[i]:.2f}" for i in neuron.firing_tokens
+        )
+        table.add_row(
+            plain_text(neuron.key), Text(f"{neuron.max_activation:.3f}"), plain_text(fired)
+        )
+    Console(width=200).print(table)

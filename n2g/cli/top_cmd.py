@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
 from n2g.cli.common import echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.cli.search_cmd import JsonOption
 from n2g.cli.tables import print_rows
 from n2g.search import NeuronSearch, store
 
 COLUMNS = ["key", "score", "f1", "n_activating_tokens", "label"]
+# `n2g top` and `n2g export` choose units alike.
+UnitModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="only this model's units")
+]
+UnitLayerOption = Annotated[
+    int | None, typer.Option("--layer", "-l", help="only this layer's units")
+]
 
 
 @one_line_errors
 @database_options
 def top_command(
-    score: str = typer.Option(
-        "f1",
-        "--by",
-        help="the stored score to rank by, e.g. f1, precision, recall, correlation_n2g, "
-        "ood_f1, ood_false_positive_rate, or a baseline's (ngram_f1, token_lookup_f1)",
-    ),
-    worst: bool = typer.Option(False, "--worst", help="the lowest scores first"),
-    model: str = typer.Option(None, "--model", "-m", help="only this model's units"),
-    layer: int = typer.Option(None, "--layer", "-l", help="only this layer's units"),
-    per_layer: bool = typer.Option(False, "--per-layer", help="a ranking for each layer"),
-    limit: int = typer.Option(10, "--limit", "-n", help="units per ranking"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON (for scripts)"),
+    score: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="the stored score to rank by, e.g. f1, precision, recall, correlation_n2g, "
+            "ood_f1, ood_false_positive_rate, or a baseline's (ngram_f1, token_lookup_f1)",
+        ),
+    ] = "f1",
+    worst: Annotated[bool, typer.Option("--worst", help="the lowest scores first")] = False,
+    model: UnitModelOption = None,
+    layer: UnitLayerOption = None,
+    per_layer: Annotated[
+        bool, typer.Option("--per-layer", help="a ranking for each layer")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="units per ranking")] = 10,
+    as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """List the units N2G explains best (or worst) by a score, with the tokens they fire on.

@@ -7,6 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field
 # The corpus recorded when none is named (`n2g record`, `n2g run`): Python's own
 # documentation, installed by scripts/setup.sh from Debian's python3-doc.
 DEFAULT_CORPUS = "python-docs"
+CORPUS_HELP = (
+    "stdlib | python-docs | debian-handbook | a file or folder | a .jsonl file | hf:NAME[:SPLIT]"
+)
+# The layers recorded when none are named (`n2g record`, `n2g run`): the first four, a
+# slice of SmolLM2 that records and builds in the main job's 20 minutes.
+DEFAULT_LAYERS = (0, 1, 2, 3)
 
 
 class RecordConfig(BaseModel):
@@ -28,7 +34,7 @@ class RecordConfig(BaseModel):
     max_tokens: int | None = Field(
         default=1_048_576,  # 2**20: 4,096 windows of 256 tokens, the main job's corpus slice
         ge=1,
-        description="stop after this many tokens (None: whole corpus)",
+        description="stop after this many tokens (None: the whole corpus)",
     )
     max_windows: int | None = Field(default=None, ge=1)
     checkpoint_every: int = Field(default=4096, ge=1, description="windows between checkpoints")

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.errors import N2GError
 from n2g.paths import cache_dir as default_cache_dir
+from n2g.record.config import CORPUS_HELP
 
 DOCS_PACKAGE = f"python{sys.version_info.major}.{sys.version_info.minor}-doc"
 _MAX_FILE_BYTES = 2_000_000  # skip huge generated files: they are not prose or code
@@ -51,7 +52,7 @@ class CorpusConfig(BaseModel):
 
     spec: str = Field(
         min_length=1,
-        description="stdlib | python-docs | debian-handbook | PATH | x.jsonl | hf:NAME",
+        description=CORPUS_HELP,
     )
     cache_dir: Path | None = None
 

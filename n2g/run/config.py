@@ -22,7 +22,7 @@ from n2g.cluster.executor import ClusterConfig, Executor
 from n2g.errors import N2GError
 from n2g.models import OFFLINE_MODEL
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
-from n2g.record.config import DEFAULT_CORPUS, RecordConfig
+from n2g.record.config import CORPUS_HELP, DEFAULT_CORPUS, DEFAULT_LAYERS, RecordConfig
 from n2g.search.similarity import SimilarityConfig
 
 
@@ -79,7 +79,7 @@ class RunConfig(BaseModel):
         description="smollm2-135m (offline), a transformer_lens name, or a local HF folder",
     )
     layers: list[int] | None = Field(
-        default_factory=lambda: [0, 1, 2, 3],
+        default_factory=lambda: list(DEFAULT_LAYERS),
         min_length=1,
         description="layers to explain (None: every layer of the model)",
     )
@@ -87,7 +87,7 @@ class RunConfig(BaseModel):
         None, ge=1, description="a seeded sample of N neurons per layer (unset: every neuron)"
     )
     neuron_seed: int = 0
-    corpus: str = Field(DEFAULT_CORPUS, description="corpus the top-k examples come from")
+    corpus: str = Field(DEFAULT_CORPUS, description=CORPUS_HELP)
     record: RecordConfig = Field(default_factory=RecordConfig)
     build: BuildConfig = Field(default_factory=_build_defaults)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
@@ -105,7 +105,11 @@ class RunConfig(BaseModel):
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
     dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
-    executor: Executor = Field(Executor.local, description="where record and build run")
+    executor: Executor = Field(
+        Executor.local,
+        description="where record and build run: local (this process) | ray (a Ray "
+        "cluster; pip install 'neuron2graph[ray]')",
+    )
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     @field_validator("sae")

@@ -12,13 +12,18 @@
   it has no overrides here.
 
 A method sets only the settings it names; everything else (corpus, helper, sizes) stays
-as configured.
+as configured. `settle` is the one place that orders the three sources of a setting: a
+setting given explicitly (a command-line flag) wins over the method's, and the method's
+over the config's own default; `n2g record`, `n2g build` and `n2g run` all call it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from n2g.builder.config import BuildConfig
 from n2g.record.config import RecordConfig
@@ -46,19 +51,39 @@ PAPER_BUILD: dict[str, Any] = {
     "max_context": None,
     "fold_tokens": False,
 }
-_OVERRIDES: dict[Method, tuple[dict[str, Any], dict[str, Any]]] = {
-    Method.N2G: ({}, {}),
-    Method.PAPER: (PAPER_RECORD, PAPER_BUILD),
+_OVERRIDES: dict[Method, dict[type[BaseModel], dict[str, Any]]] = {
+    Method.N2G: {},
+    Method.PAPER: {RecordConfig: PAPER_RECORD, BuildConfig: PAPER_BUILD},
 }
 
-
-def record_settings(method: Method, record: RecordConfig | None = None) -> RecordConfig:
-    """`record` (default: the defaults) with the method's record settings."""
-    base = record or RecordConfig()
-    return RecordConfig.model_validate({**base.model_dump(), **_OVERRIDES[method][0]})
+C = TypeVar("C", bound=BaseModel)
 
 
-def build_settings(method: Method, build: BuildConfig | None = None) -> BuildConfig:
-    """`build` (default: the defaults) with the method's build settings."""
-    base = build or BuildConfig()
-    return BuildConfig.model_validate({**base.model_dump(), **_OVERRIDES[method][1]})
+def settle(
+    defaults: C, method: Method = Method.N2G, explicit: Mapping[str, Any] | None = None
+) -> C:
+    """`defaults` with `method`'s settings over them and the `explicit` ones over those.
+
+    A nested config (RunConfig's `record` and `build`) settles the same way, its explicit
+    settings a mapping under its name (a config object there is taken whole). A name in
+    `explicit` that is no field is refused by the config (ValidationError).
+    """
+    explicit = explicit or {}
+    overrides = _OVERRIDES[method].get(type(defaults), {})
+    dumped = defaults.model_dump()  # copies: the result shares no list with `defaults`
+    values: dict[str, Any] = {}
+    for name in type(defaults).model_fields:
+        current, given = getattr(defaults, name), explicit.get(name)
+        if isinstance(current, BaseModel) and not isinstance(given, BaseModel):
+            values[name] = settle(current, method, given)
+        elif name in explicit:
+            values[name] = given
+        else:
+            values[name] = overrides.get(name, dumped[name])
+    unknown = {name: value for name, value in explicit.items() if name not in values}
+    return type(defaults).model_validate({**values, **unknown})
+
+
+def method_values(defaults: BaseModel) -> dict[Method, BaseModel]:
+    """`defaults` settled under each method (what `--method` would make of them)."""
+    return {method: settle(defaults, method) for method in Method}

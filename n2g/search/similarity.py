@@ -48,7 +48,9 @@ class SimilarityConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threshold: float = Field(0.9, ge=0.0, le=1.0, description="minimum overlap on both sets")
+    threshold: float = Field(
+        0.9, ge=0.0, le=1.0, description="minimum overlap of both token sets, in [0, 1]"
+    )
     subsets: bool = Field(True, description="also compute SUBSET_OF pairs")
     level: float = Field(
         FIRING_LEVEL, ge=0.0, le=1.0, description="tokens count from this level (n2g.graph.levels)"

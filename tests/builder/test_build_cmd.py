@@ -91,7 +91,8 @@ def test_out_of_distribution_check_from_another_corpus(records_dir, tmp_path):
 
 def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
     from n2g.graph.model import BuildSettings
-    from n2g.run.method import PAPER_BUILD, PAPER_RECORD, Method, record_settings
+    from n2g.record.config import RecordConfig
+    from n2g.run.method import PAPER_BUILD, PAPER_RECORD, Method, settle
 
     out = tmp_path / "paper.jsonl"
     args = ["--records", str(records_dir), "--neurons", "0:3", "--method", "paper"]
@@ -107,7 +108,7 @@ def test_method_paper_builds_with_the_papers_settings(records_dir, tmp_path):
     result = _build(*args, "--pivots", "firing", "--out", str(explicit))
     assert result.exit_code == 0, result.output
     assert {g.settings.pivots for _, g in iter_graph_file(explicit)} == {"firing"}
-    paper = record_settings(Method.PAPER)
+    paper = settle(RecordConfig(), Method.PAPER)
     assert (paper.window, paper.k) == (PAPER_RECORD["window"], PAPER_RECORD["k"]) == (1024, 20)
 
 
