@@ -84,6 +84,10 @@ VARIANTS: dict[str, dict] = {
     "default+grades-max": {"grades": "max"},
     "default+grades-mean-floor0": {"grades": "mean", "grade_floor": 0.0},
     "default+grades-mean-floor0.2": {"grades": "mean", "grade_floor": 0.2},
+    "default+grades-all": {"grades": "mean", "grade_floor": 0.0},
+    "default+grades-256": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 256},
+    "default+grades-64": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 64},
+    "default+grades-16": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 16},
     "default+verify": {"bare_paths": "verify"},
     "default+verify+grades-mean": {"bare_paths": "verify", "grades": "mean"},
 }

@@ -241,7 +241,9 @@ def assemble_graph(
         paths = verify_bare_paths(
             paths, train, config.importance_threshold, config.firing_threshold
         )
-    paths += grade_paths(train, config.grades, config.grade_floor, config.firing_threshold)
+    paths += grade_paths(
+        train, config.grades, config.grade_floor, config.firing_threshold, config.grade_tokens
+    )
     with CLOCK.stage("trie"):
         nodes, edges = build_trie(paths, config.importance_threshold, names)
         graph = NeuronGraph(

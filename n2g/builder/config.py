@@ -101,7 +101,13 @@ class BuildConfig(BaseModel):
         '(n2g.builder.grades); "none": firing paths only (the paper)',
     )
     grade_floor: float = Field(
-        0.1, ge=0.0, le=1.0, description="lowest level a graded path holds (a / a_max)"
+        0.1, ge=0.0, le=1.0, description="smallest level (|a / a_max|) a graded path holds"
+    )
+    grade_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="most graded paths per unit: the tokens carrying most of the squared "
+        "level over the training windows (None: every token past the floor)",
     )
     bare_paths: BarePaths = Field(
         "keep",

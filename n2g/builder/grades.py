@@ -34,21 +34,22 @@ GRADE_MARGIN = 0.01
 
 def token_levels(
     windows: Sequence[tuple[np.ndarray, np.ndarray]], statistic: Grades
-) -> tuple[np.ndarray, np.ndarray]:
-    """(token ids, level) of every distinct token of `windows` ((tokens, normalised
-    activations) pairs), the level being `statistic` over the token's occurrences."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(token ids, level, occurrences) of every distinct token of `windows` ((tokens,
+    normalised activations) pairs), the level being `statistic` over its occurrences."""
     if statistic == "none" or not windows:
-        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
     tokens = np.concatenate([np.asarray(t, dtype=np.int64) for t, _ in windows])
     values = np.concatenate([np.asarray(a, dtype=np.float32) for _, a in windows])
     ids, inverse = np.unique(tokens, return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(ids))
     if statistic == "max":
         levels = np.full(len(ids), -np.inf, dtype=np.float32)
         np.maximum.at(levels, inverse, values)
     else:
         sums = np.bincount(inverse, weights=values, minlength=len(ids))
-        levels = (sums / np.bincount(inverse, minlength=len(ids))).astype(np.float32)
-    return ids, levels
+        levels = (sums / counts).astype(np.float32)
+    return ids, levels, counts
 
 
 def grade_paths(
@@ -56,12 +57,19 @@ def grade_paths(
     statistic: Grades,
     floor: float,
     firing_threshold: float,
+    limit: int | None = None,
 ) -> list[PathExample]:
-    """One context-free path per token whose level reaches `floor`, its END the level
-    capped below `firing_threshold` (module docstring)."""
-    ids, levels = token_levels(windows, statistic)
+    """One context-free path per token whose level's size reaches `floor` (below 0 too:
+    tokens that hold the unit down), its END the level capped below `firing_threshold`
+    (module docstring). With `limit`, only the tokens that carry most of the squared level
+    over the windows (occurrences x level^2) are kept: the few frequent tokens that shape
+    the unit's graded response, not every rare one."""
+    ids, levels, counts = token_levels(windows, statistic)
     cap = (1.0 - GRADE_MARGIN) * firing_threshold
-    keep = levels >= floor
+    keep = np.flatnonzero((np.abs(levels) >= floor) & (levels != 0))
+    if limit is not None and len(keep) > limit:
+        weight = counts[keep] * levels[keep].astype(np.float64) ** 2
+        keep = np.sort(keep[np.argsort(-weight, kind="stable")[:limit]])
     return [
         PathExample(
             tokens=np.asarray([token], dtype=np.int64),
@@ -84,7 +92,7 @@ def verify_bare_paths(
     the pivot alone often does: the path then claims the token fires in any context. The
     claim holds when the token's mean level over all its training occurrences fires; where
     it does not, the path's END falls to that mean (a graded level: it no longer fires)."""
-    ids, levels = token_levels(windows, "mean")
+    ids, levels, _ = token_levels(windows, "mean")
     level_of = dict(zip(ids.tolist(), levels.tolist(), strict=True))
     checked = []
     for path in paths:

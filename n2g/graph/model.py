@@ -223,6 +223,7 @@ class BuildSettings(_Strict):
     # Graph files written before these settings existed had no graded levels.
     grades: Grades = "none"
     grade_floor: Probability = 0.1
+    grade_tokens: Annotated[int, Field(ge=1)] | None = None
     bare_paths: BarePaths = "keep"
 
 

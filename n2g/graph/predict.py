@@ -4,8 +4,9 @@ For every position i, all paths are walked at once: a breadth-first frontier of
 (position, node) pairs moves one token back per step, following the child with the
 token's id and any ignore child. Every node with an end child records its activation and
 the answer is the MAXIMUM over all matching paths (the paper; the public code returned the
-longest match), 0 where nothing matches. Child lookup is a sorted-key `searchsorted`, so
-the work is numpy over the frontier, not Python over tokens.
+longest match), 0 where nothing matches (a matching path's level may be below 0). Child
+lookup is a sorted-key `searchsorted`, so the work is numpy over the frontier, not Python
+over tokens.
 
 numpy only: the read side (search, `n2g like --text`) predicts without torch.
 """
@@ -84,9 +85,11 @@ class NeuronTrie:
 
     def _predict_flat(self, tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
         n = len(tokens)
-        prediction = np.zeros(n, dtype=np.float32)
         if n == 0 or len(self.keys) == 0:
-            return prediction
+            return np.zeros(n, dtype=np.float32)
+        # -inf until a path matches: an END may hold a level below 0 (a graded level,
+        # n2g.builder.grades), and a position no path matches predicts 0.
+        prediction = np.full(n, -np.inf, dtype=np.float32)
         # Tokens the trie never names can only be matched by ignore nodes.
         matchable = np.where(tokens <= self.max_token, tokens, -2)
         positions = np.arange(n, dtype=np.int64)
@@ -108,7 +111,7 @@ class NeuronTrie:
             hit = np.isfinite(ends)
             np.maximum.at(prediction, positions[hit], ends[hit])
             depth += 1
-        return prediction
+        return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
 
     def predict(self, token_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """float32 per token: max end activation over matching paths, 0 when none."""

@@ -20,10 +20,10 @@ WINDOWS = [
 
 
 def test_levels_are_the_mean_or_max_over_every_occurrence():
-    ids, mean = token_levels(WINDOWS, "mean")
-    assert ids.tolist() == [5, 6, 7, 8]
+    ids, mean, counts = token_levels(WINDOWS, "mean")
+    assert ids.tolist() == [5, 6, 7, 8] and counts.tolist() == [2, 2, 1, 1]
     np.testing.assert_allclose(mean, [0.3, 0.5, -0.1, 0.05], atol=1e-6)
-    _, top = token_levels(WINDOWS, "max")
+    _, top, _ = token_levels(WINDOWS, "max")
     np.testing.assert_allclose(top, [0.4, 0.9, -0.1, 0.05], atol=1e-6)
     assert len(token_levels(WINDOWS, "none")[0]) == 0
 
@@ -31,9 +31,29 @@ def test_levels_are_the_mean_or_max_over_every_occurrence():
 def test_grade_paths_keep_the_floor_and_stay_below_firing():
     paths = grade_paths(WINDOWS, "max", floor=0.1, firing_threshold=0.5)
     levels = {int(p.tokens[-1]): p.activation for p in paths}
-    # 7 (-0.1) and 8 (0.05) are under the floor; 6's 0.9 is capped below firing.
-    assert levels == pytest.approx({5: 0.4, 6: 0.5 * (1 - GRADE_MARGIN)})
+    # 8 (0.05) is under the floor, 7 (-0.1) holds the unit down; 6's 0.9 is capped.
+    assert levels == pytest.approx({5: 0.4, 6: 0.5 * (1 - GRADE_MARGIN), 7: -0.1})
     assert all(len(p.tokens) == 1 for p in paths)
+
+
+def test_a_limit_keeps_the_tokens_carrying_most_squared_level():
+    # occurrences x level^2 (mean): 5: 2 x 0.09, 6: 2 x 0.25, 7: 1 x 0.01, 8: 1 x 0.0025
+    kept = grade_paths(WINDOWS, "mean", floor=0.0, firing_threshold=0.5, limit=2)
+    assert sorted(int(p.tokens[-1]) for p in kept) == [5, 6]
+    every = grade_paths(WINDOWS, "mean", floor=0.0, firing_threshold=0.5)
+    assert sorted(int(p.tokens[-1]) for p in every) == [5, 6, 7, 8]
+
+
+def test_a_level_below_zero_is_predicted_where_nothing_else_matches():
+    paths = [
+        PathExample(np.array([3, 6]), np.array([0.9, 1.0], dtype=np.float32), 0.95),
+        *grade_paths([(np.array([6, 7]), np.array([-0.2, -0.3], dtype=np.float32))], "mean",
+                     floor=0.1, firing_threshold=0.5),
+    ]  # fmt: skip
+    nodes, edges = build_trie(paths, 0.75, lambda ids: [str(i) for i in ids])
+    graph = NeuronGraph(model="m", layer=0, neuron=0, a_max=1.0, nodes=nodes, edges=edges)
+    predicted = NeuronTrie.from_graph(graph).predict([3, 6, 6, 7, 9])
+    np.testing.assert_allclose(predicted, [0, 0.95, -0.2, -0.3, 0], atol=1e-6)
 
 
 def test_a_learnt_context_still_wins_where_it_matches():
@@ -70,12 +90,12 @@ def test_graded_graphs_fire_where_ungraded_ones_do(gelu_model, gelu_records):
         grew |= len(after.nodes) > len(before.nodes)
         plan = plan_neuron(records[1], after.neuron, graded_config)
         train = [(t, a / plan.a_max) for t, a in plan.train]
-        ids, levels = token_levels(train, "mean")
+        ids, levels, _ = token_levels(train, "mean")
         trie = NeuronTrie.from_graph(after)
         for tokens, _ in plan.train:
             predicted = trie.predict(tokens)
             for token, level in zip(ids, levels, strict=True):
-                if level >= 0.05:
+                if abs(level) >= 0.05:
                     at = tokens == token
                     assert np.all(predicted[at] >= min(level, 0.495) - 1e-5)
     assert grew
