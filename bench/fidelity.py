@@ -85,6 +85,8 @@ VARIANTS: dict[str, dict] = {
     "default+grades-mean-floor0": {"grades": "mean", "grade_floor": 0.0},
     "default+grades-mean-floor0.2": {"grades": "mean", "grade_floor": 0.2},
     "default+grades-all": {"grades": "mean", "grade_floor": 0.0},
+    "default+grades-1024": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 1024},
+    "default+grades-512": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 512},
     "default+grades-256": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 256},
     "default+grades-64": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 64},
     "default+grades-16": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 16},
@@ -96,6 +98,10 @@ RECORD_K, RECORD_SAMPLES = 30, 20
 
 def _cell(interval) -> str:
     return f"{interval.mean:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+
+
+def _size(graph: NeuronGraph) -> int:
+    return len(graph.nodes) + (len(graph.token_grades.token_ids) if graph.token_grades else 0)
 
 
 def table(results: dict[str, list[NeuronGraph]]) -> str:
@@ -110,8 +116,8 @@ def table(results: dict[str, list[NeuronGraph]]) -> str:
     ]
     rows = {name: {r.layer: r for r in layer_rows(graphs)} for name, graphs in results.items()}
     layers = sorted({layer for by_layer in rows.values() for layer in by_layer})
-    nodes = {
-        (name, layer): np.mean([len(g.nodes) for g in graphs if g.layer == layer])
+    nodes = {  # trie nodes + graded tokens: what a graph holds
+        (name, layer): np.mean([_size(g) for g in graphs if g.layer == layer])
         for name, graphs in results.items()
         for layer in {g.layer for g in graphs}
     }

@@ -26,7 +26,7 @@ from n2g.builder.evaluate import (
 )
 from n2g.builder.evidence import plan_evidence
 from n2g.builder.examples import Example
-from n2g.builder.grades import grade_paths, verify_bare_paths
+from n2g.builder.grades import token_grades, verify_bare_paths
 from n2g.builder.plan import NeuronPlan, normalised, plan_neuron
 from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
@@ -241,9 +241,7 @@ def assemble_graph(
         paths = verify_bare_paths(
             paths, train, config.importance_threshold, config.firing_threshold
         )
-    paths += grade_paths(
-        train, config.grades, config.grade_floor, config.firing_threshold, config.grade_tokens
-    )
+
     with CLOCK.stage("trie"):
         nodes, edges = build_trie(paths, config.importance_threshold, names)
         graph = NeuronGraph(
@@ -257,6 +255,13 @@ def assemble_graph(
             nodes=nodes,
             edges=edges,
             settings=config.settings(mask_token_id, model.dtype),
+            token_grades=token_grades(
+                train,
+                config.grades,
+                config.grade_floor,
+                config.firing_threshold,
+                config.grade_tokens,
+            ),
         )
         trie = NeuronTrie.from_graph(graph)
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]

@@ -5,12 +5,14 @@ while the unit's true activation there is graded: a token that never fires may s
 the unit to 0.3 wherever it appears. Token lookup predicts those levels and wins the
 correlation score for it (layer 0: r .82 against .62 on the same neurons).
 
-A graded graph adds one context-free path (activating node -> END) for each token of its
-training windows whose typical level, over all its occurrences there, reaches `floor`. The
-END holds that level, kept below the firing threshold: firing is still decided by the
-learnt contexts alone, so precision, recall, F1 and the out-of-distribution false-positive
-rate are the same as without grades, and only the levels beneath change. Where a firing
-path also matches, prediction takes the larger (the paper's maximum over matching paths).
+A graded graph keeps, beside its trie, a table of levels (`NeuronGraph.token_grades`):
+for each token of its training windows whose typical level, over all its occurrences
+there, reaches `floor` in size, that level, kept below the firing threshold. Prediction
+takes the larger of the token's level and every matching path's END (the paper's maximum
+over matching paths; 0 where neither is there). Firing is still decided by the learnt
+contexts alone, so precision, recall, F1 and the out-of-distribution false-positive rate
+are the same as without grades, and only the levels beneath change. Levels below 0 are
+kept: tokens that hold the unit down matter to the correlation score as much.
 
 The typical level is the `mean` (the least-squares guess of the level for an unseen
 context) or the `max` (token lookup's) of the token's normalised activations in the
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.trie import PathExample, example_path
-from n2g.graph.model import Grades
+from n2g.graph.model import Grades, TokenGrades
 
 # How far below the firing threshold a graded level may reach: the largest level a grade
 # holds is (1 - GRADE_MARGIN) x firing_threshold, so a grade never predicts firing.
@@ -52,32 +54,28 @@ def token_levels(
     return ids, levels, counts
 
 
-def grade_paths(
+def token_grades(
     windows: Sequence[tuple[np.ndarray, np.ndarray]],
     statistic: Grades,
     floor: float,
     firing_threshold: float,
     limit: int | None = None,
-) -> list[PathExample]:
-    """One context-free path per token whose level's size reaches `floor` (below 0 too:
-    tokens that hold the unit down), its END the level capped below `firing_threshold`
-    (module docstring). With `limit`, only the tokens that carry most of the squared level
-    over the windows (occurrences x level^2) are kept: the few frequent tokens that shape
-    the unit's graded response, not every rare one."""
+) -> TokenGrades | None:
+    """The level of each token whose level's size reaches `floor` (below 0 too: tokens
+    that hold the unit down), capped below `firing_threshold` (module docstring); None
+    when there are none. With `limit`, only the tokens that carry most of the squared
+    level over the windows (occurrences x level^2) are kept: the frequent tokens that
+    shape the unit's graded response, not every rare one."""
     ids, levels, counts = token_levels(windows, statistic)
-    cap = (1.0 - GRADE_MARGIN) * firing_threshold
+    cap = np.float32((1.0 - GRADE_MARGIN) * firing_threshold)
     keep = np.flatnonzero((np.abs(levels) >= floor) & (levels != 0))
     if limit is not None and len(keep) > limit:
         weight = counts[keep] * levels[keep].astype(np.float64) ** 2
         keep = np.sort(keep[np.argsort(-weight, kind="stable")[:limit]])
-    return [
-        PathExample(
-            tokens=np.asarray([token], dtype=np.int64),
-            importances=np.ones(1, dtype=np.float32),
-            activation=float(min(level, cap)),
-        )
-        for token, level in zip(ids[keep].tolist(), levels[keep].tolist(), strict=True)
-    ]
+    if not len(keep):
+        return None
+    capped = np.minimum(levels[keep], cap)
+    return TokenGrades(token_ids=ids[keep].tolist(), levels=[round(float(v), 4) for v in capped])
 
 
 def verify_bare_paths(

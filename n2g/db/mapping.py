@@ -118,6 +118,9 @@ NEURON_PROPERTIES: PropertyPaths = (
     ("a_max", ("a_max",)),
     ("n_examples", ("n_examples",)),
     ("format_version", ("format_version",)),
+    # levels below firing (n2g.builder.grades): two flat lists, as a property holds
+    ("grade_token_ids", ("token_grades", "token_ids")),
+    ("grade_levels", ("token_grades", "levels")),
     *((name, ("evaluation", *path)) for name, path in EVALUATION_PROPERTIES),
 )
 # (:Neuron) properties an older mapping wrote, with their place in the graph file of that

@@ -263,6 +263,27 @@ class EvidenceExample(_Strict):
         return max(range(len(self.activations)), key=self.activations.__getitem__)
 
 
+class TokenGrades(_Strict):
+    """Levels below firing (n2g.builder.grades): each token's typical normalised
+    activation over the training windows, predicted wherever the token stands (the larger
+    where a path also matches). Kept beside the trie, not in it: a table of a few hundred
+    tokens, which the trie's nodes and the store's would hold many times larger, and the
+    trie stays the readable account of what fires."""
+
+    token_ids: list[Annotated[int, Field(ge=0)]]
+    levels: list[float]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> TokenGrades:
+        if len(self.token_ids) != len(self.levels):
+            raise ValueError("token_ids and levels must have the same length")
+        if len(set(self.token_ids)) != len(self.token_ids):
+            raise ValueError("token_ids must be distinct")
+        if not all(math.isfinite(v) for v in self.levels):
+            raise ValueError("levels must be finite")
+        return self
+
+
 class NeuronGraph(_Strict):
     """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
 
@@ -294,6 +315,9 @@ class NeuronGraph(_Strict):
     nodes: list[TrieNode] = Field(default_factory=list)
     edges: list[tuple[int, int]] = Field(
         default_factory=list, description="(parent id, child id) pairs"
+    )
+    token_grades: TokenGrades | None = Field(
+        None, description="levels below firing, per token (settings.grades; None: none)"
     )
     evaluation: Evaluation | None = None
     settings: BuildSettings = Field(default_factory=BuildSettings)

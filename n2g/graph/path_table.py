@@ -7,7 +7,8 @@ itself, so the store keeps each unit's graph also as its paths: one row per end 
 ids read back from it (-1 for an ignore node). A path matches at position i when
 text[i - j] equals tj (or tj is -1 and some token stands there) for every j; the
 prediction at i is the largest activation of the paths matching there, 0 where none does:
-the trie's own rule (the maximum over every matching path), on the same float32 values.
+the trie's own rule (the maximum over every matching path), on the same float32 values. A
+token's graded level (`NeuronGraph.token_grades`) is a row of that token alone.
 
 All units' paths go into one array; the rows whose activating token stands somewhere in
 the text are found by one sorted lookup, and the rest of each row is checked column by
@@ -45,6 +46,11 @@ def graph_paths(graph: NeuronGraph) -> list[list[float]]:
             at = parent_of.get(at)
         if steps:
             paths.append([end.activation, *reversed(steps)])
+    if graph.token_grades is not None:  # a token's grade: a path of its token alone
+        grades = graph.token_grades
+        paths += [
+            [level, token] for token, level in zip(grades.token_ids, grades.levels, strict=True)
+        ]
     return paths
 
 
@@ -84,9 +90,10 @@ class PathTable:
         """float32 (units × tokens): each unit's prediction on every token of the text.
         `folded_ids`: the text's token classes, needed when a unit reads folded ids."""
         n = len(token_ids)
-        prediction = np.zeros((self.n_units, n), dtype=np.float32)
         if n == 0 or len(self.value) == 0:
-            return prediction
+            return np.zeros((self.n_units, n), dtype=np.float32)
+        # -inf until a path matches (a graded level may be below 0), then 0 where none did
+        prediction = np.full((self.n_units, n), -np.inf, dtype=np.float32)
         if self.any_folded and folded_ids is None:
             raise ValueError("a unit reads folded token ids: give the text's folded ids")
         texts = [np.asarray(token_ids, dtype=np.int64)]
@@ -115,7 +122,7 @@ class PathTable:
             seen = np.where(self.folded[rows], windows[1][at, j], windows[0][at, j])
             ok &= (need == NO_STEP) | ((seen != BEFORE_TEXT) & ((need == IGNORE) | (need == seen)))
         np.maximum.at(prediction, (self.unit[rows[ok]], at[ok]), self.value[rows[ok]])
-        return prediction
+        return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
 
     @staticmethod
     def _windows(text: np.ndarray, depth: int) -> np.ndarray:

@@ -4,9 +4,10 @@ For every position i, all paths are walked at once: a breadth-first frontier of
 (position, node) pairs moves one token back per step, following the child with the
 token's id and any ignore child. Every node with an end child records its activation and
 the answer is the MAXIMUM over all matching paths (the paper; the public code returned the
-longest match), 0 where nothing matches (a matching path's level may be below 0). Child
-lookup is a sorted-key `searchsorted`, so the work is numpy over the frontier, not Python
-over tokens.
+longest match), or the token's graded level where that is larger
+(`NeuronGraph.token_grades`, which may be below 0), 0 where nothing matches. Child lookup
+is a sorted-key `searchsorted`, so the work is numpy over the frontier, not Python over
+tokens.
 
 numpy only: the read side (search, `n2g like --text`) predicts without torch.
 """
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from n2g.graph.model import NeuronGraph, NodeKind
+from n2g.graph.model import NeuronGraph, NodeKind, TokenGrades
 
 
 class NeuronTrie:
@@ -29,7 +30,13 @@ class NeuronTrie:
         kinds: list[NodeKind],
         token_ids: np.ndarray,
         activations: np.ndarray,
+        grades: TokenGrades | None = None,
     ) -> None:
+        # A token's level below firing (n2g.builder.grades), -inf where it has none.
+        self.grade = np.zeros(0, dtype=np.float32)
+        if grades is not None and grades.token_ids:
+            self.grade = np.full(max(grades.token_ids) + 1, -np.inf, dtype=np.float32)
+            self.grade[grades.token_ids] = grades.levels
         n = len(kinds)
         self.root = n
         self.end_value = np.full(n + 1, -np.inf, dtype=np.float32)
@@ -68,7 +75,7 @@ class NeuronTrie:
             [node.activation if node.activation is not None else 0.0 for node in graph.nodes],
             dtype=np.float32,
         )
-        return cls(parents, kinds, token_ids, activations)
+        return cls(parents, kinds, token_ids, activations, graph.token_grades)
 
     def _children(self, nodes: np.ndarray, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(frontier index, child) for every child of nodes[i] keyed by tokens[i]."""
@@ -85,11 +92,13 @@ class NeuronTrie:
 
     def _predict_flat(self, tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
         n = len(tokens)
-        if n == 0 or len(self.keys) == 0:
-            return np.zeros(n, dtype=np.float32)
-        # -inf until a path matches: an END may hold a level below 0 (a graded level,
-        # n2g.builder.grades), and a position no path matches predicts 0.
+        # -inf until a path or the token's grade matches (a grade may be below 0); a
+        # position where neither does predicts 0.
         prediction = np.full(n, -np.inf, dtype=np.float32)
+        graded = (tokens >= 0) & (tokens < len(self.grade))
+        prediction[graded] = self.grade[tokens[graded]]
+        if n == 0 or len(self.keys) == 0:
+            return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
         # Tokens the trie never names can only be matched by ignore nodes.
         matchable = np.where(tokens <= self.max_token, tokens, -2)
         positions = np.arange(n, dtype=np.int64)

@@ -20,7 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from n2g.graph.file import dump_graph_line
-from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, Scores, TrieNode
+from n2g.graph.model import (
+    Evaluation,
+    EvidenceExample,
+    NeuronGraph,
+    NodeKind,
+    Scores,
+    TokenGrades,
+    TrieNode,
+)
 from n2g.scoring import baseline_names
 
 VOCAB_SIZE = 49_152
@@ -144,7 +152,19 @@ def _graph(
         nodes=nodes,
         edges=edges,
         evaluation=evaluation,
+        token_grades=_grades(layer, neuron, len(vocab)),
     )
+
+
+def _grades(layer: int, neuron: int, vocab_size: int) -> TokenGrades | None:
+    """Levels below firing for every other unit (a generator of their own, so the rest of
+    the synthetic data stays as it was)."""
+    if neuron % 2:
+        return None
+    rng = np.random.default_rng([layer, neuron, 7])
+    ids = rng.choice(vocab_size, size=min(8, vocab_size), replace=False)
+    levels = np.round(rng.uniform(-0.2, 0.49, size=len(ids)), 4)
+    return TokenGrades(token_ids=sorted(ids.tolist()), levels=levels.tolist())
 
 
 def _evidence(

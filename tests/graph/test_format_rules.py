@@ -149,6 +149,18 @@ RULES: dict[str, tuple[Change, str]] = {
         _set("evidence", [_evidence(predicted=[float("inf")])]),
         "finite",
     ),
+    "token grades are aligned": (
+        _set("token_grades", {"token_ids": [1, 2], "levels": [0.1]}),
+        "same length",
+    ),
+    "token grades name each token once": (
+        _set("token_grades", {"token_ids": [1, 1], "levels": [0.1, 0.2]}),
+        "distinct",
+    ),
+    "token grades are finite": (
+        _set("token_grades", {"token_ids": [1], "levels": [float("nan")]}),
+        "finite",
+    ),
 }
 # Lines that break the file's own rules (one JSON object per line, UTF-8) rather than a field's.
 RAW_LINES: dict[str, tuple[bytes, str]] = {
@@ -177,7 +189,7 @@ def test_there_is_a_case_for_every_rule_the_model_states() -> None:
     import n2g.graph.model as model
 
     raised = Path(model.__file__).read_text(encoding="utf-8").count("raise ValueError(")
-    assert raised == 19  # update RULES when a rule is added or removed, then this number
+    assert raised == 22  # update RULES when a rule is added or removed, then this number
     assert len(ALL_RULES) >= 40
 
 
