@@ -100,6 +100,17 @@ def _cell(interval) -> str:
     return f"{interval.mean:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
 
 
+def _records_hold(folder: Path, layers: list[int]) -> bool:
+    """Whether `folder` holds finished records of every layer asked."""
+    from n2g.errors import N2GError
+    from n2g.record.store import load_manifest
+
+    try:
+        return set(layers) <= set(load_manifest(folder).layers)
+    except N2GError:
+        return False
+
+
 def _size(graph: NeuronGraph) -> int:
     return len(graph.nodes) + (len(graph.token_grades.token_ids) if graph.token_grades else 0)
 
@@ -173,7 +184,8 @@ def main() -> None:
         max_tokens=args.max_tokens,
         batch_size=max(1, 4096 // args.window),
     )
-    record_stage(model, corpus, layers, records_dir, config, progress=True)
+    if not _records_hold(records_dir, layers):  # records of more layers serve a subset
+        record_stage(model, corpus, layers, records_dir, config, progress=True)
     helpers = {}
     ood = random_windows_provider(model, args.ood_corpus, 64, args.window, 0)
     sample = random_windows_provider(model, corpus, 10, args.window, 1)

@@ -95,19 +95,19 @@ class BuildConfig(BaseModel):
         "ignored, n2g.graph.token_fold) in the trie and both baselines",
     )
     grades: Grades = Field(
-        "none",
-        description='levels below firing: "mean" or "max" of each training token\'s '
-        "activations, as a context-free path held below the firing threshold "
-        '(n2g.builder.grades); "none": firing paths only (the paper)',
+        "mean",
+        description='levels below firing: each training token\'s "mean" (or "max") level, '
+        "kept beside the trie and held below the firing threshold (n2g.builder.grades); "
+        '"none": firing paths only (the paper)',
     )
     grade_floor: float = Field(
-        0.1, ge=0.0, le=1.0, description="smallest level (|a / a_max|) a graded path holds"
+        0.0, ge=0.0, le=1.0, description="smallest level (|a / a_max|) a token's grade holds"
     )
     grade_tokens: int | None = Field(
-        None,
+        512,
         ge=1,
-        description="most graded paths per unit: the tokens carrying most of the squared "
-        "level over the training windows (None: every token past the floor)",
+        description="most graded tokens per unit: those carrying most of the squared level "
+        "over the training windows (None: all)",
     )
     bare_paths: BarePaths = Field(
         "keep",

@@ -66,6 +66,9 @@ BUILD_SETTINGS = {
             off_help="the top next tokens",
         ),
         Setting("augmented_saliency"),
+        Setting("grades"),
+        Setting("grade_tokens", kind=str, none="all", parse=none_as("all")),
+        Setting("bare_paths"),
         Setting(
             "max_context",
             kind=str,
@@ -104,6 +107,7 @@ RUN_BUILD_SETTINGS = [
         "fold_tokens",
         "rerank_substitutes",
         "augmented_saliency",
+        "grades",
         "max_context",
     )
 ]

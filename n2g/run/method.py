@@ -50,6 +50,8 @@ PAPER_BUILD: dict[str, Any] = {
     "augment_pivot": True,
     "max_context": None,
     "fold_tokens": False,
+    "grades": "none",
+    "bare_paths": "keep",
 }
 _OVERRIDES: dict[Method, dict[type[BaseModel], dict[str, Any]]] = {
     Method.N2G: {},

@@ -40,7 +40,8 @@ NOT_THE_PAPERS: dict[str, Any] = {
     "sample_train_examples": 2, "train_fraction": 0.6, "pivots": "firing",
     "end_activation": "pruned", "prune_threshold": 0.4, "importance_threshold": 0.9,
     "augment_threshold": 0.4, "firing_threshold": 0.4, "n_substitutes": 2,
-    "augment_pivot": False, "max_context": 8, "fold_tokens": True,
+    "augment_pivot": False, "max_context": 8, "fold_tokens": True, "grades": "max",
+    "bare_paths": "verify",
 }  # fmt: skip
 # Every setting a command has a flag for: the arguments that give it, and its value then
 # (none of them a default of the commands).
@@ -63,6 +64,9 @@ FLAGS: dict[str, tuple[list[str], Any]] = {
     "rerank_substitutes": (["--rerank"], True),
     "augmented_saliency": (["--augmented-saliency", "inherit"], "inherit"),
     "max_context": (["--max-context", "none"], None),
+    "grades": (["--grades", "max"], "max"),
+    "grade_tokens": (["--grade-tokens", "99"], 99),
+    "bare_paths": (["--bare-paths", "verify"], "verify"),
 }
 BUILD_ARGS = ["build", "--records", "no-such-records", "--out", "no-such.jsonl"]
 # command: its arguments, its defaults, and where its record and build settings sit
