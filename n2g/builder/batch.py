@@ -16,7 +16,7 @@ import numpy as np
 from n2g.builder.augment import augment_examples
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
-from n2g.builder.delphi import delphi_scores, held_out_contexts
+from n2g.builder.delphi import delphi_scores, held_out_contexts, tile_slices
 from n2g.builder.evaluate import (
     correlation_scores,
     evaluate_split,
@@ -81,6 +81,12 @@ class RandomWindows:
         """The scoring methods' keys of every window (n2g.scoring), made once for all
         neurons."""
         return window_keys(self.windows)
+
+    @cached_property
+    def tile_keys(self) -> dict[str, list[Any]]:
+        """The scoring methods' keys of every window's tiles (delphi's non-activating
+        contexts come from them: n2g.builder.delphi.tile_slices), made once for all units."""
+        return window_keys([w[part] for w in self.windows for part in tile_slices(len(w))])
 
     def truth(self, plan: NeuronPlan) -> list[np.ndarray]:
         """The planned neuron's normalised activations on every window."""
@@ -309,10 +315,12 @@ def assemble_graph(
                 [t for t, _ in train],
                 config.firing_threshold,
             )
-            contexts = held_out.contexts
+            keys = window_keys([t for t, _ in held_out.activating])
+            for method, shared in sample.tile_keys.items():
+                keys[method] += [shared[i] for i in held_out.tile_index]
             evaluation.delphi = delphi_scores(
                 held_out,
-                predictions(contexts, window_keys(contexts)),
+                predictions(held_out.contexts, keys),
                 config.firing_threshold,
                 np.random.default_rng([config.seed, layer, plan.neuron]),
             )

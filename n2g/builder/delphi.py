@@ -80,11 +80,15 @@ def activating_context(tokens: np.ndarray, truth: np.ndarray) -> Window:
     return tokens[start : start + CONTEXT], truth[start : start + CONTEXT]
 
 
+def tile_slices(length: int) -> list[slice]:
+    """The CONTEXT-token slices tiling a window of `length` tokens from its start (a
+    shorter rest is left out, unless it is the whole window)."""
+    return [slice(i, i + CONTEXT) for i in range(0, max(length - CONTEXT, 0) + 1, CONTEXT)]
+
+
 def tiles(tokens: np.ndarray, truth: np.ndarray) -> list[Window]:
-    """The CONTEXT-token slices tiling a window from its start (a shorter rest is left out,
-    unless it is the whole window)."""
-    starts = range(0, max(len(tokens) - CONTEXT, 0) + 1, CONTEXT)
-    return [(tokens[i : i + CONTEXT], truth[i : i + CONTEXT]) for i in starts]
+    """A window's tiles (`tile_slices`) with their truth."""
+    return [(tokens[part], truth[part]) for part in tile_slices(len(tokens))]
 
 
 # Random odd multipliers of a 64-bit hash of token runs (fixed: the same runs, the same hash).
@@ -109,12 +113,12 @@ def occurs_in(contexts: Sequence[np.ndarray], windows: Sequence[np.ndarray]) -> 
         ]
         if not runs:
             continue
-        hashes = _run_hashes(np.concatenate(runs))
+        hashes = set(_run_hashes(np.concatenate(runs)).tolist())
         mine = [i for i, c in enumerate(contexts) if len(c) == length]
         ours = _run_hashes(np.stack([np.asarray(contexts[i], np.int64) for i in mine]))
-        for i, hit in zip(mine, np.isin(ours, hashes), strict=True):
+        for i, value in zip(mine, ours.tolist(), strict=True):
             context = np.asarray(contexts[i], np.int64)
-            found[i] = bool(hit) and any(bool((r == context).all(axis=1).any()) for r in runs)
+            found[i] = value in hashes and any(bool((r == context).all(axis=1).any()) for r in runs)
     return found
 
 
@@ -125,6 +129,7 @@ class HeldOut:
     activating: list[Window]
     deciles: np.ndarray  # int, 0 (weakest) .. N_DECILES - 1, one per activating context
     non_activating: list[Window]
+    tile_index: list[int]  # each non-activating context's place among the random tiles
 
     @property
     def contexts(self) -> list[np.ndarray]:
@@ -157,29 +162,36 @@ def held_out_contexts(
         if key not in seen:
             seen.add(key)
             activating.append(context)
-    quiet = [s for t, a in random for s in tiles(t, a) if len(s[1]) and float(s[1].max()) < level]
+    every = [s for t, a in random for s in tiles(t, a)]
+    index = [i for i, (_, a) in enumerate(every) if len(a) and float(a.max()) < level]
+    quiet = [every[i] for i in index]
     kept = [not found for found in occurs_in([t for t, _ in activating + quiet], train)]
     n = len(activating)
     activating = [c for c, keep in zip(activating, kept[:n], strict=True) if keep]
-    quiet = [c for c, keep in zip(quiet, kept[n:], strict=True) if keep]
-    return HeldOut(activating, deciles([float(a.max()) for _, a in activating]), quiet)
+    index = [i for i, keep in zip(index, kept[n:], strict=True) if keep]
+    strengths = [float(a.max()) for _, a in activating]
+    return HeldOut(activating, deciles(strengths), [every[i] for i in index], index)
 
 
-def _judged(
-    positive: Sequence[bool], negative: Sequence[bool], decile: np.ndarray
-) -> Classification:
+def _judged(positive: np.ndarray, negative: np.ndarray, decile: np.ndarray) -> Classification:
     """Rates from a method's answers: `positive[i]` whether it called the i-th activating
     context activating (correctly highlighted), `negative[j]` whether it called the j-th
     non-activating one so (wrongly: a false positive)."""
-    tpr = float(np.mean(positive)) if len(positive) else None
-    tnr = 1.0 - float(np.mean(negative)) if len(negative) else None
-    hits = np.bincount(decile[np.asarray(positive, dtype=bool)], minlength=N_DECILES)
+    tpr = float(positive.mean()) if len(positive) else None
+    tnr = 1.0 - float(negative.mean()) if len(negative) else None
     return Classification(
         balanced_accuracy=(tpr + tnr) / 2 if tpr is not None and tnr is not None else None,
         true_positive_rate=tpr,
         true_negative_rate=tnr,
-        decile_hits=[int(h) for h in hits],
+        decile_hits=np.bincount(decile[positive], minlength=N_DECILES).tolist(),
     )
+
+
+def _groups(sizes: Sequence[int]) -> np.ndarray:
+    """The start of each group of consecutive items of these (non-zero) sizes."""
+    starts = np.zeros(len(sizes), dtype=np.int64)
+    starts[1:] = np.cumsum(sizes)[:-1]
+    return starts
 
 
 def delphi_scores(
@@ -191,31 +203,35 @@ def delphi_scores(
     """Detection and fuzzing of every method in `predicted` (keys n2g and the scoring
     methods' names; each one prediction per context of `held_out.contexts`, in order)."""
     n = len(held_out.activating)
-    marked = [truth >= level for _, truth in held_out.activating]
-    mean_marked = float(np.mean([m.sum() for m in marked])) if marked else 1.0
-    n_highlighted = max(1, math.ceil(mean_marked))
+    marked = [np.flatnonzero(truth >= level) for _, truth in held_out.activating]
+    n_highlighted = max(1, math.ceil(np.mean([len(m) for m in marked]))) if marked else 1
     wrong = [
         rng.choice(len(t), size=min(n_highlighted, len(t)), replace=False)
         for t, _ in held_out.non_activating
     ]
+    # Every context's tokens and every sample's marked tokens, flat: one pass a method.
+    sizes = [len(t) for t in held_out.contexts]
+    starts = _groups(sizes)
+    marks = [m + start for m, start in zip(marked + wrong, starts, strict=True)]
+    mark_starts = _groups([len(m) for m in marks])
+    flat_marks = np.concatenate(marks) if marks else np.zeros(0, np.int64)
 
     def scores(values: Sequence[np.ndarray]) -> DelphiMethod:
-        fires = [np.asarray(v) >= level for v in values]
-        on, off = fires[:n], fires[n:]
+        if not sizes:
+            nothing = np.zeros(0, dtype=bool)
+            return DelphiMethod(detection=_judged(nothing, nothing, held_out.deciles),
+                                fuzzing=_judged(nothing, nothing, held_out.deciles))  # fmt: skip
+        fires = np.concatenate([np.asarray(v) for v in values]) >= level
+        detected = np.logical_or.reduceat(fires, starts)
+        right = np.logical_and.reduceat(fires[flat_marks], mark_starts)
         return DelphiMethod(
-            detection=_judged(
-                [bool(f.any()) for f in on], [bool(f.any()) for f in off], held_out.deciles
-            ),
-            fuzzing=_judged(
-                [bool(f[m].all()) for f, m in zip(on, marked, strict=True)],
-                [bool(f[w].all()) for f, w in zip(off, wrong, strict=True)],
-                held_out.deciles,
-            ),
+            detection=_judged(detected[:n], detected[n:], held_out.deciles),
+            fuzzing=_judged(right[:n], right[n:], held_out.deciles),
         )
 
     return Delphi(
         context_tokens=CONTEXT,
-        decile_sizes=[int(x) for x in np.bincount(held_out.deciles, minlength=N_DECILES)],
+        decile_sizes=np.bincount(held_out.deciles, minlength=N_DECILES).tolist(),
         n_non_activating=len(held_out.non_activating),
         n_highlighted=n_highlighted,
         n2g=scores(predicted[N2G]),

@@ -15,7 +15,8 @@ One aggregation, from the evaluations stored in the graphs:
 - delphi's detection and fuzzing (n2g.builder.delphi): the mean balanced accuracy over the
   units that have both activating and non-activating held-out contexts (the others have
   none: counted out, not averaged in as 0); per decile of the activating contexts, the mean
-  detection TPR over the units with contexts in that decile; and the mean TNR.
+  detection TPR over the units with contexts in that decile; the mean TNR; and the
+  quartiles of both balanced accuracies (delphi publishes medians and quartiles).
 - Every mean comes with a 95% bootstrap confidence interval over neurons (percentile
   method, 1,000 resamples, seeded: the same graphs give the same interval).
 - The methods are N2G and every scoring method of n2g.scoring. A method enters a layer's
@@ -100,6 +101,10 @@ class DelphiMean(BaseModel):
         "first), over the units with contexts in it; None: no unit has"
     )
     non_activating: float = Field(description="mean detection TNR")
+    detection_quartiles: tuple[float, float, float] = Field(
+        description="detection's quartiles over the units (delphi reports medians)"
+    )
+    fuzzing_quartiles: tuple[float, float, float]
 
 
 class LayerRow(BaseModel):
@@ -179,6 +184,11 @@ def _ood(evaluations: Sequence[Evaluation]) -> tuple[int, int, dict[str, OODMean
     return len(ood), len(firing), means
 
 
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = (float(q) for q in np.percentile(values, [25, 50, 75]))
+    return q1, q2, q3
+
+
 def _delphi(evaluations: Sequence[Evaluation], seed: int) -> dict[str, DelphiMean]:
     scored = [e.delphi for e in evaluations if e.delphi is not None]
     means = {}
@@ -196,16 +206,16 @@ def _delphi(evaluations: Sequence[Evaluation], seed: int) -> dict[str, DelphiMea
             [hits[i] / sizes[i] for sizes, hits in sized if i < len(sizes) and sizes[i]]
             for i in range(max(len(sizes) for sizes, _ in sized))
         ]
+        detection = [f.detection.balanced_accuracy or 0.0 for _, f in pairs]
+        fuzzing = [f.fuzzing.balanced_accuracy or 0.0 for _, f in pairs]
         means[method] = DelphiMean(
             n_units=len(pairs),
-            detection=bootstrap_interval(
-                [f.detection.balanced_accuracy or 0.0 for _, f in pairs], seed
-            ),
-            fuzzing=bootstrap_interval(
-                [f.fuzzing.balanced_accuracy or 0.0 for _, f in pairs], seed
-            ),
+            detection=bootstrap_interval(detection, seed),
+            fuzzing=bootstrap_interval(fuzzing, seed),
             deciles=[_mean(rates) if rates else None for rates in tprs],
             non_activating=_mean([f.detection.true_negative_rate or 0.0 for _, f in pairs]),
+            detection_quartiles=_quartiles(detection),
+            fuzzing_quartiles=_quartiles(fuzzing),
         )
     return means
 

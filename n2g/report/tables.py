@@ -13,13 +13,13 @@ groups exist. With the command that makes the tables (`Report.command`), the rep
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from n2g.graph.model import NeuronGraph, NodeKind
-from n2g.graph.quality import METHOD_TITLES, METHODS, Interval, LayerRow, layer_rows
+from n2g.graph.quality import METHOD_TITLES, METHODS, DelphiMean, Interval, LayerRow, layer_rows
 
 
 class GraphSizes(BaseModel):
@@ -246,11 +246,31 @@ def _interval(mean: Interval) -> str:
     return f"{_fmt(mean.mean)} [{_fmt(mean.low)}, {_fmt(mean.high)}]"
 
 
+def _quartile_cell(quartiles: tuple[float, float, float]) -> str:
+    q1, median, q3 = quartiles
+    return f"{median:.2f} ({q1:.2f}–{q3:.2f})"
+
+
+def _delphi_table(
+    report: Report, shown: Sequence[str], cells: Callable[[DelphiMean], list[str]]
+) -> list[str]:
+    """A per-layer table of both delphi scores of every method in `shown`, as `cells`."""
+    lines = _table_head(shown, ("detection", "fuzzing"), "units")
+    for r in report.layers:
+        if r.delphi:
+            row = [c for m in shown for c in (cells(r.delphi[m]) if m in r.delphi else ["–"] * 2)]
+            n_units = next(iter(r.delphi.values())).n_units
+            lines.append(f"| {r.layer} | " + " | ".join(row) + f" | {n_units} |")
+    return lines
+
+
 def _delphi_lines(report: Report) -> list[str]:
-    """delphi's detection and fuzzing per method and layer, then detection per decile."""
+    """delphi's detection and fuzzing per method and layer (means, then medians), then
+    detection per decile."""
     shown = [m for m in METHODS if any(m in r.delphi for r in report.layers)]
     if not shown:
         return []
+    n_deciles = max(len(mean.deciles) for r in report.layers for mean in r.delphi.values())
     lines = [
         "delphi's protocol, LLM-free (EleutherAI's detection and fuzzing with the graph or "
         "a baseline as the scorer instead of an LLM reading an explanation: balanced "
@@ -259,18 +279,15 @@ def _delphi_lines(report: Report) -> list[str]:
         "windows; chance is 0.5; the mean over the units with both kinds of context, with "
         "its 95% bootstrap interval; definitions in docs/method.md):",
         "",
-        *_table_head(shown, ("detection", "fuzzing"), "units"),
-    ]
-    for r in report.layers:
-        if not r.delphi:
-            continue
-        cells = []
-        for m in shown:
-            mean = r.delphi.get(m)
-            cells += [_interval(mean.detection), _interval(mean.fuzzing)] if mean else ["–"] * 2
-        lines.append(f"| {r.layer} | " + " | ".join(cells) + f" | {r.delphi[shown[0]].n_units} |")
-    n_deciles = max(len(mean.deciles) for r in report.layers for mean in r.delphi.values())
-    lines += [
+        *_delphi_table(report, shown, lambda m: [_interval(m.detection), _interval(m.fuzzing)]),
+        "",
+        "The same as medians with their quartiles, the summary delphi's paper gives:",
+        "",
+        *_delphi_table(
+            report,
+            shown,
+            lambda m: [_quartile_cell(m.detection_quartiles), _quartile_cell(m.fuzzing_quartiles)],
+        ),
         "",
         "Detection per decile of the activating contexts (the share judged activating, mean "
         "over the units with contexts in that decile; 1 the weakest) and on the "

@@ -125,6 +125,12 @@ def test_detection_and_fuzzing_by_hand():
     assert lookup.fuzzing.balanced_accuracy == pytest.approx((2 / 3 + 1) / 2)
 
 
+def test_a_context_held_out_twice_counts_once():
+    window = _window([1, 2, 3], [0.0, 0.9, 0.0])  # e.g. a random window equal to a test one
+    held_out = held_out_contexts([window, window], [], [], LEVEL)
+    assert len(held_out.activating) == 1 and held_out.deciles.tolist() == [0]
+
+
 def test_an_empty_class_leaves_its_rate_and_the_balanced_accuracy_undefined():
     silent = _window([1, 2, 3], [0.1, 0.0, 0.2])
     held_out = held_out_contexts([silent], [silent], [], LEVEL)
@@ -135,6 +141,13 @@ def test_an_empty_class_leaves_its_rate_and_the_balanced_accuracy_undefined():
     assert (detection.true_positive_rate, detection.balanced_accuracy) == (None, None)
     assert detection.true_negative_rate == 1.0
     assert scores.n_highlighted == 1 and scores.decile_sizes == [0] * 10
+
+
+def test_a_unit_without_any_context_has_no_rates():
+    held_out = held_out_contexts([], [], [], LEVEL)
+    scores = delphi_scores(held_out, {"n2g": []}, LEVEL, np.random.default_rng(0))
+    assert scores.n2g.fuzzing.balanced_accuracy is None and scores.n_non_activating == 0
+    assert scores.n2g.detection.true_negative_rate is None
 
 
 def test_long_windows_give_one_context_per_window_and_tile_the_random_ones():

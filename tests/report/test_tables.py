@@ -200,6 +200,7 @@ def test_delphi_means_per_layer_and_decile():
     # decile 1: A 1/2, B 1/1 -> 0.75; decile 2: only B has one, missed -> 0; decile 3: none
     assert n2g.deciles == [pytest.approx(0.75), 0.0, None]
     assert n2g.non_activating == pytest.approx(0.75)
+    assert n2g.detection_quartiles == pytest.approx((0.5625, 0.625, 0.6875))  # of 0.5, 0.75
     # token lookup: A TPR 1, TNR 0.25 -> 0.625; B TPR 1, TNR 0.75 -> 0.875
     assert lookup.detection.mean == pytest.approx(0.75) and lookup.deciles[:2] == [1.0, 1.0]
     assert "ngram" not in report.layers[0].delphi  # no graph has its delphi scores
@@ -207,4 +208,5 @@ def test_delphi_means_per_layer_and_decile():
     assert "Tables made by `n2g report g.jsonl`." in md
     assert f"| 0 | 0.62 [{n2g.detection.low:.2f}, {n2g.detection.high:.2f}] | 0.70 [" in md
     assert "| 0 | N2G | 0.75 | 0.00 | – | 0.75 |" in md
+    assert "| 0 | 0.62 (0.56–0.69) | 0.70 (0.65–0.75) | 0.75 (0.69–0.81) |" in md
     assert "| 0 | Token lookup | 1.00 | 1.00 | – | 0.50 |" in md
