@@ -31,7 +31,7 @@ from n2g.paths import cache_dir
 from n2g.record.config import DEFAULT_CORPUS, RecordConfig
 from n2g.record.recorder import record_stage
 from n2g.run.config import RunConfig
-from n2g.run.job import sample_neurons
+from n2g.run.job import sample_units
 from n2g.selection import parse_layers
 
 _VARIANT = re.compile(r"^k(\d+)(?:\+s(\d+))?$")
@@ -56,7 +56,7 @@ def main() -> None:
     layers = parse_layers(args.layers)
     tokens = 65_536 if args.quick else args.max_tokens
     model = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1, dtype=args.dtype)
-    neurons = sample_neurons(model.d_mlp, args.neurons, 0)
+    neurons = sample_units(model.n_units, args.neurons, 0)
     build = RunConfig().build  # the main job's build settings
     work = cache_dir() / "bench" / "delphi"
     rows = [

@@ -42,6 +42,8 @@ class UnitKindRow(BaseModel):
     n_correlated: int = 0
     detection: Interval | None = None
     fuzzing: Interval | None = None
+    detection_median: float | None = Field(None, description="delphi publishes medians")
+    fuzzing_median: float | None = None
 
 
 def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitKindRow:
@@ -52,7 +54,8 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
     r = [e.correlation.n2g for e in evaluations if e.correlation and e.correlation.n2g is not None]
     quartiles = np.percentile(f1, [25, 50, 75]).tolist() if f1 else [0.0, 0.0, 0.0]
     judged = [e.delphi.n2g for e in evaluations if e.delphi is not None]
-    judged = [j for j in judged if j.detection.balanced_accuracy is not None]
+    detection = [v for j in judged if (v := j.detection.balanced_accuracy) is not None]
+    fuzzing = [v for j in judged if (v := j.fuzzing.balanced_accuracy) is not None]
     return UnitKindRow(
         kind=kind,
         layer=layer,
@@ -65,15 +68,20 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
         correlation=bootstrap_interval(r) if r else None,
         n_r_well=sum(v >= WELL_CAPTURED for v in r) if r else None,
         n_correlated=len(r),
-        detection=_mean([j.detection.balanced_accuracy for j in judged]),
-        fuzzing=_mean([j.fuzzing.balanced_accuracy for j in judged]),
+        detection=_mean(detection),
+        fuzzing=_mean(fuzzing),
+        detection_median=float(np.median(detection)) if detection else None,
+        fuzzing_median=float(np.median(fuzzing)) if fuzzing else None,
     )
 
 
-def _mean(values: Sequence[float | None]) -> Interval | None:
+def _mean(values: Sequence[float]) -> Interval | None:
     """The mean with its interval of a kind's defined balanced accuracies (None: none)."""
-    known = [v for v in values if v is not None]
-    return bootstrap_interval(known) if known else None
+    return bootstrap_interval(values) if values else None
+
+
+def _judged(mean: Interval | None, median: float | None) -> str:
+    return "–" if mean is None or median is None else f"{_cell(mean)}; median {median:.2f}"
 
 
 def compare_units(graphs: Sequence[NeuronGraph]) -> list[UnitKindRow]:
@@ -123,8 +131,8 @@ def comparison_markdown(rows: Sequence[UnitKindRow], intro: Sequence[str] = ()) 
         *intro,
         "The same builder and protocol on both kinds of unit of a layer (held-out top windows; "
         f"F1 over units with a firing test token; well captured: ≥ {WELL_CAPTURED}; "
-        "detection and fuzzing: delphi's balanced accuracies, over the units that have both "
-        "kinds of held-out context).",
+        "detection and fuzzing: delphi's balanced accuracies over the units that have both "
+        "kinds of held-out context, the mean and, as delphi reports them, the median).",
         "",
         "| layer | units | n | N2G F1 | F1 quartiles | F1 ≥ 0.8 | token lookup F1 "
         "| N2G r | r ≥ 0.8 | N2G detection | N2G fuzzing |",
@@ -138,8 +146,8 @@ def comparison_markdown(rows: Sequence[UnitKindRow], intro: Sequence[str] = ()) 
             f"| {_cell(row.lookup_f1)} "
             f"| {_cell(row.correlation) if row.correlation else '–'} "
             f"| {_share(row.n_r_well, row.n_correlated)} "
-            f"| {_cell(row.detection) if row.detection else '–'} "
-            f"| {_cell(row.fuzzing) if row.fuzzing else '–'} |"
+            f"| {_judged(row.detection, row.detection_median)} "
+            f"| {_judged(row.fuzzing, row.fuzzing_median)} |"
         )
     return [*lines, "", "Plot: `units.png`.", ""]
 

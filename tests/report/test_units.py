@@ -93,6 +93,7 @@ def test_delphis_scores_per_kind_are_the_means_of_the_scored_units():
     assert neuron_row.detection is not None and np.isclose(neuron_row.detection.mean, 0.75)
     assert neuron_row.fuzzing is not None and np.isclose(neuron_row.fuzzing.mean, 0.7)
     assert latent_row.detection is not None and np.isclose(latent_row.detection.mean, 0.75)
+    assert (neuron_row.detection_median, latent_row.fuzzing_median) == (0.75, 0.75)
     text = "\n".join(comparison_markdown([neuron_row, latent_row]))
-    assert "| 0.75 [" in text and "N2G detection | N2G fuzzing |" in text
+    assert "; median 0.75 |" in text and "N2G detection | N2G fuzzing |" in text
     assert compare_units(_units(1, None, 1) + _units(2, "sae:x", 1))[0].detection is None
