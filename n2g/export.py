@@ -44,6 +44,7 @@ from n2g.graph.model import (
     NodeKind,
     OutOfDistribution,
     Scores,
+    TokenGrades,
     TrieNode,
 )
 from n2g.scoring import baseline_names
@@ -169,6 +170,7 @@ def _complete_unit() -> NeuronGraph:
         model="m", layer=0, neuron=0, unit_set="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
         edges=[(0, 1)], evaluation=evaluation, evidence=[example],
         settings=BuildSettings(mask_token_id=0, max_context=32, grade_tokens=1),
+        token_grades=TokenGrades(token_ids=[1], levels=[0.25]),
     )  # fmt: skip
 
 
