@@ -3,9 +3,10 @@ their labels in the shape attribution-graph viewers take as node labels.
 
 Researchers keep working in their own tools. One row a unit: its identity (key, model,
 layer, index, unit set, hook), its one-line label (n2g.graph.label), its normaliser, its
-evaluation as a nested record (N2G and the baselines, out of distribution, correlation),
-its trie (nodes and edges) and its evidence (where stored), and its settings. The rows come
-from the database (per model, or filtered like a search) or straight from a graph file.
+evaluation as a nested record (N2G and the baselines, out of distribution, correlation,
+delphi's detection and fuzzing), its trie (nodes and edges) and its evidence (where
+stored), and its settings. The rows come from the database (per model, or filtered like a
+search) or straight from a graph file.
 
 The labels file maps a unit's hook and index to its label:
 `{"blocks.3.mlp.hook_post": {"15": "fires on ..."}}` for MLP neurons (transformer_lens'
@@ -33,13 +34,17 @@ from n2g.graph.label import unit_label
 from n2g.graph.model import (
     BaselineOutOfDistribution,
     BuildSettings,
+    Classification,
     Correlation,
+    Delphi,
+    DelphiMethod,
     Evaluation,
     EvidenceExample,
     NeuronGraph,
     NodeKind,
     OutOfDistribution,
     Scores,
+    TokenGrades,
     TrieNode,
 )
 from n2g.scoring import baseline_names
@@ -146,10 +151,15 @@ def _complete_unit() -> NeuronGraph:
     )  # fmt: skip
     correlation = Correlation(n_top_windows=1, n_random_windows=1, n2g=0.5,
                               baselines=dict.fromkeys(baseline_names(), 0.5))  # fmt: skip
+    judged = Classification(balanced_accuracy=0.5, true_positive_rate=0.5,
+                            true_negative_rate=0.5, decile_hits=[1])  # fmt: skip
+    both = DelphiMethod(detection=judged, fuzzing=judged)
+    delphi = Delphi(context_tokens=1, decile_sizes=[1], n_non_activating=1, n_highlighted=1,
+                    n2g=both, baselines=dict.fromkeys(baseline_names(), both))  # fmt: skip
     evaluation = Evaluation(
         n_train_examples=1, n_test_examples=1, n_test_tokens=1, n_test_firing=1, n2g=scores,
         baselines=dict.fromkeys(baseline_names(), scores), out_of_distribution=ood,
-        correlation=correlation,
+        correlation=correlation, delphi=delphi,
     )  # fmt: skip
     root = TrieNode(id=0, kind=NodeKind.ACTIVATING, depth=0, token="a", token_id=1,
                     activation=0.5, importance=0.5)  # fmt: skip
@@ -159,7 +169,8 @@ def _complete_unit() -> NeuronGraph:
     return NeuronGraph(
         model="m", layer=0, neuron=0, unit_set="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
         edges=[(0, 1)], evaluation=evaluation, evidence=[example],
-        settings=BuildSettings(mask_token_id=0, max_context=32),
+        settings=BuildSettings(mask_token_id=0, max_context=32, grade_tokens=1),
+        token_grades=TokenGrades(token_ids=[1], levels=[0.25]),
     )  # fmt: skip
 
 

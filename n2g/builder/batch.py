@@ -16,6 +16,7 @@ import numpy as np
 from n2g.builder.augment import augment_examples
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
+from n2g.builder.delphi import delphi_scores, held_out_contexts, tile_slices
 from n2g.builder.evaluate import (
     correlation_scores,
     evaluate_split,
@@ -80,6 +81,12 @@ class RandomWindows:
         """The scoring methods' keys of every window (n2g.scoring), made once for all
         neurons."""
         return window_keys(self.windows)
+
+    @cached_property
+    def tile_keys(self) -> dict[str, list[Any]]:
+        """The scoring methods' keys of every window's tiles (delphi's non-activating
+        contexts come from them: n2g.builder.delphi.tile_slices), made once for all units."""
+        return window_keys([w[part] for w in self.windows for part in tile_slices(len(w))])
 
     def truth(self, plan: NeuronPlan) -> list[np.ndarray]:
         """The planned neuron's normalised activations on every window."""
@@ -216,7 +223,8 @@ def assemble_graph(
     sample: RandomWindows | None = None,
 ) -> NeuronGraph:
     """Trie + evaluation of one neuron from its processed examples; `ood` = random windows
-    of another corpus, `sample` = random windows of the recording corpus (correlation).
+    of another corpus, `sample` = random windows of the recording corpus (the correlation
+    score, and the non-activating contexts of delphi's protocol).
 
     With `fold_tokens`, the trie and every evaluation see token classes, not ids
     (n2g.graph.token_fold); the examples were pruned and augmented on the real tokens."""
@@ -292,11 +300,29 @@ def assemble_graph(
     if sample is not None:
         with CLOCK.stage("correlation"):
             on_sample = predictions(sample.windows, sample.method_keys)
+            random_truth = sample.truth(plan)
             evaluation.correlation = correlation_scores(
-                [a for _, a in test] + sample.truth(plan),
+                [a for _, a in test] + random_truth,
                 {method: on_test[method] + on_sample[method] for method in on_test},
                 n_top_windows=len(test),
                 n_random_windows=len(sample.windows),
+            )
+        with CLOCK.stage("delphi"):  # held-out windows, random ones for the non-activating
+            random = list(zip(sample.windows, random_truth, strict=True))
+            held_out = held_out_contexts(
+                test + [(tokens_of(t), normalised(plan, a)) for t, a in plan.held_out] + random,
+                random,
+                [t for t, _ in train],
+                config.firing_threshold,
+            )
+            keys = window_keys([t for t, _ in held_out.activating])
+            for method, shared in sample.tile_keys.items():
+                keys[method] += [shared[i] for i in held_out.tile_index]
+            evaluation.delphi = delphi_scores(
+                held_out,
+                predictions(held_out.contexts, keys),
+                config.firing_threshold,
+                np.random.default_rng([config.seed, layer, plan.neuron]),
             )
     graph.evaluation = evaluation
     if config.keep_evidence:

@@ -21,6 +21,7 @@ STAGES = (
     "evaluate",
     "ood",
     "correlation",
+    "delphi",
 )
 
 

@@ -127,7 +127,8 @@ class BuildConfig(BaseModel):
         10,
         ge=0,
         description="random windows of the recording corpus pooled with the test windows "
-        "for the correlation score (0: no correlation score)",
+        "for the correlation score, their 32-token slices delphi's non-activating contexts "
+        "(0: neither score)",
     )
 
     keep_evidence: bool = Field(

@@ -132,7 +132,8 @@ def report(
         raise N2GError("no valid neuron graph in the given file(s)")
     neurons = [g for g in graphs if g.unit_set is None]
     units = compare_units(graphs)
-    result = build_report(neurons) if neurons else None
+    command = shlex.join(["n2g", "report", *(str(path) for path in graph_files)])
+    result = build_report(neurons, command) if neurons else None
     parts = [to_markdown(result), ""] if result is not None else []
     markdown = "\n".join(parts + comparison_markdown(units)).rstrip("\n")
     if out is not None:

@@ -31,7 +31,8 @@ def top_command(
         typer.Option(
             "--by",
             help="the stored score to rank by, e.g. f1, precision, recall, correlation_n2g, "
-            "ood_f1, ood_false_positive_rate, or a baseline's (ngram_f1, token_lookup_f1)",
+            "ood_f1, ood_false_positive_rate, detection_n2g, fuzzing_n2g (delphi's), or a "
+            "baseline's (ngram_f1, token_lookup_f1, detection_bigram)",
         ),
     ] = "f1",
     worst: Annotated[bool, typer.Option("--worst", help="the lowest scores first")] = False,

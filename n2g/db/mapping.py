@@ -40,8 +40,8 @@ from n2g.scoring import N2G, baseline_names
 # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
 # 6: baselines keyed by scoring method (graph format 3), `baselines`, and HAS_CONTEXT
 # `activation` (the level its paths predict, n2g.graph.levels); 7: `unit_set` (graph format
-# 4; was `sae`)
-MAPPING_VERSION = 7
+# 4; was `sae`); 8: delphi's detection and fuzzing (`detection_NAME`, `fuzzing_NAME`, ...)
+MAPPING_VERSION = 8
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -77,6 +77,18 @@ def _baseline_ood(name: str) -> PropertyPaths:
     )
 
 
+def _delphi(method: str, *path: str) -> PropertyPaths:
+    """One method's detection and fuzzing: `detection_NAME` (the balanced accuracy),
+    `detection_NAME_tpr`, `_tnr`, `_decile_hits`, the same for `fuzzing_NAME`."""
+    fields = (("", "balanced_accuracy"), ("_tpr", "true_positive_rate"),
+              ("_tnr", "true_negative_rate"), ("_decile_hits", "decile_hits"))  # fmt: skip
+    return tuple(
+        (f"{score}_{method}{suffix}", ("delphi", *path, score, field))
+        for score in ("detection", "fuzzing")
+        for suffix, field in fields
+    )
+
+
 EVALUATION_PROPERTIES: PropertyPaths = (
     ("firing_threshold", ("firing_threshold",)),
     ("n_train_examples", ("n_train_examples",)),
@@ -97,17 +109,25 @@ EVALUATION_PROPERTIES: PropertyPaths = (
     ("correlation_n_random_windows", ("correlation", "n_random_windows")),
     (f"correlation_{N2G}", ("correlation", N2G)),
     *((f"correlation_{name}", ("correlation", "baselines", name)) for name in baseline_names()),
+    ("delphi_context_tokens", ("delphi", "context_tokens")),
+    ("delphi_decile_sizes", ("delphi", "decile_sizes")),
+    ("delphi_n_non_activating", ("delphi", "n_non_activating")),
+    ("delphi_n_highlighted", ("delphi", "n_highlighted")),
+    *_delphi(N2G, N2G),
+    *(p for name in baseline_names() for p in _delphi(name, "baselines", name)),
 )
 # The scoring methods a graph was scored with (a flat list of names): a method whose scores
 # are all undefined stores no value, and is still one the graph has.
 BASELINES_PROPERTY = "baselines"
 # The stored scores a unit can be ranked by (`n2g top --by`): precision, recall, F1 and
-# false-positive rates of N2G and the baselines, in and out of distribution, correlations.
+# false-positive rates of N2G and the baselines, in and out of distribution, correlations,
+# delphi's detection and fuzzing (balanced accuracy, TPR, TNR).
 SCORE_PROPERTIES: tuple[str, ...] = tuple(
     name
     for name, _ in EVALUATION_PROPERTIES
     if name.endswith(("precision", "recall", "f1", "false_positive_rate"))
     or (name.startswith("correlation_") and not name.startswith("correlation_n_"))
+    or (name.startswith(("detection_", "fuzzing_")) and not name.endswith("_decile_hits"))
 )
 NEURON_PROPERTIES: PropertyPaths = (
     ("model", ("model",)),

@@ -168,6 +168,60 @@ class Correlation(_Strict):
         return self.n2g if method == N2G else self.baselines.get(method)
 
 
+class Classification(_Strict):
+    """One method judging a unit's held-out contexts as delphi's scorer LLM does (detection:
+    does the context activate the unit; fuzzing: are its highlighted tokens the firing
+    ones). Rates are None when their class is empty, and so is the balanced accuracy;
+    `decile_hits`: per decile of the activating contexts (weakest first), those it judged
+    right (`Delphi.decile_sizes` holds how many there are). n2g.builder.delphi defines it."""
+
+    balanced_accuracy: Probability | None = None
+    true_positive_rate: Probability | None = None
+    true_negative_rate: Probability | None = None
+    decile_hits: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
+
+
+class DelphiMethod(_Strict):
+    """A method's two delphi scores on the same contexts."""
+
+    detection: Classification
+    fuzzing: Classification
+
+
+class Delphi(_Strict):
+    """delphi's detection and fuzzing protocol (EleutherAI; Paulo et al. 2024) with the graph
+    (`n2g`) and each baseline (`baselines`, keyed by scoring method) as the scorer instead of
+    an LLM reading an explanation, for numbers beside published ones. The contexts: one per
+    held-out window that holds a firing token, binned into deciles by its strongest
+    activation (`decile_sizes`, weakest first), and `n_non_activating` slices of random
+    windows with none; each wrongly highlighted fuzzing context has `n_highlighted` random
+    tokens marked. The exact rules: n2g.builder.delphi."""
+
+    context_tokens: Annotated[int, Field(ge=1)]
+    decile_sizes: list[Annotated[int, Field(ge=0)]]
+    n_non_activating: Annotated[int, Field(ge=0)]
+    n_highlighted: Annotated[int, Field(ge=1)]
+    n2g: DelphiMethod
+    baselines: dict[str, DelphiMethod] = Field(default_factory=dict)
+
+    _known_methods = field_validator("baselines")(_by_method)
+
+    @model_validator(mode="after")
+    def _hits_within_deciles(self) -> Delphi:
+        for scored in (self.n2g, *self.baselines.values()):
+            for judged in (scored.detection, scored.fuzzing):
+                hits = judged.decile_hits
+                if len(hits) != len(self.decile_sizes) or any(
+                    hit > size for hit, size in zip(hits, self.decile_sizes, strict=True)
+                ):
+                    raise ValueError("decile_hits must count within decile_sizes, one a decile")
+        return self
+
+    def of(self, method: str) -> DelphiMethod | None:
+        """One method's scores (N2G's too); None: the method was not run."""
+        return self.n2g if method == N2G else self.baselines.get(method)
+
+
 class Evaluation(_Strict):
     """The paper's protocol: top-k examples split train/test, firing threshold 0.5."""
 
@@ -184,6 +238,9 @@ class Evaluation(_Strict):
     baselines: dict[str, Scores] = Field(default_factory=dict)
     out_of_distribution: OutOfDistribution | None = None
     correlation: Correlation | None = None
+    # delphi's detection and fuzzing; None in graphs built before it existed (or without
+    # random windows of the corpus)
+    delphi: Delphi | None = None
 
     _known_methods = field_validator("baselines")(_by_method)
 

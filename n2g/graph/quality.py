@@ -12,6 +12,11 @@ One aggregation, from the evaluations stored in the graphs:
   neurons with r >= 0.8 (GPT-4 explanations reached that for ~0.3% of GPT-2 XL's neurons).
 - Out of distribution: mean false-positive rate over all neurons with OOD data, F1 over
   those that truly fire there.
+- delphi's detection and fuzzing (n2g.builder.delphi): the mean balanced accuracy over the
+  units that have both activating and non-activating held-out contexts (the others have
+  none: counted out, not averaged in as 0); per decile of the activating contexts, the mean
+  detection TPR over the units with contexts in that decile; the mean TNR; and the
+  quartiles of both balanced accuracies (delphi publishes medians and quartiles).
 - Every mean comes with a 95% bootstrap confidence interval over neurons (percentile
   method, 1,000 resamples, seeded: the same graphs give the same interval).
 - The methods are N2G and every scoring method of n2g.scoring. A method enters a layer's
@@ -85,6 +90,23 @@ class OODMean(BaseModel):
     f1: float | None = Field(None, description="mean over neurons that fire there")
 
 
+class DelphiMean(BaseModel):
+    """A method's delphi scores over a layer's units."""
+
+    n_units: int = Field(description="units with activating and non-activating contexts")
+    detection: Interval = Field(description="mean detection balanced accuracy")
+    fuzzing: Interval = Field(description="mean fuzzing balanced accuracy")
+    deciles: list[float | None] = Field(
+        description="mean detection TPR per decile of the activating contexts (weakest "
+        "first), over the units with contexts in it; None: no unit has"
+    )
+    non_activating: float = Field(description="mean detection TNR")
+    detection_quartiles: tuple[float, float, float] = Field(
+        description="detection's quartiles over the units (delphi reports medians)"
+    )
+    fuzzing_quartiles: tuple[float, float, float]
+
+
 class LayerRow(BaseModel):
     layer: int
     n_neurons: int = Field(description="neurons with a graph in this layer")
@@ -96,6 +118,9 @@ class LayerRow(BaseModel):
     ood_n_scored: int = Field(0, description="neurons that truly fire on the OOD windows")
     ood: dict[str, OODMean] = Field(
         default_factory=dict, description="per method: mean false-positive rate and F1"
+    )
+    delphi: dict[str, DelphiMean] = Field(
+        default_factory=dict, description="per method: delphi's detection and fuzzing"
     )
 
 
@@ -159,6 +184,42 @@ def _ood(evaluations: Sequence[Evaluation]) -> tuple[int, int, dict[str, OODMean
     return len(ood), len(firing), means
 
 
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = (float(q) for q in np.percentile(values, [25, 50, 75]))
+    return q1, q2, q3
+
+
+def _delphi(evaluations: Sequence[Evaluation], seed: int) -> dict[str, DelphiMean]:
+    scored = [e.delphi for e in evaluations if e.delphi is not None]
+    means = {}
+    for method in METHODS:
+        found = [d.of(method) for d in scored]
+        pairs = [
+            (d, f)
+            for d, f in zip(scored, found, strict=True)
+            if f is not None and f.detection.balanced_accuracy is not None
+        ]
+        if not pairs or None in found:  # no partial means
+            continue
+        sized = [(d.decile_sizes, f.detection.decile_hits) for d, f in pairs]
+        tprs = [
+            [hits[i] / sizes[i] for sizes, hits in sized if i < len(sizes) and sizes[i]]
+            for i in range(max(len(sizes) for sizes, _ in sized))
+        ]
+        detection = [f.detection.balanced_accuracy or 0.0 for _, f in pairs]
+        fuzzing = [f.fuzzing.balanced_accuracy or 0.0 for _, f in pairs]
+        means[method] = DelphiMean(
+            n_units=len(pairs),
+            detection=bootstrap_interval(detection, seed),
+            fuzzing=bootstrap_interval(fuzzing, seed),
+            deciles=[_mean(rates) if rates else None for rates in tprs],
+            non_activating=_mean([f.detection.true_negative_rate or 0.0 for _, f in pairs]),
+            detection_quartiles=_quartiles(detection),
+            fuzzing_quartiles=_quartiles(fuzzing),
+        )
+    return means
+
+
 def layer_rows(graphs: Iterable[Evaluated], seed: int = 0) -> list[LayerRow]:
     """The per-layer quality table (see the module docstring)."""
     by_layer: dict[int, list[Evaluation | None]] = defaultdict(list)
@@ -181,6 +242,7 @@ def layer_rows(graphs: Iterable[Evaluated], seed: int = 0) -> list[LayerRow]:
                 ood_n_neurons=ood_n,
                 ood_n_scored=ood_firing,
                 ood=ood_means,
+                delphi=_delphi(evaluated, seed),
             )
         )
     return rows

@@ -4,20 +4,22 @@ Per layer (numbers from `n2g.graph.quality`, which says how each is averaged): m
 precision/recall/F1 of N2G and of every baseline (the scoring methods of n2g.scoring: a
 column each, for the methods the graphs were scored with) with 95% bootstrap intervals of
 F1; the correlation score of the field, with the share of neurons
-at r >= 0.8; the out-of-distribution check; the share of neurons with no firing test token;
-graph sizes; and, when a database was searched, how many similar pairs and groups exist.
+at r >= 0.8; the out-of-distribution check; delphi's detection and fuzzing (n2g.builder.delphi)
+with intervals, and detection per activation decile; the share of neurons with no firing
+test token; graph sizes; and, when a database was searched, how many similar pairs and
+groups exist. With the command that makes the tables (`Report.command`), the report says it.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from n2g.graph.model import NeuronGraph, NodeKind
-from n2g.graph.quality import METHOD_TITLES, METHODS, LayerRow, layer_rows
+from n2g.graph.quality import METHOD_TITLES, METHODS, DelphiMean, Interval, LayerRow, layer_rows
 
 
 class GraphSizes(BaseModel):
@@ -35,6 +37,7 @@ class Report(BaseModel):
     model: str
     layers: list[LayerRow]
     sizes: GraphSizes
+    command: str | None = None  # the command that makes these tables from the graph files
     similar_pairs: int | None = None
     subset_pairs: int | None = None
     groups: int | None = None
@@ -66,13 +69,17 @@ def graph_sizes(graphs: Iterable[NeuronGraph]) -> GraphSizes:
     )
 
 
-def build_report(graphs: list[NeuronGraph], **search_counts: int | None) -> Report:
-    """Everything `n2g report` prints, from the graphs (+ optional database counts)."""
+def build_report(
+    graphs: list[NeuronGraph], command: str | None = None, **search_counts: int | None
+) -> Report:
+    """Everything `n2g report` prints, from the graphs (+ optional database counts), and
+    the `command` that makes its tables, if given."""
     models = sorted({g.model for g in graphs})
     return Report(
         model=", ".join(models) or "(none)",
         layers=layer_rows(graphs),
         sizes=graph_sizes(graphs),
+        command=command,
         **search_counts,
     )
 
@@ -99,6 +106,7 @@ def to_markdown(report: Report) -> str:
             *_verdict_lines(report),
             *_correlation_lines(report),
             *_ood_lines(report),
+            *_delphi_lines(report),
             *_size_lines(report),
             *_search_lines(report),
         ]
@@ -126,9 +134,11 @@ def _quality_lines(report: Report) -> list[str]:
         }
         for row in report.layers
     }
+    made = [f"Tables made by `{report.command}`.", ""] if report.command else []
     lines = [
         f"## Neuron graph quality: {report.model}",
         "",
+        *made,
         "In distribution (held-out top-activating examples; firing = normalised "
         "activation ≥ 0.5; F1 per neuron, then the mean, with its 95% bootstrap interval; "
         "the best F1 of each layer in bold, both when tied):",
@@ -229,6 +239,68 @@ def _ood_lines(report: Report) -> list[str]:
         lines.append(
             f"| {r.layer} | " + " | ".join(cells) + f" | {r.ood_n_scored} / {r.ood_n_neurons} |"
         )
+    return lines + [""]
+
+
+def _interval(mean: Interval) -> str:
+    return f"{_fmt(mean.mean)} [{_fmt(mean.low)}, {_fmt(mean.high)}]"
+
+
+def _quartile_cell(quartiles: tuple[float, float, float]) -> str:
+    q1, median, q3 = quartiles
+    return f"{median:.2f} ({q1:.2f}–{q3:.2f})"
+
+
+def _delphi_table(
+    report: Report, shown: Sequence[str], cells: Callable[[DelphiMean], list[str]]
+) -> list[str]:
+    """A per-layer table of both delphi scores of every method in `shown`, as `cells`."""
+    lines = _table_head(shown, ("detection", "fuzzing"), "units")
+    for r in report.layers:
+        if r.delphi:
+            row = [c for m in shown for c in (cells(r.delphi[m]) if m in r.delphi else ["–"] * 2)]
+            n_units = next(iter(r.delphi.values())).n_units
+            lines.append(f"| {r.layer} | " + " | ".join(row) + f" | {n_units} |")
+    return lines
+
+
+def _delphi_lines(report: Report) -> list[str]:
+    """delphi's detection and fuzzing per method and layer (means, then medians), then
+    detection per decile."""
+    shown = [m for m in METHODS if any(m in r.delphi for r in report.layers)]
+    if not shown:
+        return []
+    n_deciles = max(len(mean.deciles) for r in report.layers for mean in r.delphi.values())
+    lines = [
+        "delphi's protocol, LLM-free (EleutherAI's detection and fuzzing with the graph or "
+        "a baseline as the scorer instead of an LLM reading an explanation: balanced "
+        "accuracy (TPR + TNR) / 2 over 32-token held-out contexts, activating ones from the "
+        "deciles of each unit's held-out activating windows, non-activating ones from random "
+        "windows; chance is 0.5; the mean over the units with both kinds of context, with "
+        "its 95% bootstrap interval; definitions in docs/method.md):",
+        "",
+        *_delphi_table(report, shown, lambda m: [_interval(m.detection), _interval(m.fuzzing)]),
+        "",
+        "The same as medians with their quartiles, the summary delphi's paper gives:",
+        "",
+        *_delphi_table(
+            report,
+            shown,
+            lambda m: [_quartile_cell(m.detection_quartiles), _quartile_cell(m.fuzzing_quartiles)],
+        ),
+        "",
+        "Detection per decile of the activating contexts (the share judged activating, mean "
+        "over the units with contexts in that decile; 1 the weakest) and on the "
+        "non-activating contexts (the share judged non-activating):",
+        "",
+        "| Layer | Method | " + " | ".join(str(i + 1) for i in range(n_deciles))
+        + " | non-activating |",
+        "|---|---|" + "---|" * (n_deciles + 1),
+    ]  # fmt: skip
+    for r in report.layers:
+        for m, mean in r.delphi.items():
+            cells = [_fmt(x) for x in mean.deciles] + [_fmt(mean.non_activating)]
+            lines.append(f"| {r.layer} | {METHOD_TITLES[m]} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 

@@ -5,7 +5,9 @@ are more monosemantic. N2G scores both without any LLM, with the same protocol, 
 premise can be checked on the units themselves: per kind of unit of one layer, the
 distribution of N2G's F1 on held-out top windows and of the correlation score, with
 means (95% bootstrap intervals), quartiles, and how many are captured well (F1 ≥ 0.8,
-and r ≥ 0.8), next to the token-lookup baseline's F1 for scale. A transcoder's latents
+and r ≥ 0.8), next to the token-lookup baseline's F1 for scale, and N2G's detection and
+fuzzing balanced accuracy (delphi's protocol, n2g.builder.delphi), the scores delphi
+publishes for LLM explanations of SAE latents and neurons. A transcoder's latents
 replace the MLP's neurons (they read its input and predict its output), so they test the
 premise most directly: the same computation, cut into other units.
 """
@@ -38,6 +40,10 @@ class UnitKindRow(BaseModel):
     correlation: Interval | None = None
     n_r_well: int | None = Field(None, description=f"units with r ≥ {WELL_CAPTURED}")
     n_correlated: int = 0
+    detection: Interval | None = None
+    fuzzing: Interval | None = None
+    detection_median: float | None = Field(None, description="delphi publishes medians")
+    fuzzing_median: float | None = None
 
 
 def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitKindRow:
@@ -47,6 +53,9 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
     lookup = [s.f1 or 0.0 for e in scored if (s := e.scores("token_lookup")) is not None]
     r = [e.correlation.n2g for e in evaluations if e.correlation and e.correlation.n2g is not None]
     quartiles = np.percentile(f1, [25, 50, 75]).tolist() if f1 else [0.0, 0.0, 0.0]
+    judged = [e.delphi.n2g for e in evaluations if e.delphi is not None]
+    detection = [v for j in judged if (v := j.detection.balanced_accuracy) is not None]
+    fuzzing = [v for j in judged if (v := j.fuzzing.balanced_accuracy) is not None]
     return UnitKindRow(
         kind=kind,
         layer=layer,
@@ -59,7 +68,20 @@ def unit_kind_row(kind: str, layer: int, graphs: Sequence[NeuronGraph]) -> UnitK
         correlation=bootstrap_interval(r) if r else None,
         n_r_well=sum(v >= WELL_CAPTURED for v in r) if r else None,
         n_correlated=len(r),
+        detection=_mean(detection),
+        fuzzing=_mean(fuzzing),
+        detection_median=float(np.median(detection)) if detection else None,
+        fuzzing_median=float(np.median(fuzzing)) if fuzzing else None,
     )
+
+
+def _mean(values: Sequence[float]) -> Interval | None:
+    """The mean with its interval of a kind's defined balanced accuracies (None: none)."""
+    return bootstrap_interval(values) if values else None
+
+
+def _judged(mean: Interval | None, median: float | None) -> str:
+    return "–" if mean is None or median is None else f"{_cell(mean)}; median {median:.2f}"
 
 
 def compare_units(graphs: Sequence[NeuronGraph]) -> list[UnitKindRow]:
@@ -108,11 +130,13 @@ def comparison_markdown(rows: Sequence[UnitKindRow], intro: Sequence[str] = ()) 
         "",
         *intro,
         "The same builder and protocol on both kinds of unit of a layer (held-out top windows; "
-        f"F1 over units with a firing test token; well captured: ≥ {WELL_CAPTURED}).",
+        f"F1 over units with a firing test token; well captured: ≥ {WELL_CAPTURED}; "
+        "detection and fuzzing: delphi's balanced accuracies over the units that have both "
+        "kinds of held-out context, the mean and, as delphi reports them, the median).",
         "",
         "| layer | units | n | N2G F1 | F1 quartiles | F1 ≥ 0.8 | token lookup F1 "
-        "| N2G r | r ≥ 0.8 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| N2G r | r ≥ 0.8 | N2G detection | N2G fuzzing |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         q1, q2, q3 = row.f1_quartiles
@@ -121,7 +145,9 @@ def comparison_markdown(rows: Sequence[UnitKindRow], intro: Sequence[str] = ()) 
             f"| {q1:.2f} / {q2:.2f} / {q3:.2f} | {_share(row.n_f1_well, row.n_scored)} "
             f"| {_cell(row.lookup_f1)} "
             f"| {_cell(row.correlation) if row.correlation else '–'} "
-            f"| {_share(row.n_r_well, row.n_correlated)} |"
+            f"| {_share(row.n_r_well, row.n_correlated)} "
+            f"| {_judged(row.detection, row.detection_median)} "
+            f"| {_judged(row.fuzzing, row.fuzzing_median)} |"
         )
     return [*lines, "", "Plot: `units.png`.", ""]
 

@@ -6,6 +6,7 @@ below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and pr
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +137,7 @@ def write_run_report(
     [stored] = threshold_rows(sets, model.name, [similarity.threshold])
     report = build_report(
         graphs,
+        shlex.join(["n2g", "report", str(config.graph_file)]),
         similar_pairs=stored.similar_pairs,
         subset_pairs=stored.subset_pairs if config.similarity.subsets else None,
         groups=len(stored.groups),

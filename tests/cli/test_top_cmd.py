@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
-from n2g.graph.model import Evaluation, Scores
+from n2g.graph.model import Classification, Delphi, DelphiMethod, Evaluation, Scores
 from n2g.testing.handmade import make_graph
 
 runner = CliRunner()
@@ -26,8 +26,24 @@ def _scored(layer: int, neuron: int, f1: float | None):
         n_test_firing=0 if undefined else 5,
         n2g=Scores() if undefined else Scores(precision=f1, recall=1.0, f1=f1),
         baselines={"token_lookup": Scores(), "ngram": Scores()},
+        delphi=None if undefined else _delphi(1.0 - f1),
     )  # fmt: skip
     return graph
+
+
+def _delphi(tpr: float) -> Delphi:
+    """delphi's scores with N2G's detection TPR `tpr` (every TNR 1: a balanced accuracy of
+    (tpr + 1) / 2) and token lookup's the other way round."""
+
+    def judged(rate: float) -> Classification:
+        return Classification(balanced_accuracy=(rate + 1.0) / 2, true_positive_rate=rate,
+                              true_negative_rate=1.0, decile_hits=[0])  # fmt: skip
+
+    return Delphi(
+        context_tokens=32, decile_sizes=[1], n_non_activating=5, n_highlighted=1,
+        n2g=DelphiMethod(detection=judged(tpr), fuzzing=judged(tpr)),
+        baselines={"token_lookup": DelphiMethod(detection=judged(1 - tpr), fuzzing=judged(0))},
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +68,15 @@ def test_best_and_worst_overall_and_in_a_layer(args) -> None:
     assert _keys("--worst", "-n", "2", *args) == ["m/0/1", "m/1/0"]
     assert _keys("--layer", "0", *args) == ["m/0/0", "m/0/2", "m/0/1"]
     assert _keys("--by", "precision", "-m", "m", "-n", "1", *args) == ["m/1/1"]
+
+
+def test_units_rank_by_delphis_scores(args) -> None:
+    """N2G's detection here runs against F1 (1 - F1 as its TPR), token lookup's with it."""
+    assert _keys("--by", "detection_n2g", *args) == ["m/0/1", "m/1/0", "m/0/2", "m/0/0", "m/1/1"]
+    assert _keys("--by", "detection_token_lookup", "-n", "2", *args) == ["m/1/1", "m/0/0"]
+    assert _keys("--by", "fuzzing_n2g_tpr", "--worst", "-n", "1", *args) == ["m/1/1"]
+    result = runner.invoke(app, ["top", "--by", "detection_n2g", "-n", "1", "--json", *args])
+    assert json.loads(result.stdout)[0]["score"] == pytest.approx((0.8 + 1.0) / 2)
 
 
 def test_per_layer_rankings_with_tokens_strongest_first(args) -> None:

@@ -24,7 +24,10 @@ from n2g.graph.file import dump_graph_line, parse_graph_line
 from n2g.graph.model import (
     BaselineOutOfDistribution,
     BuildSettings,
+    Classification,
     Correlation,
+    Delphi,
+    DelphiMethod,
     Evaluation,
     EvidenceExample,
     NeuronGraph,
@@ -78,6 +81,33 @@ def _scores(f1: float | None) -> Scores:
     return Scores(precision=None if f1 is None else 0.9, recall=0.5 if f1 else None, f1=f1)
 
 
+def _judged(tpr: float | None, tnr: float, hits: list[int]) -> Classification:
+    return Classification(
+        balanced_accuracy=None if tpr is None else (tpr + tnr) / 2,
+        true_positive_rate=tpr,
+        true_negative_rate=tnr,
+        decile_hits=hits,
+    )
+
+
+def _delphi(sizes: list[int]) -> Delphi:
+    """delphi's scores of N2G and two baselines; no activating context (all sizes 0): every
+    TPR and balanced accuracy undefined."""
+    some = any(sizes)
+    hits = [min(size, 1) for size in sizes]
+    return Delphi(
+        context_tokens=32, decile_sizes=sizes, n_non_activating=71, n_highlighted=2,
+        n2g=DelphiMethod(detection=_judged(0.7 if some else None, 0.985915492957, hits),
+                         fuzzing=_judged(0.65 if some else None, 1.0, hits)),
+        baselines={
+            "token_lookup": DelphiMethod(detection=_judged(0.95 if some else None, 0.5, sizes),
+                                         fuzzing=_judged(0.0 if some else None, 1.0, [0] * 10)),
+            "bigram": DelphiMethod(detection=_judged(0.0 if some else None, 1.0, [0] * 10),
+                                   fuzzing=_judged(0.0 if some else None, 1.0, [0] * 10)),
+        },
+    )  # fmt: skip
+
+
 def _graphs() -> list[NeuronGraph]:
     nodes, edges = _trie(ODD_TOKENS)
     evaluation = Evaluation(
@@ -104,6 +134,7 @@ def _graphs() -> list[NeuronGraph]:
         correlation=Correlation(
             n_top_windows=10, n_random_windows=32, n2g=0.61, baselines={"ngram": -0.05}
         ),
+        delphi=_delphi([3, 2, 2, 2, 2, 2, 2, 2, 2, 0]),
     )
     undefined = Evaluation(
         n_train_examples=10,
@@ -116,6 +147,7 @@ def _graphs() -> list[NeuronGraph]:
             corpus="python-docs", n_tokens=0, n_true_firing=0, false_positive_rate=0.0,
             scores=Scores(),
         ),
+        delphi=_delphi([0] * 10),
     )  # fmt: skip
     settings = BuildSettings(helper="causal", pivots="firing", mask_token_id=0, seed=7)
     evidence = [  # odd tokens in the snippets too, in rank order

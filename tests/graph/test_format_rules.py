@@ -47,6 +47,13 @@ def _evaluation(**change: Any) -> dict[str, Any]:
     return evaluation | change
 
 
+def _delphi(hits: list[int]) -> dict[str, Any]:
+    """delphi's scores of one activating and one non-activating context, N2G's `hits`."""
+    judged = {"detection": {"decile_hits": hits}, "fuzzing": {"decile_hits": [0]}}
+    return {"context_tokens": 32, "decile_sizes": [1], "n_non_activating": 1,
+            "n_highlighted": 1, "n2g": judged}  # fmt: skip
+
+
 def _set(path: str, value: Any) -> Change:
     """Set a field by dotted path (`nodes.1.depth`)."""
 
@@ -145,6 +152,10 @@ RULES: dict[str, tuple[Change, str]] = {
         _set("evaluation", _evaluation(baselines={"oracle": {}})),
         "unknown scoring method",
     ),
+    "delphi's hits count within its deciles": (
+        _set("evaluation", _evaluation(delphi=_delphi(hits=[2]))),
+        "decile_hits",
+    ),
     "evidence values are finite": (
         _set("evidence", [_evidence(predicted=[float("inf")])]),
         "finite",
@@ -189,7 +200,7 @@ def test_there_is_a_case_for_every_rule_the_model_states() -> None:
     import n2g.graph.model as model
 
     raised = Path(model.__file__).read_text(encoding="utf-8").count("raise ValueError(")
-    assert raised == 22  # update RULES when a rule is added or removed, then this number
+    assert raised == 23  # update RULES when a rule is added or removed, then this number
     assert len(ALL_RULES) >= 40
 
 

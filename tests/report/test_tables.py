@@ -159,3 +159,54 @@ def test_a_layer_where_n2g_does_not_win_is_said_plainly():
     assert "Layer 0: N2G ties with token lookup on F1 (0.67 vs 0.67)." in md
     assert "Layer 1: N2G loses to token lookup on F1 (0.50 vs 1.00)." in md
     assert "Layer 2: N2G" not in md
+
+
+def _delphi(sizes, n2g, lookup):
+    """delphi's scores: per method (detection TPR hits per decile, TNR, fuzzing BA)."""
+    from n2g.graph.model import Classification, Delphi, DelphiMethod
+
+    def method(hits, tnr, fuzzing):
+        tpr = sum(hits) / sum(sizes) if sum(sizes) else None
+        ba = None if tpr is None else (tpr + tnr) / 2
+        detection = Classification(balanced_accuracy=ba, true_positive_rate=tpr,
+                                   true_negative_rate=tnr, decile_hits=hits)  # fmt: skip
+        fuzz = Classification(balanced_accuracy=fuzzing if ba is not None else None,
+                              decile_hits=[0] * len(sizes))  # fmt: skip
+        return DelphiMethod(detection=detection, fuzzing=fuzz)
+
+    return Delphi(context_tokens=32, decile_sizes=sizes, n_non_activating=4, n_highlighted=1,
+                  n2g=method(*n2g), baselines={"token_lookup": method(*lookup)})  # fmt: skip
+
+
+def test_delphi_means_per_layer_and_decile():
+    sizes_a, sizes_b, none = [2, 0, 0], [1, 1, 0], [0, 0, 0]
+    scored = [  # (layer, neuron, delphi): A and B scored, C has no activating context
+        (0, 0, _delphi(sizes_a, ([1, 0, 0], 0.5, 0.6), ([2, 0, 0], 0.25, 0.2))),
+        (0, 1, _delphi(sizes_b, ([1, 0, 0], 1.0, 0.8), ([1, 1, 0], 0.75, 0.4))),
+        (0, 2, _delphi(none, ([0, 0, 0], 1.0, 0.0), ([0, 0, 0], 1.0, 0.0))),
+        (0, 3, None),  # built without random windows: not counted
+    ]
+    graphs = []
+    for layer, neuron, delphi in scored:
+        g = graph(layer, neuron, 2, prf(1, 1), prf(1, 1), prf(1, 1))
+        assert g.evaluation is not None
+        g.evaluation.delphi = delphi
+        graphs.append(g)
+    report = build_report(graphs, command="n2g report g.jsonl")
+    n2g, lookup = (report.layers[0].delphi[m] for m in ("n2g", "token_lookup"))
+    # N2G detection: A TPR 1/2, TNR 0.5 -> 0.5; B TPR 1/2, TNR 1 -> 0.75; mean 0.625
+    assert n2g.n_units == 2 and n2g.detection.mean == pytest.approx(0.625)
+    assert n2g.fuzzing.mean == pytest.approx(0.7)  # (0.6 + 0.8) / 2
+    # decile 1: A 1/2, B 1/1 -> 0.75; decile 2: only B has one, missed -> 0; decile 3: none
+    assert n2g.deciles == [pytest.approx(0.75), 0.0, None]
+    assert n2g.non_activating == pytest.approx(0.75)
+    assert n2g.detection_quartiles == pytest.approx((0.5625, 0.625, 0.6875))  # of 0.5, 0.75
+    # token lookup: A TPR 1, TNR 0.25 -> 0.625; B TPR 1, TNR 0.75 -> 0.875
+    assert lookup.detection.mean == pytest.approx(0.75) and lookup.deciles[:2] == [1.0, 1.0]
+    assert "ngram" not in report.layers[0].delphi  # no graph has its delphi scores
+    md = to_markdown(report)
+    assert "Tables made by `n2g report g.jsonl`." in md
+    assert f"| 0 | 0.62 [{n2g.detection.low:.2f}, {n2g.detection.high:.2f}] | 0.70 [" in md
+    assert "| 0 | N2G | 0.75 | 0.00 | – | 0.75 |" in md
+    assert "| 0 | 0.62 (0.56–0.69) | 0.70 (0.65–0.75) | 0.75 (0.69–0.81) |" in md
+    assert "| 0 | Token lookup | 1.00 | 1.00 | – | 0.50 |" in md

@@ -75,3 +75,25 @@ def test_neurons_sae_and_transcoder_latents_of_one_layer(tmp_path):
     assert comparison_markdown(only_tc)[0] == "## Neurons and transcoder latents"
     write_comparison_plot(neurons + sae + transcoder, rows, tmp_path / "units.png")
     assert (tmp_path / "units.png").stat().st_size > 1000
+
+
+def test_delphis_scores_per_kind_are_the_means_of_the_scored_units():
+    from tests.report.test_tables import _delphi
+
+    neurons, latents = _units(1, None, 3), _units(2, "sae:L3-mlp-8x", 2)
+    cases = [  # (decile sizes, N2G's (hits, TNR, fuzzing)); the third neuron has no context
+        ([2, 0], ([1, 0], 0.5, 0.6)), ([1, 1], ([1, 1], 1.0, 0.8)), ([0, 0], ([0, 0], 1.0, 0.0)),
+        ([1, 0], ([1, 0], 1.0, 1.0)), ([4, 0], ([0, 0], 1.0, 0.5)),
+    ]  # fmt: skip
+    for g, (sizes, n2g) in zip(neurons + latents, cases, strict=True):
+        assert g.evaluation is not None
+        g.evaluation.delphi = _delphi(sizes, n2g, ([0] * len(sizes), 1.0, 0.5))
+    neuron_row, latent_row = compare_units(neurons + latents)
+    # neurons: (1/2 + 0.5) / 2 = 0.5 and (1 + 1) / 2 = 1.0; latents: 1.0 and (0 + 1) / 2
+    assert neuron_row.detection is not None and np.isclose(neuron_row.detection.mean, 0.75)
+    assert neuron_row.fuzzing is not None and np.isclose(neuron_row.fuzzing.mean, 0.7)
+    assert latent_row.detection is not None and np.isclose(latent_row.detection.mean, 0.75)
+    assert (neuron_row.detection_median, latent_row.fuzzing_median) == (0.75, 0.75)
+    text = "\n".join(comparison_markdown([neuron_row, latent_row]))
+    assert "; median 0.75 |" in text and "N2G detection | N2G fuzzing |" in text
+    assert compare_units(_units(1, None, 1) + _units(2, "sae:x", 1))[0].detection is None
