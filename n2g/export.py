@@ -30,20 +30,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 from n2g.errors import N2GError
-from n2g.graph.label import unit_label
-from n2g.graph.model import (
+from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
-    BuildSettings,
     Classification,
     Correlation,
     Delphi,
     DelphiMethod,
     Evaluation,
+    OutOfDistribution,
+    Scores,
+)
+from n2g.graph.label import unit_label
+from n2g.graph.model import (
+    BuildSettings,
     EvidenceExample,
     NeuronGraph,
     NodeKind,
-    OutOfDistribution,
-    Scores,
     TokenGrades,
     TrieNode,
 )

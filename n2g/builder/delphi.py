@@ -62,7 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from n2g.graph.model import Classification, Delphi, DelphiMethod
+from n2g.graph.evaluation import Classification, Delphi, DelphiMethod
 from n2g.scoring import N2G
 
 CONTEXT = 32  # tokens a context holds (delphi's example_ctx_len)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from n2g.graph.model import (
+from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
     Correlation,
     Evaluation,

@@ -22,7 +22,7 @@ from n2g.builder.config import BuildConfig
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, make_helper
 from n2g.builder.writer import GraphWriter, read_existing
 from n2g.errors import N2GError
-from n2g.graph.model import Evaluation
+from n2g.graph.evaluation import Evaluation
 from n2g.graph.quality import LayerRow, layer_rows
 from n2g.models.base import NeuronModel
 from n2g.progress import progress_bar

@@ -28,10 +28,11 @@ from n2g.db.properties import (
 from n2g.db.properties import check_property as check_property  # re-exported
 from n2g.db.properties import checked_properties, encoded_size
 from n2g.errors import N2GError
+from n2g.graph.evaluation import Evaluation
 from n2g.graph.file import GraphFileError, dump_graph_line, parse_graph_line, upgrade_graph_data
 from n2g.graph.label import unit_label
 from n2g.graph.levels import FIRING_LEVEL, context_levels
-from n2g.graph.model import Evaluation, EvidenceExample, NeuronGraph, NodeKind, TrieNode
+from n2g.graph.model import EvidenceExample, NeuronGraph, NodeKind, TrieNode
 from n2g.graph.path_table import dump_paths
 from n2g.scoring import N2G, baseline_names
 

@@ -4,9 +4,9 @@ A unit's N2G graph is a trie stored as a node list plus explicit parent→child 
 Activating nodes are the trie's first level (the paper's root children); each path walks
 backwards through context or ignore nodes and finishes in an end node holding a
 normalised activation. With it travel the unit's normaliser, its evaluation, the settings
-it was built with and its evidence. How a graph is written to and read from a file is
-n2g.graph.file (its JSON Schema: n2g.graph.schema); how it is stored in the database,
-n2g.db.mapping.
+it was built with and its evidence. Its scores are n2g.graph.evaluation; how a graph is
+written to and read from a file, n2g.graph.file (its JSON Schema: n2g.graph.schema); how
+it is stored in the database, n2g.db.mapping.
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from n2g.graph.evaluation import (
+    Evaluation,
+    Probability,
+    StrictModel,
+)
 from n2g.graph.key import neuron_key
-from n2g.scoring import N2G, baseline_names
 
 # 2: graphs carry their evidence (the windows they were built and tested on). Version-1
 # files load unchanged: they simply have no evidence.
@@ -43,24 +47,7 @@ class NodeKind(StrEnum):
     END = "end"
 
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-def _by_method(values: dict[str, Any]) -> dict[str, Any]:
-    """`values` keyed by registered scoring methods, in the registry's order (one canonical
-    order: equal graphs dump the same line); ValueError naming an unknown method."""
-    names = baseline_names()
-    unknown = sorted(set(values) - set(names))
-    if unknown:
-        raise ValueError(f"unknown scoring method {unknown[0]!r} (known: {', '.join(names)})")
-    return {name: values[name] for name in names if name in values}
-
-
-class TrieNode(_Strict):
+class TrieNode(StrictModel):
     """One trie node.
 
     - activating: `token`/`token_id` set; `activation` = the largest normalised activation
@@ -98,158 +85,7 @@ class TrieNode(_Strict):
         return self
 
 
-class Scores(_Strict):
-    """Precision/recall/F1 of the firing class (normalised activation ≥ threshold).
-
-    All three are None when undefined (no firing token in the truth and none predicted).
-    """
-
-    precision: Probability | None = None
-    recall: Probability | None = None
-    f1: Probability | None = None
-
-
-class BaselineOutOfDistribution(_Strict):
-    """A baseline's false-positive rate and scores on the same foreign windows."""
-
-    false_positive_rate: Probability
-    scores: Scores
-
-
-class OutOfDistribution(_Strict):
-    """Predictions on random windows of a different corpus (a check the paper lacked).
-
-    `false_positive_rate`/`scores` are N2G's; the baselines (`baselines`, keyed by scoring
-    method), built from the same training examples, are scored on the same windows so the
-    methods can be compared.
-    """
-
-    corpus: str
-    n_tokens: Annotated[int, Field(ge=0)]
-    n_true_firing: Annotated[int, Field(ge=0)]
-    false_positive_rate: Probability
-    scores: Scores
-    baselines: dict[str, BaselineOutOfDistribution] = Field(default_factory=dict)
-
-    _known_methods = field_validator("baselines")(_by_method)
-
-    def of(self, method: str) -> BaselineOutOfDistribution | None:
-        """One method's false-positive rate and scores (N2G's too); None: not checked."""
-        if method == N2G:
-            return BaselineOutOfDistribution(
-                false_positive_rate=self.false_positive_rate, scores=self.scores
-            )
-        return self.baselines.get(method)
-
-
-class Correlation(_Strict):
-    """The correlation score of OpenAI's explain/simulate/score method, for comparison
-    with the field: Pearson r of predicted vs true normalised activations, pooled over
-    every token of the held-out top-activating windows and of random windows of the
-    recording corpus. None when undefined (a constant prediction or truth); a baseline's
-    undefined r is left out of `baselines` (as the database leaves it out)."""
-
-    n_top_windows: Annotated[int, Field(ge=0)]
-    n_random_windows: Annotated[int, Field(ge=0)]
-    n2g: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
-    baselines: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
-
-    @field_validator("baselines", mode="before")
-    @classmethod
-    def _undefined_left_out(cls, values: Any) -> Any:
-        if isinstance(values, dict):
-            return {name: value for name, value in values.items() if value is not None}
-        return values
-
-    _known_methods = field_validator("baselines")(_by_method)
-
-    def of(self, method: str) -> float | None:
-        """One method's r (N2G's too); None when undefined or not computed."""
-        return self.n2g if method == N2G else self.baselines.get(method)
-
-
-class Classification(_Strict):
-    """One method judging a unit's held-out contexts as delphi's scorer LLM does (detection:
-    does the context activate the unit; fuzzing: are its highlighted tokens the firing
-    ones). Rates are None when their class is empty, and so is the balanced accuracy;
-    `decile_hits`: per decile of the activating contexts (weakest first), those it judged
-    right (`Delphi.decile_sizes` holds how many there are). n2g.builder.delphi defines it."""
-
-    balanced_accuracy: Probability | None = None
-    true_positive_rate: Probability | None = None
-    true_negative_rate: Probability | None = None
-    decile_hits: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
-
-
-class DelphiMethod(_Strict):
-    """A method's two delphi scores on the same contexts."""
-
-    detection: Classification
-    fuzzing: Classification
-
-
-class Delphi(_Strict):
-    """delphi's detection and fuzzing protocol (EleutherAI; Paulo et al. 2024) with the graph
-    (`n2g`) and each baseline (`baselines`, keyed by scoring method) as the scorer instead of
-    an LLM reading an explanation, for numbers beside published ones. The contexts: one per
-    held-out window that holds a firing token, binned into deciles by its strongest
-    activation (`decile_sizes`, weakest first), and `n_non_activating` slices of random
-    windows with none; each wrongly highlighted fuzzing context has `n_highlighted` random
-    tokens marked. The exact rules: n2g.builder.delphi."""
-
-    context_tokens: Annotated[int, Field(ge=1)]
-    decile_sizes: list[Annotated[int, Field(ge=0)]]
-    n_non_activating: Annotated[int, Field(ge=0)]
-    n_highlighted: Annotated[int, Field(ge=1)]
-    n2g: DelphiMethod
-    baselines: dict[str, DelphiMethod] = Field(default_factory=dict)
-
-    _known_methods = field_validator("baselines")(_by_method)
-
-    @model_validator(mode="after")
-    def _hits_within_deciles(self) -> Delphi:
-        for scored in (self.n2g, *self.baselines.values()):
-            for judged in (scored.detection, scored.fuzzing):
-                hits = judged.decile_hits
-                if len(hits) != len(self.decile_sizes) or any(
-                    hit > size for hit, size in zip(hits, self.decile_sizes, strict=True)
-                ):
-                    raise ValueError("decile_hits must count within decile_sizes, one a decile")
-        return self
-
-    def of(self, method: str) -> DelphiMethod | None:
-        """One method's scores (N2G's too); None: the method was not run."""
-        return self.n2g if method == N2G else self.baselines.get(method)
-
-
-class Evaluation(_Strict):
-    """The paper's protocol: top-k examples split train/test, firing threshold 0.5."""
-
-    firing_threshold: Probability = 0.5
-    n_train_examples: Annotated[int, Field(ge=0)]
-    n_test_examples: Annotated[int, Field(ge=0)]
-    n_test_tokens: Annotated[int, Field(ge=0)]
-    # Test tokens whose true normalised activation is ≥ the threshold. Zero means P/R/F1
-    # are undefined for this neuron: it is counted and reported, never silently dropped.
-    n_test_firing: Annotated[int, Field(ge=0)]
-    n2g: Scores
-    # The baselines' scores, keyed by scoring method (n2g.scoring); a method missing here
-    # was not run when the graph was built (e.g. added to n2g.scoring later).
-    baselines: dict[str, Scores] = Field(default_factory=dict)
-    out_of_distribution: OutOfDistribution | None = None
-    correlation: Correlation | None = None
-    # delphi's detection and fuzzing; None in graphs built before it existed (or without
-    # random windows of the corpus)
-    delphi: Delphi | None = None
-
-    _known_methods = field_validator("baselines")(_by_method)
-
-    def scores(self, method: str) -> Scores | None:
-        """One method's scores (N2G's too); None: the method was not run."""
-        return self.n2g if method == N2G else self.baselines.get(method)
-
-
-class BuildSettings(_Strict):
+class BuildSettings(StrictModel):
     """The settings a graph was built with (so results are reproducible)."""
 
     prune_threshold: Probability = 0.5
@@ -284,7 +120,7 @@ class BuildSettings(_Strict):
     bare_paths: BarePaths = "keep"
 
 
-class EvidenceExample(_Strict):
+class EvidenceExample(StrictModel):
     """One window a graph was built (`train`) or tested (`test`) on, as a snippet.
 
     The snippet holds the window's strongest token and its other firing tokens nearby, with
@@ -320,7 +156,7 @@ class EvidenceExample(_Strict):
         return max(range(len(self.activations)), key=self.activations.__getitem__)
 
 
-class TokenGrades(_Strict):
+class TokenGrades(StrictModel):
     """Levels below firing (n2g.builder.grades): each token's typical normalised
     activation over the training windows, predicted wherever the token stands (the larger
     where a path also matches). Kept beside the trie, not in it: a table of a few hundred
@@ -341,7 +177,7 @@ class TokenGrades(_Strict):
         return self
 
 
-class NeuronGraph(_Strict):
+class NeuronGraph(StrictModel):
     """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
 
     A trie's nodes and edges are sets, so they have one canonical order, kept here and

@@ -33,7 +33,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from n2g.graph.model import Evaluation, OutOfDistribution
+from n2g.graph.evaluation import Evaluation, OutOfDistribution
 from n2g.scoring import label, methods
 
 # N2G, then every scoring method (n2g.scoring), in table order; their human labels.

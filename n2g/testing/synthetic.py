@@ -19,16 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from n2g.graph.evaluation import Evaluation, Scores
 from n2g.graph.file import dump_graph_line
-from n2g.graph.model import (
-    Evaluation,
-    EvidenceExample,
-    NeuronGraph,
-    NodeKind,
-    Scores,
-    TokenGrades,
-    TrieNode,
-)
+from n2g.graph.model import EvidenceExample, NeuronGraph, NodeKind, TokenGrades, TrieNode
 from n2g.scoring import baseline_names
 
 VOCAB_SIZE = 49_152

@@ -5,8 +5,9 @@ import json
 from typer.testing import CliRunner
 
 from n2g.cli import app
+from n2g.graph.evaluation import Evaluation, Scores
 from n2g.graph.file import dump_graph_line
-from n2g.graph.model import Evaluation, NeuronGraph, NodeKind, Scores, TrieNode
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
-from n2g.graph.model import Classification, Delphi, DelphiMethod, Evaluation, Scores
+from n2g.graph.evaluation import Classification, Delphi, DelphiMethod, Evaluation, Scores
 from n2g.testing.handmade import make_graph
 
 runner = CliRunner()

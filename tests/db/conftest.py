@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from n2g.graph.model import Evaluation, NeuronGraph, Scores, TrieNode
+from n2g.graph.evaluation import Evaluation, Scores
+from n2g.graph.model import NeuronGraph, TrieNode
 
 
 def make_graph(

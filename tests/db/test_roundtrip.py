@@ -20,22 +20,18 @@ from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
 from n2g.db.mapping import EVALUATION_PROPERTIES, graphs_from_records
 from n2g.errors import N2GError
-from n2g.graph.file import dump_graph_line, parse_graph_line
-from n2g.graph.model import (
+from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
-    BuildSettings,
     Classification,
     Correlation,
     Delphi,
     DelphiMethod,
     Evaluation,
-    EvidenceExample,
-    NeuronGraph,
-    NodeKind,
     OutOfDistribution,
     Scores,
-    TrieNode,
 )
+from n2g.graph.file import dump_graph_line, parse_graph_line
+from n2g.graph.model import BuildSettings, EvidenceExample, NeuronGraph, NodeKind, TrieNode
 from n2g.scoring import baseline_names
 from n2g.search import NeuronSearch, store
 

@@ -4,15 +4,8 @@ import random
 
 import pytest
 
-from n2g.graph.model import (
-    BaselineOutOfDistribution,
-    Evaluation,
-    NeuronGraph,
-    NodeKind,
-    OutOfDistribution,
-    Scores,
-    TrieNode,
-)
+from n2g.graph.evaluation import BaselineOutOfDistribution, Evaluation, OutOfDistribution, Scores
+from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
 from n2g.report.tables import build_report, to_markdown, write_plot
 
 
@@ -112,7 +105,7 @@ def test_out_of_distribution_and_sizes(tmp_path):
 
 
 def test_correlation_and_intervals():
-    from n2g.graph.model import Correlation
+    from n2g.graph.evaluation import Correlation
     from n2g.graph.quality import bootstrap_interval
 
     graphs = []
@@ -163,7 +156,7 @@ def test_a_layer_where_n2g_does_not_win_is_said_plainly():
 
 def _delphi(sizes, n2g, lookup):
     """delphi's scores: per method (detection TPR hits per decile, TNR, fuzzing BA)."""
-    from n2g.graph.model import Classification, Delphi, DelphiMethod
+    from n2g.graph.evaluation import Classification, Delphi, DelphiMethod
 
     def method(hits, tnr, fuzzing):
         tpr = sum(hits) / sum(sizes) if sum(sizes) else None

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from n2g.graph.model import Correlation
+from n2g.graph.evaluation import Correlation
 from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 from tests.report.test_tables import graph, prf
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from n2g.graph.model import Evaluation, Scores
+from n2g.graph.evaluation import Evaluation, Scores
 from n2g.run.showcase import best_graph
 from n2g.testing.handmade import make_graph
 

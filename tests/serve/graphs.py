@@ -4,15 +4,14 @@ attributes, terminal markup, bidirectional text, NUL)."""
 
 from __future__ import annotations
 
-from n2g.graph.model import (
+from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
     Correlation,
     Evaluation,
-    EvidenceExample,
-    NeuronGraph,
     OutOfDistribution,
     Scores,
 )
+from n2g.graph.model import EvidenceExample, NeuronGraph
 from n2g.testing.handmade import handmade_graphs, make_graph
 
 SCRIPT = "<script>alert(1)</script>"
