@@ -2,7 +2,7 @@
 
 A researcher's first question of a store is often "which units does N2G explain well in
 layer 2, and what are they about?", or the reverse. The scores are those the ingest stored
-on each (:Neuron) (n2g.db.mapping.SCORE_PROPERTIES); a unit whose score is undefined (no
+on each (:Neuron) (n2g.db.score_properties.SCORE_PROPERTIES); a unit whose score is undefined (no
 firing test token) is left out rather than ranked as 0.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from n2g.db.connection import Database
-from n2g.db.mapping import SCORE_PROPERTIES
+from n2g.db.score_properties import SCORE_PROPERTIES
 from n2g.errors import N2GError
 from n2g.resources import read_cypher
 

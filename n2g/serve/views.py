@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.db.mapping import QUALITY_COLUMNS, graph_from_line
+from n2g.db.mapping import graph_from_line
+from n2g.db.score_properties import QUALITY_COLUMNS
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.label import unit_label

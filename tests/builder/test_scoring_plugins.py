@@ -23,7 +23,8 @@ from n2g.builder.plan import normalised, plan_neuron
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
-from n2g.db.mapping import SCORE_PROPERTIES, neuron_properties
+from n2g.db.mapping import neuron_properties
+from n2g.db.score_properties import SCORE_PROPERTIES
 from n2g.export import row_schema, unit_row
 from n2g.graph.file import dump_graph_line, parse_graph_line
 from n2g.graph.model import NeuronGraph

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
-from n2g.db.mapping import QUALITY_COLUMNS
+from n2g.db.score_properties import QUALITY_COLUMNS
 from n2g.graph.file import parse_graph_line
 from n2g.search import NeuronSearch, store
 from n2g.serve.views import models_from_rows

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_files
-from n2g.db.mapping import EVALUATION_PROPERTIES, graphs_from_records
+from n2g.db.mapping import graphs_from_records
+from n2g.db.score_properties import EVALUATION_PROPERTIES
 from n2g.errors import N2GError
 from n2g.graph.evaluation import (
     BaselineOutOfDistribution,

@@ -193,8 +193,8 @@ ALL_RULES = sorted([*RULES, *RAW_LINES])
 
 
 def test_there_is_a_case_for_every_rule_the_model_states() -> None:
-    """Each `raise ValueError` in the graph model (and its scores) has a case here (counted, so a new rule
-    without a case fails this test)."""
+    """Each `raise ValueError` in the graph model (and its scores) has a case here
+    (counted, so a new rule without a case fails this test)."""
     from pathlib import Path
 
     import n2g.graph.evaluation as evaluation
