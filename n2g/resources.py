@@ -1,7 +1,9 @@
 """Locate the Cypher and JSON Schema files that ship with the package.
 
-In a source checkout or editable install they are the repository's top-level `queries/`,
-`schema/` and `ingest/` folders; in a wheel, copies under `n2g/_data/` (see setup.py).
+They live in the package, under `n2g/_data/` (queries, schema, ingest), so a checkout, an
+editable install and a wheel read them from one place; the repository's top-level
+`queries/`, `schema/` and `ingest/` are links to those folders, where Neo4j Browser users
+and the docs find them.
 """
 
 from functools import cache
@@ -12,10 +14,10 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 def resource_dir(name: str) -> Path:
     """Return the folder `name` (one of queries, schema, ingest)."""
-    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"n2g resource folder {name!r} not found (broken install?)")
+    folder = _PACKAGE_DIR / "_data" / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"n2g resource folder {name!r} not found (broken install?)")
+    return folder
 
 
 @cache
