@@ -106,10 +106,14 @@ def add_run_task(
 def progress_bar(
     description: str, total: float | None, unit: str, *, completed: int = 0, enabled: bool = True
 ) -> Iterator[Callable[..., None]]:
-    """Yield an `advance(n)` function; shows the bar unless `enabled` is False."""
+    """Yield an `advance(n)` function; shows the bar unless `enabled` is False. When the
+    work ends early (a corpus shorter than the tokens asked for), the bar ends full at
+    what was done, not short of a total that was never there to do."""
     if not enabled:
         yield lambda n=1: None
         return
     with make_progress(unit) as progress:
         task = add_run_task(progress, description, total, completed)
         yield lambda n=1: progress.advance(task, n)
+        done = next(t.completed for t in progress.tasks if t.id == task)
+        progress.update(task, total=done)

@@ -8,7 +8,7 @@ import re
 
 from rich.console import Console
 
-from n2g.progress import add_run_task, make_progress, run_rate
+from n2g.progress import add_run_task, make_progress, progress_bar, run_rate
 
 
 def _rendered(progress, width: int = 80) -> str:
@@ -73,3 +73,13 @@ def test_a_real_ingest_bar_keeps_to_80_columns(db, capsys, monkeypatch) -> None:
     ingest_graphs(db, list(synthetic_graphs(40, seed=2)), batch_size=10, progress=True)
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "40/40" in last and "neurons/s" in last and "ETA" in last and len(last) <= 80, last
+
+
+def test_work_that_ends_early_ends_its_bar_full(capsys) -> None:
+    """A corpus shorter than the tokens asked for: the bar ends at what was done (it said
+    "260608/1048576" with an ETA before)."""
+    with progress_bar("record", 1000, "tokens") as advance:
+        advance(260)
+    shown = capsys.readouterr()
+    assert "260/260" in shown.out + shown.err
+    assert "/1000" not in shown.out + shown.err
