@@ -33,6 +33,7 @@ from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.builder.substitutes import NoHelper, SubstituteHelper
 from n2g.builder.trie import PathExample, build_trie
+from n2g.graph.evaluation import Delphi
 from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
@@ -212,6 +213,73 @@ def process_examples(
     return kept + augmented
 
 
+def _trie_graph(
+    model: NeuronModel,
+    layer: int,
+    plan: NeuronPlan,
+    paths: list[PathExample],
+    config: BuildConfig,
+    mask_token_id: int,
+    train: Sequence[tuple[np.ndarray, np.ndarray]],
+    names: Callable[[Sequence[int]], list[str]],
+) -> NeuronGraph:
+    """The unit's graph before evaluation: the trie of its processed examples' `paths`
+    (bare paths verified where asked) and its graded levels, both from `train`, the
+    training windows as the trie sees them (token ids or classes, normalised activations)."""
+    if config.bare_paths == "verify":
+        paths = verify_bare_paths(
+            paths, train, config.importance_threshold, config.firing_threshold
+        )
+    nodes, edges = build_trie(paths, config.importance_threshold, names)
+    return NeuronGraph(
+        model=model.name,
+        layer=layer,
+        neuron=plan.neuron,
+        unit_set=model.unit_set,
+        hook_name=model.units.hook_name if model.units is not None else None,
+        a_max=plan.a_max,
+        n_examples=len(paths),
+        nodes=nodes,
+        edges=edges,
+        settings=config.settings(mask_token_id, model.dtype),
+        token_grades=token_grades(
+            train, config.grades, config.grade_floor, config.firing_threshold, config.grade_tokens
+        ),
+    )
+
+
+# Each method's predictions (n2g and the scoring methods), one array a window.
+Predictions = dict[str, list[np.ndarray]]
+
+
+def _delphi(
+    held_out_windows: list[tuple[np.ndarray, np.ndarray]],
+    train: Sequence[tuple[np.ndarray, np.ndarray]],
+    sample: RandomWindows,
+    random_truth: list[np.ndarray],
+    predictions: Callable[[Sequence[np.ndarray], dict[str, list[Any]]], Predictions],
+    config: BuildConfig,
+    unit: tuple[int, NeuronPlan],
+) -> Delphi:
+    """delphi's scores of one unit (n2g.builder.delphi): its held-out windows and the
+    random ones (the non-activating contexts), each method predicting through
+    `predictions` (windows, their method keys)."""
+    layer, plan = unit
+    random = list(zip(sample.windows, random_truth, strict=True))
+    held_out = held_out_contexts(
+        held_out_windows + random, random, [t for t, _ in train], config.firing_threshold
+    )
+    keys = window_keys([t for t, _ in held_out.activating])
+    for method, shared in sample.tile_keys.items():
+        keys[method] += [shared[i] for i in held_out.tile_index]
+    return delphi_scores(
+        held_out,
+        predictions(held_out.contexts, keys),
+        config.firing_threshold,
+        np.random.default_rng([config.seed, layer, plan.neuron]),
+    )
+
+
 def assemble_graph(
     model: NeuronModel,
     layer: int,
@@ -240,37 +308,13 @@ def assemble_graph(
     if classes is not None:
         ood = ood.folded(classes) if ood is not None else None
         sample = sample.folded(classes) if sample is not None else None
-    paths = [
-        PathExample(tokens_of(e.tokens), e.importances, end_activation(e, plan, config))
-        for e in examples
-    ]
     train = [(tokens_of(t), normalised(plan, a)) for t, a in plan.train]
-    if config.bare_paths == "verify":
-        paths = verify_bare_paths(
-            paths, train, config.importance_threshold, config.firing_threshold
-        )
-
     with CLOCK.stage("trie"):
-        nodes, edges = build_trie(paths, config.importance_threshold, names)
-        graph = NeuronGraph(
-            model=model.name,
-            layer=layer,
-            neuron=plan.neuron,
-            unit_set=model.unit_set,
-            hook_name=model.units.hook_name if model.units is not None else None,
-            a_max=plan.a_max,
-            n_examples=len(examples),
-            nodes=nodes,
-            edges=edges,
-            settings=config.settings(mask_token_id, model.dtype),
-            token_grades=token_grades(
-                train,
-                config.grades,
-                config.grade_floor,
-                config.firing_threshold,
-                config.grade_tokens,
-            ),
-        )
+        paths = [
+            PathExample(tokens_of(e.tokens), e.importances, end_activation(e, plan, config))
+            for e in examples
+        ]
+        graph = _trie_graph(model, layer, plan, paths, config, mask_token_id, train, names)
         trie = NeuronTrie.from_graph(graph)
     test = [(tokens_of(t), normalised(plan, a)) for t, a in plan.test]
 
@@ -308,21 +352,9 @@ def assemble_graph(
                 n_random_windows=len(sample.windows),
             )
         with CLOCK.stage("delphi"):  # held-out windows, random ones for the non-activating
-            random = list(zip(sample.windows, random_truth, strict=True))
-            held_out = held_out_contexts(
-                test + [(tokens_of(t), normalised(plan, a)) for t, a in plan.held_out] + random,
-                random,
-                [t for t, _ in train],
-                config.firing_threshold,
-            )
-            keys = window_keys([t for t, _ in held_out.activating])
-            for method, shared in sample.tile_keys.items():
-                keys[method] += [shared[i] for i in held_out.tile_index]
-            evaluation.delphi = delphi_scores(
-                held_out,
-                predictions(held_out.contexts, keys),
-                config.firing_threshold,
-                np.random.default_rng([config.seed, layer, plan.neuron]),
+            more = [(tokens_of(t), normalised(plan, a)) for t, a in plan.held_out]
+            evaluation.delphi = _delphi(
+                test + more, train, sample, random_truth, predictions, config, (layer, plan)
             )
     graph.evaluation = evaluation
     if config.keep_evidence:

@@ -34,7 +34,7 @@ FORMAT_VERSION = 4
 
 
 # What a graph predicts below firing (n2g.builder.grades): nothing, or each training
-# token's mean or max level as a context-free path.
+# token's mean or max level, kept in a table beside the trie (NeuronGraph.token_grades).
 Grades = Literal["none", "mean", "max"]
 # Context-free firing paths: kept as learnt, or checked against the token's training level.
 BarePaths = Literal["keep", "verify"]
