@@ -256,3 +256,19 @@ def test_the_help_names_each_methods_default_where_they_differ(command) -> None:
             assert f"[default: the method's: n2g {mine[field]}, paper {shown}]" in words, field
             differ += 1
     assert differ >= 2  # window and k; pivots and max_context
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--grades", "median"], "bad setting grades"),
+        (["--grade-tokens", "0"], "bad setting grade_tokens"),
+        (["--grade-tokens", "many"], "bad setting grade_tokens"),
+        (["--bare-paths", "sometimes"], "bad setting bare_paths"),
+    ],
+)
+def test_a_bad_grades_setting_is_one_line(args, words) -> None:
+    result = runner.invoke(app, [*BUILD_ARGS, *args, "--print-settings"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
