@@ -33,6 +33,7 @@ from n2g.builder.prune import make_sources, prune_examples, unique_examples
 from n2g.builder.saliency import add_saliency
 from n2g.builder.substitutes import NoHelper, SubstituteHelper
 from n2g.builder.trie import PathExample, build_trie
+from n2g.builder.verify import verify_paths
 from n2g.graph.evaluation import Delphi
 from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
@@ -224,14 +225,14 @@ def _trie_graph(
     names: Callable[[Sequence[int]], list[str]],
 ) -> NeuronGraph:
     """The unit's graph before evaluation: the trie of its processed examples' `paths`
-    (bare paths verified where asked) and its graded levels, both from `train`, the
+    (bare paths, then every path, verified where asked) and its graded levels, from `train`, the
     training windows as the trie sees them (token ids or classes, normalised activations)."""
     if config.bare_paths == "verify":
         paths = verify_bare_paths(
             paths, train, config.importance_threshold, config.firing_threshold
         )
     nodes, edges = build_trie(paths, config.importance_threshold, names)
-    return NeuronGraph(
+    graph = NeuronGraph(
         model=model.name,
         layer=layer,
         neuron=plan.neuron,
@@ -246,6 +247,9 @@ def _trie_graph(
             train, config.grades, config.grade_floor, config.firing_threshold, config.grade_tokens
         ),
     )
+    if config.path_precision > 0:
+        graph = verify_paths(graph, train, config.firing_threshold, config.path_precision)
+    return graph
 
 
 # Each method's predictions (n2g and the scoring methods), one array a window.

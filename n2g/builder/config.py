@@ -37,7 +37,8 @@ class BuildConfig(BaseModel):
         'paper\'s numbers) or "pruned": the activation on the pruned context',
     )
     helper: str = Field(
-        "none", description='augmentation: "none", "mlm[:NAME|PATH]" or "causal[:MODEL]"'
+        "none",
+        description='augmentation: "none", "embed", "mlm[:NAME|PATH]" or "causal[:MODEL]"',
     )
     n_substitutes: int = Field(5, ge=0, le=100, description="substitutes per important token")
     rerank_substitutes: bool = Field(
@@ -114,6 +115,14 @@ class BuildConfig(BaseModel):
         description='context-free firing paths: "keep" (the paper) or "verify": kept firing '
         "only where the token's mean training level fires (n2g.builder.grades)",
     )
+    path_precision: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="a firing path keeps firing only where at least this fraction of its "
+        "matches in the training windows fire, else falls to their mean level "
+        "(n2g.builder.verify); 0: every path keeps its claim (the paper)",
+    )
     neurons_per_batch: int = Field(
         128,
         ge=1,
@@ -140,9 +149,9 @@ class BuildConfig(BaseModel):
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:
         kind = self.helper.split(":", 1)[0]
-        if kind not in ("none", "mlm", "causal"):
+        if kind not in ("none", "embed", "mlm", "causal"):
             raise ValueError(
-                f"helper must be none, mlm[:NAME] or causal[:MODEL], not {self.helper!r}"
+                f"helper must be none, embed, mlm[:NAME] or causal[:MODEL], not {self.helper!r}"
             )
         return self
 

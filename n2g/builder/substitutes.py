@@ -13,6 +13,10 @@ and answers, per request, up to n single-token substitutes in the target vocabul
   target's vocabulary (e.g. SmolLM2): the top next tokens after the left context, re-ranked
   by the log-probability of the whole window with the substitute in place (computed
   cheaply: see the class docstring; the pool re-ranked is 2n candidates).
+- `EmbeddingHelper` ("embed"): the target model's own nearest tokens, by cosine of its
+  input embeddings, whatever the context: the model's notion of "a similar token", which
+  finds the case, spacing and spelling variants a token-level unit also fires on and the
+  training windows never showed (an MLM proposes what fits the sentence instead).
 """
 
 from __future__ import annotations
@@ -268,16 +272,48 @@ class CausalLMHelper:
         return [list(answers[key]) for key in keys]
 
 
+class EmbeddingHelper:
+    """Substitutes: the tokens nearest to the original in the model's input embedding
+    (cosine), special tokens excluded; one matrix product per batch of distinct tokens."""
+
+    def __init__(self, model: NeuronModel, chunk: int = 1024) -> None:
+        self.name = "embed"
+        weights = model.model.W_E.detach().float()
+        self.unit = weights / weights.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+        tok = model.tokenizer
+        specials = (tok.bos_token_id, tok.pad_token_id)
+        self.banned = torch.as_tensor(sorted({t for t in specials if t is not None}))
+        self.chunk = chunk
+
+    @torch.inference_mode()
+    def substitutes(self, requests: Sequence[SubstituteRequest], n: int) -> list[list[int]]:
+        if not requests or n == 0:
+            return [[] for _ in requests]
+        originals = [int(r.tokens[r.position]) for r in requests]
+        distinct = sorted(set(originals))
+        nearest: dict[int, list[int]] = {}
+        for start in range(0, len(distinct), self.chunk):
+            ids = torch.as_tensor(distinct[start : start + self.chunk])
+            similarity = self.unit[ids] @ self.unit.T
+            similarity[:, self.banned] = -2.0
+            similarity[torch.arange(len(ids)), ids] = -2.0  # never the original
+            top = similarity.topk(min(n, similarity.shape[1] - 1), dim=-1).indices
+            nearest.update(zip(ids.tolist(), top.tolist(), strict=True))
+        return [list(nearest[t]) for t in originals]
+
+
 def make_helper(
     spec: str, model: NeuronModel, device: str = "cpu", *, rerank: bool
 ) -> SubstituteHelper:
-    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]"); `rerank`:
+    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]", "embed"); `rerank`:
     a causal helper re-ranks a pool of 2n candidates by the whole window (else takes the
     top n next tokens, `CausalLMHelper`)."""
     pool = 2 if rerank else 1
     kind, _, arg = spec.partition(":")
     if kind == "none":
         return NoHelper()
+    if kind == "embed":
+        return EmbeddingHelper(model)
     if kind == "mlm":
         return MaskedLMHelper(arg or "distilbert-base-uncased", model.tokenizer, device)
     if kind == "causal":
@@ -296,4 +332,4 @@ def make_helper(
         except Exception as exc:  # noqa: BLE001
             raise N2GError(f"cannot load helper model {arg!r}: {_first_line(exc)}") from None
         return CausalLMHelper(helper_model, model.tokenizer, candidates_per_slot=pool)
-    raise N2GError(f"unknown helper {spec!r}: use none, mlm[:NAME] or causal[:MODEL]")
+    raise N2GError(f"unknown helper {spec!r}: use none, embed, mlm[:NAME] or causal[:MODEL]")

@@ -69,6 +69,7 @@ BUILD_SETTINGS = {
         Setting("grades"),
         Setting("grade_tokens", kind=str, none="all", parse=none_as("all")),
         Setting("bare_paths"),
+        Setting("path_precision"),
         Setting(
             "max_context",
             kind=str,

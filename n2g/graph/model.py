@@ -118,6 +118,8 @@ class BuildSettings(StrictModel):
     grade_floor: Probability = 0.1
     grade_tokens: Annotated[int, Field(ge=1)] | None = None
     bare_paths: BarePaths = "keep"
+    # Graph files written before this setting existed kept every path's claim.
+    path_precision: Probability = 0.0
 
 
 class EvidenceExample(StrictModel):

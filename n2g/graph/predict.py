@@ -14,7 +14,7 @@ numpy only: the read side (search, `n2g like --text`) predicts without torch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -90,19 +90,15 @@ class NeuronTrie:
         offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         return which, self.targets[np.repeat(low, counts) + offsets]
 
-    def _predict_flat(self, tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        n = len(tokens)
-        # -inf until a path or the token's grade matches (a grade may be below 0); a
-        # position where neither does predicts 0.
-        prediction = np.full(n, -np.inf, dtype=np.float32)
-        graded = (tokens >= 0) & (tokens < len(self.grade))
-        prediction[graded] = self.grade[tokens[graded]]
-        if n == 0 or len(self.keys) == 0:
-            return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
+    def _walk(
+        self, tokens: np.ndarray, starts: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (position, node) pair of a path matching backwards from that position,
+        one depth a step (starts[i]: where the sequence holding position i begins)."""
         # Tokens the trie never names can only be matched by ignore nodes.
         matchable = np.where(tokens <= self.max_token, tokens, -2)
-        positions = np.arange(n, dtype=np.int64)
-        nodes = np.full(n, self.root, dtype=np.int64)
+        positions = np.arange(len(tokens), dtype=np.int64)
+        nodes = np.full(len(tokens), self.root, dtype=np.int64)
         depth = 0
         while len(positions):
             at = positions - depth
@@ -116,24 +112,58 @@ class NeuronTrie:
             )
             positions = np.concatenate([positions[valid][which_t], positions[which_i]])
             nodes = np.concatenate([child_t, child_i])
+            yield positions, nodes
+            depth += 1
+
+    def _predict_flat(self, tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        n = len(tokens)
+        # -inf until a path or the token's grade matches (a grade may be below 0); a
+        # position where neither does predicts 0.
+        prediction = np.full(n, -np.inf, dtype=np.float32)
+        graded = (tokens >= 0) & (tokens < len(self.grade))
+        prediction[graded] = self.grade[tokens[graded]]
+        if n == 0 or len(self.keys) == 0:
+            return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
+        for positions, nodes in self._walk(tokens, starts):
             ends = self.end_value[nodes]
             hit = np.isfinite(ends)
             np.maximum.at(prediction, positions[hit], ends[hit])
-            depth += 1
         return np.where(np.isfinite(prediction), prediction, np.float32(0.0))
+
+    def path_matches(
+        self, sequences: Sequence[Sequence[int] | np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(flat position, node) of every match of a path ending at a node with an END
+        child, over `sequences` laid end to end (contexts never cross)."""
+        tokens, starts = self._flatten(sequences)
+        found_positions, found_nodes = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        if len(tokens) and len(self.keys):
+            for positions, nodes in self._walk(tokens, starts):
+                hit = np.isfinite(self.end_value[nodes])
+                found_positions.append(positions[hit])
+                found_nodes.append(nodes[hit])
+        return np.concatenate(found_positions), np.concatenate(found_nodes)
 
     def predict(self, token_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """float32 per token: max end activation over matching paths, 0 when none."""
         tokens = np.asarray(token_ids, dtype=np.int64).reshape(-1)
         return self._predict_flat(tokens, np.zeros(len(tokens), dtype=np.int64))
 
-    def predict_many(self, sequences: Sequence[Sequence[int] | np.ndarray]) -> list[np.ndarray]:
-        """`predict` for many sequences in one vectorised pass (contexts never cross)."""
+    @staticmethod
+    def _flatten(sequences: Sequence[Sequence[int] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """`sequences` end to end, and where each position's sequence starts."""
         arrays = [np.asarray(s, dtype=np.int64).reshape(-1) for s in sequences]
         if not arrays:
-            return []
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         lengths = np.asarray([len(a) for a in arrays], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        starts = np.repeat(offsets, lengths)
-        flat = self._predict_flat(np.concatenate(arrays), starts)
+        return np.concatenate(arrays), np.repeat(offsets, lengths)
+
+    def predict_many(self, sequences: Sequence[Sequence[int] | np.ndarray]) -> list[np.ndarray]:
+        """`predict` for many sequences in one vectorised pass (contexts never cross)."""
+        if not len(sequences):
+            return []
+        tokens, starts = self._flatten(sequences)
+        flat = self._predict_flat(tokens, starts)
+        lengths = [len(np.asarray(s).reshape(-1)) for s in sequences]
         return np.split(flat, np.cumsum(lengths)[:-1])

@@ -52,6 +52,7 @@ PAPER_BUILD: dict[str, Any] = {
     "fold_tokens": False,
     "grades": "none",
     "bare_paths": "keep",
+    "path_precision": 0.0,
 }
 _OVERRIDES: dict[Method, dict[type[BaseModel], dict[str, Any]]] = {
     Method.N2G: {},

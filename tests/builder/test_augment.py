@@ -187,3 +187,23 @@ def test_inherited_importances_are_the_origins(gelu_model, tiny_mlm_path):
         ]
         assert any(np.array_equal(example.importances, o.importances) for o in origins)
         assert all(example.importances is not o.importances for o in examples)
+
+
+def test_embedding_helper_proposes_the_models_nearest_tokens(gelu_model):
+    import torch
+
+    helper = make_helper("embed", gelu_model, rerank=False)
+    tokens = np.asarray(gelu_model.encode("the lazy dog"), dtype=np.int64)
+    requests = [SubstituteRequest(tokens, k) for k in (0, 2, 4)]
+    answers = helper.substitutes(requests, 3)
+    weights = gelu_model.model.W_E.detach().float()
+    unit = weights / weights.norm(dim=-1, keepdim=True)
+    for request, found in zip(requests, answers, strict=True):
+        original = int(request.tokens[request.position])
+        assert len(found) == 3 and original not in found
+        assert gelu_model.tokenizer.bos_token_id not in found
+        cosine = (unit @ unit[original]).tolist()
+        others = [t for t in range(len(cosine)) if t not in (original, *found)]
+        assert min(cosine[t] for t in found) >= max(cosine[t] for t in others) - 1e-6
+        assert torch.tensor([cosine[t] for t in found]).diff().le(1e-6).all()  # nearest first
+    assert helper.substitutes(requests, 0) == [[], [], []]

@@ -41,7 +41,7 @@ NOT_THE_PAPERS: dict[str, Any] = {
     "end_activation": "pruned", "prune_threshold": 0.4, "importance_threshold": 0.9,
     "augment_threshold": 0.4, "firing_threshold": 0.4, "n_substitutes": 2,
     "augment_pivot": False, "max_context": 8, "fold_tokens": True, "grades": "max",
-    "bare_paths": "verify",
+    "bare_paths": "verify", "path_precision": 0.35,
 }  # fmt: skip
 # Every setting a command has a flag for: the arguments that give it, and its value then
 # (none of them a default of the commands).
@@ -67,6 +67,7 @@ FLAGS: dict[str, tuple[list[str], Any]] = {
     "grades": (["--grades", "max"], "max"),
     "grade_tokens": (["--grade-tokens", "99"], 99),
     "bare_paths": (["--bare-paths", "verify"], "verify"),
+    "path_precision": (["--path-precision", "0.35"], 0.35),
 }
 BUILD_ARGS = ["build", "--records", "no-such-records", "--out", "no-such.jsonl"]
 # command: its arguments, its defaults, and where its record and build settings sit
