@@ -26,12 +26,19 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - default-nohelper: default with no augmentation whatever `--helper` says;
 - default-measure, default-inherit: augmented examples' importances measured again, or
   taken from their origin (`augmented_saliency`; needs `--helper`);
+- default+precision0.1/0.2/0.3: paths verified against the training windows (a path keeps
+  firing only where that fraction of its matches there fire, n2g.builder.verify);
+- default+embed, default+embed+precision0.2: augmented by the model's 10 nearest tokens in
+  its input embedding (`--helper embed`), with or without verified paths;
+- default+extra80, default+extra80+precision0.2: 80 more recorded windows (ranks 21-100)
+  train the graph (needs `--k 100`);
 - default+bf16, paper+bf16: the builder's passes in bfloat16 (n2g.models.dtype); records,
   test, OOD and random windows stay float32, so the truth they are scored on is the exact
   model's.
 
 All variants share the top-20 split (10 train / 10 held-out test) of every neuron, so the
-test windows are the same; records are made once with k = 30 and a 20-window sample.
+test windows are the same; records are made once with k = 30 (`--k`) and a 20-window
+sample.
 """
 
 from __future__ import annotations
@@ -92,6 +99,13 @@ VARIANTS: dict[str, dict] = {
     "default+grades-16": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 16},
     "default+verify": {"bare_paths": "verify"},
     "default+verify+grades-mean": {"bare_paths": "verify", "grades": "mean"},
+    "default+precision0.1": {"path_precision": 0.1},
+    "default+precision0.2": {"path_precision": 0.2},
+    "default+precision0.3": {"path_precision": 0.3},
+    "default+embed": {"helper": "embed", "n_substitutes": 10},
+    "default+embed+precision0.2": {"helper": "embed", "n_substitutes": 10, "path_precision": 0.2},
+    "default+extra80": {"extra_train_examples": 80},
+    "default+extra80+precision0.2": {"extra_train_examples": 80, "path_precision": 0.2},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 
@@ -163,6 +177,9 @@ def main() -> None:
     parser.add_argument("--corpus", default="python-docs")
     parser.add_argument("--ood-corpus", default="stdlib")
     parser.add_argument("--variants", default="paper,pruned,firing")
+    parser.add_argument(
+        "--k", type=int, default=RECORD_K, help="windows recorded per neuron (extra80 needs 100)"
+    )
     parser.add_argument("--helper", default="none")
     parser.add_argument(
         "--dtype", default="float32", help="the builder's passes for variants that set none"
@@ -175,11 +192,11 @@ def main() -> None:
     model = load_model(OFFLINE_MODEL, n_layers=max(layers) + 1)
     models = {"float32": model}
     corpus = open_corpus(args.corpus)
-    tag = f"{args.corpus}-w{args.window}-k{RECORD_K}-s{RECORD_SAMPLES}-t{args.max_tokens}"
+    tag = f"{args.corpus}-w{args.window}-k{args.k}-s{RECORD_SAMPLES}-t{args.max_tokens}"
     records_dir = cache_dir() / "bench" / f"records-{model.name}-{tag}"
     config = RecordConfig(
         window=args.window,
-        k=RECORD_K,
+        k=args.k,
         samples=RECORD_SAMPLES,
         max_tokens=args.max_tokens,
         batch_size=max(1, 4096 // args.window),

@@ -101,12 +101,16 @@ def check_request(
     records_dir: Path | str,
     layers: Sequence[int] | None,
     neurons: Sequence[int] | None,
+    config: BuildConfig | None = None,
 ) -> tuple[RecordsManifest, list[int], list[int]]:
     """(manifest, layers, neurons) of a build request, defaults filled in.
 
-    N2GError (one line) for records of another model, unknown layers, neurons out of range.
+    N2GError (one line) for records of another model, unknown layers, neurons out of range,
+    or records without the weighted sample `config` trains on.
     """
     manifest = load_manifest(records_dir)
+    if config is not None:
+        check_windows(manifest, config, records_dir)
     if manifest.model != model.name:
         raise N2GError(
             f"records in {records_dir} are from model {manifest.model!r}, not {model.name!r}"
@@ -130,6 +134,16 @@ def check_request(
             f"neuron {bad[0]} is out of range: layers have neurons 0..{manifest.n_units - 1}"
         )
     return manifest, layers, neurons
+
+
+def check_windows(manifest: RecordsManifest, config: BuildConfig, records_dir: Path | str) -> None:
+    """N2GError unless the records hold the weighted sample `config` trains on (extra ranks
+    are taken up to the records' k, as many as there are)."""
+    if config.sample_train_examples and not manifest.samples:
+        raise N2GError(
+            f"--sample-train needs records with a weighted sample; {records_dir} has none "
+            "(record with --samples N)"
+        )
 
 
 def model_for_records(model: NeuronModel, records_dir: Path | str, progress: bool) -> NeuronModel:
@@ -159,7 +173,7 @@ def build_stage(
     `build_graphs`. The request is checked before any helper model or corpus is loaded."""
     config = config or BuildConfig()
     model = model_for_records(model, records_dir, progress)
-    manifest, layers, neurons = check_request(model, records_dir, layers, neurons)
+    manifest, layers, neurons = check_request(model, records_dir, layers, neurons, config)
     helper, ood, sample = build_inputs(model, manifest, config, layers, device)
     return build_graphs(
         model,
@@ -231,7 +245,7 @@ def build_graphs(
     and `sample(layer)` random windows of the recording corpus (correlation score)."""
     start = time.perf_counter()
     CLOCK.reset()
-    _, layers, neurons = check_request(model, records_dir, layers, neurons)
+    _, layers, neurons = check_request(model, records_dir, layers, neurons, config)
     shard = shard or Shard()
     path = shard.output_path(Path(out_path))
     units = [(layer, n) for layer in layers for n in neurons][shard.index :: shard.count]

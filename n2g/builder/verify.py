@@ -13,10 +13,6 @@ Why a fraction and not the mean level: the firing decision is scored by F1, and 
 prediction with probability p of being right raises the expected F1 when p exceeds about
 half the F1 reached (Lipton et al. 2014, "Thresholding classifiers to maximize F1"), so the
 bar is a fraction well below one half in layers where F1 is low.
-
-The same evidence adds what the trie lacks: a token that fires at least `precision` of
-the times it appears in the training windows fires in any context (a bare path), even
-where pruning kept only contexts that fail to match a new sentence.
 """
 
 from __future__ import annotations
@@ -26,7 +22,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.grades import GRADE_MARGIN
-from n2g.builder.trie import PathExample
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.predict import NeuronTrie
 
@@ -98,28 +93,3 @@ def _lift_activating(
     for top, value in best.items():
         if graph.nodes[top].kind == NodeKind.ACTIVATING:
             values[top] = value
-
-
-def firing_token_paths(
-    windows: Windows, firing_threshold: float, precision: float
-) -> list[PathExample]:
-    """A bare path for each token of `windows` that fires at `precision` or more of its
-    occurrences there, its END the mean of its firing activations."""
-    if not windows:
-        return []
-    tokens = np.concatenate([np.asarray(t, dtype=np.int64) for t, _ in windows])
-    values = np.concatenate([np.asarray(a, dtype=np.float64) for _, a in windows])
-    ids, inverse = np.unique(tokens, return_inverse=True)
-    fires = values >= firing_threshold
-    counts = np.bincount(inverse, minlength=len(ids))
-    firing = np.bincount(inverse, weights=fires, minlength=len(ids))
-    firing_sum = np.bincount(inverse, weights=np.where(fires, values, 0.0), minlength=len(ids))
-    chosen = np.flatnonzero((firing > 0) & (firing >= precision * counts))
-    return [
-        PathExample(
-            np.asarray([ids[j]], dtype=np.int64),
-            np.zeros(1, dtype=np.float32),
-            round(float(firing_sum[j] / firing[j]), 4),
-        )
-        for j in chosen
-    ]

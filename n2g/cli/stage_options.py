@@ -43,6 +43,7 @@ RECORD_SETTINGS = {
         Setting("k"),
         Setting("max_tokens", none="0", parse=lambda n: n or None),
         Setting("batch_size"),
+        Setting("samples"),
     )
 }
 BUILD_SETTINGS = {
@@ -70,6 +71,8 @@ BUILD_SETTINGS = {
         Setting("grade_tokens", kind=str, none="all", parse=none_as("all")),
         Setting("bare_paths"),
         Setting("path_precision"),
+        Setting("extra_train_examples", flags=("--extra-train",)),
+        Setting("sample_train_examples", flags=("--sample-train",)),
         Setting(
             "max_context",
             kind=str,
@@ -98,7 +101,7 @@ RUN_SETTINGS = (
     Setting("device"),
     Setting("dtype"),
 )
-RUN_RECORD_SETTINGS = [RECORD_SETTINGS[name] for name in ("window", "k", "max_tokens")]
+RUN_RECORD_SETTINGS = [RECORD_SETTINGS[name] for name in ("window", "k", "max_tokens", "samples")]
 RUN_BUILD_SETTINGS = [
     BUILD_SETTINGS[name]
     for name in (
@@ -109,6 +112,9 @@ RUN_BUILD_SETTINGS = [
         "rerank_substitutes",
         "augmented_saliency",
         "grades",
+        "path_precision",
+        "extra_train_examples",
+        "sample_train_examples",
         "max_context",
     )
 ]

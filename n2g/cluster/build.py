@@ -111,7 +111,7 @@ def build_on_ray(
     """`build_stage`, on Ray: the same graphs into the same file (see the module doc)."""
     preflight(cluster)  # Ray there, the address answering: before any file
     start = time.perf_counter()
-    _, layers, neurons = check_request(model, records_dir, layers, neurons)
+    _, layers, neurons = check_request(model, records_dir, layers, neurons, config)
     path = Path(out_path)
     existing = read_existing(path, model.name)
     done = {(g.layer, g.neuron) for g in existing}

@@ -46,6 +46,8 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--augmented-saliency", "guess"], "bad setting augmented_saliency"),
         (["--max-context", "lots"], "--max-context must be a number of tokens or none"),
         (["--max-context", "0"], "bad setting max_context"),
+        (["--sample-train", "4"], "--sample-train needs records with a weighted sample"),
+        (["--path-precision", "1.5"], "bad setting path_precision"),
     ],
 )
 def test_bad_input_is_one_line(records_dir, tmp_path, args, message):

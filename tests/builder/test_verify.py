@@ -1,5 +1,5 @@
 """Verified paths (n2g.builder.verify): hand-counted matches in training windows decide
-which paths keep firing, and which tokens fire in any context."""
+which paths keep firing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from n2g.builder.grades import GRADE_MARGIN
 from n2g.builder.trie import PathExample, build_trie
-from n2g.builder.verify import firing_token_paths, path_support, verify_paths
+from n2g.builder.verify import path_support, verify_paths
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.predict import NeuronTrie
 
@@ -83,13 +83,3 @@ def test_a_lowered_end_stays_below_firing_and_never_below_zero():
     assert _end_after(graph, 3) < 0.5 * (1 - GRADE_MARGIN) + 1e-6
     negative = [(np.array([3, 6, 3, 6]), np.array([0, 0.9, 0, -3.0], np.float32))]
     assert _end_after(verify_paths(_graph(), negative, 0.5, precision=0.75), 3) == 0.0
-
-
-def test_tokens_firing_often_enough_get_a_bare_path():
-    paths = firing_token_paths(WINDOWS, 0.5, precision=0.5)
-    # 6: 3 of 6 occurrences fire (0.9, 0.8, 0.6), 8: 1 of 1; 3 and 4 never fire
-    assert {int(p.tokens[0]): p.activation for p in paths} == pytest.approx(
-        {6: (0.9 + 0.8 + 0.6) / 3, 8: 0.7}, abs=1e-4
-    )
-    assert [int(p.tokens[0]) for p in firing_token_paths(WINDOWS, 0.5, 0.6)] == [8]
-    assert firing_token_paths([], 0.5, 0.5) == []

@@ -68,6 +68,9 @@ FLAGS: dict[str, tuple[list[str], Any]] = {
     "grade_tokens": (["--grade-tokens", "99"], 99),
     "bare_paths": (["--bare-paths", "verify"], "verify"),
     "path_precision": (["--path-precision", "0.35"], 0.35),
+    "extra_train_examples": (["--extra-train", "3"], 3),
+    "sample_train_examples": (["--sample-train", "2"], 2),
+    "samples": (["--samples", "5"], 5),
 }
 BUILD_ARGS = ["build", "--records", "no-such-records", "--out", "no-such.jsonl"]
 # command: its arguments, its defaults, and where its record and build settings sit
