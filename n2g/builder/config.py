@@ -116,7 +116,7 @@ class BuildConfig(BaseModel):
         "only where the token's mean training level fires (n2g.builder.grades)",
     )
     path_precision: float = Field(
-        0.0,
+        0.2,
         ge=0.0,
         le=1.0,
         description="a firing path keeps firing only where at least this fraction of its "
