@@ -26,12 +26,15 @@ score of each, and the out-of-distribution false-positive rates. Variants:
 - default-nohelper: default with no augmentation whatever `--helper` says;
 - default-measure, default-inherit: augmented examples' importances measured again, or
   taken from their origin (`augmented_saliency`; needs `--helper`);
-- default+precision0.1/0.2/0.3: paths verified against the training windows (a path keeps
-  firing only where that fraction of its matches there fire, n2g.builder.verify);
+- default-precision0, default+precision0.1/0.2/0.3: paths verified against the training
+  windows (a path keeps firing only where that fraction of its matches there fire,
+  n2g.builder.verify; 0.2 is the default since 2026-12-06, 0 keeps every path's claim);
 - default+embed, default+embed+precision0.2: augmented by the model's 10 nearest tokens in
-  its input embedding (`--helper embed`), with or without verified paths;
-- default+extra80, default+extra80+precision0.2: 80 more recorded windows (ranks 21-100)
-  train the graph (needs `--k 100`);
+  its input embedding (`--helper embed`), without or with verified paths;
+- default+embed-pivot: the same for the pivot alone (`augment_context=False`), with
+  verified paths;
+- default+extra80, default+extra80+precision0.2: 70 more recorded windows (ranks 31-100)
+  train the graph (needs `--k 100`), without or with verified paths;
 - default+bf16, paper+bf16: the builder's passes in bfloat16 (n2g.models.dtype); records,
   test, OOD and random windows stay float32, so the truth they are scored on is the exact
   model's.
@@ -99,12 +102,14 @@ VARIANTS: dict[str, dict] = {
     "default+grades-16": {"grades": "mean", "grade_floor": 0.0, "grade_tokens": 16},
     "default+verify": {"bare_paths": "verify"},
     "default+verify+grades-mean": {"bare_paths": "verify", "grades": "mean"},
+    "default-precision0": {"path_precision": 0.0},
     "default+precision0.1": {"path_precision": 0.1},
     "default+precision0.2": {"path_precision": 0.2},
     "default+precision0.3": {"path_precision": 0.3},
-    "default+embed": {"helper": "embed", "n_substitutes": 10},
+    "default+embed": {"helper": "embed", "n_substitutes": 10, "path_precision": 0.0},
     "default+embed+precision0.2": {"helper": "embed", "n_substitutes": 10, "path_precision": 0.2},
-    "default+extra80": {"extra_train_examples": 80},
+    "default+embed-pivot": {"helper": "embed", "n_substitutes": 10, "augment_context": False},
+    "default+extra80": {"extra_train_examples": 80, "path_precision": 0.0},
     "default+extra80+precision0.2": {"extra_train_examples": 80, "path_precision": 0.2},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20

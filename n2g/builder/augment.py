@@ -1,12 +1,12 @@
 """Augmentation (paper eq. 4): substitute important tokens, keep what still fires.
 
-For each example and each important position (importance >= threshold; context tokens,
-and the pivot too when `augment_pivot`), the helper proposes substitutes. A candidate is
-the example with one token replaced; it is deduplicated against every example and
-candidate of its neuron (the public code never deduplicated), and kept when its pivot
-activation is >= threshold x the originating example's. All candidates of all neurons in
-the batch share forward passes, each running only from its substituted position on
-(`n2g.builder.variants`).
+For each example and each important position (importance >= threshold; context tokens
+unless `augment_context` is off, the pivot when `augment_pivot`), the helper proposes
+substitutes. A candidate is the example with one token replaced; it is deduplicated
+against every example and candidate of its neuron (the public code never deduplicated),
+and kept when its pivot activation is >= threshold x the originating example's. All
+candidates of all neurons in the batch share forward passes, each running only from its
+substituted position on (`n2g.builder.variants`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,16 @@ from n2g.builder.variants import Variant, variant_activations
 from n2g.models.base import NeuronModel
 
 
-def important_positions(example: Example, threshold: float, include_pivot: bool) -> list[int]:
-    """Positions whose raw importance reaches the threshold (pivot only if asked)."""
+def important_positions(
+    example: Example, threshold: float, include_pivot: bool, include_context: bool = True
+) -> list[int]:
+    """Positions whose raw importance reaches the threshold (the pivot, the context: each
+    only if asked)."""
     last = len(example.tokens) - 1
     return [
         k
         for k in range(len(example.tokens))
-        if example.importances[k] >= threshold and (k < last or include_pivot)
+        if example.importances[k] >= threshold and (include_pivot if k == last else include_context)
     ]
 
 
@@ -39,12 +42,13 @@ def candidate_examples(
     importance_threshold: float,
     n_substitutes: int,
     include_pivot: bool,
+    include_context: bool = True,
 ) -> list[tuple[Example, Example]]:
     """(origin, candidate) pairs, deduplicated per neuron, in a deterministic order."""
     requests: list[SubstituteRequest] = []
     owners: list[int] = []
     for index, example in enumerate(examples):
-        for k in important_positions(example, importance_threshold, include_pivot):
+        for k in important_positions(example, importance_threshold, include_pivot, include_context):
             requests.append(SubstituteRequest(example.tokens, k))
             owners.append(index)
     with CLOCK.stage("helper"):
@@ -104,6 +108,7 @@ def augment_examples(
     include_pivot: bool,
     batch_rows: int,
     inherit_importances: bool = False,
+    include_context: bool = True,
 ) -> list[Example]:
     """The kept augmented examples (importances: their origins' when `inherit_importances`,
     else none yet)."""
@@ -113,6 +118,7 @@ def augment_examples(
         importance_threshold=importance_threshold,
         n_substitutes=n_substitutes,
         include_pivot=include_pivot,
+        include_context=include_context,
     )
     base_of: dict[int, int] = {}  # id(origin) -> index into bases
     bases: list[np.ndarray] = []

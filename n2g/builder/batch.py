@@ -203,6 +203,7 @@ def process_examples(
         augment_threshold=config.augment_threshold,
         n_substitutes=config.n_substitutes,
         include_pivot=config.augment_pivot,
+        include_context=config.augment_context,
         batch_rows=config.batch_rows,
         inherit_importances=config.augmented_saliency == "inherit",
     )

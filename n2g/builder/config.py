@@ -51,6 +51,11 @@ class BuildConfig(BaseModel):
     augment_pivot: bool = Field(
         True, description="also substitute the pivot (activating) token, as the public code did"
     )
+    augment_context: bool = Field(
+        True,
+        description="substitute the important context tokens; off: the pivot alone (one "
+        "token's pass a candidate, where a context token's runs from it to the pivot)",
+    )
     augmented_saliency: Literal["measure", "inherit"] = Field(
         "measure",
         description='importances of a kept augmented example: "measure" masks each of its '

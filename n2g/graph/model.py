@@ -95,6 +95,7 @@ class BuildSettings(StrictModel):
     n_substitutes: Annotated[int, Field(ge=0)] = 5
     rerank_substitutes: bool = True
     augment_pivot: bool = True
+    augment_context: bool = True
     train_fraction: Probability = 0.5
     seed: int = 0
     mask_token_id: Annotated[int, Field(ge=0)] | None = None

@@ -48,6 +48,7 @@ PAPER_BUILD: dict[str, Any] = {
     "firing_threshold": 0.5,
     "n_substitutes": 5,
     "augment_pivot": True,
+    "augment_context": True,
     "max_context": None,
     "fold_tokens": False,
     "grades": "none",

@@ -207,3 +207,29 @@ def test_embedding_helper_proposes_the_models_nearest_tokens(gelu_model):
         assert min(cosine[t] for t in found) >= max(cosine[t] for t in others) - 1e-6
         assert torch.tensor([cosine[t] for t in found]).diff().le(1e-6).all()  # nearest first
     assert helper.substitutes(requests, 0) == [[], [], []]
+
+
+def test_augmenting_the_pivot_alone_asks_for_no_context_substitute(gelu_model):
+    example = _example(gelu_model, 3, "the lazy dog")
+    last = len(example.tokens) - 1
+
+    class Recording(NoHelper):
+        asked: list[int] = []
+
+        def substitutes(self, requests, n):
+            self.asked += [r.position for r in requests]
+            return [[] for _ in requests]
+
+    both, pivot_only = Recording(), Recording()
+    both.asked, pivot_only.asked = [], []
+    for helper, context in ((both, True), (pivot_only, False)):
+        candidate_examples(
+            [example],
+            helper,
+            importance_threshold=0.5,
+            n_substitutes=2,
+            include_pivot=True,
+            include_context=context,
+        )
+    assert sorted(both.asked) == list(range(last + 1))  # every token is important here
+    assert pivot_only.asked == [last]

@@ -40,8 +40,8 @@ NOT_THE_PAPERS: dict[str, Any] = {
     "sample_train_examples": 2, "train_fraction": 0.6, "pivots": "firing",
     "end_activation": "pruned", "prune_threshold": 0.4, "importance_threshold": 0.9,
     "augment_threshold": 0.4, "firing_threshold": 0.4, "n_substitutes": 2,
-    "augment_pivot": False, "max_context": 8, "fold_tokens": True, "grades": "max",
-    "bare_paths": "verify", "path_precision": 0.35,
+    "augment_pivot": False, "augment_context": False, "max_context": 8, "fold_tokens": True,
+    "grades": "max", "bare_paths": "verify", "path_precision": 0.35,
 }  # fmt: skip
 # Every setting a command has a flag for: the arguments that give it, and its value then
 # (none of them a default of the commands).
