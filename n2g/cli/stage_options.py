@@ -67,6 +67,12 @@ BUILD_SETTINGS = {
             off_help="the top next tokens",
         ),
         Setting("augmented_saliency"),
+        Setting(
+            "augment_context",
+            flags=("--augment-context",),
+            off="--pivot-only",
+            off_help="substitute the pivot alone",
+        ),
         Setting("grades"),
         Setting("grade_tokens", kind=str, none="all", parse=none_as("all")),
         Setting("bare_paths"),

@@ -68,6 +68,7 @@ FLAGS: dict[str, tuple[list[str], Any]] = {
     "grade_tokens": (["--grade-tokens", "99"], 99),
     "bare_paths": (["--bare-paths", "verify"], "verify"),
     "path_precision": (["--path-precision", "0.35"], 0.35),
+    "augment_context": (["--pivot-only"], False),
     "extra_train_examples": (["--extra-train", "3"], 3),
     "sample_train_examples": (["--sample-train", "2"], 2),
     "samples": (["--samples", "5"], 5),
