@@ -173,3 +173,12 @@ def throwaway_database(prefix: str, heap: str = "2g") -> Iterator[Any]:
         if status.pid is not None:
             server.stop_process(status.pid)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def add_records_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a benchmark that builds a seeded sample of a records folder's units
+    (`--records`, `--layers`, `--neurons`, `--repeats`)."""
+    parser.add_argument("--records", type=Path, required=True, help="records (n2g record)")
+    parser.add_argument("--layers", default="1")
+    parser.add_argument("--neurons", type=int, default=128, help="seeded sample per layer")
+    parser.add_argument("--repeats", type=int, default=3)

@@ -13,11 +13,9 @@ each, whose gain is what the cost buys. Firing scores are equal by construction 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from bench._common import BenchResult, bench_arg_parser, report, timed
+from bench._common import BenchResult, add_records_arguments, bench_arg_parser, report, timed
 from n2g.builder.batch import build_neuron_graphs, random_windows_provider
 from n2g.builder.config import BuildConfig
 from n2g.graph.file import dump_graph_line
@@ -43,10 +41,7 @@ def _graded(graph: NeuronGraph) -> int:
 
 def main() -> None:
     parser = bench_arg_parser("build time and graph size with and without graded levels")
-    parser.add_argument("--records", type=Path, required=True, help="records (n2g record)")
-    parser.add_argument("--layers", default="1")
-    parser.add_argument("--neurons", type=int, default=128, help="seeded sample per layer")
-    parser.add_argument("--repeats", type=int, default=3)
+    add_records_arguments(parser)
     parser.add_argument("--corpus", default="python-docs", help="the records' corpus")
     args = parser.parse_args()
     if args.quick:

@@ -12,11 +12,9 @@ the cost buys. Verification matches the trie over the training windows: no model
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from bench._common import BenchResult, bench_arg_parser, report, timed
+from bench._common import BenchResult, add_records_arguments, bench_arg_parser, report, timed
 from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.graph.model import NeuronGraph
@@ -37,10 +35,7 @@ def _mean_f1(graphs: list[NeuronGraph]) -> float:
 
 def main() -> None:
     parser = bench_arg_parser("build rate with and without verified paths")
-    parser.add_argument("--records", type=Path, required=True, help="records (n2g record)")
-    parser.add_argument("--layers", default="1")
-    parser.add_argument("--neurons", type=int, default=128, help="seeded sample per layer")
-    parser.add_argument("--repeats", type=int, default=3)
+    add_records_arguments(parser)
     args = parser.parse_args()
     if args.quick:
         args.neurons, args.repeats = 16, 1

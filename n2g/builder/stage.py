@@ -110,7 +110,7 @@ def check_request(
     """
     manifest = load_manifest(records_dir)
     if config is not None:
-        check_windows(manifest, config, records_dir)
+        check_sample(manifest, config, records_dir)
     if manifest.model != model.name:
         raise N2GError(
             f"records in {records_dir} are from model {manifest.model!r}, not {model.name!r}"
@@ -136,9 +136,9 @@ def check_request(
     return manifest, layers, neurons
 
 
-def check_windows(manifest: RecordsManifest, config: BuildConfig, records_dir: Path | str) -> None:
-    """N2GError unless the records hold the weighted sample `config` trains on (extra ranks
-    are taken up to the records' k, as many as there are)."""
+def check_sample(manifest: RecordsManifest, config: BuildConfig, records_dir: Path | str) -> None:
+    """N2GError unless the records hold the weighted sample `config` trains on, before any
+    model pass (extra ranks need no check: they are taken up to the records' k)."""
     if config.sample_train_examples and not manifest.samples:
         raise N2GError(
             f"--sample-train needs records with a weighted sample; {records_dir} has none "

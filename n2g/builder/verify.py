@@ -77,19 +77,14 @@ def _lift_activating(
     graph: NeuronGraph, values: list[float | None], parent_of: dict[int, int]
 ) -> None:
     """Each activating node's value: the largest END value beneath it (in place)."""
-    root_of: dict[int, int] = {}
-
-    def root(i: int) -> int:
-        if i not in root_of:
-            parent = parent_of.get(i)
-            root_of[i] = i if parent is None else root(parent)
-        return root_of[i]
-
     best: dict[int, float] = {}
     for i, node in enumerate(graph.nodes):
-        if node.kind == NodeKind.END and values[i] is not None:
-            top = root(i)
-            best[top] = max(best.get(top, -np.inf), float(values[i] or 0.0))
+        if node.kind != NodeKind.END or values[i] is None:
+            continue
+        top = i
+        while top in parent_of:  # up to the activating node at the root of the path
+            top = parent_of[top]
+        best[top] = max(best.get(top, -np.inf), float(values[i] or 0.0))
     for top, value in best.items():
         if graph.nodes[top].kind == NodeKind.ACTIVATING:
             values[top] = value

@@ -135,7 +135,7 @@ class NeuronTrie:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(flat position, node) of every match of a path ending at a node with an END
         child, over `sequences` laid end to end (contexts never cross)."""
-        tokens, starts = self._flatten(sequences)
+        tokens, starts, _ = self._flatten(sequences)
         found_positions, found_nodes = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         if len(tokens) and len(self.keys):
             for positions, nodes in self._walk(tokens, starts):
@@ -150,20 +150,20 @@ class NeuronTrie:
         return self._predict_flat(tokens, np.zeros(len(tokens), dtype=np.int64))
 
     @staticmethod
-    def _flatten(sequences: Sequence[Sequence[int] | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """`sequences` end to end, and where each position's sequence starts."""
+    def _flatten(
+        sequences: Sequence[Sequence[int] | np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`sequences` end to end, where each position's sequence starts, and their lengths."""
         arrays = [np.asarray(s, dtype=np.int64).reshape(-1) for s in sequences]
-        if not arrays:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         lengths = np.asarray([len(a) for a in arrays], dtype=np.int64)
+        if not arrays:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), lengths
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        return np.concatenate(arrays), np.repeat(offsets, lengths)
+        return np.concatenate(arrays), np.repeat(offsets, lengths), lengths
 
     def predict_many(self, sequences: Sequence[Sequence[int] | np.ndarray]) -> list[np.ndarray]:
         """`predict` for many sequences in one vectorised pass (contexts never cross)."""
         if not len(sequences):
             return []
-        tokens, starts = self._flatten(sequences)
-        flat = self._predict_flat(tokens, starts)
-        lengths = [len(np.asarray(s).reshape(-1)) for s in sequences]
-        return np.split(flat, np.cumsum(lengths)[:-1])
+        tokens, starts, lengths = self._flatten(sequences)
+        return np.split(self._predict_flat(tokens, starts), np.cumsum(lengths)[:-1])
