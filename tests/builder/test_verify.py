@@ -83,3 +83,32 @@ def test_a_lowered_end_stays_below_firing_and_never_below_zero():
     assert _end_after(graph, 3) < 0.5 * (1 - GRADE_MARGIN) + 1e-6
     negative = [(np.array([3, 6, 3, 6]), np.array([0, 0.9, 0, -3.0], np.float32))]
     assert _end_after(verify_paths(_graph(), negative, 0.5, precision=0.75), 3) == 0.0
+
+
+def test_the_builder_verifies_every_path_it_keeps_firing(gelu_model, gelu_records):
+    """A real build: with a strict bar every firing path fires at each of its training
+    matches; with none (the paper) some path claims more than its matches show."""
+    from n2g.builder.batch import build_neuron_graphs, plan_neuron
+    from n2g.builder.config import BuildConfig
+
+    _, records = gelu_records
+    units = list(range(gelu_model.n_units))
+    base = BuildConfig(n_examples=8, extra_train_examples=0, batch_rows=64, grades="none")
+
+    def overclaims(precision: float) -> int:
+        config = base.model_copy(update={"path_precision": precision})
+        found = 0
+        for graph in build_neuron_graphs(gelu_model, records[1], units, config):
+            assert graph.settings.path_precision == precision
+            plan = plan_neuron(records[1], graph.neuron, config)
+            train = [(t, a / plan.a_max) for t, a in plan.train]
+            trie = NeuronTrie.from_graph(graph)
+            matches, firing, _ = path_support(trie, train, 0.5)
+            ends = {
+                i: trie.end_value[i] for i in range(trie.root) if np.isfinite(trie.end_value[i])
+            }
+            found += sum(v >= 0.5 and firing[i] < matches[i] for i, v in ends.items())
+        return found
+
+    assert overclaims(0.0) > 0
+    assert overclaims(1.0) == 0
