@@ -11,6 +11,7 @@ from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_d
 from n2g.cli.ingest import ingest_command
 from n2g.db import server
 from n2g.db.ingest import clear_database, database_counts
+from n2g.db.resolve import configured_database
 from n2g.db.schema import apply_schema
 
 db_app = typer.Typer(
@@ -123,10 +124,14 @@ def clear(
     yes: Annotated[bool, typer.Option("--yes", help="really delete everything")] = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
-    """Delete every node and relationship (the schema stays). Needs --yes. Example:
+    """Delete every node and relationship (the schema stays). Needs --yes. The local
+    server's database is recreated from new files (the server restarts), which also repairs
+    a damaged store; another server's records are deleted in batches. Example:
 
     n2g db clear --yes
     """
+    flags = (db_flags.uri, db_flags.user, db_flags.password, db_flags.database)
+    local = configured_database(*flags) is None
     with open_database(db_flags) as db:
         counts = database_counts(db)
         if not yes:
@@ -134,8 +139,16 @@ def clear(
                 f"this deletes {counts['neurons']:,} neuron(s) and everything else in "
                 f"{db.config.uri}: add --yes to go ahead"
             )
-        deleted = clear_database(db)
-    echo(f"deleted {deleted:,} node(s)")
+        if not local:
+            echo(f"deleted {clear_database(db):,} node(s)")
+            return
+    server.recreate_database()
+    with open_database(db_flags) as db:
+        apply_schema(db)
+    echo(
+        f"deleted {counts['neurons']:,} neuron(s) and everything else: "
+        "the local database was recreated"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -79,6 +80,12 @@ def _is_set(name: str, value: str | None) -> bool:
     return value is not None and (value != "" or name == "password")
 
 
+# ArcadeDB's answer when a record a query reaches through an edge list is gone: a store
+# left inconsistent (several jobs writing at once, a killed server), which deleting the
+# records does not repair (n2g.db.server.recreate_database does).
+_DAMAGED_STORE = re.compile(r"Record #\d+:\d+ not found")
+
+
 def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
     """One actionable line for a driver failure."""
     if isinstance(exc, neo4j_errors.AuthError):
@@ -96,6 +103,11 @@ def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
         )
     message = getattr(exc, "message", None) or str(exc)
     first_line = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    if _DAMAGED_STORE.search(first_line):
+        return N2GError(
+            f"database error: {first_line}: the store is damaged; `n2g db clear --yes` "
+            "recreates the local server's database (then rerun the job to load it again)"
+        )
     if config.database and "database" in first_line.lower():
         return N2GError(f"database {config.database!r} at {config.uri}: {first_line}")
     return N2GError(f"database error: {first_line}")

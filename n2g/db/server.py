@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -352,6 +353,22 @@ def start(settings: LocalServerSettings | None = None) -> ServerStatus:
     _check_can_start(settings)
     _launch(settings)
     return status(settings, count_neurons=False)
+
+
+def recreate_database(settings: LocalServerSettings | None = None) -> ServerStatus:
+    """Replace the local server's database with an empty one: stop the server, delete the
+    database's folder, start it again (it creates the database on start).
+
+    Why not delete the records: a store left inconsistent (several jobs writing at once,
+    a killed server) can keep answering "Record #B:P not found" to reads after every node
+    is deleted, because the damage is in the files, not in the records a query can reach.
+    New files cannot carry it. The users, the password and the ports stay."""
+    settings = settings or LocalServerSettings.remembered()
+    stop(settings)
+    folder = settings.home / "databases" / DATABASE_NAME
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    return start(settings)
 
 
 def orphaned_pids(settings: LocalServerSettings) -> list[int]:

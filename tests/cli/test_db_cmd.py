@@ -64,8 +64,18 @@ def test_local_server_lifecycle(isolated_env):
         assert f"bolt://127.0.0.1:{bolt}" in status.output and password not in status.output
         refused = runner.invoke(app, ["db", "clear"])
         assert refused.exit_code != 0 and "--yes" in refused.stderr
-        assert runner.invoke(app, ["db", "clear", "--yes"]).exit_code == 0
+        # Clearing the local server recreates its database from new files: a file the
+        # old database held is gone, the schema is back, and the store takes graphs again.
+        stale = isolated_env / "data" / "server" / "databases" / server.DATABASE_NAME / "stale"
+        stale.write_text("from the old files", encoding="utf-8")
+        cleared = runner.invoke(app, ["db", "clear", "--yes"])
+        assert cleared.exit_code == 0 and "recreated" in cleared.output, cleared.output
+        assert not stale.exists()
         assert "neurons: 0" in runner.invoke(app, ["db", "status"]).output
+        reloaded = runner.invoke(app, ["ingest", str(path), "--quiet"])
+        assert reloaded.exit_code == 0, reloaded.output
+        assert "neurons: 4" in runner.invoke(app, ["db", "status"]).output
+        assert f"bolt://127.0.0.1:{bolt}" in runner.invoke(app, ["db", "status"]).output
     finally:
         down = runner.invoke(app, ["db", "down"])
     assert down.exit_code == 0 and "stopped" in down.output
