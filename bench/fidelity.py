@@ -111,6 +111,9 @@ VARIANTS: dict[str, dict] = {
     "default+embed-pivot": {"helper": "embed", "n_substitutes": 10, "augment_context": False},
     "default+extra80": {"extra_train_examples": 80, "path_precision": 0.0},
     "default+extra80+precision0.2": {"extra_train_examples": 80, "path_precision": 0.2},
+    "default-bigrams": {"bigram_paths": 0.0},
+    "default+bigrams0.3": {"bigram_paths": 0.3},
+    "default+bigrams1": {"bigram_paths": 1.0},
 }
 RECORD_K, RECORD_SAMPLES = 30, 20
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from n2g.builder.augment import augment_examples
 from n2g.builder.clock import CLOCK
+from n2g.builder.bigram_paths import bigram_paths
 from n2g.builder.config import BuildConfig
 from n2g.builder.delphi import delphi_scores, held_out_contexts, tile_slices
 from n2g.builder.evaluate import (
@@ -226,11 +227,17 @@ def _trie_graph(
     names: Callable[[Sequence[int]], list[str]],
 ) -> NeuronGraph:
     """The unit's graph before evaluation: the trie of its processed examples' `paths`
-    (bare paths, then every path, verified where asked) and its graded levels, from `train`, the
-    training windows as the trie sees them (token ids or classes, normalised activations)."""
+    (bare paths verified where asked) and its bigram paths, every firing path then verified,
+    and its graded levels, from `train`, the training windows as the trie sees them (token
+    ids or classes, normalised activations)."""
     if config.bare_paths == "verify":
         paths = verify_bare_paths(
             paths, train, config.importance_threshold, config.firing_threshold
+        )
+    n_examples = len(paths)
+    if config.bigram_paths > 0:
+        paths = paths + bigram_paths(
+            train, config.firing_threshold, config.bigram_paths, config.importance_threshold
         )
     nodes, edges = build_trie(paths, config.importance_threshold, names)
     graph = NeuronGraph(
@@ -240,7 +247,7 @@ def _trie_graph(
         unit_set=model.unit_set,
         hook_name=model.units.hook_name if model.units is not None else None,
         a_max=plan.a_max,
-        n_examples=len(paths),
+        n_examples=n_examples,
         nodes=nodes,
         edges=edges,
         settings=config.settings(mask_token_id, model.dtype),

@@ -128,6 +128,14 @@ class BuildConfig(BaseModel):
         "matches in the training windows fire, else falls to their mean level "
         "(n2g.builder.verify); 0: every path keeps its claim (the paper)",
     )
+    bigram_paths: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="add the path (previous token, firing token) wherever that pair fires at "
+        "at least this fraction of its positions in the training windows "
+        "(n2g.builder.bigram_paths); 0: none (the paper)",
+    )
     neurons_per_batch: int = Field(
         128,
         ge=1,

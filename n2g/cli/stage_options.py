@@ -77,6 +77,7 @@ BUILD_SETTINGS = {
         Setting("grade_tokens", kind=str, none="all", parse=none_as("all")),
         Setting("bare_paths"),
         Setting("path_precision"),
+        Setting("bigram_paths"),
         Setting("extra_train_examples", flags=("--extra-train",)),
         Setting("sample_train_examples", flags=("--sample-train",)),
         Setting(
@@ -119,6 +120,7 @@ RUN_BUILD_SETTINGS = [
         "augmented_saliency",
         "grades",
         "path_precision",
+        "bigram_paths",
         "extra_train_examples",
         "sample_train_examples",
         "max_context",

@@ -121,6 +121,8 @@ class BuildSettings(StrictModel):
     bare_paths: BarePaths = "keep"
     # Graph files written before this setting existed kept every path's claim.
     path_precision: Probability = 0.0
+    # Graph files written before this setting existed had no bigram paths.
+    bigram_paths: Probability = 0.0
 
 
 class EvidenceExample(StrictModel):

@@ -54,6 +54,7 @@ PAPER_BUILD: dict[str, Any] = {
     "grades": "none",
     "bare_paths": "keep",
     "path_precision": 0.0,
+    "bigram_paths": 0.0,
 }
 _OVERRIDES: dict[Method, dict[type[BaseModel], dict[str, Any]]] = {
     Method.N2G: {},

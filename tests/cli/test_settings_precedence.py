@@ -42,6 +42,7 @@ NOT_THE_PAPERS: dict[str, Any] = {
     "augment_threshold": 0.4, "firing_threshold": 0.4, "n_substitutes": 2,
     "augment_pivot": False, "augment_context": False, "max_context": 8, "fold_tokens": True,
     "grades": "max", "bare_paths": "verify", "path_precision": 0.35,
+    "bigram_paths": 0.45,
 }  # fmt: skip
 # Every setting a command has a flag for: the arguments that give it, and its value then
 # (none of them a default of the commands).
@@ -68,6 +69,7 @@ FLAGS: dict[str, tuple[list[str], Any]] = {
     "grade_tokens": (["--grade-tokens", "99"], 99),
     "bare_paths": (["--bare-paths", "verify"], "verify"),
     "path_precision": (["--path-precision", "0.35"], 0.35),
+    "bigram_paths": (["--bigram-paths", "0.45"], 0.45),
     "augment_context": (["--pivot-only"], False),
     "extra_train_examples": (["--extra-train", "3"], 3),
     "sample_train_examples": (["--sample-train", "2"], 2),
