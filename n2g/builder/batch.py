@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from n2g.builder.augment import augment_examples
-from n2g.builder.clock import CLOCK
 from n2g.builder.bigram_paths import bigram_paths
+from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
 from n2g.builder.delphi import delphi_scores, held_out_contexts, tile_slices
 from n2g.builder.evaluate import (
