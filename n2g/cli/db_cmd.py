@@ -13,6 +13,7 @@ from n2g.db import server
 from n2g.db.ingest import clear_database, database_counts
 from n2g.db.resolve import configured_database
 from n2g.db.schema import apply_schema
+from n2g.errors import N2GError
 
 db_app = typer.Typer(
     help="The graph database: the local server, the schema, clearing.",
@@ -133,10 +134,15 @@ def clear(
     flags = (db_flags.uri, db_flags.user, db_flags.password, db_flags.database)
     local = configured_database(*flags) is None
     with open_database(db_flags) as db:
-        counts = database_counts(db)
+        try:
+            neurons = f"{database_counts(db)['neurons']:,}"
+        except N2GError:
+            if not local:
+                raise
+            neurons = "every"  # a damaged local store may not even count: clearing mends it
         if not yes:
             raise fail(
-                f"this deletes {counts['neurons']:,} neuron(s) and everything else in "
+                f"this deletes {neurons} neuron(s) and everything else in "
                 f"{db.config.uri}: add --yes to go ahead"
             )
         if not local:
@@ -145,10 +151,7 @@ def clear(
     server.recreate_database()
     with open_database(db_flags) as db:
         apply_schema(db)
-    echo(
-        f"deleted {counts['neurons']:,} neuron(s) and everything else: "
-        "the local database was recreated"
-    )
+    echo(f"deleted {neurons} neuron(s) and everything else: the local database was recreated")
 
 
 def register(app: typer.Typer) -> None:
