@@ -10,8 +10,9 @@ pair (previous token, firing token) is counted over every position of them, and 
 least `precision` of its occurrences fire it becomes a path of its own. No model pass is
 needed (the activations are recorded), so this costs a count over the windows.
 
-Measured (bench.fidelity variant `default+bigrams`; docs/method.md): in layers 8, 16 and
-24 of SmolLM2 F1 +0.02 to +0.04, in layers 1-3 +0.01, layer 0 unchanged.
+Measured against the same graphs without them (docs/method.md, "Method decisions"): F1
++0.01 to +0.02 in layers 1-3 of SmolLM2 (bench.fidelity, `default-bigrams` against
+`default`), +0.02 to +0.04 in layers 8, 16 and 24; layer 0 unchanged.
 
 The path's END is the mean level of its firing occurrences (normalised, as every END);
 its context node carries the importance threshold, the least importance a kept context
