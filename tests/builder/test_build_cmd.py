@@ -48,6 +48,7 @@ def test_build_writes_valid_graphs_and_resumes(records_dir, tmp_path):
         (["--max-context", "0"], "bad setting max_context"),
         (["--sample-train", "4"], "--sample-train needs records with a weighted sample"),
         (["--path-precision", "1.5"], "bad setting path_precision"),
+        (["--bigram-paths", "-0.1"], "bad setting bigram_paths"),
     ],
 )
 def test_bad_input_is_one_line(records_dir, tmp_path, args, message):
