@@ -13,6 +13,10 @@ class N2GError(Exception):
     exit_code = 2
 
 
+class DatabaseUnavailable(N2GError):
+    """The database cannot be used now (not the input's fault): the service answers 503."""
+
+
 def printable(text: str) -> str:
     """`text` with every character that is not printable (C0 and C1 controls, ESC, DEL,
     line and paragraph separators, bidirectional and other format characters) written as

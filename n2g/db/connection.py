@@ -12,13 +12,16 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Session
+from neo4j import Auth, Driver, GraphDatabase, ManagedTransaction, Session, basic_auth
 from neo4j import exceptions as neo4j_errors
+from neo4j.auth_management import AuthManager
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from n2g.db.watchdog import Watchdog
+from n2g.db.identity import check_peer
+from n2g.db.watchdog import Watchdog, address_of
 from n2g.errors import N2GError
 
 T = TypeVar("T")
@@ -40,6 +43,11 @@ class DatabaseConfig(BaseModel):
     user: str = "neo4j"
     password: str = Field(default="", repr=False)
     database: str | None = Field(default=None, description="database name (None: server default)")
+    local_server: Path | None = Field(
+        default=None,
+        description="the local server's data folder: every connection proves that its "
+        "peer is that folder's server before the password is sent (n2g.db.identity)",
+    )
 
     @field_validator("uri")
     @classmethod
@@ -113,6 +121,32 @@ def _explain(exc: Exception, config: DatabaseConfig) -> N2GError:
     return N2GError(f"database error: {first_line}")
 
 
+class LocalServerAuth(AuthManager):
+    """The local server's credentials, handed to the driver only for a connection whose
+    peer is that server: the driver asks for them after connecting and before HELLO, for
+    every connection it opens (its pool re-connects on its own) and on reuse."""
+
+    def __init__(self, config: DatabaseConfig, home: Path) -> None:
+        self._auth = basic_auth(config.user, config.password)
+        self._home = home
+        self._port = address_of(config.uri)[1]
+
+    def get_auth(self) -> Auth:
+        check_peer(self._home, self._port)  # UntrustedListener: the connection is dropped
+        return self._auth
+
+    def handle_security_exception(
+        self, auth: tuple[str, str] | Auth | None, error: neo4j_errors.Neo4jError
+    ) -> bool:
+        return False  # a refused password stays refused
+
+
+def _auth(config: DatabaseConfig) -> tuple[str, str] | AuthManager:
+    if config.local_server is None:
+        return (config.user, config.password)
+    return LocalServerAuth(config, config.local_server)
+
+
 class StoppedAnswering(Exception):
     """The watchdog found the server no longer answering during a call."""
 
@@ -151,7 +185,7 @@ class Database:
         """Open a driver and check the server answers; N2GError (one line) when it does not."""
         driver = GraphDatabase.driver(
             config.uri,
-            auth=(config.user, config.password),
+            auth=_auth(config),
             connection_timeout=5.0,
             max_transaction_retry_time=5.0,
         )

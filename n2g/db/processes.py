@@ -56,8 +56,9 @@ def _listening_inodes(port: int) -> set[int] | None:
     return inodes if found_table else None
 
 
-def _socket_inodes(pid: int) -> set[int]:
-    """Inodes of the sockets process `pid` holds open (ours to read: our own child)."""
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process `pid` holds open (readable for this user's own
+    processes only: another user's process gives the empty set)."""
     out: set[int] = set()
     try:
         names = os.listdir(f"/proc/{pid}/fd")
@@ -71,13 +72,81 @@ def _socket_inodes(pid: int) -> set[int]:
     return out
 
 
+TCP_ESTABLISHED = "01"
+
+
+def _tcp_entries() -> list[tuple[int, int, str, int]] | None:
+    """(local port, remote port, state, inode) of every loopback TCP socket of this
+    network namespace, from /proc/net/tcp and tcp6 (IPv4-mapped included); None where there
+    is no /proc to read."""
+    entries: list[tuple[int, int, str, int]] = []
+    found_table = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found_table = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) <= 9:
+                continue
+            local, remote = fields[1].rsplit(":", 1), fields[2].rsplit(":", 1)
+            if _is_loopback(local[0]) and _is_loopback(remote[0]):
+                entries.append((int(local[1], 16), int(remote[1], 16), fields[3], int(fields[9])))
+    return entries if found_table else None
+
+
+def _is_loopback(hex_address: str) -> bool:
+    """127.0.0.0/8, as /proc/net/tcp writes it (little-endian words), or ::1, or
+    ::ffff:127.x.y.z (an IPv4 connection to a dual-stack socket)."""
+    if len(hex_address) == 8:
+        return hex_address.endswith("7F")
+    if hex_address == "00000000000000000000000001000000":
+        return True
+    return hex_address[:24] == "0000000000000000FFFF0000" and hex_address.endswith("7F")
+
+
+def peer_inodes(port: int) -> list[int] | None:
+    """For each established connection of this process to TCP `port` on loopback, the inode
+    of the socket at the other end (0: that end is not held by any process any more, or
+    not yet accepted). None where there is no /proc to read.
+
+    The other end of a connection is the entry whose local port is `port` and whose
+    remote port is ours: its inode is the socket the answering process accepted, so
+    `peer_inodes(port) <= socket_inodes(server_pid)` proves who answered, with no race:
+    the connection exists already."""
+    entries = _tcp_entries()
+    if entries is None:
+        return None
+    ours = socket_inodes(os.getpid())
+    local_ports = {
+        local
+        for local, remote, state, inode in entries
+        if inode in ours and remote == port and state == TCP_ESTABLISHED
+    }
+    return [
+        inode
+        for local, remote, state, inode in entries
+        if local == port and remote in local_ports and state == TCP_ESTABLISHED
+    ]
+
+
+def process_uid(pid: int) -> int | None:
+    """The user id that owns process `pid` (None when it is gone or unreadable)."""
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
 def port_held_by(pid: int, port: int) -> bool | None:
     """Is everything listening on `port` a socket of process `pid`? None: nothing listens
     there yet, or this system has no /proc to tell (then the caller cannot know)."""
     listening = _listening_inodes(port)
     if not listening:
         return None
-    return listening <= _socket_inodes(pid)
+    return listening <= socket_inodes(pid)
 
 
 def stop_process(pid: int, timeout_s: float = 30.0) -> None:

@@ -53,6 +53,7 @@ def resolve_database(
         return config
     settings = server.LocalServerSettings()
     if server.running_pid(settings) is None:
+        server.refuse_orphans(settings)
         raise N2GError(
             "no database configured and the local server is not running: "
             "start it with `n2g db up`, or set N2G_URI / pass --uri"
@@ -65,6 +66,7 @@ def ensure_local_server(settings: server.LocalServerSettings | None = None) -> D
     stderr), on the ports its data folder last used (`n2g db up --bolt-port` sets them)."""
     settings = settings or server.LocalServerSettings.remembered()
     if server.running_pid(settings) is None:
+        server.refuse_orphans(settings)
         print(
             f"starting the local database server on 127.0.0.1:{settings.bolt_port} "
             f"({printable(str(settings.home))}) ...",

@@ -22,7 +22,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,12 @@ from neo4j import exceptions as neo4j_errors
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from n2g.db.connection import Database, DatabaseConfig
+from n2g.db.identity import MAIN_CLASS, PID_FILE, is_our_server, orphaned_pids, read_pid
 from n2g.db.processes import free_port as free_port  # re-exported: callers use server.X
 from n2g.db.processes import port_held_by, port_is_free, stop_process
+from n2g.db.server_folder import check_folder, make_folder, open_log, read_file, write_file
 from n2g.db.server_log import FATAL_MARKERS, failure_cause, log_since, log_size
-from n2g.errors import N2GError
+from n2g.errors import N2GError, printable
 from n2g.paths import data_dir
 from n2g.resources import read_cypher
 
@@ -44,7 +45,6 @@ ROOT_USER = "root"
 DEFAULT_BOLT_PORT = 7688  # not 7687: a Neo4j from docker-compose may hold that one
 DEFAULT_HTTP_PORT = 2480
 DEFAULT_HEAP = "2g"
-_MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
 
 
 class LocalServerSettings(BaseModel):
@@ -75,7 +75,7 @@ class LocalServerSettings(BaseModel):
 
     @property
     def pid_file(self) -> Path:
-        return self.home / "server.pid"
+        return self.home / PID_FILE
 
     @property
     def state_file(self) -> Path:
@@ -113,56 +113,21 @@ def _arcadedb_dir() -> Path:
     return Path(arcadedb_embedded.__file__).resolve().parent
 
 
-def _read_pid(settings: LocalServerSettings) -> int | None:
-    try:
-        return int(settings.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _is_our_server(pid: int, settings: LocalServerSettings) -> bool:
-    """True when `pid` is alive and is the ArcadeDB server rooted in our home folder."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        if sys.platform.startswith("linux"):
-            return False
-        try:  # no /proc: settle for "alive"
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
-    root_flag = f"-Darcadedb.server.rootPath={settings.home / 'root'}".encode()
-    return _MAIN_CLASS.encode() in cmdline and root_flag in cmdline
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` readable by the user only (created 0600, then renamed)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def _password(settings: LocalServerSettings) -> str:
     """The server's root password: made once at random, kept in a 0600 file."""
-    try:
-        return settings.password_file.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        pass
+    stored = read_file(settings.password_file, secret=True)
+    if stored is not None:
+        return stored.strip()
     password = secrets.token_urlsafe(24)
-    _write_private(settings.password_file, password + "\n")
+    write_file(settings.password_file, password + "\n")
     return password
 
 
 def _read_state(settings: LocalServerSettings) -> dict[str, Any]:
     """server.json: the pid and ports of the last start ({} when absent or damaged)."""
     try:
-        state = json.loads(settings.state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(read_file(settings.state_file) or "{}")
+    except ValueError:
         return {}
     return state if isinstance(state, dict) else {}
 
@@ -178,6 +143,7 @@ def _ports(settings: LocalServerSettings) -> tuple[int, int]:
 
 def server_config(settings: LocalServerSettings) -> DatabaseConfig:
     """How to reach the local server (whether or not it is running)."""
+    check_folder(settings.home)
     bolt_port, _ = _ports(settings)
     if not settings.password_file.exists() and settings.users_file.exists():
         raise _password_mismatch(settings)  # made users once, with the lost password
@@ -186,15 +152,17 @@ def server_config(settings: LocalServerSettings) -> DatabaseConfig:
         user=ROOT_USER,
         password=_password(settings) if settings.password_file.exists() else "",
         database=DATABASE_NAME,
+        local_server=settings.home,
     )
 
 
 def running_pid(settings: LocalServerSettings) -> int | None:
     """The pid of our running server, or None (a stale pid file is removed)."""
-    pid = _read_pid(settings)
+    check_folder(settings.home)
+    pid = read_pid(settings.home)
     if pid is None:
         return None
-    if _is_our_server(pid, settings):
+    if is_our_server(pid, settings.home):
         return pid
     with contextlib.suppress(FileNotFoundError):
         settings.pid_file.unlink()
@@ -223,7 +191,7 @@ def _java_command(settings: LocalServerSettings) -> list[str]:
         f"-Darcadedb.server.defaultDatabases={DATABASE_NAME}[{ROOT_USER}]",
         "-cp",
         str(package / "jars" / "*"),
-        _MAIN_CLASS,
+        MAIN_CLASS,
     ]
 
 
@@ -239,6 +207,7 @@ def _wait_ready(settings: LocalServerSettings, process: subprocess.Popen, log_of
         user=ROOT_USER,
         password=_password(settings),
         database=DATABASE_NAME,
+        local_server=settings.home,
     )
     deadline = time.monotonic() + settings.start_timeout_s
     while time.monotonic() < deadline:
@@ -312,12 +281,11 @@ def _server_environment() -> dict[str, str]:
 
 def _launch(settings: LocalServerSettings) -> None:
     """Start the server process and wait until it answers (no checks: see `start`)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.home, 0o700)  # the server's files hold the user's data
+    make_folder(settings.home)
     _password(settings)  # made before the first start: the server reads it from its file
     previous_state = _read_state(settings)
     log_offset = log_size(settings.log_file)
-    with open(settings.log_file, "ab") as log:
+    with open_log(settings.log_file) as log:
         # A new session: Ctrl-C in the shell that ran `n2g db up` does not stop the server.
         process = subprocess.Popen(
             _java_command(settings),
@@ -328,16 +296,16 @@ def _launch(settings: LocalServerSettings) -> None:
             cwd=settings.home,
             env=_server_environment(),
         )
-    settings.pid_file.write_text(f"{process.pid}\n")
+    write_file(settings.pid_file, f"{process.pid}\n")
     state = {"pid": process.pid, "bolt_port": settings.bolt_port, "http_port": settings.http_port}
-    _write_private(settings.state_file, json.dumps(state) + "\n")
+    write_file(settings.state_file, json.dumps(state) + "\n")
     try:
         _wait_ready(settings, process, log_offset)
     except N2GError:  # stopped: the folder keeps the ports of its last good start
         with contextlib.suppress(FileNotFoundError):
             settings.pid_file.unlink()
         if previous_state:
-            _write_private(settings.state_file, json.dumps(previous_state) + "\n")
+            write_file(settings.state_file, json.dumps(previous_state) + "\n")
         else:
             settings.state_file.unlink(missing_ok=True)
         raise
@@ -348,11 +316,25 @@ def start(settings: LocalServerSettings | None = None) -> ServerStatus:
     settings = settings or LocalServerSettings.remembered()
     if running_pid(settings) is not None:
         return status(settings, count_neurons=False)
+    refuse_orphans(settings)
     if not settings.password_file.exists() and settings.users_file.exists():
         raise _password_mismatch(settings)  # a new password would never be accepted
     _check_can_start(settings)
     _launch(settings)
     return status(settings, count_neurons=False)
+
+
+def refuse_orphans(settings: LocalServerSettings) -> None:
+    """N2GError (one line) when a server of ours still runs from this folder although its
+    pid file is gone (the folder was deleted or emptied under it): a new server beside it
+    would answer with an empty store while the old one holds the data and the memory."""
+    orphans = orphaned_pids(settings.home)
+    if orphans:
+        raise N2GError(
+            f"the local server's folder {printable(str(settings.home))} was deleted or moved "
+            f"while its server ran on (pid {orphans[0]}): `n2g db down` stops it, then "
+            "`n2g db up` starts a new, empty one (or restore the folder)"
+        )
 
 
 def recreate_database(settings: LocalServerSettings | None = None) -> ServerStatus:
@@ -371,28 +353,12 @@ def recreate_database(settings: LocalServerSettings | None = None) -> ServerStat
     return start(settings)
 
 
-def orphaned_pids(settings: LocalServerSettings) -> list[int]:
-    """Our ArcadeDB servers rooted in `settings.home` that no pid file names: left running
-    when the data folder (with its pid file) was deleted or moved under them. Found by
-    their command line, which names the folder; only this user's processes can be read."""
-    root_flag = f"-Darcadedb.server.rootPath={settings.home / 'root'}".encode()
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, ValueError):
-            if entry.stat().st_uid != os.getuid():
-                continue
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            if _MAIN_CLASS.encode() in cmdline and root_flag in cmdline:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
 def stop(settings: LocalServerSettings | None = None) -> bool:
     """Stop the local server, and any server of ours left orphaned in the same folder;
     False when none was running."""
     settings = settings or LocalServerSettings()
     pid = running_pid(settings)
-    pids = sorted({*([pid] if pid is not None else []), *orphaned_pids(settings)})
+    pids = sorted({*([pid] if pid is not None else []), *orphaned_pids(settings.home)})
     for each in pids:
         stop_process(each)
     with contextlib.suppress(FileNotFoundError):

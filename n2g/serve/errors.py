@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from neo4j import exceptions as neo4j_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from n2g.errors import N2GError
+from n2g.errors import DatabaseUnavailable, N2GError
 from n2g.serve.security import SECURITY_HEADERS
 
 MAX_MESSAGE = 400  # characters of an error line (a message quoting a huge token is cut)
@@ -46,6 +46,8 @@ def one_line(message: str) -> str:
 def status_of(exc: N2GError) -> int:
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, DatabaseUnavailable):
+        return 503
     if isinstance(exc.__cause__, neo4j_errors.Neo4jError | neo4j_errors.DriverError | OSError):
         return 503
     return 422

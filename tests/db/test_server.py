@@ -123,6 +123,7 @@ def test_a_lost_or_changed_password_file_is_one_line_at_once(tmp_path):
     with pytest.raises(N2GError, match="does not accept the password"):
         server.server_config(settings)  # every command, not only a start
     settings.password_file.write_text("not-the-password\n")
+    settings.password_file.chmod(0o600)
     with pytest.raises(N2GError, match="does not accept the password"):
         server.start(settings)
     assert time.monotonic() - started < 60
@@ -141,7 +142,7 @@ def test_down_stops_a_server_whose_data_folder_was_deleted(tmp_path):
     assert status.pid is not None
     shutil.rmtree(settings.home)
     assert server.running_pid(settings) is None  # no pid file to go by
-    assert server.orphaned_pids(settings) == [status.pid]
+    assert server.orphaned_pids(settings.home) == [status.pid]
     assert server.stop(settings) is True
     assert not Path(f"/proc/{status.pid}").exists() or _is_zombie(status.pid)
     assert server.stop(settings) is False
