@@ -20,7 +20,7 @@ from neo4j import exceptions as neo4j_errors
 from neo4j.auth_management import AuthManager
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from n2g.db.identity import check_peer
+from n2g.db.identity import PeerGuard
 from n2g.db.watchdog import Watchdog, address_of
 from n2g.errors import N2GError
 
@@ -128,11 +128,10 @@ class LocalServerAuth(AuthManager):
 
     def __init__(self, config: DatabaseConfig, home: Path) -> None:
         self._auth = basic_auth(config.user, config.password)
-        self._home = home
-        self._port = address_of(config.uri)[1]
+        self._guard = PeerGuard(home, address_of(config.uri)[1])
 
     def get_auth(self) -> Auth:
-        check_peer(self._home, self._port)  # UntrustedListener: the connection is dropped
+        self._guard.check()  # UntrustedListener: the driver drops the connection
         return self._auth
 
     def handle_security_exception(

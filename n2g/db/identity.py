@@ -21,9 +21,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 
-from n2g.db.processes import peer_inodes, process_uid, socket_inodes
+from n2g.db.processes import own_sockets, peer_inodes, peer_port, process_uid, socket_inodes
 from n2g.db.server_folder import read_file
 from n2g.errors import DatabaseUnavailable, N2GError, printable
 
@@ -87,9 +88,9 @@ def orphaned_pids(home: Path) -> list[int]:
     return sorted(found)
 
 
-def check_peer(home: Path, port: int) -> None:
-    """Return when every connection of this process to 127.0.0.1:`port` is answered by
-    our server rooted in `home`; UntrustedListener (one line) otherwise."""
+def check_peer(home: Path, port: int) -> set[int]:
+    """Return the inodes of this process's connections to 127.0.0.1:`port` when every one
+    is answered by our server rooted in `home`; UntrustedListener (one line) otherwise."""
     where = f"127.0.0.1:{port}"
     pid = read_pid(home)
     if pid is None or not is_our_server(pid, home):
@@ -100,11 +101,48 @@ def check_peer(home: Path, port: int) -> None:
         )
     peers = peer_inodes(port)
     if peers is None:  # no /proc: the server is alive, which is all that can be known
-        return
-    live = [inode for inode in peers if inode]
-    if not live or not set(live) <= socket_inodes(pid):
+        return set()
+    live = {peer for peer in peers.values() if peer}
+    if not live or not live <= socket_inodes(pid):
         raise UntrustedListener(
             f"a process other than the local server (pid {pid}) answers at {where}: "
             "nothing was sent to it; `n2g db status` says where the server listens "
             "(`n2g db down` then `n2g db up` restarts it)"
         )
+    return {ours for ours, peer in peers.items() if peer}
+
+
+class PeerGuard:
+    """`check_peer` for one Database, remembering the connections it has proved.
+
+    The driver asks for the credentials on every new connection and every time it hands
+    out a pooled one ("very frequently", its documentation warns); reading /proc/net/tcp
+    costs milliseconds on a busy machine. A connection's peer cannot change, so a socket of
+    ours proved once stays proved: only a socket not seen before (a new connection) is
+    looked up, and the full check runs when one of them is connected to the port."""
+
+    def __init__(self, home: Path, port: int) -> None:
+        self.home, self.port = home, port
+        self._proved: set[int] = set()  # our sockets connected to the server, proved
+        self._elsewhere: set[int] = set()  # our sockets connected to something else
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        with self._lock:
+            current = own_sockets()
+            if current is None:  # no /proc: check_peer settles for the server being alive
+                check_peer(self.home, self.port)
+                return
+            self._proved &= set(current)
+            self._elsewhere &= set(current)
+            unknown = {i: fd for i, fd in current.items() if i not in self._proved}
+            unknown = {i: fd for i, fd in unknown.items() if i not in self._elsewhere}
+            needs_proof = False
+            for inode, fd in unknown.items():
+                peer = peer_port(fd)
+                if peer == self.port:
+                    needs_proof = True
+                elif peer is not None:
+                    self._elsewhere.add(inode)
+            if needs_proof or not self._proved:
+                self._proved |= check_peer(self.home, self.port)

@@ -75,26 +75,26 @@ def socket_inodes(pid: int) -> set[int]:
 TCP_ESTABLISHED = "01"
 
 
-def _tcp_entries() -> list[tuple[int, int, str, int]] | None:
-    """(local port, remote port, state, inode) of every loopback TCP socket of this
-    network namespace, from /proc/net/tcp and tcp6 (IPv4-mapped included); None where there
-    is no /proc to read."""
-    entries: list[tuple[int, int, str, int]] = []
-    found_table = False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
+def _tcp_entries(table: str, port: int) -> list[tuple[int, int, str, int]] | None:
+    """(local port, remote port, state, inode) of the loopback TCP sockets of this network
+    namespace that have `port` at one end, from one /proc/net table (IPv4-mapped
+    addresses included in tcp6); None where the table cannot be read."""
+    try:
+        lines = Path(table).read_text().splitlines()[1:]
+    except OSError:
+        return None
+    needle = f":{port:04X} "
+    entries = []
+    for line in lines:
+        if needle not in line:  # most lines: a cheap test before splitting
             continue
-        found_table = True
-        for line in lines:
-            fields = line.split()
-            if len(fields) <= 9:
-                continue
-            local, remote = fields[1].rsplit(":", 1), fields[2].rsplit(":", 1)
-            if _is_loopback(local[0]) and _is_loopback(remote[0]):
-                entries.append((int(local[1], 16), int(remote[1], 16), fields[3], int(fields[9])))
-    return entries if found_table else None
+        fields = line.split()
+        if len(fields) <= 9:
+            continue
+        local, remote = fields[1].rsplit(":", 1), fields[2].rsplit(":", 1)
+        if _is_loopback(local[0]) and _is_loopback(remote[0]):
+            entries.append((int(local[1], 16), int(remote[1], 16), fields[3], int(fields[9])))
+    return entries
 
 
 def _is_loopback(hex_address: str) -> bool:
@@ -107,29 +107,67 @@ def _is_loopback(hex_address: str) -> bool:
     return hex_address[:24] == "0000000000000000FFFF0000" and hex_address.endswith("7F")
 
 
-def peer_inodes(port: int) -> list[int] | None:
-    """For each established connection of this process to TCP `port` on loopback, the inode
-    of the socket at the other end (0: that end is not held by any process any more, or
-    not yet accepted). None where there is no /proc to read.
+def peer_inodes(port: int) -> dict[int, int] | None:
+    """For each established connection of this process to TCP `port` on loopback, its
+    socket's inode -> the inode of the socket at the other end (0: that end is held by no
+    process any more, or not accepted yet). None where there is no /proc to read.
 
-    The other end of a connection is the entry whose local port is `port` and whose
-    remote port is ours: its inode is the socket the answering process accepted, so
-    `peer_inodes(port) <= socket_inodes(server_pid)` proves who answered, with no race:
-    the connection exists already."""
-    entries = _tcp_entries()
+    The other end of a connection is the entry whose local port is `port` and whose remote
+    port is ours: its inode is the socket the answering process accepted, so the peers
+    being among `socket_inodes(server_pid)` proves who answered, with no race: the
+    connection exists already. The IPv4 table is read first; tcp6 only when a peer is not
+    there (a dual-stack listener)."""
+    ours = socket_inodes(os.getpid())
+    entries = _tcp_entries("/proc/net/tcp", port)
     if entries is None:
         return None
-    ours = socket_inodes(os.getpid())
-    local_ports = {
-        local
-        for local, remote, state, inode in entries
-        if inode in ours and remote == port and state == TCP_ESTABLISHED
-    }
-    return [
-        inode
-        for local, remote, state, inode in entries
-        if local == port and remote in local_ports and state == TCP_ESTABLISHED
-    ]
+    mine: dict[int, int] = {}  # our local port -> our inode
+    peers: dict[int, int] = {}  # our local port -> the peer's inode
+    for table in ("/proc/net/tcp6", None):
+        for local, remote, state, inode in entries:
+            if state != TCP_ESTABLISHED:
+                continue
+            if inode in ours and remote == port:
+                mine[local] = inode
+            elif local == port:
+                peers[remote] = inode
+        if table is None or set(mine) <= set(peers):
+            break
+        entries = _tcp_entries(table, port) or []
+    return {inode: peers.get(local, 0) for local, inode in mine.items()}
+
+
+def own_sockets() -> dict[int, int] | None:
+    """This process's open sockets: inode -> a file descriptor holding it (None: no /proc)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    found: dict[int, int] = {}
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            target = os.readlink(f"/proc/self/fd/{name}")
+            if target.startswith("socket:["):
+                found[int(target[8:-1])] = int(name)
+    return found
+
+
+def peer_port(fd: int) -> int | None:
+    """The remote port of the TCP connection on descriptor `fd` when it is connected to a
+    loopback address; -1 when connected elsewhere or not TCP; None when not connected (yet)
+    or gone."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as dup:
+            if dup.type != socket.SOCK_STREAM or dup.family not in (
+                socket.AF_INET,
+                socket.AF_INET6,
+            ):
+                return -1
+            host, port = dup.getpeername()[:2]
+    except OSError:
+        return None
+    loopback = host.startswith("127.") or host in ("::1",) or host.startswith("::ffff:127.")
+    return int(port) if loopback else -1
 
 
 def process_uid(pid: int) -> int | None:
