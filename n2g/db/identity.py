@@ -24,8 +24,9 @@ import sys
 import threading
 from pathlib import Path
 
-from n2g.db.processes import own_sockets, peer_inodes, peer_port, process_uid, socket_inodes
+from n2g.db.processes import process_uid, socket_inodes
 from n2g.db.server_folder import read_file
+from n2g.db.tcp_peers import loopback_peer, own_sockets, peer_inode
 from n2g.errors import DatabaseUnavailable, N2GError, printable
 
 MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
@@ -88,38 +89,36 @@ def orphaned_pids(home: Path) -> list[int]:
     return sorted(found)
 
 
-def check_peer(home: Path, port: int) -> set[int]:
-    """Return the inodes of this process's connections to 127.0.0.1:`port` when every one
-    is answered by our server rooted in `home`; UntrustedListener (one line) otherwise."""
-    where = f"127.0.0.1:{port}"
+def _server_pid(home: Path, port: int) -> int:
+    """The pid of our server rooted in `home`; UntrustedListener when none runs."""
     pid = read_pid(home)
     if pid is None or not is_our_server(pid, home):
         gone = "its data folder is gone" if not home.is_dir() else "it is not running"
         raise UntrustedListener(
-            f"the local server at {where} stopped ({gone}; {printable(str(home))}): "
+            f"the local server at 127.0.0.1:{port} stopped ({gone}; {printable(str(home))}): "
             "nothing was sent to whatever listens there now; start it again with `n2g db up`"
         )
-    peers = peer_inodes(port)
-    if peers is None:  # no /proc: the server is alive, which is all that can be known
-        return set()
-    live = {peer for peer in peers.values() if peer}
-    if not live or not live <= socket_inodes(pid):
-        raise UntrustedListener(
-            f"a process other than the local server (pid {pid}) answers at {where}: "
-            "nothing was sent to it; `n2g db status` says where the server listens "
-            "(`n2g db down` then `n2g db up` restarts it)"
-        )
-    return {ours for ours, peer in peers.items() if peer}
+    return pid
+
+
+def _impostor(pid: int, port: int) -> UntrustedListener:
+    return UntrustedListener(
+        f"a process other than the local server (pid {pid}) answers at 127.0.0.1:{port}: "
+        "nothing was sent to it; `n2g db status` says where the server listens "
+        "(`n2g db down` then `n2g db up` restarts it)"
+    )
 
 
 class PeerGuard:
-    """`check_peer` for one Database, remembering the connections it has proved.
+    """Proves, for one Database, that each of its connections to the local server's port
+    is answered by that server (the module docstring says why and when).
 
     The driver asks for the credentials on every new connection and every time it hands
-    out a pooled one ("very frequently", its documentation warns); reading /proc/net/tcp
-    costs milliseconds on a busy machine. A connection's peer cannot change, so a socket of
-    ours proved once stays proved: only a socket not seen before (a new connection) is
-    looked up, and the full check runs when one of them is connected to the port."""
+    out a pooled one ("very frequently", its documentation warns). A connection's peer
+    cannot change, so a socket of ours proved once stays proved: each call examines only
+    the sockets it has not seen, and asks the kernel about those connected to the port.
+    It fails closed: a socket that cannot be examined, or whose peer cannot be found out,
+    refuses the credentials."""
 
     def __init__(self, home: Path, port: int) -> None:
         self.home, self.port = home, port
@@ -129,20 +128,33 @@ class PeerGuard:
 
     def check(self) -> None:
         with self._lock:
-            current = own_sockets()
-            if current is None:  # no /proc: check_peer settles for the server being alive
-                check_peer(self.home, self.port)
+            sockets = own_sockets()
+            if sockets is None:  # no /proc: the server is alive, all that can be known
+                _server_pid(self.home, self.port)
                 return
-            self._proved &= set(current)
-            self._elsewhere &= set(current)
-            unknown = {i: fd for i, fd in current.items() if i not in self._proved}
-            unknown = {i: fd for i, fd in unknown.items() if i not in self._elsewhere}
-            needs_proof = False
-            for inode, fd in unknown.items():
-                peer = peer_port(fd)
-                if peer == self.port:
-                    needs_proof = True
-                elif peer is not None:
-                    self._elsewhere.add(inode)
-            if needs_proof or not self._proved:
-                self._proved |= check_peer(self.home, self.port)
+            pid: int | None = None
+            self._proved &= sockets.keys()
+            self._elsewhere &= sockets.keys()
+            server_sockets: set[int] | None = None
+            for inode, fd in sockets.items():
+                if inode in self._proved or inode in self._elsewhere:
+                    continue
+                try:
+                    ends = loopback_peer(fd)
+                    if ends is None or ends[1][1] != self.port:
+                        if ends is not None:
+                            self._elsewhere.add(inode)
+                        continue
+                    pid = pid or _server_pid(self.home, self.port)
+                    peer = peer_inode(*ends)
+                except OSError as exc:  # unprovable: fail closed
+                    raise UntrustedListener(
+                        f"cannot prove that the local server answers at 127.0.0.1:{self.port} "
+                        f"({exc.strerror or exc}): nothing was sent"
+                    ) from None
+                if not peer:
+                    continue  # that end is closed: nothing sent there reaches anyone
+                server_sockets = server_sockets or socket_inodes(pid)
+                if peer not in server_sockets:
+                    raise _impostor(pid, self.port)
+                self._proved.add(inode)
