@@ -8,14 +8,18 @@ delphi's detection and fuzzing), its trie (nodes and edges) and its evidence (wh
 stored), and its settings. The rows come from the database (per model, or filtered like a
 search) or straight from a graph file.
 
-The labels file maps a unit's hook and index to its label:
-`{"blocks.3.mlp.hook_post": {"15": "fires on ..."}}` for MLP neurons (transformer_lens'
-name of the MLP's activations), the SAE's own hook for its latents
-(`{"blocks.3.hook_mlp_out": {...}}`), the index as a string (a JSON key).
+The labels file maps a unit's model, hook and index to its label:
+`{"smollm2-135m": {"blocks.3.mlp.hook_post": {"15": "fires on ..."}}}` for MLP neurons
+(transformer_lens' name of the MLP's activations), the SAE's own hook for its latents
+(`{"smollm2-135m": {"blocks.3.hook_mlp_out": {...}}}`), the index as a string (a JSON
+key). The model comes first because hooks are named alike in every model: keyed by hook
+alone, the labels of two models' `blocks.0.mlp.hook_post` neuron 0 would be one entry, the
+last written. A viewer that takes one model's hook -> index -> label map reads
+`labels[MODEL]`.
 
-A file is written whole or not at all: it goes to a temporary file beside the target,
-renamed into place at the end, so an interrupted export leaves no partial file that looks
-complete.
+A file is written whole or not at all (n2g.files: a temporary file beside the target,
+renamed into place at the end, never through a symlink at its name), so an interrupted
+export, or one that met a bad line, leaves no partial file that looks complete.
 """
 
 from __future__ import annotations
@@ -23,13 +27,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from n2g.errors import N2GError
+from n2g.files import open_atomic, write_text_atomic
 from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
     Classification,
@@ -96,13 +99,17 @@ def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None 
     a time so a whole model never sits in memory, and, when asked, the labels file; return
     how many units. Nothing is left behind on failure."""
     fmt = export_format(out)
-    by_hook: dict[str, dict[str, str]] = {}
+    by_model: dict[str, dict[str, dict[str, str]]] = {}
     n_rows = 0
-    with _replacing(out) as tmp, _sink(fmt, tmp) as write:
+    _check_folder(out)
+    if labels is not None:
+        _check_folder(labels)
+    with open_atomic(out, binary=True) as file, _sink(fmt, file) as write:
         batch: list[dict[str, Any]] = []
         for graph in graphs:
             batch.append(unit_row(graph))
-            by_hook.setdefault(label_hook(graph), {})[str(graph.neuron)] = batch[-1]["label"]
+            hooks = by_model.setdefault(graph.model, {})
+            hooks.setdefault(label_hook(graph), {})[str(graph.neuron)] = batch[-1]["label"]
             if len(batch) == ROWS_PER_GROUP:
                 write(batch)
                 n_rows, batch = n_rows + len(batch), []
@@ -112,26 +119,29 @@ def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None 
         if not n_rows:
             raise N2GError("no unit to export (check the model, layer or graph file)")
     if labels is not None:
-        with _replacing(labels) as tmp, open(tmp, "w", encoding="utf-8") as file:
-            json.dump(by_hook, file, ensure_ascii=False, indent=1)
+        write_text_atomic(labels, json.dumps(by_model, ensure_ascii=False, indent=1))
     return n_rows
 
 
+def _check_folder(target: Path) -> None:
+    if not Path(target).parent.is_dir():
+        raise N2GError(f"cannot write {target}: no folder {Path(target).parent}")
+
+
 @contextlib.contextmanager
-def _sink(fmt: Format, path: str) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
-    """A function that appends rows to `path` in `fmt`."""
+def _sink(fmt: Format, file: IO[bytes]) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
+    """A function that appends rows to `file` in `fmt`."""
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema = row_schema()
-        with pq.ParquetWriter(path, schema) as writer:
+        with pq.ParquetWriter(file, schema) as writer:
             yield lambda rows: writer.write_table(pa.Table.from_pylist(rows, schema=schema))
     else:
-        with open(path, "w", encoding="utf-8") as file:
-            # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside
-            # its line for every reader, whatever it splits lines on
-            yield lambda rows: file.writelines(json.dumps(row) + "\n" for row in rows)
+        # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside its
+        # line for every reader, whatever it splits lines on
+        yield lambda rows: file.writelines((json.dumps(row) + "\n").encode() for row in rows)
 
 
 @functools.cache
@@ -174,23 +184,6 @@ def _complete_unit() -> NeuronGraph:
         settings=BuildSettings(mask_token_id=0, max_context=32, grade_tokens=1),
         token_grades=TokenGrades(token_ids=[1], levels=[0.25]),
     )  # fmt: skip
-
-
-@contextlib.contextmanager
-def _replacing(target: Path) -> Iterator[str]:
-    """A temporary path beside `target`, renamed onto it if the block ends well and removed
-    if not."""
-    target = Path(target)
-    if not target.parent.is_dir():
-        raise N2GError(f"cannot write {target}: no folder {target.parent}")
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def graphs_in_batches(keys: list[str], read: Any, size: int = 500) -> Iterator[NeuronGraph]:

@@ -8,7 +8,6 @@ Both can be deleted at any time: everything in them is rebuilt on demand.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -35,29 +34,3 @@ def data_dir(override: Path | str | None = None) -> Path:
     if override is not None:
         return Path(override).expanduser()
     return _base("N2G_DATA_DIR", "XDG_DATA_HOME", ".local/share")
-
-
-def replace_file(path: Path | str, data: str | bytes, mode: int = 0o644) -> None:
-    """Write `data` to `path` whole or not at all, safely in a folder others can write to.
-
-    The bytes go to a new file of a random name in the same folder, created exclusively
-    (so a symlink planted there under a predictable name cannot redirect the write to
-    another file), then renamed over `path`: the rename replaces a symlink at `path`
-    itself rather than following it. `mode` is applied less the user's umask.
-    """
-    import tempfile
-
-    target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, mode & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -4,6 +4,10 @@ A neuron is either fully written (one complete JSON line) or not at all. On rest
 file is scanned: a torn last line (no newline: the process died mid-write) is cut off,
 the neurons already present are skipped. A corrupt complete line stops the build with its
 file:line named; nothing in the file is changed then.
+
+Appending is the resume design, so this file is not written whole through a temporary
+file as others are (n2g.files); it is opened with `open_append`/`open_existing`, which
+refuse a symlink at its name: a link planted there is an error, never a write elsewhere.
 """
 
 from __future__ import annotations
@@ -13,16 +17,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from n2g.errors import N2GError
+from n2g.files import open_append, open_existing
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
 from n2g.graph.model import NeuronGraph
 
 
 def drop_torn_tail(path: Path) -> bool:
     """Cut an unterminated last line; True when something was cut."""
-    size = path.stat().st_size
-    if size == 0:
-        return False
-    with open(path, "rb+") as handle:
+    with open_existing(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            return False
         handle.seek(size - 1)
         if handle.read(1) == b"\n":
             return False
@@ -71,7 +76,7 @@ class GraphWriter:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
+        self.handle = open_append(path)  # closed in close()
 
     def write(self, graphs: Sequence[NeuronGraph]) -> None:
         self.write_lines([dump_graph_line(g) for g in graphs])

@@ -7,7 +7,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import typer
@@ -19,9 +19,12 @@ try:  # Typer 0.2x carries its own copy of click: its usage errors are these cla
 except ImportError:  # pragma: no cover - a Typer that uses click itself
     from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment]
 
+from n2g.cli.library_messages import library_messages_through
 from n2g.errors import N2GError, printable
+from n2g.graph.file import BadLines
 
 F = TypeVar("F", bound=Callable)
+MAX_ERRORS_SHOWN = 20  # bad lines of graph files named one by one; the rest are counted
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -38,12 +41,26 @@ def echo(text: str, err: bool = False) -> None:
     typer.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
 
 
+def _echo_err(text: str) -> None:
+    echo(text, err=True)
+
+
 def echo_json(text: str) -> None:
     """Print JSON text inert and still valid: a character `printable` would escape can only
     sit inside a JSON string there, so it is written as its JSON escape (`\\u001b`)."""
     if not text.replace("\n", "").isprintable():
         text = "".join(c if c.isprintable() or c == "\n" else json.dumps(c)[1:-1] for c in text)
     typer.echo(text)
+
+
+def echo_bad_lines(errors: Sequence[Exception]) -> None:
+    """Name bad lines of graph files on stderr, one line each (`bad line: FILE:LINE:
+    reason`, the first MAX_ERRORS_SHOWN, then how many more): every command that reads
+    graph files reports them so, then says in one line what it did about them."""
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        echo(f"bad line: {error}", err=True)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        echo(f"... and {len(errors) - MAX_ERRORS_SHOWN} more bad line(s)", err=True)
 
 
 def _silence_stdout() -> None:
@@ -62,6 +79,9 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BadLines as exc:  # a graph file read whole had bad lines: each named
+            echo_bad_lines(exc.errors)
+            raise fail(str(exc), exc.exit_code) from None
         except N2GError as exc:
             raise fail(str(exc), exc.exit_code) from None
         except ValidationError as exc:  # a config object refused a setting
@@ -85,9 +105,11 @@ def _main_with_one_line_errors(main: Callable[..., Any], standalone: bool, **kwa
     """Run a click `main` so a usage mistake (a missing or unknown option, a value of the
     wrong type) is one `error:` line naming the help to read, not a boxed usage text."""
     if not standalone:
-        return main(standalone_mode=False, **kwargs)
+        with library_messages_through(_echo_err):
+            return main(standalone_mode=False, **kwargs)
     try:
-        result = main(standalone_mode=False, **kwargs)
+        with library_messages_through(_echo_err):  # a library's warning may quote input
+            result = main(standalone_mode=False, **kwargs)
     except NoArgsIsHelpError as exc:  # a bare group: its help, as asked
         exc.show()
         sys.exit(exc.exit_code)

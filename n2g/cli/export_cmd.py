@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from n2g.cli.common import echo, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.top_cmd import UnitLayerOption, UnitModelOption
-from n2g.errors import N2GError
+
+if TYPE_CHECKING:
+    from n2g.graph.model import NeuronGraph
 
 
 @one_line_errors
@@ -25,7 +28,7 @@ def export_command(
     labels: Annotated[
         Path | None,
         typer.Option(
-            "--labels", help="also write the labels by hook and index (JSON) to this file"
+            "--labels", help="also write the labels by model, hook and index (JSON) to this file"
         ),
     ] = None,
     db_flags: DatabaseFlags = NO_FLAGS,
@@ -42,16 +45,7 @@ def export_command(
 
     export_format(out)  # a wrong suffix fails before any reading
     if graphs is not None:
-        from n2g.graph.file import iter_graph_file
-
-        if not graphs.is_file():
-            raise N2GError(f"graph file not found: {graphs}")
-        chosen = (
-            g
-            for _, g in iter_graph_file(graphs)
-            if (model is None or g.model == model) and (layer is None or g.layer == layer)
-        )
-        n = write_rows(chosen, out, labels=labels)
+        n = write_rows(_from_file(graphs, model, layer), out, labels=labels)
     else:
         from n2g.search import NeuronSearch, store
 
@@ -62,6 +56,20 @@ def export_command(
             reader = lambda chunk: store.read_graphs(db, chunk)  # noqa: E731
             n = write_rows(graphs_in_batches(keys, reader), out, labels=labels)
     echo(f"wrote {n:,} unit(s) to {out}" + (f", labels to {labels}" if labels else ""))
+
+
+def _from_file(path: Path, model: str | None, layer: int | None) -> Iterator[NeuronGraph]:
+    """The chosen graphs of a graph file; after its last line, BadLines if any line was
+    bad (as `n2g ingest --strict`: raised inside the writer, it leaves no file, for a
+    partial export would look complete). Each bad line is named, the good ones read on."""
+    from n2g.graph.file import BadLines, GraphFileError, read_graph_files
+
+    errors: list[GraphFileError] = []
+    for graph in read_graph_files([path], errors=errors):
+        if (model is None or graph.model == model) and (layer is None or graph.layer == layer):
+            yield graph
+    if errors:
+        raise BadLines(errors, "nothing was written")
 
 
 def register(app: typer.Typer) -> None:

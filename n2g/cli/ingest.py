@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import OneLineErrorsCommand, echo, fail, one_line_errors
+from n2g.cli.common import OneLineErrorsCommand, echo, echo_bad_lines, fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 from n2g.errors import printable
-
-MAX_ERRORS_SHOWN = 20
 
 app = typer.Typer(
     name="n2g-ingest",
@@ -26,10 +24,7 @@ def _report(summary: IngestSummary, strict: bool) -> None:
     for path in summary.empty_files:
         name = printable(str(path))
         echo(f"warning: {name} holds no neuron graph (is it the right file?)", err=True)
-    for error in summary.errors[:MAX_ERRORS_SHOWN]:
-        echo(f"bad line: {error}", err=True)
-    if len(summary.errors) > MAX_ERRORS_SHOWN:
-        echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more bad line(s)", err=True)
+    echo_bad_lines(summary.errors)
     for line in summary.lines():
         echo(line)
     if summary.errors:

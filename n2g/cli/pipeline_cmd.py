@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import echo, echo_json, one_line_errors
+from n2g.cli.common import echo, echo_bad_lines, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_config, database_options
 from n2g.cli.options import NOTHING, Explicit, settings_options
 from n2g.cli.stage_options import (
@@ -115,19 +115,16 @@ def report(
 
       n2g report n2g-run/graphs.jsonl n2g-run/graphs-sae-L3-mlp-8x.jsonl
     """
-    from n2g.graph.file import GraphFileError, iter_graph_file
-    from n2g.graph.model import NeuronGraph
+    from n2g.files import write_text_atomic
+    from n2g.graph.file import GraphFileError, read_graph_files
     from n2g.report.tables import build_report, to_markdown, write_plot
     from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 
-    graphs: list[NeuronGraph] = []
     errors: list[GraphFileError] = []
-    for path in graph_files:
-        if not path.is_file():
-            raise N2GError(f"graph file not found: {path}")
-        graphs += [g for _, g in iter_graph_file(path, errors=errors)]
-    for error in errors:
-        echo(f"skipped bad line {error}", err=True)
+    graphs = list(read_graph_files(graph_files, errors=errors))
+    if errors:
+        echo_bad_lines(errors)
+        echo(f"{len(errors)} bad line(s) skipped; the report is of the other lines", err=True)
     if not graphs:
         raise N2GError("no valid neuron graph in the given file(s)")
     neurons = [g for g in graphs if g.unit_set is None]
@@ -138,7 +135,7 @@ def report(
     markdown = "\n".join(parts + comparison_markdown(units)).rstrip("\n")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
+        write_text_atomic(out / "report.md", markdown + "\n")
         if result is not None:
             write_plot(result, out / "quality.png")
         if units:

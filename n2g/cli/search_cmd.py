@@ -25,10 +25,11 @@ from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_d
 from n2g.cli.options import Setting, field_option
 from n2g.cli.tables import print_paths, print_rows, print_text_match
 from n2g.errors import N2GError
-from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file
+from n2g.graph.file import dump_graph_line, read_graph_files
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
+from n2g.search.bounds import MAX_QUERY_INT
 
 # The options several search commands share (their defaults: `= False`, `= None`,
 # `= LIMIT`, `= FIRING_LEVEL`).
@@ -37,7 +38,19 @@ JsonOption = Annotated[
 ]
 ModelOption = Annotated[str | None, typer.Option("--model", "-m", help="only this model's neurons")]
 LIMIT = 25
-LimitOption = Annotated[int, typer.Option("--limit", "-n", help="at most this many rows")]
+
+
+def query_int(value: int | None) -> int | None:
+    """An integer option that reaches a query, refused as it is read when past what a
+    query takes (n2g.search.bounds); the least values are checked by NeuronSearch."""
+    if value is not None and value > MAX_QUERY_INT:
+        raise typer.BadParameter(f"{value} is more than {MAX_QUERY_INT}, the most a query takes")
+    return value
+
+
+LimitOption = Annotated[
+    int, typer.Option("--limit", "-n", callback=query_int, help="at most this many rows")
+]
 LevelOption = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]
 SIMILARITY = SimilarityConfig()
 KEY_HELP = (
@@ -74,7 +87,9 @@ def search_command(
         str | None, typer.Option("--label", help="instead: units whose label holds it")
     ] = None,
     model: ModelOption = None,
-    layer: Annotated[int | None, typer.Option("--layer", "-l", help="only this layer")] = None,
+    layer: Annotated[
+        int | None, typer.Option("--layer", "-l", callback=query_int, help="only this layer")
+    ] = None,
     level: LevelOption = FIRING_LEVEL,
     limit: LimitOption = LIMIT,
     as_json: JsonOption = False,
@@ -174,7 +189,9 @@ def similar_command(
 @database_options
 def groups_command(
     model: ModelOption = None,
-    min_size: Annotated[int, typer.Option("--min-size", help="smallest group to list")] = 2,
+    min_size: Annotated[
+        int, typer.Option("--min-size", callback=query_int, help="smallest group to list")
+    ] = 2,
     level: LevelOption = FIRING_LEVEL,
     limit: LimitOption = LIMIT,
     as_json: JsonOption = False,
@@ -330,14 +347,11 @@ def _tokenizer(name: str) -> TokenizerLike:
 
 
 def _graph_from_file(path: Path, key: str) -> NeuronGraph:
-    if not path.is_file():
-        raise N2GError(f"graph file not found: {path}")
-    try:
-        for _, graph in iter_graph_file(path):
-            if graph.key == key:
-                return graph
-    except GraphFileError as exc:
-        raise N2GError(str(exc)) from None
+    """The graph of `key` in a graph file: a lookup, so the first bad line before it ends
+    the command with that line (GraphFileError, one line by one_line_errors)."""
+    for graph in read_graph_files([path]):
+        if graph.key == key:
+            return graph
     raise N2GError(f"no neuron {key!r} in {path}")
 
 
@@ -346,6 +360,6 @@ def _write_svg(graph: NeuronGraph, path: Path) -> None:
         from n2g.graph.render import to_svg  # the builder's renderer
     except ImportError:
         raise N2GError("SVG rendering is not available in this install") from None
-    from n2g.paths import replace_file
+    from n2g.files import write_text_atomic
 
-    replace_file(path, to_svg(graph))  # whole or not at all; no predictable temp file
+    write_text_atomic(path, to_svg(graph))  # whole or not at all, never through a symlink

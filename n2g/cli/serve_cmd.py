@@ -4,6 +4,8 @@ The port is bound before the database is opened, so a port in use or a bad addre
 at once with one line; the bound socket is handed to uvicorn, so no other process can take
 the port in between. It serves 127.0.0.1 unless told otherwise: any other address needs an
 explicit --host and earns a warning, as everyone who reaches it can read the database.
+Requests must name the service by a loopback name, the --host given, or an --allow-host
+name (n2g.serve.hosts: a web page elsewhere cannot read it through DNS rebinding).
 Nothing prints the password: uvicorn logs warnings only (no access log), and the database
 flags are never echoed.
 """
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
+import re
 import signal
 import socket
 from collections.abc import Callable
@@ -26,6 +30,7 @@ from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ANY_ADDRESS = ("0.0.0.0", "::", "")  # every interface: no name a client would send
 MAX_WORKERS = 64
 
 
@@ -52,6 +57,38 @@ def bind(host: str, port: int) -> socket.socket:
         raise N2GError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock
+
+
+AllowHostOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        metavar="<name>",
+        help="also answer requests naming the service so (a LAN name or address; repeat "
+        "for more; * for any): loopback names and --host's are always answered",
+    ),
+]
+
+
+def served_names(host: str, allowed: list[str]) -> list[str]:
+    """The names requests may give in Host beside the loopback ones: `host` (unless it is
+    every interface) and each `--allow-host`; N2GError for one that is no host name. Warns
+    when other machines can reach the service."""
+    for name in allowed:
+        if name != "*" and not re.fullmatch(r"\[?[A-Za-z0-9._:%-]+\]?", name):
+            raise N2GError(f"--allow-host takes a host name or address, got {name!r}")
+    if host not in LOCAL_HOSTS:
+        echo(
+            f"warning: serving on {host}: anyone who can reach this machine can read the database",
+            err=True,
+        )
+    if host in ANY_ADDRESS and not allowed:
+        echo(
+            "note: other machines must name this one by an --allow-host name or address "
+            "(requests naming it otherwise are refused)",
+            err=True,
+        )
+    return [*([] if host in ANY_ADDRESS else [host]), *allowed]
 
 
 def url_of(host: str, port: int) -> str:
@@ -92,6 +129,7 @@ def serve_command(
             "cache); more use more cores",
         ),
     ] = 1,
+    allow_host: AllowHostOption = None,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.
@@ -102,24 +140,22 @@ def serve_command(
       n2g serve                       (http://127.0.0.1:8000/)
 
       n2g serve --port 8080 --uri bolt://db:7687     (password from $N2G_PASSWORD)
+
+      n2g serve --host 0.0.0.0 --allow-host n2g.lan   (others open http://n2g.lan:8000/)
     """
-    if cache_seconds < 0:
-        raise N2GError(f"--cache-seconds must be 0 or more, got {cache_seconds}")
+    if not (math.isfinite(cache_seconds) and cache_seconds >= 0):
+        raise N2GError(f"--cache-seconds must be a number, 0 or more, got {cache_seconds}")
     if cache_mb < 1:
         raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
     if not 1 <= workers <= MAX_WORKERS:
         raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
-    if host not in LOCAL_HOSTS:
-        echo(
-            f"warning: serving on {host}: anyone who can reach this machine can read the database",
-            err=True,
-        )
+    names = served_names(host, allow_host or [])
     sock = bind(host, port)
     try:
         config = database_config(db_flags)  # the local server started here, once
         echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
-            in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, config))
+            in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config))
     finally:
         sock.close()
     echo("stopped")
@@ -159,7 +195,11 @@ def in_workers(workers: int, serve: Callable[[], None]) -> None:
 
 
 def _serve(
-    sock: socket.socket, cache_seconds: float, cache_mb: int, config: DatabaseConfig
+    sock: socket.socket,
+    cache_seconds: float,
+    cache_mb: int,
+    names: list[str],
+    config: DatabaseConfig,
 ) -> None:
     # A tokenizer for /api/like?text= comes from this machine or not at all: a request
     # must never wait on the Hugging Face hub (n2g.serve.tokenizers).
@@ -169,7 +209,7 @@ def _serve(
     from n2g.serve import create_app
 
     with Database.connect(config) as db:
-        app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb)
+        app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb, allowed_hosts=names)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

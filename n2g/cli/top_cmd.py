@@ -9,7 +9,7 @@ import typer
 
 from n2g.cli.common import echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.cli.search_cmd import JsonOption
+from n2g.cli.search_cmd import JsonOption, query_int
 from n2g.cli.tables import print_rows
 from n2g.search import NeuronSearch, store
 
@@ -19,7 +19,7 @@ UnitModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="only this model's units")
 ]
 UnitLayerOption = Annotated[
-    int | None, typer.Option("--layer", "-l", help="only this layer's units")
+    int | None, typer.Option("--layer", "-l", callback=query_int, help="only this layer's units")
 ]
 
 
@@ -41,7 +41,9 @@ def top_command(
     per_layer: Annotated[
         bool, typer.Option("--per-layer", help="a ranking for each layer")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="units per ranking")] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", callback=query_int, help="units per ranking")
+    ] = 10,
     as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:

@@ -8,10 +8,16 @@
   similarity edges are deleted first, so nothing stale is left). Re-running after a crash
   skips what was loaded and finishes the rest: the final counts equal a clean load.
 - Every value reaches Cypher as a parameter; no query text is ever built from data.
+- Every message is measured (`packed_size`: UTF-8 bytes, not characters) before it is sent:
+  ArcadeDB refuses a Bolt message over 16 MiB and then answers garbage or nothing at all,
+  which the watchdog cannot tell from a long write (handshakes still answer). A batch is
+  written before a graph that would take it past the bound, a list parameter is split into
+  messages that fit, and a graph that fits no message is a bad line while the rest load.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -25,6 +31,7 @@ from neo4j import exceptions as neo4j_errors
 
 from n2g.db.connection import Database
 from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
+from n2g.db.properties import MAX_ELEMENTS, packed_size
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, iter_graph_file
@@ -33,11 +40,12 @@ from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 
 DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
-# A Bolt message to ArcadeDB may not exceed 16 MiB. A transaction's create statement ends
-# once its rows reach BATCH_BYTES (graphs with their evidence are tens of KB each); one
-# graph that alone passes MAX_GRAPH_BYTES cannot be sent at all and is a bad line.
-BATCH_BYTES = 4 * 1024 * 1024
-MAX_GRAPH_BYTES = 15 * 1024 * 1024
+# ArcadeDB reads no Bolt message over 16 MiB (arcadedb.bolt.maxMessageSize, after chunk
+# reassembly): a statement and its parameters take at most MAX_MESSAGE_BYTES, 1 MiB left for
+# the rest of the RUN message. A batch is written once its rows reach BATCH_BYTES.
+MAX_MESSAGE_BYTES = 15 * 2**20
+BATCH_BYTES = 4 * 2**20
+RUN_FIELDS_BYTES = 64  # RUN's marker and signature, a list header's growth, an empty extra
 
 
 @dataclass
@@ -82,28 +90,69 @@ class IngestSummary:
 class _Pending:
     hash: str
     neuron: NeuronRow
-    size: int  # about the bytes its row takes in a Bolt message
+    size: int  # the bytes its row takes in a Bolt message
 
     @property
     def key(self) -> str:
         return self.neuron.key
 
 
+@functools.cache
+def _room(stem: str, name: str) -> int:
+    """Bytes one message of ingest/{stem}.cypher leaves for its list parameter `name`."""
+    fixed = packed_size(read_cypher("ingest", stem)) + packed_size({name: []})
+    return MAX_MESSAGE_BYTES - fixed - RUN_FIELDS_BYTES
+
+
 def _pending(graph: NeuronGraph) -> _Pending:
     """The graph's write; PropertyTypeError when it cannot be stored (a value Neo4j refuses,
     or a graph too large for one database message)."""
     row = neuron_row(graph)
-    size = row.encoded_bytes
-    if size > MAX_GRAPH_BYTES:
+    try:
+        size = row.encoded_bytes
+    except PropertyTypeError as exc:
+        raise PropertyTypeError(f"neuron {graph.key}: {exc}") from None
+    room = _room("create_neurons", "rows")
+    if size > room:
+        message = size + MAX_MESSAGE_BYTES - room
         raise PropertyTypeError(
-            f"neuron {graph.key} needs {size / 2**20:.1f} MiB in one database message, "
-            f"more than the {MAX_GRAPH_BYTES / 2**20:.0f} MiB a message may take"
+            f"neuron {graph.key} needs {message / 2**20:.1f} MiB in one database message, "
+            f"more than the {MAX_MESSAGE_BYTES / 2**20:.0f} MiB a message may take"
         )
     return _Pending(hash=row.row["props"]["graph_hash"], neuron=row, size=size)
 
 
-def _run(tx: ManagedTransaction, stem: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [record.data() for record in tx.run(read_cypher("ingest", stem), params)]
+def _chunks(items: Sequence[Any], sizes: Sequence[int], room: int) -> Iterator[list[Any]]:
+    """`items` in runs of at most `room` bytes and MAX_ELEMENTS items, in order."""
+    chunk: list[Any] = []
+    used = 0
+    for item, size in zip(items, sizes, strict=True):
+        if size > room:  # not sent: the server would refuse it and leave the line hanging
+            raise N2GError(f"a value of {size / 2**20:.1f} MiB cannot go in one database message")
+        if chunk and (used + size > room or len(chunk) == MAX_ELEMENTS):
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(item)
+        used += size
+    if chunk:
+        yield chunk
+
+
+def _run(
+    tx: ManagedTransaction,
+    stem: str,
+    name: str,
+    items: Sequence[Any],
+    sizes: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ingest/{stem}.cypher with list parameter `name` = `items` (of `sizes` bytes) in
+    as many statements as keep each message under MAX_MESSAGE_BYTES; return all records."""
+    query = read_cypher("ingest", stem)
+    measured = sizes if sizes is not None else [packed_size(item) for item in items]
+    records: list[dict[str, Any]] = []
+    for chunk in _chunks(items, measured, _room(stem, name)):
+        records += [record.data() for record in tx.run(query, {name: chunk})]
+    return records
 
 
 def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int, int, int, int]:
@@ -113,21 +162,22 @@ def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int
     """
     stored = {
         row["key"]: row["graph_hash"]
-        for row in _run(tx, "neuron_hashes", {"keys": [p.key for p in batch]})
+        for row in _run(tx, "neuron_hashes", "keys", [p.key for p in batch])
     }
-    todo = [p.neuron for p in batch if stored.get(p.key) != p.hash]
-    replaced = [n.key for n in todo if n.key in stored]
+    todo = [p for p in batch if stored.get(p.key) != p.hash]
+    replaced = [p.key for p in todo if p.key in stored]
     if replaced:
-        old_tokens = [row["text"] for row in _run(tx, "neuron_tokens", {"keys": replaced})]
-        _run(tx, "delete_neurons", {"keys": replaced})
-        _run(tx, "delete_orphan_tokens", {"texts": old_tokens})
+        old_tokens = {row["text"] for row in _run(tx, "neuron_tokens", "keys", replaced)}
+        _run(tx, "delete_neurons", "keys", replaced)
+        _run(tx, "delete_orphan_tokens", "texts", sorted(old_tokens))
     if not todo:
         return 0, 0, 0, 0
-    _run(tx, "merge_models", {"names": sorted({n.model for n in todo})})
-    _run(tx, "merge_tokens", {"texts": sorted(set().union(*(n.tokens for n in todo)))})
-    _run(tx, "create_neurons", {"rows": [n.row for n in todo]})
-    nodes = sum(n.n_nodes for n in todo)
-    relationships = sum(n.n_relationships for n in todo)
+    neurons = [p.neuron for p in todo]
+    _run(tx, "merge_models", "names", sorted({n.model for n in neurons}))
+    _run(tx, "merge_tokens", "texts", sorted(set().union(*(n.tokens for n in neurons))))
+    _run(tx, "create_neurons", "rows", [n.row for n in neurons], [p.size for p in todo])
+    nodes = sum(n.n_nodes for n in neurons)
+    relationships = sum(n.n_relationships for n in neurons)
     return len(todo), len(replaced), nodes, relationships
 
 
@@ -167,12 +217,6 @@ def _write_racing(db: Database, work: Sequence[_Pending]) -> tuple[int, int, int
         time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
 
 
-def _dedupe(batch: list[_Pending]) -> list[_Pending]:
-    """Keep the last graph of each neuron in a batch (a later line wins, as on reload)."""
-    latest = {p.key: p for p in batch}
-    return list(latest.values())
-
-
 def _load(
     db: Database | None,
     pendings: Iterable[_Pending],
@@ -185,7 +229,7 @@ def _load(
 
     def flush() -> None:
         nonlocal batch, batch_bytes
-        work = _dedupe(batch)
+        work = list({p.key: p for p in batch}.values())  # a later line wins, as on reload
         batch, batch_bytes = [], 0
         if db is None:  # dry run: count what a clean load would create
             written, replaced = len(work), 0
@@ -201,7 +245,10 @@ def _load(
         if on_batch is not None:
             on_batch(len(work), nodes + rels)
 
+    room = _room("create_neurons", "rows")
     for pending in pendings:
+        if batch and batch_bytes + pending.size > room:
+            flush()  # its create statement would not fit in one message with this graph
         batch.append(pending)
         batch_bytes += pending.size
         if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:

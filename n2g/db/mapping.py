@@ -26,7 +26,7 @@ from n2g.db.properties import (
     PropertyTypeError as PropertyTypeError,  # re-exported: the ingest catches it
 )
 from n2g.db.properties import check_property as check_property  # re-exported
-from n2g.db.properties import checked_properties, encoded_size
+from n2g.db.properties import checked_properties, packed_size
 from n2g.db.score_properties import (
     BASELINES_PROPERTY,
     EVALUATION_PROPERTIES,
@@ -222,8 +222,9 @@ class NeuronRow:
 
     @property
     def encoded_bytes(self) -> int:
-        """About what the row takes in a Bolt message (`encoded_size`)."""
-        return encoded_size(self.row)
+        """The bytes the row takes in a Bolt message, exactly (`packed_size`);
+        PropertyTypeError when no message can carry it."""
+        return packed_size(self.row)
 
 
 def first_steps(graph: NeuronGraph) -> dict[str, tuple[float, set[str]]]:

@@ -3,8 +3,11 @@
 Neo4j stores null, bool, 64-bit int, float, string, or a flat list of one of those;
 ArcadeDB accepts more (nested lists, maps), so data loaded locally could fail to load into
 Neo4j later. Every value the mapping (n2g.db.mapping) writes passes `check_property`.
-Rows also have a size limit: a Bolt message to ArcadeDB may not exceed 16 MiB, so the
-ingest weighs each row (`encoded_size`) before batching it.
+Messages have limits too: ArcadeDB reads no Bolt message over 16 MiB, nor a list or map of
+more than 2**20 entries, and a refused message leaves the connection out of step (an error
+about some later garbage, or no answer at all). So the ingest weighs every value exactly as
+the driver encodes it (`packed_size`: PackStream, UTF-8 bytes, not characters, as a count of
+characters sees a text of emoji at a quarter of its size) before anything is sent.
 """
 
 from __future__ import annotations
@@ -55,14 +58,58 @@ def checked_properties(owner: str, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def encoded_size(value: Any) -> int:
-    """About how many bytes `value` takes in a Bolt message (PackStream: a marker and a
-    length before each string, list and map, 9 bytes a number): enough to keep a statement
-    under a server's message limit without encoding it twice."""
+# ArcadeDB's arcadedb.bolt.packstream.maxElements: the most entries one list or map may hold
+MAX_ELEMENTS = 2**20
+
+
+def _header(count: int) -> int:
+    """Bytes of a PackStream string, list or map marker with its size."""
+    return 1 if count < 16 else 2 if count < 2**8 else 3 if count < 2**16 else 5
+
+
+def _int_size(value: int) -> int:
+    if -16 <= value < 128:
+        return 1
+    if -128 <= value < 128:
+        return 2
+    if -(2**15) <= value < 2**15:
+        return 3
+    return 5 if -(2**31) <= value < 2**31 else 9
+
+
+def _text_size(text: str) -> int:
+    if text.isascii():  # O(1) in CPython: most keys and tokens
+        return _header(len(text)) + len(text)
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise PropertyTypeError(
+            f"text {text[:20]!r}... is not valid Unicode (a lone surrogate)"
+        ) from None
+    return _header(size) + size
+
+
+def packed_size(value: Any) -> int:
+    """The exact bytes `value` takes in a Bolt message, as the driver packs it (PackStream:
+    UTF-8 text, ints in 1 to 9 bytes, floats in 9, a marker with the size before each text,
+    list and map). PropertyTypeError for what a server cannot read: a list or map of more
+    than MAX_ELEMENTS entries, a text that cannot be encoded, a type the driver cannot send."""
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int):
+        return _int_size(value)
+    if isinstance(value, float):
+        return 9
     if isinstance(value, str):
-        return len(value) + 3
-    if isinstance(value, dict):
-        return 3 + sum(len(k) + 3 + encoded_size(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return 3 + sum(encoded_size(item) for item in value)
-    return 9
+        return _text_size(value)
+    if isinstance(value, dict | list | tuple):
+        if len(value) > MAX_ELEMENTS:
+            raise PropertyTypeError(
+                f"a list of {len(value):,} values, more than the {MAX_ELEMENTS:,} "
+                "a database message may hold in one"
+            )
+        if isinstance(value, dict):
+            items = value.items()
+            return _header(len(value)) + sum(_text_size(k) + packed_size(v) for k, v in items)
+        return _header(len(value)) + sum(packed_size(item) for item in value)
+    raise PropertyTypeError(f"{type(value).__name__} cannot be sent to the database")

@@ -5,6 +5,13 @@ into the database) and everything that reads graphs back. The graph itself (the 
 is n2g.graph.model, its published JSON Schema n2g.graph.schema; this module reads and
 writes its lines, strictly.
 
+Every command reads graph files here (`read_graph_files`, or `iter_graph_file` where line
+numbers matter), with one error path: a bad line is a GraphFileError, `file:line: reason`
+on one line. A command either skips bad lines and names each (n2g.cli.common's
+`echo_bad_lines`: ingest, report) or, when it must not go on with part of a file, names
+them all and stops (`BadLines`: export); a reader that stops at the first ends the
+command with that line (GraphFileError is an N2GError).
+
 Older formats are read through one explicit step, `upgrade_graph_data`, which turns an
 old line's dict into the current shape before validation; a line of the current format
 never takes it (it validates straight from its JSON, the fast path). A graph read so keeps
@@ -14,24 +21,37 @@ its `format_version` (what wrote it) and dumps in the current shape.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from n2g.errors import printable
+from n2g.errors import N2GError, printable
 from n2g.graph.model import NeuronGraph
 
 
-class GraphFileError(ValueError):
-    """A graph file line that is not a valid neuron graph; names the file and line."""
+class GraphFileError(N2GError, ValueError):
+    """A graph file line that is not a valid neuron graph; names the file and line. An
+    N2GError: a reader that stops at it ends the command with that one line."""
 
     def __init__(self, path: Path | str, line_number: int, reason: str) -> None:
         self.path = str(path)
         self.line_number = line_number
         self.reason = printable(reason)  # it may quote the line's own field names
         super().__init__(f"{printable(self.path)}:{line_number}: {self.reason}")
+
+
+class BadLines(N2GError):
+    """The bad lines of graph files read whole, all of them: raised by a command that
+    must not go on with part of a file (`n2g export`) once every line has been read. The
+    CLI names each line (`n2g.cli.common.echo_bad_lines`) and ends with this message."""
+
+    exit_code = 1  # as `n2g ingest`'s bad lines
+
+    def __init__(self, errors: Sequence[GraphFileError], outcome: str) -> None:
+        self.errors = list(errors)
+        super().__init__(f"{len(self.errors)} bad line(s) in the graph file(s); {outcome}")
 
 
 # Formats 1 and 2 held one field per baseline in the evaluation, its out-of-distribution
@@ -120,6 +140,19 @@ def iter_graph_file(
                 if errors is None:
                     raise
                 errors.append(exc)
+
+
+def read_graph_files(
+    paths: Iterable[Path | str], *, errors: list[GraphFileError] | None = None
+) -> Iterator[NeuronGraph]:
+    """Every graph of every file, in order: the one reader of the commands that read graph
+    files. A file that is not there is an N2GError naming it; bad lines as in
+    `iter_graph_file` (collected in `errors` and skipped, or the first one raised)."""
+    for path in paths:
+        if not Path(path).is_file():
+            raise N2GError(f"graph file not found: {path}")
+        for _, graph in iter_graph_file(path, errors=errors):
+            yield graph
 
 
 def _decode(raw: bytes, path: Path | str, line_number: int) -> str:

@@ -52,11 +52,16 @@ def neuron_key(model: str, layer: int, neuron: int, unit_set: str | None = None)
     return f"{model}/{unit_set if unit_set is not None else layer}/{neuron}"
 
 
+def _is_number(part: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²', which int() refuses."""
+    return part.isascii() and part.isdigit()
+
+
 def parse_neuron_key(key: str) -> UnitId:
     """A neuron's or a latent's key -> UnitId; N2GError (one line) when it is neither."""
     parts = key.rsplit("/", 2)
-    if len(parts) == 3 and parts[0] and parts[2].isdigit():
-        if parts[1].isdigit():
+    if len(parts) == 3 and parts[0] and _is_number(parts[2]):
+        if _is_number(parts[1]):
             return UnitId(parts[0], int(parts[1]), None, int(parts[2]))
         prefix = next((p for p in UNIT_SET_PREFIXES if parts[1].startswith(p)), None)
         if prefix is not None and len(parts[1]) > len(prefix):

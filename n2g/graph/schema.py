@@ -28,6 +28,7 @@ def render_json_schema() -> str:
 
 
 if __name__ == "__main__":  # regenerate schema/neuron_graph.schema.json
+    from n2g.files import write_text_atomic
     from n2g.resources import resource_dir
 
-    (resource_dir("schema") / SCHEMA_FILE).write_text(render_json_schema(), encoding="utf-8")
+    write_text_atomic(resource_dir("schema") / SCHEMA_FILE, render_json_schema())

@@ -8,7 +8,8 @@ size; the result equals a stable global sort of all windows by score (tests chec
 against brute force).
 
 Resumable: the running state is checkpointed atomically every `checkpoint_every` windows and
-on Ctrl-C; the same config in the same folder continues from there and gives records
+on Ctrl-C (n2g.files: a new file of a random name, renamed; never through a symlink planted
+in the folder); the same config in the same folder continues from there and gives records
 identical to an uninterrupted run. Final files are written with n2g.record.store, manifest last.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +28,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from n2g.errors import N2GError
+from n2g.files import write_path_atomic, write_text_atomic
 from n2g.models.base import NeuronModel
 from n2g.progress import progress_bar
 from n2g.record import store as records
@@ -90,12 +91,12 @@ def save_checkpoint(out: Path, states: dict[str, TopK], windows: Windows, meta: 
     }
     tensors[f"{_WINDOWS}.seq"] = windows.seq.contiguous()
     tensors[f"{_WINDOWS}.tokens"] = windows.tokens.contiguous()
-    tmp = out / f".{CHECKPOINT}.tmp"
-    try:
-        save_file(tensors, str(tmp), metadata={"meta": json.dumps(meta)})
-        os.replace(tmp, out / CHECKPOINT)
+    metadata = {"meta": json.dumps(meta)}
+    try:  # a temporary file of a random name, renamed: never through a planted symlink
+        write_path_atomic(
+            out / CHECKPOINT, lambda tmp: save_file(tensors, str(tmp), metadata=metadata)
+        )
     except (OSError, SafetensorError) as exc:  # a full disk surfaces as SafetensorError
-        tmp.unlink(missing_ok=True)
         why = getattr(exc, "strerror", None) or exc
         raise N2GError(f"cannot write a checkpoint to {out}: {why}") from None
 
@@ -263,7 +264,7 @@ def start_or_resume(
     if _check_identity(out, identity):
         return records.load_manifest(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CONFIG_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
+    write_text_atomic(out / CONFIG_FILE, json.dumps(identity, indent=1))
     resumed = _load_checkpoint(out, _state_names(layers, config.samples))
     if resumed is not None:
         return resumed

@@ -27,9 +27,6 @@ of an unfinished folder (n2g.record.recorder), so an old folder still resumes an
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +37,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from n2g.errors import N2GError
+from n2g.files import write_path_atomic, write_text_atomic
 from n2g.models.dtype import Resolved
 
 MANIFEST = "manifest.json"
@@ -109,25 +107,14 @@ class LayerRecords:
         }
 
 
-def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
-    """Write through a temp file in the same folder, then rename: never a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_layer(folder: Path, records: LayerRecords, *, sample: bool = False) -> None:
-    """Write one layer's records (or its weighted sample) atomically."""
+    """Write one layer's records (or its weighted sample) whole or not at all (n2g.files:
+    never a torn file, never through a symlink at its name)."""
     try:
-        _atomic_write(
+        folder.mkdir(parents=True, exist_ok=True)
+        write_path_atomic(
             folder / layer_file(records.layer, sample),
-            lambda tmp: save_file(records.as_arrays(), tmp),
+            lambda tmp: save_file(records.as_arrays(), str(tmp)),
         )
     except (OSError, SafetensorError) as exc:  # safetensors reports ENOSPC/EFBIG as its own
         why = getattr(exc, "strerror", None) or exc
@@ -137,11 +124,9 @@ def save_layer(folder: Path, records: LayerRecords, *, sample: bool = False) -> 
 def save_manifest(folder: Path, manifest: RecordsManifest) -> None:
     """Write the manifest atomically (written last: its presence marks a usable folder)."""
 
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-
     try:
-        _atomic_write(folder / MANIFEST, write)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder / MANIFEST, manifest.model_dump_json(indent=2))
     except OSError as exc:
         raise N2GError(f"cannot write records to {folder}: {exc.strerror or exc}") from None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from n2g.files import save_figure
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.graph.quality import METHOD_TITLES, METHODS, DelphiMean, Interval, LayerRow, layer_rows
 
@@ -367,5 +368,5 @@ def write_plot(report: Report, path: Path) -> None:
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)  # whole, never through a symlink at `path`
     plt.close(fig)

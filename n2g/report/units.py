@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from n2g.files import save_figure
 from n2g.graph.model import NeuronGraph
 from n2g.graph.quality import Interval, bootstrap_interval
 
@@ -185,5 +186,5 @@ def write_comparison_plot(
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)  # whole, never through a symlink at `path`
     plt.close(fig)

@@ -23,6 +23,7 @@ from typing import Any
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
+from n2g.files import write_text_atomic
 from n2g.run.config import RunConfig, UnitSetRun
 
 STAGES = ("record", "build", "ingest", "search", "report")
@@ -233,7 +234,9 @@ def run_pipeline(
         "search": similarity.model_dump(),
     }
     summary["stage_seconds"] = {name: round(seconds, 1) for name, seconds in times.seconds.items()}
-    (config.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_text_atomic(
+        config.out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n"
+    )
     return summary
 
 

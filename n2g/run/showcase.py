@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
-from n2g.graph.file import iter_graph_file
+from n2g.files import write_text_atomic
+from n2g.graph.file import read_graph_files
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.report.groups import THRESHOLDS, groups_markdown, threshold_rows
 from n2g.report.tables import build_report, to_markdown, write_plot
@@ -121,12 +122,12 @@ def write_run_report(
     the neurons of their layer (`units.png` and a section of report.md)."""
     from n2g.graph.render import to_svg
 
-    errors: list = []
-    graphs = [g for _, g in iter_graph_file(config.graph_file, errors=errors)]
+    errors: list = []  # none: the ingest stage has stopped the run on a bad line
+    graphs = list(read_graph_files([config.graph_file], errors=errors))
     graphs = [g for g in graphs if g.model == model.name and g.layer in (config.layers or [])]
     if not graphs:
         raise N2GError(f"no graphs in {config.graph_file} to report on")
-    latents = [g for s in config.unit_sets for _, g in iter_graph_file(s.graph_file, errors=errors)]
+    latents = list(read_graph_files([s.graph_file for s in config.unit_sets], errors=errors))
     # The run's own units only: the store may hold others of the model (earlier runs on
     # other corpora or layers), which the report must not count.
     run_keys = {g.key for g in graphs} | {g.key for g in latents}
@@ -147,7 +148,7 @@ def write_run_report(
     out.mkdir(parents=True, exist_ok=True)
     showcase = best_graph(graphs)
     try:
-        (out / "neuron.svg").write_text(to_svg(showcase), encoding="utf-8")
+        write_text_atomic(out / "neuron.svg", to_svg(showcase))
         svg_line = f"Showcase neuron graph: `neuron.svg` ({showcase.key})."
     except N2GError as exc:  # no Graphviz: the report is still useful without the picture
         svg_line = f"(no SVG: {exc})"
@@ -169,7 +170,7 @@ def write_run_report(
             *_searches(search, showcase, model.tokenizer),
         ]
     )
-    (out / "report.md").write_text(markdown + "\n", encoding="utf-8")
+    write_text_atomic(out / "report.md", markdown + "\n")
     say(markdown)
     counts = {
         f"{row.threshold:.1f}": {

@@ -14,15 +14,13 @@ reusing an SAE trained otherwise.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from n2g.errors import N2GError
+from n2g.files import write_folder_atomic
 from n2g.paths import cache_dir as default_cache_dir
 from n2g.sae.train import SAETrainConfig
 
@@ -71,20 +69,14 @@ def read_manifest(folder: Path) -> TrainedSAEManifest:
 
 
 def write_atomically(folder: Path, fill: Callable[[Path], None]) -> None:
-    """Call `fill(tmp)` on a fresh temporary folder beside `folder`, then rename it into
-    place (replacing an unfinished `folder`). On any error the temporary folder goes."""
+    """Call `fill(tmp)` on a fresh private folder beside `folder`, then rename it into
+    place (replacing an unfinished `folder`; n2g.files.write_folder_atomic). On any error
+    the temporary folder goes."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except OSError as exc:
         raise N2GError(f"cannot write to {folder.parent}: {exc.strerror or exc}") from None
     try:
-        fill(tmp)
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is not
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        write_folder_atomic(folder, fill, mode=0o755)  # private while filled; the cache is not
     except OSError as exc:
         raise N2GError(f"cannot write the SAE to {folder}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

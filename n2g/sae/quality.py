@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from n2g.errors import N2GError
+from n2g.files import write_text_atomic
 
 if TYPE_CHECKING:
     import torch
@@ -103,7 +104,7 @@ def measure_quality(
 
 def save_quality(folder: Path, quality: SAEQuality) -> Path:
     path = folder / QUALITY_FILE
-    path.write_text(quality.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(path, quality.model_dump_json(indent=2) + "\n")
     return path
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
+from n2g.files import write_text_atomic
 from n2g.graph.key import SAE_PREFIX, TRANSCODER_PREFIX
 from n2g.record.config import DEFAULT_CORPUS
 from n2g.record.corpus import Corpus, CorpusConfig, open_corpus, windows
@@ -264,7 +265,7 @@ def _train_into(
             trained_tokens=config.steps * config.batch_size,
             seconds=round(time.perf_counter() - started, 3),
         )
-        (tmp / cache.MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", "utf-8")
+        write_text_atomic(tmp / cache.MANIFEST, manifest.model_dump_json(indent=2) + "\n")
 
     cache.write_atomically(folder, fill)
 

@@ -23,6 +23,7 @@ from n2g.graph.levels import FIRING_LEVEL, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.progress import progress_bar
 from n2g.search import store
+from n2g.search.bounds import check_count, check_layer, check_limit
 from n2g.search.groups import neuron_groups, scope_name
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
@@ -127,11 +128,6 @@ class SimilarityReport(_Row):
     seconds: float
 
 
-def _check_limit(limit: int) -> None:
-    if limit < 1:
-        raise N2GError(f"limit must be at least 1, got {limit}")
-
-
 def _explain_empty_token(token: str | None, context: str | None) -> None:
     """No hit for an empty token: say so, as it is most likely a slip, not a question.
 
@@ -179,10 +175,6 @@ class NeuronSearch:
                 f"no neuron graphs for model {model!r} in the database (models: {known})"
             )
 
-    def _require_layer(self, layer: int | None) -> None:
-        if layer is not None and layer < 0:
-            raise N2GError(f"layer must be 0 or more, got {layer}")
-
     def _require_stored_layer(self, layer: int | None, model: str | None) -> None:
         """N2GError when `layer` is given but holds no graph of `model` (None: of any model).
 
@@ -221,9 +213,9 @@ class NeuronSearch:
         """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
-        _check_limit(limit)
+        check_limit(limit)
         check_level(level)
-        self._require_layer(layer)
+        check_layer(layer)
         self.require_model(model)
         rows = store.token_hits(
             self.db, token, context, model=model, layer=layer, limit=limit, level=level
@@ -240,8 +232,8 @@ class NeuronSearch:
         if not text.strip():
             raise N2GError("the label text is empty: give a word or token to look for")
         self.require_model(model)
-        self._require_layer(layer)
-        _check_limit(limit)
+        check_layer(layer)
+        check_limit(limit)
         params = {"text": text, "model": model, "layer": layer, "limit": limit}
         hits = [
             LabelHit.model_validate(r) for r in self.db.read(store.query("label_search"), params)
@@ -260,9 +252,9 @@ class NeuronSearch:
     ) -> list[RepeatedTokenHit]:
         """Neurons with a token both activating and in context (in-context-learning style),
         each at `level` or above."""
-        _check_limit(limit)
+        check_limit(limit)
         check_level(level)
-        self._require_layer(layer)
+        check_layer(layer)
         self.require_model(model)
         rows = store.repeated_token_hits(
             self.db, model=model, layer=layer, limit=limit, level=level
@@ -286,7 +278,7 @@ class NeuronSearch:
         higher `min_score` is faster (only `key`'s rarest tokens are probed); 0 scores every
         neuron sharing a token.
         """
-        _check_limit(limit)
+        check_limit(limit)
         if not 0.0 <= min_score <= 1.0:
             raise N2GError(f"min score must be between 0 and 1, got {min_score}")
         check_level(level)
@@ -309,8 +301,8 @@ class NeuronSearch:
         """The best (or `worst`) units by a stored score, of `model` and `layer` if given."""
         check_score(score)
         self.require_model(model)
-        self._require_layer(layer)
-        _check_limit(limit)
+        check_layer(layer)
+        check_limit(limit)
         units = top_units(self.db, score, model=model, layer=layer, worst=worst, limit=limit)
         if not units:
             self._require_stored_layer(layer, model)
@@ -332,15 +324,17 @@ class NeuronSearch:
     ) -> TextMatch:
         """Neurons whose graphs predict ≥ threshold on some token of `text`."""
         self.require_model(model)
+        if not 0.0 <= threshold <= 1.0:  # NaN too
+            raise N2GError(f"threshold must be between 0 and 1, got {threshold}")
         if limit is not None:
-            _check_limit(limit)
+            check_limit(limit)
         return fires_on_text(self.db, model, text, tokenizer, threshold=threshold, limit=limit)
 
     def similar_pairs(
         self, model: str, *, relation: Relation = Relation.SIMILAR_TO, limit: int = 25
     ) -> list[PairHit]:
         """Materialised SIMILAR_TO or SUBSET_OF pairs of a model, most similar first."""
-        _check_limit(limit)
+        check_limit(limit)
         self.require_model(model)
         rows = store.similar_pair_rows(self.db, model, relation, limit)
         return [PairHit.model_validate(row) for row in rows]
@@ -356,9 +350,8 @@ class NeuronSearch:
         """Neuron groups, largest first, then widest layer spread, with the tokens all their
         members share at `level` or above."""
         check_level(level)
-        _check_limit(limit)
-        if min_size < 1:
-            raise N2GError(f"min_size must be at least 1, got {min_size}")
+        check_limit(limit)
+        check_count("min_size", min_size)
         if model is not None and "+" not in model:
             self.require_model(model)
         rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)

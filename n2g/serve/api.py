@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
+from n2g.search.bounds import MAX_QUERY_INT
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
     ErrorResponse,
@@ -39,7 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 Model = Annotated[str | None, Query(description="only this model's units (default: all)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
-Layer = Annotated[int | None, Query(ge=0, description="only this layer")]
+Layer = Annotated[int | None, Query(ge=0, le=MAX_QUERY_INT, description="only this layer")]
 Score = Annotated[float, Query(ge=0.0, le=1.0)]
 Level = Annotated[float, Query(ge=0.0, le=1.0, description=LEVEL_HELP)]
 KEY_HELP = (
@@ -162,7 +163,9 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
     async def groups(
         request: Request,
         model: Annotated[str | None, Query(description="only this model's groups")] = None,
-        min_size: Annotated[int, Query(ge=1, description="smallest group listed")] = 2,
+        min_size: Annotated[
+            int, Query(ge=1, le=MAX_QUERY_INT, description="smallest group listed")
+        ] = 2,
         limit: Limit = 25,
         level: Level = FIRING_LEVEL,
     ) -> Response:

@@ -1,14 +1,17 @@
 """The web application of `n2g serve`: a read-only search service over the database.
 
 `create_app(db)` wires the pieces: the cached read layer (views), the JSON API, the pages,
-the static files, the error answers and the security headers. It only ever calls
-`db.read`: there is no endpoint that writes, and anything but GET (or HEAD) is a 405.
+the static files, the error answers, the security headers and the Host allow-list
+(n2g.serve.hosts). It only ever calls `db.read`: there is no endpoint that writes, and
+anything but GET or HEAD (n2g.serve.head) is a 405.
 FastAPI's interactive docs are off (they load scripts from a CDN, which the
 Content-Security-Policy forbids and an offline machine cannot reach); /openapi.json
 describes the API.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +20,8 @@ from n2g.db.connection import Database
 from n2g.serve.api import api_router
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import install_error_handlers
+from n2g.serve.head import HeadAsGet
+from n2g.serve.hosts import HostAllowList, allowed_names
 from n2g.serve.pages import PageRenderer, page_router
 from n2g.serve.responses import Body, Builders, CachedAnswers, body_weight
 from n2g.serve.security import SecurityHeaders
@@ -36,12 +41,14 @@ def create_app(
     cache_ttl_s: float = 60.0,
     max_units: int = 1024,
     cache_mb: int = 512,
+    allowed_hosts: Iterable[str] = (),
 ) -> FastAPI:
     """The service over `db` (owned by the caller, who closes it after the app stops).
 
     Answers are kept for `cache_ttl_s` seconds (graphs loaded meanwhile show up after
     that): at most `max_units` unit views as objects, and rendered answers, compressed,
-    in at most `cache_mb` MiB (half for pages, half for the API)."""
+    in at most `cache_mb` MiB (half for pages, half for the API). Requests must name the
+    service by a loopback name or one of `allowed_hosts` (`*`: any) in their Host."""
     app = FastAPI(
         title="n2g neuron graphs",
         description=DESCRIPTION,
@@ -67,5 +74,8 @@ def create_app(
     app.include_router(api_router(views, answers()))
     app.include_router(page_router(PageRenderer(views, pages), answers()))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # the last added runs first: headers on every answer, HEAD on the Host's refusal too
+    app.add_middleware(HostAllowList, allowed=allowed_names(allowed_hosts), render_html=pages.error)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)
     return app

@@ -96,7 +96,7 @@ def install_error_handlers(app: FastAPI, render_html: HtmlErrorRenderer) -> None
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {
             404: f"no such page: {request.url.path}",
-            405: "method not allowed: the service only reads (GET)",
+            405: "method not allowed: the service only reads (GET or HEAD)",
         }
         message = messages.get(exc.status_code, str(exc.detail))
         return answer(request, exc.status_code, message, getattr(exc, "headers", None))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 
+from n2g.files import write_folder_atomic
+
 TEXT = (
     "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs. "
     "How vexingly quick daft zebras jump! Sphinx of black quartz, judge my vow. "
@@ -43,6 +45,10 @@ def save_tiny_llama(folder: Path, seed: int = 0) -> Path:
         eos_token_id=tokenizer.eos_token_id,
     )
     model = LlamaForCausalLM(config).eval()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+
+    def fill(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    write_folder_atomic(folder, fill)
     return folder

@@ -13,12 +13,12 @@ as in real graphs. A neuron's activating tokens come from a small per-neuron set
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from n2g.files import open_atomic
 from n2g.graph.evaluation import Evaluation, Scores
 from n2g.graph.file import dump_graph_line
 from n2g.graph.model import EvidenceExample, NeuronGraph, NodeKind, TokenGrades, TrieNode
@@ -220,13 +220,10 @@ def synthetic_graphs(
 
 
 def write_graph_file(path: Path | str, graphs: Iterable[NeuronGraph]) -> int:
-    """Write graphs as a JSON Lines graph file (temp file + rename); return how many."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write graphs as a JSON Lines graph file, whole (n2g.files); return how many."""
     count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with open_atomic(Path(path)) as handle:
         for graph in graphs:
             handle.write(dump_graph_line(graph) + "\n")
             count += 1
-    os.replace(tmp, path)
     return count

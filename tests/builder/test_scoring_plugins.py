@@ -77,7 +77,7 @@ def test_the_database_stores_ranks_and_serves_it(built, db_config) -> None:
         ingest_graphs(db, built)
         keys = [g.key for g in built]
         assert store.read_graphs_from_nodes(db, keys) == {g.key: g for g in built}
-        client = TestClient(create_app(db))
+        client = TestClient(create_app(db), base_url="http://127.0.0.1")
         (model,) = client.get("/api/models").json()["models"]
         assert model["quality"][0]["f1"]["bigram"] is not None
         page = client.get(f"/units/{built[0].key}").text

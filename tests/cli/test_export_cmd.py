@@ -69,9 +69,23 @@ def test_parquet_from_the_database_reads_back_in_pandas_and_datasets(
     assert loaded.num_rows == len(HAND) and set(loaded["key"]) == set(frame["key"])
 
     names = json.loads(labels.read_text(encoding="utf-8"))
+    assert list(names) == ["hand"]  # model -> hook -> index -> label
     sae = next(g for g in GRAPHS if g.key == SAE_KEY)
-    assert names["blocks.1.hook_mlp_out"][str(sae.neuron)] == unit_label(sae)  # its own hook
-    assert names["blocks.2.mlp.hook_post"]["99"] == hostile["label"]  # a neuron: the MLP's
+    assert names["hand"]["blocks.1.hook_mlp_out"][str(sae.neuron)] == unit_label(sae)  # its own
+    assert names["hand"]["blocks.2.mlp.hook_post"]["99"] == hostile["label"]  # a neuron: MLP's
+
+
+def test_models_sharing_a_hook_keep_their_own_labels(graph_file, tmp_path) -> None:
+    """hand/0/0 and other/0/0 are both neuron 0 of blocks.0.mlp.hook_post: keyed by hook
+    alone, one label would replace the other."""
+    labels = tmp_path / "labels.json"
+    _ok(str(tmp_path / "units.jsonl"), "--graphs", str(graph_file), "--labels", str(labels))
+    names = json.loads(labels.read_text(encoding="utf-8"))
+    assert set(names) == {g.model for g in GRAPHS}
+    for key in ("hand/0/0", "other/0/0"):
+        graph = next(g for g in GRAPHS if g.key == key)
+        assert names[graph.model]["blocks.0.mlp.hook_post"]["0"] == unit_label(graph)
+    assert sum(len(ids) for hooks in names.values() for ids in hooks.values()) == len(GRAPHS)
 
 
 def test_jsonl_from_a_graph_file_filtered_by_layer(graph_file, tmp_path) -> None:
@@ -155,3 +169,36 @@ def test_many_units_are_written_a_row_group_at_a_time(tmp_path, monkeypatch) -> 
     assert export.write_rows(graphs, tmp_path / "u.parquet") == 30
     parquet = pq.ParquetFile(tmp_path / "u.parquet")
     assert parquet.metadata.num_row_groups == 5 and parquet.metadata.num_rows == 30
+
+
+def test_a_bad_line_in_the_graph_file_is_one_line_and_nothing_is_written(graph_file, tmp_path):
+    """As `n2g ingest --strict`: the bad line named as FILE:LINE, no traceback, no file."""
+    lines = graph_file.read_text(encoding="utf-8").splitlines()
+    broken = [lines[0], '{"model": "m", ', *lines[1:]]
+    graph_file.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    for out in (tmp_path / "units.parquet", tmp_path / "units.jsonl"):
+        labels = tmp_path / "labels.json"
+        args = ["export", str(out), "--graphs", str(graph_file), "--labels", str(labels)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+        named = [line for line in result.output.splitlines() if f"{graph_file}:2: " in line]
+        assert len(named) == 1 and named[0].startswith("bad line: "), result.output
+        assert "error: 1 bad line(s) in the graph file(s); nothing was written" in result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["graphs.jsonl"]
+
+
+def test_symlinks_planted_at_the_outputs_are_replaced_never_followed(graph_file, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    for name in ("units.parquet", "units.jsonl"):
+        out, labels = tmp_path / name, tmp_path / "labels.json"
+        for path in (out, labels):
+            path.unlink(missing_ok=True)
+            path.symlink_to(victim)
+        _ok(str(out), "--graphs", str(graph_file), "--labels", str(labels))
+        assert victim.read_text(encoding="utf-8") == "precious\n"
+        assert not out.is_symlink() and not labels.is_symlink()
+        assert json.loads(labels.read_text(encoding="utf-8"))
+    names = ["graphs.jsonl", "labels.json", "units.jsonl", "units.parquet", "victim.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names

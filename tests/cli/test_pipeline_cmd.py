@@ -58,7 +58,8 @@ def test_report_prints_the_table_and_names_bad_lines(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     result = runner.invoke(app, ["report", str(path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
-    assert f"skipped bad line {path}:2" in result.output
+    assert f"bad line: {path}:2: " in result.stderr
+    assert "1 bad line(s) skipped; the report is of the other lines" in result.stderr
     # mean of 0.5 and 1.0, then its bootstrap interval; the best F1 of the layer in bold
     assert "| 0 | 0.75 | 0.75 | **0.75 [0.50, 1.00]** |" in result.output
     assert "1 of 3 (33.3%)" in result.output  # neuron 2 has no firing test token
@@ -84,3 +85,25 @@ def test_the_run_ends_with_the_command_that_browses_it_and_no_password() -> None
     assert line.startswith("n2g serve --uri bolt://127.0.0.1:7687 --user neo4j")
     assert "s3cret-pw" not in line and "password" not in line
     assert browse_command(DatabaseFlags()).startswith("n2g serve   (then open http://127.0.0.1")
+
+
+def test_report_replaces_symlinks_planted_at_its_outputs_never_following_them(tmp_path):
+    """Somebody else's symlink at report.md, quality.png or units.png (a shared output
+    folder) is replaced by the report's own file; the file it points at is left alone."""
+    from tests.report.test_units import _units
+
+    path = tmp_path / "g.jsonl"
+    graphs = _units(1, None, 12) + _units(2, "sae:L3-mlp-8x", 12)
+    path.write_text("".join(dump_graph_line(g) + "\n" for g in graphs), encoding="utf-8")
+    out, victim = tmp_path / "r", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("precious\n", encoding="utf-8")
+    names = ("report.md", "quality.png", "units.png")
+    for name in names:
+        (out / name).symlink_to(victim)
+    result = runner.invoke(app, ["report", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    for name in names:
+        assert not (out / name).is_symlink() and (out / name).stat().st_size > 100, name
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)  # no temporary file left

@@ -212,3 +212,32 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in ("search", "similar", "groups", "like", "show"):
         result = _run(command, "--help")
         assert result.exit_code == 0 and "n2g " + command in result.output
+
+
+HUGE = "99999999999999999999"  # past Bolt's 64-bit integers
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["search", " everyone", "--limit", HUGE], "--limit"),
+        (["search", " everyone", "--layer", HUGE], "--layer"),
+        (["search", "--repeated", "-l", HUGE], "--layer"),
+        (["search", "--label", "fires", "--layer", HUGE], "--layer"),
+        (["like", "hand/0/0", "--limit", HUGE], "--limit"),
+        (["like", "--text", "ab", "-m", "hand", "--tokenizer", "byte", "-n", HUGE], "--limit"),
+        (["groups", "--limit", HUGE], "--limit"),
+        (["groups", "--min-size", HUGE], "--min-size"),
+        (["top", "--limit", HUGE], "--limit"),
+        (["top", "--layer", HUGE], "--layer"),
+        (["export", "/no-such-folder/out.jsonl", "--layer", HUGE], "--layer"),
+    ],
+)
+def test_numbers_past_what_a_query_takes_are_one_usage_line(db_args, args, option) -> None:
+    """Every integer option that reaches Cypher is bounded: a huge one is refused when the
+    command line is read (exit 2, one line naming the option), never a driver traceback."""
+    result = _run(*args, *db_args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and option in line and "2147483647" in line

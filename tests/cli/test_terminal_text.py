@@ -181,10 +181,38 @@ def test_report_and_ingest_messages_are_inert(tmp_path) -> None:
     report = runner.invoke(app, ["report", str(graphs)])
     assert report.exit_code == 0, report.output
     _inert(report.output)
-    assert "evil\\x1b]0;pwned\\x07" in report.output and "skipped bad line" in report.output
+    assert "evil\\x1b]0;pwned\\x07" in report.output and "bad line(s) skipped" in report.output
 
     empty = tmp_path / "empty\x1b]0;t\x07.jsonl"
     empty.write_text("", encoding="utf-8")
     ingest = runner.invoke(app, ["ingest", str(empty), str(graphs), "--dry-run"])
     _inert(ingest.output)
     assert "empty\\x1b]0;t\\x07.jsonl" in ingest.output and "bad line" in ingest.output
+
+
+def test_library_warnings_during_report_are_inert(tmp_path) -> None:
+    """matplotlib warns of each glyph its font lacks, quoting the glyph: a model name's ESC
+    and BEL in the plot's title reach stderr escaped, in the command run as a user runs
+    it (a process of its own) and through CliRunner."""
+    import subprocess
+    import sys
+
+    from n2g.testing.synthetic import write_graph_file
+
+    graphs = tmp_path / "graphs.jsonl"
+    paths = [(tok, [tok], 0.5 + i / 10) for i, tok in enumerate(MARKUP_TOKENS)]
+    write_graph_file(graphs, [make_graph(ESCAPE_MODEL, 0, 1, paths)])
+    process = subprocess.run(
+        [sys.executable, "-m", "n2g", "report", str(graphs), "--out", str(tmp_path / "a")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    _inert(process.stderr)
+    assert "Glyph 27 (\\x1b) missing from font" in process.stderr, process.stderr
+    result = runner.invoke(app, ["report", str(graphs), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    _inert(result.output)
+    assert "Glyph 7 (\\x07) missing from font" in result.stderr, result.stderr

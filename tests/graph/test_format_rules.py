@@ -3,8 +3,9 @@
 The standing malformed-file part of the fuzz and fault suite (docs/promises.md): every rule
 the format states (n2g/graph/model.py, schema/graph.schema.json) has a line here that breaks
 only that rule. Each must be refused by the reader with `file:line: reason`, and the same
-file through `n2g ingest` and `n2g report` must name every bad line on one line each, keep
-every good line, and never print a traceback.
+file through `n2g ingest`, `n2g report` and `n2g export --graphs` must name the bad lines
+one line each, the same way, and never print a traceback; ingest and report keep every
+good line, export (a file written whole or not at all) writes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from n2g.cli import app
-from n2g.cli.ingest import MAX_ERRORS_SHOWN
+from n2g.cli.common import MAX_ERRORS_SHOWN
 from n2g.db.ingest import database_counts
 from n2g.graph.file import GraphFileError, dump_graph_line, iter_graph_file, parse_graph_line
 from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
@@ -243,9 +244,26 @@ def test_ingest_and_report_name_every_bad_line_and_keep_the_good_ones(db, db_con
     for result in (ingest, report):
         assert "Traceback" not in result.output, result.output
         assert f"{path}:2: " in result.stderr
-    shown = [line for line in ingest.stderr.splitlines() if line.startswith("bad line: ")]
-    assert len(shown) == MAX_ERRORS_SHOWN
-    assert f"... and {len(ALL_RULES) - MAX_ERRORS_SHOWN} more bad line(s)" in ingest.stderr
-    skipped = [line for line in report.stderr.splitlines() if line.startswith("skipped bad line")]
-    assert len(skipped) == len(ALL_RULES) and report.exit_code == 0
+    for result in (ingest, report):  # one way of naming them: n2g.cli.common.echo_bad_lines
+        shown = [line for line in result.stderr.splitlines() if line.startswith("bad line: ")]
+        assert len(shown) == MAX_ERRORS_SHOWN
+        assert f"... and {len(ALL_RULES) - MAX_ERRORS_SHOWN} more bad line(s)" in result.stderr
+    assert f"{len(ALL_RULES)} bad line(s) skipped" in report.stderr and report.exit_code == 0
     assert database_counts(db)["neurons"] == 2
+
+
+def test_export_names_the_bad_lines_and_writes_nothing(tmp_path) -> None:
+    """`n2g export --graphs` reads through the same reader: each bad line named on one
+    line (as ingest does, up to MAX_ERRORS_SHOWN), and, as a partial export would look
+    complete, no file at all."""
+    lines = [dump_graph_line(_good(100)).encode("utf-8")]
+    lines += [_broken_line(rule) for rule in ALL_RULES]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "units.parquet"
+    result = CliRunner().invoke(app, ["export", str(out), "--graphs", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    shown = [line for line in result.stderr.splitlines() if line.startswith("bad line: ")]
+    assert len(shown) == MAX_ERRORS_SHOWN and shown[0].startswith(f"bad line: {path}:2: ")
+    assert f"... and {len(ALL_RULES) - MAX_ERRORS_SHOWN} more bad line(s)" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.jsonl"]

@@ -282,3 +282,20 @@ def test_a_damaged_records_file_is_one_line(tmp_path, corpus_dir, damage):
     with pytest.raises(N2GError, match="unreadable records file .*layer_0.safetensors") as info:
         load_layer(out, 0)
     assert "\n" not in str(info.value) and "n2g record" in str(info.value)
+
+
+def test_symlinks_planted_in_the_records_folder_are_never_written_through(tmp_path, corpus_dir):
+    """The checkpoint's temporary file has a random name (a symlink planted at the old fixed
+    `.record_checkpoint.safetensors.tmp` is not followed), and the settings file replaces a
+    dangling symlink at its name rather than creating the file it points at."""
+    model = tiny_model(seed=4)
+    corpus = open_corpus(str(corpus_dir))
+    out, victim, elsewhere = tmp_path / "r", tmp_path / "victim", tmp_path / "elsewhere.json"
+    out.mkdir()
+    victim.write_bytes(b"precious")
+    (out / f".{CHECKPOINT}.tmp").symlink_to(victim)
+    (out / "record_config.json").symlink_to(elsewhere)
+    _interrupted_checkpoint(model, corpus, out, _config())
+    assert victim.read_bytes() == b"precious" and not elsewhere.exists()
+    for name in (CHECKPOINT, "record_config.json"):
+        assert (out / name).is_file() and not (out / name).is_symlink(), name

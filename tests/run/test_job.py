@@ -119,11 +119,22 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
     assert (out / "report" / "quality.png").stat().st_size > 1000
     assert "Searches on the loaded graphs" in report
 
+    # Somebody else's symlinks at the run's output names (a shared output folder): the
+    # rerun replaces each with its own file and leaves the file they point at alone.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    names = ("report.md", "quality.png", "neuron.svg")
+    planted = [out / "summary.json", *(out / "report" / name for name in names)]
+    for path in planted:
+        path.unlink(missing_ok=True)
+        path.symlink_to(victim)
     with Database.connect(db_config) as db:
         counts = database_counts(db)
         assert counts["neurons"] == 48
         again = CliRunner().invoke(app, run_args(out, corpora, db_config))
         assert again.exit_code == 0, again.output
+        assert victim.read_text(encoding="utf-8") == "precious\n"
+        assert all(p.is_file() and not p.is_symlink() for p in planted), planted
         assert "0 graphs built, 48 already there" in again.output
         assert "tokens/s here" not in again.output  # recorded already: no estimate
         assert "48 unchanged" in again.output

@@ -23,6 +23,10 @@ from n2g.search import NeuronSearch
 from n2g.serve import create_app
 from tests.serve.graphs import serve_graphs
 
+# The service answers requests naming it by a loopback name (n2g.serve.hosts); TestClient
+# would send Host: testserver.
+LOCAL = "http://127.0.0.1"
+
 
 @pytest.fixture(scope="module")
 def serve_db(db_config) -> Iterator[Database]:
@@ -44,7 +48,7 @@ def app(serve_db) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def client(app) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 

@@ -28,6 +28,8 @@ from tests.serve.graphs import (
 )
 from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
+LOCAL = "http://127.0.0.1"  # a Host the service answers to (n2g.serve.hosts)
+
 
 def error_of(response, status: int) -> str:
     """The one-line error of a JSON error answer with `status`."""
@@ -316,7 +318,7 @@ def test_an_unexpected_failure_is_a_500_without_its_details(serve_db: Database) 
 
     app.add_api_route("/api/broken", broken)
     app.add_api_route("/broken", broken)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as client:
         assert error_of(client.get("/api/broken"), 500) == INTERNAL_ERROR
         page = client.get("/broken")
         assert page.status_code == 500 and "text/html" in page.headers["content-type"]
@@ -328,7 +330,7 @@ def test_a_database_that_does_not_answer_is_a_503() -> None:
     config = DatabaseConfig(uri="bolt://127.0.0.1:9", password="pw-never-shown")
     db = Database(config, GraphDatabase.driver(config.uri, auth=("u", config.password)))
     try:
-        with TestClient(create_app(db)) as client:
+        with TestClient(create_app(db), base_url=LOCAL) as client:
             message = error_of(client.get(f"/api/units/{EVERYONE_KEY}"), 503)
             assert "no database answers" in message and "pw-never-shown" not in message
             page = client.get("/")
@@ -340,7 +342,7 @@ def test_a_database_that_does_not_answer_is_a_503() -> None:
 def test_answers_are_cached_so_a_repeat_needs_no_database(db_config, serve_db) -> None:
     db = Database.connect(db_config)
     app: FastAPI = create_app(db)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         first = client.get(f"/api/units/{EVERYONE_KEY}").json()
         page = client.get(f"/units/{EVERYONE_KEY}").text
         db.close()  # from now on every query fails

@@ -71,8 +71,16 @@ def test_a_host_other_than_loopback_is_warned_about() -> None:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--cache-seconds", "-1"], "error: --cache-seconds must be 0 or more, got -1.0"),
+        (["--cache-seconds", "-1"], "error: --cache-seconds must be a number, 0 or more, got -1.0"),
+        (["--cache-seconds", "nan"], "error: --cache-seconds must be a number, 0 or more, got nan"),
+        (["--cache-seconds", "inf"], "error: --cache-seconds must be a number, 0 or more, got inf"),
+        (
+            ["--cache-seconds", "-inf"],
+            "error: --cache-seconds must be a number, 0 or more, got -inf",
+        ),
         (["--cache-mb", "0"], "error: --cache-mb must be at least 1, got 0"),
+        (["--allow-host", "a b"], "error: --allow-host takes a host name or address, got 'a b'"),
+        (["--allow-host", "x/y"], "error: --allow-host takes a host name or address, got 'x/y'"),
     ],
 )
 def test_bad_cache_settings_are_refused(flags: list[str], message: str) -> None:
@@ -110,6 +118,8 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db, worker
         db_config.user,
         "--workers",
         str(workers),
+        "--allow-host",
+        "n2g.lan",
     ]
     if db_config.database:
         command += ["--database", db_config.database]
@@ -128,6 +138,9 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db, worker
         assert "server" not in unit.headers  # uvicorn does not announce itself
         missing = httpx.get(f"{base}/api/units/hand/9/9", timeout=10)
         assert missing.status_code == 404
+        for host, status in (("evil.example", 400), (f"n2g.lan:{port}", 200)):
+            named = httpx.get(f"{base}/api/models", headers={"Host": host}, timeout=10)
+            assert named.status_code == status, named.text
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         assert len(children) == workers - 1  # the other workers, forked on the same socket
         for _ in range(20):  # every worker answers (connections land on either)

@@ -22,6 +22,8 @@ from tests.cli.test_fuzz_tokens import GRAPHS, IDS, TEXTS, _activating_rows, loa
 
 __all__ = ["loaded"]  # the module-scoped fixture that loads the fuzz graphs
 
+LOCAL = "http://127.0.0.1"  # a Host the service answers to (n2g.serve.hosts)
+
 # Characters that must never reach a page raw: C0 controls but tab and newline, DEL, C1
 # controls, bidirectional overrides and isolates.
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -29,7 +31,7 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 @pytest.fixture(scope="module")
 def client(loaded) -> Iterator[TestClient]:
-    with TestClient(create_app(loaded.db)) as test_client:
+    with TestClient(create_app(loaded.db), base_url=LOCAL) as test_client:
         yield test_client
 
 
