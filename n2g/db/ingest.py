@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -29,9 +28,9 @@ from typing import Any
 from neo4j import ManagedTransaction
 from neo4j import exceptions as neo4j_errors
 
+from n2g.db import messages
 from n2g.db.connection import Database
 from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
-from n2g.db.properties import MAX_ELEMENTS, packed_size
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
 from n2g.graph.file import GraphFileError, iter_graph_file
@@ -40,12 +39,9 @@ from n2g.progress import add_run_task, make_progress
 from n2g.resources import read_cypher
 
 DEFAULT_BATCH_SIZE = 500  # neurons per transaction (~30k nodes + relationships)
-# ArcadeDB reads no Bolt message over 16 MiB (arcadedb.bolt.maxMessageSize, after chunk
-# reassembly): a statement and its parameters take at most MAX_MESSAGE_BYTES, 1 MiB left for
-# the rest of the RUN message. A batch is written once its rows reach BATCH_BYTES.
-MAX_MESSAGE_BYTES = 15 * 2**20
+# A batch is written once its rows reach BATCH_BYTES (each message is bounded on its own by
+# n2g.db.messages).
 BATCH_BYTES = 4 * 2**20
-RUN_FIELDS_BYTES = 64  # RUN's marker and signature, a list header's growth, an empty extra
 
 
 @dataclass
@@ -97,13 +93,6 @@ class _Pending:
         return self.neuron.key
 
 
-@functools.cache
-def _room(stem: str, name: str) -> int:
-    """Bytes one message of ingest/{stem}.cypher leaves for its list parameter `name`."""
-    fixed = packed_size(read_cypher("ingest", stem)) + packed_size({name: []})
-    return MAX_MESSAGE_BYTES - fixed - RUN_FIELDS_BYTES
-
-
 def _pending(graph: NeuronGraph) -> _Pending:
     """The graph's write; PropertyTypeError when it cannot be stored (a value Neo4j refuses,
     or a graph too large for one database message)."""
@@ -112,30 +101,14 @@ def _pending(graph: NeuronGraph) -> _Pending:
         size = row.encoded_bytes
     except PropertyTypeError as exc:
         raise PropertyTypeError(f"neuron {graph.key}: {exc}") from None
-    room = _room("create_neurons", "rows")
+    room = messages.room(read_cypher("ingest", "create_neurons"), "rows")
     if size > room:
-        message = size + MAX_MESSAGE_BYTES - room
+        message = size + messages.MAX_MESSAGE_BYTES - room
         raise PropertyTypeError(
             f"neuron {graph.key} needs {message / 2**20:.1f} MiB in one database message, "
-            f"more than the {MAX_MESSAGE_BYTES / 2**20:.0f} MiB a message may take"
+            f"more than the {messages.MAX_MESSAGE_BYTES / 2**20:.0f} MiB a message may take"
         )
     return _Pending(hash=row.row["props"]["graph_hash"], neuron=row, size=size)
-
-
-def _chunks(items: Sequence[Any], sizes: Sequence[int], room: int) -> Iterator[list[Any]]:
-    """`items` in runs of at most `room` bytes and MAX_ELEMENTS items, in order."""
-    chunk: list[Any] = []
-    used = 0
-    for item, size in zip(items, sizes, strict=True):
-        if size > room:  # not sent: the server would refuse it and leave the line hanging
-            raise N2GError(f"a value of {size / 2**20:.1f} MiB cannot go in one database message")
-        if chunk and (used + size > room or len(chunk) == MAX_ELEMENTS):
-            yield chunk
-            chunk, used = [], 0
-        chunk.append(item)
-        used += size
-    if chunk:
-        yield chunk
 
 
 def _run(
@@ -145,14 +118,8 @@ def _run(
     items: Sequence[Any],
     sizes: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ingest/{stem}.cypher with list parameter `name` = `items` (of `sizes` bytes) in
-    as many statements as keep each message under MAX_MESSAGE_BYTES; return all records."""
-    query = read_cypher("ingest", stem)
-    measured = sizes if sizes is not None else [packed_size(item) for item in items]
-    records: list[dict[str, Any]] = []
-    for chunk in _chunks(items, measured, _room(stem, name)):
-        records += [record.data() for record in tx.run(query, {name: chunk})]
-    return records
+    """Run ingest/{stem}.cypher with list parameter `name` = `items`, in messages that fit."""
+    return messages.run_in_messages(tx, read_cypher("ingest", stem), name, items, sizes)
 
 
 def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int, int, int, int]:
@@ -245,7 +212,7 @@ def _load(
         if on_batch is not None:
             on_batch(len(work), nodes + rels)
 
-    room = _room("create_neurons", "rows")
+    room = messages.room(read_cypher("ingest", "create_neurons"), "rows")
     for pending in pendings:
         if batch and batch_bytes + pending.size > room:
             flush()  # its create statement would not fit in one message with this graph

@@ -14,6 +14,7 @@ from neo4j import ManagedTransaction
 
 from n2g.db.connection import Database
 from n2g.db.mapping import graph_from_line, graphs_from_records
+from n2g.db.messages import run_in_messages
 from n2g.graph.levels import FIRING_LEVEL
 from n2g.graph.model import NeuronGraph
 from n2g.graph.token_fold import fold_token
@@ -76,8 +77,8 @@ def write_similarity(
             ("similarity_write_subset", subset, "pairs"),
             ("groups_write", group_rows, "groups"),
         ):
-            for batch in _batches(rows):
-                tx.run(query(stem), {name: batch}).consume()
+            for batch in _batches(rows):  # each batch in messages under the server's limit
+                run_in_messages(tx, query(stem), name, batch)
 
     db.write(work)
 

@@ -163,7 +163,7 @@ def test_a_row_of_emoji_evidence_is_measured_exactly():
 def test_list_parameters_are_split_into_messages_that_fit():
     """Every statement's list goes out in runs under the byte bound and the server's entry
     bound; a value that fits no message is refused before anything is sent."""
-    from n2g.db.ingest import _chunks
+    from n2g.db.messages import chunks as _chunks
     from n2g.db.properties import MAX_ELEMENTS
     from n2g.errors import N2GError
 
@@ -176,3 +176,42 @@ def test_list_parameters_are_split_into_messages_that_fit():
     assert [len(run) for run in many] == [MAX_ELEMENTS, 5]
     with pytest.raises(N2GError, match="cannot go in one database message"):
         list(_chunks(["a", "x" * 2_000], [2, 2_003], 1_000))
+
+
+def test_group_writes_past_16_mib_are_split_and_stored(db):
+    """Groups whose member lists together pass 16 MiB in one batch (they used to go out as
+    one statement: the server refused it and the write hung). Run in a thread so that a
+    hang fails the test instead of the suite."""
+    import threading
+
+    from n2g.search.groups import NeuronGroupRow
+    from n2g.search.store import write_similarity
+
+    members = [f"m/0/{i}-" + "x" * 200 for i in range(30_000)]  # ~6.2 MiB a group
+    groups = [
+        NeuronGroupRow(
+            key=f"m:group:{g}",
+            model="m",
+            size=len(members),
+            layers=[0],
+            threshold=0.9,
+            members=members,
+        )
+        for g in range(3)
+    ]
+    assert _packed([g.as_row() for g in groups]) > 16 * 2**20
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            write_similarity(db, ["m"], "m", [], groups)
+        except BaseException as exc:  # reported below
+            failure.append(exc)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    writer.join(timeout=240)
+    assert not writer.is_alive(), "the group write hung"
+    assert not failure, failure
+    stored = db.read("MATCH (g:NeuronGroup) RETURN g.key AS key, g.size AS size ORDER BY key")
+    assert stored == [{"key": f"m:group:{g}", "size": 30_000} for g in range(3)]
