@@ -121,7 +121,7 @@ def search_command(
 
       n2g search --context " *" -m smollm2-135m -l 3
 
-      n2g search --token-id 13993 -m smollm2-135m   (fires on token 13993: '<0xE2><0x84>')
+      n2g search --token-id 31 -m smollm2-135m      (token 31 of the model: "/")
 
       n2g search --repeated -m smollm2-135m         (in-context-learning candidates)
 
