@@ -79,6 +79,21 @@ def search_command(
     context: Annotated[
         str | None, typer.Option("--context", "-c", help="exact text of a context token")
     ] = None,
+    token_id: Annotated[
+        int | None,
+        typer.Option(
+            "--token-id",
+            min=0,
+            callback=query_int,
+            help="instead of the token: its id in --model's tokenizer",
+        ),
+    ] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            "--tokenizer", help="for --token-id: 'byte' or a tokenizer name (default: the model's)"
+        ),
+    ] = None,
     repeated: Annotated[
         bool,
         typer.Option("--repeated", help="neurons with a token both activating and in context"),
@@ -97,7 +112,8 @@ def search_command(
 ) -> None:
     """Find neurons by the tokens they fire on and the context they need.
 
-    Tokens are exact texts, leading space included. Examples:
+    Tokens are exact texts, leading space included; a byte that is not part of a whole
+    character is written <0xNN> (' <0xE2>'). Examples:
 
       n2g search "/"                                (fires on "/")
 
@@ -105,10 +121,14 @@ def search_command(
 
       n2g search --context " *" -m smollm2-135m -l 3
 
+      n2g search --token-id 31 -m smollm2-135m      (token 31 of the model: "/")
+
       n2g search --repeated -m smollm2-135m         (in-context-learning candidates)
 
       n2g search --label "://"                      (units labelled with it)
     """
+    if token_id is not None:
+        token = _token_text(token, token_id, model, tokenizer)
     with _search(db_flags) as search:
         if label is not None:
             if token is not None or context is not None or repeated:
@@ -344,6 +364,19 @@ def _tokenizer(name: str) -> TokenizerLike:
     from n2g.models.tokenizers import ByteTokenizer
 
     return ByteTokenizer() if name == "byte" else load_tokenizer(name)
+
+
+def _token_text(token: str | None, token_id: int, model: str | None, name: str | None) -> str:
+    """The text of token `token_id` in the model's tokenizer (found as `like --text` finds
+    it): the text the store keys the token by, one text an id."""
+    if token is not None:
+        raise N2GError("give the token or --token-id, not both")
+    if model is None:
+        raise N2GError("--token-id needs --model: an id names a token of one tokenizer")
+    tokenizer = _tokenizer(name or model)
+    if token_id >= tokenizer.vocab_size:
+        raise N2GError(f"token id {token_id} is past the tokenizer's {tokenizer.vocab_size:,}")
+    return tokenizer.token_strings([token_id])[0]
 
 
 def _graph_from_file(path: Path, key: str) -> NeuronGraph:

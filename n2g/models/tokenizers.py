@@ -2,12 +2,21 @@
 
 `ByteTokenizer` (tiny test models: one token a UTF-8 byte, plus BOS and PAD) and
 `HFTokenizer` (any Hugging Face tokenizer, e.g. SmolLM2's, GPT-2's).
+
+`token_strings` names every id by one lossless text (n2g.graph.token_text): a byte that
+is not part of a whole character is `<0xNN>`, never the '�' that decoding it alone gives,
+so no two ids of a tokenizer share a text (everything downstream is keyed by it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+
+from n2g.graph.token_text import escape_byte, escape_text, piece_bytes, readable_bytes
+
+_BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>")  # a SentencePiece byte-fallback token
 
 
 class ByteTokenizer:
@@ -22,8 +31,8 @@ class ByteTokenizer:
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         specials = {256: "<bos>", 257: "<pad>"}
-        # latin-1 maps every byte to one character, so each token has a printable name.
-        return [specials.get(i) or bytes([i]).decode("latin-1") for i in ids]
+        # An ASCII byte is its character; any other is not a whole character alone: <0xNN>.
+        return [specials.get(i) or (chr(i) if i < 0x80 else escape_byte(i)) for i in ids]
 
     def decode(self, ids: Sequence[int]) -> str:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
@@ -40,13 +49,37 @@ class HFTokenizer:
         if pad is None:
             pad = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
         self.pad_token_id = int(pad)
+        # Added tokens ('<|endoftext|>') keep their own text; the others are named by bytes.
+        self.added_ids = frozenset(int(i) for i in getattr(tokenizer, "added_tokens_decoder", {}))
+        self.byte_level = _is_byte_level(tokenizer)
 
     def encode(self, text: str) -> list[int]:
         return list(self.hf.encode(text, add_special_tokens=False))
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
-        # Decode one id at a time: the text a token contributes (" Paris", not "ĠParis").
-        return [self.hf.decode([int(i)], clean_up_tokenization_spaces=False) for i in ids]
+        """Each id's lossless text: the text it contributes (" Paris", not "ĠParis"), with
+        the bytes that are not whole characters as `<0xNN>` (n2g.graph.token_text)."""
+        return [self._token_text(int(i)) for i in ids]
+
+    def _token_text(self, token_id: int) -> str:
+        if token_id in self.added_ids:
+            return self.hf.decode([token_id], clean_up_tokenization_spaces=False)
+        piece = self.hf.convert_ids_to_tokens(token_id)
+        if self.byte_level and isinstance(piece, str):
+            raw = piece_bytes(piece)
+            if raw is not None:
+                return readable_bytes(raw)
+        if isinstance(piece, str) and _BYTE_PIECE.fullmatch(piece):
+            return piece  # SentencePiece byte fallback: already the <0xNN> form
+        return escape_text(self.hf.decode([token_id], clean_up_tokenization_spaces=False))
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.hf.decode(list(ids), clean_up_tokenization_spaces=False)
+
+
+def _is_byte_level(tokenizer: Any) -> bool:
+    """Whether the tokenizer's decoder is byte-level (GPT-2's table: its vocabulary
+    entries are bytes written as characters)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    decoder = getattr(backend, "decoder", None)
+    return decoder is not None and "ByteLevel" in repr(decoder)

@@ -84,3 +84,14 @@ def test_a_model_name_with_quotes_is_escaped():
 def test_every_token_can_be_drawn():
     svg = to_svg(_graph_of(CONTROL_TOKENS))
     assert "<svg" in svg and "\u2400" in svg and "\u2205" in svg
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
+def test_byte_tokens_render_as_their_text_in_valid_svg():
+    """A byte token's text (n2g.graph.token_text) is drawn as written, '<' and '>' escaped."""
+    import xml.etree.ElementTree as ET
+
+    svg = to_svg(_graph_of(["<0xE2>", " <0xC3>", "<0xE2><0x84>"]))
+    texts = [el.text for el in ET.fromstring(svg).iter() if el.tag.endswith("text")]
+    assert {"<0xE2>", "\u2423<0xC3>", "<0xE2><0x84>"} <= set(texts)  # a leading space: '␣'
+    assert "&lt;0xE2&gt;" in svg
