@@ -12,9 +12,12 @@ from n2g.cli import (
     record_cmd,
     search_cmd,
     serve_cmd,
+    token_names,
     top_cmd,
 )
 from n2g.cli.common import OneLineErrorsGroup
+
+token_names.install()  # old graph files' byte tokens renamed from their ids on reading
 
 app = typer.Typer(
     name="n2g",

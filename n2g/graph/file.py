@@ -28,7 +28,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from n2g.errors import N2GError, printable
-from n2g.graph.model import NeuronGraph
+from n2g.graph.model import LOSSLESS_TOKENS_FORMAT, NeuronGraph
+from n2g.graph.token_text import REPLACEMENT, namer_for
 
 
 class GraphFileError(N2GError, ValueError):
@@ -88,6 +89,26 @@ def upgrade_graph_data(data: dict[str, Any]) -> bool:
     return moved
 
 
+def rename_byte_tokens(graph: NeuronGraph) -> bool:
+    """A graph of format 4 or older: each trie token whose text holds U+FFFD (a byte token
+    named by its plain decoding, shared by dozens of ids) renamed from its id by the model's
+    tokenizer (n2g.graph.token_text); True when any changed. Where no tokenizer of the model
+    can be had the graph stays as it was (its evidence snippets, which keep no ids, stay
+    so in any case: rebuilding renames them too)."""
+    if graph.format_version >= LOSSLESS_TOKENS_FORMAT:
+        return False
+    nodes = [n for n in graph.nodes if n.token is not None and REPLACEMENT in n.token]
+    namer = namer_for(graph.model) if nodes else None
+    if namer is None:
+        return False
+    texts = namer([int(n.token_id or 0) for n in nodes])
+    changed = False
+    for node, text in zip(nodes, texts, strict=True):
+        if text != node.token:
+            node.token, changed = text, True
+    return changed
+
+
 def parse_graph_line(line: str, path: Path | str = "<string>", line_number: int = 0) -> NeuronGraph:
     """Parse and validate one JSON line; raise GraphFileError with a one-line reason.
 
@@ -95,18 +116,25 @@ def parse_graph_line(line: str, path: Path | str = "<string>", line_number: int 
     `"layer": 1.0`, `"activation": "0.9"`); an integer stands for a number, as in JSON.
     A line of an older format is upgraded first (`upgrade_graph_data`)."""
     try:
-        return NeuronGraph.model_validate_json(line, strict=True)
+        return _with_byte_tokens_named(NeuronGraph.model_validate_json(line, strict=True), line)
     except ValidationError as exc:
         error = exc
     upgraded = _upgraded_line(line)
     if upgraded is not None:
         try:
-            return NeuronGraph.model_validate_json(upgraded, strict=True)
+            graph = NeuronGraph.model_validate_json(upgraded, strict=True)
+            return _with_byte_tokens_named(graph, line)
         except ValidationError as exc:
             error = exc
     first = error.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "line"
     raise GraphFileError(path, line_number, f"{where}: {first['msg']}") from None
+
+
+def _with_byte_tokens_named(graph: NeuronGraph, line: str) -> NeuronGraph:
+    if REPLACEMENT in line or "\\ufffd" in line.lower():  # cheap: most lines have none
+        rename_byte_tokens(graph)
+    return graph
 
 
 def _upgraded_line(line: str) -> str | None:

@@ -30,7 +30,11 @@ from n2g.graph.key import neuron_key
 # of a field per method.
 # 4: the unit set a latent belongs to is `unit_set` (the vocabulary of n2g.graph.key), not
 # `sae`. Lines of formats 1-3 are upgraded on reading (n2g.graph.file.upgrade_graph_data).
-FORMAT_VERSION = 4
+# 5: a token's text is lossless (n2g.graph.token_text: `<0xNN>` for bytes that are not whole
+# characters); older lines named such tokens U+FFFD, renamed from their ids on reading where
+# the model's tokenizer can be had (n2g.graph.file.rename_byte_tokens).
+FORMAT_VERSION = 5
+LOSSLESS_TOKENS_FORMAT = 5
 
 
 # What a graph predicts below firing (n2g.builder.grades): nothing, or each training

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Sequence
 
 ESCAPE = "<0x"
 _ESCAPE_RE = re.compile(r"<0x([0-9A-F]{2})>")
@@ -101,3 +102,29 @@ def piece_bytes(piece: str) -> bytes | None:
         return bytes(table[char] for char in piece)
     except KeyError:
         return None
+
+
+# --- graphs written before token texts were lossless -----------------------------------
+# Graph files of format 4 and older name a byte token by its plain decoding, U+FFFD. The
+# ids are there, so the text can be made again, but only by the model's tokenizer, which
+# the read side does not import (n2g.graph stands below n2g.models). The command line
+# registers where tokenizers come from (`set_namer_source`); a Python caller may too.
+TokenNamer = Callable[[Sequence[int]], list[str]]
+REPLACEMENT = "\ufffd"
+_namer_source: Callable[[str], TokenNamer | None] | None = None
+_namers: dict[str, TokenNamer | None] = {}
+
+
+def set_namer_source(source: Callable[[str], TokenNamer | None] | None) -> None:
+    """Where the token texts of a model's ids come from (None: nowhere); `source(model)`
+    answers a namer, or None when that model's tokenizer cannot be had."""
+    global _namer_source
+    _namer_source = source
+    _namers.clear()
+
+
+def namer_for(model: str) -> TokenNamer | None:
+    """The registered namer of `model`'s token ids (asked once per model a process)."""
+    if model not in _namers:
+        _namers[model] = _namer_source(model) if _namer_source is not None else None
+    return _namers[model]
