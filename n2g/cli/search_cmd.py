@@ -30,6 +30,7 @@ from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.token_ids import check_token_or_id, text_of_token_id
 
 # The options several search commands share (their defaults: `= False`, `= None`,
 # `= LIMIT`, `= FIRING_LEVEL`).
@@ -369,14 +370,9 @@ def _tokenizer(name: str) -> TokenizerLike:
 def _token_text(token: str | None, token_id: int, model: str | None, name: str | None) -> str:
     """The text of token `token_id` in the model's tokenizer (found as `like --text` finds
     it): the text the store keys the token by, one text an id."""
-    if token is not None:
-        raise N2GError("give the token or --token-id, not both")
-    if model is None:
-        raise N2GError("--token-id needs --model: an id names a token of one tokenizer")
-    tokenizer = _tokenizer(name or model)
-    if token_id >= tokenizer.vocab_size:
-        raise N2GError(f"token id {token_id} is past the tokenizer's {tokenizer.vocab_size:,}")
-    return tokenizer.token_strings([token_id])[0]
+    check_token_or_id(token, token_id, model)
+    assert model is not None  # checked above
+    return text_of_token_id(_tokenizer(name or model), token_id)
 
 
 def _graph_from_file(path: Path, key: str) -> NeuronGraph:

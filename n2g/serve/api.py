@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.token_ids import check_token_or_id, text_of_token_id
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
     ErrorResponse,
@@ -27,6 +28,7 @@ from n2g.serve.schemas import (
     SearchResponse,
     UnitResponse,
 )
+from n2g.serve.tokenizers import text_tokenizer
 from n2g.serve.views import Views
 
 MAX_LIMIT = 500
@@ -41,6 +43,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 Model = Annotated[str | None, Query(description="only this model's units (default: all)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
 Layer = Annotated[int | None, Query(ge=0, le=MAX_QUERY_INT, description="only this layer")]
+TokenId = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_QUERY_INT, description="instead of token: a token id of model's tokenizer"),
+]
+TokenizerName = Annotated[
+    str | None, Query(description="'byte' or a model name (default: the model's own)")
+]
 Score = Annotated[float, Query(ge=0.0, le=1.0)]
 Level = Annotated[float, Query(ge=0.0, le=1.0, description=LEVEL_HELP)]
 KEY_HELP = (
@@ -106,13 +115,23 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
         ] = False,
         limit: Limit = 25,
         level: Level = FIRING_LEVEL,
+        token_id: TokenId = None,
+        tokenizer: TokenizerName = None,
     ) -> Response:
-        """Units that activate on `token`, have `context`, or both on one trie path; or,
-        with `repeated=true`, units with repeated tokens (in-context-learning candidates)."""
+        """Units that activate on `token` (or on the token of `token_id` in `model`'s
+        tokenizer), have `context`, or both on one trie path; or, with `repeated=true`,
+        units with repeated tokens (in-context-learning candidates)."""
+        check_token_or_id(token, token_id, model)
+
+        def search_token() -> str | None:
+            if token_id is None or model is None:
+                return token
+            return text_of_token_id(text_tokenizer(model, tokenizer), token_id)
+
         return await cached(
             request,
             lambda: views.token_search(
-                token,
+                search_token(),
                 context,
                 model=model,
                 layer=layer,

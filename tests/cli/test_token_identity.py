@@ -95,10 +95,38 @@ def test_search_by_readable_text_and_by_id(vocabulary) -> None:
 def test_token_id_errors_are_one_line(vocabulary) -> None:
     _, args = vocabulary
     for extra, message in [
-        (["--token-id", "5"], "needs --model"),
+        (["--token-id", "5"], "a token id needs a model"),
         (["x", "--token-id", "5", "-m", OFFLINE_MODEL], "not both"),
-        (["--token-id", "49152", "-m", OFFLINE_MODEL], "past the tokenizer's 49,152"),
+        (["--token-id", "49152", "-m", OFFLINE_MODEL], "outside the tokenizer's 0..49,151"),
     ]:
         result = runner.invoke(app, ["search", *extra, *args])
         assert result.exit_code != 0 and message in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_service_searches_by_token_id(db_config, vocabulary) -> None:
+    """/api/search?token_id=ID&model=M finds what the text finds; bad ids are a 422 line."""
+    from fastapi.testclient import TestClient
+
+    from n2g.serve import create_app
+
+    texts, _ = vocabulary
+    with (
+        Database.connect(db_config) as db,
+        TestClient(create_app(db), base_url="http://127.0.0.1") as client,
+    ):
+        for token_id in (5549, 13993, 117):
+            by_id = client.get(
+                "/api/search", params={"token_id": token_id, "model": OFFLINE_MODEL, "level": 0}
+            )
+            by_text = client.get("/api/search", params={"token": texts[token_id], "level": 0})
+            assert by_id.status_code == 200, by_id.text
+            assert by_id.json()["hits"] == by_text.json()["hits"] != []
+        for params, message in [
+            ({"token_id": 5}, "a token id needs a model"),
+            ({"token_id": 5, "token": "x", "model": OFFLINE_MODEL}, "not both"),
+            ({"token_id": 49_152, "model": OFFLINE_MODEL}, "outside the tokenizer's"),
+            ({"token_id": -1, "model": OFFLINE_MODEL}, "token_id"),
+        ]:
+            answer = client.get("/api/search", params=params)
+            assert answer.status_code == 422 and message in answer.json()["error"], answer.text
