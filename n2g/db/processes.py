@@ -56,20 +56,27 @@ def _listening_inodes(port: int) -> set[int] | None:
     return inodes if found_table else None
 
 
-def socket_inodes(pid: int) -> set[int]:
-    """Inodes of the sockets process `pid` holds open (readable for this user's own
-    processes only: another user's process gives the empty set)."""
-    out: set[int] = set()
+def process_sockets(pid: int | str) -> dict[int, int] | None:
+    """The sockets process `pid` ("self": this one) holds open: inode -> a descriptor
+    holding it. None where its descriptors cannot be listed (no /proc, or another user's
+    process)."""
     try:
         names = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return out
+        return None
+    found: dict[int, int] = {}
     for name in names:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             target = os.readlink(f"/proc/{pid}/fd/{name}")
             if target.startswith("socket:["):
-                out.add(int(target[8:-1]))
-    return out
+                found[int(target[8:-1])] = int(name)
+    return found
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """Inodes of the sockets process `pid` holds open (readable for this user's own
+    processes only: another user's process gives the empty set)."""
+    return set(process_sockets(pid) or ())
 
 
 def process_uid(pid: int) -> int | None:

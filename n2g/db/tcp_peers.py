@@ -20,6 +20,8 @@ import socket
 import struct
 from pathlib import Path
 
+from n2g.db.processes import process_sockets
+
 TCP_ESTABLISHED = 1
 _NETLINK_SOCK_DIAG = 4
 _SOCK_DIAG_BY_FAMILY = 20
@@ -36,17 +38,7 @@ class PeerUnknown(OSError):
 
 def own_sockets() -> dict[int, int] | None:
     """This process's open sockets: inode -> a file descriptor holding it (None: no /proc)."""
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return None
-    found: dict[int, int] = {}
-    for name in names:
-        with contextlib.suppress(OSError, ValueError):
-            target = os.readlink(f"/proc/self/fd/{name}")
-            if target.startswith("socket:["):
-                found[int(target[8:-1])] = int(name)
-    return found
+    return process_sockets("self")
 
 
 def _is_loopback_host(host: str) -> bool:
