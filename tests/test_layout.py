@@ -150,8 +150,6 @@ def test_every_command_module_registers_its_commands_one_way(path: Path) -> None
 # The modules that own low-level writes, and why each may.
 OWN_WRITES = {
     "files.py": "the one safe writer: temporary file, O_EXCL | O_NOFOLLOW, rename",
-    "db/server_folder.py": "the local server's private folder: its files checked for owner "
-    "and mode through the open descriptor, O_NOFOLLOW, the log appended to",
 }
 # Library calls that write to a path or file they are given: name -> (index, keyword) of it.
 PATH_WRITERS = {

@@ -13,20 +13,20 @@ under us between two checks. So, before any file there is read or written:
 - each file is opened without following a link (O_NOFOLLOW) and must be a regular file
   of this user, writable by nobody else; the password file readable by nobody else.
 
-A refusal is one line naming the path and the fix. Files are written whole (a new file
-of a random name, created exclusively, renamed over the old), the log is appended to.
+A refusal is one line naming the path and the fix. Files are written whole and the log is
+appended to through n2g.files, which never follows a link either.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from n2g.errors import N2GError, printable
+from n2g.files import open_append, write_text_atomic
 
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 _OTHERS_ANY = stat.S_IRWXG | stat.S_IRWXO
@@ -116,28 +116,17 @@ def read_file(path: Path, *, secret: bool = False) -> str | None:
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write `text` to `path` whole, readable by this user only: a new file of a random
-    name created exclusively in the same folder, renamed over `path` (which replaces a
-    link there instead of following it)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = _open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    """Write `text` to `path` whole, readable by this user only (n2g.files: a new file of
+    a random name, created exclusively, renamed over `path`, never through a link)."""
+    write_text_atomic(path, text, mode=0o600)
 
 
-def open_log(path: Path) -> BinaryIO:
-    """The server's log, opened to append (created 0600), refusing a link or a stranger's
-    file."""
-    fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    handle = os.fdopen(fd, "ab")
+def open_log(path: Path) -> IO[str]:
+    """The server's log, opened to append (created 0600, never through a link), refusing
+    a file of another user or one others can write."""
+    handle = open_append(path, mode=0o600)
     try:
-        _check_file(fd, path, secret=False)
+        _check_file(handle.fileno(), path, secret=False)
     except N2GError:
         handle.close()
         raise
