@@ -33,11 +33,10 @@ from pathlib import Path
 from bench._common import BenchResult, bench_arg_parser, report, throwaway_database, timed
 from n2g.db.ingest import ingest_graphs
 from n2g.graph.file import iter_graph_file
-from n2g.graph.levels import FIRING_LEVEL, context_levels
 from n2g.graph.model import NeuronGraph
+from n2g.report.groups import graph_token_sets
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.similarity import (
-    NeuronTokenSets,
     overlap,
     similarity_join,
 )
@@ -55,17 +54,6 @@ def _graphs(n: int, seed: int = 0) -> list[NeuronGraph]:
         source = graphs[rng.randrange(i)]
         graphs[i] = graphs[i].model_copy(update={"nodes": source.nodes, "edges": source.edges})
     return graphs
-
-
-def _sets(graphs: list[NeuronGraph], level: float = FIRING_LEVEL) -> list[NeuronTokenSets]:
-    """The token sets the database compares at `level` (n2g.graph.levels)."""
-    out = []
-    for g in graphs:
-        levels = context_levels(g)
-        activating = {t for t, a in g.activating_tokens().items() if a >= level}
-        context = {t for t in g.context_tokens() if levels[t] >= level}
-        out.append(NeuronTokenSets(g.key, g.layer, frozenset(activating), frozenset(context)))
-    return out
 
 
 def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
@@ -98,7 +86,7 @@ def main() -> None:
         graphs, model = _graphs(n), MODEL
     sample = min(n, args.sample or (800 if args.quick else 3_000))
 
-    sets = _sets(graphs)
+    sets = graph_token_sets(graphs)
     with throwaway_database("n2g-bench-query-") as db:
         load_s, _ = timed(lambda: ingest_graphs(db, graphs, batch_size=500, progress=True))
         print(f"loaded {n:,} graphs in {load_s:.0f} s", flush=True)

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from n2g.graph.levels import FIRING_LEVEL, context_levels
+from n2g.graph.model import NeuronGraph
 from n2g.search.groups import NeuronGroupRow, neuron_groups
 from n2g.search.similarity import (
     NeuronTokenSets,
@@ -42,6 +44,20 @@ class ThresholdRow:
     @property
     def largest(self) -> int:
         return max((g.size for g in self.groups), default=0)
+
+
+def graph_token_sets(
+    graphs: Sequence[NeuronGraph], level: float = FIRING_LEVEL
+) -> list[NeuronTokenSets]:
+    """The token sets the database compares at `level` (n2g.graph.levels; the query
+    similarity_token_sets), computed from graphs read from a file instead."""
+    out = []
+    for g in graphs:
+        levels = context_levels(g)
+        activating = {t for t, a in g.activating_tokens().items() if a >= level}
+        context = {t for t in g.context_tokens() if levels[t] >= level}
+        out.append(NeuronTokenSets(g.key, g.layer, frozenset(activating), frozenset(context)))
+    return out
 
 
 def threshold_rows(
