@@ -73,6 +73,9 @@ def up(
         f"(pid {status.pid}) at {status.bolt_uri}, database {server.DATABASE_NAME!r}"
     )
     echo(f"data: {settings.home}   password file: {settings.password_file}")
+    remembered = bolt_port is None and http_port is None
+    if remembered and server.ports_reason(settings):
+        echo(f"ports {settings.bolt_port}/{settings.http_port}: {server.ports_reason(settings)}")
 
 
 @db_app.command("down")

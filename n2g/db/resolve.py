@@ -67,9 +67,10 @@ def ensure_local_server(settings: server.LocalServerSettings | None = None) -> D
     settings = settings or server.LocalServerSettings.remembered()
     if server.running_pid(settings) is None:
         server.refuse_orphans(settings)
+        reason = server.ports_reason(settings)
         print(
             f"starting the local database server on 127.0.0.1:{settings.bolt_port} "
-            f"({printable(str(settings.home))}) ...",
+            f"({printable(str(settings.home))}{'; ' + reason if reason else ''}) ...",
             file=sys.stderr,
         )
         server.start(settings)

@@ -123,6 +123,17 @@ def _password(settings: LocalServerSettings) -> str:
     return password
 
 
+def ports_reason(settings: LocalServerSettings) -> str:
+    """Why the server listens where it does, when that is not the default ports ("" when it
+    is): a shared data folder can remember ports another job chose, so say it once."""
+    if (settings.bolt_port, settings.http_port) == (DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT):
+        return ""
+    return (
+        f"the ports its data folder remembers, not the defaults {DEFAULT_BOLT_PORT}/"
+        f"{DEFAULT_HTTP_PORT}; `n2g db up --bolt-port N --http-port M` moves them"
+    )
+
+
 def _read_state(settings: LocalServerSettings) -> dict[str, Any]:
     """server.json: the pid and ports of the last start ({} when absent or damaged)."""
     try:

@@ -146,6 +146,10 @@ def test_commands_start_the_server_on_the_ports_db_up_chose(isolated_env):
         found = runner.invoke(app, ["search", " a"])
         assert found.exit_code == 0, found.output
         assert f"starting the local database server on 127.0.0.1:{bolt}" in found.stderr
+        assert "the ports its data folder remembers, not the defaults 7688/2480" in found.stderr
+        again = runner.invoke(app, ["db", "up"])  # no flags: the remembered ports, said why
+        assert again.exit_code == 0, again.output
+        assert f"ports {bolt}/{http}: the ports its data folder remembers" in again.output
         status = runner.invoke(app, ["db", "status"])
         assert status.exit_code == 0 and f"bolt://127.0.0.1:{bolt}" in status.output
         assert f"HTTP 127.0.0.1:{http}" in status.output
