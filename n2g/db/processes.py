@@ -37,23 +37,34 @@ def free_port() -> int:
 TCP_LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
 
 
-def _listening_inodes(port: int) -> set[int] | None:
-    """Inodes of the sockets listening on TCP `port` (any address), from /proc/net/tcp and
-    tcp6; None where there is no /proc to read (not Linux)."""
-    inodes: set[int] = set()
-    found_table = False
+def tcp_rows(port: int) -> list[list[str]] | None:
+    """The fields of every line of /proc/net/tcp and tcp6 with `port` at either end (a
+    cheap text test before splitting: most lines have not); None where neither table can
+    be read (not Linux)."""
+    needle = f":{port:04X} "
+    rows: list[list[str]] = []
+    readable = False
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
-        found_table = True
-        for line in lines:
-            fields = line.split()
-            listens = len(fields) > 9 and fields[3] == TCP_LISTEN
-            if listens and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(int(fields[9]))
-    return inodes if found_table else None
+        readable = True
+        rows += [fields for line in lines if needle in line and len(fields := line.split()) > 9]
+    return rows if readable else None
+
+
+def _listening_inodes(port: int) -> set[int] | None:
+    """Inodes of the sockets listening on TCP `port` (any address); None where there is no
+    /proc to read (not Linux)."""
+    rows = tcp_rows(port)
+    if rows is None:
+        return None
+    return {
+        int(fields[9])
+        for fields in rows
+        if fields[3] == TCP_LISTEN and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
 
 
 def process_sockets(pid: int | str) -> dict[int, int] | None:

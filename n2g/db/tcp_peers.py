@@ -18,9 +18,8 @@ import errno
 import os
 import socket
 import struct
-from pathlib import Path
 
-from n2g.db.processes import process_sockets
+from n2g.db.processes import process_sockets, tcp_rows
 
 TCP_ESTABLISHED = 1
 _NETLINK_SOCK_DIAG = 4
@@ -109,26 +108,16 @@ def _netlink_peer_inode(own: tuple[str, int], peer: tuple[str, int]) -> int:
 
 def _proc_peer_inode(own: tuple[str, int], peer: tuple[str, int]) -> int:
     """The same answer from /proc/net/tcp and tcp6 (ports and loopback addresses)."""
-    needle = f":{peer[1]:04X} "
-    readable = False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        readable = True
-        for line in lines:
-            if needle not in line:  # most lines: a cheap test before splitting
-                continue
-            fields = line.split()
-            if len(fields) <= 9 or int(fields[3], 16) != TCP_ESTABLISHED:
-                continue
-            local, remote = fields[1].rsplit(":", 1), fields[2].rsplit(":", 1)
-            ports = (int(local[1], 16), int(remote[1], 16))
-            if ports == (peer[1], own[1]) and _is_loopback_hex(local[0]):
-                return int(fields[9])
-    if not readable:
+    rows = tcp_rows(peer[1])
+    if rows is None:
         raise PeerUnknown("neither netlink nor /proc/net/tcp can be read")
+    for fields in rows:
+        if int(fields[3], 16) != TCP_ESTABLISHED:
+            continue
+        local, remote = fields[1].rsplit(":", 1), fields[2].rsplit(":", 1)
+        ports = (int(local[1], 16), int(remote[1], 16))
+        if ports == (peer[1], own[1]) and _is_loopback_hex(local[0]):
+            return int(fields[9])
     return 0
 
 
