@@ -154,7 +154,10 @@ class PeerGuard:
                     ) from None
                 if not peer:
                     continue  # that end is closed: nothing sent there reaches anyone
-                server_sockets = server_sockets or socket_inodes(pid)
+                if server_sockets is None or peer not in server_sockets:
+                    # Listed afresh when not found: another thread's connection may have
+                    # been accepted after the last listing.
+                    server_sockets = socket_inodes(pid)
                 if peer not in server_sockets:
                     raise _impostor(pid, self.port)
                 self._proved.add(inode)
