@@ -159,7 +159,7 @@ def record_on_ray(
         if interrupted():  # Ctrl-C while waiting on the workers
             save_checkpoint(out, states, windows, meta)
             raise KeyboardInterrupt
-    return finish_records(model, corpus.name, layers, out, config, states, windows, meta)
+    return finish_records(model, corpus, layers, out, config, states, windows, meta)
 
 
 def _in_order(

@@ -3,7 +3,8 @@
 Specs accepted by `open_corpus`:
 - `stdlib`       the Python standard library's own source (*.py), present on every machine;
 - `python-docs`  English prose: the reStructuredText sources of Debian's python3.11-doc,
-                 fetched on demand with `apt-get download` + `dpkg-deb -x` into the cache;
+                 fetched on demand with `apt-get download` + `dpkg-deb -x` into the cache
+                 (n2g.record.debian: retried, and versioned);
 - `debian-handbook`  English prose of another kind: The Debian Administrator's Handbook,
                  fetched the same way, its text extracted from HTML (n2g.record.handbook);
 - a text file, or a folder (every UTF-8 text file below it, in sorted path order);
@@ -14,18 +15,20 @@ Documents come in a deterministic order with integer ids 0, 1, 2, ... `windows` 
 document into consecutive, non-overlapping windows of exactly `window` tokens; a shorter
 tail (and a document shorter than one window) is dropped, so every window is full-length
 and batches need no padding.
+
+A corpus names its `version` where it has one (a Debian package's, the Python release of
+`stdlib`): with the hash of its text (n2g.record.provenance) it is what the records and
+the report say they were made from.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import platform
 import random
-import shutil
-import subprocess
 import sys
 import sysconfig
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from n2g.errors import N2GError
 from n2g.paths import cache_dir as default_cache_dir
 from n2g.record.config import CORPUS_HELP
+from n2g.record.debian import package_version, unpack_debian_package
 
 DOCS_PACKAGE = f"python{sys.version_info.major}.{sys.version_info.minor}-doc"
 _MAX_FILE_BYTES = 2_000_000  # skip huge generated files: they are not prose or code
@@ -61,6 +65,8 @@ class Corpus(ABC):
     """A deterministic sequence of documents."""
 
     name: str
+    version: str | None = None  # of the package or release the documents come from
+    streaming = False  # read once, in order: no random access, no cheap second pass
 
     def documents(self) -> Iterator[tuple[int, str]]:
         """(doc_id, text) for every non-empty document, in a fixed order."""
@@ -101,8 +107,8 @@ class _ListedCorpus(Corpus):
 class FileCorpus(_ListedCorpus):
     """Documents = files (one document each), in sorted order."""
 
-    def __init__(self, name: str, files: list[Path]) -> None:
-        self.name = name
+    def __init__(self, name: str, files: list[Path], version: str | None = None) -> None:
+        self.name, self.version = name, version
         self.files = files
         if not files:
             raise N2GError(f"corpus {name} is empty (no text files)")
@@ -180,6 +186,8 @@ class JsonlCorpus(_ListedCorpus):
 class HFCorpus(Corpus):
     """A Hugging Face dataset's `text` column, streamed (no random access)."""
 
+    streaming = True
+
     def __init__(self, dataset: str, split: str) -> None:
         self.dataset, self.split = dataset, split
         self.name = f"hf:{dataset}:{split}"
@@ -229,7 +237,7 @@ def stdlib_corpus() -> FileCorpus:
         p for p in _text_files(root, (".py",)) if "site-packages" not in p.relative_to(root).parts
     ]
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return FileCorpus(f"stdlib:python{version}", files)
+    return FileCorpus(f"stdlib:python{version}", files, platform.python_version())
 
 
 def python_docs_corpus(cache_dir: Path | None = None) -> FileCorpus:
@@ -239,37 +247,7 @@ def python_docs_corpus(cache_dir: Path | None = None) -> FileCorpus:
     if not sources.is_dir():
         unpack_debian_package(DOCS_PACKAGE, target)
     files = _text_files(sources, (".rst.txt",))
-    return FileCorpus(f"python-docs:{DOCS_PACKAGE}", files)
-
-
-def unpack_debian_package(package: str, target: Path) -> None:
-    """`apt-get download` + `dpkg-deb -x` into a temp folder, then rename into place."""
-    for tool in ("apt-get", "dpkg-deb"):
-        if shutil.which(tool) is None:
-            raise N2GError(f"no apt access for the corpus: {tool} not found (Debian/Ubuntu only)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{package}.", dir=target.parent))
-    try:
-        done = subprocess.run(
-            ["apt-get", "download", package], cwd=work, capture_output=True, text=True
-        )
-        debs = sorted(work.glob("*.deb"))
-        if done.returncode != 0 or not debs:
-            why = (done.stderr.strip().splitlines() or ["apt-get download failed"])[-1]
-            raise N2GError(f"no apt access for the corpus: {why}")
-        unpacked = work / "root"
-        done = subprocess.run(
-            ["dpkg-deb", "-x", str(debs[0]), str(unpacked)], capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise N2GError(f"cannot unpack {debs[0].name}: {done.stderr.strip()[:200]}")
-        if target.exists():
-            shutil.rmtree(target)
-        unpacked.rename(target)
-    except OSError as exc:
-        raise N2GError(f"cannot unpack the corpus into {target}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return FileCorpus(f"python-docs:{DOCS_PACKAGE}", files, package_version(target, DOCS_PACKAGE))
 
 
 def open_corpus(spec: str | CorpusConfig) -> Corpus:
@@ -281,10 +259,11 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
     if text == "python-docs":
         return python_docs_corpus(config.cache_dir)
     if text == "debian-handbook":
-        from n2g.record.handbook import handbook_folder
+        from n2g.record.handbook import handbook_folder, handbook_version
 
         folder = handbook_folder(config.cache_dir)
-        return FileCorpus("debian-handbook:en-US", _text_files(folder, (".txt",)))
+        files = _text_files(folder, (".txt",))
+        return FileCorpus("debian-handbook:en-US", files, handbook_version(config.cache_dir))
     if text.startswith("hf:"):
         parts = text[3:].split(":")
         if not parts[0]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from n2g.errors import N2GError
 from n2g.paths import cache_dir as default_cache_dir
+from n2g.record.debian import package_version, unpack_debian_package
 
 HANDBOOK_PACKAGE = "debian-handbook"
 _PAGES = Path("usr/share/doc/debian-handbook/html/en-US")
@@ -79,11 +80,18 @@ def page_text(markup: str) -> str:
     return parser.text()
 
 
+def _root(cache_dir: Path | None) -> Path:
+    return default_cache_dir(cache_dir) / "corpora" / HANDBOOK_PACKAGE
+
+
+def handbook_version(cache_dir: Path | None = None) -> str | None:
+    """The version of the handbook package the text was extracted from (None: unknown)."""
+    return package_version(_root(cache_dir) / "package", HANDBOOK_PACKAGE)
+
+
 def handbook_folder(cache_dir: Path | None = None) -> Path:
     """The handbook's pages as text files, extracted once into the cache."""
-    from n2g.record.corpus import unpack_debian_package
-
-    root = default_cache_dir(cache_dir) / "corpora" / HANDBOOK_PACKAGE
+    root = _root(cache_dir)
     texts = root / "text"
     if (texts / ".complete").is_file():
         return texts

@@ -242,7 +242,7 @@ def record_stage(
                 checkpoint()
                 since_checkpoint = 0
 
-    return finish_records(model, corpus.name, layers, out, config, states, windows, meta)
+    return finish_records(model, corpus, layers, out, config, states, windows, meta)
 
 
 def start_or_resume(
@@ -317,7 +317,7 @@ def fold_batch(
 
 def finish_records(
     model: NeuronModel,
-    corpus_name: str,
+    corpus: Corpus,
     layers: list[int],
     out: Path,
     config: RecordConfig,
@@ -325,23 +325,29 @@ def finish_records(
     windows: Windows,
     meta: dict,
 ) -> records.RecordsManifest:
-    """Write the final records of the running states, manifest last; drop the checkpoint."""
+    """Write the final records of the running states, manifest last (naming the corpus's
+    version and text hash); drop the checkpoint."""
+    from n2g.record.provenance import corpus_provenance
+
     window = config.window
     pad_id = model.tokenizer.pad_token_id
     if meta["n_windows"] == 0:
-        raise N2GError(f"corpus {corpus_name} has no document of at least {window} tokens")
+        raise N2GError(f"corpus {corpus.name} has no document of at least {window} tokens")
     for layer in layers:
         records.save_layer(out, _records(states[str(layer)], windows, layer, pad_id))
         if config.samples:
             sample = _records(states[f"sample{layer}"], windows, layer, pad_id)
             records.save_layer(out, sample, sample=True)
+    provenance = corpus_provenance(corpus)
     manifest = records.RecordsManifest(
         model=model.name,
         layers=layers,
         n_units=model.n_units,
         k=config.k,
         window=window,
-        corpus=corpus_name,
+        corpus=corpus.name,
+        corpus_version=provenance.version,
+        corpus_sha256=provenance.sha256,
         n_windows=meta["n_windows"],
         n_tokens=meta["n_windows"] * window,
         samples=config.samples,

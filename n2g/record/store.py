@@ -1,7 +1,8 @@
 """Activation records: each unit's top-k activating windows, on disk and in memory.
 
 Written by `n2g record` (n2g/record/recorder.py), read by `n2g build`. A records folder holds
-`manifest.json` (model, layers, unit set, corpus, window, k; validated by `RecordsManifest`)
+`manifest.json` (model, layers, unit set, corpus, window, k; validated by `RecordsManifest`;
+the corpus named with its version and text hash, n2g.record.provenance)
 and one `layer_{L}.safetensors` per layer with, for n_units units (the layer's MLP neurons,
 or the latents of the unit set the manifest names: n2g.graph.key's vocabulary), k examples
 and window W:
@@ -59,6 +60,13 @@ class RecordsManifest(BaseModel):
     k: int = Field(gt=0)
     window: int = Field(gt=0)
     corpus: str
+    # Which text exactly (absent from manifests written before: None, unknown).
+    corpus_version: str | None = Field(
+        None, description="the corpus's version (a Debian package's, for a package corpus)"
+    )
+    corpus_sha256: str | None = Field(
+        None, description="SHA-256 of the corpus's text (n2g.record.provenance)"
+    )
     n_windows: int = Field(ge=0, description="windows of the corpus scanned")
     n_tokens: int = Field(ge=0, description="tokens of the corpus scanned")
     samples: int = Field(0, ge=0, description="activation-weighted sample windows per unit")
