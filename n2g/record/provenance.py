@@ -34,11 +34,12 @@ class CorpusProvenance(BaseModel):
     version: str | None = Field(None, description="the package's (or release's) version")
     sha256: str | None = Field(None, description="SHA-256 of the corpus's text (see module)")
 
-    def line(self) -> str:
-        """One line for a report: `python-docs:python3.11-doc 3.11.2-6+deb12u8, text
-        SHA-256 0123...`, parts unknown left out."""
+    def line(self, short: bool = False) -> str:
+        """`python-docs:python3.11-doc 3.11.2-6+deb12u8, text SHA-256 0123...`, parts
+        unknown left out; `short`: the hash's first 12 digits (for a terminal)."""
         version = f" {self.version}" if self.version else ""
-        digest = f", text SHA-256 {self.sha256}" if self.sha256 else ""
+        sha256 = self.sha256[:12] if short and self.sha256 else self.sha256
+        digest = f", text SHA-256 {sha256}" if sha256 else ""
         return f"{self.name}{version}{digest}"
 
 

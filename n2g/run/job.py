@@ -19,12 +19,16 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.errors import N2GError
 from n2g.files import write_text_atomic
 from n2g.run.config import RunConfig, UnitSetRun
+
+if TYPE_CHECKING:
+    from n2g.record.provenance import CorpusProvenance
+    from n2g.record.store import RecordsManifest
 
 STAGES = ("record", "build", "ingest", "search", "report")
 
@@ -105,16 +109,25 @@ def _unit_set_latents(
     return units, built
 
 
-def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, RunConfig]:
-    """Open the corpus and load the model, a line for each, then say which number format
+def _prepare(
+    config: RunConfig, say: Callable[[str], None]
+) -> tuple[Any, CorpusProvenance, Any, RunConfig]:
+    """Open the corpus (naming its version and text hash, with a warning when it is not the
+    documented report's) and load the model, a line for each, then say which number format
     this CPU gets and, when the recording is still to do, roughly how long the job takes."""
     from n2g.models import load_model
     from n2g.record.corpus import open_corpus
+    from n2g.record.provenance import corpus_provenance
     from n2g.record.store import MANIFEST
     from n2g.run.estimate import job_estimate_line, number_format_line
+    from n2g.run.reference import reference_warning
 
     corpus = open_corpus(config.corpus)
-    say(f"corpus: {corpus.name}")
+    provenance = corpus_provenance(corpus)
+    say(f"corpus: {provenance.line(short=True)}")
+    warning = reference_warning(provenance)
+    if warning:
+        say(warning)
     n_layers = None if config.layers is None else max(config.layers + _unit_set_layers(config)) + 1
     say(f"loading {config.model} (converted once, then read from the cache) ...")
     started = time.perf_counter()
@@ -128,7 +141,19 @@ def _prepare(config: RunConfig, say: Callable[[str], None]) -> tuple[Any, Any, R
         per_layer = min(model.n_units, config.neurons_per_layer or model.n_units)
         n_units = per_layer * len(config.layers)
         say(job_estimate_line(model, config, config.layers, n_units, _unit_set_work(model, config)))
-    return corpus, model, config
+    return corpus, provenance, model, config
+
+
+def _records_corpus(manifest: RecordsManifest, opened: CorpusProvenance) -> CorpusProvenance:
+    """The corpus the records were made from, as their manifest names it; the corpus opened
+    now when the manifest is older than those fields."""
+    from n2g.record.provenance import CorpusProvenance
+
+    if manifest.corpus_sha256 is None:
+        return opened
+    return CorpusProvenance(
+        name=manifest.corpus, version=manifest.corpus_version, sha256=manifest.corpus_sha256
+    )
 
 
 def _unit_set_work(model: Any, config: RunConfig) -> list[Any]:
@@ -200,8 +225,9 @@ def run_pipeline(
     with Database.connect(db_config) as db:
         say(f"database: {db_config.uri}")
         with times("prepare"):
-            corpus, model, config = _prepare(config, say)
+            corpus, opened, model, config = _prepare(config, say)
         manifest = _record_neurons(config, model, corpus, times, progress, say)
+        provenance = _records_corpus(manifest, opened)
         built = _build_neurons(config, model, times, progress, say)
         units, built_sets = [], {}
         graph_files = [config.graph_file]
@@ -218,7 +244,7 @@ def run_pipeline(
         similarity = _similarity(search, model, config, times, progress, say)
         _stage(say, 5, f"report -> {config.report_dir}")
         with times("report"):
-            summary = write_run_report(config, model, search, similarity, say, units)
+            summary = write_run_report(config, model, search, similarity, say, units, provenance)
     say(f"\nfinished in {times.line()}")
     say(f"graphs: {', '.join(str(path) for path in graph_files)}   records: {config.records_dir}")
     summary["stages"] = {

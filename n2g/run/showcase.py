@@ -2,6 +2,8 @@
 
 Writes `<out>/report/report.md` (quality table, OOD, sizes, search counts, the searches
 below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and prints them.
+The report and its summary name the corpus by version and text hash
+(n2g.record.provenance): the same corpus, by hash, gives the same report.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from n2g.report.units import compare_units, comparison_markdown, write_compariso
 
 if TYPE_CHECKING:
     from n2g.models.base import NeuronModel
+    from n2g.record.provenance import CorpusProvenance
     from n2g.run.config import RunConfig
     from n2g.sae.units import SAEUnits
     from n2g.search.api import NeuronSearch, SimilarityReport
@@ -115,11 +118,13 @@ def write_run_report(
     similarity: SimilarityReport,
     say: Callable[[str], None],
     units: Sequence[SAEUnits] = (),
+    corpus: CorpusProvenance | None = None,
 ) -> dict:
     """Write the report files of a run of `model` (loaded: its canonical name and its
     tokenizer are used, never the spec the user typed); return its summary numbers.
     With `units` (the run's SAE and transcoder), their latents' graphs are compared with
-    the neurons of their layer (`units.png` and a section of report.md)."""
+    the neurons of their layer (`units.png` and a section of report.md). `corpus`: what
+    the records were made from, named in the report and the summary."""
     from n2g.graph.render import to_svg
 
     errors: list = []  # none: the ingest stage has stopped the run on a bad line
@@ -163,6 +168,7 @@ def write_run_report(
     markdown = "\n".join(
         [
             to_markdown(report),
+            *corpus_lines(corpus),
             *comparison,
             *groups_markdown(sets, thresholds, every_level),
             svg_line,
@@ -183,10 +189,22 @@ def write_run_report(
     }
     return {
         "report": report.model_dump(),
+        "corpus": corpus.model_dump() if corpus else None,
         "showcase": showcase.key,
         "similarity": counts,
         **({"units": [row.model_dump() for row in unit_rows]} if units else {}),
     }
+
+
+def corpus_lines(corpus: CorpusProvenance | None) -> list[str]:
+    """The report's paragraph naming its corpus exactly (none when unknown)."""
+    if corpus is None:
+        return []
+    return [
+        f"Corpus: {corpus.line()}. The same corpus (by its text's hash), with the same "
+        "settings, gives the same report.",
+        "",
+    ]
 
 
 def _unit_set_line(units: SAEUnits) -> list[str]:

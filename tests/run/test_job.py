@@ -25,6 +25,8 @@ from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import database_counts
 from n2g.graph.file import iter_graph_file
+from n2g.record.corpus import open_corpus
+from n2g.record.provenance import text_sha256
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +120,13 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
         assert f1 == cells  # the F1 columns (mean, then its interval)
     assert (out / "report" / "quality.png").stat().st_size > 1000
     assert "Searches on the loaded graphs" in report
+    # the corpus named exactly: its text's hash, in the summary, the report and the output
+    corpus = summary["corpus"]
+    assert corpus["name"] == f"dir:{corpora[0].resolve()}" and corpus["version"] is None
+    assert corpus["sha256"] == text_sha256(open_corpus(str(corpora[0])))
+    assert f"Corpus: {corpus['name']}, text SHA-256 {corpus['sha256']}. " in report
+    assert f"text SHA-256 {corpus['sha256'][:12]}" in result.output
+    assert "warning: corpus" not in result.output  # not the documented report's corpus
 
     # Somebody else's symlinks at the run's output names (a shared output folder): the
     # rerun replaces each with its own file and leaves the file they point at alone.
