@@ -84,15 +84,13 @@ def download_package(
     `tries` times with pauses of `pause_s`, doubling; `refresh` (True: `refresh_command()`,
     False: never, or a command) is run once after the first failure. N2GError (one line,
     saying what to run) when every try fails."""
-    if isinstance(refresh, bool):
-        refresh_with = refresh_command() if refresh else None
-    else:
-        refresh_with = list(refresh)
-    why, refresh_tried, refreshed, waited = "", False, False, 0.0
+    refresh_with: list[str] | None = None
+    why, refreshed, waited = "", False, 0.0
     for attempt in range(tries):
+        if attempt == 1 and refresh is not False:  # asked only once a try has failed
+            refresh_with = refresh_command() if refresh is True else list(refresh)
         if attempt:
-            if refresh_with and not refresh_tried:
-                refresh_tried = True
+            if attempt == 1 and refresh_with:
                 refreshed, _ = _run(refresh_with, folder)
             else:
                 time.sleep(pause_s * 2 ** (attempt - 1))
