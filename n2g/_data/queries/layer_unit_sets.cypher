@@ -5,7 +5,8 @@
 // from a unit set the layer does not have.
 // Parameters:
 //   :param key => 'smollm2-135m/3/286'
-MATCH (x:Neuron {key: $key})
+MATCH (x:Neuron)
+WHERE x.key = $key
 WITH x.model AS model, x.layer AS layer
 MATCH (n:Neuron)
 WHERE n.model = model AND n.layer = layer

@@ -19,7 +19,8 @@
 //   :param level => 0.5
 //   :param min_inside => 0.8
 //   :param limit => 25
-MATCH (x:Neuron {key: $key})
+MATCH (x:Neuron)
+WHERE x.key = $key
 WITH x, coalesce(x.unit_set, x.sae, '') AS x_set,
      COLLECT { MATCH (x)-[a:ACTIVATES_ON]->(t:Token) WHERE a.activation >= $level
                RETURN t.text } AS xa,
