@@ -117,6 +117,7 @@ def report(
     """
     from n2g.files import write_text_atomic
     from n2g.graph.file import GraphFileError, read_graph_files
+    from n2g.report.splits import split_counts, split_markdown
     from n2g.report.tables import build_report, to_markdown, write_plot
     from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 
@@ -132,7 +133,9 @@ def report(
     command = shlex.join(["n2g", "report", *(str(path) for path in graph_files)])
     result = build_report(neurons, command) if neurons else None
     parts = [to_markdown(result), ""] if result is not None else []
-    markdown = "\n".join(parts + comparison_markdown(units)).rstrip("\n")
+    splits = split_counts(graphs) if units else []
+    markdown = "\n".join(parts + comparison_markdown(units) + split_markdown(splits))
+    markdown = markdown.rstrip("\n")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out / "report.md", markdown + "\n")
@@ -144,6 +147,7 @@ def report(
         numbers = {
             "report": result.model_dump() if result is not None else None,
             "units": [row.model_dump() for row in units],
+            "splits": [row.model_dump() for row in splits],
         }
         echo_json(json.dumps(numbers if units else numbers["report"], indent=2))
     else:

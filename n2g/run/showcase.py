@@ -17,6 +17,7 @@ from n2g.files import write_text_atomic
 from n2g.graph.file import read_graph_files
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.report.groups import THRESHOLDS, groups_markdown, threshold_rows
+from n2g.report.splits import split_counts, split_markdown
 from n2g.report.tables import build_report, to_markdown, write_plot
 from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
 
@@ -164,6 +165,7 @@ def write_run_report(
         unit_rows = compare_units(graphs + latents)
         lines = [line for one in units for line in _unit_set_line(one)]
         comparison = [*comparison_markdown(unit_rows, lines)]
+        comparison += split_markdown(split_counts(graphs + latents))
         write_comparison_plot(graphs + latents, unit_rows, out / "units.png")
     markdown = "\n".join(
         [

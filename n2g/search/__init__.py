@@ -1,4 +1,5 @@
-"""Neuron search over the graph database: token search, similarity, groups, "like X".
+"""Neuron search over the graph database: token search, similarity, groups, "like X",
+a neuron against the latents of its layer (splits).
 
 The Cypher is in queries/*.cypher; `NeuronSearch` is the Python API over it.
 """
@@ -19,6 +20,7 @@ from n2g.search.similarity import (
     SimilarPair,
     similarity_join,
 )
+from n2g.search.splits import SplitHit, SplitResult
 from n2g.search.text_match import NeuronOnText, TextMatch
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "SimilarPair",
     "SimilarityConfig",
     "SimilarityReport",
+    "SplitHit",
+    "SplitResult",
     "TextMatch",
     "TokenHit",
     "similarity_join",

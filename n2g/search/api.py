@@ -32,6 +32,7 @@ from n2g.search.similarity import (
     SimilarityConfig,
     similarity_join,
 )
+from n2g.search.splits import MIN_INSIDE, SplitResult, unit_splits
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
 MAX_SHARED_TOKENS = 20  # a group's shared tokens listed, of each kind
@@ -288,6 +289,23 @@ class NeuronSearch:
             self.db, key, model=model, min_score=min_score, limit=limit, level=level
         )
         return [LikeHit.model_validate(row) for row in rows]
+
+    def splits(
+        self,
+        key: str,
+        *,
+        unit_set: str | None = None,
+        min_inside: float = MIN_INSIDE,
+        limit: int = 25,
+        level: float = FIRING_LEVEL,
+    ) -> SplitResult:
+        """Unit `key` against the other unit sets of its layer: for a neuron, the latents it
+        splits into (n2g.search.splits) and those it overlaps most; for a latent, the
+        neurons it lies inside."""
+        self.require_neuron(key)
+        return unit_splits(
+            self.db, key, unit_set=unit_set, min_inside=min_inside, limit=limit, level=level
+        )
 
     def top(
         self,

@@ -229,3 +229,24 @@ def read_graphs_from_nodes(db: Database, keys: Sequence[str]) -> dict[str, Neuro
         db.read(query("neuron_graph"), params, plain=False),
         db.read(query("unit_examples"), params, plain=False),
     )
+
+
+def layer_unit_sets(db: Database, key: str) -> list[Row]:
+    """The unit sets on unit `key`'s layer of its model ('' for the MLP neurons), each row
+    with the model, layer, unit_set and units; none when `key` is not stored."""
+    return db.read(query("layer_unit_sets"), {"key": key})
+
+
+def split_hits(
+    db: Database,
+    key: str,
+    *,
+    unit_set: str | None,
+    min_inside: float,
+    limit: int,
+    level: float = FIRING_LEVEL,
+) -> list[Row]:
+    """The units of `key`'s layer in `unit_set` (None: the other kind of unit) sharing an
+    activating token with it, with overlaps, containment and shared tokens, inside first."""
+    params = {"key": key, "unit_set": unit_set, "min_inside": min_inside, "limit": limit}
+    return db.read(query("unit_splits"), params | {"level": level})

@@ -1,4 +1,4 @@
-"""The JSON API: models, a unit, token search, like, groups. GET only: it never writes.
+"""The JSON API: models, a unit, token search, like, splits, groups. GET only: it never writes.
 
 Each endpoint declares its response model (so /openapi.json describes it) and its error
 answers; parameters are typed and bounded by FastAPI (a refusal is a one-line 422, see
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.splits import MIN_INSIDE
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
@@ -26,6 +27,7 @@ from n2g.serve.schemas import (
     LikeResponse,
     ModelsResponse,
     SearchResponse,
+    SplitResponse,
     UnitResponse,
 )
 from n2g.serve.tokenizers import text_tokenizer
@@ -101,7 +103,7 @@ def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
 
 
 def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
-    """/api/search, /api/like and /api/groups."""
+    """/api/search, /api/like, /api/splits and /api/groups."""
 
     @router.get("/search", response_model=SearchResponse)
     async def search(
@@ -175,6 +177,41 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
         return await cached(
             request,
             lambda: views.like(key, model=model, min_score=min_score, limit=limit, level=level),
+            False,
+        )
+
+    @router.get("/splits", response_model=SplitResponse)
+    async def splits(
+        request: Request,
+        key: Annotated[str, Query(description=KEY_HELP)],
+        unit_set: Annotated[
+            str | None,
+            Query(
+                description="compare with this unit set only (sae:NAME, tc:NAME); default: "
+                "the latents of the layer for a neuron, its neurons for a latent"
+            ),
+        ] = None,
+        min_inside: Annotated[
+            float,
+            Query(
+                ge=0.0,
+                le=1.0,
+                description="a latent lies inside a neuron when at least this share of its "
+                "activating tokens are the neuron's",
+            ),
+        ] = MIN_INSIDE,
+        limit: Limit = 25,
+        level: Level = FIRING_LEVEL,
+    ) -> Response:
+        """Unit `key` against the other unit sets of its layer: for a neuron, the SAE and
+        transcoder latents inside it (what it splits into) first, then those overlapping it
+        most; for a latent, the neurons it lies inside. 404: the unit, or the unit set on
+        its layer, is not stored."""
+        return await cached(
+            request,
+            lambda: views.splits(
+                key, unit_set=unit_set, min_inside=min_inside, limit=limit, level=level
+            ),
             False,
         )
 

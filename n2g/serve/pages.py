@@ -117,7 +117,11 @@ class PageRenderer:
         unit: UnitResponse = self.views.unit(key)
         settings = json.dumps(unit.graph.settings.model_dump(mode="json"), indent=2)
         return self.pages.html(
-            "unit.html", unit=unit, drawing=draw(unit.graph), settings_json=settings
+            "unit.html",
+            unit=unit,
+            drawing=draw(unit.graph),
+            settings_json=settings,
+            splits=self.views.unit_splits(unit),
         )
 
     def search(self, params: dict[str, str]) -> str:

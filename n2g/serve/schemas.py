@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.model import NeuronGraph
 from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.splits import SplitResult
 from n2g.search.text_match import TextMatch
 
 
@@ -138,3 +139,9 @@ class GroupsResponse(_Response):
     limit: int
     level: float = Field(description="shared tokens counted from this level")
     groups: list[GroupWithTokens]
+
+
+class SplitResponse(SplitResult):
+    """A unit against the other unit sets of its layer: for a neuron, the latents inside it
+    (`inside`: containment ≥ min_inside; what it splits into) first, then those
+    overlapping it most; for a latent, the neurons it lies inside."""

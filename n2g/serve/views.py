@@ -25,6 +25,7 @@ from n2g.graph.levels import FIRING_LEVEL
 from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
+from n2g.search.splits import MIN_INSIDE, UnitSetMissing
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
 from n2g.serve.schemas import (
@@ -37,6 +38,7 @@ from n2g.serve.schemas import (
     ModelSummary,
     Neighbour,
     SearchResponse,
+    SplitResponse,
     UnitGroup,
     UnitResponse,
 )
@@ -158,6 +160,27 @@ class Views:
             key=key, label=unit_label(graph), graph=graph, neighbours=neighbours, groups=groups
         )
 
+    def has_other_unit_sets(self, graph_model: str, layer: int, unit_set: str | None) -> bool:
+        """Does the layer hold what `splits` compares a unit with by default: latents for a
+        neuron, neurons for a latent? (the cached models summary: no query)"""
+        return any(
+            (q.unit_set is None) == (unit_set is not None) and q.layer == layer
+            for m in self.models().models
+            if m.name == graph_model
+            for q in m.quality
+        )
+
+    def unit_splits(self, unit: UnitResponse) -> SplitResponse | None:
+        """The unit page's section: the unit against the other kind of unit of its layer;
+        None where the layer has none."""
+        graph = unit.graph
+        if not self.has_other_unit_sets(graph.model, graph.layer, graph.unit_set):
+            return None
+        try:
+            return self.splits(unit.key)
+        except NotFound:  # the summary was older than the store
+            return None
+
     # -- searches ---------------------------------------------------------------------
     def token_search(
         self,
@@ -228,6 +251,34 @@ class Views:
             return LikeResponse(key=key, model=model, min_score=min_score, level=level, hits=hits)
 
         return self._results.get(("like", key, model, min_score, limit, level), compute)
+
+    def splits(
+        self,
+        key: str,
+        *,
+        unit_set: str | None = None,
+        min_inside: float = MIN_INSIDE,
+        limit: int = 25,
+        level: float = FIRING_LEVEL,
+    ) -> SplitResponse:
+        """Unit `key` against the other unit sets of its layer (NeuronSearch.splits): a
+        unit or unit set not stored is a 404."""
+        parse_neuron_key(key)
+
+        def compute() -> SplitResponse:
+            try:
+                result = self.search.splits(
+                    key, unit_set=unit_set, min_inside=min_inside, limit=limit, level=level
+                )
+            except UnitSetMissing as exc:
+                raise NotFound(str(exc)) from None
+            except N2GError:
+                if not store.neuron_exists(self.db, key):
+                    raise NotFound(f"no unit {key!r} in the database") from None
+                raise
+            return SplitResponse.model_validate(result.model_dump())
+
+        return self._results.get(("splits", key, unit_set, min_inside, limit, level), compute)
 
     def like_text(
         self, text: str, *, model: str, tokenizer: str | None, threshold: float, limit: int

@@ -7,6 +7,7 @@ these straightforward definitions give; they are O(N^2) and never used at run ti
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from n2g.graph.model import NeuronGraph, NodeKind
 from n2g.search.similarity import (
@@ -98,3 +99,44 @@ def path_levels(graph: NeuronGraph) -> tuple[dict[str, float], dict[str, float]]
             stack.extend((child, contexts) for child in children.get(node_id, []))
         activating.setdefault(root.token, 0.0)
     return activating, context
+
+
+def brute_force_splits(
+    unit: NeuronTokenSets,
+    others: Sequence[NeuronTokenSets],
+    unit_set_of: dict[str, str | None],
+    min_inside: float,
+) -> list[dict[str, Any]]:
+    """The reference of queries/unit_splits.cypher: every unit of `others` sharing an
+    activating token with `unit`, scored from the definitions and ranked as the query ranks
+    (inside first, then activating overlap, containment, key). `others` are the units
+    compared (the caller chooses their unit sets and layer)."""
+    neuron = unit_set_of[unit.key] is None
+    rows = []
+    for other in others:
+        shared = unit.activating & other.activating
+        if not shared or other.key == unit.key:
+            continue
+        latent = other.activating if neuron else unit.activating
+        inside = len(shared) / len(latent)
+        rows.append(
+            {
+                "key": other.key,
+                "unit_set": unit_set_of[other.key],
+                "activating_overlap": overlap(unit.activating, other.activating),
+                "context_overlap": overlap(unit.context, other.context),
+                "containment": inside,
+                "inside": inside >= min_inside,
+                "shared_activating": sorted(shared),
+                "shared_context": sorted(unit.context & other.context),
+            }
+        )
+    return sorted(
+        rows,
+        key=lambda r: (
+            not r["inside"],
+            -r["activating_overlap"],
+            -r["containment"],
+            r["key"],
+        ),
+    )

@@ -59,6 +59,8 @@ def _read_side() -> list[list[str]]:
                 continue
             if argv[0] == "n2g" and argv[1] == "report" and any("sae" in a for a in argv):
                 continue  # the main job builds no SAE graph file; tests/sae runs this one
+            if argv[0] == "n2g" and argv[1] == "split":
+                continue  # the main job explains no latents; tests/cli/test_split_cmd.py
             seen.setdefault(" ".join(argv), argv)
     return list(seen.values())
 

@@ -54,6 +54,9 @@ def test_a_store_loaded_before_unit_set_answers_until_reloaded(db_config) -> Non
         [model] = models_from_rows(rows).models
         assert model.unit_sets == UNIT_SETS and model.layers == []
         assert sorted(q.unit_set or "" for q in model.quality) == UNIT_SETS
+        # a latent against the other unit set of its layer: found by the old property
+        sae_key = next(key for key, graph in graphs.items() if graph.unit_set == UNIT_SETS[0])
+        assert search.splits(sae_key, unit_set=UNIT_SETS[1]).against == [UNIT_SETS[1]]
         # older still, without the line: rebuilt from its nodes and the old property
         db.execute("MATCH (n:Neuron) REMOVE n.graph")
         assert store.read_graphs_from_nodes(db, list(graphs)) == graphs

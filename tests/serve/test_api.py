@@ -285,7 +285,8 @@ def test_bad_group_parameters(client: TestClient, params: dict, status: int) -> 
 # -- the service as a whole -------------------------------------------------------------
 def test_openapi_describes_every_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/models", "/api/units/{key}", "/api/search", "/api/like", "/api/groups"):
+    paths = ("/api/models", "/api/units/{key}", "/api/search", "/api/like", "/api/splits")
+    for path in (*paths, "/api/groups"):
         assert "get" in spec["paths"][path], path
     unit = spec["paths"]["/api/units/{key}"]["get"]["responses"]
     assert unit["200"]["content"]["application/json"]["schema"]["$ref"].endswith("UnitResponse")
