@@ -23,7 +23,7 @@ import typer
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.options import Setting, field_option
-from n2g.cli.tables import print_paths, print_rows, print_text_match
+from n2g.cli.tables import print_output_tokens, print_paths, print_rows, print_text_match
 from n2g.errors import N2GError
 from n2g.graph.file import dump_graph_line, read_graph_files
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
@@ -102,6 +102,16 @@ def search_command(
     label: Annotated[
         str | None, typer.Option("--label", help="instead: units whose label holds it")
     ] = None,
+    promotes: Annotated[
+        str | None,
+        typer.Option(
+            "--promotes", help="instead: units whose write direction promotes this output token"
+        ),
+    ] = None,
+    suppresses: Annotated[
+        str | None,
+        typer.Option("--suppresses", help="instead: units whose write direction suppresses it"),
+    ] = None,
     model: ModelOption = None,
     layer: Annotated[
         int | None, typer.Option("--layer", "-l", callback=query_int, help="only this layer")
@@ -131,6 +141,14 @@ def search_command(
     if token_id is not None:
         token = _token_text(token, token_id, model, tokenizer)
     with _search(db_flags) as search:
+        if promotes is not None or suppresses is not None:
+            if token is not None or context is not None or label is not None or repeated:
+                raise N2GError(
+                    "--promotes and --suppresses search output tokens alone: "
+                    "give no token, --context, --label or --repeated"
+                )
+            _print_output_search(search, promotes, suppresses, model, layer, limit, as_json)
+            return
         if label is not None:
             if token is not None or context is not None or repeated:
                 raise N2GError("--label searches labels alone: give no token or --repeated")
@@ -348,6 +366,38 @@ def show_command(
         echo_json(dump_graph_line(graph))
         return
     print_paths(graph)
+    print_output_tokens(graph)
+
+
+def _print_output_search(
+    search: NeuronSearch,
+    promotes: str | None,
+    suppresses: str | None,
+    model: str | None,
+    layer: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """`n2g search --promotes T` (`--suppresses T`): units by their output side."""
+    if promotes is not None and suppresses is not None:
+        raise N2GError("give --promotes or --suppresses, not both")
+    token = promotes if promotes is not None else suppresses
+    assert token is not None
+    verb = "promotes" if promotes is not None else "suppresses"
+    hits = search.output_search(
+        token, suppressed=promotes is None, model=model, layer=layer, limit=limit
+    )
+    empty = (
+        f"no unit {verb} {token!r} among its strongest output tokens (graphs built before "
+        "n2g kept output tokens have none: rebuild them)"
+    )
+    print_rows(
+        hits,
+        ["key", "rank", "logit", "f1", "label"],
+        as_json,
+        f"units whose write direction {verb} {token!r}",
+        empty,
+    )
 
 
 def register(app: typer.Typer) -> None:
