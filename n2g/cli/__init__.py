@@ -12,6 +12,7 @@ from n2g.cli import (
     record_cmd,
     search_cmd,
     serve_cmd,
+    show_cmd,
     token_names,
     top_cmd,
 )
@@ -33,6 +34,7 @@ for module in (
     build_cmd,
     db_cmd,
     search_cmd,
+    show_cmd,
     top_cmd,
     export_cmd,
     pipeline_cmd,
