@@ -13,6 +13,7 @@ from n2g.search.api import (
     SimilarityReport,
     TokenHit,
 )
+from n2g.search.output_tokens import OutputHit
 from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
@@ -29,6 +30,7 @@ __all__ = [
     "NeuronOnText",
     "NeuronSearch",
     "NeuronTokenSets",
+    "OutputHit",
     "PairHit",
     "Relation",
     "RepeatedTokenHit",

@@ -25,6 +25,7 @@ from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.bounds import check_count, check_layer, check_limit
 from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.output_tokens import OutputHit, output_token_units
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
@@ -239,6 +240,25 @@ class NeuronSearch:
         hits = [
             LabelHit.model_validate(r) for r in self.db.read(store.query("label_search"), params)
         ]
+        if not hits:
+            self._require_stored_layer(layer, model)
+        return hits
+
+    def output_search(
+        self,
+        token: str,
+        *,
+        suppressed: bool = False,
+        model: str | None = None,
+        layer: int | None = None,
+        limit: int = 25,
+    ) -> list[OutputHit]:
+        """Units whose write direction promotes `token` most (suppresses it, with
+        `suppressed`): n2g.search.output_tokens."""
+        self.require_model(model)
+        hits = output_token_units(
+            self.db, token, suppressed=suppressed, model=model, layer=layer, limit=limit
+        )
         if not hits:
             self._require_stored_layer(layer, model)
         return hits

@@ -26,6 +26,7 @@ from n2g.serve.schemas import (
     GroupsResponse,
     LikeResponse,
     ModelsResponse,
+    OutputSearchResponse,
     SearchResponse,
     SplitResponse,
     UnitResponse,
@@ -103,7 +104,7 @@ def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
 
 
 def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
-    """/api/search, /api/like, /api/splits and /api/groups."""
+    """/api/search, /api/output, /api/like, /api/splits and /api/groups."""
 
     @router.get("/search", response_model=SearchResponse)
     async def search(
@@ -140,6 +141,28 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
                 repeated=repeated,
                 limit=limit,
                 level=level,
+            ),
+            False,
+        )
+
+    @router.get("/output", response_model=OutputSearchResponse)
+    async def output(
+        request: Request,
+        token: Annotated[str, Query(description="exact output token, e.g. ' import'")],
+        suppressed: Annotated[
+            bool, Query(description="units that suppress it, not promote it")
+        ] = False,
+        model: Model = None,
+        layer: Layer = None,
+        limit: Limit = 25,
+    ) -> Response:
+        """Units whose write direction promotes `token` most (with `suppressed=true`:
+        suppresses it most), read off each unit's stored output tokens: its write direction
+        through the unembedding, the strongest effect first."""
+        return await cached(
+            request,
+            lambda: views.output_search(
+                token, suppressed=suppressed, model=model, layer=layer, limit=limit
             ),
             False,
         )

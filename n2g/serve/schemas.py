@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from n2g.graph.model import NeuronGraph
 from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
 from n2g.search.splits import SplitResult
+from n2g.search.output_tokens import OutputHit
 from n2g.search.text_match import TextMatch
 
 
@@ -115,6 +116,17 @@ class SearchResponse(_Response):
     limit: int
     level: float = Field(description="tokens counted from this level (0.5: firing)")
     hits: list[TokenHit] | list[RepeatedTokenHit]
+
+
+class OutputSearchResponse(_Response):
+    """Units whose write direction promotes (or, `suppressed`, suppresses) `token` most."""
+
+    token: str
+    suppressed: bool
+    model: str | None
+    layer: int | None
+    limit: int
+    hits: list[OutputHit]
 
 
 class LikeResponse(_Response):

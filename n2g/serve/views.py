@@ -37,6 +37,7 @@ from n2g.serve.schemas import (
     ModelsResponse,
     ModelSummary,
     Neighbour,
+    OutputSearchResponse,
     SearchResponse,
     SplitResponse,
     UnitGroup,
@@ -225,6 +226,27 @@ class Views:
             )
 
         return self._results.get(cache_key, compute)
+
+    def output_search(
+        self, token: str, *, suppressed: bool, model: str | None, layer: int | None, limit: int
+    ) -> OutputSearchResponse:
+        """Units whose write direction promotes (suppresses) `token` most (NeuronSearch)."""
+
+        def compute() -> OutputSearchResponse:
+            self.require_model(model)  # an unknown model is a 404, not a bad request
+            hits = self.search.output_search(
+                token, suppressed=suppressed, model=model, layer=layer, limit=limit
+            )
+            return OutputSearchResponse(
+                token=token,
+                suppressed=suppressed,
+                model=model,
+                layer=layer,
+                limit=limit,
+                hits=hits,
+            )
+
+        return self._results.get(("output", token, suppressed, model, layer, limit), compute)
 
     def like(
         self,

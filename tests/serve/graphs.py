@@ -12,7 +12,7 @@ from n2g.graph.evaluation import (
     Scores,
 )
 from n2g.graph.model import EvidenceExample, NeuronGraph
-from n2g.testing.handmade import handmade_graphs, make_graph
+from n2g.testing.handmade import handmade_graphs, make_graph, with_output
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -119,7 +119,7 @@ def hostile_graph() -> NeuronGraph:
             [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0],
         ),
     ]
-    return graph
+    return with_output(graph, HOSTILE_TOKENS[:3], HOSTILE_TOKENS[3:])
 
 
 def sae_graph() -> NeuronGraph:
@@ -127,7 +127,7 @@ def sae_graph() -> NeuronGraph:
     graph = make_graph("hand", 1, 5, [(" latent", [" ctx2"], 0.7)])
     graph.unit_set = SAE
     graph.hook_name = "blocks.1.hook_mlp_out"
-    return graph
+    return with_output(graph, [" latent", " import"], [" nope"])
 
 
 def transcoder_graph() -> NeuronGraph:
@@ -135,7 +135,7 @@ def transcoder_graph() -> NeuronGraph:
     graph = make_graph("hand", 1, 7, [(" transcoded", [" ctx5"], 0.65)])
     graph.unit_set = TRANSCODER
     graph.hook_name = "blocks.1.ln2.hook_normalized"
-    return graph
+    return with_output(graph, [" transcoded"], [" import"])
 
 
 def serve_graphs() -> list[NeuronGraph]:
