@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.model import NeuronGraph
 from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
-from n2g.search.splits import SplitResult
 from n2g.search.output_tokens import OutputHit
+from n2g.search.splits import SplitResult
 from n2g.search.text_match import TextMatch
 
 
