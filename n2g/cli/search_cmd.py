@@ -22,12 +22,11 @@ from typing import Annotated
 
 import typer
 
-from n2g.cli.common import echo, echo_json, one_line_errors
+from n2g.cli.common import echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.cli.options import Setting, field_option
 from n2g.cli.tables import print_rows, print_text_match
 from n2g.errors import N2GError
-from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
+from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.bounds import MAX_QUERY_INT
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
@@ -179,82 +178,6 @@ def search_command(
 
 @one_line_errors
 @database_options
-def similar_command(
-    model: Annotated[
-        list[str],
-        typer.Option(
-            "--model",
-            "-m",
-            metavar="<str>",  # one model a flag; typer would label it "<list[str]>"
-            help="model to compare (repeat to compare across models)",
-        ),
-    ],
-    threshold: Annotated[
-        float, field_option(SIMILARITY, Setting("threshold", flags=("--threshold", "-t")))
-    ] = SIMILARITY.threshold,
-    no_subsets: Annotated[
-        bool, typer.Option("--no-subsets", help="skip the SUBSET_OF pairs")
-    ] = not SIMILARITY.subsets,
-    level: LevelOption = SIMILARITY.level,
-    as_json: JsonOption = False,
-    db_flags: DatabaseFlags = NO_FLAGS,
-) -> None:
-    """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
-
-    Two neurons are SIMILAR_TO when their activating tokens and their context tokens
-    each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
-    sets lie ≥ threshold inside the other's. Groups are connected components of
-    SIMILAR_TO. Example:
-
-      n2g similar -m smollm2-135m --threshold 0.9
-    """
-    _check_threshold(threshold)
-    config = SimilarityConfig(threshold=threshold, subsets=not no_subsets, level=check_level(level))
-    with _search(db_flags) as search:
-        report = search.compute_similarity(model, config, show_progress=not as_json)
-    if as_json:
-        echo_json(report.model_dump_json())
-        return
-    echo(
-        f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
-        f"activating tokens), threshold {report.threshold}: "
-        f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
-        f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
-        f"in {report.seconds:.1f} s"
-    )
-
-
-@one_line_errors
-@database_options
-def groups_command(
-    model: ModelOption = None,
-    min_size: Annotated[
-        int, typer.Option("--min-size", callback=query_int, help="smallest group to list")
-    ] = 2,
-    level: LevelOption = FIRING_LEVEL,
-    limit: LimitOption = LIMIT,
-    as_json: JsonOption = False,
-    db_flags: DatabaseFlags = NO_FLAGS,
-) -> None:
-    """List groups of similar neurons, largest first, then widest spread over layers.
-
-    Groups are made by `n2g similar`. Example:
-
-      n2g groups -m smollm2-135m --min-size 3
-    """
-    with _search(db_flags) as search:
-        hits = search.groups(model=model, min_size=min_size, limit=limit, level=level)
-    hint = (
-        "no groups"
-        + (f" for {model!r}" if model else "")
-        + ": run `n2g similar -m MODEL` first (or lower --min-size)"
-    )
-    columns = ["size", "layers", "members", "shared_activating", "shared_context"]
-    print_rows(hits, columns, as_json, "neuron groups", hint)
-
-
-@one_line_errors
-@database_options
 def like_command(
     neuron: Annotated[str | None, typer.Argument(help=KEY_HELP)] = None,
     text: Annotated[
@@ -368,8 +291,6 @@ def _print_output_search(
 def register(app: typer.Typer) -> None:
     """Add the search commands to the `n2g` app."""
     app.command("search")(search_command)
-    app.command("similar")(similar_command)
-    app.command("groups")(groups_command)
     app.command("like")(like_command)
 
 

@@ -11,7 +11,6 @@ This module validates and orchestrates; every database call is in n2g.search.sto
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -21,23 +20,22 @@ from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.levels import FIRING_LEVEL, check_level
 from n2g.graph.model import NeuronGraph
-from n2g.progress import progress_bar
 from n2g.search import store
-from n2g.search.bounds import check_count, check_layer, check_limit
-from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.bounds import check_layer, check_limit
+from n2g.search.communities import CommunityConfig
+from n2g.search.grouping import GroupHit, SimilarityReport, compute_similarity, list_groups
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.output_tokens import OutputHit, output_token_units
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
     SimilarityConfig,
-    similarity_join,
 )
 from n2g.search.splits import MIN_INSIDE, SplitResult, unit_splits
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
-MAX_SHARED_TOKENS = 20  # a group's shared tokens listed, of each kind
-SIMILARITY_LABEL = "similarity"  # its progress bar
+DEFAULT_COMMUNITIES = CommunityConfig()
 
 
 class _Row(BaseModel):
@@ -99,35 +97,6 @@ class PairHit(_Row):
     relation: str
     activating_overlap: float
     context_overlap: float
-
-
-class GroupHit(_Row):
-    """A group of similar neurons, with the tokens every member shares (the first
-    MAX_SHARED_TOKENS of each kind, in text order)."""
-
-    key: str
-    model: str
-    size: int
-    layers: list[int]
-    n_layers: int
-    threshold: float
-    members: list[str]
-    shared_activating: list[str] = []
-    shared_context: list[str] = []
-
-
-class SimilarityReport(_Row):
-    """What `compute_similarity` found and wrote."""
-
-    models: list[str]
-    threshold: float
-    neurons: int
-    neurons_without_activating_tokens: int
-    similar_pairs: int
-    subset_pairs: int
-    groups: int
-    largest_group: int
-    seconds: float
 
 
 def _explain_empty_token(token: str | None, context: str | None) -> None:
@@ -381,21 +350,26 @@ class NeuronSearch:
         self,
         *,
         model: str | None = None,
+        level: int = COMPONENTS_LEVEL,
+        parent: str | None = None,
         min_size: int = 2,
         limit: int = 25,
-        level: float = FIRING_LEVEL,
+        token_level: float = FIRING_LEVEL,
     ) -> list[GroupHit]:
-        """Neuron groups, largest first, then widest layer spread, with the tokens all their
-        members share at `level` or above."""
-        check_level(level)
-        check_limit(limit)
-        check_count("min_size", min_size)
+        """Groups of one `level` (0: the paper's components; 1..: communities, finest
+        first; those inside group `parent` if given), largest first, then widest layer
+        spread, with the tokens all their members share at `token_level` or above."""
         if model is not None and "+" not in model:
             self.require_model(model)
-        rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)
-        keys = [row["key"] for row in rows]
-        shared = store.group_tokens(self.db, keys, MAX_SHARED_TOKENS, level)
-        return [GroupHit.model_validate(row | shared.get(row["key"], {})) for row in rows]
+        return list_groups(
+            self.db,
+            model=model,
+            level=level,
+            parent=parent,
+            min_size=min_size,
+            limit=limit,
+            token_level=token_level,
+        )
 
     # -- computation ----------------------------------------------------------------------
     def compute_similarity(
@@ -403,33 +377,19 @@ class NeuronSearch:
         models: Sequence[str],
         config: SimilarityConfig | None = None,
         *,
+        communities: CommunityConfig | None = DEFAULT_COMMUNITIES,
         show_progress: bool = False,
     ) -> SimilarityReport:
-        """All-pairs similarity + groups over `models`, replacing their old ones (atomic)."""
-        config = config or SimilarityConfig()
+        """All-pairs similarity, the paper's groups and (unless `communities` is None) the
+        nested communities over `models`, replacing their old ones (atomic)."""
         if not models:
             raise N2GError("name at least one model to compare neurons in")
         for model in models:
             self.require_model(model)
-        start = time.perf_counter()
-        neurons = store.read_token_sets(self.db, models, config.level)
-        with_tokens = sum(1 for n in neurons if n.activating)
-        with progress_bar(
-            SIMILARITY_LABEL, with_tokens, "neurons", enabled=show_progress
-        ) as advance:
-            pairs = similarity_join(neurons, config, progress=advance)
-        scope = scope_name(models)
-        layer_of = {n.key: n.layer for n in neurons}
-        groups = neuron_groups(pairs, layer_of, scope, config.threshold)
-        store.write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
-        return SimilarityReport(
-            models=sorted(set(models)),
-            threshold=config.threshold,
-            neurons=len(neurons),
-            neurons_without_activating_tokens=len(neurons) - with_tokens,
-            similar_pairs=sum(1 for p in pairs if p.relation == Relation.SIMILAR_TO),
-            subset_pairs=sum(1 for p in pairs if p.relation == Relation.SUBSET_OF),
-            groups=len(groups),
-            largest_group=max((g.size for g in groups), default=0),
-            seconds=time.perf_counter() - start,
+        return compute_similarity(
+            self.db,
+            models,
+            config or SimilarityConfig(),
+            communities,
+            show_progress=show_progress,
         )

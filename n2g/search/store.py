@@ -79,6 +79,7 @@ def write_similarity(
         ):
             for batch in _batches(rows):  # each batch in messages under the server's limit
                 run_in_messages(tx, query(stem), name, batch)
+        tx.run(query("groups_link_parents"), {"model": scope}).consume()
 
     db.write(work)
 
@@ -159,10 +160,34 @@ def similar_pair_rows(db: Database, model: str, relation: Relation, limit: int) 
     return db.read(query("similar_pairs"), params)
 
 
-def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) -> list[Row]:
-    """The stored neuron groups, largest first."""
-    params = {"model": model, "min_size": min_size, "limit": limit}
+def group_rows(
+    db: Database,
+    *,
+    model: str | None,
+    level: int,
+    parent: str | None,
+    min_size: int,
+    limit: int,
+    max_members: int,
+) -> list[Row]:
+    """The stored groups of one level (those inside `parent` when given), largest first."""
+    params = {"model": model, "level": level, "parent": parent, "min_size": min_size}
+    params |= {"limit": limit, "max_members": max_members}
     return db.read(query("groups_list"), params)
+
+
+def group_exists(db: Database, key: str) -> bool:
+    return bool(db.read(query("group_exists"), {"key": key}))
+
+
+def write_group_coactivation(db: Database, rows: Sequence[Row]) -> None:
+    """Store each group's measured co-activation (n2g.run.coactivation)."""
+
+    def work(tx: ManagedTransaction) -> None:
+        for batch in _batches(list(rows)):
+            run_in_messages(tx, query("groups_set_coactivation"), "rows", batch)
+
+    db.write(work)
 
 
 def group_tokens(

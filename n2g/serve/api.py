@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.communities import MAX_LEVELS
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
 from n2g.serve.responses import CachedAnswers
@@ -33,6 +35,8 @@ from n2g.serve.schemas import (
 )
 from n2g.serve.tokenizers import text_tokenizer
 from n2g.serve.views import Views
+
+MAX_GROUP_KEY = 1000  # a group key is a scope and a unit key: far shorter
 
 MAX_LIMIT = 500
 JSON = "application/json"
@@ -246,11 +250,31 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             int, Query(ge=1, le=MAX_QUERY_INT, description="smallest group listed")
         ] = 2,
         limit: Limit = 25,
-        level: Level = FIRING_LEVEL,
+        level: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_LEVELS,
+                description="0: the paper's groups (components); 1..: communities, finest first",
+            ),
+        ] = COMPONENTS_LEVEL,
+        parent: Annotated[
+            str | None,
+            Query(max_length=MAX_GROUP_KEY, description="only the groups inside this one"),
+        ] = None,
+        token_level: Level = FIRING_LEVEL,
     ) -> Response:
-        """Groups of similar units, largest first, with the tokens all members share."""
+        """Groups of similar units of one level, largest first, with the tokens all
+        members share."""
         return await cached(
             request,
-            lambda: views.groups(model=model, min_size=min_size, limit=limit, level=level),
+            lambda: views.groups(
+                model=model,
+                min_size=min_size,
+                limit=limit,
+                level=level,
+                parent=parent,
+                token_level=token_level,
+            ),
             False,
         )

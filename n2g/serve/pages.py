@@ -18,6 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from n2g.errors import N2GError
+from n2g.search.communities import MAX_LEVELS
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.serve.draw import draw
 from n2g.serve.plots import BarPlot, f1_plot
 from n2g.serve.responses import CachedAnswers
@@ -186,10 +188,19 @@ class PageRenderer:
 
     def groups(self, params: dict[str, str]) -> str:
         min_size = _number("min_size", params.get("min_size"), 2)
+        level = _number("level", params.get("level"), COMPONENTS_LEVEL)
+        if not 0 <= level <= MAX_LEVELS:
+            raise N2GError(f"level must lie in 0..{MAX_LEVELS}, got {level}")
         result = self.views.groups(
-            model=_given(params.get("model")), min_size=min_size, limit=_limit(params.get("limit"))
+            model=_given(params.get("model")),
+            min_size=min_size,
+            limit=_limit(params.get("limit")),
+            level=level,
+            parent=_given(params.get("parent")),
         )
-        return self.pages.html("groups.html", result=result, models=self.model_names())
+        return self.pages.html(
+            "groups.html", result=result, models=self.model_names(), max_levels=MAX_LEVELS
+        )
 
 
 def page_router(renderer: PageRenderer, answers: CachedAnswers) -> APIRouter:

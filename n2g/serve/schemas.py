@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.model import NeuronGraph
-from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.api import LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.grouping import GroupHit
 from n2g.search.output_tokens import OutputHit
 from n2g.search.splits import SplitResult
 from n2g.search.text_match import TextMatch
@@ -85,13 +86,21 @@ class Neighbour(_Response):
 
 
 class UnitGroup(_Response):
-    """A group (connected component of SIMILAR_TO) the unit is a member of."""
+    """A group the unit is a member of: level 0, the paper's (a connected component of
+    SIMILAR_TO); levels 1.., the communities of the similarity graph, finest first."""
 
     key: str
     model: str
+    level: int = 0
     size: int
     layers: list[int]
     threshold: float
+    resolution: float | None = None
+    label: str | None = None
+    parent: str | None = None
+    coactivation: float | None = Field(
+        None, description="mean r of member pairs' true activations on random windows"
+    )
     members: list[str] = Field(description="members in key order (the first ones, see size)")
 
 
@@ -147,9 +156,11 @@ class GroupWithTokens(GroupHit):
 
 class GroupsResponse(_Response):
     model: str | None
+    group_level: int = Field(description="0: the paper's components; 1..: communities")
+    parent: str | None = Field(description="only the groups inside this one")
     min_size: int
     limit: int
-    level: float = Field(description="shared tokens counted from this level")
+    token_level: float = Field(description="shared tokens counted from this level")
     groups: list[GroupWithTokens]
 
 

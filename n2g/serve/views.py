@@ -25,6 +25,7 @@ from n2g.graph.levels import FIRING_LEVEL
 from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE, UnitSetMissing
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
@@ -325,21 +326,46 @@ class Views:
 
     # -- groups -----------------------------------------------------------------------
     def groups(
-        self, *, model: str | None, min_size: int, limit: int, level: float = FIRING_LEVEL
+        self,
+        *,
+        model: str | None,
+        min_size: int,
+        limit: int,
+        level: int = COMPONENTS_LEVEL,
+        parent: str | None = None,
+        token_level: float = FIRING_LEVEL,
     ) -> GroupsResponse:
-        """The stored groups, largest first, each with the tokens all its members share
-        (counted from `level`)."""
+        """The stored groups of one level (inside `parent` if given), largest first, each
+        with the tokens all its members share (counted from `token_level`)."""
+        key = ("groups", model, min_size, limit, level, parent, token_level)
 
         def compute() -> GroupsResponse:
             if model is not None and "+" not in model:  # "a+b": a group scope over models
                 self.require_model(model)
-            hits = self.search.groups(model=model, min_size=min_size, limit=limit, level=level)
-            groups = [GroupWithTokens(**hit.model_dump()) for hit in hits]
+            try:
+                hits = self.search.groups(
+                    model=model,
+                    level=level,
+                    parent=parent,
+                    min_size=min_size,
+                    limit=limit,
+                    token_level=token_level,
+                )
+            except N2GError as err:
+                if parent is not None and "no group" in str(err):
+                    raise NotFound(str(err)) from None
+                raise
             return GroupsResponse(
-                model=model, min_size=min_size, limit=limit, level=level, groups=groups
+                model=model,
+                group_level=level,
+                parent=parent,
+                min_size=min_size,
+                limit=limit,
+                token_level=token_level,
+                groups=[GroupWithTokens(**hit.model_dump()) for hit in hits],
             )
 
-        return self._results.get(("groups", model, min_size, limit, level), compute)
+        return self._results.get(key, compute)
 
     def clear(self) -> None:
         """Forget every cached view (after loading new graphs, say)."""
