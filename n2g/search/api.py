@@ -401,7 +401,8 @@ class NeuronSearch:
         scope = scope_name(models)
         layer_of = {n.key: n.layer for n in neurons}
         groups = neuron_groups(pairs, layer_of, scope, config.threshold)
-        store.write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
+        run = {"threshold": config.threshold, "level": config.level}
+        store.write_similarity(self.db, sorted(set(models)), scope, pairs, groups, run)
         return SimilarityReport(
             models=sorted(set(models)),
             threshold=config.threshold,

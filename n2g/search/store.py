@@ -59,15 +59,18 @@ def write_similarity(
     scope: str,
     pairs: Sequence[SimilarPair],
     groups: Sequence[NeuronGroupRow],
+    run: dict[str, Any] | None = None,
 ) -> None:
     """Replace the similarity relationships and groups of `models` in ONE transaction.
 
     Either the whole new result is visible or the old one stays: an interrupted or failed
-    write loses nothing already stored.
+    write loses nothing already stored. `run` ({"threshold", "level"}), when given, is
+    recorded on each model's (:Model) node (queries/similarity_record_run.cypher).
     """
     similar = [p.as_row() for p in pairs if p.relation == Relation.SIMILAR_TO]
     subset = [p.as_row() for p in pairs if p.relation == Relation.SUBSET_OF]
     group_rows = [g.as_row() for g in groups]
+    record = None if run is None else {"models": list(models), "scope": scope, **run}
 
     def work(tx: ManagedTransaction) -> None:
         tx.run(query("similarity_clear"), {"models": list(models)}).consume()
@@ -79,8 +82,17 @@ def write_similarity(
         ):
             for batch in _batches(rows):  # each batch in messages under the server's limit
                 run_in_messages(tx, query(stem), name, batch)
+        if record is not None:  # the run itself, on each model (the service's unit page)
+            tx.run(query("similarity_record_run"), record).consume()
 
     db.write(work)
+
+
+def model_similarity_run(db: Database, model: str) -> Row | None:
+    """The last `n2g similar` run recorded on `model` ({"threshold", "level", "scope"}),
+    None when none is (queries/model_similarity.cypher)."""
+    rows = db.read(query("model_similarity"), {"model": model})
+    return rows[0] if rows and rows[0]["threshold"] is not None else None
 
 
 def model_counts(db: Database) -> dict[str, int]:

@@ -38,6 +38,7 @@ from n2g.serve.schemas import (
     ModelSummary,
     Neighbour,
     SearchResponse,
+    SimilarityRun,
     SplitResponse,
     UnitGroup,
     UnitResponse,
@@ -157,8 +158,22 @@ class Views:
         )
         groups = [UnitGroup.model_validate(group) for group in row["groups"]]
         return UnitResponse(
-            key=key, label=unit_label(graph), graph=graph, neighbours=neighbours, groups=groups
+            key=key,
+            label=unit_label(graph),
+            graph=graph,
+            neighbours=neighbours,
+            groups=groups,
+            similarity_run=self.similarity_run(graph.model),
         )
+
+    def similarity_run(self, model: str) -> SimilarityRun | None:
+        """The `n2g similar` run recorded on `model` (one query per model, cached)."""
+
+        def compute() -> SimilarityRun | None:
+            row = store.model_similarity_run(self.db, model)
+            return None if row is None else SimilarityRun.model_validate(row)
+
+        return self._results.get(("similarity-run", model), compute)
 
     def has_other_unit_sets(self, graph_model: str, layer: int, unit_set: str | None) -> bool:
         """Does the layer hold what `splits` compares a unit with by default: latents for a
