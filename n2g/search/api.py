@@ -54,6 +54,7 @@ class TokenHit(_Row):
     importance: float | None = None
     distance: int | None = None  # steps back from the activating to the context token
     f1: float | None = None
+    correlation: float | None = None  # N2G's correlation score, where stored
     label: str | None = None  # the unit's one-line label (absent if loaded before labels)
 
 
@@ -76,6 +77,9 @@ class RepeatedTokenHit(_Row):
     n_repeated: int
     tokens: list[str]
     activation: float
+    f1: float | None = None
+    correlation: float | None = None
+    label: str | None = None
 
 
 class LikeHit(_Row):
@@ -206,22 +210,25 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[TokenHit]:
         """Neurons that activate on `token`, have `context`, or both (same trie path), where
-        the token's paths predict at least `level` (n2g.graph.levels).
+        the token's paths predict at least `level` (n2g.graph.levels); `limit` of them after
+        the first `skip` (a page).
 
         Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
         """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.token_hits(
-            self.db, token, context, model=model, layer=layer, limit=limit, level=level
+            self.db, token, context, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
-        if not rows:
+        if not rows and skip == 0:
             _explain_empty_token(token, context)
             self._require_stored_layer(layer, model)
         return [TokenHit.model_validate(row) for row in rows]
@@ -250,15 +257,17 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[RepeatedTokenHit]:
         """Neurons with a token both activating and in context (in-context-learning style),
-        each at `level` or above."""
+        each at `level` or above; `limit` of them after the first `skip`."""
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.repeated_token_hits(
-            self.db, model=model, layer=layer, limit=limit, level=level
+            self.db, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
         if not rows:
             self._require_stored_layer(layer, model)

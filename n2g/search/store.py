@@ -115,6 +115,20 @@ def neuron_exists(db: Database, key: str) -> bool:
     return bool(db.read(query("neuron_exists"), {"key": key}))
 
 
+def _token_query(
+    token: str | None, context: str | None, model: str | None, layer: int | None, level: float
+) -> tuple[str, dict[str, Any]]:
+    """The token search's query stem and parameters (but its page: skip, limit)."""
+    params: dict[str, Any] = {"model": model, "layer": layer, "level": level}
+    if token is not None:
+        params.update(token=token, folded=fold_token(token))
+    if context is not None:
+        params.update(context=context, folded_context=fold_token(context))
+    if token is not None and context is not None:
+        return "token_activating_with_context", params
+    return ("token_activating" if token is not None else "token_context"), params
+
+
 def token_hits(
     db: Database,
     token: str | None,
@@ -124,29 +138,49 @@ def token_hits(
     layer: int | None,
     limit: int,
     level: float = FIRING_LEVEL,
+    skip: int = 0,
 ) -> list[Row]:
     """Neurons activating on `token`, with `context`, or both on one trie path, where the
-    token's paths predict at least `level`."""
-    params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit, "level": level}
-    if token is not None:
-        params.update(token=token, folded=fold_token(token))
-    if context is not None:
-        params.update(context=context, folded_context=fold_token(context))
-    if token is not None and context is not None:
-        stem = "token_activating_with_context"
-    elif token is not None:
-        stem = "token_activating"
-    else:
-        stem = "token_context"
-    return db.read(query(stem), params)
+    token's paths predict at least `level`: `limit` of them after the first `skip`."""
+    stem, params = _token_query(token, context, model, layer, level)
+    return db.read(query(stem), params | {"skip": skip, "limit": limit})
+
+
+def token_hit_count(
+    db: Database,
+    token: str | None,
+    context: str | None,
+    *,
+    model: str | None,
+    layer: int | None,
+    level: float = FIRING_LEVEL,
+) -> int:
+    """How many neurons `token_hits` finds in all (queries/*_count.cypher)."""
+    stem, params = _token_query(token, context, model, layer, level)
+    return int(db.read(query(f"{stem}_count"), params)[0]["total"])
 
 
 def repeated_token_hits(
-    db: Database, *, model: str | None, layer: int | None, limit: int, level: float = FIRING_LEVEL
+    db: Database,
+    *,
+    model: str | None,
+    layer: int | None,
+    limit: int,
+    level: float = FIRING_LEVEL,
+    skip: int = 0,
 ) -> list[Row]:
-    """Neurons with a token both activating and in context (each at `level` or above)."""
-    params = {"model": model, "layer": layer, "limit": limit, "level": level}
+    """Neurons with a token both activating and in context (each at `level` or above):
+    `limit` of them after the first `skip`."""
+    params = {"model": model, "layer": layer, "limit": limit, "level": level, "skip": skip}
     return db.read(query("repeated_tokens"), params)
+
+
+def repeated_token_count(
+    db: Database, *, model: str | None, layer: int | None, level: float = FIRING_LEVEL
+) -> int:
+    """How many neurons `repeated_token_hits` finds in all."""
+    params = {"model": model, "layer": layer, "level": level}
+    return int(db.read(query("repeated_tokens_count"), params)[0]["total"])
 
 
 def like_hits(

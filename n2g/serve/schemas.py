@@ -129,6 +129,13 @@ class SearchResponse(_Response):
     limit: int
     level: float = Field(description="tokens counted from this level (0.5: firing)")
     hits: list[TokenHit] | list[RepeatedTokenHit]
+    skip: int = Field(0, description="units passed over before these (earlier pages)")
+    total: int = Field(description="units matching in all, on every page")
+
+    @property
+    def more(self) -> int:
+        """Units matching after this page."""
+        return max(0, self.total - self.skip - len(self.hits))
 
 
 class LikeResponse(_Response):
