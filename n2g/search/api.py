@@ -21,7 +21,7 @@ from n2g.graph.key import parse_neuron_key
 from n2g.graph.levels import FIRING_LEVEL, check_level
 from n2g.graph.model import NeuronGraph
 from n2g.search import store
-from n2g.search.bounds import check_layer, check_limit
+from n2g.search.bounds import check_count, check_layer, check_limit
 from n2g.search.communities import CommunityConfig
 from n2g.search.grouping import GroupHit, SimilarityReport, compute_similarity, list_groups
 from n2g.search.groups import COMPONENTS_LEVEL
@@ -53,6 +53,7 @@ class TokenHit(_Row):
     importance: float | None = None
     distance: int | None = None  # steps back from the activating to the context token
     f1: float | None = None
+    correlation: float | None = None  # N2G's correlation score, where stored
     label: str | None = None  # the unit's one-line label (absent if loaded before labels)
 
 
@@ -75,6 +76,9 @@ class RepeatedTokenHit(_Row):
     n_repeated: int
     tokens: list[str]
     activation: float
+    f1: float | None = None
+    correlation: float | None = None
+    label: str | None = None
 
 
 class LikeHit(_Row):
@@ -176,22 +180,25 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[TokenHit]:
         """Neurons that activate on `token`, have `context`, or both (same trie path), where
-        the token's paths predict at least `level` (n2g.graph.levels).
+        the token's paths predict at least `level` (n2g.graph.levels); `limit` of them after
+        the first `skip` (a page).
 
         Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
         """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.token_hits(
-            self.db, token, context, model=model, layer=layer, limit=limit, level=level
+            self.db, token, context, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
-        if not rows:
+        if not rows and skip == 0:
             _explain_empty_token(token, context)
             self._require_stored_layer(layer, model)
         return [TokenHit.model_validate(row) for row in rows]
@@ -239,15 +246,17 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[RepeatedTokenHit]:
         """Neurons with a token both activating and in context (in-context-learning style),
-        each at `level` or above."""
+        each at `level` or above; `limit` of them after the first `skip`."""
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.repeated_token_hits(
-            self.db, model=model, layer=layer, limit=limit, level=level
+            self.db, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
         if not rows:
             self._require_stored_layer(layer, model)

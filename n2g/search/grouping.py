@@ -131,7 +131,8 @@ def compute_similarity(
     for group in components:
         group.label = group_label([by_key[m] for m in group.members])
     found, edges = _communities(neurons, scope, communities, show_progress)
-    store.write_similarity(db, sorted(set(models)), scope, pairs, [*components, *found])
+    run = {"threshold": config.threshold, "level": config.level}
+    store.write_similarity(db, sorted(set(models)), scope, pairs, [*components, *found], run)
     return SimilarityReport(
         models=sorted(set(models)),
         threshold=config.threshold,

@@ -121,13 +121,17 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             bool, Query(description="units with a token both activating and in context")
         ] = False,
         limit: Limit = 25,
+        skip: Annotated[
+            int, Query(ge=0, le=MAX_QUERY_INT, description="pass over this many units first")
+        ] = 0,
         level: Level = FIRING_LEVEL,
         token_id: TokenId = None,
         tokenizer: TokenizerName = None,
     ) -> Response:
         """Units that activate on `token` (or on the token of `token_id` in `model`'s
         tokenizer), have `context`, or both on one trie path; or, with `repeated=true`,
-        units with repeated tokens (in-context-learning candidates)."""
+        units with repeated tokens (in-context-learning candidates). `limit` units after
+        the first `skip`; `total` says how many match in all."""
         check_token_or_id(token, token_id, model)
 
         def search_token() -> str | None:
@@ -145,6 +149,7 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
                 repeated=repeated,
                 limit=limit,
                 level=level,
+                skip=skip,
             ),
             False,
         )

@@ -104,6 +104,15 @@ class UnitGroup(_Response):
     members: list[str] = Field(description="members in key order (the first ones, see size)")
 
 
+class SimilarityRun(_Response):
+    """The last `n2g similar` run recorded on a model: similar units are those whose
+    activating and context token overlaps both reach `threshold`."""
+
+    threshold: float
+    level: float | None = Field(None, description="tokens counted from this level")
+    scope: str | None = Field(None, description="the models compared together, joined by +")
+
+
 class UnitResponse(_Response):
     """A unit's whole graph (trie, scores, settings, evidence) and its stored relations."""
 
@@ -112,6 +121,11 @@ class UnitResponse(_Response):
     graph: NeuronGraph
     neighbours: list[Neighbour]
     groups: list[UnitGroup]
+    similarity_run: SimilarityRun | None = Field(
+        None,
+        description="the similarity run recorded on the unit's model (None: no `n2g similar` "
+        "run recorded for it, so no neighbours were computed)",
+    )
 
 
 class SearchResponse(_Response):
@@ -125,6 +139,13 @@ class SearchResponse(_Response):
     limit: int
     level: float = Field(description="tokens counted from this level (0.5: firing)")
     hits: list[TokenHit] | list[RepeatedTokenHit]
+    skip: int = Field(0, description="units passed over before these (earlier pages)")
+    total: int = Field(description="units matching in all, on every page")
+
+    @property
+    def more(self) -> int:
+        """Units matching after this page."""
+        return max(0, self.total - self.skip - len(self.hits))
 
 
 class OutputSearchResponse(_Response):

@@ -40,6 +40,7 @@ from n2g.serve.schemas import (
     Neighbour,
     OutputSearchResponse,
     SearchResponse,
+    SimilarityRun,
     SplitResponse,
     UnitGroup,
     UnitResponse,
@@ -159,8 +160,22 @@ class Views:
         )
         groups = [UnitGroup.model_validate(group) for group in row["groups"]]
         return UnitResponse(
-            key=key, label=unit_label(graph), graph=graph, neighbours=neighbours, groups=groups
+            key=key,
+            label=unit_label(graph),
+            graph=graph,
+            neighbours=neighbours,
+            groups=groups,
+            similarity_run=self.similarity_run(graph.model),
         )
+
+    def similarity_run(self, model: str) -> SimilarityRun | None:
+        """The `n2g similar` run recorded on `model` (one query per model, cached)."""
+
+        def compute() -> SimilarityRun | None:
+            row = store.model_similarity_run(self.db, model)
+            return None if row is None else SimilarityRun.model_validate(row)
+
+        return self._results.get(("similarity-run", model), compute)
 
     def has_other_unit_sets(self, graph_model: str, layer: int, unit_set: str | None) -> bool:
         """Does the layer hold what `splits` compares a unit with by default: latents for a
@@ -194,27 +209,43 @@ class Views:
         repeated: bool,
         limit: int,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> SearchResponse:
         """Token search, or with `repeated` the repeated-token units (NeuronSearch), the
-        tokens counted from `level` (n2g.graph.levels)."""
+        tokens counted from `level` (n2g.graph.levels): `limit` units after the first
+        `skip`, and how many match in all (a count query only when the page is full)."""
         if repeated and (token is not None or context is not None):
             raise N2GError("repeated takes no token: it finds the repeated tokens itself")
-        cache_key = ("search", token, context, model, layer, repeated, limit, level)
+        cache_key = ("search", token, context, model, layer, repeated, limit, level, skip)
 
         def compute() -> SearchResponse:
             hits: Any
             try:
                 if repeated:
                     hits = self.search.repeated_tokens(
-                        model=model, layer=layer, limit=limit, level=level
+                        model=model, layer=layer, limit=limit, level=level, skip=skip
                     )
                 else:
                     hits = self.search.token_search(
-                        token, context, model=model, layer=layer, limit=limit, level=level
+                        token,
+                        context,
+                        model=model,
+                        layer=layer,
+                        limit=limit,
+                        level=level,
+                        skip=skip,
                     )
             except N2GError:
                 self.require_model(model)  # an unknown model is a 404, not a bad request
                 raise
+            if len(hits) < limit and (hits or skip == 0):
+                total = skip + len(hits)  # the last page: nothing to count
+            elif repeated:
+                total = store.repeated_token_count(self.db, model=model, layer=layer, level=level)
+            else:
+                total = store.token_hit_count(
+                    self.db, token, context, model=model, layer=layer, level=level
+                )
             return SearchResponse(
                 token=token,
                 context=context,
@@ -224,6 +255,8 @@ class Views:
                 limit=limit,
                 level=level,
                 hits=hits,
+                skip=skip,
+                total=total,
             )
 
         return self._results.get(cache_key, compute)
