@@ -32,6 +32,7 @@ BENCHMARKS = (
     "serve",
     "peer_check",
     "output_tokens",
+    "communities",
 )
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once
 # (minutes of work, unlike the layers 0-3 rows' seconds).

@@ -96,10 +96,11 @@ def similar_command(
     if as_json:
         echo_json(report.model_dump_json())
         return
-    echo(_summary(report))
+    echo(similarity_summary(report))
 
 
-def _summary(report: SimilarityReport) -> str:
+def similarity_summary(report: SimilarityReport) -> str:
+    """What `compute_similarity` found, in a few lines (`n2g similar`, `n2g run`)."""
     lines = [
         f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
         f"activating tokens), threshold {report.threshold}: "

@@ -20,11 +20,53 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.quality import Interval, bootstrap_interval
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarityConfig, similarity_join
 
 Pair = tuple[str, str]  # two unit keys
+
+
+class CoactivationConfig(BaseModel):
+    """How much of the model the check asks: windows, pairs, members of a group."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    windows: int = Field(32, ge=2, le=4096, description="random windows of the corpus")
+    pairs: int = Field(48, ge=1, le=100_000, description="most pairs a category")
+    top: int = Field(5, ge=1, le=100, description="top windows of a unit, setting (b)")
+    members: int = Field(12, ge=2, le=1000, description="members sampled from a group")
+    random_pairs: int = Field(256, ge=8, le=100_000, description="random pairs, baseline")
+    thresholds: tuple[float, ...] = (0.9, 0.7, 0.5)
+    seed: int = 0
+
+
+class LevelCheck(BaseModel):
+    """The groups of one level against random pairs of their layers."""
+
+    level: int
+    groups: int
+    units: int
+    groups_above: int = Field(description="groups whose mean r exceeds random's 95th pct")
+    units_above: int
+    median_r: float | None
+    undefined: int = Field(description="groups with no member pair whose r is defined")
+
+
+class RelationCheck(BaseModel):
+    """What the check found (JSON in summary.json, tables in the report)."""
+
+    random_windows: list[dict] = Field(description="per category: r on random windows")
+    top_windows: list[dict] = Field(description="per category: r on both units' top windows")
+    random_p95: float | None = Field(description="95th percentile of random pairs' r (a)")
+    group_random_p95: float | None
+    group_random_mean: float | None
+    levels: list[LevelCheck]
+    windows: int
+    tokens: int
+    units: int
+    seconds: float
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -112,3 +154,51 @@ def matched_random_pairs(
         if a != b:
             out.append((a, b))
     return out
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def coactivation_markdown(check: RelationCheck) -> list[str]:
+    """The report's section: per category, r on random and on top windows; per level of
+    groups, how many co-activate above random."""
+    lines = [
+        "## Do related units co-activate?",
+        "",
+        f"The Pearson r of two units' true activations: (a) on {check.windows} random "
+        f"windows of the corpus ({check.tokens:,} tokens), (b) on the union of both units' "
+        "top recorded windows. Pairs the graphs relate, by threshold (a seeded sample of "
+        "each), against random pairs of the same layers. Undefined: a unit that never varied.",
+        "",
+        "| pairs | n | undefined | (a) median r | (a) mean r [95% interval] | (b) median r |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    top = {row["category"]: row for row in check.top_windows}
+    for row in check.random_windows:
+        other = top.get(row["category"], {})
+        lines.append(
+            f"| {row['category']} | {row['pairs']} | {row['undefined']} | "
+            f"{_cell(row['median'])} | {_cell(row['mean'])} [{_cell(row['low'])}, "
+            f"{_cell(row['high'])}] | {_cell(other.get('median'))} |"
+        )
+    if check.levels:
+        lines += [
+            "",
+            "Groups (level 0: the paper's components; 1..: communities, finest first): the "
+            "mean r of their member pairs on the random windows (up to a sampled dozen "
+            "members a group), against random pairs drawn with the groups' layers "
+            f"(mean r {_cell(check.group_random_mean)}; 95th percentile "
+            f"{_cell(check.group_random_p95)}: above it, a group co-activates well above random).",
+            "",
+            "| level | groups | units | groups above random | units in them | median r |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {lv.level} | {lv.groups} | {lv.units:,} | {lv.groups_above} | "
+            f"{lv.units_above:,} | {_cell(lv.median_r)} |"
+            for lv in check.levels
+        ]
+    return [*lines, ""]

@@ -23,6 +23,8 @@ from n2g.errors import N2GError
 from n2g.models import OFFLINE_MODEL
 from n2g.models.dtype import DEFAULT_DTYPE, DTYPE_HELP, Dtype
 from n2g.record.config import CORPUS_HELP, DEFAULT_CORPUS, DEFAULT_LAYERS, RecordConfig
+from n2g.report.coactivation import CoactivationConfig
+from n2g.search.communities import CommunityConfig
 from n2g.search.similarity import SimilarityConfig
 
 
@@ -91,6 +93,14 @@ class RunConfig(BaseModel):
     record: RecordConfig = Field(default_factory=RecordConfig)
     build: BuildConfig = Field(default_factory=_build_defaults)
     similarity: SimilarityConfig = Field(default_factory=SimilarityConfig)
+    communities: CommunityConfig | None = Field(
+        default_factory=CommunityConfig,
+        description="the nested communities of the similarity graph (None: none)",
+    )
+    coactivation: CoactivationConfig | None = Field(
+        default_factory=CoactivationConfig,
+        description="check the relations against the model's activations (None: skip)",
+    )
     sae: str | None = Field(
         None,
         description="also explain the latents of this SAE (n2g.sae.spec, e.g. L3-mlp-8x: "

@@ -242,9 +242,17 @@ def run_pipeline(
         ingested = _ingest(db, db_config, config, graph_files, times, progress, say)
         search = NeuronSearch(db)
         similarity = _similarity(search, model, config, times, progress, say)
+        check = None
+        if config.coactivation is not None:
+            from n2g.run.coactivation import check_run
+
+            with times("check"):
+                check = check_run(search, model, corpus, config, say)
         _stage(say, 5, f"report -> {config.report_dir}")
         with times("report"):
-            summary = write_run_report(config, model, search, similarity, say, units, provenance)
+            summary = write_run_report(
+                config, model, search, similarity, say, units, provenance, check
+            )
     say(f"\nfinished in {times.line()}")
     say(f"graphs: {', '.join(str(path) for path in graph_files)}   records: {config.records_dir}")
     summary["stages"] = {
@@ -365,14 +373,16 @@ def _similarity(
     progress: bool,
     say: Callable[[str], None],
 ) -> Any:
-    """Stage 4: all-pairs similarity and groups of the model's units, stored."""
-    _stage(say, 4, "search: all-pairs similarity and neuron groups")
+    """Stage 4: all-pairs similarity, groups and communities of the model's units, stored."""
+    from n2g.cli.groups_cmd import similarity_summary
+
+    _stage(say, 4, "search: all-pairs similarity, groups and communities")
     with times("search"):
         similarity = search.compute_similarity(
-            [model.name], config.similarity, show_progress=progress
+            [model.name],
+            config.similarity,
+            communities=config.communities,
+            show_progress=progress,
         )
-    say(
-        f"{similarity.similar_pairs} similar pairs, {similarity.subset_pairs} subset pairs, "
-        f"{similarity.groups} groups (largest {similarity.largest_group})"
-    )
+    say(similarity_summary(similarity))
     return similarity

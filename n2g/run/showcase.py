@@ -16,10 +16,14 @@ from n2g.errors import N2GError
 from n2g.files import write_text_atomic
 from n2g.graph.file import read_graph_files
 from n2g.graph.model import NeuronGraph, NodeKind
+from n2g.report.coactivation import RelationCheck, coactivation_markdown
 from n2g.report.groups import THRESHOLDS, groups_markdown, threshold_rows
 from n2g.report.splits import split_counts, split_markdown
 from n2g.report.tables import build_report, to_markdown, write_plot
 from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
+from n2g.search.communities import CommunityConfig, community_groups, weighted_edges
+from n2g.search.grouping import LevelSummary, level_summaries
+from n2g.search.similarity import NeuronTokenSets
 
 if TYPE_CHECKING:
     from n2g.models.base import NeuronModel
@@ -121,12 +125,14 @@ def write_run_report(
     say: Callable[[str], None],
     units: Sequence[SAEUnits] = (),
     corpus: CorpusProvenance | None = None,
+    check: RelationCheck | None = None,
 ) -> dict:
     """Write the report files of a run of `model` (loaded: its canonical name and its
     tokenizer are used, never the spec the user typed); return its summary numbers.
     With `units` (the run's SAE and transcoder), their latents' graphs are compared with
     the neurons of their layer (`units.png` and a section of report.md). `corpus`: what
-    the records were made from, named in the report and the summary."""
+    the records were made from, named in the report and the summary. `check`: the
+    relations checked against the model (n2g.run.coactivation), a section when given."""
     from n2g.graph.render import to_svg
 
     errors: list = []  # none: the ingest stage has stopped the run on a bad line
@@ -143,6 +149,7 @@ def write_run_report(
     every = [s for s in search.token_sets([model.name], 0.0) if s.key in run_keys]
     [every_level] = threshold_rows(every, model.name, THRESHOLDS[:1])
     [stored] = threshold_rows(sets, model.name, [similarity.threshold])
+    levels, n_edges = community_levels(sets, model.name, config.communities)
     report = build_report(
         graphs,
         shlex.join(["n2g", "report", str(config.graph_file)]),
@@ -174,6 +181,8 @@ def write_run_report(
             *corpus_lines(corpus),
             *comparison,
             *groups_markdown(sets, thresholds, every_level),
+            *communities_markdown(levels, n_edges, config.communities),
+            *(coactivation_markdown(check) if check is not None else []),
             svg_line,
             "",
             *_searches(search, showcase, model.tokenizer),
@@ -195,6 +204,8 @@ def write_run_report(
         "corpus": corpus.model_dump() if corpus else None,
         "showcase": showcase.key,
         "similarity": counts,
+        "communities": [row.model_dump() for row in levels],
+        "coactivation": check.model_dump() if check is not None else None,
         **({"units": [row.model_dump() for row in unit_rows]} if units else {}),
     }
 
@@ -226,3 +237,38 @@ def _unit_set_line(units: SAEUnits) -> list[str]:
         f"{quality.dead_fraction:.1%}.",
         "",
     ]
+
+
+def community_levels(
+    sets: Sequence[NeuronTokenSets], scope: str, config: CommunityConfig | None
+) -> tuple[list[LevelSummary], int]:
+    """The run's own units' communities, a summary a level, and the edge count (the store
+    may hold other runs' units of the model: the report counts this run's)."""
+    if config is None:
+        return [], 0
+    edges = weighted_edges(sets, config.floor)
+    return level_summaries(community_groups(sets, scope, config, edges=edges)), len(edges.sources)
+
+
+def communities_markdown(
+    levels: Sequence[LevelSummary], edges: int, config: CommunityConfig | None
+) -> list[str]:
+    """The communities of the run's units, a line a level."""
+    if config is None or not levels:
+        return []
+    lines = [
+        "## Communities",
+        "",
+        f"Every pair of units whose smaller overlap reaches {config.floor:g} ({edges:,} "
+        "pairs) is a weighted edge; the Leiden algorithm (modularity) cuts that graph at "
+        "each resolution, finest first, each level inside the next (`n2g groups --level N`).",
+        "",
+        "| level | resolution | groups | units in them | largest |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {row.level} | {row.resolution or 0:g} | {row.groups:,} | {row.grouped_units:,} | "
+        f"{row.largest:,} |"
+        for row in levels
+    ]
+    return [*lines, ""]

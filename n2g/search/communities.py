@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-import igraph
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -89,6 +88,8 @@ def weighted_edges(
 @contextmanager
 def _seeded_igraph(seed: int) -> Iterator[None]:
     """igraph's random numbers from a seeded generator, restored afterwards."""
+    import igraph  # imported when used: `n2g` commands that never group start faster
+
     igraph.set_random_number_generator(random.Random(seed))
     try:
         yield
@@ -105,6 +106,8 @@ def _leiden(
     resolution: float,
 ) -> np.ndarray:
     """Community of each of `n` nodes (modularity with `resolution`, node weights given)."""
+    import igraph
+
     graph = igraph.Graph(n=n, edges=np.column_stack([sources, targets]).tolist())
     clustering = graph.community_leiden(
         objective_function="modularity",

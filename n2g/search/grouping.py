@@ -94,7 +94,8 @@ class SimilarityReport(BaseModel):
     seconds: float
 
 
-def _summaries(groups: Sequence[NeuronGroupRow]) -> list[LevelSummary]:
+def level_summaries(groups: Sequence[NeuronGroupRow]) -> list[LevelSummary]:
+    """Per level of communities: how many groups, the units they hold, the largest."""
     out = []
     for level in sorted({g.level for g in groups}):
         at = [g for g in groups if g.level == level]
@@ -144,7 +145,7 @@ def compute_similarity(
         largest_group=max((g.size for g in components), default=0),
         community_floor=communities.floor if communities is not None else None,
         community_edges=edges,
-        levels=_summaries(found),
+        levels=level_summaries(found),
         seconds=time.perf_counter() - start,
     )
 

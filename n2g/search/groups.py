@@ -19,7 +19,7 @@ COMPONENTS_LEVEL = 0  # the paper's groups; communities are levels 1.. (n2g.sear
 
 @dataclass(slots=True)
 class NeuronGroupRow:
-    """One group as written to the database (`(:NeuronGroup)` + its members)."""
+    """One group as written to the database (`(:Group)` + its HAS_MEMBER links)."""
 
     key: str
     model: str

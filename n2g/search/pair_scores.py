@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from n2g.search.similarity import NeuronTokenSets, prefix_length
 
@@ -67,7 +67,10 @@ class _Incidence:
         self.prefix = _matrix([r[: prefix_length(len(r), floor)] for r in ranked], len(order))
 
 
-def _matrix(rows: Sequence[Sequence[int]], columns: int) -> sparse.csr_matrix:
+def _matrix(rows: Sequence[Sequence[int]], columns: int) -> Any:
+    """A CSR 0/1 matrix with a row per set (scipy imported here: only grouping needs it)."""
+    from scipy import sparse
+
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(r) for r in rows])
     indices = np.fromiter((c for r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
@@ -75,7 +78,7 @@ def _matrix(rows: Sequence[Sequence[int]], columns: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), max(columns, 1)))
 
 
-def _intersections(matrix: sparse.csr_matrix, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+def _intersections(matrix: Any, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
     """|set(rows[k]) ∩ set(partners[k])| for every k."""
     if not len(rows):
         return np.zeros(0, dtype=np.float64)
@@ -95,6 +98,8 @@ def scored_pairs(
 ) -> WeightedEdges:
     """Every pair of units (with activating tokens) whose smaller overlap is ≥ `floor`
     (> 0), in key order; `progress(n)` as units are processed."""
+    from scipy import sparse
+
     if not 0.0 < floor <= 1.0:
         raise ValueError(f"floor must lie in (0, 1], not {floor}")
     items = sorted((s for s in sets if s.activating), key=lambda s: s.key)

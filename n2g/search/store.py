@@ -321,3 +321,8 @@ def split_hits(
     activating token with it, with overlaps, containment and shared tokens, inside first."""
     params = {"key": key, "unit_set": unit_set, "min_inside": min_inside, "limit": limit}
     return db.read(query("unit_splits"), params | {"level": level})
+
+
+def group_members(db: Database, scope: str) -> list[Row]:
+    """Every group of `scope` with its level, size and all members."""
+    return db.read(query("group_members"), {"model": scope})

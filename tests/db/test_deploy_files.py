@@ -10,7 +10,7 @@ import pytest
 from n2g.resources import resource_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = ("Model", "Neuron", "Activating", "Context", "Ignore", "End", "Token", "NeuronGroup")
+LABELS = ("Model", "Neuron", "Activating", "Context", "Ignore", "End", "Token", "Group")
 
 
 def test_compose_runs_neo4j_lts_with_volume_healthcheck_and_env_credentials():

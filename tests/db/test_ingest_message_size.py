@@ -213,5 +213,5 @@ def test_group_writes_past_16_mib_are_split_and_stored(db):
     writer.join(timeout=240)
     assert not writer.is_alive(), "the group write hung"
     assert not failure, failure
-    stored = db.read("MATCH (g:NeuronGroup) RETURN g.key AS key, g.size AS size ORDER BY key")
+    stored = db.read("MATCH (g:Group) RETURN g.key AS key, g.size AS size ORDER BY key")
     assert stored == [{"key": f"m:group:{g}", "size": 30_000} for g in range(3)]

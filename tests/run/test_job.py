@@ -105,8 +105,14 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
         "build",
         "ingest",
         "search",
+        "check",
         "report",
     }
+    # the relations checked against the model: per threshold, and each level of groups
+    check = summary["coactivation"]
+    assert check["random_windows"][-1]["category"] == "random"
+    assert {row["level"] for row in check["levels"]} <= {0, 1, 2, 3}
+    assert [row["level"] for row in summary["communities"]] == [1, 2, 3]
     graphs = [g for _, g in iter_graph_file(out / "graphs.jsonl")]
     assert len(graphs) == 48 and {g.layer for g in graphs} == {0, 1}
     assert any(len(g.nodes) > 2 for g in graphs)
@@ -120,6 +126,7 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
         assert f1 == cells  # the F1 columns (mean, then its interval)
     assert (out / "report" / "quality.png").stat().st_size > 1000
     assert "Searches on the loaded graphs" in report
+    assert "## Communities" in report and "## Do related units co-activate?" in report
     # the corpus named exactly: its text's hash, in the summary, the report and the output
     corpus = summary["corpus"]
     assert corpus["name"] == f"dir:{corpora[0].resolve()}" and corpus["version"] is None
@@ -275,6 +282,11 @@ def test_run_with_an_sae_and_a_transcoder_compares_them_with_neurons(
     assert "## Neurons, SAE latents and transcoder latents" in report
     assert "explained variance of `blocks.1.hook_mlp_out`" in report
     section = report.split("## Neurons, SAE latents and transcoder latents")[1].split("\n## ")[0]
+    section, splits = section.split("### Neurons split into latents")
+    assert [line.split(" | ")[1] for line in splits.splitlines() if line.startswith("| 1 | ")] == [
+        units.name,
+        tc.name,
+    ]
     rows = [line.split(" | ")[1] for line in section.splitlines() if line.startswith("| 1 | ")]
     assert rows == ["MLP neurons", units.name, tc.name]
     assert (out / "report" / "units.png").stat().st_size > 1000

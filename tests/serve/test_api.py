@@ -112,8 +112,11 @@ def test_unit_lists_its_stored_neighbours_and_group(client: TestClient) -> None:
     }
     # similar units first, the most similar first (hand/3/11 is identical)
     assert [n["key"] for n in body["neighbours"]] == ["hand/3/11", "hand/2/12", "hand/0/13"]
-    [group] = body["groups"]
-    assert group["members"] == GROUP_MEMBERS and group["size"] == 3
+    group, *communities = body["groups"]  # the paper's group first, then its communities
+    assert group["level"] == 0 and group["members"] == GROUP_MEMBERS and group["size"] == 3
+    assert [c["level"] for c in communities] == sorted(c["level"] for c in communities)
+    assert all("hand/1/10" in c["members"] and c["resolution"] > 0 for c in communities)
+    assert communities and communities[0]["label"]
     subset = client.get("/api/units/hand/0/13").json()["neighbours"]
     assert {n["relation"] for n in subset} == {"subset_of"}
 
@@ -198,8 +201,9 @@ def test_search_like_and_groups_take_the_token_level(client: TestClient) -> None
     assert [h["key"] for h in like["hits"]] == ["hand/2/5"] and like["level"] == 0.5
     every = client.get("/api/like", params={"key": "hand/1/3", "min_score": 0.9, "level": 0})
     assert every.json()["hits"] == []  # with " nobody" after " except" they differ
-    groups = client.get("/api/groups", params={"model": "hand", "level": 0}).json()
-    assert groups["level"] == 0 and groups["groups"][0]["shared_context"] == [" ctx"]
+    groups = client.get("/api/groups", params={"model": "hand", "token_level": 0}).json()
+    assert groups["token_level"] == 0 and groups["groups"][0]["shared_context"] == [" ctx"]
+    assert groups["group_level"] == 0  # the paper's groups, unless `level` asks another
 
 
 @pytest.mark.parametrize(
