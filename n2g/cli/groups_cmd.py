@@ -61,8 +61,8 @@ def similar_command(
         str,
         typer.Option(
             "--resolutions",
-            help="the communities' modularity resolutions, fine to coarse, one a level "
-            f"(1 to {MAX_LEVELS}, each in (0, 100])",
+            help="the communities' resolutions (CPM: a group's pair scores average more), "
+            f"fine to coarse, 1 to {MAX_LEVELS}, each in (0, 1]",
         ),
     ] = ",".join(f"{r:g}" for r in COMMUNITIES.resolutions),
     no_communities: Annotated[
@@ -77,11 +77,11 @@ def similar_command(
     Two neurons are SIMILAR_TO when their activating tokens and their context tokens
     each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
     sets lie ≥ threshold inside the other's. Level 0 groups are connected components of
-    SIMILAR_TO (the paper's); levels 1.. are communities (Leiden, modularity) of the graph
+    SIMILAR_TO (the paper's); levels 1.. are communities (Leiden, CPM) of the graph
     of every pair scoring ≥ --floor (the smaller overlap), finest first, each inside one
     of the next level. Example:
 
-      n2g similar -m smollm2-135m --threshold 0.9 --resolutions 4,1,0.25
+      n2g similar -m smollm2-135m --threshold 0.9 --resolutions 0.5,0.2,0.05
     """
     _check_threshold(threshold)
     config = SimilarityConfig(threshold=threshold, subsets=not no_subsets, level=check_level(level))

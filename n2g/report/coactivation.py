@@ -26,6 +26,7 @@ from n2g.graph.quality import Interval, bootstrap_interval
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarityConfig, similarity_join
 
 Pair = tuple[str, str]  # two unit keys
+RANDOM_CATEGORY = "random"  # the baseline pairs' category
 
 
 class CoactivationConfig(BaseModel):

@@ -33,6 +33,7 @@ from n2g.models.base import NeuronModel
 from n2g.models.traces import unit_traces
 from n2g.record.store import load_layer
 from n2g.report.coactivation import (
+    RANDOM_CATEGORY,
     CoactivationConfig,
     LevelCheck,
     Pair,
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from n2g.search.api import NeuronSearch
 
 Unit = tuple[int, int]  # (layer, index)
-RANDOM = "random"
 
 
 def _unit(key: str) -> Unit:
@@ -99,7 +99,9 @@ def check_relations(
         (layer_of[a], layer_of[b]) for a, b in categories[f"similar@{config.thresholds[0]:g}"]
     ]
     pattern = pattern or [(layer, layer) for layer in sorted(by_layer)]
-    categories[RANDOM] = matched_random_pairs(pattern, by_layer, config.random_pairs, config.seed)
+    categories[RANDOM_CATEGORY] = matched_random_pairs(
+        pattern, by_layer, config.random_pairs, config.seed
+    )
     sampled = {g["key"]: _sample(g["members"], config.members, rng) for g in groups}
     group_pattern = [
         (layer_of[a], layer_of[b])
@@ -120,14 +122,14 @@ def check_relations(
     r_random = {p: pearson(traces[row[p[0]]], traces[row[p[1]]]) for p in pairs}
     r_top = _top_window_r(model, records, categories, config.top)
     stored, levels, p95_groups = _group_scores(groups, sampled, traces, row, group_random, r_random)
-    random_r = [r_random[p] for p in categories[RANDOM] if not math.isnan(r_random[p])]
+    random_r = [r_random[p] for p in categories[RANDOM_CATEGORY] if not math.isnan(r_random[p])]
     check = RelationCheck(
         random_windows=[
-            summarise(name, [r_random[p] for p in ps], config.seed).as_dict()
+            _defined(summarise(name, [r_random[p] for p in ps], config.seed).as_dict())
             for name, ps in categories.items()
         ],
         top_windows=[
-            summarise(name, [r_top[p] for p in ps if p in r_top], config.seed).as_dict()
+            _defined(summarise(name, [r_top[p] for p in ps if p in r_top], config.seed).as_dict())
             for name, ps in categories.items()
         ],
         random_p95=float(np.percentile(random_r, 95)) if random_r else None,
@@ -144,6 +146,11 @@ def check_relations(
 
 def _nan_to_none(value: float) -> float | None:
     return None if math.isnan(value) else value
+
+
+def _defined(row: dict) -> dict:
+    """A summary row with None where a figure is undefined (NaN is not JSON)."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
 def _group_scores(
@@ -251,6 +258,7 @@ def check_run(
     store.write_group_coactivation(
         search.db, [row for row in rows if stored.get(row["key"]) == members[row["key"]]]
     )
+    store.write_model_coactivation(search.db, model.name, pair_summary(check, settings))
     for level in check.levels:
         say(
             f"level {level.level}: {level.groups_above} of {level.groups} groups "
@@ -273,3 +281,20 @@ def run_groups(sets: Sequence[NeuronTokenSets], scope: str, config: RunConfig) -
     if config.communities is not None:
         groups += community_groups(sets, scope, config.communities)
     return groups
+
+
+def pair_summary(check: RelationCheck, config: CoactivationConfig) -> str:
+    """The per-category rows stored on the model (JSON text) for the compare page."""
+    import json
+
+    keep = ("category", "pairs", "undefined", "median", "mean")
+    return json.dumps(
+        {
+            "thresholds": list(config.thresholds),
+            "windows": check.windows,
+            "random_windows": [{k: row[k] for k in keep} for row in check.random_windows],
+            "top_windows": [{k: row[k] for k in keep} for row in check.top_windows],
+        },
+        allow_nan=False,
+        default=str,
+    )

@@ -260,8 +260,10 @@ def communities_markdown(
         "## Communities",
         "",
         f"Every pair of units whose smaller overlap reaches {config.floor:g} ({edges:,} "
-        "pairs) is a weighted edge; the Leiden algorithm (modularity) cuts that graph at "
-        "each resolution, finest first, each level inside the next (`n2g groups --level N`).",
+        "pairs) is a weighted edge; the Leiden algorithm (Constant Potts Model: a group's "
+        "pair scores, missing pairs as 0, average more than the resolution) cuts that graph "
+        "at each resolution, finest first, each level inside the next (`n2g groups --level "
+        "N`).",
         "",
         "| level | resolution | groups | units in them | largest |",
         "|---:|---:|---:|---:|---:|",

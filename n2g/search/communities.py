@@ -5,17 +5,26 @@ overlap of both token sets: on SmolLM2 they are a dozen groups of 3-4 units. Uni
 share most but not all of their tokens, or form a family through many partial overlaps,
 are in no group. Here every pair whose score (the smaller of its activating and context
 overlaps, the score `n2g like` ranks by: a pair is SIMILAR_TO at t exactly when its score
-is ≥ t) reaches a low floor is a weighted edge, and the graph is cut into communities by
-modularity with the Leiden algorithm (Traag, van Eck & Waltman 2019; igraph's C
-implementation), at a few resolutions from fine to coarse.
+is ≥ t) reaches a low floor is a weighted edge, and the graph is cut into communities with
+the Leiden algorithm (Traag, van Eck & Waltman 2019; igraph's C implementation) at a few
+resolutions from fine to coarse.
+
+Why the Constant Potts Model and not modularity: CPM's resolution γ is absolute (a group
+is kept together when its pairs' scores, the missing pairs counted as 0, average more
+than γ), so the same γ means the same thing on a store of 50 units and of 46,080, and it
+has no resolution limit (Traag, Van Dooren & Nesterov 2011). Modularity's resolution is
+relative to the whole graph's weight: tried first, it split a three-unit SIMILAR_TO
+component into singletons on a small store and made one community of 8,909 units on the
+whole-model benchmark.
 
 Why nested by aggregation and not independent runs: a user browsing a coarse family wants
 its finer families inside it. Level 1 is Leiden on the units' graph at the finest
 resolution; level 2 runs on the graph of level 1's communities (an edge's weight the sum
-of the unit edges between them, each community's node weight the sum of its members'
-strengths, so the modularity of the lifted partition is unchanged: the Louvain
-aggregation step), and so on. Each coarser community is therefore a union of finer ones,
-and every group records its parent.
+of the unit edges between them, each community's node weight its number of units, so the
+CPM quality of the lifted partition is unchanged: the Louvain aggregation step), and so
+on. Each coarser community is therefore a union of finer ones, and every group records
+its parent; bench/communities.py measures what nesting costs in quality against
+independent runs.
 
 Seeded: igraph draws from the random generator handed to it, so the same pairs and
 resolutions give the same communities, and a group's key (its level and smallest member)
@@ -37,7 +46,7 @@ from n2g.search.groups import NeuronGroupRow
 from n2g.search.pair_scores import WeightedEdges, scored_pairs
 from n2g.search.similarity import NeuronTokenSets
 
-MAX_RESOLUTION = 100.0  # above it every unit is alone on real data: a typo, not a choice
+MAX_RESOLUTION = 1.0  # a pair scores at most 1: above it every unit is alone
 MAX_LEVELS = 4
 LABEL_TOKENS = 3  # tokens named in a group's label
 
@@ -51,7 +60,7 @@ class CommunityConfig(BaseModel):
         0.3, gt=0.0, le=1.0, description="smallest pair score (min of both overlaps) kept as edge"
     )
     resolutions: tuple[float, ...] = Field(
-        (4.0, 1.0, 0.25), description="modularity resolutions, one a level, fine to coarse"
+        (0.5, 0.2, 0.05), description="CPM resolutions, one a level, fine to coarse"
     )
     seed: int = Field(0, ge=0, description="seed of the Leiden algorithm")
 
@@ -63,12 +72,12 @@ class CommunityConfig(BaseModel):
         if any(not 0.0 < r <= MAX_RESOLUTION for r in value):
             raise ValueError(f"each resolution must lie in (0, {MAX_RESOLUTION:g}]")
         if any(a <= b for a, b in zip(value, value[1:], strict=False)):
-            raise ValueError("resolutions must decrease, fine to coarse (e.g. 4,1,0.25)")
+            raise ValueError("resolutions must decrease, fine to coarse (e.g. 0.5,0.2,0.05)")
         return value
 
 
 def parse_resolutions(text: str) -> tuple[float, ...]:
-    """'4,1,0.25' -> (4.0, 1.0, 0.25), checked as CommunityConfig checks them; one line on
+    """'0.5,0.2,0.05' -> (0.5, 0.2, 0.05), checked as CommunityConfig checks them; one line on
     bad input."""
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
@@ -105,12 +114,12 @@ def _leiden(
     node_weights: np.ndarray,
     resolution: float,
 ) -> np.ndarray:
-    """Community of each of `n` nodes (modularity with `resolution`, node weights given)."""
+    """Community of each of `n` nodes (CPM with `resolution`; node weights: units inside)."""
     import igraph
 
     graph = igraph.Graph(n=n, edges=np.column_stack([sources, targets]).tolist())
     clustering = graph.community_leiden(
-        objective_function="modularity",
+        objective_function="CPM",
         weights=weights.tolist(),
         node_weights=node_weights.tolist(),
         resolution=resolution,
@@ -141,12 +150,11 @@ def nested_memberships(edges: WeightedEdges, config: CommunityConfig) -> list[np
     without edges is alone at every level (Leiden runs on the others only: faster, same
     result, since a lone node never joins a community)."""
     n = len(edges.keys)
-    strengths = edges.strengths()
-    linked = np.flatnonzero(strengths > 0)
+    linked = np.flatnonzero(edges.strengths() > 0)
     compact = np.full(n, -1, dtype=np.int64)
     compact[linked] = np.arange(len(linked))
     sources, targets = compact[edges.sources], compact[edges.targets]
-    weights, node_weights = edges.weights, strengths[linked]
+    weights, node_weights = edges.weights, np.ones(len(linked), dtype=np.float64)
     current = np.arange(len(linked), dtype=np.int64)  # each linked unit's community
     alone = np.arange(n, dtype=np.int64) + len(linked)  # ids no community uses
     out = []
@@ -160,7 +168,7 @@ def nested_memberships(edges: WeightedEdges, config: CommunityConfig) -> list[np
             unit_membership[linked] = current
             out.append(unit_membership)
             sources, targets, weights = _aggregate(membership, sources, targets, weights)
-            node_weights = np.bincount(membership, weights=node_weights)
+            node_weights = np.bincount(membership, weights=node_weights)  # units inside
     return out
 
 

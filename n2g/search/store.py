@@ -326,3 +326,18 @@ def split_hits(
 def group_members(db: Database, scope: str) -> list[Row]:
     """Every group of `scope` with its level, size and all members."""
     return db.read(query("group_members"), {"model": scope})
+
+
+def write_model_coactivation(db: Database, model: str, summary: str) -> None:
+    """Store the check of `model`'s relations (JSON text) on its (:Model) node."""
+    db.write(
+        lambda tx: tx.run(
+            query("model_set_coactivation"), {"model": model, "summary": summary}
+        ).consume()
+    )
+
+
+def model_coactivation(db: Database, model: str) -> str | None:
+    """The stored check of `model`'s relations (JSON text), None when never measured."""
+    rows = db.read(query("model_coactivation"), {"model": model})
+    return rows[0]["summary"] if rows else None

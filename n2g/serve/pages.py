@@ -22,6 +22,7 @@ from n2g.search.bounds import MAX_QUERY_INT
 from n2g.search.communities import MAX_LEVELS
 from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.serve.draw import draw
+from n2g.serve.pair_check import pair_check
 from n2g.serve.plots import BarPlot, f1_plot
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import LikeResponse, ModelsResponse, SearchResponse, UnitResponse
@@ -240,6 +241,9 @@ class PageRenderer:
             shared_activating=sorted(shared_act),
             shared_context=sorted(shared_ctx),
             overlap={"activating": overlap(shared_act, acts), "context": overlap(shared_ctx, ctxs)},
+            check=pair_check(
+                first.graph, second.graph, self.views.coactivation_summary(first.graph.model)
+            ),
         )
 
     def groups(self, params: dict[str, str]) -> str:

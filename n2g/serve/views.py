@@ -177,6 +177,12 @@ class Views:
 
         return self._results.get(("similarity-run", model), compute)
 
+    def coactivation_summary(self, model: str) -> str | None:
+        """The main job's check of `model`'s relations (JSON text; cached per model)."""
+        return self._results.get(
+            ("coactivation", model), lambda: store.model_coactivation(self.db, model)
+        )
+
     def has_other_unit_sets(self, graph_model: str, layer: int, unit_set: str | None) -> bool:
         """Does the layer hold what `splits` compares a unit with by default: latents for a
         neuron, neurons for a latent? (the cached models summary: no query)"""

@@ -79,7 +79,7 @@ def _family_of(key: str) -> tuple[int, int]:
 
 def test_planted_families_are_found_and_nested_in_their_super_families() -> None:
     units = _families()
-    config = CommunityConfig(floor=0.25, resolutions=(2.0, 0.1))
+    config = CommunityConfig(floor=0.25, resolutions=(0.5, 0.1))
     groups = community_groups(units, "m", config)
     fine = [g for g in groups if g.level == 1]
     coarse = [g for g in groups if g.level == 2]
@@ -94,13 +94,13 @@ def test_planted_families_are_found_and_nested_in_their_super_families() -> None
         assert parent.level == 2 and set(group.members) <= set(parent.members)
     assert all(g.parent is None for g in coarse)
     assert not any(k.startswith("m/3/") for g in groups for k in g.members)  # loners alone
-    assert fine[0].key == f"m:c1:{fine[0].members[0]}" and fine[0].resolution == 2.0
+    assert fine[0].key == f"m:c1:{fine[0].members[0]}" and fine[0].resolution == 0.5
     assert fine[0].label.startswith("`f") and "5/5" in fine[0].label
 
 
 def test_communities_are_seeded_and_every_level_nests() -> None:
     units = _random_neurons(400, 2)
-    config = CommunityConfig(floor=0.2, resolutions=(4.0, 1.0, 0.25))
+    config = CommunityConfig(floor=0.2, resolutions=(0.6, 0.2, 0.05))
     edges = weighted_edges(units, config.floor)
     first = nested_memberships(edges, config)
     assert [m.tolist() for m in first] == [m.tolist() for m in nested_memberships(edges, config)]
@@ -124,7 +124,7 @@ def test_group_label_names_the_tokens_most_members_share() -> None:
 
 @pytest.mark.parametrize(
     "resolutions",
-    [(), (1.0, 1.0), (0.5, 1.0), (0.0,), (-1.0,), (101.0,), (8.0, 4.0, 2.0, 1.0, 0.5)],
+    [(), (0.5, 0.5), (0.1, 0.5), (0.0,), (-1.0,), (1.5,), (0.9, 0.5, 0.2, 0.1, 0.05)],
 )
 def test_bad_resolutions_are_refused(resolutions: tuple[float, ...]) -> None:
     with pytest.raises(ValidationError):
@@ -139,4 +139,4 @@ def test_parse_resolutions_says_one_line(text: str) -> None:
 
 
 def test_parse_resolutions_reads_fine_to_coarse() -> None:
-    assert parse_resolutions("4, 1,0.25") == (4.0, 1.0, 0.25)
+    assert parse_resolutions("0.5, 0.2,0.05") == (0.5, 0.2, 0.05)

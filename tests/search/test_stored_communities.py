@@ -15,7 +15,7 @@ def search(search_db) -> NeuronSearch:
     return NeuronSearch(search_db)
 
 
-CONFIG = CommunityConfig(floor=0.2, resolutions=(4.0, 0.5))
+CONFIG = CommunityConfig(floor=0.2, resolutions=(0.5, 0.1))
 
 
 @pytest.fixture(scope="module")
