@@ -22,7 +22,17 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHMARKS = ("record", "build", "saliency", "ingest", "query", "like_text", "serve", "peer_check")
+BENCHMARKS = (
+    "record",
+    "build",
+    "saliency",
+    "ingest",
+    "query",
+    "like_text",
+    "serve",
+    "peer_check",
+    "cli_startup",
+)
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once
 # (minutes of work, unlike the layers 0-3 rows' seconds).
 LAYER_20_HELPER = [
