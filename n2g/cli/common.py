@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - a Typer that uses click itself
     from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment]
 
 from n2g.cli.library_messages import library_messages_through
-from n2g.errors import N2GError, printable
+from n2g.errors import N2GError, missing_extra, printable
 
 F = TypeVar("F", bound=Callable)
 MAX_ERRORS_SHOWN = 20  # bad lines of graph files named one by one; the rest are counted
@@ -90,6 +90,11 @@ def one_line_errors(func: F) -> F:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "setting"
             raise fail(f"bad setting {where}: {first['msg']}") from None
+        except ModuleNotFoundError as exc:  # an extra not installed: which one to install
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            raise fail(str(extra), extra.exit_code) from None
         except KeyboardInterrupt:
             echo("interrupted: finished work is kept; run the same command to resume", err=True)
             raise typer.Exit(130) from None
@@ -124,6 +129,12 @@ def _main_with_one_line_errors(main: Callable[..., Any], standalone: bool, **kwa
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
+    except ModuleNotFoundError as exc:  # importing a command of an extra not installed
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        typer.echo(f"error: {printable(str(extra))}", err=True)
+        sys.exit(extra.exit_code)
     sys.exit(result if type(result) is int else 0)
 
 
