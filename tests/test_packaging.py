@@ -40,6 +40,12 @@ READ_SIDE = ("graph", "db", "search", "scoring", "report", "serve", "cli")
 READ_MODULES = ("n2g.export", "n2g.files", "n2g.paths", "n2g.resources", "n2g.errors")
 
 
+def test_ci_on_a_public_forge_runs_the_ci_script() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert re.search(r"^\s+run: bash \.ci/run$", workflow, re.M)
+    assert "python:3.11-bookworm" in workflow  # the README's machine: Debian 12, Python 3.11
+
+
 def test_the_version_is_written_once() -> None:
     assert "version" not in PYPROJECT["project"]
     assert PYPROJECT["project"]["dynamic"] == ["version"]
@@ -80,7 +86,12 @@ def test_importing_the_read_side_imports_no_build_library() -> None:
         "print('COUNT', len(names))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=300
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's package
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout

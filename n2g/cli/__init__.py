@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from n2g.cli import token_names
-from n2g.cli.lazy import Entry, LazyCommandsGroup
+from n2g.cli.lazy import Entry, LazyCommandsGroup, skip_unused_optional_imports
 
 token_names.install()  # old graph files' byte tokens renamed from their ids on reading
 
@@ -98,5 +98,6 @@ def command_tree() -> LazyCommandsGroup:
 
 
 def main() -> None:
-    """Console-script entry point of `n2g`."""
+    """Console-script entry point of `n2g` (and `python -m n2g`)."""
+    skip_unused_optional_imports()
     app()

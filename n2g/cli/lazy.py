@@ -9,11 +9,12 @@ only its own. tests/cli/test_lazy_commands.py checks the table against the modul
 command they register is listed, under its own help) and that `n2g --help` reads the same
 as the group loaded whole.
 
-The neo4j driver imports pandas and pyarrow (with pyarrow.compute) whenever they are
-installed, for `Result.to_df` and Arrow vectors, which n2g never calls: about 0.4 s of a
-database command's start. In the command line's process (not in a library user's) they
-are reported absent to the driver's optional-dependency probe alone; everything else
-imports them as usual.
+Two libraries import pandas (0.3-0.4 s) for features n2g never uses: the neo4j driver
+imports pandas and pyarrow (with pyarrow.compute) whenever they are installed, for
+`Result.to_df` and Arrow vectors, on every database command; pyarrow imports pandas on its
+first conversion, to recognise pandas objects, in `n2g export`. In the command line's own
+process (`main`, not a library user's nor a test's) those imports are answered "not
+installed" while the probing code runs (`SKIPPED`); everything else imports them as usual.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ class LazyCommandsGroup(OneLineErrorsGroup):
 
     def load(self, module_name: str) -> None:
         """Import `n2g.cli.MODULE` and add the commands it registers."""
-        hide_dataframes_from_neo4j()
         module = importlib.import_module(f"n2g.cli.{module_name}")
         commands = typer.Typer()
         module.register(commands)
@@ -84,28 +84,30 @@ class LazyCommandsGroup(OneLineErrorsGroup):
         return self
 
 
-class _DataframesAbsentForNeo4j:
-    """A meta path finder: pandas and pyarrow are not found when neo4j's optional
-    dependency probe (neo4j._optional_deps) asks; any other importer is answered as usual."""
+# The optional imports skipped in the command line's process: while a frame of the first
+# module is on the stack, the modules named are "not installed" to it.
+SKIPPED: dict[str, tuple[str, ...]] = {
+    "neo4j._optional_deps": ("pandas", "pyarrow"),  # Result.to_df, Arrow vectors
+    "n2g.export": ("pandas",),  # pyarrow's check for pandas objects: rows are dicts here
+}
 
-    HIDDEN = ("pandas", "pyarrow")
-    PROBE = "neo4j._optional_deps"
+
+class _SkipUnusedOptionalImports:
+    """A meta path finder answering "not installed" for the imports in `SKIPPED`."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname in self.HIDDEN:
+        if any(fullname in hidden for hidden in SKIPPED.values()):
             frame = sys._getframe(1)
             while frame is not None:
-                if frame.f_globals.get("__name__") == self.PROBE:
+                if fullname in SKIPPED.get(frame.f_globals.get("__name__", ""), ()):
                     raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
                 frame = frame.f_back  # type: ignore[assignment]
         return None
 
 
-def hide_dataframes_from_neo4j() -> None:
-    """Install the finder (once), before the driver is first imported."""
-    if "neo4j" in sys.modules:
-        return
-    if not any(isinstance(f, _DataframesAbsentForNeo4j) for f in sys.meta_path):
-        sys.meta_path.insert(0, _DataframesAbsentForNeo4j())
+def skip_unused_optional_imports() -> None:
+    """Install the finder (once); for the command line's own process only."""
+    if not any(isinstance(f, _SkipUnusedOptionalImports) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SkipUnusedOptionalImports())

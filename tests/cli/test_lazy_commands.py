@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 from typer._click import Context
@@ -19,6 +21,8 @@ from typer._click import Context
 from n2g.cli import app, command_tree
 from n2g.cli.lazy import LazyCommandsGroup
 
+# The probes run this checkout's package, wherever pytest was started.
+CHECKOUT = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 HEAVY = ("torch", "transformers", "transformer_lens", "sae_lens", "neo4j", "numpy")
 
 
@@ -41,8 +45,6 @@ def test_the_table_names_every_command_with_its_module_and_help() -> None:
 
 def test_every_command_module_is_in_the_table() -> None:
     """A new command module must be listed, or its commands would never load."""
-    from pathlib import Path
-
     import n2g.cli
 
     modules = {p.stem for p in Path(n2g.cli.__file__).parent.glob("*_cmd.py")}
@@ -62,13 +64,18 @@ def test_help_reads_as_the_whole_group() -> None:
 def _imported_after(argv: list[str]) -> set[str]:
     probe = (
         "import sys\n"
-        "from n2g.cli import app\n"
+        "from n2g.cli import main\n"
         f"sys.argv = ['n2g', *{argv!r}]\n"
-        "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "print('MODULES', ' '.join(sorted(sys.modules)))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=CHECKOUT,
     )
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if line.startswith("MODULES ")]
@@ -92,11 +99,55 @@ def test_a_command_imports_its_own_module_only_and_no_dataframes() -> None:
 
 
 def test_the_driver_still_sees_dataframes_outside_the_command_line() -> None:
-    """The probe is hidden from only in the command line's process; a library user's
+    """The imports are skipped only in the command line's process; a library user's
     neo4j keeps Result.to_df."""
     probe = "import neo4j._optional_deps as d, n2g.db.connection; print(d.pd is not None)"
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=CHECKOUT,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_export_without_pandas_writes_the_same_file(tmp_path) -> None:
+    """In the command line's process pyarrow converts rows without importing pandas; the
+    Parquet file holds the same table as one written where pandas was imported."""
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from n2g.graph.file import dump_graph_line
+    from n2g.testing.handmade import handmade_graphs
+
+    graphs = tmp_path / "graphs.jsonl"
+    graphs.write_text("".join(dump_graph_line(g) + "\n" for g in handmade_graphs()))
+    probe = (
+        "import sys\n"
+        "from n2g.cli import main\n"
+        f"sys.argv = ['n2g', 'export', 'light.parquet', '--graphs', {str(graphs)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print('PANDAS', 'pandas' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
+        env=CHECKOUT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PANDAS False" in result.stdout
+    import pandas  # noqa: F401  # here pyarrow sees pandas
+
+    full = tmp_path / "full.parquet"
+    written = CliRunner().invoke(app, ["export", str(full), "--graphs", str(graphs)])
+    assert written.exit_code == 0, written.output
+    light = pq.read_table(tmp_path / "light.parquet")
+    assert light.num_rows == len(handmade_graphs())
+    assert light.equals(pq.read_table(full))
