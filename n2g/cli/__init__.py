@@ -63,7 +63,7 @@ LazyCommandsGroup.entries = {
         "Record, build, ingest, search and report: text to searchable neuron graphs.",
     ),
     "report": Entry(
-        "pipeline_cmd",
+        "report_cmd",
         "The per-layer P/R/F1 table (N2G and each baseline; in and out of distribution).",
     ),
     "serve": Entry(
