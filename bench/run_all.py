@@ -31,6 +31,7 @@ BENCHMARKS = (
     "like_text",
     "serve",
     "peer_check",
+    "output_tokens",
     "cli_startup",
 )
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once

@@ -46,13 +46,14 @@ def test_the_record_and_ingest_bars_fit_80_columns_at_their_largest() -> None:
     ingest (46,080 neurons): count, rate, elapsed time and ETA on one line of 80."""
     from n2g.progress import training_label
     from n2g.record.recorder import PROGRESS_LABEL
-    from n2g.search.api import SIMILARITY_LABEL
+    from n2g.search.grouping import COMMUNITIES_LABEL, SIMILARITY_LABEL
 
     for description, unit, total, done in (
         (PROGRESS_LABEL, "tokens", 1_048_576, 524_288),
         ("ingest", "neurons", 46_080, 12_000),
         ("build", "neurons", 46_080, 12_000),
         (SIMILARITY_LABEL, "neurons", 46_080, 46_080),
+        (COMMUNITIES_LABEL, "units", 46_080, 46_080),
         (training_label("transcoder"), "tokens", 524_288, 262_144),  # a dictionary's training
     ):
         progress = make_progress(unit)

@@ -40,6 +40,7 @@ from n2g.graph.model import NeuronGraph
 from n2g.graph.predict import NeuronTrie
 from n2g.graph.token_fold import TokenClasses, fold_token, vocabulary_classes
 from n2g.models.base import NeuronModel
+from n2g.models.logit_lens import output_tokens
 from n2g.record.store import LayerRecords
 
 
@@ -402,9 +403,15 @@ def build_neuron_graphs(
     by_neuron: dict[int, list[Example]] = {n: [] for n in neurons}
     for example in examples:
         by_neuron[example.neuron].append(example)
-    return [
+    graphs = [
         assemble_graph(
             model, records.layer, plan, by_neuron[plan.neuron], config, mask_token_id, ood, sample
         )
         for plan in plans
     ]
+    if config.output_tokens:  # the batch's units in one product (n2g.models.logit_lens)
+        with CLOCK.stage("output"):
+            outputs = output_tokens(model, records.layer, neurons, config.output_tokens)
+        for graph, output in zip(graphs, outputs or [], strict=False):  # None: no direction
+            graph.output_tokens = output
+    return graphs

@@ -22,6 +22,7 @@ STAGES = (
     "ood",
     "correlation",
     "delphi",
+    "output",
 )
 
 

@@ -158,6 +158,13 @@ class BuildConfig(BaseModel):
         description="keep with each graph a snippet of every train and test window, with "
         "true and predicted activations (n2g.builder.evidence)",
     )
+    output_tokens: int = Field(
+        10,
+        ge=0,
+        le=1000,
+        description="keep with each graph the tokens its unit's write direction promotes "
+        "and suppresses most, this many of each (n2g.models.logit_lens; 0: none)",
+    )
 
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:

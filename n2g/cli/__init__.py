@@ -29,20 +29,20 @@ LazyCommandsGroup.entries = {
     "search": Entry(
         "search_cmd", "Find neurons by the tokens they fire on and the context they need."
     ),
-    "similar": Entry(
-        "search_cmd",
-        "Compute all-pairs neuron similarity and groups; store them (replacing old ones).",
-    ),
-    "groups": Entry(
-        "search_cmd",
-        "List groups of similar neurons, largest first, then widest spread over layers.",
-    ),
     "like": Entry(
         "search_cmd",
         "Find neurons like a given one, or the neurons whose graphs fire on a text.",
     ),
+    "similar": Entry(
+        "groups_cmd",
+        "Compute all-pairs neuron similarity and groups; store them (replacing old ones).",
+    ),
+    "groups": Entry(
+        "groups_cmd",
+        "List groups of similar neurons, largest first, then widest spread over layers.",
+    ),
     "show": Entry(
-        "search_cmd",
+        "show_cmd",
         "Show one neuron's graph: its paths as a table, or --json (a graph-file line).",
     ),
     "split": Entry(

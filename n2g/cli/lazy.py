@@ -9,12 +9,13 @@ only its own. tests/cli/test_lazy_commands.py checks the table against the modul
 command they register is listed, under its own help) and that `n2g --help` reads the same
 as the group loaded whole.
 
-Two libraries import pandas (0.3-0.4 s) for features n2g never uses: the neo4j driver
-imports pandas and pyarrow (with pyarrow.compute) whenever they are installed, for
-`Result.to_df` and Arrow vectors, on every database command; pyarrow imports pandas on its
-first conversion, to recognise pandas objects, in `n2g export`. In the command line's own
-process (`main`, not a library user's nor a test's) those imports are answered "not
-installed" while the probing code runs (`SKIPPED`); everything else imports them as usual.
+The neo4j driver imports pandas and pyarrow (with pyarrow.compute) whenever they are
+installed, for `Result.to_df` and Arrow vectors, which n2g never calls: 0.4-0.5 s of every
+database command's start. In the command line's own process (`main`, not a library
+user's nor a test's) those imports are answered "not installed" to the driver's probe
+alone (`SKIPPED`); everything else imports them as usual. (pyarrow too imports pandas on
+its first conversion in `n2g export`, but it converts nested rows differently without
+it, so there it stays.)
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ class LazyCommandsGroup(OneLineErrorsGroup):
 # module is on the stack, the modules named are "not installed" to it.
 SKIPPED: dict[str, tuple[str, ...]] = {
     "neo4j._optional_deps": ("pandas", "pyarrow"),  # Result.to_df, Arrow vectors
-    "n2g.export": ("pandas",),  # pyarrow's check for pandas objects: rows are dicts here
 }
 
 

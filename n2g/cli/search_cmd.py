@@ -1,9 +1,12 @@
-"""`n2g search`, `n2g similar`, `n2g groups`, `n2g like`, `n2g show`: neuron search.
+"""`n2g search`, `n2g similar`, `n2g groups`, `n2g like`: neuron search (`n2g show`, one
+unit read whole, is n2g.cli.show_cmd).
 
-Each command runs the queries/*.cypher files through n2g.search.NeuronSearch; tables by
-default, `--json` for scripts. Every table cell and title that holds data is a plain
-`rich.text.Text`: a token such as "[/]" is terminal markup to rich, and would otherwise
-crash the table or vanish into styling.
+`n2g search` finds units by the tokens they fire on (their input side), by their label, or
+with `--promotes`/`--suppresses` by the tokens their write direction pushes (their output
+side, n2g.search.output_tokens). Each command runs the queries/*.cypher files through
+n2g.search.NeuronSearch; tables by default, `--json` for scripts. Every table cell and
+title that holds data is a plain `rich.text.Text`: a token such as "[/]" is terminal
+markup to rich, and would otherwise crash the table or vanish into styling.
 """
 
 from __future__ import annotations
@@ -15,19 +18,15 @@ if TYPE_CHECKING:
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from n2g.cli.common import echo, echo_json, one_line_errors
+from n2g.cli.common import echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.cli.options import Setting, field_option
-from n2g.cli.tables import print_paths, print_rows, print_text_match
+from n2g.cli.tables import print_rows, print_text_match
 from n2g.errors import N2GError
-from n2g.graph.file import dump_graph_line, read_graph_files
-from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
-from n2g.graph.model import NeuronGraph
+from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search import NeuronSearch, SimilarityConfig
 from n2g.search.bounds import MAX_QUERY_INT
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
@@ -102,6 +101,16 @@ def search_command(
     label: Annotated[
         str | None, typer.Option("--label", help="instead: units whose label holds it")
     ] = None,
+    promotes: Annotated[
+        str | None,
+        typer.Option(
+            "--promotes", help="instead: units whose write direction promotes this output token"
+        ),
+    ] = None,
+    suppresses: Annotated[
+        str | None,
+        typer.Option("--suppresses", help="instead: units whose write direction suppresses it"),
+    ] = None,
     model: ModelOption = None,
     layer: Annotated[
         int | None, typer.Option("--layer", "-l", callback=query_int, help="only this layer")
@@ -131,6 +140,14 @@ def search_command(
     if token_id is not None:
         token = _token_text(token, token_id, model, tokenizer)
     with _search(db_flags) as search:
+        if promotes is not None or suppresses is not None:
+            if token is not None or context is not None or label is not None or repeated:
+                raise N2GError(
+                    "--promotes and --suppresses search output tokens alone: "
+                    "give no token, --context, --label or --repeated"
+                )
+            _print_output_search(search, promotes, suppresses, model, layer, limit, as_json)
+            return
         if label is not None:
             if token is not None or context is not None or repeated:
                 raise N2GError("--label searches labels alone: give no token or --repeated")
@@ -157,82 +174,6 @@ def search_command(
     columns += ["importance"] if context is not None else []
     columns += ["distance"] if token is not None and context is not None else []
     print_rows(hits, [*columns, "f1", "label"], as_json, "neurons", "no neuron matches")
-
-
-@one_line_errors
-@database_options
-def similar_command(
-    model: Annotated[
-        list[str],
-        typer.Option(
-            "--model",
-            "-m",
-            metavar="<str>",  # one model a flag; typer would label it "<list[str]>"
-            help="model to compare (repeat to compare across models)",
-        ),
-    ],
-    threshold: Annotated[
-        float, field_option(SIMILARITY, Setting("threshold", flags=("--threshold", "-t")))
-    ] = SIMILARITY.threshold,
-    no_subsets: Annotated[
-        bool, typer.Option("--no-subsets", help="skip the SUBSET_OF pairs")
-    ] = not SIMILARITY.subsets,
-    level: LevelOption = SIMILARITY.level,
-    as_json: JsonOption = False,
-    db_flags: DatabaseFlags = NO_FLAGS,
-) -> None:
-    """Compute all-pairs neuron similarity and groups; store them (replacing old ones).
-
-    Two neurons are SIMILAR_TO when their activating tokens and their context tokens
-    each overlap by ≥ threshold (|A∩B| / max); a neuron is SUBSET_OF another when its
-    sets lie ≥ threshold inside the other's. Groups are connected components of
-    SIMILAR_TO. Example:
-
-      n2g similar -m smollm2-135m --threshold 0.9
-    """
-    _check_threshold(threshold)
-    config = SimilarityConfig(threshold=threshold, subsets=not no_subsets, level=check_level(level))
-    with _search(db_flags) as search:
-        report = search.compute_similarity(model, config, show_progress=not as_json)
-    if as_json:
-        echo_json(report.model_dump_json())
-        return
-    echo(
-        f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
-        f"activating tokens), threshold {report.threshold}: "
-        f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
-        f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
-        f"in {report.seconds:.1f} s"
-    )
-
-
-@one_line_errors
-@database_options
-def groups_command(
-    model: ModelOption = None,
-    min_size: Annotated[
-        int, typer.Option("--min-size", callback=query_int, help="smallest group to list")
-    ] = 2,
-    level: LevelOption = FIRING_LEVEL,
-    limit: LimitOption = LIMIT,
-    as_json: JsonOption = False,
-    db_flags: DatabaseFlags = NO_FLAGS,
-) -> None:
-    """List groups of similar neurons, largest first, then widest spread over layers.
-
-    Groups are made by `n2g similar`. Example:
-
-      n2g groups -m smollm2-135m --min-size 3
-    """
-    with _search(db_flags) as search:
-        hits = search.groups(model=model, min_size=min_size, limit=limit, level=level)
-    hint = (
-        "no groups"
-        + (f" for {model!r}" if model else "")
-        + ": run `n2g similar -m MODEL` first (or lower --min-size)"
-    )
-    columns = ["size", "layers", "members", "shared_activating", "shared_context"]
-    print_rows(hits, columns, as_json, "neuron groups", hint)
 
 
 @one_line_errors
@@ -316,47 +257,41 @@ def like_command(
     print_text_match(match)
 
 
-@one_line_errors
-@database_options
-def show_command(
-    neuron: Annotated[str, typer.Argument(help=KEY_HELP)],
-    graphs: Annotated[
-        Path | None, typer.Option("--graphs", help="read this graph file, not the database")
-    ] = None,
-    svg: Annotated[
-        Path | None, typer.Option("--svg", help="also write the graph as an SVG file")
-    ] = None,
-    as_json: JsonOption = False,
-    db_flags: DatabaseFlags = NO_FLAGS,
+def _print_output_search(
+    search: NeuronSearch,
+    promotes: str | None,
+    suppresses: str | None,
+    model: str | None,
+    layer: int | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
-    """Show one neuron's graph: its paths as a table, or --json (a graph-file line).
-
-    Examples:
-
-      n2g show smollm2-135m/3/15 --svg neuron.svg
-
-      n2g show smollm2-135m/3/286 --graphs n2g-run/graphs.jsonl --json
-    """
-    if graphs is not None:
-        graph = _graph_from_file(graphs, neuron)
-    else:
-        with _search(db_flags) as search:
-            graph = search.neuron_graph(neuron)
-    if svg is not None:
-        _write_svg(graph, svg)
-    if as_json:
-        echo_json(dump_graph_line(graph))
-        return
-    print_paths(graph)
+    """`n2g search --promotes T` (`--suppresses T`): units by their output side."""
+    if promotes is not None and suppresses is not None:
+        raise N2GError("give --promotes or --suppresses, not both")
+    token = promotes if promotes is not None else suppresses
+    assert token is not None
+    verb = "promotes" if promotes is not None else "suppresses"
+    hits = search.output_search(
+        token, suppressed=promotes is None, model=model, layer=layer, limit=limit
+    )
+    empty = (
+        f"no unit {verb} {token!r} among its strongest output tokens (graphs built before "
+        "n2g kept output tokens have none: rebuild them)"
+    )
+    print_rows(
+        hits,
+        ["key", "rank", "logit", "f1", "label"],
+        as_json,
+        f"units whose write direction {verb} {token!r}",
+        empty,
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the search commands to the `n2g` app."""
     app.command("search")(search_command)
-    app.command("similar")(similar_command)
-    app.command("groups")(groups_command)
     app.command("like")(like_command)
-    app.command("show")(show_command)
 
 
 def _tokenizer(name: str) -> TokenizerLike:
@@ -373,22 +308,3 @@ def _token_text(token: str | None, token_id: int, model: str | None, name: str |
     check_token_or_id(token, token_id, model)
     assert model is not None  # checked above
     return text_of_token_id(_tokenizer(name or model), token_id)
-
-
-def _graph_from_file(path: Path, key: str) -> NeuronGraph:
-    """The graph of `key` in a graph file: a lookup, so the first bad line before it ends
-    the command with that line (GraphFileError, one line by one_line_errors)."""
-    for graph in read_graph_files([path]):
-        if graph.key == key:
-            return graph
-    raise N2GError(f"no neuron {key!r} in {path}")
-
-
-def _write_svg(graph: NeuronGraph, path: Path) -> None:
-    try:
-        from n2g.graph.render import to_svg  # the builder's renderer
-    except ImportError:
-        raise N2GError("SVG rendering is not available in this install") from None
-    from n2g.files import write_text_atomic
-
-    write_text_atomic(path, to_svg(graph))  # whole or not at all, never through a symlink

@@ -101,6 +101,27 @@ def print_paths(graph: NeuronGraph) -> None:
         echo("(the graph is empty)")
 
 
+def print_output_tokens(graph: NeuronGraph) -> None:
+    """What the unit's write direction promotes and suppresses (n2g.models.logit_lens),
+    side by side, strongest first: each token's text (repr, escaped) and its logit."""
+    output = graph.output_tokens
+    if output is None:
+        return
+    table = Table(title=Text("output tokens (direct logit effect of its write direction)"))
+    for column in ("promotes", "logit", "suppresses", "logit"):
+        table.add_column(column)
+    promoted, suppressed = output.promoted, output.suppressed
+    for rank in range(max(len(promoted.tokens), len(suppressed.tokens))):
+        row: list[Text] = []
+        for side in (promoted, suppressed):
+            if rank < len(side.tokens):
+                row += [plain_text(repr(side.tokens[rank])), Text(f"{side.logits[rank]:+.3f}")]
+            else:
+                row += [Text(""), Text("")]
+        table.add_row(*row)
+    Console(width=200).print(table)
+
+
 def print_text_match(match: TextMatch) -> None:
     if not match.neurons:
         echo(f"no neuron of {match.model!r} is predicted to fire on this text")

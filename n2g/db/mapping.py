@@ -45,8 +45,9 @@ from n2g.graph.path_table import dump_paths
 # 3: evidence (:Example) nodes; 4: the graph's file line, `graph`; 5: `paths`, `label`;
 # 6: baselines keyed by scoring method (graph format 3), `baselines`, and HAS_CONTEXT
 # `activation` (the level its paths predict, n2g.graph.levels); 7: `unit_set` (graph format
-# 4; was `sae`); 8: delphi's detection and fuzzing (`detection_NAME`, `fuzzing_NAME`, ...)
-MAPPING_VERSION = 8
+# 4; was `sae`); 8: delphi's detection and fuzzing (`detection_NAME`, `fuzzing_NAME`, ...);
+# 9: the unit's output tokens (graph format 6), `promotes`, `suppresses`, ...
+MAPPING_VERSION = 9
 
 # A trie node's kind is its label (labels are literal in the Cypher, never parameters).
 LABEL_OF_KIND: dict[NodeKind, str] = {
@@ -65,6 +66,14 @@ TRIE_NODE_FIELDS: tuple[str, ...] = tuple(name for name in TrieNode.model_fields
 # (with `key` and `neuron` added on write, as on trie nodes).
 EXAMPLE_FIELDS: tuple[str, ...] = tuple(EvidenceExample.model_fields)
 
+OUTPUT_TOKEN_PROPERTIES: PropertyPaths = (
+    ("promotes", ("output_tokens", "promoted", "tokens")),
+    ("promote_ids", ("output_tokens", "promoted", "token_ids")),
+    ("promote_logits", ("output_tokens", "promoted", "logits")),
+    ("suppresses", ("output_tokens", "suppressed", "tokens")),
+    ("suppress_ids", ("output_tokens", "suppressed", "token_ids")),
+    ("suppress_logits", ("output_tokens", "suppressed", "logits")),
+)
 NEURON_PROPERTIES: PropertyPaths = (
     ("model", ("model",)),
     ("layer", ("layer",)),
@@ -77,6 +86,9 @@ NEURON_PROPERTIES: PropertyPaths = (
     # levels below firing (n2g.builder.grades): two flat lists, as a property holds
     ("grade_token_ids", ("token_grades", "token_ids")),
     ("grade_levels", ("token_grades", "levels")),
+    # what the unit's write direction promotes and suppresses most (n2g.models.logit_lens),
+    # strongest first: texts (searched, queries/output_token_units.cypher), ids, logits
+    *OUTPUT_TOKEN_PROPERTIES,
     *((name, ("evaluation", *path)) for name, path in EVALUATION_PROPERTIES),
 )
 # (:Neuron) properties an older mapping wrote, with their place in the graph file of that

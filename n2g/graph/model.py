@@ -33,7 +33,9 @@ from n2g.graph.key import neuron_key
 # 5: a token's text is lossless (n2g.graph.token_text: `<0xNN>` for bytes that are not whole
 # characters); older lines named such tokens U+FFFD, renamed from their ids on reading where
 # the model's tokenizer can be had (n2g.graph.file.rename_byte_tokens).
-FORMAT_VERSION = 5
+# 6: a unit's output side, `output_tokens` (n2g.models.logit_lens): the tokens its write
+# direction promotes and suppresses most. Older lines simply have none (None).
+FORMAT_VERSION = 6
 LOSSLESS_TOKENS_FORMAT = 5
 
 
@@ -186,6 +188,34 @@ class TokenGrades(StrictModel):
         return self
 
 
+class TokenLogits(StrictModel):
+    """Tokens with their direct logit effect, strongest first: ids, their lossless texts
+    (n2g.graph.token_text) and the logit each gains per unit of the unit's activation."""
+
+    token_ids: list[Annotated[int, Field(ge=0)]]
+    tokens: list[str]
+    logits: list[float]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> TokenLogits:
+        if not len(self.token_ids) == len(self.tokens) == len(self.logits):
+            raise ValueError("token_ids, tokens and logits must have the same length")
+        if len(set(self.token_ids)) != len(self.token_ids):
+            raise ValueError("token_ids must be distinct")
+        if not all(math.isfinite(v) for v in self.logits):
+            raise ValueError("logits must be finite")
+        return self
+
+
+class OutputTokens(StrictModel):
+    """What a unit does, its output side: the tokens its write direction promotes most
+    (largest logit first) and suppresses most (most negative first), read through the
+    unembedding with the final norm folded (the direct path alone; n2g.models.logit_lens)."""
+
+    promoted: TokenLogits
+    suppressed: TokenLogits
+
+
 class NeuronGraph(StrictModel):
     """One neuron's N2G graph: the trie, its normaliser, its evaluation, its settings.
 
@@ -222,6 +252,11 @@ class NeuronGraph(StrictModel):
         None, description="levels below firing, per token (settings.grades; None: none)"
     )
     evaluation: Evaluation | None = None
+    output_tokens: OutputTokens | None = Field(
+        None,
+        description="the tokens the unit's write direction promotes and suppresses most "
+        "(format 6; None in older files, or where the unit has no write direction)",
+    )
     settings: BuildSettings = Field(default_factory=BuildSettings)
     evidence: list[EvidenceExample] = Field(
         default_factory=list,

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from n2g.record.provenance import CorpusProvenance
     from n2g.run.config import RunConfig
     from n2g.sae.units import SAEUnits
-    from n2g.search.api import NeuronSearch, SimilarityReport
+    from n2g.search.api import NeuronSearch
+    from n2g.search.grouping import SimilarityReport
 
 SAMPLE_TEXT = (
     "The capital of France is Paris. Everyone except the reader knows that the function "

@@ -11,7 +11,6 @@ This module validates and orchestrates; every database call is in n2g.search.sto
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -21,22 +20,22 @@ from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
 from n2g.graph.levels import FIRING_LEVEL, check_level
 from n2g.graph.model import NeuronGraph
-from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.bounds import check_count, check_layer, check_limit
-from n2g.search.groups import neuron_groups, scope_name
+from n2g.search.communities import CommunityConfig
+from n2g.search.grouping import GroupHit, SimilarityReport, compute_similarity, list_groups
+from n2g.search.groups import COMPONENTS_LEVEL
+from n2g.search.output_tokens import OutputHit, output_token_units
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
     NeuronTokenSets,
     Relation,
     SimilarityConfig,
-    similarity_join,
 )
 from n2g.search.splits import MIN_INSIDE, SplitResult, unit_splits
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
-MAX_SHARED_TOKENS = 20  # a group's shared tokens listed, of each kind
-SIMILARITY_LABEL = "similarity"  # its progress bar
+DEFAULT_COMMUNITIES = CommunityConfig()
 
 
 class _Row(BaseModel):
@@ -54,6 +53,7 @@ class TokenHit(_Row):
     importance: float | None = None
     distance: int | None = None  # steps back from the activating to the context token
     f1: float | None = None
+    correlation: float | None = None  # N2G's correlation score, where stored
     label: str | None = None  # the unit's one-line label (absent if loaded before labels)
 
 
@@ -76,6 +76,9 @@ class RepeatedTokenHit(_Row):
     n_repeated: int
     tokens: list[str]
     activation: float
+    f1: float | None = None
+    correlation: float | None = None
+    label: str | None = None
 
 
 class LikeHit(_Row):
@@ -98,35 +101,6 @@ class PairHit(_Row):
     relation: str
     activating_overlap: float
     context_overlap: float
-
-
-class GroupHit(_Row):
-    """A group of similar neurons, with the tokens every member shares (the first
-    MAX_SHARED_TOKENS of each kind, in text order)."""
-
-    key: str
-    model: str
-    size: int
-    layers: list[int]
-    n_layers: int
-    threshold: float
-    members: list[str]
-    shared_activating: list[str] = []
-    shared_context: list[str] = []
-
-
-class SimilarityReport(_Row):
-    """What `compute_similarity` found and wrote."""
-
-    models: list[str]
-    threshold: float
-    neurons: int
-    neurons_without_activating_tokens: int
-    similar_pairs: int
-    subset_pairs: int
-    groups: int
-    largest_group: int
-    seconds: float
 
 
 def _explain_empty_token(token: str | None, context: str | None) -> None:
@@ -206,22 +180,25 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[TokenHit]:
         """Neurons that activate on `token`, have `context`, or both (same trie path), where
-        the token's paths predict at least `level` (n2g.graph.levels).
+        the token's paths predict at least `level` (n2g.graph.levels); `limit` of them after
+        the first `skip` (a page).
 
         Tokens are matched exactly; the empty token too, but no hit for it is an N2GError.
         """
         if token is None and context is None:
             raise N2GError("give an activating token, a context token, or both")
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.token_hits(
-            self.db, token, context, model=model, layer=layer, limit=limit, level=level
+            self.db, token, context, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
-        if not rows:
+        if not rows and skip == 0:
             _explain_empty_token(token, context)
             self._require_stored_layer(layer, model)
         return [TokenHit.model_validate(row) for row in rows]
@@ -243,6 +220,25 @@ class NeuronSearch:
             self._require_stored_layer(layer, model)
         return hits
 
+    def output_search(
+        self,
+        token: str,
+        *,
+        suppressed: bool = False,
+        model: str | None = None,
+        layer: int | None = None,
+        limit: int = 25,
+    ) -> list[OutputHit]:
+        """Units whose write direction promotes `token` most (suppresses it, with
+        `suppressed`): n2g.search.output_tokens."""
+        self.require_model(model)
+        hits = output_token_units(
+            self.db, token, suppressed=suppressed, model=model, layer=layer, limit=limit
+        )
+        if not hits:
+            self._require_stored_layer(layer, model)
+        return hits
+
     def repeated_tokens(
         self,
         *,
@@ -250,15 +246,17 @@ class NeuronSearch:
         layer: int | None = None,
         limit: int = 25,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> list[RepeatedTokenHit]:
         """Neurons with a token both activating and in context (in-context-learning style),
-        each at `level` or above."""
+        each at `level` or above; `limit` of them after the first `skip`."""
         check_limit(limit)
+        check_count("skip", skip, 0)
         check_level(level)
         check_layer(layer)
         self.require_model(model)
         rows = store.repeated_token_hits(
-            self.db, model=model, layer=layer, limit=limit, level=level
+            self.db, model=model, layer=layer, limit=limit, level=level, skip=skip
         )
         if not rows:
             self._require_stored_layer(layer, model)
@@ -361,21 +359,26 @@ class NeuronSearch:
         self,
         *,
         model: str | None = None,
+        level: int = COMPONENTS_LEVEL,
+        parent: str | None = None,
         min_size: int = 2,
         limit: int = 25,
-        level: float = FIRING_LEVEL,
+        token_level: float = FIRING_LEVEL,
     ) -> list[GroupHit]:
-        """Neuron groups, largest first, then widest layer spread, with the tokens all their
-        members share at `level` or above."""
-        check_level(level)
-        check_limit(limit)
-        check_count("min_size", min_size)
+        """Groups of one `level` (0: the paper's components; 1..: communities, finest
+        first; those inside group `parent` if given), largest first, then widest layer
+        spread, with the tokens all their members share at `token_level` or above."""
         if model is not None and "+" not in model:
             self.require_model(model)
-        rows = store.group_rows(self.db, model=model, min_size=min_size, limit=limit)
-        keys = [row["key"] for row in rows]
-        shared = store.group_tokens(self.db, keys, MAX_SHARED_TOKENS, level)
-        return [GroupHit.model_validate(row | shared.get(row["key"], {})) for row in rows]
+        return list_groups(
+            self.db,
+            model=model,
+            level=level,
+            parent=parent,
+            min_size=min_size,
+            limit=limit,
+            token_level=token_level,
+        )
 
     # -- computation ----------------------------------------------------------------------
     def compute_similarity(
@@ -383,33 +386,19 @@ class NeuronSearch:
         models: Sequence[str],
         config: SimilarityConfig | None = None,
         *,
+        communities: CommunityConfig | None = DEFAULT_COMMUNITIES,
         show_progress: bool = False,
     ) -> SimilarityReport:
-        """All-pairs similarity + groups over `models`, replacing their old ones (atomic)."""
-        config = config or SimilarityConfig()
+        """All-pairs similarity, the paper's groups and (unless `communities` is None) the
+        nested communities over `models`, replacing their old ones (atomic)."""
         if not models:
             raise N2GError("name at least one model to compare neurons in")
         for model in models:
             self.require_model(model)
-        start = time.perf_counter()
-        neurons = store.read_token_sets(self.db, models, config.level)
-        with_tokens = sum(1 for n in neurons if n.activating)
-        with progress_bar(
-            SIMILARITY_LABEL, with_tokens, "neurons", enabled=show_progress
-        ) as advance:
-            pairs = similarity_join(neurons, config, progress=advance)
-        scope = scope_name(models)
-        layer_of = {n.key: n.layer for n in neurons}
-        groups = neuron_groups(pairs, layer_of, scope, config.threshold)
-        store.write_similarity(self.db, sorted(set(models)), scope, pairs, groups)
-        return SimilarityReport(
-            models=sorted(set(models)),
-            threshold=config.threshold,
-            neurons=len(neurons),
-            neurons_without_activating_tokens=len(neurons) - with_tokens,
-            similar_pairs=sum(1 for p in pairs if p.relation == Relation.SIMILAR_TO),
-            subset_pairs=sum(1 for p in pairs if p.relation == Relation.SUBSET_OF),
-            groups=len(groups),
-            largest_group=max((g.size for g in groups), default=0),
-            seconds=time.perf_counter() - start,
+        return compute_similarity(
+            self.db,
+            models,
+            config or SimilarityConfig(),
+            communities,
+            show_progress=show_progress,
         )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from n2g.search.similarity import Relation, SimilarPair
 
+COMPONENTS_LEVEL = 0  # the paper's groups; communities are levels 1.. (n2g.search.communities)
+
 
 @dataclass(slots=True)
 class NeuronGroupRow:
@@ -23,8 +25,16 @@ class NeuronGroupRow:
     model: str
     size: int
     layers: list[int]
-    threshold: float
+    threshold: float  # components: the SIMILAR_TO threshold; communities: the edge floor
     members: list[str] = field(default_factory=list)
+    level: int = COMPONENTS_LEVEL
+    resolution: float | None = None  # communities only
+    label: str = ""
+    parent: str | None = None  # the group one level up holding this one (communities)
+
+    @property
+    def method(self) -> str:
+        return "components" if self.level == COMPONENTS_LEVEL else "communities"
 
     def as_row(self) -> dict[str, object]:
         return {
@@ -34,6 +44,11 @@ class NeuronGroupRow:
             "layers": self.layers,
             "threshold": self.threshold,
             "members": self.members,
+            "level": self.level,
+            "method": self.method,
+            "resolution": self.resolution,
+            "label": self.label,
+            "parent": self.parent,
         }
 
 

@@ -59,15 +59,18 @@ def write_similarity(
     scope: str,
     pairs: Sequence[SimilarPair],
     groups: Sequence[NeuronGroupRow],
+    run: dict[str, Any] | None = None,
 ) -> None:
     """Replace the similarity relationships and groups of `models` in ONE transaction.
 
     Either the whole new result is visible or the old one stays: an interrupted or failed
-    write loses nothing already stored.
+    write loses nothing already stored. `run` ({"threshold", "level"}), when given, is
+    recorded on each model's (:Model) node (queries/similarity_record_run.cypher).
     """
     similar = [p.as_row() for p in pairs if p.relation == Relation.SIMILAR_TO]
     subset = [p.as_row() for p in pairs if p.relation == Relation.SUBSET_OF]
     group_rows = [g.as_row() for g in groups]
+    record = None if run is None else {"models": list(models), "scope": scope, **run}
 
     def work(tx: ManagedTransaction) -> None:
         tx.run(query("similarity_clear"), {"models": list(models)}).consume()
@@ -79,8 +82,18 @@ def write_similarity(
         ):
             for batch in _batches(rows):  # each batch in messages under the server's limit
                 run_in_messages(tx, query(stem), name, batch)
+        tx.run(query("groups_link_parents"), {"model": scope}).consume()
+        if record is not None:  # the run itself, on each model (the service's unit page)
+            tx.run(query("similarity_record_run"), record).consume()
 
     db.write(work)
+
+
+def model_similarity_run(db: Database, model: str) -> Row | None:
+    """The last `n2g similar` run recorded on `model` ({"threshold", "level", "scope"}),
+    None when none is (queries/model_similarity.cypher)."""
+    rows = db.read(query("model_similarity"), {"model": model})
+    return rows[0] if rows and rows[0]["threshold"] is not None else None
 
 
 def model_counts(db: Database) -> dict[str, int]:
@@ -103,6 +116,20 @@ def neuron_exists(db: Database, key: str) -> bool:
     return bool(db.read(query("neuron_exists"), {"key": key}))
 
 
+def _token_query(
+    token: str | None, context: str | None, model: str | None, layer: int | None, level: float
+) -> tuple[str, dict[str, Any]]:
+    """The token search's query stem and parameters (but its page: skip, limit)."""
+    params: dict[str, Any] = {"model": model, "layer": layer, "level": level}
+    if token is not None:
+        params.update(token=token, folded=fold_token(token))
+    if context is not None:
+        params.update(context=context, folded_context=fold_token(context))
+    if token is not None and context is not None:
+        return "token_activating_with_context", params
+    return ("token_activating" if token is not None else "token_context"), params
+
+
 def token_hits(
     db: Database,
     token: str | None,
@@ -112,29 +139,49 @@ def token_hits(
     layer: int | None,
     limit: int,
     level: float = FIRING_LEVEL,
+    skip: int = 0,
 ) -> list[Row]:
     """Neurons activating on `token`, with `context`, or both on one trie path, where the
-    token's paths predict at least `level`."""
-    params: dict[str, Any] = {"model": model, "layer": layer, "limit": limit, "level": level}
-    if token is not None:
-        params.update(token=token, folded=fold_token(token))
-    if context is not None:
-        params.update(context=context, folded_context=fold_token(context))
-    if token is not None and context is not None:
-        stem = "token_activating_with_context"
-    elif token is not None:
-        stem = "token_activating"
-    else:
-        stem = "token_context"
-    return db.read(query(stem), params)
+    token's paths predict at least `level`: `limit` of them after the first `skip`."""
+    stem, params = _token_query(token, context, model, layer, level)
+    return db.read(query(stem), params | {"skip": skip, "limit": limit})
+
+
+def token_hit_count(
+    db: Database,
+    token: str | None,
+    context: str | None,
+    *,
+    model: str | None,
+    layer: int | None,
+    level: float = FIRING_LEVEL,
+) -> int:
+    """How many neurons `token_hits` finds in all (queries/*_count.cypher)."""
+    stem, params = _token_query(token, context, model, layer, level)
+    return int(db.read(query(f"{stem}_count"), params)[0]["total"])
 
 
 def repeated_token_hits(
-    db: Database, *, model: str | None, layer: int | None, limit: int, level: float = FIRING_LEVEL
+    db: Database,
+    *,
+    model: str | None,
+    layer: int | None,
+    limit: int,
+    level: float = FIRING_LEVEL,
+    skip: int = 0,
 ) -> list[Row]:
-    """Neurons with a token both activating and in context (each at `level` or above)."""
-    params = {"model": model, "layer": layer, "limit": limit, "level": level}
+    """Neurons with a token both activating and in context (each at `level` or above):
+    `limit` of them after the first `skip`."""
+    params = {"model": model, "layer": layer, "limit": limit, "level": level, "skip": skip}
     return db.read(query("repeated_tokens"), params)
+
+
+def repeated_token_count(
+    db: Database, *, model: str | None, layer: int | None, level: float = FIRING_LEVEL
+) -> int:
+    """How many neurons `repeated_token_hits` finds in all."""
+    params = {"model": model, "layer": layer, "level": level}
+    return int(db.read(query("repeated_tokens_count"), params)[0]["total"])
 
 
 def like_hits(
@@ -159,10 +206,34 @@ def similar_pair_rows(db: Database, model: str, relation: Relation, limit: int) 
     return db.read(query("similar_pairs"), params)
 
 
-def group_rows(db: Database, *, model: str | None, min_size: int, limit: int) -> list[Row]:
-    """The stored neuron groups, largest first."""
-    params = {"model": model, "min_size": min_size, "limit": limit}
+def group_rows(
+    db: Database,
+    *,
+    model: str | None,
+    level: int,
+    parent: str | None,
+    min_size: int,
+    limit: int,
+    max_members: int,
+) -> list[Row]:
+    """The stored groups of one level (those inside `parent` when given), largest first."""
+    params = {"model": model, "level": level, "parent": parent, "min_size": min_size}
+    params |= {"limit": limit, "max_members": max_members}
     return db.read(query("groups_list"), params)
+
+
+def group_exists(db: Database, key: str) -> bool:
+    return bool(db.read(query("group_exists"), {"key": key}))
+
+
+def write_group_coactivation(db: Database, rows: Sequence[Row]) -> None:
+    """Store each group's measured co-activation (n2g.run.coactivation)."""
+
+    def work(tx: ManagedTransaction) -> None:
+        for batch in _batches(list(rows)):
+            run_in_messages(tx, query("groups_set_coactivation"), "rows", batch)
+
+    db.write(work)
 
 
 def group_tokens(

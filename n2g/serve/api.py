@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.communities import MAX_LEVELS
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
 from n2g.serve.responses import CachedAnswers
@@ -26,12 +28,15 @@ from n2g.serve.schemas import (
     GroupsResponse,
     LikeResponse,
     ModelsResponse,
+    OutputSearchResponse,
     SearchResponse,
     SplitResponse,
     UnitResponse,
 )
 from n2g.serve.tokenizers import text_tokenizer
 from n2g.serve.views import Views
+
+MAX_GROUP_KEY = 1000  # a group key is a scope and a unit key: far shorter
 
 MAX_LIMIT = 500
 JSON = "application/json"
@@ -103,7 +108,7 @@ def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
 
 
 def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
-    """/api/search, /api/like, /api/splits and /api/groups."""
+    """/api/search, /api/output, /api/like, /api/splits and /api/groups."""
 
     @router.get("/search", response_model=SearchResponse)
     async def search(
@@ -116,13 +121,17 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             bool, Query(description="units with a token both activating and in context")
         ] = False,
         limit: Limit = 25,
+        skip: Annotated[
+            int, Query(ge=0, le=MAX_QUERY_INT, description="pass over this many units first")
+        ] = 0,
         level: Level = FIRING_LEVEL,
         token_id: TokenId = None,
         tokenizer: TokenizerName = None,
     ) -> Response:
         """Units that activate on `token` (or on the token of `token_id` in `model`'s
         tokenizer), have `context`, or both on one trie path; or, with `repeated=true`,
-        units with repeated tokens (in-context-learning candidates)."""
+        units with repeated tokens (in-context-learning candidates). `limit` units after
+        the first `skip`; `total` says how many match in all."""
         check_token_or_id(token, token_id, model)
 
         def search_token() -> str | None:
@@ -140,6 +149,29 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
                 repeated=repeated,
                 limit=limit,
                 level=level,
+                skip=skip,
+            ),
+            False,
+        )
+
+    @router.get("/output", response_model=OutputSearchResponse)
+    async def output(
+        request: Request,
+        token: Annotated[str, Query(description="exact output token, e.g. ' import'")],
+        suppressed: Annotated[
+            bool, Query(description="units that suppress it, not promote it")
+        ] = False,
+        model: Model = None,
+        layer: Layer = None,
+        limit: Limit = 25,
+    ) -> Response:
+        """Units whose write direction promotes `token` most (with `suppressed=true`:
+        suppresses it most), read off each unit's stored output tokens: its write direction
+        through the unembedding, the strongest effect first."""
+        return await cached(
+            request,
+            lambda: views.output_search(
+                token, suppressed=suppressed, model=model, layer=layer, limit=limit
             ),
             False,
         )
@@ -223,11 +255,31 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             int, Query(ge=1, le=MAX_QUERY_INT, description="smallest group listed")
         ] = 2,
         limit: Limit = 25,
-        level: Level = FIRING_LEVEL,
+        level: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_LEVELS,
+                description="0: the paper's groups (components); 1..: communities, finest first",
+            ),
+        ] = COMPONENTS_LEVEL,
+        parent: Annotated[
+            str | None,
+            Query(max_length=MAX_GROUP_KEY, description="only the groups inside this one"),
+        ] = None,
+        token_level: Level = FIRING_LEVEL,
     ) -> Response:
-        """Groups of similar units, largest first, with the tokens all members share."""
+        """Groups of similar units of one level, largest first, with the tokens all
+        members share."""
         return await cached(
             request,
-            lambda: views.groups(model=model, min_size=min_size, limit=limit, level=level),
+            lambda: views.groups(
+                model=model,
+                min_size=min_size,
+                limit=limit,
+                level=level,
+                parent=parent,
+                token_level=token_level,
+            ),
             False,
         )

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from n2g.db.connection import Database
 from n2g.serve.api import api_router
+from n2g.serve.browse import Browse, browse_router
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import install_error_handlers
 from n2g.serve.head import HeadAsGet
@@ -72,7 +73,9 @@ def create_app(
     app.state.views = views
     install_error_handlers(app, pages.error)
     app.include_router(api_router(views, answers()))
-    app.include_router(page_router(PageRenderer(views, pages), answers()))
+    page_answers = answers()
+    app.include_router(page_router(PageRenderer(views, pages), page_answers))
+    app.include_router(browse_router(Browse(views, pages), page_answers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # the last added runs first: headers on every answer, HEAD on the Host's refusal too
     app.add_middleware(HostAllowList, allowed=allowed_names(allowed_hosts), render_html=pages.error)

@@ -7,10 +7,16 @@ than the rest of the page together. The escaping is the one Jinja's autoescape a
 token is made visible first (n2g.serve.text), so a token can only ever be text;
 tests/serve holds hostile tokens to it. The spans carry their levels in data-*
 attributes, which the page's script reads to recolour by prediction.
+
+A unit's top windows often repeat (a corpus holds the same boilerplate many times, and
+each copy is a window of its own: 20 of 30 windows of one SmolLM2 neuron read alike), so
+identical snippets are shown once with their count (`group_examples`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 from markupsafe import Markup
@@ -57,3 +63,35 @@ def snippet_html(example: EvidenceExample) -> Markup:
             f"{text}</span>"
         )
     return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class ExampleGroup:
+    """Identical snippets (the same tokens) of a unit's evidence, shown once: the first
+    one's colours (its strongest copy: evidence comes in rank order within a split)."""
+
+    example: EvidenceExample
+    copies: tuple[EvidenceExample, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.copies)
+
+    @property
+    def splits(self) -> dict[str, int]:
+        """How many copies are train windows, how many test ones (train first)."""
+        counts = Counter(copy.split for copy in self.copies)
+        return {split: counts[split] for split in ("train", "test") if counts[split]}
+
+    @property
+    def ranks(self) -> list[int]:
+        return [copy.rank for copy in self.copies]
+
+
+def group_examples(evidence: list[EvidenceExample]) -> list[ExampleGroup]:
+    """The evidence with identical snippets (equal tokens) together, in the order each
+    first appears."""
+    groups: dict[tuple[str, ...], list[EvidenceExample]] = {}
+    for example in evidence:
+        groups.setdefault(tuple(example.tokens), []).append(example)
+    return [ExampleGroup(copies[0], tuple(copies)) for copies in groups.values()]

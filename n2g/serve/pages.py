@@ -18,11 +18,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from n2g.errors import N2GError
+from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.communities import MAX_LEVELS
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.serve.draw import draw
 from n2g.serve.plots import BarPlot, f1_plot
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import LikeResponse, ModelsResponse, SearchResponse, UnitResponse
 from n2g.serve.templating import Pages
+from n2g.serve.text import query_url
 from n2g.serve.views import Views
 
 DEFAULT_LIMIT = 25
@@ -54,6 +58,50 @@ def _limit(value: str | None) -> int:
     return int(limit)
 
 
+def _page(value: str | None, limit: int) -> int:
+    """The page asked (1: the first), so that the units passed over stay a query int."""
+    page = _number("page", value, 1)
+    last = MAX_QUERY_INT // limit
+    if not 1 <= page <= last:
+        raise N2GError(f"page must be between 1 and {last}, got {page}")
+    return int(page)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a page of search results lies among all the units that match."""
+
+    page: int
+    pages: int
+    first: int  # 1-based position of the page's first unit
+    last: int
+    total: int
+    more: int
+    previous_url: str | None
+    next_url: str | None
+    last_url: str
+
+    @classmethod
+    def of(cls, result: SearchResponse, page: int, limit: int, params: dict[str, str]) -> Pager:
+        given = {k: v for k, v in params.items() if k != "page" and v != ""}
+
+        def url(number: int) -> str:
+            return query_url("/search", **given, page=None if number == 1 else number)
+
+        pages = max(1, -(-result.total // limit))
+        return cls(
+            page=page,
+            pages=pages,
+            first=result.skip + 1,
+            last=result.skip + len(result.hits),
+            total=result.total,
+            more=result.more,
+            previous_url=url(min(page - 1, pages)) if page > 1 else None,
+            next_url=url(page + 1) if result.more else None,
+            last_url=url(pages),
+        )
+
+
 def _flag(value: str | None) -> bool:
     return (_given(value) or "").lower() in ("true", "1", "on", "yes")
 
@@ -70,6 +118,7 @@ class SearchForm:
     like: str | None = None
     text: str | None = None
     tokenizer: str | None = None
+    page: str | None = None
     repeated: bool = False
 
     @classmethod
@@ -130,6 +179,7 @@ class PageRenderer:
         limit = _limit(form.limit)
         result: SearchResponse | None = None
         like: LikeResponse | None = None
+        pager: Pager | None = None
         if form.like is not None:
             min_score = _number("min_score", params.get("min_score"), 0.5, float)
             like = self.views.like(form.like, model=form.model, min_score=min_score, limit=limit)
@@ -145,6 +195,7 @@ class PageRenderer:
                 limit=limit,
             )
         elif form.token is not None or form.context is not None or form.repeated:
+            page = _page(form.page, limit)
             result = self.views.token_search(
                 form.token,
                 form.context,
@@ -152,9 +203,16 @@ class PageRenderer:
                 layer=_number("layer", form.layer, None),
                 repeated=form.repeated,
                 limit=limit,
+                skip=(page - 1) * limit,
             )
+            pager = Pager.of(result, page, limit, params)
         return self.pages.html(
-            "search.html", form=form, models=self.model_names(), result=result, like=like
+            "search.html",
+            form=form,
+            models=self.model_names(),
+            result=result,
+            like=like,
+            pager=pager,
         )
 
     def compare(self, a: str | None, b: str | None) -> str:
@@ -186,10 +244,19 @@ class PageRenderer:
 
     def groups(self, params: dict[str, str]) -> str:
         min_size = _number("min_size", params.get("min_size"), 2)
+        level = _number("level", params.get("level"), COMPONENTS_LEVEL)
+        if not 0 <= level <= MAX_LEVELS:
+            raise N2GError(f"level must lie in 0..{MAX_LEVELS}, got {level}")
         result = self.views.groups(
-            model=_given(params.get("model")), min_size=min_size, limit=_limit(params.get("limit"))
+            model=_given(params.get("model")),
+            min_size=min_size,
+            limit=_limit(params.get("limit")),
+            level=level,
+            parent=_given(params.get("parent")),
         )
-        return self.pages.html("groups.html", result=result, models=self.model_names())
+        return self.pages.html(
+            "groups.html", result=result, models=self.model_names(), max_levels=MAX_LEVELS
+        )
 
 
 def page_router(renderer: PageRenderer, answers: CachedAnswers) -> APIRouter:

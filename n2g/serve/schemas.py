@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.model import NeuronGraph
-from n2g.search.api import GroupHit, LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.api import LikeHit, RepeatedTokenHit, TokenHit
+from n2g.search.grouping import GroupHit
+from n2g.search.output_tokens import OutputHit
 from n2g.search.splits import SplitResult
 from n2g.search.text_match import TextMatch
 
@@ -84,14 +86,31 @@ class Neighbour(_Response):
 
 
 class UnitGroup(_Response):
-    """A group (connected component of SIMILAR_TO) the unit is a member of."""
+    """A group the unit is a member of: level 0, the paper's (a connected component of
+    SIMILAR_TO); levels 1.., the communities of the similarity graph, finest first."""
 
     key: str
     model: str
+    level: int = 0
     size: int
     layers: list[int]
     threshold: float
+    resolution: float | None = None
+    label: str | None = None
+    parent: str | None = None
+    coactivation: float | None = Field(
+        None, description="mean r of member pairs' true activations on random windows"
+    )
     members: list[str] = Field(description="members in key order (the first ones, see size)")
+
+
+class SimilarityRun(_Response):
+    """The last `n2g similar` run recorded on a model: similar units are those whose
+    activating and context token overlaps both reach `threshold`."""
+
+    threshold: float
+    level: float | None = Field(None, description="tokens counted from this level")
+    scope: str | None = Field(None, description="the models compared together, joined by +")
 
 
 class UnitResponse(_Response):
@@ -102,6 +121,11 @@ class UnitResponse(_Response):
     graph: NeuronGraph
     neighbours: list[Neighbour]
     groups: list[UnitGroup]
+    similarity_run: SimilarityRun | None = Field(
+        None,
+        description="the similarity run recorded on the unit's model (None: no `n2g similar` "
+        "run recorded for it, so no neighbours were computed)",
+    )
 
 
 class SearchResponse(_Response):
@@ -115,6 +139,24 @@ class SearchResponse(_Response):
     limit: int
     level: float = Field(description="tokens counted from this level (0.5: firing)")
     hits: list[TokenHit] | list[RepeatedTokenHit]
+    skip: int = Field(0, description="units passed over before these (earlier pages)")
+    total: int = Field(description="units matching in all, on every page")
+
+    @property
+    def more(self) -> int:
+        """Units matching after this page."""
+        return max(0, self.total - self.skip - len(self.hits))
+
+
+class OutputSearchResponse(_Response):
+    """Units whose write direction promotes (or, `suppressed`, suppresses) `token` most."""
+
+    token: str
+    suppressed: bool
+    model: str | None
+    layer: int | None
+    limit: int
+    hits: list[OutputHit]
 
 
 class LikeResponse(_Response):
@@ -135,9 +177,11 @@ class GroupWithTokens(GroupHit):
 
 class GroupsResponse(_Response):
     model: str | None
+    group_level: int = Field(description="0: the paper's components; 1..: communities")
+    parent: str | None = Field(description="only the groups inside this one")
     min_size: int
     limit: int
-    level: float = Field(description="shared tokens counted from this level")
+    token_level: float = Field(description="shared tokens counted from this level")
     groups: list[GroupWithTokens]
 
 

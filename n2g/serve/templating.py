@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from n2g.scoring import baseline_names, label
 from n2g.serve import text
-from n2g.serve.evidence import snippet_html
+from n2g.serve.evidence import group_examples, snippet_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -37,6 +37,7 @@ def environment() -> Environment:
         visible_in_text=text.visible_in_text,
         form_value=text.form_value,
         snippet=snippet_html,
+        grouped=group_examples,
         level=text.level,
         number=text.number,
         unit_url=text.unit_url,

@@ -25,6 +25,7 @@ from n2g.graph.levels import FIRING_LEVEL
 from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
+from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE, UnitSetMissing
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
@@ -37,7 +38,9 @@ from n2g.serve.schemas import (
     ModelsResponse,
     ModelSummary,
     Neighbour,
+    OutputSearchResponse,
     SearchResponse,
+    SimilarityRun,
     SplitResponse,
     UnitGroup,
     UnitResponse,
@@ -157,8 +160,22 @@ class Views:
         )
         groups = [UnitGroup.model_validate(group) for group in row["groups"]]
         return UnitResponse(
-            key=key, label=unit_label(graph), graph=graph, neighbours=neighbours, groups=groups
+            key=key,
+            label=unit_label(graph),
+            graph=graph,
+            neighbours=neighbours,
+            groups=groups,
+            similarity_run=self.similarity_run(graph.model),
         )
+
+    def similarity_run(self, model: str) -> SimilarityRun | None:
+        """The `n2g similar` run recorded on `model` (one query per model, cached)."""
+
+        def compute() -> SimilarityRun | None:
+            row = store.model_similarity_run(self.db, model)
+            return None if row is None else SimilarityRun.model_validate(row)
+
+        return self._results.get(("similarity-run", model), compute)
 
     def has_other_unit_sets(self, graph_model: str, layer: int, unit_set: str | None) -> bool:
         """Does the layer hold what `splits` compares a unit with by default: latents for a
@@ -192,27 +209,43 @@ class Views:
         repeated: bool,
         limit: int,
         level: float = FIRING_LEVEL,
+        skip: int = 0,
     ) -> SearchResponse:
         """Token search, or with `repeated` the repeated-token units (NeuronSearch), the
-        tokens counted from `level` (n2g.graph.levels)."""
+        tokens counted from `level` (n2g.graph.levels): `limit` units after the first
+        `skip`, and how many match in all (a count query only when the page is full)."""
         if repeated and (token is not None or context is not None):
             raise N2GError("repeated takes no token: it finds the repeated tokens itself")
-        cache_key = ("search", token, context, model, layer, repeated, limit, level)
+        cache_key = ("search", token, context, model, layer, repeated, limit, level, skip)
 
         def compute() -> SearchResponse:
             hits: Any
             try:
                 if repeated:
                     hits = self.search.repeated_tokens(
-                        model=model, layer=layer, limit=limit, level=level
+                        model=model, layer=layer, limit=limit, level=level, skip=skip
                     )
                 else:
                     hits = self.search.token_search(
-                        token, context, model=model, layer=layer, limit=limit, level=level
+                        token,
+                        context,
+                        model=model,
+                        layer=layer,
+                        limit=limit,
+                        level=level,
+                        skip=skip,
                     )
             except N2GError:
                 self.require_model(model)  # an unknown model is a 404, not a bad request
                 raise
+            if len(hits) < limit and (hits or skip == 0):
+                total = skip + len(hits)  # the last page: nothing to count
+            elif repeated:
+                total = store.repeated_token_count(self.db, model=model, layer=layer, level=level)
+            else:
+                total = store.token_hit_count(
+                    self.db, token, context, model=model, layer=layer, level=level
+                )
             return SearchResponse(
                 token=token,
                 context=context,
@@ -222,9 +255,32 @@ class Views:
                 limit=limit,
                 level=level,
                 hits=hits,
+                skip=skip,
+                total=total,
             )
 
         return self._results.get(cache_key, compute)
+
+    def output_search(
+        self, token: str, *, suppressed: bool, model: str | None, layer: int | None, limit: int
+    ) -> OutputSearchResponse:
+        """Units whose write direction promotes (suppresses) `token` most (NeuronSearch)."""
+
+        def compute() -> OutputSearchResponse:
+            self.require_model(model)  # an unknown model is a 404, not a bad request
+            hits = self.search.output_search(
+                token, suppressed=suppressed, model=model, layer=layer, limit=limit
+            )
+            return OutputSearchResponse(
+                token=token,
+                suppressed=suppressed,
+                model=model,
+                layer=layer,
+                limit=limit,
+                hits=hits,
+            )
+
+        return self._results.get(("output", token, suppressed, model, layer, limit), compute)
 
     def like(
         self,
@@ -303,21 +359,46 @@ class Views:
 
     # -- groups -----------------------------------------------------------------------
     def groups(
-        self, *, model: str | None, min_size: int, limit: int, level: float = FIRING_LEVEL
+        self,
+        *,
+        model: str | None,
+        min_size: int,
+        limit: int,
+        level: int = COMPONENTS_LEVEL,
+        parent: str | None = None,
+        token_level: float = FIRING_LEVEL,
     ) -> GroupsResponse:
-        """The stored groups, largest first, each with the tokens all its members share
-        (counted from `level`)."""
+        """The stored groups of one level (inside `parent` if given), largest first, each
+        with the tokens all its members share (counted from `token_level`)."""
+        key = ("groups", model, min_size, limit, level, parent, token_level)
 
         def compute() -> GroupsResponse:
             if model is not None and "+" not in model:  # "a+b": a group scope over models
                 self.require_model(model)
-            hits = self.search.groups(model=model, min_size=min_size, limit=limit, level=level)
-            groups = [GroupWithTokens(**hit.model_dump()) for hit in hits]
+            try:
+                hits = self.search.groups(
+                    model=model,
+                    level=level,
+                    parent=parent,
+                    min_size=min_size,
+                    limit=limit,
+                    token_level=token_level,
+                )
+            except N2GError as err:
+                if parent is not None and "no group" in str(err):
+                    raise NotFound(str(err)) from None
+                raise
             return GroupsResponse(
-                model=model, min_size=min_size, limit=limit, level=level, groups=groups
+                model=model,
+                group_level=level,
+                parent=parent,
+                min_size=min_size,
+                limit=limit,
+                token_level=token_level,
+                groups=[GroupWithTokens(**hit.model_dump()) for hit in hits],
             )
 
-        return self._results.get(("groups", model, min_size, limit, level), compute)
+        return self._results.get(key, compute)
 
     def clear(self) -> None:
         """Forget every cached view (after loading new graphs, say)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from n2g.graph.model import NeuronGraph, NodeKind, TrieNode
+from n2g.graph.model import NeuronGraph, NodeKind, OutputTokens, TokenLogits, TrieNode
 
 _MULTI_BYTE_IDS: dict[str, int] = {}
 
@@ -63,6 +63,24 @@ def make_graph(
     )
 
 
+def with_output(
+    graph: NeuronGraph, promoted: Sequence[str], suppressed: Sequence[str], top: float = 3.0
+) -> NeuronGraph:
+    """`graph` with output tokens: `promoted` from logit `top` down by 0.5 a rank,
+    `suppressed` from -`top` up (a unit's output side, n2g.models.logit_lens)."""
+
+    def side(tokens: Sequence[str], sign: float) -> TokenLogits:
+        logits = [sign * (top - rank / 2) for rank in range(len(tokens))]
+        return TokenLogits(
+            token_ids=[token_id(t) for t in tokens], tokens=list(tokens), logits=logits
+        )
+
+    graph.output_tokens = OutputTokens(
+        promoted=side(promoted, 1.0), suppressed=side(suppressed, -1.0)
+    )
+    return graph
+
+
 # Quotes, Cypher, Unicode, parameter and escape syntax, and terminal markup (rich's "[/]"
 # closes a style that was never opened: printed as markup it crashes the table).
 TRICKY_TOKENS = [
@@ -86,14 +104,25 @@ def handmade_graphs() -> list[NeuronGraph]:
         (" all", [" except", None, " for"], 0.5),
     ]
     shared: list[Path] = [(f" w{i}", [" ctx"], 0.6) for i in range(10)]
+    # Output tokens (known answers for "units that promote ' import'"): hand/0/0 promotes
+    # it most, hand/1/3 second, hand/0/7 suppresses it; the tricky tokens are output too.
     return [
-        make_graph("hand", 0, 0, everyone),
-        make_graph("hand", 1, 3, [(" everyone", [" loves"], 0.7)]),
+        with_output(make_graph("hand", 0, 0, everyone), [" import", " from"], [" the", " a"]),
+        with_output(
+            make_graph("hand", 1, 3, [(" everyone", [" loves"], 0.7)]),
+            [" def", " import"],
+            [" from"],
+            top=4.0,
+        ),
         # " everyone" and " except" on different paths: not "everyone after except".
         make_graph("hand", 2, 5, [(" everyone", [" loves"], 0.8), (" nobody", [" except"], 0.4)]),
         make_graph("hand", 1, 4, [("b", ["a", None, "b"], 1.0)]),  # in-context learning
-        make_graph(
-            "hand", 0, 7, [(tok, [tok], 0.5 + i / 20) for i, tok in enumerate(TRICKY_TOKENS)]
+        with_output(
+            make_graph(
+                "hand", 0, 7, [(tok, [tok], 0.5 + i / 20) for i, tok in enumerate(TRICKY_TOKENS)]
+            ),
+            TRICKY_TOKENS[:5],
+            [" import", *TRICKY_TOKENS[5:]],
         ),
         make_graph("hand", 1, 10, shared),
         make_graph("hand", 3, 11, shared),  # identical to hand/1/10

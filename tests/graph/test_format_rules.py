@@ -55,6 +55,12 @@ def _delphi(hits: list[int]) -> dict[str, Any]:
             "n_highlighted": 1, "n2g": judged}  # fmt: skip
 
 
+def _output(**change: Any) -> dict[str, Any]:
+    """Output tokens whose promoted side takes `change` (the suppressed one is good)."""
+    good = {"token_ids": [4], "tokens": ["a"], "logits": [1.0]}
+    return {"promoted": good | change, "suppressed": good | {"logits": [-1.0]}}
+
+
 def _set(path: str, value: Any) -> Change:
     """Set a field by dotted path (`nodes.1.depth`)."""
 
@@ -173,6 +179,18 @@ RULES: dict[str, tuple[Change, str]] = {
         _set("token_grades", {"token_ids": [1], "levels": [float("nan")]}),
         "finite",
     ),
+    "output tokens are aligned": (
+        _set("output_tokens", _output(logits=[1.0, 0.5])),
+        "same length",
+    ),
+    "output tokens name each token once": (
+        _set("output_tokens", _output(token_ids=[4, 4], tokens=["a", "b"], logits=[1.0, 0.5])),
+        "distinct",
+    ),
+    "output logits are finite": (
+        _set("output_tokens", _output(logits=[float("inf")])),
+        "finite",
+    ),
 }
 # Lines that break the file's own rules (one JSON object per line, UTF-8) rather than a field's.
 RAW_LINES: dict[str, tuple[bytes, str]] = {
@@ -205,7 +223,7 @@ def test_there_is_a_case_for_every_rule_the_model_states() -> None:
         Path(m.__file__).read_text(encoding="utf-8").count("raise ValueError(")
         for m in (model, evaluation)
     )
-    assert raised == 23  # update RULES when a rule is added or removed, then this number
+    assert raised == 26  # update RULES when a rule is added or removed, then this number
     assert len(ALL_RULES) >= 40
 
 

@@ -12,7 +12,7 @@ from n2g.graph.evaluation import (
     Scores,
 )
 from n2g.graph.model import EvidenceExample, NeuronGraph
-from n2g.testing.handmade import handmade_graphs, make_graph
+from n2g.testing.handmade import handmade_graphs, make_graph, with_output
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -29,6 +29,7 @@ TRANSCODER = "tc:L1-tc-2x"
 TRANSCODER_KEY = f"hand/{TRANSCODER}/7"
 SLASHED_KEY = "org/tiny/0/1"  # the model's name holds a slash
 DOTTED_KEY = "../up/0/2"  # a '..' part: browsers would resolve it in a URL path
+REPEATED_EVIDENCE_KEY = "hand/2/5"  # 4 windows, 3 of them the same snippet
 GROUP_MEMBERS = ["hand/1/10", "hand/2/12", "hand/3/11"]  # similar at 0.9 (handmade_graphs)
 
 
@@ -102,6 +103,17 @@ def everyone_evidence() -> list[EvidenceExample]:
     ]
 
 
+def repeated_evidence() -> list[EvidenceExample]:
+    """Four windows, three reading alike (a corpus repeating itself): two snippets."""
+    same = [" nobody", " except", " you"]
+    return [
+        example("train", 0, same, [0.0, 0.1, 0.9], [0.0, 0.0, 0.4]),
+        example("train", 1, [" everyone", " loves"], [0.8, 0.0], [0.8, 0.0]),
+        example("train", 2, same, [0.0, 0.1, 0.85], [0.0, 0.0, 0.4]),
+        example("test", 3, same, [0.0, 0.1, 0.8], [0.0, 0.0, 0.4]),
+    ]
+
+
 def hostile_graph() -> NeuronGraph:
     """A unit whose activating and context tokens, and evidence, are all hostile."""
     paths = [
@@ -119,7 +131,7 @@ def hostile_graph() -> NeuronGraph:
             [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.0],
         ),
     ]
-    return graph
+    return with_output(graph, HOSTILE_TOKENS[:3], HOSTILE_TOKENS[3:])
 
 
 def sae_graph() -> NeuronGraph:
@@ -127,7 +139,7 @@ def sae_graph() -> NeuronGraph:
     graph = make_graph("hand", 1, 5, [(" latent", [" ctx2"], 0.7)])
     graph.unit_set = SAE
     graph.hook_name = "blocks.1.hook_mlp_out"
-    return graph
+    return with_output(graph, [" latent", " import"], [" nope"])
 
 
 def transcoder_graph() -> NeuronGraph:
@@ -135,7 +147,7 @@ def transcoder_graph() -> NeuronGraph:
     graph = make_graph("hand", 1, 7, [(" transcoded", [" ctx5"], 0.65)])
     graph.unit_set = TRANSCODER
     graph.hook_name = "blocks.1.ln2.hook_normalized"
-    return graph
+    return with_output(graph, [" transcoded"], [" import"])
 
 
 def serve_graphs() -> list[NeuronGraph]:
@@ -149,6 +161,7 @@ def serve_graphs() -> list[NeuronGraph]:
     by_key[EVERYONE_KEY].evaluation = evaluation(0.8, 0.6, 0.7)
     by_key[EVERYONE_KEY].evidence = everyone_evidence()
     by_key["hand/2/5"].evaluation = evaluation(0.4, 0.5, 0.45)
+    by_key[REPEATED_EVIDENCE_KEY].evidence = repeated_evidence()
     slashed = make_graph("org/tiny", 0, 1, [(" slash", [" ctx3"], 0.6)])
     dotted = make_graph("../up", 0, 2, [(" dots", [" ctx4"], 0.6)])
     return [*graphs, hostile_graph(), sae_graph(), transcoder_graph(), slashed, dotted]

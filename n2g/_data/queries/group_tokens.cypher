@@ -5,15 +5,15 @@
 //   :param keys => ['solu-6l-pile:group:solu-6l-pile/1/2000']
 //   :param max_tokens => 20
 //   :param level => 0.5
-MATCH (g:NeuronGroup)
+MATCH (g:Group)
 WHERE g.key IN $keys
 RETURN g.key AS key,
-       COLLECT { MATCH (n:Neuron)-[:MEMBER_OF]->(g)
+       COLLECT { MATCH (g)-[:HAS_MEMBER]->(n:Neuron)
                  MATCH (n)-[a:ACTIVATES_ON]->(t:Token) WHERE a.activation >= $level
                  WITH g, t.text AS text, count(n) AS members
                  WHERE members = g.size
                  RETURN text ORDER BY text LIMIT $max_tokens } AS activating,
-       COLLECT { MATCH (n:Neuron)-[:MEMBER_OF]->(g)
+       COLLECT { MATCH (g)-[:HAS_MEMBER]->(n:Neuron)
                  MATCH (n)-[c:HAS_CONTEXT]->(t:Token)
                  WHERE coalesce(c.activation, 1.0) >= $level
                  WITH g, t.text AS text, count(n) AS members

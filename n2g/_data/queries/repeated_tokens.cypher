@@ -6,12 +6,15 @@
 //   :param model => null
 //   :param layer => null
 //   :param level => 0.5
+//   :param skip => 0
 //   :param limit => 25
 MATCH (n:Neuron)-[a:ACTIVATES_ON]->(t:Token)<-[c:HAS_CONTEXT]-(n)
 WHERE a.activation >= $level AND coalesce(c.activation, 1.0) >= $level
   AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 WITH n, collect(t.text) AS tokens, max(a.activation) AS activation
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       size(tokens) AS n_repeated, tokens, activation
+       size(tokens) AS n_repeated, tokens, activation, n.f1 AS f1,
+       n.correlation_n2g AS correlation, n.label AS label
 ORDER BY n_repeated DESC, activation DESC, key
+SKIP $skip
 LIMIT $limit

@@ -10,12 +10,15 @@
 //   :param model => null
 //   :param layer => null
 //   :param level => 0.5
+//   :param skip => 0
 //   :param limit => 25
 MATCH (t:Token)<-[a:ACTIVATES_ON]-(n:Neuron)
 WHERE t.text IN [$token, $folded] AND (t.text = $token OR coalesce(n.fold_tokens, false))
   AND a.activation >= $level
   AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       a.activation AS activation, n.f1 AS f1, n.label AS label
+       a.activation AS activation, n.f1 AS f1, n.correlation_n2g AS correlation,
+       n.label AS label
 ORDER BY activation DESC, key
+SKIP $skip
 LIMIT $limit

@@ -15,6 +15,7 @@
 //   :param model => null
 //   :param layer => null
 //   :param level => 0.5
+//   :param skip => 0
 //   :param limit => 25
 MATCH (ta:Token)<-[ra:ACTIVATES_ON]-(n:Neuron)-[rc:HAS_CONTEXT]->(tc:Token)
 WHERE ta.text IN [$token, $folded] AND tc.text IN [$context, $folded_context]
@@ -26,6 +27,8 @@ WHERE a.token = ta.text AND c.token = tc.text AND e.activation >= $level
 WITH n, max(a.activation) AS activation, max(c.importance) AS importance,
      min(c.depth) AS distance
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       activation, importance, distance, n.f1 AS f1, n.label AS label
+       activation, importance, distance, n.f1 AS f1, n.correlation_n2g AS correlation,
+       n.label AS label
 ORDER BY activation DESC, importance DESC, key
+SKIP $skip
 LIMIT $limit

@@ -10,6 +10,7 @@
 //   :param model => null
 //   :param layer => null
 //   :param level => 0.5
+//   :param skip => 0
 //   :param limit => 25
 MATCH (t:Token)<-[c:HAS_CONTEXT]-(n:Neuron)
 WHERE t.text IN [$context, $folded_context]
@@ -17,6 +18,8 @@ WHERE t.text IN [$context, $folded_context]
   AND coalesce(c.activation, 1.0) >= $level
   AND ($model IS NULL OR n.model = $model) AND ($layer IS NULL OR n.layer = $layer)
 RETURN n.key AS key, n.model AS model, n.layer AS layer, n.index AS index,
-       c.importance AS importance, n.f1 AS f1, n.label AS label
+       c.importance AS importance, n.f1 AS f1, n.correlation_n2g AS correlation,
+       n.label AS label
 ORDER BY importance DESC, key
+SKIP $skip
 LIMIT $limit

@@ -9,7 +9,7 @@ CREATE CONSTRAINT ignore_key IF NOT EXISTS FOR (t:Ignore) REQUIRE t.key IS UNIQU
 CREATE CONSTRAINT end_key IF NOT EXISTS FOR (t:End) REQUIRE t.key IS UNIQUE;
 CREATE CONSTRAINT token_text IF NOT EXISTS FOR (t:Token) REQUIRE t.text IS UNIQUE;
 CREATE CONSTRAINT example_key IF NOT EXISTS FOR (e:Example) REQUIRE e.key IS UNIQUE;
-CREATE CONSTRAINT neuron_group_key IF NOT EXISTS FOR (g:NeuronGroup) REQUIRE g.key IS UNIQUE;
+CREATE CONSTRAINT group_key IF NOT EXISTS FOR (g:Group) REQUIRE g.key IS UNIQUE;
 // A neuron's whole trie by one indexed lookup per label (replace, render).
 CREATE INDEX activating_neuron IF NOT EXISTS FOR (t:Activating) ON (t.neuron);
 CREATE INDEX context_neuron IF NOT EXISTS FOR (t:Context) ON (t.neuron);
