@@ -41,8 +41,8 @@ from n2g.search import NeuronSearch, SimilarityConfig
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "main-job-sample.jsonl.gz"
 MODEL = "smollm2-135m"
-# The last commit before the command line imported its heavy libraries lazily.
-BASE = "60e122b"
+# main just before the lazy command line was merged in (its code, everything else equal).
+BASE = "625b51e"
 COMMANDS: dict[str, list[str]] = {
     "--help": ["--help"],
     "search": ["search", "/", "--context", " *", "-m", MODEL],
