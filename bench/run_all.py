@@ -33,6 +33,7 @@ BENCHMARKS = (
     "peer_check",
     "output_tokens",
     "communities",
+    "cli_startup",
 )
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once
 # (minutes of work, unlike the layers 0-3 rows' seconds).

@@ -49,7 +49,9 @@ from n2g.graph.model import (
     EvidenceExample,
     NeuronGraph,
     NodeKind,
+    OutputTokens,
     TokenGrades,
+    TokenLogits,
     TrieNode,
 )
 from n2g.scoring import baseline_names
@@ -183,6 +185,10 @@ def _complete_unit() -> NeuronGraph:
         edges=[(0, 1)], evaluation=evaluation, evidence=[example],
         settings=BuildSettings(mask_token_id=0, max_context=32, grade_tokens=1),
         token_grades=TokenGrades(token_ids=[1], levels=[0.25]),
+        output_tokens=OutputTokens(
+            promoted=TokenLogits(token_ids=[1], tokens=["a"], logits=[1.0]),
+            suppressed=TokenLogits(token_ids=[2], tokens=["b"], logits=[-1.0]),
+        ),
     )  # fmt: skip
 
 

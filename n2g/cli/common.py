@@ -20,8 +20,7 @@ except ImportError:  # pragma: no cover - a Typer that uses click itself
     from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[assignment]
 
 from n2g.cli.library_messages import library_messages_through
-from n2g.errors import N2GError, printable
-from n2g.graph.file import BadLines
+from n2g.errors import N2GError, missing_extra, printable
 
 F = TypeVar("F", bound=Callable)
 MAX_ERRORS_SHOWN = 20  # bad lines of graph files named one by one; the rest are counted
@@ -79,15 +78,23 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except BadLines as exc:  # a graph file read whole had bad lines: each named
-            echo_bad_lines(exc.errors)
-            raise fail(str(exc), exc.exit_code) from None
         except N2GError as exc:
+            # BadLines: a graph file read whole had bad lines, each named (imported here:
+            # the graph models load numpy, which `n2g --help` does without)
+            from n2g.graph.file import BadLines
+
+            if isinstance(exc, BadLines):
+                echo_bad_lines(exc.errors)
             raise fail(str(exc), exc.exit_code) from None
         except ValidationError as exc:  # a config object refused a setting
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "setting"
             raise fail(f"bad setting {where}: {first['msg']}") from None
+        except ModuleNotFoundError as exc:  # an extra not installed: which one to install
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            raise fail(str(extra), extra.exit_code) from None
         except KeyboardInterrupt:
             echo("interrupted: finished work is kept; run the same command to resume", err=True)
             raise typer.Exit(130) from None
@@ -122,10 +129,16 @@ def _main_with_one_line_errors(main: Callable[..., Any], standalone: bool, **kwa
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
+    except ModuleNotFoundError as exc:  # importing a command of an extra not installed
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        typer.echo(f"error: {printable(str(extra))}", err=True)
+        sys.exit(extra.exit_code)
     sys.exit(result if type(result) is int else 0)
 
 
-def _no_flag_labels(command: Any) -> None:
+def no_flag_labels(command: Any) -> None:
     """Drop the `<bool>` type label Typer's help shows beside every on/off flag (and
     `--help`) of `command` and its subcommands: a flag takes no value to describe."""
     for param in command.params:
@@ -141,7 +154,7 @@ def _no_flag_labels(command: Any) -> None:
 
     command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
-        _no_flag_labels(sub)
+        no_flag_labels(sub)
 
 
 class OneLineErrorsGroup(TyperGroup):
@@ -149,7 +162,7 @@ class OneLineErrorsGroup(TyperGroup):
     and whose help shows no type label on flags."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        _no_flag_labels(self)
+        no_flag_labels(self)
         call = functools.partial(super().main, *args)
         return _main_with_one_line_errors(call, standalone_mode, **kwargs)
 
@@ -158,6 +171,6 @@ class OneLineErrorsCommand(TyperCommand):
     """A single-command app whose usage mistakes are one `error:` line."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        _no_flag_labels(self)
+        no_flag_labels(self)
         call = functools.partial(super().main, *args)
         return _main_with_one_line_errors(call, standalone_mode, **kwargs)

@@ -11,6 +11,7 @@ loaded here keeps its old texts, said once in one line.
 from __future__ import annotations
 
 from n2g.cli.common import echo
+from n2g.errors import missing_extra
 from n2g.graph import token_text
 
 
@@ -20,6 +21,8 @@ def _namer_from_models(model: str) -> token_text.TokenNamer | None:
 
         return load_tokenizer(model).token_strings
     except Exception as exc:  # any failure to load: the graphs stay readable as they were
+        extra = missing_extra(exc) if isinstance(exc, ImportError) else None
+        exc = extra or exc
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         echo(
             f"warning: graphs of {model} were written before byte tokens had texts of their "

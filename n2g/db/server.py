@@ -108,7 +108,8 @@ def _arcadedb_dir() -> Path:
         import arcadedb_embedded
     except ImportError as exc:  # a broken install: say what to install
         raise N2GError(
-            "the local server needs the arcadedb-embedded package: pip install arcadedb-embedded"
+            "the local server needs the arcadedb-embedded package: pip install "
+            "'neuron2graph[local-db]' (or name another server: --uri or N2G_URI)"
         ) from exc
     return Path(arcadedb_embedded.__file__).resolve().parent
 

@@ -1,7 +1,11 @@
 """Tokenizers behind the `TokenizerLike` interface.
 
-`ByteTokenizer` (tiny test models: one token a UTF-8 byte, plus BOS and PAD) and
-`HFTokenizer` (any Hugging Face tokenizer, e.g. SmolLM2's, GPT-2's).
+`ByteTokenizer` (tiny test models: one token a UTF-8 byte, plus BOS and PAD),
+`HFTokenizer` (any Hugging Face tokenizer, e.g. SmolLM2's, GPT-2's) and `FileTokenizer`
+(a `tokenizer.json` read by the `tokenizers` library alone: the same ids and texts as the
+Hugging Face tokenizer of that file, without importing transformers, which imports torch:
+seconds of every `n2g like --text` otherwise; tests/models/test_file_tokenizer.py checks
+they agree on every id and on text).
 
 `token_strings` names every id by one lossless text (n2g.graph.token_text): a byte that
 is not part of a whole character is `<0xNN>`, never the '�' that decoding it alone gives,
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from n2g.graph.token_text import escape_byte, escape_text, piece_bytes, readable_bytes
@@ -38,7 +43,37 @@ class ByteTokenizer:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
 
 
-class HFTokenizer:
+class _PieceTokenizer:
+    """Names ids by their pieces (the vocabulary's strings) and single-id decodes."""
+
+    added_ids: frozenset[int]
+    byte_level: bool
+
+    def _piece(self, token_id: int) -> str | None:
+        raise NotImplementedError
+
+    def decode(self, ids: Sequence[int]) -> str:
+        raise NotImplementedError
+
+    def token_strings(self, ids: Sequence[int]) -> list[str]:
+        """Each id's lossless text: the text it contributes (" Paris", not "ĠParis"), with
+        the bytes that are not whole characters as `<0xNN>` (n2g.graph.token_text)."""
+        return [self._token_text(int(i)) for i in ids]
+
+    def _token_text(self, token_id: int) -> str:
+        if token_id in self.added_ids:
+            return self.decode([token_id])
+        piece = self._piece(token_id)
+        if self.byte_level and isinstance(piece, str):
+            raw = piece_bytes(piece)
+            if raw is not None:
+                return readable_bytes(raw)
+        if isinstance(piece, str) and _BYTE_PIECE.fullmatch(piece):
+            return piece  # SentencePiece byte fallback: already the <0xNN> form
+        return escape_text(self.decode([token_id]))
+
+
+class HFTokenizer(_PieceTokenizer):
     """Adapter for a Hugging Face (fast) tokenizer."""
 
     def __init__(self, tokenizer: Any) -> None:
@@ -56,25 +91,38 @@ class HFTokenizer:
     def encode(self, text: str) -> list[int]:
         return list(self.hf.encode(text, add_special_tokens=False))
 
-    def token_strings(self, ids: Sequence[int]) -> list[str]:
-        """Each id's lossless text: the text it contributes (" Paris", not "ĠParis"), with
-        the bytes that are not whole characters as `<0xNN>` (n2g.graph.token_text)."""
-        return [self._token_text(int(i)) for i in ids]
-
-    def _token_text(self, token_id: int) -> str:
-        if token_id in self.added_ids:
-            return self.hf.decode([token_id], clean_up_tokenization_spaces=False)
+    def _piece(self, token_id: int) -> str | None:
         piece = self.hf.convert_ids_to_tokens(token_id)
-        if self.byte_level and isinstance(piece, str):
-            raw = piece_bytes(piece)
-            if raw is not None:
-                return readable_bytes(raw)
-        if isinstance(piece, str) and _BYTE_PIECE.fullmatch(piece):
-            return piece  # SentencePiece byte fallback: already the <0xNN> form
-        return escape_text(self.hf.decode([token_id], clean_up_tokenization_spaces=False))
+        return piece if isinstance(piece, str) else None
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.hf.decode(list(ids), clean_up_tokenization_spaces=False)
+
+
+class FileTokenizer(_PieceTokenizer):
+    """A Hugging Face `tokenizer.json` through the `tokenizers` library (Rust, a tenth of
+    a second to load), for reading: encoding text and naming ids. BOS and PAD are given
+    (they live in the model's own config, not in the file)."""
+
+    def __init__(self, path: str | Path, *, bos_token_id: int | None, pad_token_id: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.backend = Tokenizer.from_file(str(path))
+        self.vocab_size = self.backend.get_vocab_size(with_added_tokens=True)
+        self.bos_token_id = bos_token_id
+        self.pad_token_id = pad_token_id
+        self.added_ids = frozenset(int(i) for i in self.backend.get_added_tokens_decoder())
+        decoder = self.backend.decoder
+        self.byte_level = decoder is not None and "ByteLevel" in repr(decoder)
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.backend.encode(text, add_special_tokens=False).ids)
+
+    def _piece(self, token_id: int) -> str | None:
+        return self.backend.id_to_token(token_id)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return str(self.backend.decode(list(ids), skip_special_tokens=False))
 
 
 def _is_byte_level(tokenizer: Any) -> bool:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import typer
 
-from n2g.cli import app
+from n2g.cli import command_tree
 from n2g.cli.ingest import app as ingest_app
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-ROOT = typer.main.get_command(app)
+ROOT = command_tree()
 
 
 def readme_examples() -> list[str]:

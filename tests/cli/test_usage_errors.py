@@ -6,10 +6,9 @@ as a user meets them (nothing here reaches a database: the mistakes stop the par
 from __future__ import annotations
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from n2g.cli import app
+from n2g.cli import app, command_tree
 from n2g.cli.ingest import app as ingest_app
 
 runner = CliRunner()
@@ -24,7 +23,7 @@ def _commands(command, path: tuple[str, ...] = ()):  # (path, click command) of 
         yield from _commands(child, (*path, name))
 
 
-COMMANDS = list(_commands(typer.main.get_command(app)))
+COMMANDS = list(_commands(command_tree()))
 REQUIRED = [(path, [p for p in command.params if p.required]) for path, command in COMMANDS]
 REQUIRED = [(path, params) for path, params in REQUIRED if params]
 

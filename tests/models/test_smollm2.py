@@ -46,6 +46,6 @@ def test_completes_capital_of_france():
 def test_tokenizer_alone_and_special_tokens():
     tokenizer = load_tokenizer(OFFLINE_MODEL)
     assert tokenizer is load_tokenizer(OFFLINE_MODEL)  # cached
-    endoftext = tokenizer.hf.convert_tokens_to_ids("<|endoftext|>")
+    endoftext = smollm2.load_tokenizer().hf.convert_tokens_to_ids("<|endoftext|>")
     assert tokenizer.bos_token_id == tokenizer.pad_token_id == endoftext
     assert tokenizer.token_strings(tokenizer.encode(" Paris")) == [" Paris"]

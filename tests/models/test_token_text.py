@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from n2g.graph.token_text import escape_text, piece_bytes, readable_bytes, token_bytes
-from n2g.models import OFFLINE_MODEL, load_tokenizer
+from n2g.models import smollm2
 from n2g.models.tokenizers import ByteTokenizer
 
 
@@ -55,7 +55,9 @@ def test_byte_tokenizer_names_every_byte_apart() -> None:
 
 @pytest.mark.slow
 def test_whole_smollm2_vocabulary_is_distinct_and_reversible() -> None:
-    tokenizer = load_tokenizer(OFFLINE_MODEL)
+    # transformers' tokenizer; the read side's reader of the same file names every id the
+    # same (tests/models/test_file_tokenizer.py)
+    tokenizer = smollm2.load_tokenizer()
     hf = tokenizer.hf
     ids = range(tokenizer.vocab_size)
     texts = tokenizer.token_strings(ids)
