@@ -168,7 +168,9 @@ def nested_memberships(edges: WeightedEdges, config: CommunityConfig) -> list[np
             unit_membership[linked] = current
             out.append(unit_membership)
             sources, targets, weights = _aggregate(membership, sources, targets, weights)
-            node_weights = np.bincount(membership, weights=node_weights)  # units inside
+            node_weights = np.bincount(membership, weights=node_weights).astype(
+                np.float64
+            )  # units inside
     return out
 
 
