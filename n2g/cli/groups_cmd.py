@@ -167,9 +167,10 @@ def groups_command(
         + (" inside that group" if parent else "")
         + ": run `n2g similar -m MODEL` first (or lower --min-size)"
     )
-    columns = ["size", "layers", "label", "coactivation", "members"]
-    columns += ["shared_activating", "shared_context"] if level == COMPONENTS_LEVEL else []
-    columns += ["parent"] if level > COMPONENTS_LEVEL else []
+    if level == COMPONENTS_LEVEL:  # the paper's groups: what every member shares
+        columns = ["size", "layers", "members", "shared_activating", "shared_context"]
+    else:  # communities: what most members fire on, how alike they behave, nesting
+        columns = ["size", "layers", "label", "coactivation", "members", "parent"]
     print_rows(hits, columns, as_json, f"groups, level {level}", hint)
 
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from n2g.errors import N2GError, printable
 from n2g.search.groups import NeuronGroupRow
@@ -81,10 +81,15 @@ def parse_resolutions(text: str) -> tuple[float, ...]:
     bad input."""
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise N2GError(
+            f"--resolutions {printable(text)}: give numbers, e.g. 0.5,0.2,0.05"
+        ) from None
+    try:
         return CommunityConfig(resolutions=values).resolutions
-    except ValueError as err:
-        reason = str(err).splitlines()[-1] if "validation" in str(err) else str(err)
-        raise N2GError(f"--resolutions {printable(text)}: {reason.strip()}") from None
+    except ValidationError as err:
+        reason = err.errors()[0]["msg"].removeprefix("Value error, ")
+        raise N2GError(f"--resolutions {printable(text)}: {reason}") from None
 
 
 def weighted_edges(
