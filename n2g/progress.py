@@ -58,14 +58,30 @@ class _RateColumn(ProgressColumn):
         return Text(f"{rate:,.{0 if rate >= 100 else 1}f} {self.unit}/s")  # 13,800 tokens/s
 
 
+def seconds_left(task: Task, now: float | None = None) -> float | None:
+    """The ETA: work left over this run's rate. Where the units cost unequally (a task
+    with `cost_total`, advanced with `cost`), it is the cost left over the cost done per
+    second, not the units left over the units done per second."""
+    if task.total is None:
+        return None
+    if "cost_total" in task.fields:
+        done = task.fields["cost_done"] - task.fields["run_start_cost"]
+        started = task.fields.get("run_start")
+        elapsed = (time.monotonic() if now is None else now) - (started or 0.0)
+        if started is None or done <= 0 or elapsed <= 0:
+            return None
+        return max(task.fields["cost_total"] - task.fields["cost_done"], 0.0) / (done / elapsed)
+    rate = run_rate(task, now)
+    return None if rate is None else max(task.total - task.completed, 0) / rate
+
+
 class _EtaColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         from rich.text import Text
 
-        rate = run_rate(task)
-        if task.total is None or rate is None:
+        left = seconds_left(task)
+        if left is None:
             return Text("ETA –")
-        left = max(task.total - task.completed, 0) / rate
         return Text(f"ETA {timedelta(seconds=round(left))}")
 
 
@@ -102,18 +118,48 @@ def add_run_task(
     )
 
 
+class _Advance:
+    """`advance(n, cost=0.0)`: n more units done (and their cost, on a costed bar)."""
+
+    def __init__(self, progress: Progress, task_id: TaskID) -> None:
+        self.progress, self.task_id = progress, task_id
+
+    @property
+    def task(self) -> Task:
+        return next(t for t in self.progress.tasks if t.id == self.task_id)
+
+    def __call__(self, n: int = 1, cost: float = 0.0) -> None:
+        fields = self.task.fields
+        if "cost_total" in fields:
+            fields["cost_done"] += cost
+        self.progress.advance(self.task_id, n)
+
+
 @contextmanager
 def progress_bar(
-    description: str, total: float | None, unit: str, *, completed: int = 0, enabled: bool = True
+    description: str,
+    total: float | None,
+    unit: str,
+    *,
+    completed: int = 0,
+    enabled: bool = True,
+    cost: tuple[float, float] | None = None,
 ) -> Iterator[Callable[..., None]]:
     """Yield an `advance(n)` function; shows the bar unless `enabled` is False. When the
     work ends early (a corpus shorter than the tokens asked for), the bar ends full at
-    what was done, not short of a total that was never there to do."""
+    what was done, not short of a total that was never there to do.
+
+    `cost` = (total, done so far) of the work in cost units, when units cost unequally
+    (a deeper layer's neuron takes longer to build): call `advance(n, cost=c)` and the ETA
+    is the cost left at the cost rate so far (`seconds_left`)."""
     if not enabled:
-        yield lambda n=1: None
+        yield lambda n=1, cost=0.0: None
         return
     with make_progress(unit) as progress:
         task = add_run_task(progress, description, total, completed)
-        yield lambda n=1: progress.advance(task, n)
+        if cost is not None:
+            progress.update(task, cost_total=cost[0], cost_done=cost[1], run_start_cost=cost[1])
+
+        yield _Advance(progress, task)
         done = next(t.completed for t in progress.tasks if t.id == task)
         progress.update(task, total=done)

@@ -84,3 +84,24 @@ def test_work_that_ends_early_ends_its_bar_full(capsys) -> None:
     shown = capsys.readouterr()
     assert "260/260" in shown.out + shown.err
     assert "/1000" not in shown.out + shown.err
+
+
+def test_the_eta_weighs_units_by_their_cost() -> None:
+    """A build whose deep layers cost more: after layer 0's 10 units (cost 1 each) in 10 s,
+    10 units of layer 3 (cost 4 each) are 40 s away, not the 10 s the unit rate says."""
+    import time
+
+    from n2g.progress import progress_bar, seconds_left
+
+    with progress_bar("build", 20, "neurons", cost=(50.0, 0.0)) as advance:
+        task = advance.task
+        task.fields["run_start"] = time.monotonic() - 10.0
+        for _ in range(10):
+            advance(1, cost=1.0)
+        task = advance.task
+        assert task.completed == 10 and task.fields["cost_done"] == 10.0  # counts in units
+        left = seconds_left(task)
+        assert left is not None and 39.0 < left < 41.0
+        del task.fields["cost_total"]  # the same bar by units alone: 10 s
+        by_units = seconds_left(task)
+        assert by_units is not None and 9.0 < by_units < 11.0

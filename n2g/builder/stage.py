@@ -157,6 +157,13 @@ def model_for_records(model: NeuronModel, records_dir: Path | str, progress: boo
     return model.with_units(load_units(recorded, model, progress=progress))
 
 
+def unit_cost(layer: int) -> float:
+    """A unit's relative build cost, for the ETA: its passes run through blocks 0..layer
+    (`stop_at_layer`), so a neuron of layer 3 costs about four of layer 0's. (A helper's
+    passes, the same for every layer, make deep layers relatively cheaper than this.)"""
+    return float(layer + 1)
+
+
 def build_stage(
     model: NeuronModel,
     records_dir: Path | str,
@@ -258,10 +265,17 @@ def build_graphs(
     ]
     helper = helper or NoHelper()
     written = 0
+    weight = {layer: unit_cost(layer) for layer in layers}
+    cost = (sum(weight[u[0]] for u in units), sum(weight[u[0]] for u in units if u in done))
     with (
         GraphWriter(path) as writer,
         progress_bar(
-            "build", len(units), "neurons", completed=len(units) - len(todo), enabled=progress
+            "build",
+            len(units),
+            "neurons",
+            completed=len(units) - len(todo),
+            enabled=progress,
+            cost=cost,
         ) as advance,
     ):
         for layer in layers:
@@ -281,7 +295,7 @@ def build_graphs(
                 writer.write(graphs)
                 evaluated += [_Evaluated(g.layer, g.evaluation) for g in graphs]
                 written += len(graphs)
-                advance(len(graphs))
+                advance(len(graphs), cost=weight[layer] * len(graphs))
     return BuildSummary(
         out_path=str(path),
         n_units=len(units),
