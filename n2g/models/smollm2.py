@@ -67,13 +67,20 @@ def load_hf_gguf() -> tuple[Any, Any]:  # (LlamaForCausalLM, its HF tokenizer)
     Slow (~30 s): used once to build the cache, and by tests that cross-check against HF.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers.utils import logging as hf_logging
 
     folder = gguf_folder()
     logging.getLogger("transformers").setLevel(logging.ERROR)
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
-    quantised = AutoModelForCausalLM.from_pretrained(
-        folder, gguf_file=GGUF_FILE, dtype=torch.float32
-    )
+    # transformers' own bars ("Converting and de-quantizing GGUF tensors...") are cut
+    # mid-number at 80 columns; the run says "loading smollm2-135m ..." itself.
+    hf_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
+        quantised = AutoModelForCausalLM.from_pretrained(
+            folder, gguf_file=GGUF_FILE, dtype=torch.float32
+        )
+    finally:
+        hf_logging.enable_progress_bar()
     # The GGUF-loaded model is flagged "quantised" and refuses to be saved or reused as a
     # plain model: copy config and weights into a fresh LlamaForCausalLM.
     settings = quantised.config.to_dict()
