@@ -36,7 +36,10 @@ class CoactivationConfig(BaseModel):
 
     windows: int = Field(32, ge=2, le=4096, description="random windows of the corpus")
     pairs: int = Field(48, ge=1, le=100_000, description="most pairs a category")
-    top: int = Field(5, ge=1, le=100, description="top windows of a unit, setting (b)")
+    top: int = Field(3, ge=1, le=100, description="top windows of a unit, setting (b)")
+    top_pairs: int = Field(
+        24, ge=1, le=100_000, description="most pairs a category in setting (b): a pass each"
+    )
     members: int = Field(12, ge=2, le=1000, description="members sampled from a group")
     random_pairs: int = Field(256, ge=8, le=100_000, description="random pairs, baseline")
     thresholds: tuple[float, ...] = (0.9, 0.7, 0.5)

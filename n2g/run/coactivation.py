@@ -120,7 +120,10 @@ def check_relations(
     row = {key: i for i, key in enumerate(keys)}
     traces = unit_traces(model, windows, [_unit(k) for k in keys])
     r_random = {p: pearson(traces[row[p[0]]], traces[row[p[1]]]) for p in pairs}
-    r_top = _top_window_r(model, records, categories, config.top)
+    # (b) costs a pass over each pair's distinct top windows: the first pairs of each
+    # category (seeded samples already), not all of them.
+    firsts = {name: ps[: config.top_pairs] for name, ps in categories.items()}
+    r_top = _top_window_r(model, records, firsts, config.top)
     stored, levels, p95_groups = _group_scores(groups, sampled, traces, row, group_random, r_random)
     random_r = [r_random[p] for p in categories[RANDOM_CATEGORY] if not math.isnan(r_random[p])]
     check = RelationCheck(
