@@ -6,7 +6,8 @@ the static files, the error answers, the security headers and the Host allow-lis
 anything but GET or HEAD (n2g.serve.head) is a 405.
 FastAPI's interactive docs are off (they load scripts from a CDN, which the
 Content-Security-Policy forbids and an offline machine cannot reach); /openapi.json
-describes the API.
+describes the API and /api/docs shows it with Swagger UI served from a package
+(n2g.serve.api_docs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from n2g.db.connection import Database
 from n2g.serve.api import api_router
+from n2g.serve.api_docs import api_docs_router
 from n2g.serve.browse import Browse, browse_router
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import install_error_handlers
@@ -73,6 +75,7 @@ def create_app(
     app.state.views = views
     install_error_handlers(app, pages.error)
     app.include_router(api_router(views, answers()))
+    app.include_router(api_docs_router())
     page_answers = answers()
     app.include_router(page_router(PageRenderer(views, pages), page_answers))
     app.include_router(browse_router(Browse(views, pages), page_answers))

@@ -138,4 +138,4 @@ def test_the_readme_python_example_answers(workdir) -> None:
     names: dict[str, object] = {}
     assert os.environ["N2G_URI"]  # the example finds the database as a user's would
     exec(compile(code.group(1), str(README), "exec"), names)  # the README's own lines
-    assert names["hits"] and names["like"]
+    assert names["hits"] and names["like"] and names["families"] and names["graphs"]
