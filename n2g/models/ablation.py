@@ -18,8 +18,11 @@ the direct-path virtual weight leaves out.
 Batched: one pass carries `candidates_per_pass` candidates at once, the windows repeated
 once per candidate and each copy's own feeder replaced (a hook fills one column of one
 block of rows per candidate); the plain way is one pass per candidate
-(`candidates_per_pass=1`, the same numbers; bench/circuits.py times both). Only MLP
-neurons are ablated (their hook is `blocks.L.mlp.hook_post`).
+(`candidates_per_pass=1`, the same numbers; bench/circuits.py times both). Batching pays
+where a pass's overhead dominates (a tiny model: 3.9x); at SmolLM2's size on a 2-core CPU a
+pass of 8 windows is already compute-bound and batching measured 0.5-0.7x
+(docs/performance.md): pass `candidates_per_pass=1` there. Only MLP neurons are ablated
+(their hook is `blocks.L.mlp.hook_post`).
 """
 
 from __future__ import annotations
