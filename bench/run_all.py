@@ -32,6 +32,7 @@ BENCHMARKS = (
     "serve",
     "peer_check",
     "output_tokens",
+    "circuits",
     "communities",
     "cli_startup",
 )

@@ -50,6 +50,14 @@ LazyCommandsGroup.entries = {
         "Which SAE and transcoder latents of its layer a neuron splits into (or, for a "
         "latent,\nthe neurons it lies inside), and which it overlaps most.",
     ),
+    "circuit": Entry(
+        "circuit_cmd",
+        "Which units feed a unit (or which it feeds), from the stored FEEDS edges.",
+    ),
+    "feeds": Entry(
+        "circuit_cmd",
+        "Compute FEEDS edges between a model's stored units and store them (replacing old ones).",
+    ),
     "top": Entry(
         "top_cmd",
         "List the units N2G explains best (or worst) by a score, with the tokens they fire on.",

@@ -1,4 +1,4 @@
-"""The JSON API: models, a unit, token search, like, splits, groups. GET only: it never writes.
+"""The JSON API: models, a unit, searches, like, splits, circuits, groups. GET only.
 
 Each endpoint declares its response model (so /openapi.json describes it) and its error
 answers; parameters are typed and bounded by FastAPI (a refusal is a one-line 422, see
@@ -9,7 +9,7 @@ pages (n2g.serve.responses): a repeated request is answered on the event loop fr
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -18,10 +18,12 @@ from pydantic import BaseModel
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP
 from n2g.search.bounds import MAX_QUERY_INT
+from n2g.search.circuits import MAX_DEPTH, Circuit
 from n2g.search.communities import MAX_LEVELS
 from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
+from n2g.serve.circuits import circuit_view
 from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import (
     ErrorResponse,
@@ -108,7 +110,7 @@ def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
 
 
 def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
-    """/api/search, /api/output, /api/like, /api/splits and /api/groups."""
+    """/api/search, /api/output, /api/like, /api/splits, /api/circuit and /api/groups."""
 
     @router.get("/search", response_model=SearchResponse)
     async def search(
@@ -243,6 +245,42 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
             request,
             lambda: views.splits(
                 key, unit_set=unit_set, min_inside=min_inside, limit=limit, level=level
+            ),
+            False,
+        )
+
+    @router.get("/circuit", response_model=Circuit)
+    async def circuit(
+        request: Request,
+        key: Annotated[str, Query(description=KEY_HELP)],
+        depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="FEEDS steps to follow")] = 1,
+        direction: Annotated[
+            Literal["up", "down"],
+            Query(description="up: the units that feed it; down: the units it feeds"),
+        ] = "up",
+        to: Annotated[
+            str | None, Query(description="instead: the paths from key to this unit")
+        ] = None,
+        source: Annotated[
+            Literal["weights", "data", "any"], Query(description="what computed the edges")
+        ] = "weights",
+        limit: Limit = 50,
+    ) -> Response:
+        """The stored FEEDS edges around unit `key` (`n2g feeds`): the units that feed it
+        (`direction=up`) or that it feeds (`down`), up to `depth` steps, each edge with its
+        virtual weight (the direct path), rank and measured ablation effect; with `to`,
+        the paths from `key` to `to`. 404: the unit, or any FEEDS edge of its model, is
+        not stored; 422: a unit of layer 0 has nothing upstream."""
+        return await cached(
+            request,
+            lambda: circuit_view(
+                views,
+                key,
+                depth=depth,
+                direction=direction,
+                source=None if source == "any" else source,
+                to=to,
+                limit=limit,
             ),
             False,
         )

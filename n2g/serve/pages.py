@@ -21,6 +21,7 @@ from n2g.errors import N2GError
 from n2g.search.bounds import MAX_QUERY_INT
 from n2g.search.communities import MAX_LEVELS
 from n2g.search.groups import COMPONENTS_LEVEL
+from n2g.serve.circuits import unit_circuit
 from n2g.serve.draw import draw
 from n2g.serve.pair_check import pair_check
 from n2g.serve.plots import BarPlot, f1_plot
@@ -172,6 +173,7 @@ class PageRenderer:
             drawing=draw(unit.graph),
             settings_json=settings,
             splits=self.views.unit_splits(unit),
+            circuit=unit_circuit(self.views, unit),
         )
 
     def search(self, params: dict[str, str]) -> str:

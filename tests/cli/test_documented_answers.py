@@ -1,5 +1,6 @@
 """Every read-side command the README and the `--help` texts show answers something on the
-main job's kind of data, and the README's Python example too.
+main job's kind of data, and the README's Python example too (`n2g circuit` reads the
+FEEDS edges `n2g feeds` computes here from the offline SmolLM2).
 
 The data: real SmolLM2-135M graphs of layers 0-3 from the main job (`n2g run`'s defaults),
 loaded into a real database server with the README's own `n2g-ingest` line. The whole
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "main-job-sample.jsonl.gz"
 MODEL = "smollm2-135m"
-WRITERS = {"record", "build", "run", "serve", "db"}
+WRITERS = {"record", "build", "run", "serve", "db", "feeds"}
 # What the docs say these return on the main job's data (README, docs/report-smollm2.md).
 DOCUMENTED = {
     'search "/" --context " *"': "smollm2-135m/3/15",
@@ -90,6 +91,8 @@ def workdir(db_config, tmp_path_factory) -> Iterator[Path]:
         assert loaded.exit_code == 0, loaded.output
         similar = _invoke(["n2g", "similar", "-m", MODEL, "-t", "0.9"])
         assert similar.exit_code == 0, similar.output
+        linked = _invoke(["n2g", "feeds", "-m", MODEL, "--layers", "0-3"])  # for `circuit`
+        assert linked.exit_code == 0, linked.output
         yield folder
 
 

@@ -1,0 +1,197 @@
+"""`n2g circuit` and `n2g feeds`: which units feed a unit, which it feeds, and computing it.
+
+`n2g circuit KEY` reads the stored FEEDS edges (n2g.search.circuits; torch-free, like
+every read command); `n2g feeds -m MODEL` loads the model, computes the edges among the
+units stored for it (n2g.circuits.stage: virtual weights on the direct path) and
+replaces the old ones, and with `--ablate N --records DIR` checks N units a layer by
+ablation and stores the measured effects on their edges. Every cell reaches the
+terminal as plain text (n2g.cli.tables).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+
+from n2g.cli.common import echo, echo_json, one_line_errors
+from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
+from n2g.cli.search_cmd import KEY_HELP, JsonOption, LimitOption
+from n2g.cli.tables import print_rows
+from n2g.errors import N2GError
+from n2g.search.circuits import MAX_DEPTH, Circuit, CircuitEdge, circuit
+
+COLUMNS = ["hop", "source", "target", "virtual_weight", "rank", "ablation_effect", "label"]
+DIRECTIONS = ("up", "down")
+
+
+@one_line_errors
+@database_options
+def circuit_command(
+    unit: Annotated[str, typer.Argument(help=KEY_HELP)],
+    depth: Annotated[
+        int, typer.Option("--depth", "-d", help=f"FEEDS steps to follow, 1 to {MAX_DEPTH}")
+    ] = 1,
+    direction: Annotated[
+        str,
+        typer.Option("--direction", help="up: the units that feed it; down: the units it feeds"),
+    ] = "up",
+    to: Annotated[
+        str | None, typer.Option("--to", help="instead: the paths from the unit to this one")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="edges computed from: weights, data or any")
+    ] = "weights",
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Which units feed a unit (or which it feeds), from the stored FEEDS edges.
+
+    Edges come from `n2g feeds`: each unit's strongest feeders of earlier layers by
+    virtual weight (the direct path through the residual stream), with the effect of
+    ablating them where measured. Examples:
+
+      n2g circuit smollm2-135m/3/286
+
+      n2g circuit smollm2-135m/1/964 --direction down --depth 2
+
+      n2g circuit smollm2-135m/1/964 --to smollm2-135m/3/286 --depth 3
+    """
+    if direction not in DIRECTIONS:
+        raise N2GError(f"--direction must be up or down, got {direction!r}")
+    if not 1 <= depth <= MAX_DEPTH:
+        raise N2GError(f"--depth must be 1 to {MAX_DEPTH}, got {depth}")
+    with open_database(db_flags) as db:
+        result = circuit(
+            db,
+            unit,
+            depth=depth,
+            direction="up" if direction == "up" else "down",
+            source=None if source == "any" else source,
+            to=to,
+            limit=limit,
+        )
+    if as_json:
+        echo_json(result.model_dump_json())
+        return
+    if to is not None:
+        _print_paths(result)
+        return
+    rows = [_Row.of(edge, direction) for edge in result.edges]
+    side = "feeding" if direction == "up" else "fed by"
+    print_rows(
+        rows,
+        COLUMNS,
+        False,
+        f"units {side} {unit} (up to {depth} step{'s' if depth > 1 else ''})",
+        f"no stored FEEDS edge {'into' if direction == 'up' else 'out of'} {unit}",
+    )
+
+
+def _print_paths(result: Circuit) -> None:
+    if not result.paths:
+        echo(f"no FEEDS path of at most {result.depth} steps from {result.key} to {result.to}")
+        return
+    for path in result.paths:
+        steps = " -> ".join(path.units)
+        weights = ", ".join(f"{w:+.3f}" for w in path.weights)
+        echo(f"{steps}  (weights {weights}; strength {path.strength:.3g})")
+
+
+class _Row(BaseModel):
+    """One edge as the table shows it; `label` is the far unit's."""
+
+    hop: int
+    source: str
+    target: str
+    virtual_weight: str
+    rank: int
+    ablation_effect: str
+    label: str
+
+    @classmethod
+    def of(cls, edge: CircuitEdge, direction: str) -> _Row:
+        effect = edge.ablation_effect
+        far = edge.source_label if direction == "up" else edge.target_label
+        return cls(
+            hop=edge.hop,
+            source=edge.source,
+            target=edge.target,
+            virtual_weight=f"{edge.virtual_weight:+.4f}",
+            rank=edge.rank,
+            ablation_effect="-" if effect is None else f"{effect:+.3f}",
+            label=far or "",
+        )
+
+
+@one_line_errors
+@database_options
+def feeds_command(
+    model: Annotated[str, typer.Option("--model", "-m", help="the model whose units to link")],
+    layers: Annotated[
+        str, typer.Option("--layers", help="e.g. 0-3 or 0,1,2,3 (units stored there are linked)")
+    ],
+    k: Annotated[int, typer.Option("--k", help="feeders kept per unit, by |virtual weight|")] = 10,
+    ablate: Annotated[
+        int, typer.Option("--ablate", help="check this many units a layer by ablation (0: none)")
+    ] = 0,
+    records: Annotated[
+        Path | None, typer.Option("--records", help="records folder (--ablate's windows)")
+    ] = None,
+    windows: Annotated[int, typer.Option("--windows", help="top windows per checked unit")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="which units --ablate samples")] = 0,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+    as_json: JsonOption = False,
+    db_flags: DatabaseFlags = NO_FLAGS,
+) -> None:
+    """Compute FEEDS edges between a model's stored units and store them (replacing old ones).
+
+    Each stored neuron of --layers gets its k strongest feeders among the stored neurons
+    of the earlier layers, by virtual weight: the earlier neuron's write direction dotted
+    with the later one's read direction (the direct path; attention and the norm's scale
+    ignored). --ablate N measures, on N units a layer, what ablating each feeder does to
+    the unit's activation on its top windows, and stores it on the edge. Examples:
+
+      n2g feeds -m smollm2-135m --layers 0-3
+
+      n2g feeds -m smollm2-135m --layers 0-3 --ablate 8 --records n2g-run/records
+    """
+    from n2g.selection import parse_layers
+
+    chosen = sorted(set(parse_layers(layers)))
+    if k < 1 or k > 1000:
+        raise N2GError(f"--k must be 1 to 1000, got {k}")
+    if ablate < 0 or windows < 1:
+        raise N2GError("--ablate must be 0 or more and --windows at least 1")
+    if ablate and records is None:
+        raise N2GError("--ablate needs --records: the folder whose windows the units run on")
+    if len(chosen) < 2:
+        raise N2GError(f"--layers {layers} gives one layer: nothing upstream of it to link")
+    from n2g.circuits.stage import check_by_ablation, compute_feeds, linked_units
+    from n2g.models import load_model
+
+    with open_database(db_flags) as db:
+        units = linked_units(db, model, chosen)  # before loading: the store decides
+        target = load_model(model, n_layers=max(units) + 1, device=device)
+        summary, edges = compute_feeds(db, target, units, k)
+        if ablate and records is not None:
+            summary.check, summary.measured = check_by_ablation(
+                db, target, records, edges, ablate, windows=windows, seed=seed
+            )
+    if as_json:
+        echo_json(json.dumps(summary.__dict__))
+        return
+    linked = ", ".join(f"layer {layer}: {n}" for layer, n in sorted(summary.units.items()))
+    echo(f"stored {summary.edges} FEEDS edges of {model} (units linked: {linked})")
+    if summary.check is not None:
+        echo(f"ablation check: {json.dumps(summary.check)}; {summary.measured} edges measured")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `n2g circuit` and `n2g feeds` to the app."""
+    app.command("circuit")(circuit_command)
+    app.command("feeds")(feeds_command)

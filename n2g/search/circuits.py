@@ -1,0 +1,182 @@
+"""Circuits in the store: which units feed a unit, which it feeds, and the paths between.
+
+`n2g feeds` stores `(:Neuron)-[:FEEDS {virtual_weight, rank, source}]->(:Neuron)` from
+earlier to later layers (n2g.models.virtual_weights: the top k feeders of each unit by the
+direct path's virtual weight, source 'weights'), and `n2g feeds --ablate` adds the measured
+`ablation_effect` of the units it checked (n2g.models.ablation). This module writes them
+(one transaction per model and source, replacing the old edges, so a reader sees the old
+set or the new one, never half) and reads them back for `n2g circuit`, the JSON API and
+the unit page: upstream, downstream, or the paths from one unit to another, up to
+MAX_DEPTH steps. The Cypher (queries/circuit_*.cypher) bounds its variable-length
+patterns by MAX_DEPTH, as Cypher takes no parameter there; `depth` chooses within it.
+
+What is not stored is told apart from what is wrong: a unit or a computation not in
+the store raises CircuitMissing (the service's 404); a bad depth or direction, or asking
+what feeds a unit of layer 0 (nothing is upstream of it), an N2GError (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from neo4j import ManagedTransaction
+from pydantic import BaseModel, ConfigDict, Field
+
+from n2g.db.connection import Database
+from n2g.db.messages import run_in_messages
+from n2g.errors import N2GError
+from n2g.graph.key import parse_neuron_key
+from n2g.resources import read_cypher
+from n2g.search.bounds import check_limit
+
+MAX_DEPTH = 4  # the bound written in the queries' patterns
+SOURCES = ("weights", "data")
+Direction = Literal["up", "down"]
+
+
+class CircuitMissing(N2GError):
+    """The unit, or any FEEDS edge of its model, is not stored."""
+
+
+class CircuitEdge(BaseModel):
+    """One FEEDS edge: `source` feeds `target`; `hop` is its far end's distance from the
+    unit asked about (1: a direct feeder, or a unit fed directly)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    source: str
+    target: str
+    hop: int
+    kind: str = Field(description="what computed the edge: 'weights' or 'data'")
+    virtual_weight: float = Field(description="signed; direct path, per unit of activation")
+    rank: int = Field(description="the source's place among the target's feeders (0: first)")
+    ablation_effect: float | None = Field(
+        None, description="share of the target's firing activation lost when zero-ablated"
+    )
+    mean_ablation_effect: float | None = None
+    source_label: str | None = None
+    target_label: str | None = None
+
+
+class CircuitPath(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    units: list[str]
+    weights: list[float]
+    strength: float = Field(description="the product of the weights' sizes")
+
+
+class Circuit(BaseModel):
+    """The edges around one unit, or the paths to another (`to`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    direction: Direction
+    depth: int
+    source: str | None
+    to: str | None = None
+    edges: list[CircuitEdge] = []
+    paths: list[CircuitPath] = []
+
+
+def check_depth(depth: int) -> int:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise N2GError(f"depth must be 1 to {MAX_DEPTH}, got {depth}")
+    return depth
+
+
+def check_source(source: str | None) -> str | None:
+    if source is not None and source not in SOURCES:
+        raise N2GError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    return source
+
+
+def _require_unit(db: Database, key: str) -> None:
+    if not db.read(read_cypher("queries", "neuron_exists"), {"key": key}):
+        raise CircuitMissing(f"no unit {key!r} in the database (check the model, layer and index)")
+
+
+def circuit(
+    db: Database,
+    key: str,
+    *,
+    depth: int = 1,
+    direction: Direction = "up",
+    source: str | None = "weights",
+    to: str | None = None,
+    limit: int = 50,
+) -> Circuit:
+    """The FEEDS edges up to `depth` steps upstream of unit `key` (`direction="up"`) or
+    downstream of it ("down"); with `to`, the paths from `key` to `to` instead."""
+    unit = parse_neuron_key(key)
+    check_depth(depth)
+    check_limit(limit)
+    check_source(source)
+    if direction not in ("up", "down"):
+        raise N2GError(f"direction must be up or down, got {direction!r}")
+    _require_unit(db, key)
+    if to is None and direction == "up" and unit.layer == 0:
+        raise N2GError(f"{key} is in layer 0: no unit of an earlier layer can feed it")
+    stored = {"model": unit.model, "source": source}
+    if not db.read(read_cypher("queries", "circuit_has_edges"), stored):
+        what = f"{source} " if source else ""
+        raise CircuitMissing(
+            f"no {what}FEEDS edges stored for model {unit.model!r}: compute them with "
+            f"`n2g feeds -m {unit.model}`"
+        )
+    params: dict[str, Any] = {"depth": depth, "source": source, "limit": limit}
+    if to is not None:
+        parse_neuron_key(to)
+        _require_unit(db, to)
+        rows = db.read(
+            read_cypher("queries", "circuit_paths"),
+            params | {"source_key": key, "target_key": to},
+        )
+        paths = [CircuitPath.model_validate(row) for row in rows]
+        return Circuit(key=key, direction="down", depth=depth, source=source, to=to, paths=paths)
+    stem = "circuit_upstream" if direction == "up" else "circuit_downstream"
+    rows = db.read(read_cypher("queries", stem), params | {"key": key})
+    edges = [CircuitEdge.model_validate(row) for row in rows]
+    return Circuit(key=key, direction=direction, depth=depth, source=source, edges=edges)
+
+
+def write_feeds(
+    db: Database, model: str, edges: Sequence[dict[str, Any]], source: str = "weights"
+) -> int:
+    """Replace `model`'s FEEDS edges of `source` by `edges` (rows of source, target,
+    virtual_weight, rank) in ONE transaction; the number written."""
+    check_source(source)
+
+    def work(tx: ManagedTransaction) -> int:
+        tx.run(read_cypher("queries", "feeds_clear"), {"model": model, "source": source}).consume()
+        written = 0
+        for rows in _runs(tx, "feeds_write", "edges", edges, source):
+            written += sum(int(row["written"]) for row in rows)
+        return written
+
+    return db.write(work)
+
+
+def write_ablation(db: Database, effects: Sequence[dict[str, Any]], source: str = "weights") -> int:
+    """Set `ablation_effect` and `mean_ablation_effect` on the FEEDS edges of `effects`
+    (rows of source, target, zero, mean); the number of edges updated."""
+
+    def work(tx: ManagedTransaction) -> int:
+        return sum(
+            int(row["updated"])
+            for rows in _runs(tx, "feeds_set_ablation", "effects", effects, source)
+            for row in rows
+        )
+
+    return db.write(work)
+
+
+def _runs(
+    tx: ManagedTransaction, stem: str, name: str, items: Sequence[dict[str, Any]], source: str
+) -> list[list[dict[str, Any]]]:
+    """`stem` run over `items` (each marked with `source` as its `kind`) in messages under
+    the server's limit."""
+    rows = [dict(item, kind=source) for item in items]
+    return [run_in_messages(tx, read_cypher("queries", stem), name, rows)] if rows else []
