@@ -3,7 +3,8 @@
 Writes `<out>/report/report.md` (quality table, OOD, sizes, search counts, the searches
 below), `quality.png` and `neuron.svg` (the best-scoring neuron's graph), and prints them.
 The report and its summary name the corpus by version and text hash
-(n2g.record.provenance): the same corpus, by hash, gives the same report.
+(n2g.record.provenance), so a difference from another report can be traced to its corpus
+or ruled out.
 """
 
 from __future__ import annotations
@@ -215,8 +216,7 @@ def corpus_lines(corpus: CorpusProvenance | None) -> list[str]:
     if corpus is None:
         return []
     return [
-        f"Corpus: {corpus.line()}. The same corpus (by its text's hash), with the same "
-        "settings, gives the same report.",
+        f"Corpus: {corpus.line()}.",
         "",
     ]
 
@@ -247,7 +247,9 @@ def community_levels(
     if config is None:
         return [], 0
     edges = weighted_edges(sets, config.floor)
-    return level_summaries(community_groups(sets, scope, config, edges=edges)), len(edges.sources)
+    return level_summaries(
+        community_groups(sets, scope, config, edges=edges), config.resolutions
+    ), len(edges.sources)
 
 
 def communities_markdown(

@@ -23,7 +23,13 @@ from n2g.graph.model import NeuronGraph
 from n2g.search import store
 from n2g.search.bounds import check_count, check_layer, check_limit
 from n2g.search.communities import CommunityConfig
-from n2g.search.grouping import GroupHit, SimilarityReport, compute_similarity, list_groups
+from n2g.search.grouping import (
+    MAX_LISTED_MEMBERS,
+    GroupHit,
+    SimilarityReport,
+    compute_similarity,
+    list_groups,
+)
 from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.output_tokens import OutputHit, output_token_units
 from n2g.search.ranking import RankedUnit, check_score, top_units
@@ -364,6 +370,7 @@ class NeuronSearch:
         min_size: int = 2,
         limit: int = 25,
         token_level: float = FIRING_LEVEL,
+        max_members: int = MAX_LISTED_MEMBERS,
     ) -> list[GroupHit]:
         """Groups of one `level` (0: the paper's components; 1..: communities, finest
         first; those inside group `parent` if given), largest first, then widest layer
@@ -378,6 +385,7 @@ class NeuronSearch:
             min_size=min_size,
             limit=limit,
             token_level=token_level,
+            max_members=max_members,
         )
 
     # -- computation ----------------------------------------------------------------------

@@ -94,18 +94,21 @@ class SimilarityReport(BaseModel):
     seconds: float
 
 
-def level_summaries(groups: Sequence[NeuronGroupRow]) -> list[LevelSummary]:
-    """Per level of communities: how many groups, the units they hold, the largest."""
+def level_summaries(
+    groups: Sequence[NeuronGroupRow], resolutions: Sequence[float]
+) -> list[LevelSummary]:
+    """Per level of communities (every level asked, an empty one too): how many groups,
+    the units they hold, the largest."""
     out = []
-    for level in sorted({g.level for g in groups}):
+    for level, resolution in enumerate(resolutions, start=1):
         at = [g for g in groups if g.level == level]
         out.append(
             LevelSummary(
                 level=level,
-                resolution=at[0].resolution,
+                resolution=resolution,
                 groups=len(at),
                 grouped_units=sum(g.size for g in at),
-                largest=max(g.size for g in at),
+                largest=max((g.size for g in at), default=0),
             )
         )
     return out
@@ -145,7 +148,7 @@ def compute_similarity(
         largest_group=max((g.size for g in components), default=0),
         community_floor=communities.floor if communities is not None else None,
         community_edges=edges,
-        levels=level_summaries(found),
+        levels=level_summaries(found, communities.resolutions if communities else ()),
         seconds=time.perf_counter() - start,
     )
 
@@ -173,13 +176,16 @@ def list_groups(
     min_size: int,
     limit: int,
     token_level: float = FIRING_LEVEL,
+    max_members: int = MAX_LISTED_MEMBERS,
 ) -> list[GroupHit]:
     """The groups of one level (inside `parent` if given), largest first, then the widest
-    spread over layers, with the tokens all their members share at `token_level`."""
+    spread over layers, with the tokens all their members share at `token_level` and
+    their first `max_members` members in key order (`size` says how many there are)."""
     check_level(token_level)
     check_limit(limit)
     check_count("min_size", min_size)
     check_count("level", level, 0)
+    check_count("max_members", max_members)
     if parent is not None and not store.group_exists(db, parent):
         raise N2GError(f"no group {parent!r} in the database (list them with `n2g groups`)")
     rows = store.group_rows(
@@ -189,7 +195,7 @@ def list_groups(
         parent=parent,
         min_size=min_size,
         limit=limit,
-        max_members=MAX_LISTED_MEMBERS,
+        max_members=max_members,
     )
     shared = store.group_tokens(db, [row["key"] for row in rows], MAX_SHARED_TOKENS, token_level)
     return [GroupHit.model_validate(row | shared.get(row["key"], {})) for row in rows]

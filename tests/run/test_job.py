@@ -131,7 +131,7 @@ def test_run_end_to_end_then_rerun_is_a_no_op(tmp_path, corpora, db_config):
     corpus = summary["corpus"]
     assert corpus["name"] == f"dir:{corpora[0].resolve()}" and corpus["version"] is None
     assert corpus["sha256"] == text_sha256(open_corpus(str(corpora[0])))
-    assert f"Corpus: {corpus['name']}, text SHA-256 {corpus['sha256']}. " in report
+    assert f"Corpus: {corpus['name']}, text SHA-256 {corpus['sha256']}." in report
     assert f"text SHA-256 {corpus['sha256'][:12]}" in result.output
     assert "warning: corpus" not in result.output  # not the documented report's corpus
 

@@ -123,7 +123,8 @@ def test_similarity_and_groups_take_transcoder_latents(store, sae_model):
     assert report.similar_pairs > 0
     with_tc = [p for p in pairs if "/tc:" in p.source or "/tc:" in p.target]
     assert with_tc, "no similar pair holds a transcoder latent at threshold 0.3"
-    members = {k for group in search.groups(model=sae_model.name, limit=500) for k in group.members}
+    groups = search.groups(model=sae_model.name, limit=500, max_members=10_000)
+    members = {k for group in groups for k in group.members}
     assert any("/tc:" in key for key in members)
 
 
