@@ -4,8 +4,7 @@ docs/report-smollm2.md, the README's table and docs/results.md come from one run
 main job on Debian's python3.11-doc at the version below. apt gives each machine the
 version it has lists for, and a security update changes the text (some report cells move
 by 0.01), so a run says in one line when its corpus is not that one: its figures are
-then expected to differ slightly from the documented ones, not to reproduce them (on the
-same corpus a run has differed by 0.01 in a few cells too: docs/promises.md, section 9).
+then expected to differ slightly from the documented ones, not to reproduce them.
 """
 
 from __future__ import annotations
