@@ -15,6 +15,7 @@ so no two ids of a tokenizer share a text (everything downstream is keyed by it)
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,17 +44,19 @@ class ByteTokenizer:
         return bytes(i for i in ids if i < 256).decode("utf-8", errors="replace")
 
 
-class _PieceTokenizer:
+class _PieceTokenizer(ABC):
     """Names ids by their pieces (the vocabulary's strings) and single-id decodes."""
 
     added_ids: frozenset[int]
     byte_level: bool
 
+    @abstractmethod
     def _piece(self, token_id: int) -> str | None:
-        raise NotImplementedError
+        """The vocabulary's string of one id (None for an id it does not hold)."""
 
+    @abstractmethod
     def decode(self, ids: Sequence[int]) -> str:
-        raise NotImplementedError
+        """The text of a sequence of ids."""
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         """Each id's lossless text: the text it contributes (" Paris", not "ĠParis"), with
