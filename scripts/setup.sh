@@ -59,9 +59,10 @@ fi
 say "installing neuron2graph"
 # The core is the read side; `n2g run` also needs the build extra (torch, transformer_lens,
 # SAELens) and the local server (local-db); the tests need every extra (ray: the
-# --executor ray tests). torch is named again so the resolver keeps the pinned wheel.
+# --executor ray tests; docs: the documentation site's build). torch is named again so
+# the resolver keeps the pinned wheel.
 if [ "$DEV" -eq 1 ]; then
-  "$VPY" -m pip install -q -e ".[build,local-db,ray,dev]" torch==2.13.0
+  "$VPY" -m pip install -q -e ".[build,local-db,ray,dev,docs]" torch==2.13.0
 else
   "$VPY" -m pip install -q -e ".[build,local-db]" torch==2.13.0
 fi

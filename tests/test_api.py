@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -75,15 +74,3 @@ def test_connect_from_variables_and_config(db, db_config, monkeypatch) -> None:
 def test_bad_address_is_one_line_error() -> None:
     with pytest.raises(n2g.N2GError, match="bad database URI 'http://x'"):
         n2g.connect("http://x")
-
-
-def test_the_api_reference_is_generated_from_the_docstrings() -> None:
-    script = Path(__file__).resolve().parent.parent / "scripts" / "api_reference.py"
-    spec = importlib.util.spec_from_file_location("api_reference", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    page = module.PAGE.read_text(encoding="utf-8")
-    assert page == module.render(), "docs/api.md is out of date: python scripts/api_reference.py"
-    for name in n2g.api.__all__:
-        assert f"`n2g.{name}" in page
