@@ -5,22 +5,33 @@ renamed page, a heading whose anchor a link still names, a moved repository file
 docstring the reference cannot render breaks it: `mkdocs build --strict` turns each of
 those warnings into a failed build, here in the README's test command. Viewing must not
 reach a CDN either (the site is read where the code runs, often with no network): every
-script, style sheet, font and image a page loads comes from the site itself.
+script, style sheet, font and image a page loads comes from the site itself, checked in the
+built files and in headless Chromium that can reach 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a page loads, by tag: the attributes holding an address fetched at view time (an
@@ -36,6 +47,8 @@ LOADED = {
     "object": ("data",),
     "embed": ("src",),
 }
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
 
 
@@ -145,6 +158,7 @@ def test_the_remote_scan_sees_each_way_of_loading(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_broken_link_anchor_or_repository_file_fails_the_build(tmp_path: Path) -> None:
     """The same configuration over a copy of docs/ with one broken link of each kind."""
     for entry in ROOT.iterdir():
@@ -194,3 +208,81 @@ def test_the_hook_rewrites_only_links_that_leave_docs() -> None:
         "[gone](../nowhere.md)",
     ]
     assert broken == ["../nowhere.md"]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    """The built site over real HTTP on 127.0.0.1, as `mkdocs serve` shows it."""
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def offline_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Headless Chromium that can reach 127.0.0.1 only (every other name fails to
+    resolve), logging each request it makes."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail(f"headless browser missing ({', '.join(missing)}): bash scripts/setup.sh --dev")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.add_argument("--disable-background-networking")
+    options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.add_argument("--window-size=1280,1600")  # wide: the search field in the header
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def requested(driver: WebDriver) -> list[str]:
+    """The addresses the page asked for since the last call."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+@pytest.mark.slow
+def test_the_site_renders_and_searches_with_no_network(
+    offline_browser: WebDriver, served: str
+) -> None:
+    driver = offline_browser
+    driver.get(f"{served}/api/")
+    wait = WebDriverWait(driver, 15)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert driver.find_element(By.ID, "n2g.api.connect").is_displayed()
+    # Material's own style sheet applied: its header bar is fixed at the top.
+    header = driver.find_element(By.CSS_SELECTOR, "header.md-header")
+    assert header.value_of_css_property("position") in {"sticky", "fixed"}
+    # The search runs in the page (a worker over the site's own index).
+    field = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    field.click()
+    field.send_keys("ArcadeDB")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item"))
+    # Over the network, that is (not the browser's own chrome:// pages).
+    fetched = [u for u in requested(driver) if u.startswith(("http:", "https:", "ws:", "wss:"))]
+    assert fetched and [u for u in fetched if not u.startswith(served + "/")] == []
+    severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
