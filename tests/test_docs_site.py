@@ -33,6 +33,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+import n2g.api
+
 ROOT = Path(__file__).resolve().parent.parent
 # What a page loads, by tag: the attributes holding an address fetched at view time (an
 # <a href> is followed only when clicked, so links to the forge are fine).
@@ -114,8 +116,6 @@ def test_every_page_and_the_api_reference_are_built(site: Path) -> None:
     assert (site / "index.html").is_file()
     assert {p for p in pages if not (site / p / "index.html").is_file()} == set()
     reference = (site / "api" / "index.html").read_text(encoding="utf-8")
-    import n2g.api
-
     for name in n2g.api.__all__:
         assert f'id="n2g.api.{name}"' in reference, name
     assert 'id="n2g.api.Store.token_search"' in reference  # inherited from NeuronSearch
