@@ -71,7 +71,12 @@ class LazyCommandsGroup(OneLineErrorsGroup):
 
     def load(self, module_name: str) -> None:
         """Import `n2g.cli.MODULE` and add the commands it registers."""
-        module = importlib.import_module(f"n2g.cli.{module_name}")
+        try:
+            module = importlib.import_module(f"n2g.cli.{module_name}")
+        except N2GError as exc:  # a broken plug-in read on import (the scoring methods)
+            from n2g.cli.common import fail
+
+            raise fail(str(exc), exc.exit_code) from None
         commands = typer.Typer()
         module.register(commands)
         for name, command in typer.main.get_group(commands).commands.items():
