@@ -96,7 +96,7 @@ class Plugin:
 @dataclass(frozen=True)
 class _BuiltIn(Generic[T]):
     name: str
-    load: Callable[[], T]
+    value: T
     target: str
     matches: Callable[[str], bool] | None
 
@@ -124,16 +124,16 @@ class Registry(Generic[T]):
     def add(
         self,
         name: str,
-        load: Callable[[], T],
+        value: T,
         *,
         matches: Callable[[str], bool] | None = None,
         target: str | None = None,
     ) -> None:
-        """Register built-in `name`; `load()` gives it (imports what it needs, when used).
-        `matches(spec)` claims specs other than the name itself (a path, a pattern);
-        `target` says where it lives (else `load`'s module and name)."""
-        where = target or f"{getattr(load, '__module__', '?')}:{getattr(load, '__qualname__', '?')}"
-        self._builtins[name] = _BuiltIn(name, load, where, matches)
+        """Register built-in `name` (a factory importing what it needs when called, or a
+        scorer class); `matches(spec)` claims specs other than the name itself (a path, a
+        pattern); `target` says where it lives (else `value`'s module and name)."""
+        module, qualname = getattr(value, "__module__", "?"), getattr(value, "__qualname__", "?")
+        self._builtins[name] = _BuiltIn(name, value, target or f"{module}:{qualname}", matches)
 
     def builtin_names(self) -> list[str]:
         return list(self._builtins)
@@ -143,7 +143,7 @@ class Registry(Generic[T]):
         return [*self._builtins, *self._installed()]
 
     def installed_hint(self) -> str:
-        """"; installed plug-ins: A, B" for an error line ("" when none is installed)."""
+        """The end of an error line naming the installed plug-ins ("" when none is)."""
         installed = list(self._installed())
         return f"; installed plug-ins: {', '.join(installed)}" if installed else ""
 
@@ -156,7 +156,7 @@ class Registry(Generic[T]):
         named by its head (loaded now); None when neither. PluginError when it is broken."""
         builtin = self._builtin_for(spec)
         if builtin is not None:
-            return builtin.load()
+            return builtin.value
         entry = self._installed().get(spec_head(spec))
         return None if entry is None else self._load(entry)
 
@@ -191,8 +191,7 @@ class Registry(Generic[T]):
             if entry.name in self._builtins:
                 print(
                     f"warning: plug-in {entry.name!r} ({self.group}) of distribution "
-                    f"{_distribution(entry)} is ignored: a built-in {self.kind[:-1]} has "
-                    "that name",
+                    f"{_distribution(entry)} is ignored: n2g's own {entry.name!r} comes first",
                     file=sys.stderr,
                 )
             elif entry.name not in found:

@@ -172,8 +172,7 @@ class BuildConfig(BaseModel):
 
         if not HELPERS.knows(self.helper):
             raise ValueError(
-                f"helper must be {HELPER_SPELLINGS}{HELPERS.installed_hint()}, "
-                f"not {self.helper!r}"
+                f"helper must be {HELPER_SPELLINGS}{HELPERS.installed_hint()}, not {self.helper!r}"
             )
         return self
 

@@ -31,7 +31,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
-from n2g.cli.common import OneLineErrorsGroup, no_flag_labels
+from n2g.cli.common import OneLineErrorsGroup, fail, no_flag_labels
+from n2g.errors import N2GError
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,6 @@ class LazyCommandsGroup(OneLineErrorsGroup):
         try:
             module = importlib.import_module(f"n2g.cli.{module_name}")
         except N2GError as exc:  # a broken plug-in read on import (the scoring methods)
-            from n2g.cli.common import fail
-
             raise fail(str(exc), exc.exit_code) from None
         commands = typer.Typer()
         module.register(commands)

@@ -34,7 +34,14 @@ if TYPE_CHECKING:  # torch/transformer_lens load in seconds: import them only wh
 OFFLINE_MODEL = "smollm2-135m"
 _TINY = re.compile(r"tiny-(gelu|solu_ln|relu|silu)-(\d+)l-s(\d+)")
 
-__all__ = ["MODELS", "OFFLINE_MODEL", "NeuronModel", "TokenizerLike", "load_model", "load_tokenizer"]
+__all__ = [
+    "MODELS",
+    "OFFLINE_MODEL",
+    "NeuronModel",
+    "TokenizerLike",
+    "load_model",
+    "load_tokenizer",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -145,7 +152,9 @@ MODELS: Registry[ModelPlugin] = Registry(
     "models", "a model factory (n2g.plugins.ModelPlugin)", _is_model_factory
 )
 MODELS.add(OFFLINE_MODEL, _load_offline, matches=lambda name: name.lower() == OFFLINE_MODEL)
-MODELS.add("tiny-<act_fn>-<n>l-s<seed>", _load_tiny, matches=lambda name: bool(_TINY.fullmatch(name)))
+MODELS.add(
+    "tiny-<act_fn>-<n>l-s<seed>", _load_tiny, matches=lambda name: bool(_TINY.fullmatch(name))
+)
 MODELS.add("<local Hugging Face folder>", _load_folder, matches=_is_folder)
 MODELS.add("<transformer_lens name>", _load_hub, matches=_is_hub_name)
 

@@ -25,9 +25,9 @@ import functools
 import importlib
 import pkgutil
 import re
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,12 +62,11 @@ class Scorer(ABC):
             return  # an abstract helper class, not a method
         if not _NAME.match(name) or name == N2G:
             raise ValueError(f"scoring method name {name!r}: lower_snake_case, not {N2G!r}")
-        if not cls.__module__.startswith(__package__ + "."):
-            return  # a plug-in's: registered through its entry point (SCORERS)
         known = _REGISTRY.get(name)
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise ValueError(f"two scoring methods named {name!r}")
-        _REGISTRY[name] = cls
+        if cls.__module__.startswith("n2g.scoring."):  # a plug-in's comes through SCORERS
+            _REGISTRY[name] = cls
 
     @abstractmethod
     def __init__(self, examples: Examples) -> None:
@@ -96,10 +95,6 @@ SCORERS: Registry[type[Scorer]] = Registry(
 )
 
 
-def _given(cls: type[Scorer]) -> Any:
-    return lambda: cls
-
-
 @functools.cache
 def scorers() -> tuple[type[Scorer], ...]:
     """Every scoring method: the `n2g.scoring` package's, then the installed plug-ins', in
@@ -110,7 +105,7 @@ def scorers() -> tuple[type[Scorer], ...]:
             importlib.import_module(module.name)
     found = dict(_REGISTRY)
     for cls in found.values():
-        SCORERS.add(cls.name, _given(cls), target=f"{cls.__module__}:{cls.__qualname__}")
+        SCORERS.add(cls.name, cls)
     for cls in SCORERS.plugins():
         if cls.name in found:
             print(
