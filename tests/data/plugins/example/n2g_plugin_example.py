@@ -1,6 +1,6 @@
 """An out-of-tree neuron2graph plug-in of each kind, as a distribution declares them
 (pyproject.toml: the entry point groups neuron2graph.models, .corpora, .helpers and
-.scorers). docs/plugins.md walks through it; tests/plugins/test_installed.py installs it
+.scorers). docs/plugins.md walks through it; tests/test_plugins.py installs it
 and runs it through `n2g run`.
 
 - model `example-tiny[:SEED]`: n2g's seeded tiny GELU model, under the spec's name;
