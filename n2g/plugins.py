@@ -58,7 +58,7 @@ class ModelPlugin(Protocol):
     `name` should be `spec`, so that later stages reopen it from the records."""
 
     def __call__(
-        self, spec: str, *, n_layers: int | None, device: str, cache_dir: Path | None
+        self, spec: str, /, *, n_layers: int | None, device: str, cache_dir: Path | None
     ) -> NeuronModel: ...
 
 
@@ -66,7 +66,7 @@ class CorpusPlugin(Protocol):
     """`neuron2graph.corpora`: open a corpus. Its `name` should be `spec`: the records
     name their corpus and the build reopens it from that name."""
 
-    def __call__(self, spec: str, *, cache_dir: Path | None) -> Corpus: ...
+    def __call__(self, spec: str, /, *, cache_dir: Path | None) -> Corpus: ...
 
 
 class HelperPlugin(Protocol):
@@ -74,7 +74,7 @@ class HelperPlugin(Protocol):
     (`rerank`: whether the user asked a causal helper to re-rank its candidates)."""
 
     def __call__(
-        self, spec: str, model: NeuronModel, *, device: str, rerank: bool
+        self, spec: str, model: NeuronModel, /, *, device: str, rerank: bool
     ) -> SubstituteHelper: ...
 
 
@@ -210,7 +210,7 @@ class Registry(Generic[T]):
             ) from None
         if not self._check(loaded):
             raise PluginError(f"{where} is not {self.contract}")
-        return loaded  # type: ignore[no-any-return]
+        return loaded
 
 
 def _distribution(entry: metadata.EntryPoint) -> str:
