@@ -37,7 +37,7 @@ READ_SIDE = [
     *sorted(p for p in (PACKAGE / "serve").glob("*.py") if p.name != "tokenizers.py"),
 ]
 ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
-ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring", "n2g.report", "n2g.files")
+ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring", "n2g.report", "n2g.files", "n2g.plugins")
 HEAVY = ("torch", "transformer_lens", "transformers", "n2g.builder", "n2g.record", "n2g.models")
 
 

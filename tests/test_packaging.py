@@ -37,7 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 BUILD_LIBRARIES = ("torch", "transformers", "transformer_lens", "sae_lens", "safetensors", "gguf")
 READ_SIDE = ("graph", "db", "search", "scoring", "report", "serve", "cli")
-READ_MODULES = ("n2g.export", "n2g.files", "n2g.paths", "n2g.resources", "n2g.errors")
+READ_MODULES = (
+    "n2g.export",
+    "n2g.files",
+    "n2g.paths",
+    "n2g.resources",
+    "n2g.errors",
+    "n2g.plugins",
+)
 
 
 def test_ci_on_a_public_forge_runs_the_ci_script() -> None:

@@ -168,10 +168,11 @@ class BuildConfig(BaseModel):
 
     @model_validator(mode="after")
     def _helper_spec(self) -> BuildConfig:
-        kind = self.helper.split(":", 1)[0]
-        if kind not in ("none", "embed", "mlm", "causal"):
+        from n2g.builder.helpers import HELPER_SPELLINGS, HELPERS
+
+        if not HELPERS.knows(self.helper):
             raise ValueError(
-                f"helper must be none, embed, mlm[:NAME] or causal[:MODEL], not {self.helper!r}"
+                f"helper must be {HELPER_SPELLINGS}{HELPERS.installed_hint()}, not {self.helper!r}"
             )
         return self
 

@@ -53,7 +53,7 @@ class NoHelper:
         return [[] for _ in requests]
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
 
@@ -74,7 +74,7 @@ class MaskedLMHelper:
             self.model = AutoModelForMaskedLM.from_pretrained(name_or_path).to(device).eval()
         except Exception as exc:  # noqa: BLE001 (hub, disk, format: all mean "cannot load")
             raise N2GError(
-                f"cannot load helper model {name_or_path!r}: {_first_line(exc)}"
+                f"cannot load helper model {name_or_path!r}: {first_line(exc)}"
             ) from None
         if self.tokenizer.mask_token is None:
             raise N2GError(f"helper model {name_or_path!r} has no mask token: not a masked LM")
@@ -305,31 +305,13 @@ class EmbeddingHelper:
 def make_helper(
     spec: str, model: NeuronModel, device: str = "cpu", *, rerank: bool
 ) -> SubstituteHelper:
-    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]", "embed"); `rerank`:
-    a causal helper re-ranks a pool of 2n candidates by the whole window (else takes the
-    top n next tokens, `CausalLMHelper`)."""
-    pool = 2 if rerank else 1
-    kind, _, arg = spec.partition(":")
-    if kind == "none":
-        return NoHelper()
-    if kind == "embed":
-        return EmbeddingHelper(model)
-    if kind == "mlm":
-        return MaskedLMHelper(arg or "distilbert-base-uncased", model.tokenizer, device)
-    if kind == "causal":
-        complete = model.loaded_layers == model.n_layers  # a truncated model's logits are noise
-        if (not arg or arg == model.name) and complete:
-            return CausalLMHelper(model, model.tokenizer, candidates_per_slot=pool)
-        arg = arg or model.name
-        try:
-            from n2g.models import load_model
-        except ImportError:
-            raise N2GError("causal helper models need n2g.models.load_model") from None
-        try:
-            helper_model = load_model(arg, device=device, dtype=model.dtype)
-        except N2GError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise N2GError(f"cannot load helper model {arg!r}: {_first_line(exc)}") from None
-        return CausalLMHelper(helper_model, model.tokenizer, candidates_per_slot=pool)
-    raise N2GError(f"unknown helper {spec!r}: use none, embed, mlm[:NAME] or causal[:MODEL]")
+    """Build the helper named by `spec` ("none", "mlm[:NAME]", "causal[:MODEL]", "embed", or
+    an installed plug-in's name: n2g.builder.helpers); `rerank`: a causal helper re-ranks a
+    pool of 2n candidates by the whole window (else takes the top n next tokens,
+    `CausalLMHelper`)."""
+    from n2g.builder.helpers import HELPERS, unknown_helper
+
+    factory = HELPERS.find(spec)
+    if factory is None:
+        raise N2GError(unknown_helper(spec))
+    return factory(spec, model, device=device, rerank=rerank)

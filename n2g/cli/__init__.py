@@ -78,6 +78,10 @@ LazyCommandsGroup.entries = {
         "serve_cmd",
         "Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.",
     ),
+    "plugins": Entry(
+        "plugins_cmd",
+        "List the models, corpora, substitute helpers and scoring methods n2g can use.",
+    ),
     "db": Entry("db_cmd", "The graph database: the local server, the schema, clearing."),
 }
 

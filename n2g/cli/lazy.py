@@ -31,7 +31,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
-from n2g.cli.common import OneLineErrorsGroup, no_flag_labels
+from n2g.cli.common import OneLineErrorsGroup, fail, no_flag_labels
+from n2g.errors import N2GError
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ class LazyCommandsGroup(OneLineErrorsGroup):
 
     def load(self, module_name: str) -> None:
         """Import `n2g.cli.MODULE` and add the commands it registers."""
-        module = importlib.import_module(f"n2g.cli.{module_name}")
+        try:
+            module = importlib.import_module(f"n2g.cli.{module_name}")
+        except N2GError as exc:  # a broken plug-in read on import (the scoring methods)
+            raise fail(str(exc), exc.exit_code) from None
         commands = typer.Typer()
         module.register(commands)
         for name, command in typer.main.get_group(commands).commands.items():

@@ -6,7 +6,11 @@ Accepted names:
 - `tiny-<act_fn>-<n>l-s<seed>` (e.g. `tiny-solu_ln-2l-s0`): the seeded test models of
   n2g.models.tiny with default sizes (the names `tiny_model` gives them), for tests/demos;
 - a transformer_lens pretrained name (`solu-6l-pile`, `gpt2-small`, `pythia-70m`, ...):
-  weights come from the Hugging Face hub.
+  weights come from the Hugging Face hub;
+- the name of an installed plug-in (entry point group `neuron2graph.models`, n2g.plugins).
+
+Each of those is an entry of the `MODELS` registry, tried in that order: a plug-in never
+changes what a name above meant.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from n2g.errors import N2GError
 from n2g.models.tokenizers import HFTokenizer
+from n2g.plugins import ModelPlugin, Registry
 
 # transformer_lens 3.x warns on every model that 4.0 removes HookedTransformer; we pin < 4.
 warnings.filterwarnings("ignore", message="HookedTransformer is deprecated")
@@ -29,7 +34,14 @@ if TYPE_CHECKING:  # torch/transformer_lens load in seconds: import them only wh
 OFFLINE_MODEL = "smollm2-135m"
 _TINY = re.compile(r"tiny-(gelu|solu_ln|relu|silu)-(\d+)l-s(\d+)")
 
-__all__ = ["OFFLINE_MODEL", "NeuronModel", "TokenizerLike", "load_model", "load_tokenizer"]
+__all__ = [
+    "MODELS",
+    "OFFLINE_MODEL",
+    "NeuronModel",
+    "TokenizerLike",
+    "load_model",
+    "load_tokenizer",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +58,7 @@ def _unknown(name: str) -> N2GError:
     return N2GError(
         f"unknown model {name!r}: use {OFFLINE_MODEL!r} (offline), a local Hugging Face model "
         f"folder, or a transformer_lens name such as {known_names_hint()}"
+        f"{MODELS.installed_hint()}"
     )
 
 
@@ -76,33 +89,74 @@ def load_model(
 def _load(name: str, n_layers: int | None, device: str, cache_dir: Path | None) -> NeuronModel:
     if n_layers is not None and n_layers < 1:
         raise N2GError(f"n_layers must be at least 1, not {n_layers}")
-    if name.lower() == OFFLINE_MODEL:
-        from n2g.models import smollm2
-
-        return smollm2.load(n_layers, device=device, cache_dir=cache_dir)
-    tiny = _TINY.fullmatch(name)
-    if tiny:
-        return _load_tiny(tiny, n_layers, device)
-    path = Path(name).expanduser()
-    if path.is_dir():
-        from n2g.models.hub import load_local_hf
-
-        return load_local_hf(path, n_layers=n_layers, device=device)
-    from n2g.models.hub import load_pretrained, official_name
-
-    if official_name(name) is None:
+    factory = MODELS.find(name)
+    if factory is None:
         raise _unknown(name)
-    return load_pretrained(name, n_layers=n_layers, device=device)
+    return factory(name, n_layers=n_layers, device=device, cache_dir=cache_dir)
 
 
-def _load_tiny(match: re.Match, n_layers: int | None, device: str) -> NeuronModel:
+def _load_offline(
+    name: str, *, n_layers: int | None, device: str, cache_dir: Path | None
+) -> NeuronModel:
+    from n2g.models import smollm2
+
+    return smollm2.load(n_layers, device=device, cache_dir=cache_dir)
+
+
+def _load_tiny(
+    name: str, *, n_layers: int | None, device: str, cache_dir: Path | None
+) -> NeuronModel:
     from n2g.models.tiny import tiny_model
 
+    match = _TINY.fullmatch(name)
+    assert match is not None  # the registry gives only names it matched
     act_fn, total, seed = match.group(1), int(match.group(2)), int(match.group(3))
     if total < 1 or (n_layers is not None and n_layers > total):
         raise N2GError(f"cannot load {n_layers} layers: {match.group(0)} has {total}")
     # Tiny models are built whole (cheap); n_layers does not matter for them.
     return tiny_model(n_layers=total, act_fn=act_fn, seed=seed, device=device)
+
+
+def _load_folder(
+    name: str, *, n_layers: int | None, device: str, cache_dir: Path | None
+) -> NeuronModel:
+    from n2g.models.hub import load_local_hf
+
+    return load_local_hf(Path(name).expanduser(), n_layers=n_layers, device=device)
+
+
+def _load_hub(
+    name: str, *, n_layers: int | None, device: str, cache_dir: Path | None
+) -> NeuronModel:
+    from n2g.models.hub import load_pretrained
+
+    return load_pretrained(name, n_layers=n_layers, device=device)
+
+
+def _is_folder(name: str) -> bool:
+    return Path(name).expanduser().is_dir()
+
+
+def _is_hub_name(name: str) -> bool:
+    from n2g.models.hub import official_name  # transformer_lens: imported when reached
+
+    return official_name(name) is not None
+
+
+def _is_model_factory(value: object) -> bool:
+    return callable(value)
+
+
+# Tried in this order; a name none claims is looked up among the installed plug-ins.
+MODELS: Registry[ModelPlugin] = Registry(
+    "models", "a model factory (n2g.plugins.ModelPlugin)", _is_model_factory
+)
+MODELS.add(OFFLINE_MODEL, _load_offline, matches=lambda name: name.lower() == OFFLINE_MODEL)
+MODELS.add(
+    "tiny-<act_fn>-<n>l-s<seed>", _load_tiny, matches=lambda name: bool(_TINY.fullmatch(name))
+)
+MODELS.add("<local Hugging Face folder>", _load_folder, matches=_is_folder)
+MODELS.add("<transformer_lens name>", _load_hub, matches=_is_hub_name)
 
 
 @functools.lru_cache(maxsize=8)
@@ -121,6 +175,11 @@ def _cached_tokenizer(name: str, cache_dir: str | None) -> TokenizerLike:
         from n2g.models.tokenizers import ByteTokenizer
 
         return ByteTokenizer()
+    factory = MODELS.find(name)
+    if factory is None:
+        raise _unknown(name)
+    if factory not in (_load_folder, _load_hub):  # a plug-in: its model's tokenizer
+        return factory(name, n_layers=None, device="cpu", cache_dir=None).tokenizer
     from transformers import AutoTokenizer
 
     path = Path(name).expanduser()

@@ -9,7 +9,10 @@ Specs accepted by `open_corpus`:
                  fetched the same way, its text extracted from HTML (n2g.record.handbook);
 - a text file, or a folder (every UTF-8 text file below it, in sorted path order);
 - a `.jsonl` file (one JSON object a line with a string `text` field);
-- `hf:<dataset>[:<split>]` a Hugging Face dataset (needs the `datasets` package and the hub).
+- `hf:<dataset>[:<split>]` a Hugging Face dataset (needs the `datasets` package and the hub);
+- `NAME[:ARGUMENT]` an installed plug-in (entry point group `neuron2graph.corpora`).
+
+Each is an entry of the `CORPORA` registry, tried in that order (n2g.plugins).
 
 Documents come in a deterministic order with integer ids 0, 1, 2, ... `windows` cuts each
 document into consecutive, non-overlapping windows of exactly `window` tokens; a shorter
@@ -38,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.errors import N2GError
 from n2g.paths import cache_dir as default_cache_dir
+from n2g.plugins import CorpusPlugin, Registry
 from n2g.record.config import CORPUS_HELP
 from n2g.record.debian import package_version, unpack_debian_package
 
@@ -253,28 +257,39 @@ def python_docs_corpus(cache_dir: Path | None = None) -> FileCorpus:
 def open_corpus(spec: str | CorpusConfig) -> Corpus:
     """Open a corpus from its spec; a missing or empty corpus is a one-line N2GError."""
     config = spec if isinstance(spec, CorpusConfig) else CorpusConfig(spec=spec)
-    text = config.spec
-    if text == "stdlib":
-        return stdlib_corpus()
-    if text == "python-docs":
-        return python_docs_corpus(config.cache_dir)
-    if text == "debian-handbook":
-        from n2g.record.handbook import handbook_folder, handbook_version
-
-        folder = handbook_folder(config.cache_dir)
-        files = _text_files(folder, (".txt",))
-        return FileCorpus("debian-handbook:en-US", files, handbook_version(config.cache_dir))
-    if text.startswith("hf:"):
-        parts = text[3:].split(":")
-        if not parts[0]:
-            raise N2GError("hf corpus spec needs a dataset name: hf:<dataset>[:<split>]")
-        return HFCorpus(parts[0], parts[1] if len(parts) > 1 and parts[1] else "train")
-    path = Path(text).expanduser()
-    if not path.exists():
+    factory = CORPORA.find(config.spec)
+    if factory is None:
         raise N2GError(
-            f"corpus {text!r} not found: give stdlib, python-docs, debian-handbook, a text "
-            "file or folder, a .jsonl file, or hf:<dataset>"
+            f"corpus {config.spec!r} not found: give stdlib, python-docs, debian-handbook, a "
+            f"text file or folder, a .jsonl file, or hf:<dataset>{CORPORA.installed_hint()}"
         )
+    return factory(config.spec, cache_dir=config.cache_dir)
+
+
+def _stdlib(spec: str, *, cache_dir: Path | None) -> Corpus:
+    return stdlib_corpus()
+
+
+def _python_docs(spec: str, *, cache_dir: Path | None) -> Corpus:
+    return python_docs_corpus(cache_dir)
+
+
+def _debian_handbook(spec: str, *, cache_dir: Path | None) -> Corpus:
+    from n2g.record.handbook import handbook_folder, handbook_version
+
+    files = _text_files(handbook_folder(cache_dir), (".txt",))
+    return FileCorpus("debian-handbook:en-US", files, handbook_version(cache_dir))
+
+
+def _hf(spec: str, *, cache_dir: Path | None) -> Corpus:
+    parts = spec[3:].split(":")
+    if not parts[0]:
+        raise N2GError("hf corpus spec needs a dataset name: hf:<dataset>[:<split>]")
+    return HFCorpus(parts[0], parts[1] if len(parts) > 1 and parts[1] else "train")
+
+
+def _path(spec: str, *, cache_dir: Path | None) -> Corpus:
+    path = Path(spec).expanduser()
     if path.is_dir():
         return FileCorpus(f"dir:{path.resolve()}", _text_files(path))
     if path.suffix == ".jsonl":
@@ -284,6 +299,21 @@ def open_corpus(spec: str | CorpusConfig) -> Corpus:
     return FileCorpus(f"file:{path.resolve()}", [path])
 
 
+def _is_corpus_factory(value: object) -> bool:
+    return callable(value)
+
+
+# Tried in this order; a spec none claims is looked up among the installed plug-ins.
+CORPORA: Registry[CorpusPlugin] = Registry(
+    "corpora", "a corpus factory (n2g.plugins.CorpusPlugin)", _is_corpus_factory
+)
+CORPORA.add("stdlib", _stdlib, matches=lambda spec: spec == "stdlib")
+CORPORA.add("python-docs", _python_docs, matches=lambda spec: spec == "python-docs")
+CORPORA.add("debian-handbook", _debian_handbook, matches=lambda spec: spec == "debian-handbook")
+CORPORA.add("hf", _hf, matches=lambda spec: spec.startswith("hf:"))
+CORPORA.add("<file or folder>", _path, matches=lambda spec: Path(spec).expanduser().exists())
+
+
 def spec_of(name: str) -> str:
     """The spec that reopens a corpus from its `name` (as records manifests store it)."""
     kind, _, rest = name.partition(":")
@@ -291,7 +321,7 @@ def spec_of(name: str) -> str:
         return kind
     if kind in ("dir", "file", "jsonl"):
         return rest
-    return name  # hf:DATASET:SPLIT is its own spec
+    return name  # hf:DATASET:SPLIT is its own spec, and a plug-in's name is its spec
 
 
 def indexed_windows(

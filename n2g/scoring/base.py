@@ -11,9 +11,11 @@ bigram codes) is made once per window by `keys` and shared by every unit, which 
 `predict_keys`; a method with nothing to share keeps the defaults (the keys are the
 tokens). Everything stays plain numpy arrays.
 
-Registration: subclassing registers (`__init_subclass__`), and `scorers()` imports every
-module of the `n2g.scoring` package once, so a new module is found without an import
-line anywhere. `order` places a method in every table (token lookup 10, 5-gram 20, ...),
+Registration: subclassing in the `n2g.scoring` package registers (`__init_subclass__`),
+and `scorers()` imports every module of the package once, so a new module is found without
+an import line anywhere. Methods of other distributions come through the entry point
+group `neuron2graph.scorers` (`SCORERS`, n2g.plugins): a plug-in of a built-in's name is
+ignored with a warning. `order` places a method in every table (token lookup 10, 5-gram 20, ...),
 so existing columns keep their places when a method is added.
 """
 
@@ -23,11 +25,14 @@ import functools
 import importlib
 import pkgutil
 import re
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+
+from n2g.plugins import Registry
 
 # The graph's own predictor: its scores are `Evaluation.n2g`, never a plug-in's name.
 N2G = "n2g"
@@ -60,7 +65,8 @@ class Scorer(ABC):
         known = _REGISTRY.get(name)
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise ValueError(f"two scoring methods named {name!r}")
-        _REGISTRY[name] = cls
+        if cls.__module__.startswith("n2g.scoring."):  # a plug-in's comes through SCORERS
+            _REGISTRY[name] = cls
 
     @abstractmethod
     def __init__(self, examples: Examples) -> None:
@@ -80,14 +86,36 @@ class Scorer(ABC):
         return self.predict(keys)
 
 
+def _is_scorer(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, Scorer) and "name" in value.__dict__
+
+
+SCORERS: Registry[type[Scorer]] = Registry(
+    "scorers", "a subclass of n2g.scoring.Scorer with a name", _is_scorer
+)
+
+
 @functools.cache
 def scorers() -> tuple[type[Scorer], ...]:
-    """Every scoring method of the `n2g.scoring` package, in table order."""
+    """Every scoring method: the `n2g.scoring` package's, then the installed plug-ins', in
+    table order (PluginError naming a broken plug-in)."""
     package = importlib.import_module("n2g.scoring")
     for module in pkgutil.iter_modules(package.__path__, "n2g.scoring."):
         if not module.name.rsplit(".", 1)[1].startswith("_") and module.name != __name__:
             importlib.import_module(module.name)
-    return tuple(sorted(_REGISTRY.values(), key=lambda cls: (cls.order, cls.name)))
+    found = dict(_REGISTRY)
+    for cls in found.values():
+        SCORERS.add(cls.name, cls)
+    for cls in SCORERS.plugins():
+        if cls.name in found:
+            print(
+                f"warning: scoring plug-in {cls.__module__}:{cls.__qualname__} is ignored: "
+                f"a built-in method is named {cls.name!r}",
+                file=sys.stderr,
+            )
+            continue
+        found[cls.name] = cls
+    return tuple(sorted(found.values(), key=lambda cls: (cls.order, cls.name)))
 
 
 def baseline_names() -> tuple[str, ...]:
