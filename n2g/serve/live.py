@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from n2g.errors import N2GError
+from n2g.errors import N2GError, missing_extra
 from n2g.serve.unit_text import OWN_TOKENIZER, Unavailable
 
 if TYPE_CHECKING:  # torch comes with the model, on the first request
@@ -84,6 +84,9 @@ def _load(name: str) -> NeuronModel | str:
         return load_model(name)
     except N2GError as exc:
         return f"the model {name!r} is not available to the service: {exc}"
-    except (OSError, ValueError, ImportError, RuntimeError) as exc:
+    except ImportError as exc:  # a core install serves without the build extra
+        extra = missing_extra(exc)
+        return f"the model {name!r} is not available to the service: {extra or exc}"
+    except (OSError, ValueError, RuntimeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return f"the model {name!r} is not available to the service: {first}"

@@ -168,3 +168,18 @@ def test_hostile_text_is_escaped(client: TestClient) -> None:
     assert "&lt;" in html.split('id="text-predicted">', 1)[1].split("</div>", 1)[0]
     run = client.get(api(TINY_KEY, text=text)).json()
     assert run["text"] == text  # JSON carries it exactly
+
+
+def test_openapi_describes_the_endpoint(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"]["/api/unit/{key}/activations"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("UnitActivations")
+
+
+def test_serve_offers_the_flag() -> None:
+    from typer.testing import CliRunner
+
+    from n2g.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "--live-model" in result.output

@@ -11,15 +11,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.serve import test_browser, test_unit_text
 from tests.serve.graphs import SCRIPT
-from tests.serve.test_browser import (  # noqa: F401 (fixtures)
-    WAIT_S,
-    assert_nothing_ran,
-    browser,
-    console_errors,
-    open_page,
-)
-from tests.serve.test_unit_text import TINY_KEY, app, client, text_db  # noqa: F401 (fixtures)
+from tests.serve.test_browser import WAIT_S, assert_nothing_ran, console_errors, open_page
+from tests.serve.test_unit_text import TINY_KEY
+
+browser = test_browser.browser  # its headless chromium fixture, used here under its name
+text_db = test_unit_text.text_db  # the serve graphs and a tiny model's unit
+app = test_unit_text.app  # the service with --live-model (conftest's live_server serves it)
 
 
 def submit_text(driver: WebDriver, text: str) -> None:
