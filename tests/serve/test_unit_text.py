@@ -24,7 +24,7 @@ from n2g.serve.unit_text import LATENTS, NOT_LIVE
 from n2g.serve.views import MAX_TEXT
 from n2g.testing.handmade import make_graph
 from tests.serve.conftest import LOCAL
-from tests.serve.graphs import EVERYONE_KEY, SAE_KEY, SCRIPT, serve_graphs
+from tests.serve.graphs import DOTTED_KEY, EVERYONE_KEY, SAE_KEY, SCRIPT, serve_graphs
 
 TINY = "tiny-gelu-1l-s0"  # n2g.models loads it by this name: built in code, no download
 TINY_KEY = f"{TINY}/0/5"
@@ -153,6 +153,14 @@ def test_empty_text_is_a_422_and_an_empty_box_no_run(client: TestClient) -> None
     assert answer.status_code == 422 and "the text is empty" in answer.json()["error"]
     html = client.get(f"/units/{TINY_KEY}?text=").text
     assert 'id="text-predicted"' not in html and 'id="test-text-form"' in html
+
+
+def test_a_key_no_path_can_carry_keeps_its_box(client: TestClient) -> None:
+    query = urlencode({"key": DOTTED_KEY, "text": "dots", "tokenizer": "byte"})
+    html = client.get(f"/units?{query}").text
+    assert 'action="/units#test-text"' in html
+    assert f'<input type="hidden" name="key" value="{DOTTED_KEY}">' in html
+    assert html.count('class="tok"', html.index('id="text-predicted"')) >= 4
 
 
 def test_unknown_unit_is_404(client: TestClient) -> None:
