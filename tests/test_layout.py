@@ -33,8 +33,11 @@ READ_SIDE = [
     *sorted((PACKAGE / "report").glob("*.py")),
     # The service: everything but the module that loads a tokenizer for "units firing on
     # this text" (it is the CLI's `like --text` mechanism, which may need transformer_lens,
-    # and is imported by that one view only; test_serve_app_runs_without_torch checks it).
-    *sorted(p for p in (PACKAGE / "serve").glob("*.py") if p.name != "tokenizers.py"),
+    # and is imported by that one view only; test_serve_app_runs_without_torch checks it),
+    # and the one that runs a unit's model for `n2g serve --live-model` (imported likewise).
+    *sorted(
+        p for p in (PACKAGE / "serve").glob("*.py") if p.name not in ("tokenizers.py", "live.py")
+    ),
 ]
 ALLOWED = ("n2g.graph", "n2g.db", "n2g.search", "n2g.errors", "n2g.progress", "n2g.resources")
 ALLOWED += ("n2g.paths", "n2g.serve", "n2g.scoring", "n2g.report", "n2g.files", "n2g.plugins")

@@ -130,6 +130,14 @@ def serve_command(
         ),
     ] = 1,
     allow_host: AllowHostOption = None,
+    live_model: Annotated[
+        bool,
+        typer.Option(
+            "--live-model",
+            help="let a unit page's text box run the unit's model (loaded from this machine "
+            "on the first such request) to show true activations beside the graph's",
+        ),
+    ] = False,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
     """Serve the neuron graphs over HTTP: pages to browse and a JSON API. Read-only.
@@ -142,6 +150,8 @@ def serve_command(
       n2g serve --port 8080 --uri bolt://db:7687     (password from $N2G_PASSWORD)
 
       n2g serve --host 0.0.0.0 --allow-host n2g.lan   (others open http://n2g.lan:8000/)
+
+      n2g serve --live-model          (true activations in a unit page's text box)
     """
     if not (math.isfinite(cache_seconds) and cache_seconds >= 0):
         raise N2GError(f"--cache-seconds must be a number, 0 or more, got {cache_seconds}")
@@ -155,7 +165,9 @@ def serve_command(
         config = database_config(db_flags)  # the local server started here, once
         echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
-            in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config))
+            in_workers(
+                workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config, live_model)
+            )
     finally:
         sock.close()
     echo("stopped")
@@ -200,6 +212,7 @@ def _serve(
     cache_mb: int,
     names: list[str],
     config: DatabaseConfig,
+    live_model: bool = False,
 ) -> None:
     # A tokenizer for /api/like?text= comes from this machine or not at all: a request
     # must never wait on the Hugging Face hub (n2g.serve.tokenizers).
@@ -209,7 +222,13 @@ def _serve(
     from n2g.serve import create_app
 
     with Database.connect(config) as db:
-        app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb, allowed_hosts=names)
+        app = create_app(
+            db,
+            cache_ttl_s=cache_seconds,
+            cache_mb=cache_mb,
+            allowed_hosts=names,
+            live_model=live_model,
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

@@ -36,6 +36,7 @@ from n2g.serve.schemas import (
     UnitResponse,
 )
 from n2g.serve.tokenizers import text_tokenizer
+from n2g.serve.unit_text import UnitActivations
 from n2g.serve.views import Views
 
 MAX_GROUP_KEY = 1000  # a group key is a scope and a unit key: far shorter
@@ -107,6 +108,18 @@ def _unit_routes(router: APIRouter, views: Views, cached: Cached) -> None:
     ) -> Response:
         """The same as /api/units/{key}, for a key a URL path cannot carry (a '..' part)."""
         return await cached(request, lambda: views.unit(key), True)
+
+    @router.get("/unit/{key:path}/activations", response_model=UnitActivations)
+    async def unit_activations(
+        request: Request,
+        key: str,
+        text: Annotated[str, Query(description="the text to run the unit on")],
+        tokenizer: TokenizerName = None,
+    ) -> Response:
+        """`text` through one unit, token by token: its graph's predicted activation
+        (normalised) and, when the service runs with --live-model, the unit's true
+        activation (raw and normalised) and their correlation; else a note says why not."""
+        return await cached(request, lambda: views.unit_text(key, text, tokenizer), True)
 
 
 def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:

@@ -45,13 +45,15 @@ def create_app(
     max_units: int = 1024,
     cache_mb: int = 512,
     allowed_hosts: Iterable[str] = (),
+    live_model: bool = False,
 ) -> FastAPI:
     """The service over `db` (owned by the caller, who closes it after the app stops).
 
     Answers are kept for `cache_ttl_s` seconds (graphs loaded meanwhile show up after
     that): at most `max_units` unit views as objects, and rendered answers, compressed,
     in at most `cache_mb` MiB (half for pages, half for the API). Requests must name the
-    service by a loopback name or one of `allowed_hosts` (`*`: any) in their Host."""
+    service by a loopback name or one of `allowed_hosts` (`*`: any) in their Host.
+    `live_model`: a unit's model may be loaded to show its true activation on a text."""
     app = FastAPI(
         title="n2g neuron graphs",
         description=DESCRIPTION,
@@ -60,7 +62,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    views = Views(db, ttl_s=cache_ttl_s, max_units=max_units)
+    views = Views(db, ttl_s=cache_ttl_s, max_units=max_units, live_model=live_model)
     pages = Pages()
 
     builders = Builders()  # shared by pages and API

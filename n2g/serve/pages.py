@@ -29,7 +29,7 @@ from n2g.serve.responses import CachedAnswers
 from n2g.serve.schemas import LikeResponse, ModelsResponse, SearchResponse, UnitResponse
 from n2g.serve.templating import Pages
 from n2g.serve.text import query_url
-from n2g.serve.views import Views
+from n2g.serve.views import MAX_TEXT, Views
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
@@ -164,12 +164,19 @@ class PageRenderer:
             form=SearchForm(),
         )
 
-    def unit(self, key: str) -> str:
+    def unit(self, key: str, text: str | None = None, tokenizer: str | None = None) -> str:
+        """Unit `key`'s page; with `text`, its "test your text" box run on it."""
         unit: UnitResponse = self.views.unit(key)
         settings = json.dumps(unit.graph.settings.model_dump(mode="json"), indent=2)
+        text, tokenizer = _given(text), _given(tokenizer)
+        run = None if text is None else self.views.unit_text(key, text, tokenizer)
         return self.pages.html(
             "unit.html",
             unit=unit,
+            text_run=run,
+            text_form={"text": text, "tokenizer": tokenizer},
+            live_model=self.views.texts.live_model,
+            max_text=MAX_TEXT,
             drawing=draw(unit.graph),
             settings_json=settings,
             splits=self.views.unit_splits(unit),
@@ -277,12 +284,16 @@ def page_router(renderer: PageRenderer, answers: CachedAnswers) -> APIRouter:
         return await cached(request, renderer.index)
 
     @router.get("/units/{key:path}", response_class=HTMLResponse)
-    async def unit(request: Request, key: str) -> Response:
-        return await cached(request, lambda: renderer.unit(key), unit=True)
+    async def unit(
+        request: Request, key: str, text: str | None = None, tokenizer: str | None = None
+    ) -> Response:
+        return await cached(request, lambda: renderer.unit(key, text, tokenizer), unit=True)
 
     @router.get("/units", response_class=HTMLResponse)
-    async def unit_by_query(request: Request, key: str) -> Response:
-        return await cached(request, lambda: renderer.unit(key), unit=True)
+    async def unit_by_query(
+        request: Request, key: str, text: str | None = None, tokenizer: str | None = None
+    ) -> Response:
+        return await cached(request, lambda: renderer.unit(key, text, tokenizer), unit=True)
 
     @router.get("/search", response_class=HTMLResponse)
     async def search(request: Request) -> Response:

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from n2g.scoring import baseline_names, label
 from n2g.serve import text
 from n2g.serve.evidence import group_examples, snippet_html
+from n2g.serve.unit_text import activations_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,6 +39,7 @@ def environment() -> Environment:
         form_value=text.form_value,
         snippet=snippet_html,
         grouped=group_examples,
+        activations=activations_html,
         level=text.level,
         number=text.number,
         unit_url=text.unit_url,
@@ -47,6 +49,7 @@ def environment() -> Environment:
         search_url=text.search_url,
         compare_url=text.compare_url,
         query_url=text.query_url,
+        unit_activations_url=text.unit_activations_url,
         # The scoring methods' columns of every score table (n2g.scoring), in order:
         # (name, label, short label).
         baselines=[

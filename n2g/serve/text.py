@@ -78,6 +78,14 @@ def unit_api_url(key: str) -> str:
     return "/api/units/" + quote(key, safe="/:")
 
 
+def unit_activations_url(key: str, text: str, tokenizer: str | None = None) -> str | None:
+    """The JSON of `text` run through unit `key` (None for a key a path cannot carry)."""
+    if _needs_query_form(key):
+        return None
+    path = "/api/unit/" + quote(key, safe="/:") + "/activations"
+    return query_url(path, text=text, tokenizer=tokenizer)
+
+
 def query_url(path: str, **params: str | int | float | bool | None) -> str:
     """`path?a=...&b=...` with the parameters that are not None, each quoted as a value."""
     given = {

@@ -45,9 +45,16 @@ from n2g.serve.schemas import (
     UnitGroup,
     UnitResponse,
 )
+from n2g.serve.unit_text import TextRunner, UnitActivations
 
 MAX_GROUP_MEMBERS = 50  # members listed with a unit's group (its size says how many more)
-MAX_TEXT = 2_000  # characters of text for "units that fire on this text"
+MAX_TEXT = 2_000  # characters of a text to run units on ("fire on this text", "test a text")
+
+
+def check_text(text: str) -> None:
+    """N2GError (422) for a text over MAX_TEXT characters."""
+    if len(text) > MAX_TEXT:
+        raise N2GError(f"the text is {len(text):,} characters long: give at most {MAX_TEXT:,}")
 
 
 def _means(rows: Sequence[dict[str, Any]], column: str) -> MethodMeans:
@@ -107,8 +114,11 @@ def _neighbour(row: dict[str, Any]) -> Neighbour:
 class Views:
     """Every view of the service over one database; thread-safe (its caches lock)."""
 
-    def __init__(self, db: Database, *, ttl_s: float = 60.0, max_units: int = 1024) -> None:
+    def __init__(
+        self, db: Database, *, ttl_s: float = 60.0, max_units: int = 1024, live_model: bool = False
+    ) -> None:
         self.db = db
+        self.texts = TextRunner(live_model)  # n2g.serve.live only with live_model
         self.search = NeuronSearch(db)
         self._models: ExpiringCache[ModelsResponse] = ExpiringCache(1, ttl_s=ttl_s)
         self._units: ExpiringCache[UnitResponse] = ExpiringCache(max_units, ttl_s=ttl_s)
@@ -349,8 +359,7 @@ class Views:
 
         The text is tokenised by the model's tokenizer, found as `n2g like --text` finds it
         (n2g.serve.tokenizers, imported only here: it may need transformer_lens)."""
-        if len(text) > MAX_TEXT:
-            raise N2GError(f"the text is {len(text):,} characters long: give at most {MAX_TEXT:,}")
+        check_text(text)
 
         def compute() -> LikeResponse:
             self.require_model(model)
@@ -362,6 +371,15 @@ class Views:
             return LikeResponse(text=text, model=model, text_match=match)
 
         return self._results.get(("text", text, model, tokenizer, threshold, limit), compute)
+
+    def unit_text(self, key: str, text: str, tokenizer: str | None) -> UnitActivations:
+        """`text` through unit `key`: its graph's prediction and, with a live model, its
+        true activation (n2g.serve.unit_text)."""
+        check_text(text)
+        graph = self.unit(key).graph
+        return self._results.get(
+            ("unit-text", key, text, tokenizer), lambda: self.texts.run(graph, text, tokenizer)
+        )
 
     # -- groups -----------------------------------------------------------------------
     def groups(
