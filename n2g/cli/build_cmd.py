@@ -81,8 +81,7 @@ def build(
 
       n2g build --records records --out graphs.jsonl --executor ray --workers 2
     """
-    from n2g.cluster import dispatch
-    from n2g.models import load_model
+    from n2g import stages
     from n2g.record.store import load_manifest
 
     config = settle(BuildConfig(), method, settings)
@@ -102,18 +101,19 @@ def build(
     missing = [layer for layer in chosen_layers if layer not in manifest.layers]
     if missing:  # before loading the model: the records decide which layers exist
         raise N2GError(f"records in {records} hold layers {manifest.layers}, not {missing[0]}")
-    spec, n_layers = model or manifest.model, max(chosen_layers) + 1
-    target = load_model(spec, n_layers=n_layers, device=device, dtype=dtype)
-    placement = dispatch.Placement(
-        executor_flags.executor, executor_flags.cluster, spec=spec, n_layers=n_layers
+    units = stages.open_model(
+        model or manifest.model,
+        chosen_layers,
+        device=device,
+        dtype=dtype,
+        executor=executor_flags.executor,
+        cluster=executor_flags.cluster,
     )
-    summary = dispatch.build(
-        target,
+    summary = stages.build(
+        units,
         records,
         out,
         config,
-        placement,
-        layers=chosen_layers,
         neurons=chosen_neurons,
         shard=chosen_shard,
         device=device,

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from n2g import stages
 from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options
 from n2g.cli.options import Setting, field_option
@@ -31,7 +32,6 @@ from n2g.cli.tables import print_rows
 from n2g.graph.levels import FIRING_LEVEL, LEVEL_HELP, check_level
 from n2g.search import CommunityConfig, SimilarityConfig
 from n2g.search.communities import MAX_LEVELS, parse_resolutions
-from n2g.search.grouping import SimilarityReport
 from n2g.search.groups import COMPONENTS_LEVEL
 
 SIMILARITY = SimilarityConfig()
@@ -90,34 +90,13 @@ def similar_command(
         _check_threshold(floor)
         communities = CommunityConfig(floor=floor, resolutions=parse_resolutions(resolutions))
     with _search(db_flags) as search:
-        report = search.compute_similarity(
-            model, config, communities=communities, show_progress=not as_json
+        report = stages.similarity(
+            search, model, config, communities=communities, progress=not as_json
         )
     if as_json:
         echo_json(report.model_dump_json())
         return
-    echo(similarity_summary(report))
-
-
-def similarity_summary(report: SimilarityReport) -> str:
-    """What `compute_similarity` found, in a few lines (`n2g similar`, `n2g run`)."""
-    lines = [
-        f"{report.neurons:,} neurons ({report.neurons_without_activating_tokens:,} without "
-        f"activating tokens), threshold {report.threshold}: "
-        f"{report.similar_pairs:,} SIMILAR_TO pairs, {report.subset_pairs:,} SUBSET_OF "
-        f"pairs, {report.groups:,} groups (largest {report.largest_group}) "
-        f"in {report.seconds:.1f} s"
-    ]
-    if report.community_floor is not None:
-        lines.append(
-            f"communities: {report.community_edges:,} pairs scoring ≥ {report.community_floor}"
-        )
-        lines += [
-            f"  level {row.level} (resolution {row.resolution:g}): {row.groups:,} groups "
-            f"holding {row.grouped_units:,} units, largest {row.largest:,}"
-            for row in report.levels
-        ]
-    return "\n".join(lines)
+    echo(stages.similarity_summary(report))
 
 
 @one_line_errors

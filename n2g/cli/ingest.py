@@ -9,7 +9,7 @@ import typer
 
 from n2g.cli.common import OneLineErrorsCommand, echo, echo_bad_lines, fail, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
-from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary
 from n2g.errors import printable
 
 app = typer.Typer(
@@ -65,20 +65,14 @@ def ingest_command(
 
       n2g-ingest n2g-run/graphs.jsonl --dry-run
     """
+    from n2g import stages
+
+    options = {"strict": strict, "dry_run": dry_run, "progress": not quiet}
     if dry_run:
-        summary = ingest_files(
-            None,
-            graph_files,
-            strict=strict,
-            dry_run=True,
-            progress=not quiet,
-            batch_size=batch_size,
-        )
+        summary = stages.ingest(None, graph_files, **options, batch_size=batch_size)
     else:
         with open_database(db_flags) as db:
-            summary = ingest_files(
-                db, graph_files, strict=strict, progress=not quiet, batch_size=batch_size
-            )
+            summary = stages.ingest(db, graph_files, **options, batch_size=batch_size)
     _report(summary, strict)
 
 

@@ -68,8 +68,7 @@ def record(
 
       n2g record --executor ray --ray-address auto --device cuda --out records
     """
-    from n2g.cluster import dispatch
-    from n2g.models import load_model
+    from n2g import stages
     from n2g.record.corpus import CorpusConfig, open_corpus
     from n2g.sae.spec import parse_sae_spec
 
@@ -83,36 +82,23 @@ def record(
         chosen = _sae_layers(spec, layers)
     # Open the corpus first: a missing corpus should fail before a model loads.
     source = open_corpus(CorpusConfig(spec=corpus, cache_dir=cache_dir))
-    n_layers = None if chosen is None else max(chosen) + 1
-    neuron_model = load_model(
+    units = stages.open_model(
         model,
-        n_layers=n_layers,
+        chosen,
         device=device,
-        cache_dir=cache_dir,
         dtype=dtype,
-    )
-    layer_list = chosen if chosen is not None else list(range(neuron_model.n_layers))
-    unit = "neurons"
-    if spec is not None:
-        from n2g.sae.units import load_units
-
-        units = load_units(
-            spec, neuron_model, cache_dir=cache_dir, corpus=source, progress=not quiet
-        )
-        neuron_model, layer_list, unit = neuron_model.with_units(units), [units.layer], "latents"
-    placement = dispatch.Placement(
-        executor_flags.executor,
-        executor_flags.cluster,
-        spec=model,
-        n_layers=n_layers,
         cache_dir=cache_dir,
+        executor=executor_flags.executor,
+        cluster=executor_flags.cluster,
     )
-    manifest = dispatch.record(
-        neuron_model, source, layer_list, out, config, placement, progress=not quiet
-    )
+    if spec is not None:
+        units = stages.add_unit_set(
+            units, spec, corpus=source, progress=not quiet, cache_dir=cache_dir
+        )
+    manifest = stages.record(units, source, out, config, progress=not quiet)
     echo(
         f"recorded {manifest.n_tokens:,} tokens ({manifest.n_windows:,} windows) for "
-        f"{len(manifest.layers)} layer(s) x {manifest.n_units} {unit} -> {out}"
+        f"{len(manifest.layers)} layer(s) x {manifest.n_units} {units.noun} -> {out}"
     )
 
 

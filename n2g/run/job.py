@@ -29,6 +29,7 @@ from n2g.run.config import RunConfig, UnitSetRun
 if TYPE_CHECKING:
     from n2g.record.provenance import CorpusProvenance
     from n2g.record.store import RecordsManifest
+    from n2g.stages import Units
 
 STAGES = ("record", "build", "ingest", "search", "report")
 
@@ -49,20 +50,10 @@ def _unit_set_layers(config: RunConfig) -> list[int]:
     return [layer for layer in layers if layer is not None]
 
 
-def _placement(config: RunConfig) -> Any:
-    """Where the record and build stages run (`--executor`), and how Ray workers load the
-    model the job loaded."""
-    from n2g.cluster.dispatch import Placement
-
-    assert config.layers is not None
-    n_layers = max(config.layers + _unit_set_layers(config)) + 1
-    return Placement(config.executor, config.cluster, spec=config.model, n_layers=n_layers)
-
-
 def _unit_set_latents(
     config: RunConfig,
     unit_set: UnitSetRun,
-    model: Any,
+    neurons: Units,
     corpus: Any,
     progress: bool,
     say: Callable[[str], None],
@@ -70,14 +61,18 @@ def _unit_set_latents(
     """Stage 2 for an SAE or a transcoder: train it once (or load it), record its latents'
     top windows and build their graphs, beside the neurons' (same settings, same seeded
     sample size)."""
-    from n2g.cluster import dispatch
-    from n2g.sae.units import load_units
+    from n2g import stages
 
     say(f"{unit_set.option} {unit_set.spec}: read from the cache, or trained once here")
-    units = load_units(unit_set.spec, model, corpus=corpus, progress=progress)
-    if units.transcoder != (unit_set.option == "transcoder"):
-        what, flag = ("a transcoder", "--transcoder") if units.transcoder else ("an SAE", "--sae")
-        raise N2GError(f"{unit_set.spec} holds {what}: give it as {flag}")
+    view = stages.add_unit_set(
+        neurons,
+        unit_set.spec,
+        corpus=corpus,
+        progress=progress,
+        transcoder=unit_set.option == "transcoder",
+    )
+    units = view.latents
+    assert units is not None
     if units.quality is not None:
         q = units.quality
         target = f" -> {units.hook_name_out}" if units.hook_name_out else ""
@@ -86,21 +81,15 @@ def _unit_set_latents(
             f"explained variance {q.explained_variance:.3f}, L0 {q.mean_l0:.1f}, "
             f"dead {q.dead_fraction:.1%}"
         )
-    view = model.with_units(units)
     folder = unit_set.records_dir
-    where = _placement(config)
-    manifest = dispatch.record(
-        view, corpus, [units.layer], folder, config.record, where, progress=progress
-    )
+    manifest = stages.record(view, corpus, folder, config.record, progress=progress)
     say(f"recorded {manifest.n_tokens:,} tokens -> {folder}")
     latents = sample_units(units.n_units, config.neurons_per_layer, config.neuron_seed)
-    built = dispatch.build(
+    built = stages.build(
         view,
         folder,
         unit_set.graph_file,
         config.build,
-        where,
-        layers=[units.layer],
         neurons=latents,
         device=config.device,
         progress=progress,
@@ -111,11 +100,11 @@ def _unit_set_latents(
 
 def _prepare(
     config: RunConfig, say: Callable[[str], None]
-) -> tuple[Any, CorpusProvenance, Any, RunConfig]:
+) -> tuple[Any, CorpusProvenance, Units, RunConfig]:
     """Open the corpus (naming its version and text hash, with a warning when it is not the
     documented report's) and load the model, a line for each, then say which number format
     this CPU gets and, when the recording is still to do, roughly how long the job takes."""
-    from n2g.models import load_model
+    from n2g import stages
     from n2g.record.corpus import open_corpus
     from n2g.record.provenance import corpus_provenance
     from n2g.record.store import MANIFEST
@@ -128,20 +117,28 @@ def _prepare(
     warning = reference_warning(provenance)
     if warning:
         say(warning)
-    n_layers = None if config.layers is None else max(config.layers + _unit_set_layers(config)) + 1
     say(f"loading {config.model} (converted once, then read from the cache) ...")
     started = time.perf_counter()
-    model = load_model(config.model, n_layers=n_layers, device=config.device, dtype=config.dtype)
+    units = stages.open_model(
+        config.model,
+        config.layers,
+        device=config.device,
+        dtype=config.dtype,
+        deeper=_unit_set_layers(config),
+        executor=config.executor,
+        cluster=config.cluster,
+    )
+    model = units.model
     say(f"loaded {model.name} in {time.perf_counter() - started:.0f} s")
     if config.layers is None:  # "all": known once the model is
-        config = config.model_copy(update={"layers": list(range(model.n_layers))})
+        config = config.model_copy(update={"layers": units.layers})
     assert config.layers is not None
     say(number_format_line(model, config))
     if not (config.records_dir / MANIFEST).is_file():
         per_layer = min(model.n_units, config.neurons_per_layer or model.n_units)
         n_units = per_layer * len(config.layers)
         say(job_estimate_line(model, config, config.layers, n_units, _unit_set_work(model, config)))
-    return corpus, provenance, model, config
+    return corpus, provenance, units, config
 
 
 def _records_corpus(manifest: RecordsManifest, opened: CorpusProvenance) -> CorpusProvenance:
@@ -225,17 +222,18 @@ def run_pipeline(
     with Database.connect(db_config) as db:
         say(f"database: {db_config.uri}")
         with times("prepare"):
-            corpus, opened, model, config = _prepare(config, say)
-        manifest = _record_neurons(config, model, corpus, times, progress, say)
+            corpus, opened, neurons, config = _prepare(config, say)
+        model = neurons.model
+        manifest = _record_neurons(config, neurons, corpus, times, progress, say)
         provenance = _records_corpus(manifest, opened)
-        built = _build_neurons(config, model, times, progress, say)
+        built = _build_neurons(config, neurons, times, progress, say)
         units, built_sets = [], {}
         graph_files = [config.graph_file]
         for unit_set in config.unit_sets:
             kind = "SAE" if unit_set.option == "sae" else "transcoder"
             with times(f"{kind} latents"):  # the stage's name in summary.json
                 loaded, built_sets[f"build_{unit_set.option}"] = _unit_set_latents(
-                    config, unit_set, model, corpus, progress, say
+                    config, unit_set, neurons, corpus, progress, say
                 )
             units.append(loaded)
             graph_files.append(unit_set.graph_file)
@@ -276,60 +274,54 @@ def run_pipeline(
 
 def _record_neurons(
     config: RunConfig,
-    model: Any,
+    neurons: Units,
     corpus: Any,
     times: StageTimes,
     progress: bool,
     say: Callable[[str], None],
 ) -> Any:
     """Stage 1: the neurons' top windows, recorded (or resumed) into the records folder."""
-    from n2g.cluster import dispatch
+    from n2g import stages
 
-    layers = config.layers
-    assert layers is not None
     _stage(
         say,
         1,
-        f"record: top-{config.record.k} windows of {model.name} layers {layers} over {corpus.name}",
+        f"record: top-{config.record.k} windows of {neurons.model.name} layers "
+        f"{neurons.layers} over {corpus.name}",
     )
     with times("record"):
-        manifest = dispatch.record(
-            model,
-            corpus,
-            layers,
-            config.records_dir,
-            config.record,
-            _placement(config),
-            progress=progress,
+        manifest = stages.record(
+            neurons, corpus, config.records_dir, config.record, progress=progress
         )
     say(f"recorded {manifest.n_tokens:,} tokens -> {config.records_dir}")
     return manifest
 
 
 def _build_neurons(
-    config: RunConfig, model: Any, times: StageTimes, progress: bool, say: Callable[[str], None]
+    config: RunConfig,
+    neurons: Units,
+    times: StageTimes,
+    progress: bool,
+    say: Callable[[str], None],
 ) -> Any:
     """Stage 2: the neurons' graphs, built (or resumed) into the graph file."""
-    from n2g.cluster import dispatch
+    from n2g import stages
 
-    layers = config.layers
-    assert layers is not None
-    neurons = sample_units(model.n_units, config.neurons_per_layer, config.neuron_seed)
+    model = neurons.model
+    sample = sample_units(model.n_units, config.neurons_per_layer, config.neuron_seed)
     _stage(
         say,
         2,
-        f"build: {len(neurons)} neurons x {len(layers)} layers, helper {config.build.helper}, "
-        f"{model.dtype}",
+        f"build: {len(sample)} neurons x {len(neurons.layers)} layers, helper "
+        f"{config.build.helper}, {model.dtype}",
     )
     with times("build"):
-        built = dispatch.build(
-            model,
+        built = stages.build(
+            neurons,
             config.records_dir,
             config.graph_file,
             config.build,
-            _placement(config),
-            layers=layers,
-            neurons=neurons,
+            neurons=sample,
             device=config.device,
             progress=progress,
         )
@@ -349,13 +341,19 @@ def _ingest(
     say: Callable[[str], None],
 ) -> Any:
     """Stage 3: every graph file of the run into the database; a bad line stops the run."""
-    from n2g.db.ingest import ingest_files
-    from n2g.db.schema import apply_schema
+    from n2g import stages
+    from n2g.db.ingest import DEFAULT_BATCH_SIZE
 
     _stage(say, 3, f"ingest into {db_config.uri}")
     with times("ingest"):
-        apply_schema(db)
-        ingested = ingest_files(db, graph_files, progress=progress)
+        ingested = stages.ingest(
+            db,
+            graph_files,
+            strict=False,
+            dry_run=False,
+            progress=progress,
+            batch_size=DEFAULT_BATCH_SIZE,
+        )
     for line in ingested.lines():
         say(line)
     if ingested.errors:
@@ -374,15 +372,16 @@ def _similarity(
     say: Callable[[str], None],
 ) -> Any:
     """Stage 4: all-pairs similarity, groups and communities of the model's units, stored."""
-    from n2g.cli.groups_cmd import similarity_summary
+    from n2g import stages
 
     _stage(say, 4, "search: all-pairs similarity, groups and communities")
     with times("search"):
-        similarity = search.compute_similarity(
+        similarity = stages.similarity(
+            search,
             [model.name],
             config.similarity,
             communities=config.communities,
-            show_progress=progress,
+            progress=progress,
         )
-    say(similarity_summary(similarity))
+    say(stages.similarity_summary(similarity))
     return similarity

@@ -19,14 +19,15 @@ from sae_lens import (
 )
 from sae_lens.saes.sae import SAEMetadata
 
+from n2g.cluster.dispatch import Placement
 from n2g.errors import N2GError
 from n2g.record.corpus import CorpusConfig, open_corpus, windows
 from n2g.run.config import RunConfig
-from n2g.run.job import _unit_set_latents
 from n2g.sae import load_units
 from n2g.sae.acts import hooks_activations
 from n2g.sae.cache import MANIFEST, sae_folder
 from n2g.sae.spec import TrainedTranscoderSpec, parse_sae_spec
+from n2g.stages import Units, add_unit_set
 
 IN, OUT = "blocks.{}.ln2.hook_normalized", "blocks.{}.hook_mlp_out"
 
@@ -186,5 +187,12 @@ def test_run_options_take_their_own_kind(sae_model, tmp_path, corpus_file) -> No
         str(tmp_path / "an-sae")
     )
     config = RunConfig(transcoder=f"path:{tmp_path / 'an-sae'}", out=tmp_path)
+    neurons = Units(sae_model, [0], Placement())
     with pytest.raises(N2GError, match="holds an SAE: give it as --sae"):
-        _unit_set_latents(config, config.unit_sets[0], sae_model, str(corpus_file), False, print)
+        add_unit_set(
+            neurons,
+            config.unit_sets[0].spec,
+            corpus=str(corpus_file),
+            progress=False,
+            transcoder=True,
+        )
