@@ -183,7 +183,9 @@ def _complete_unit() -> NeuronGraph:
     return NeuronGraph(
         model="m", layer=0, neuron=0, unit_set="sae:x", hook_name="h", a_max=1.0, nodes=[root, end],
         edges=[(0, 1)], evaluation=evaluation, evidence=[example],
-        settings=BuildSettings(mask_token_id=0, max_context=32, grade_tokens=1),
+        settings=BuildSettings.legacy().model_copy(
+            update={"mask_token_id": 0, "max_context": 32, "grade_tokens": 1}
+        ),
         token_grades=TokenGrades(token_ids=[1], levels=[0.25]),
         output_tokens=OutputTokens(
             promoted=TokenLogits(token_ids=[1], tokens=["a"], logits=[1.0]),

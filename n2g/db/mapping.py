@@ -366,15 +366,15 @@ def graph_from_properties(
     for name, path in NEURON_PROPERTIES + LEGACY_NEURON_PROPERTIES:
         if properties.get(name) is not None:
             _put(data, path, properties[name])
-    upgrade_graph_data(data)
+    settings = properties.get(SETTINGS_PROPERTY)
+    if settings is not None:
+        data["settings"] = json.loads(settings)
+    upgrade_graph_data(data)  # settings stored before one existed read as in a file
     if "evaluation" in data:
         _restore_empty_parts(Evaluation, data["evaluation"])
         baselines = data["evaluation"].setdefault("baselines", {})
         for name in properties.get(BASELINES_PROPERTY) or ():
             baselines.setdefault(name, {})  # scored, every score undefined
-    settings = properties.get(SETTINGS_PROPERTY)
-    if settings is not None:
-        data["settings"] = json.loads(settings)
     data["nodes"], data["edges"] = list(nodes), list(edges)
     data["evidence"] = [example_data(e) for e in examples]
     try:

@@ -61,12 +61,41 @@ _PER_METHOD_FIELDS = ("token_lookup", "ngram")
 # Formats 1 to 3 named a latent's unit set `sae`; format 4 names it `unit_set` (the
 # vocabulary of n2g.graph.key).
 _RENAMED_FIELDS = {"sae": "unit_set"}
+# What each build setting meant before it existed: a line that lacks one (written before
+# it was added, whatever its format) gets this value. The builder's own defaults are
+# n2g.builder.config's; these are only the old behaviour, stated here once.
+LEGACY_SETTINGS: dict[str, Any] = {
+    "prune_threshold": 0.5,
+    "importance_threshold": 0.75,
+    "augment_threshold": 0.5,
+    "helper": "none",
+    "n_substitutes": 5,
+    "rerank_substitutes": True,
+    "augment_pivot": True,
+    "augment_context": True,
+    "train_fraction": 0.5,
+    "seed": 0,
+    "pivots": "argmax",
+    "end_activation": "pruned",  # the activation on the pruned context
+    "n_examples": 20,
+    "extra_train_examples": 0,
+    "sample_train_examples": 0,
+    "fold_tokens": False,  # token ids matched exactly
+    "augmented_saliency": "measure",
+    "dtype": "float32",
+    "grades": "none",  # no graded levels
+    "grade_floor": 0.1,
+    "bare_paths": "keep",
+    "path_precision": 0.0,  # every path's claim kept
+    "bigram_paths": 0.0,  # no bigram paths
+}  # mask_token_id, max_context (no cap) and grade_tokens: None, which a line leaves out
 
 
 def upgrade_graph_data(data: dict[str, Any]) -> bool:
-    """Turn an old line's dict (formats 1 to 3) into the current shape, in place; True
-    when anything moved. The one upgrade step of the graph file."""
-    moved = False
+    """Turn an old line's dict (formats 1 to 3, or a build setting missing) into the
+    current shape, in place; True when anything moved. The one upgrade step of the graph
+    file."""
+    moved = _fill_legacy_settings(data)
     for old, new in _RENAMED_FIELDS.items():
         if old in data and new not in data:
             data[new] = data.pop(old)
@@ -87,6 +116,17 @@ def upgrade_graph_data(data: dict[str, Any]) -> bool:
                         baselines[name] = value
                     moved = True
     return moved
+
+
+def _fill_legacy_settings(data: dict[str, Any]) -> bool:
+    """The build settings `data` lacks, at what they meant before they existed; True when
+    any was missing (a line without settings gets them all)."""
+    settings = data.setdefault("settings", {})
+    if not isinstance(settings, dict):
+        return False  # validation names it
+    missing = {name: value for name, value in LEGACY_SETTINGS.items() if name not in settings}
+    settings.update(missing)
+    return bool(missing)
 
 
 def rename_byte_tokens(graph: NeuronGraph) -> bool:

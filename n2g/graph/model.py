@@ -94,41 +94,46 @@ class TrieNode(StrictModel):
 class BuildSettings(StrictModel):
     """The settings a graph was built with (so results are reproducible)."""
 
-    prune_threshold: Probability = 0.5
-    importance_threshold: Probability = 0.75
-    augment_threshold: Probability = 0.5
-    helper: str = "none"
-    n_substitutes: Annotated[int, Field(ge=0)] = 5
-    rerank_substitutes: bool = True
-    augment_pivot: bool = True
-    augment_context: bool = True
-    train_fraction: Probability = 0.5
-    seed: int = 0
+    # Every setting is required: a graph records what it was built with, and the builder's
+    # defaults are stated once, in n2g.builder.config. A line written before a setting
+    # existed gets the value that meant "as before" from the graph file's one upgrade step
+    # (n2g.graph.file.LEGACY_SETTINGS). Those that may be None default to None only
+    # because a line leaves None out.
+
+    prune_threshold: Probability
+    importance_threshold: Probability
+    augment_threshold: Probability
+    helper: str
+    n_substitutes: Annotated[int, Field(ge=0)]
+    rerank_substitutes: bool
+    augment_pivot: bool
+    augment_context: bool
+    train_fraction: Probability
+    seed: int
     mask_token_id: Annotated[int, Field(ge=0)] | None = None
-    pivots: Literal["argmax", "firing"] = "argmax"
-    # Graph files written before this setting existed held the pruned activation.
-    end_activation: Literal["rescaled", "pruned"] = "pruned"
-    n_examples: Annotated[int, Field(ge=2)] = 20
-    extra_train_examples: Annotated[int, Field(ge=0)] = 0
-    sample_train_examples: Annotated[int, Field(ge=0)] = 0
-    # Graph files written before this setting existed pruned without a cap.
+    pivots: Literal["argmax", "firing"]
+    end_activation: Literal["rescaled", "pruned"]
+    n_examples: Annotated[int, Field(ge=2)]
+    extra_train_examples: Annotated[int, Field(ge=0)]
+    sample_train_examples: Annotated[int, Field(ge=0)]
     max_context: Annotated[int, Field(ge=1)] | None = None
-    # Graph files written before this setting existed matched token ids exactly.
-    fold_tokens: bool = False
-    # Graph files written before this setting existed measured augmented examples' saliency.
-    augmented_saliency: Literal["measure", "inherit"] = "measure"
-    # The number format of the builder's model passes (n2g.models.dtype); files written
-    # before this setting existed ran in float32.
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    # Graph files written before these settings existed had no graded levels.
-    grades: Grades = "none"
-    grade_floor: Probability = 0.1
+    fold_tokens: bool
+    augmented_saliency: Literal["measure", "inherit"]
+    dtype: Literal["float32", "bfloat16"]  # the builder's passes' number format
+    grades: Grades
+    grade_floor: Probability
     grade_tokens: Annotated[int, Field(ge=1)] | None = None
-    bare_paths: BarePaths = "keep"
-    # Graph files written before this setting existed kept every path's claim.
-    path_precision: Probability = 0.0
-    # Graph files written before this setting existed had no bigram paths.
-    bigram_paths: Probability = 0.0
+    bare_paths: BarePaths
+    path_precision: Probability
+    bigram_paths: Probability
+
+    @classmethod
+    def legacy(cls) -> BuildSettings:
+        """The settings of a graph that records none: what every setting meant before it
+        existed (a graph made in code without settings reads as such a line does)."""
+        from n2g.graph.file import LEGACY_SETTINGS  # the upgrade step's, imported late
+
+        return cls.model_validate(LEGACY_SETTINGS)
 
 
 class EvidenceExample(StrictModel):
@@ -257,7 +262,7 @@ class NeuronGraph(StrictModel):
         description="the tokens the unit's write direction promotes and suppresses most "
         "(format 6; None in older files, or where the unit has no write direction)",
     )
-    settings: BuildSettings = Field(default_factory=BuildSettings)
+    settings: BuildSettings = Field(default_factory=BuildSettings.legacy)
     evidence: list[EvidenceExample] = Field(
         default_factory=list,
         description="the train and test windows the graph was built and scored on "

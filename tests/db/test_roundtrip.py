@@ -146,7 +146,9 @@ def _graphs() -> list[NeuronGraph]:
         ),
         delphi=_delphi([0] * 10),
     )  # fmt: skip
-    settings = BuildSettings(helper="causal", pivots="firing", mask_token_id=0, seed=7)
+    settings = BuildSettings.legacy().model_copy(
+        update={"helper": "causal", "pivots": "firing", "mask_token_id": 0, "seed": 7}
+    )
     evidence = [  # odd tokens in the snippets too, in rank order
         EvidenceExample(split="test" if rank % 2 else "train", rank=rank, start=rank * 3,
                         tokens=ODD_TOKENS[rank:],

@@ -19,6 +19,7 @@ import pytest
 
 from n2g.graph import token_text
 from n2g.graph.file import (
+    LEGACY_SETTINGS,
     GraphFileError,
     dump_graph_line,
     iter_graph_file,
@@ -92,7 +93,9 @@ def test_the_upgrade_is_one_explicit_step_and_leaves_current_data_alone() -> Non
     assert set(data["evaluation"]) >= {"baselines"} and "ngram" not in data["evaluation"]
     assert data["evaluation"]["correlation"]["baselines"] == {"token_lookup": 0.42}
     assert upgrade_graph_data(data) is False  # the current shape: nothing to move
-    assert upgrade_graph_data({"model": "m"}) is False  # no evaluation: nothing to move
+    current = {"model": "m", "settings": dict(LEGACY_SETTINGS)}
+    assert upgrade_graph_data(current) is False  # no evaluation: nothing to move
+    assert upgrade_graph_data({"model": "m"}) is True  # no settings: the legacy ones filled
     # A null baseline of a hand-written old line stands for an absent one.
     nulls = json.loads(json.dumps(OLD_LINE))
     nulls["evaluation"]["correlation"]["ngram"] = None
@@ -147,7 +150,7 @@ def _without_new_settings(dumped_line: str, old_line: str) -> dict:
     at the default that keeps the old behaviour."""
     dumped, old = json.loads(dumped_line), json.loads(old_line)
     for name in set(dumped["settings"]) - set(old["settings"]):
-        assert dumped["settings"].pop(name) == BuildSettings.model_fields[name].default
+        assert dumped["settings"].pop(name) == LEGACY_SETTINGS[name]
     return dumped
 
 
@@ -183,3 +186,69 @@ def test_the_unit_set_rename_is_part_of_the_one_step() -> None:
     assert upgrade_graph_data(both) is False
     with pytest.raises(GraphFileError, match="sae"):
         parse_graph_line(json.dumps(both))
+
+
+# What the shipped old files' lines and a line holding no settings read to while the legacy
+# meanings were BuildSettings' defaults (recorded before they moved into the upgrade step).
+WRITTEN_BEFORE_GRADES = {  # the settings added after format 3: their "as before" values
+    "augment_context": True, "grades": "none", "grade_floor": 0.1, "grade_tokens": None,
+    "bare_paths": "keep", "path_precision": 0.0, "bigram_paths": 0.0,
+}  # fmt: skip
+READ_BEFORE = {
+    MAIN_JOB_SAMPLE: {
+        "prune_threshold": 0.5, "importance_threshold": 0.75, "augment_threshold": 0.5,
+        "helper": "none", "n_substitutes": 5, "rerank_substitutes": False,
+        "augment_pivot": True, "train_fraction": 0.5, "seed": 0, "mask_token_id": 0,
+        "pivots": "firing", "end_activation": "rescaled", "n_examples": 20,
+        "extra_train_examples": 10, "sample_train_examples": 0, "max_context": 32,
+        "fold_tokens": False, "augmented_saliency": "measure", "dtype": "bfloat16",
+        **WRITTEN_BEFORE_GRADES,
+    },
+    FORMAT_3_LATENTS: {
+        "prune_threshold": 0.5, "importance_threshold": 0.75, "augment_threshold": 0.5,
+        "helper": "none", "n_substitutes": 5, "rerank_substitutes": False,
+        "augment_pivot": True, "train_fraction": 0.5, "seed": 0, "mask_token_id": 257,
+        "pivots": "firing", "end_activation": "rescaled", "n_examples": 8,
+        "extra_train_examples": 0, "sample_train_examples": 0, "max_context": 32,
+        "fold_tokens": False, "augmented_saliency": "measure", "dtype": "float32",
+        **WRITTEN_BEFORE_GRADES,
+    },
+}  # fmt: skip
+NO_SETTINGS_BEFORE = {
+    "prune_threshold": 0.5, "importance_threshold": 0.75, "augment_threshold": 0.5,
+    "helper": "none", "n_substitutes": 5, "rerank_substitutes": True, "augment_pivot": True,
+    "augment_context": True, "train_fraction": 0.5, "seed": 0, "mask_token_id": None,
+    "pivots": "argmax", "end_activation": "pruned", "n_examples": 20,
+    "extra_train_examples": 0, "sample_train_examples": 0, "max_context": None,
+    "fold_tokens": False, "augmented_saliency": "measure", "dtype": "float32",
+    "grades": "none", "grade_floor": 0.1, "grade_tokens": None, "bare_paths": "keep",
+    "path_precision": 0.0, "bigram_paths": 0.0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", list(READ_BEFORE), ids=lambda p: p.name)
+def test_old_files_read_to_the_settings_they_read_to_before(path: Path, monkeypatch) -> None:
+    """The legacy meanings moved from BuildSettings' defaults into the upgrade step: every
+    shipped old line reads to the very settings it read to before."""
+    monkeypatch.setattr(token_text, "_namer_source", None)
+    monkeypatch.setattr(token_text, "_namers", {})
+    graphs = [graph for _, graph in iter_graph_file(path)] if path.suffix != ".gz" else [
+        parse_graph_line(line)
+        for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
+    ]  # fmt: skip
+    assert graphs
+    for graph in graphs:
+        assert graph.settings.model_dump() == READ_BEFORE[path]
+
+
+def test_a_line_without_settings_reads_to_the_legacy_ones() -> None:
+    """A line holding no settings (format 1 wrote none), and a graph made in code without
+    any, get what every setting meant before it existed; a current line needs them all."""
+    line = {k: v for k, v in OLD_LINE.items() if k != "settings"}
+    assert parse_graph_line(json.dumps(line)).settings.model_dump() == NO_SETTINGS_BEFORE
+    assert BuildSettings.legacy().model_dump() == NO_SETTINGS_BEFORE
+    assert set(LEGACY_SETTINGS) | {"mask_token_id", "max_context", "grade_tokens"} == set(
+        BuildSettings.model_fields
+    )
+    with pytest.raises(ValueError, match="Field required"):
+        BuildSettings.model_validate({"helper": "none"})
