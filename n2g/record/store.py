@@ -199,8 +199,10 @@ def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecord
         raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
     if records.histogram is not None and records.histogram.shape != (expected[0], N_COLUMNS):
         shape = records.histogram.shape
-        raise N2GError(f"records file {path} has a histogram of shape {shape}, not "
-                       f"{(expected[0], N_COLUMNS)}: record this layer again with `n2g record`")
+        raise N2GError(
+            f"records file {path} has a histogram of shape {shape}, not "
+            f"{(expected[0], N_COLUMNS)}: record this layer again with `n2g record`"
+        )
     return records
 
 
