@@ -26,7 +26,8 @@ from n2g.record.histogram import KEY_OFFSET, N_COLUMNS, column_table
 # An empty slot's stream index: it ranks after any real window of equal (-inf) score.
 EMPTY_SEQ = torch.iinfo(torch.int64).max
 _MASK = (1 << 53) - 1
-_COLUMNS = torch.from_numpy(column_table())  # a float's key + KEY_OFFSET -> its column
+# A float's key + KEY_OFFSET -> its column (int32: gathers and adds half the bytes of int64).
+_COLUMNS = torch.from_numpy(column_table()).to(torch.int32)
 
 
 @dataclass
@@ -134,7 +135,8 @@ class TopK:
             keys = acts.contiguous().view(torch.int16).to(torch.int32) >> 5
         else:
             keys = acts.to(torch.float32).contiguous().view(torch.int32) >> 21
-        flat = _COLUMNS[keys + KEY_OFFSET] + torch.arange(n_units) * columns  # [B, W, d]
+        unit_base = torch.arange(n_units, dtype=torch.int32) * columns
+        flat = _COLUMNS[keys + KEY_OFFSET] + unit_base  # [B, W, d]
         counts = torch.bincount(flat.reshape(-1), minlength=n_units * columns)
         self.hist += counts.view(n_units, columns)
 
