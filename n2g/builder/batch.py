@@ -248,6 +248,7 @@ def _trie_graph(
         unit_set=model.unit_set,
         hook_name=model.units.hook_name if model.units is not None else None,
         a_max=plan.a_max,
+        activation_histogram=plan.histogram,
         n_examples=n_examples,
         nodes=nodes,
         edges=edges,

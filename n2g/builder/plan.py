@@ -4,7 +4,8 @@ The paper's protocol splits a unit's top examples into train and test with a see
 per unit; extra ranks and a weighted sample may join training only, never the test split.
 The recorded windows and sample windows left over train nothing: they are held out for
 delphi's protocol (n2g.builder.delphi), beside the test split. The plan also keeps each
-window's rank, which names it in the graph's evidence, and the unit's normaliser a_max.
+window's rank, which names it in the graph's evidence, the unit's normaliser a_max and
+its activation histogram over the corpus (n2g.graph.histogram), which the graph carries.
 Everything downstream (prune, trie, evaluation, evidence) reads the windows from here.
 """
 
@@ -17,6 +18,8 @@ import numpy as np
 from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import split_indices
 from n2g.errors import N2GError
+from n2g.graph.histogram import ActivationHistogram
+from n2g.record.histogram import to_graph
 from n2g.record.store import LayerRecords
 
 
@@ -37,6 +40,8 @@ class NeuronPlan:
     train_ranks: list[int] = field(default_factory=list)
     test_ranks: list[int] = field(default_factory=list)
     held_out: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Every recorded position by activation (None: records of n2g before the histogram).
+    histogram: ActivationHistogram | None = None
 
 
 def _key(tokens: np.ndarray) -> bytes:
@@ -83,6 +88,7 @@ def plan_neuron(records: LayerRecords, neuron: int, config: BuildConfig) -> Neur
         train_ranks=list(train_ids) + extra_ranks,
         test_ranks=list(test_ids),
         held_out=_arrays(held_out),
+        histogram=None if records.histogram is None else to_graph(records.histogram[neuron]),
     )
 
 

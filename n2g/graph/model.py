@@ -22,6 +22,7 @@ from n2g.graph.evaluation import (
     Probability,
     StrictModel,
 )
+from n2g.graph.histogram import ActivationHistogram
 from n2g.graph.key import neuron_key
 
 # 2: graphs carry their evidence (the windows they were built and tested on). Version-1
@@ -35,7 +36,9 @@ from n2g.graph.key import neuron_key
 # the model's tokenizer can be had (n2g.graph.file.rename_byte_tokens).
 # 6: a unit's output side, `output_tokens` (n2g.models.logit_lens): the tokens its write
 # direction promotes and suppresses most. Older lines simply have none (None).
-FORMAT_VERSION = 6
+# 7: a unit's activation histogram over the corpus, `activation_histogram`
+# (n2g.graph.histogram). Older lines simply have none (None).
+FORMAT_VERSION = 7
 LOSSLESS_TOKENS_FORMAT = 5
 
 
@@ -246,6 +249,11 @@ class NeuronGraph(StrictModel):
         "None: neuron",
     )
     a_max: float = Field(description="largest activation of the neuron seen in the data")
+    activation_histogram: ActivationHistogram | None = Field(
+        None,
+        description="every token position the unit was recorded on, by activation "
+        "(format 7; None in older files, or built from records without a histogram)",
+    )
     n_examples: Annotated[int, Field(ge=0)] = Field(
         0, description="examples (train + kept augmentations) the trie was built from"
     )

@@ -75,6 +75,7 @@ def _records(state: TopK, windows: Windows, layer: int, pad_id: int) -> records.
         doc_ids=doc_ids.numpy(),
         scores=state.scores.gather(1, order).numpy(),
         a_max=state.a_max.numpy().astype(np.float32),
+        histogram=state.hist.numpy() if state.hist.shape[1] else None,
     )
 
 
@@ -111,9 +112,7 @@ def _load_checkpoint(out: Path, names: list[str]) -> tuple[dict[str, TopK], Wind
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads(handle.metadata()["meta"])
         tensors = load_file(str(path))
-        states = {
-            key: TopK(**{name: tensors[f"{key}.{name}"] for name in TopK.FIELDS}) for key in names
-        }
+        states = {key: _checkpointed_state(tensors, key) for key in names}
         if f"{_WINDOWS}.seq" in tensors:
             windows = Windows(tensors[f"{_WINDOWS}.seq"], tensors[f"{_WINDOWS}.tokens"])
         else:  # a checkpoint of n2g before the shared window table: tokens in every slot
@@ -126,6 +125,16 @@ def _load_checkpoint(out: Path, names: list[str]) -> tuple[dict[str, TopK], Wind
             f"unreadable checkpoint {path} ({exc}); delete it to start the recording over"
         ) from None
     return states, windows, meta
+
+
+def _checkpointed_state(tensors: dict[str, torch.Tensor], key: str) -> TopK:
+    """One running state of a checkpoint; one of n2g before the histogram counted none
+    (its `hist` has no columns: the records of that recording have no histogram)."""
+    fields = {name: tensors[f"{key}.{name}"] for name in TopK.FIELDS if name != "hist"}
+    fields["hist"] = tensors.get(
+        f"{key}.hist", torch.zeros(len(fields["scores"]), 0, dtype=torch.int64)
+    )
+    return TopK(**fields)
 
 
 def _check_identity(out: Path, identity: dict) -> bool:
@@ -287,6 +296,7 @@ def new_states(model: NeuronModel, config: RecordConfig, layers: list[int]) -> d
             config.samples if key.startswith("sample") else config.k,
             config.window,
             act_dtype,
+            histogram=not key.startswith("sample"),
         )
         for key in _state_names(layers, config.samples)
     }
@@ -307,6 +317,7 @@ def fold_batch(
     acts = model.unit_activations(tokens, layers, native=True)
     with torch.inference_mode():
         for layer in layers:
+            states[str(layer)].count(acts[layer])
             states[str(layer)].merge(acts[layer], doc_ids, first)
             if config.samples:
                 keys = sample_keys(acts[layer].amax(dim=1), first, config.seed)

@@ -13,6 +13,8 @@ and window W:
 - `doc_ids`   int64   [n_units, k]     corpus document of each window (-1 = empty slot)
 - `scores`    float32 [n_units, k]     max activation in the window (descending along k)
 - `a_max`     float32 [n_units]        the unit's largest activation seen anywhere
+- `histogram` int64   [n_units, 132]   every position of the corpus counted by activation
+  (n2g.record.histogram's columns; absent from records of n2g before it: None)
 
 With `samples` > 0 (RecordConfig), `layer_{L}.sample.safetensors` holds, in the same
 layout, each unit's activation-weighted random sample of windows (`scores` = the sampling
@@ -40,6 +42,7 @@ from safetensors.numpy import load_file, save_file
 from n2g.errors import N2GError
 from n2g.files import write_path_atomic, write_text_atomic
 from n2g.models.dtype import Resolved
+from n2g.record.histogram import N_COLUMNS
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2  # 2: `n_units` and `unit_set_spec` (were `d_mlp` and `sae`)
@@ -94,6 +97,8 @@ class LayerRecords:
     a_max: np.ndarray
     # The activation-weighted sample (same layout; `scores` are the sampling keys).
     sample: LayerRecords | None = None
+    # Every position counted by activation (n2g.record.histogram); None: not recorded.
+    histogram: np.ndarray | None = None
 
     def examples(self, unit: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The unit's non-empty examples, best first: (token ids, activations) pairs."""
@@ -105,7 +110,8 @@ class LayerRecords:
         return out
 
     def as_arrays(self) -> dict[str, np.ndarray]:
-        return {
+        histogram = {} if self.histogram is None else {"histogram": self.histogram.astype(np.int64)}
+        return histogram | {
             "tokens": self.tokens.astype(np.int32),
             "acts": self.acts.astype(np.float32),
             "lengths": self.lengths.astype(np.int32),
@@ -181,6 +187,7 @@ def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecord
             doc_ids=arrays["doc_ids"],
             scores=arrays["scores"],
             a_max=arrays["a_max"],
+            histogram=arrays.get("histogram"),
         )
     except (OSError, KeyError, ValueError, TypeError, SafetensorError) as exc:
         # a truncated or empty file is a SafetensorError: damaged, not a bug
@@ -190,6 +197,12 @@ def _read(path: Path, layer: int, expected: tuple[int, int, int]) -> LayerRecord
         ) from None
     if records.tokens.shape != expected or records.acts.shape != expected:
         raise N2GError(f"records file {path} has shape {records.tokens.shape}, not {expected}")
+    if records.histogram is not None and records.histogram.shape != (expected[0], N_COLUMNS):
+        shape = records.histogram.shape
+        raise N2GError(
+            f"records file {path} has a histogram of shape {shape}, not "
+            f"{(expected[0], N_COLUMNS)}: record this layer again with `n2g record`"
+        )
     return records
 
 

@@ -21,9 +21,13 @@ from dataclasses import dataclass
 
 import torch
 
+from n2g.record.histogram import KEY_OFFSET, N_COLUMNS, column_table
+
 # An empty slot's stream index: it ranks after any real window of equal (-inf) score.
 EMPTY_SEQ = torch.iinfo(torch.int64).max
 _MASK = (1 << 53) - 1
+# A float's key + KEY_OFFSET -> its column (int32: gathers and adds half the bytes of int64).
+_COLUMNS = torch.from_numpy(column_table()).to(torch.int32)
 
 
 @dataclass
@@ -94,6 +98,10 @@ class TopK:
     (with 1,024-token windows, re-sorting every slot's window was most of the recording
     time). `seq` (the window's index in the stream) breaks ties: the earlier window ranks
     first, and `ranked` puts the slots in rank order once, at the end.
+
+    `hist` counts every position of every unit in n2g.record.histogram's columns; it has
+    no columns where it is not kept (the weighted sample's state) or not known (a
+    checkpoint of n2g before it), and stays so through merges.
     """
 
     scores: torch.Tensor  # float32 [d, k], -inf = empty slot
@@ -101,18 +109,36 @@ class TopK:
     doc_ids: torch.Tensor  # int64 [d, k], -1 = empty slot
     seq: torch.Tensor  # int64 [d, k], stream index of the window in the slot
     a_max: torch.Tensor  # float32 [d]
+    hist: torch.Tensor  # int64 [d, N_COLUMNS], or [d, 0]: no histogram
 
-    FIELDS = ("scores", "acts", "doc_ids", "seq", "a_max")
+    FIELDS = ("scores", "acts", "doc_ids", "seq", "a_max", "hist")
 
     @classmethod
-    def empty(cls, n_units: int, k: int, window: int, dtype: torch.dtype) -> TopK:
+    def empty(
+        cls, n_units: int, k: int, window: int, dtype: torch.dtype, histogram: bool = True
+    ) -> TopK:
         return cls(
             scores=torch.full((n_units, k), float("-inf")),
             acts=torch.zeros(n_units, k, window, dtype=dtype),
             doc_ids=torch.full((n_units, k), -1, dtype=torch.int64),
             seq=torch.full((n_units, k), EMPTY_SEQ, dtype=torch.int64),
             a_max=torch.full((n_units,), float("-inf")),
+            hist=torch.zeros(n_units, N_COLUMNS if histogram else 0, dtype=torch.int64),
         )
+
+    def count(self, acts: torch.Tensor) -> None:
+        """Count every position of a batch (acts [B, W, d]) into `hist` (when kept)."""
+        n_units, columns = self.hist.shape
+        if columns == 0:
+            return
+        if acts.dtype == torch.bfloat16:  # the top half of a float32: the same key by >> 5
+            keys = acts.contiguous().view(torch.int16).to(torch.int32) >> 5
+        else:
+            keys = acts.to(torch.float32).contiguous().view(torch.int32) >> 21
+        unit_base = torch.arange(n_units, dtype=torch.int32) * columns
+        flat = _COLUMNS[keys + KEY_OFFSET] + unit_base  # [B, W, d]
+        counts = torch.bincount(flat.reshape(-1), minlength=n_units * columns)
+        self.hist += counts.view(n_units, columns)
 
     def merge(
         self,
@@ -167,6 +193,10 @@ class TopK:
         if other.acts.dtype != self.acts.dtype:
             self.acts = self.acts.to(torch.promote_types(other.acts.dtype, self.acts.dtype))
         self.a_max = torch.maximum(self.a_max, other.a_max)
+        if self.hist.shape == other.hist.shape:
+            self.hist = self.hist + other.hist
+        else:  # one side not counted: the sum is not known
+            self.hist = self.hist[:, :0]
         k = self.scores.shape[1]
         all_scores = torch.cat([self.scores, other.scores], dim=1)  # [d, 2k]
         all_seq = torch.cat([self.seq, other.seq], dim=1)

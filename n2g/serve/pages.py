@@ -23,6 +23,7 @@ from n2g.search.communities import MAX_LEVELS
 from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.serve.circuits import unit_circuit
 from n2g.serve.draw import draw
+from n2g.serve.histogram import histogram_plot
 from n2g.serve.pair_check import pair_check
 from n2g.serve.plots import BarPlot, f1_plot
 from n2g.serve.responses import CachedAnswers
@@ -178,6 +179,7 @@ class PageRenderer:
             live_model=self.views.texts.live_model,
             max_text=MAX_TEXT,
             drawing=draw(unit.graph),
+            histogram=histogram_plot(unit.graph),
             settings_json=settings,
             splits=self.views.unit_splits(unit),
             circuit=unit_circuit(self.views, unit),

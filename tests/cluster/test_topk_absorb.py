@@ -1,5 +1,5 @@
 """`TopK.absorb` and `Windows.absorb`: states over shares of one stream fold into the state
-of the whole stream, whatever the shares (what the Ray recorder relies on)."""
+of the whole stream, whatever the shares (what the Ray recorder relies on), histogram included."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ def _fold(batches, d: int, k: int, width: int) -> tuple[TopK, Windows]:
     state = TopK.empty(d, k, width, torch.float32)
     windows = Windows.empty(width)
     for first, acts, tokens in batches:
+        state.count(acts)
         state.merge(acts, torch.arange(first, first + len(acts)), first)
         windows.add(first, tokens, [state.seq])
     return state, windows
@@ -25,6 +26,7 @@ def _ranked(state: TopK) -> tuple[torch.Tensor, ...]:
         state.doc_ids.gather(1, order),
         state.acts.gather(1, order[:, :, None].expand(-1, -1, state.acts.shape[2])),
         state.a_max,
+        state.hist,
     )
 
 
@@ -33,7 +35,7 @@ def test_shares_absorbed_in_any_split_equal_the_whole_stream() -> None:
     d, k, width, size = 6, 4, 5, 3
     batches = []
     for number in range(12):
-        acts = torch.randint(0, 4, (size, width, d), generator=generator).float()  # many ties
+        acts = torch.randint(-1, 4, (size, width, d), generator=generator).float()  # many ties
         tokens = torch.randint(0, 50, (size, width), generator=generator, dtype=torch.int32)
         batches.append((number * size, acts, tokens))
     whole, whole_windows = _fold(batches, d, k, width)
@@ -48,3 +50,15 @@ def test_shares_absorbed_in_any_split_equal_the_whole_stream() -> None:
             assert torch.equal(mine, theirs)
         assert torch.equal(merged_windows.seq, whole_windows.seq)
         assert torch.equal(merged_windows.tokens, whole_windows.tokens)
+        assert (merged.hist.sum(dim=1) == len(batches) * size * width).all()
+
+
+def test_a_share_without_a_histogram_leaves_none() -> None:
+    """A share that counted nothing (resumed from a checkpoint of n2g before the
+    histogram) makes the sum unknown: no histogram, never a count of part of the stream."""
+    counted = TopK.empty(3, 2, 4, torch.float32)
+    counted.count(torch.ones(2, 4, 3))
+    blind = TopK.empty(3, 2, 4, torch.float32, histogram=False)
+    blind.absorb(counted)
+    counted.absorb(TopK.empty(3, 2, 4, torch.float32, histogram=False))
+    assert blind.hist.shape == counted.hist.shape == (3, 0)

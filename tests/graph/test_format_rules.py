@@ -191,6 +191,10 @@ RULES: dict[str, tuple[Change, str]] = {
         _set("output_tokens", _output(logits=[float("inf")])),
         "finite",
     ),
+    "a histogram's counts add up to its positions": (
+        _set("activation_histogram", {"positions": 5, "negative": 1, "zero": 1, "counts": [2]}),
+        "sum to 4",
+    ),
 }
 # Lines that break the file's own rules (one JSON object per line, UTF-8) rather than a field's.
 RAW_LINES: dict[str, tuple[bytes, str]] = {
@@ -217,13 +221,14 @@ def test_there_is_a_case_for_every_rule_the_model_states() -> None:
     from pathlib import Path
 
     import n2g.graph.evaluation as evaluation
+    import n2g.graph.histogram as histogram
     import n2g.graph.model as model
 
     raised = sum(
         Path(m.__file__).read_text(encoding="utf-8").count("raise ValueError(")
-        for m in (model, evaluation)
+        for m in (model, evaluation, histogram)
     )
-    assert raised == 26  # update RULES when a rule is added or removed, then this number
+    assert raised == 27  # update RULES when a rule is added or removed, then this number
     assert len(ALL_RULES) >= 40
 
 

@@ -101,7 +101,8 @@ def test_interrupt_then_resume_is_identical(tmp_path, corpus_dir):
     assert not (resumed / CHECKPOINT).exists()
     for layer in (0, 1):
         a, b = load_layer(tmp_path / "whole", layer), load_layer(resumed, layer)
-        for name in ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max"):
+        assert a.histogram is not None
+        for name in ("tokens", "acts", "lengths", "doc_ids", "scores", "a_max", "histogram"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert load_manifest(resumed) == load_manifest(tmp_path / "whole")
 
