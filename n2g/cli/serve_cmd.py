@@ -8,6 +8,10 @@ Requests must name the service by a loopback name, the --host given, or an --all
 name (n2g.serve.hosts: a web page elsewhere cannot read it through DNS rebinding).
 Nothing prints the password: uvicorn logs warnings only (no access log), and the database
 flags are never echoed.
+With --warm every unit's answers are built in the background from the start (n2g.serve.warm)
+and a line says when all are; the interpreter hands its lock over every SWITCH_INTERVAL_S
+rather than every 5 ms, so that a thread building answers delays the event loop serving
+kept ones by that much at most.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import re
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -32,6 +37,7 @@ from n2g.errors import N2GError
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")  # every interface: no name a client would send
 MAX_WORKERS = 64
+SWITCH_INTERVAL_S = 0.001  # Python's default, 0.005, holds kept answers back behind builders
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -129,6 +135,15 @@ def serve_command(
             "cache); more use more cores",
         ),
     ] = 1,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm",
+            help="build every unit's page and JSON in the background from the start, so "
+            "that none waits on the database (memory: about 15 kB a unit, per worker; "
+            "raise --cache-mb to hold them all)",
+        ),
+    ] = False,
     allow_host: AllowHostOption = None,
     db_flags: DatabaseFlags = NO_FLAGS,
 ) -> None:
@@ -155,7 +170,9 @@ def serve_command(
         config = database_config(db_flags)  # the local server started here, once
         echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
-            in_workers(workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config))
+            in_workers(
+                workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config, warm=warm)
+            )
     finally:
         sock.close()
     echo("stopped")
@@ -200,6 +217,8 @@ def _serve(
     cache_mb: int,
     names: list[str],
     config: DatabaseConfig,
+    *,
+    warm: bool,
 ) -> None:
     # A tokenizer for /api/like?text= comes from this machine or not at all: a request
     # must never wait on the Hugging Face hub (n2g.serve.tokenizers).
@@ -208,8 +227,20 @@ def _serve(
 
     from n2g.serve import create_app
 
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+    def warmed(units: int, seconds: float) -> None:
+        echo(f"warm: every unit's page and JSON kept ({units:,} units, {seconds:.0f} s)")
+
     with Database.connect(config) as db:
-        app = create_app(db, cache_ttl_s=cache_seconds, cache_mb=cache_mb, allowed_hosts=names)
+        app = create_app(
+            db,
+            cache_ttl_s=cache_seconds,
+            cache_mb=cache_mb,
+            allowed_hosts=names,
+            warm=warm,
+            on_warm=warmed,
+        )
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
