@@ -130,6 +130,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.views = views
+    app.state.store_watch = watch
     install_error_handlers(app, pages.error)
     app.include_router(api_router(views, api_answers))
     app.include_router(api_docs_router())
