@@ -81,7 +81,7 @@ ZIPF_EXPONENT = 1.0
 TODAY_REVISION = "e9665a5"  # n2g serve before the store watch, the fast path and --warm
 SERVERS = ("n2g", "today", "plain")
 WARM_TIMEOUT_S = 3_600.0
-WARM_LINE = "warm: every unit"
+WARM_LINE = "warm: "
 
 
 # --------------------------------------------------------------------------------------
@@ -245,6 +245,8 @@ def run(args: argparse.Namespace) -> list[BenchResult]:
             )
             if name == "n2g":  # every unit kept before the clock starts
                 line = wait_for_line(servers[name], WARM_LINE, WARM_TIMEOUT_S)
+                if "every unit" not in line:
+                    raise BenchError(f"n2g did not keep every unit: {line.strip()}")
                 warm_s = round(time.perf_counter() - started, 1)
                 print(f"  n2g: {line.strip()} ({warm_s:.0f} s after start)", file=sys.stderr)
         return measure(args, servers, plan, loaded, seconds, warm_s)

@@ -226,11 +226,16 @@ def _serve(
     import uvicorn
 
     from n2g.serve import create_app
+    from n2g.serve.warm import Warmed
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
-    def warmed(units: int, seconds: float) -> None:
-        echo(f"warm: every unit's page and JSON kept ({units:,} units, {seconds:.0f} s)")
+    def warmed(done: Warmed) -> None:
+        what = f"{done.units:,} units, {done.seconds:.0f} s, {done.kept_mb:,.0f} MiB kept"
+        if done.all_kept:
+            echo(f"warm: every unit's page and JSON kept ({what})")
+        else:
+            echo(f"warm: not every unit's answers fit in --cache-mb {cache_mb} ({what})", err=True)
 
     with Database.connect(config) as db:
         app = create_app(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -48,7 +49,7 @@ from n2g.serve.security import SecurityHeaders
 from n2g.serve.store_watch import StoreWatch
 from n2g.serve.templating import STATIC, Pages
 from n2g.serve.views import Views
-from n2g.serve.warm import Warmer
+from n2g.serve.warm import Warmed, Warmer
 
 ALL_UNITS = {"model": None, "layer": None}  # queries/export_keys.cypher: every unit
 
@@ -67,7 +68,7 @@ def create_app(
     cache_mb: int = 512,
     allowed_hosts: Iterable[str] = (),
     warm: bool = False,
-    on_warm: Callable[[int, float], None] = lambda units, seconds: None,
+    on_warm: Callable[[Warmed], None] = lambda warmed: None,
 ) -> FastAPI:
     """The service over `db` (owned by the caller, who closes it after the app stops).
 
@@ -75,7 +76,7 @@ def create_app(
     ago (graphs loaded meanwhile show up after about half that): at most `max_units` unit
     views as objects, and rendered answers, compressed, in at most `cache_mb` MiB (three
     quarters for pages, a quarter for the API). With `warm`, every unit's answers are built
-    in the background from the start, and `on_warm(units, seconds)` is called when all are.
+    in the background from the start, and `on_warm` hears when all are (n2g.serve.warm).
     Requests must name the service by a loopback name or one of `allowed_hosts` (`*`: any)
     in their Host."""
     views = Views(db, ttl_s=cache_ttl_s, max_units=max_units)
@@ -101,8 +102,17 @@ def create_app(
                 answer_key(f"/units/{key}"), lambda: renderer.unit(key).encode(), HTML_TYPE
             ),
         ],
-        on_done=on_warm,
+        on_done=lambda warmed: on_warm(kept_report(warmed)),
     )
+
+    def kept_report(warmed: Warmed) -> Warmed:
+        kept = [api_answers.cache, page_answers.cache]
+        return replace(
+            warmed,
+            kept_mb=sum(cache.weight for cache in kept) / 2**20,
+            all_kept=all(len(cache) >= warmed.units for cache in kept),
+        )
+
     watch = StoreWatch(
         db,
         [views, api_answers.cache, page_answers.cache],

@@ -22,12 +22,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from n2g.errors import N2GError
 
 log = logging.getLogger(__name__)
 
 PAUSE_S = 0.001  # between two units: the event loop takes the interpreter lock meanwhile
+
+
+@dataclass(frozen=True)
+class Warmed:
+    """What one warming did: `units` built in `seconds`; the kept answers then weigh
+    `kept_mb` MiB, and `all_kept` is False when the cache was too small to hold them all."""
+
+    units: int
+    seconds: float
+    kept_mb: float = 0.0
+    all_kept: bool = True
 
 
 class Warmer:
@@ -39,7 +51,7 @@ class Warmer:
         keys: Callable[[], Sequence[str]],
         steps: Sequence[Callable[[str], object]],
         *,
-        on_done: Callable[[int, float], None] = lambda units, seconds: None,
+        on_done: Callable[[Warmed], None] = lambda warmed: None,
     ) -> None:
         self.keys = keys
         self.steps = list(steps)
@@ -75,7 +87,7 @@ class Warmer:
                 continue
             if units is not None:
                 self.done.set()
-                self.on_done(units, time.perf_counter() - started)
+                self.on_done(Warmed(units, time.perf_counter() - started))
 
     def _warm_all(self) -> int | None:
         """Build every unit's answers; None when stopped or restarted midway."""

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from n2g.db.connection import Database
 from n2g.serve import create_app
+from n2g.serve.warm import Warmed
 from tests.serve.conftest import LOCAL
 from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
@@ -16,10 +17,12 @@ from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 def test_warm_keeps_every_units_answers_before_any_visit(db_config, serve_db) -> None:
     db = Database.connect(db_config)
     warmed: list[int] = []
+    kept: list[bool] = []
     done = threading.Event()
 
-    def on_warm(units: int, seconds: float) -> None:
-        warmed.append(units)
+    def on_warm(report: Warmed) -> None:
+        warmed.append(report.units)
+        kept.append(report.all_kept and report.kept_mb > 0)
         done.set()
 
     app = create_app(db, warm=True, on_warm=on_warm)
@@ -37,4 +40,4 @@ def test_warm_keeps_every_units_answers_before_any_visit(db_config, serve_db) ->
             assert client.get("/api/units/hand/1/99").status_code == 503  # never stored
     finally:
         db.close()
-    assert warmed == [len(GRAPHS)]
+    assert warmed == [len(GRAPHS)] and kept == [True]
