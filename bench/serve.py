@@ -52,6 +52,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -351,6 +352,8 @@ def main() -> int:
 
     from n2g.errors import N2GError
 
+    # stopped by SIGTERM (a background run ignores Ctrl-C): still stop the servers it started
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
     try:
         results = run(args)
     except (BenchError, N2GError, OSError, ValueError) as exc:
