@@ -41,6 +41,7 @@ from n2g.serve.responses import (
     Body,
     Builders,
     CachedAnswers,
+    Decompressed,
     answer_key,
     body_weight,
     json_body,
@@ -75,7 +76,8 @@ def create_app(
     Answers are kept while the store is unchanged, seen so at most `cache_ttl_s` seconds
     ago (graphs loaded meanwhile show up after about half that): at most `max_units` unit
     views as objects, and rendered answers, compressed, in at most `cache_mb` MiB (three
-    quarters for pages, a quarter for the API). With `warm`, every unit's answers are built
+    quarters for pages, a quarter for the API), plus an eighth of that for the plain bytes
+    of the most asked ones (for clients without gzip). With `warm`, every unit's answers are built
     in the background from the start, and `on_warm` hears when all are (n2g.serve.warm).
     Requests must name the service by a loopback name or one of `allowed_hosts` (`*`: any)
     in their Host."""
@@ -88,7 +90,7 @@ def create_app(
         cache: ExpiringCache[Body] = ExpiringCache(
             max(budget // 512, 1), ttl_s=cache_ttl_s, max_weight=budget, weigh=body_weight
         )
-        return CachedAnswers(cache, builders)
+        return CachedAnswers(cache, builders, Decompressed(budget // 8))
 
     api_answers, page_answers = answers(0.25), answers(0.75)
     renderer = PageRenderer(views, pages)

@@ -39,7 +39,7 @@ class FastPath:
         if kept is None:
             await self.app(scope, receive, send)
             return
-        body, extra = kept.parts(accepts_gzip(connection.headers))
+        body, extra = kept.parts(accepts_gzip(connection.headers), answers.plain)
         headers = [
             (b"content-type", kept.media_type.encode("latin-1")),
             (b"content-length", str(len(body)).encode("latin-1")),

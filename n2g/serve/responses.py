@@ -20,7 +20,9 @@ so that n2g.serve.fast_path can answer it before any route runs.
 from __future__ import annotations
 
 import gzip
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -50,13 +52,49 @@ class Body:
     compressed: bool
     media_type: str
 
-    def parts(self, accepts_gzip: bool) -> tuple[bytes, dict[str, str]]:
-        """The body and the headers (beyond Content-Type) to send a client."""
+    def parts(
+        self, accepts_gzip: bool, plain: Callable[[Body], bytes] | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and the headers (beyond Content-Type) to send a client; `plain`
+        decompresses (a Decompressed keeps the most asked)."""
         if not self.compressed:
             return self.data, {}
         if accepts_gzip:
             return self.data, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-        return zlib.decompress(self.data, GZIP_WBITS), {"Vary": "Accept-Encoding"}
+        return (plain or decompress)(self), {"Vary": "Accept-Encoding"}
+
+
+def decompress(body: Body) -> bytes:
+    return zlib.decompress(body.data, GZIP_WBITS)
+
+
+class Decompressed:
+    """The plain bytes of the most recently asked compressed bodies, in at most `max_bytes`:
+    clients without gzip ask for the popular pages over and over, and decompressing a
+    44 kB page each time halved the pages answered a second. Keyed by the kept body
+    itself, so a body built anew (the store changed) is never answered with the old bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._plain: OrderedDict[Body, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, body: Body) -> bytes:
+        with self._lock:
+            plain = self._plain.get(body)
+            if plain is not None:
+                self._plain.move_to_end(body)
+                return plain
+        plain = decompress(body)
+        with self._lock:
+            if body not in self._plain:
+                self._plain[body] = plain
+                self._bytes += len(plain)
+            while self._bytes > self.max_bytes and self._plain:
+                _, evicted = self._plain.popitem(last=False)
+                self._bytes -= len(evicted)
+        return plain
 
 
 def pack(body: bytes, media_type: str) -> Body:
@@ -92,9 +130,12 @@ class Builders:
 class CachedAnswers:
     """Bodies by URL (path and sorted query), built once per `ttl_s` (n2g.serve.cache)."""
 
-    def __init__(self, cache: ExpiringCache[Body], builders: Builders) -> None:
+    def __init__(
+        self, cache: ExpiringCache[Body], builders: Builders, plain: Decompressed | None = None
+    ) -> None:
         self.cache = cache
         self.builders = builders
+        self.plain = plain or Decompressed(0)
 
     @staticmethod
     def key(request: HTTPConnection) -> AnswerKey:
@@ -113,7 +154,7 @@ class CachedAnswers:
             packed = await anyio.to_thread.run_sync(
                 self.cache.get, key, lambda: pack(build(), media_type), limiter=limiter
             )
-        body, headers = packed.parts(accepts_gzip(request.headers))
+        body, headers = packed.parts(accepts_gzip(request.headers), self.plain)
         return Response(body, media_type=packed.media_type, headers=headers)
 
     def keep(self, key: AnswerKey, build: Callable[[], bytes], media_type: str) -> Body:
