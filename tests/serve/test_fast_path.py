@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from n2g.db.connection import Database
 from n2g.serve import create_app
+from n2g.serve.responses import HTML_TYPE, Decompressed, pack
 from tests.serve.conftest import LOCAL
 from tests.serve.graphs import EVERYONE_KEY, SAE_KEY
 
@@ -43,3 +44,18 @@ def test_a_client_without_gzip_gets_the_kept_body_decompressed(serve_db: Databas
     assert "content-encoding" not in plain.headers
     assert int(plain.headers["content-length"]) == len(plain.content)
     assert plain.content == compressed.content  # httpx decoded the gzip one: the same page
+
+
+def test_the_most_asked_plain_bodies_are_kept_and_a_new_body_is_never_answered_old() -> None:
+    page = ("<p>unit</p>" * 400).encode()
+    kept = Decompressed(max_bytes=2 * len(page))
+    old = pack(page, HTML_TYPE)
+    new = pack(page.replace(b"unit", b"UNIT"), HTML_TYPE)
+    third = pack(page.replace(b"unit", b"xxxx"), HTML_TYPE)
+    assert old.compressed
+    first = kept(old)
+    assert first == page and kept(old) is first  # kept: not decompressed again
+    assert kept(new) == page.replace(b"unit", b"UNIT")  # built anew: its own bytes
+    kept(third)  # a third page passes the bound: the least recently asked (old) goes
+    again = kept(old)
+    assert again == page and again is not first
