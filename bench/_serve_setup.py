@@ -59,6 +59,7 @@ class HttpServer:
     process: subprocess.Popen
     port: int
     log: Path
+    log_start: int = 0  # the log's size before this server wrote to it
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -89,6 +90,7 @@ def start_http_server(
     cwd: Path | None = None,
 ) -> HttpServer:
     """Start `command` (in `cwd`); wait until GET /api/models answers 200."""
+    log_start = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as handle:
         process = subprocess.Popen(
             command,
@@ -99,7 +101,7 @@ def start_http_server(
             cwd=cwd,
             start_new_session=True,
         )
-    server = HttpServer(name, process, port, log)
+    server = HttpServer(name, process, port, log, log_start)
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = "no answer"
     while time.monotonic() < deadline:
@@ -128,13 +130,15 @@ def start_http_server(
 
 
 def wait_for_line(server: HttpServer, text: str, timeout_s: float) -> str:
-    """Wait until the server's log holds a line containing `text`; that line."""
+    """Wait until the server writes a line containing `text` into its log (after what
+    the log held when it started: logs are appended to); that line."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise BenchError(f"the {server.name} server exited: {server.log_tail()}")
         with contextlib.suppress(OSError):
-            for line in server.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            written = server.log.read_bytes()[server.log_start :]
+            for line in written.decode("utf-8", errors="replace").splitlines():
                 if text in line:
                     return line
         time.sleep(1.0)
