@@ -162,6 +162,8 @@ def serve_command(
         raise N2GError(f"--cache-seconds must be a number, 0 or more, got {cache_seconds}")
     if cache_mb < 1:
         raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
+    if warm and cache_seconds == 0:
+        raise N2GError("--warm keeps answers: give it --cache-seconds above 0")
     if not 1 <= workers <= MAX_WORKERS:
         raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
     names = served_names(host, allow_host or [])

@@ -80,6 +80,10 @@ def test_a_host_other_than_loopback_is_warned_about() -> None:
             "error: --cache-seconds must be a number, 0 or more, got -inf",
         ),
         (["--cache-mb", "0"], "error: --cache-mb must be at least 1, got 0"),
+        (
+            ["--warm", "--cache-seconds", "0"],
+            "error: --warm keeps answers: give it --cache-seconds above 0",
+        ),
         (["--allow-host", "a b"], "error: --allow-host takes a host name or address, got 'a b'"),
         (["--allow-host", "x/y"], "error: --allow-host takes a host name or address, got 'x/y'"),
     ],
