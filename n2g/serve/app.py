@@ -61,6 +61,39 @@ DESCRIPTION = (
 )
 
 
+def unit_warmer(
+    db: Database,
+    views: Views,
+    renderer: PageRenderer,
+    api_answers: CachedAnswers,
+    page_answers: CachedAnswers,
+    on_warm: Callable[[Warmed], None],
+) -> Warmer:
+    """Builds every stored unit's API answer and page into the kept answers, by the URLs
+    their routes keep them under; `on_warm` hears how much that kept."""
+
+    def kept_report(warmed: Warmed) -> Warmed:
+        kept = [api_answers.cache, page_answers.cache]
+        return replace(
+            warmed,
+            kept_mb=sum(cache.weight for cache in kept) / 2**20,
+            all_kept=all(len(cache) >= warmed.units for cache in kept),
+        )
+
+    return Warmer(
+        lambda: [row["key"] for row in db.read(store.query("export_keys"), ALL_UNITS)],
+        [
+            lambda key: api_answers.keep(
+                answer_key(f"/api/units/{key}"), lambda: json_body(views.unit(key)), JSON_TYPE
+            ),
+            lambda key: page_answers.keep(
+                answer_key(f"/units/{key}"), lambda: renderer.unit(key).encode(), HTML_TYPE
+            ),
+        ],
+        on_done=lambda warmed: on_warm(kept_report(warmed)),
+    )
+
+
 def create_app(
     db: Database,
     *,
@@ -76,9 +109,10 @@ def create_app(
     Answers are kept while the store is unchanged, seen so at most `cache_ttl_s` seconds
     ago (graphs loaded meanwhile show up after about half that): at most `max_units` unit
     views as objects, and rendered answers, compressed, in at most `cache_mb` MiB (three
-    quarters for pages, a quarter for the API), plus an eighth of that for the plain bytes
-    of the most asked ones (for clients without gzip). With `warm`, every unit's answers are built
-    in the background from the start, and `on_warm` hears when all are (n2g.serve.warm).
+    quarters for pages, a quarter for the API), plus an eighth of that for the plain
+    bytes of the most asked ones (for clients without gzip). With `warm`, every unit's
+    answers are built in the background from the start, and `on_warm` hears when all are
+    (n2g.serve.warm).
     Requests must name the service by a loopback name or one of `allowed_hosts` (`*`: any)
     in their Host."""
     views = Views(db, ttl_s=cache_ttl_s, max_units=max_units)
@@ -94,27 +128,7 @@ def create_app(
 
     api_answers, page_answers = answers(0.25), answers(0.75)
     renderer = PageRenderer(views, pages)
-    warmer = Warmer(
-        lambda: [row["key"] for row in db.read(store.query("export_keys"), ALL_UNITS)],
-        [
-            lambda key: api_answers.keep(
-                answer_key(f"/api/units/{key}"), lambda: json_body(views.unit(key)), JSON_TYPE
-            ),
-            lambda key: page_answers.keep(
-                answer_key(f"/units/{key}"), lambda: renderer.unit(key).encode(), HTML_TYPE
-            ),
-        ],
-        on_done=lambda warmed: on_warm(kept_report(warmed)),
-    )
-
-    def kept_report(warmed: Warmed) -> Warmed:
-        kept = [api_answers.cache, page_answers.cache]
-        return replace(
-            warmed,
-            kept_mb=sum(cache.weight for cache in kept) / 2**20,
-            all_kept=all(len(cache) >= warmed.units for cache in kept),
-        )
-
+    warmer = unit_warmer(db, views, renderer, api_answers, page_answers, on_warm)
     watch = StoreWatch(
         db,
         [views, api_answers.cache, page_answers.cache],
