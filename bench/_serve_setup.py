@@ -59,6 +59,7 @@ class HttpServer:
     process: subprocess.Popen
     port: int
     log: Path
+    log_start: int = 0  # the log's size before this server wrote to it
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -81,9 +82,15 @@ class HttpServer:
 
 
 def start_http_server(
-    name: str, command: list[str], port: int, env: dict[str, str], log: Path
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
 ) -> HttpServer:
-    """Start `command`; wait until GET /api/models answers 200."""
+    """Start `command` (in `cwd`); wait until GET /api/models answers 200."""
+    log_start = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as handle:
         process = subprocess.Popen(
             command,
@@ -91,9 +98,10 @@ def start_http_server(
             stdout=handle,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=cwd,
             start_new_session=True,
         )
-    server = HttpServer(name, process, port, log)
+    server = HttpServer(name, process, port, log, log_start)
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = "no answer"
     while time.monotonic() < deadline:
@@ -121,8 +129,24 @@ def start_http_server(
     )
 
 
-def _serve_help() -> str:
-    """`n2g serve --help`, or '' when there is no such command."""
+def wait_for_line(server: HttpServer, text: str, timeout_s: float) -> str:
+    """Wait until the server writes a line containing `text` into its log (after what
+    the log held when it started: logs are appended to); that line."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(f"the {server.name} server exited: {server.log_tail()}")
+        with contextlib.suppress(OSError):
+            written = server.log.read_bytes()[server.log_start :]
+            for line in written.decode("utf-8", errors="replace").splitlines():
+                if text in line:
+                    return line
+        time.sleep(1.0)
+    raise BenchError(f"the {server.name} server did not log {text!r} within {timeout_s:.0f} s")
+
+
+def _serve_help(cwd: Path | None = None) -> str:
+    """`n2g serve --help` (of the n2g in `cwd`), or '' when there is no such command."""
     proc = subprocess.run(
         [sys.executable, "-m", "n2g", "serve", "--help"],
         capture_output=True,
@@ -130,8 +154,27 @@ def _serve_help() -> str:
         check=False,
         timeout=120,
         env={**os.environ, "COLUMNS": "200"},
+        cwd=cwd,
     )
     return proc.stdout if proc.returncode == 0 else ""
+
+
+def checkout_of(revision: str, into: Path) -> Path:
+    """The `n2g` package as it was at git `revision`, extracted under `into` (the folder
+    to run `python -m n2g` in: the current directory comes first on its path)."""
+    root = Path(__file__).resolve().parent.parent
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", revision, "n2g"],
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    if archive.returncode != 0:
+        error = archive.stderr.decode(errors="replace").strip()
+        raise BenchError(f"cannot take n2g at {revision!r} from git: {error}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=120)
+    return into
 
 
 # --------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ Requests must name the service by a loopback name, the --host given, or an --all
 name (n2g.serve.hosts: a web page elsewhere cannot read it through DNS rebinding).
 Nothing prints the password: uvicorn logs warnings only (no access log), and the database
 flags are never echoed.
+With --warm every unit's answers are built in the background from the start (n2g.serve.warm)
+and a line says when all are; the interpreter hands its lock over every SWITCH_INTERVAL_S
+rather than every 5 ms, so that a thread building answers delays the event loop serving
+kept ones by that much at most.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import re
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -32,6 +37,7 @@ from n2g.errors import N2GError
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")  # every interface: no name a client would send
 MAX_WORKERS = 64
+SWITCH_INTERVAL_S = 0.001  # Python's default, 0.005, holds kept answers back behind builders
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -129,6 +135,15 @@ def serve_command(
             "cache); more use more cores",
         ),
     ] = 1,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm",
+            help="build every unit's page and JSON in the background from the start, so "
+            "that none waits on the database (memory: about 15 kB a unit, per worker; "
+            "raise --cache-mb to hold them all)",
+        ),
+    ] = False,
     allow_host: AllowHostOption = None,
     live_model: Annotated[
         bool,
@@ -157,6 +172,8 @@ def serve_command(
         raise N2GError(f"--cache-seconds must be a number, 0 or more, got {cache_seconds}")
     if cache_mb < 1:
         raise N2GError(f"--cache-mb must be at least 1, got {cache_mb}")
+    if warm and cache_seconds == 0:
+        raise N2GError("--warm keeps answers: give it --cache-seconds above 0")
     if not 1 <= workers <= MAX_WORKERS:
         raise N2GError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
     names = served_names(host, allow_host or [])
@@ -166,7 +183,10 @@ def serve_command(
         echo(f"serving on {url_of(host, port)} (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
             in_workers(
-                workers, lambda: _serve(sock, cache_seconds, cache_mb, names, config, live_model)
+                workers,
+                lambda: _serve(
+                    sock, cache_seconds, cache_mb, names, config, warm=warm, live_model=live_model
+                ),
             )
     finally:
         sock.close()
@@ -212,6 +232,8 @@ def _serve(
     cache_mb: int,
     names: list[str],
     config: DatabaseConfig,
+    *,
+    warm: bool,
     live_model: bool = False,
 ) -> None:
     # A tokenizer for /api/like?text= comes from this machine or not at all: a request
@@ -220,6 +242,16 @@ def _serve(
     import uvicorn
 
     from n2g.serve import create_app
+    from n2g.serve.warm import Warmed
+
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+    def warmed(done: Warmed) -> None:
+        what = f"{done.units:,} units, {done.seconds:.0f} s, {done.kept_mb:,.0f} MiB kept"
+        if done.all_kept:
+            echo(f"warm: every unit's page and JSON kept ({what})")
+        else:
+            echo(f"warm: not every unit's answers fit in --cache-mb {cache_mb} ({what})", err=True)
 
     with Database.connect(config) as db:
         app = create_app(
@@ -228,6 +260,8 @@ def _serve(
             cache_mb=cache_mb,
             allowed_hosts=names,
             live_model=live_model,
+            warm=warm,
+            on_warm=warmed,
         )
         server = uvicorn.Server(
             uvicorn.Config(

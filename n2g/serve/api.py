@@ -24,7 +24,7 @@ from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE
 from n2g.search.token_ids import check_token_or_id, text_of_token_id
 from n2g.serve.circuits import circuit_view
-from n2g.serve.responses import CachedAnswers
+from n2g.serve.responses import JSON_TYPE, CachedAnswers, json_body
 from n2g.serve.schemas import (
     ErrorResponse,
     GroupsResponse,
@@ -42,7 +42,7 @@ from n2g.serve.views import Views
 MAX_GROUP_KEY = 1000  # a group key is a scope and a unit key: far shorter
 
 MAX_LIMIT = 500
-JSON = "application/json"
+JSON = JSON_TYPE
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "no such unit, model or page"},
@@ -76,10 +76,7 @@ def api_router(views: Views, answers: CachedAnswers) -> APIRouter:
     router = APIRouter(prefix="/api", responses=ERRORS)
 
     async def cached(request: Request, build: Callable[[], BaseModel], unit: bool) -> Response:
-        def body() -> bytes:
-            return build().model_dump_json().encode()
-
-        return await answers.answer(request, body, JSON, unit=unit)
+        return await answers.answer(request, lambda: json_body(build()), JSON, unit=unit)
 
     _unit_routes(router, views, cached)
     _search_routes(router, views, cached)

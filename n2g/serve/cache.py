@@ -14,10 +14,17 @@ properties keep that honest under load:
   and the rest wait for that result instead of sending the same queries again.
 
 Errors are not cached: a failed computation is retried by the next request.
+
+Expiry is a time bound on what was not checked: the service's store watch
+(n2g.serve.store_watch) reads a stamp of the store every so often and either renews every
+entry (the store is unchanged: nothing needs recomputing, however old) or clears them all
+(it changed). A value computed across a clear is not kept, since it may come from the store
+as it was before.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -64,6 +71,8 @@ class ExpiringCache(Generic[V]):
         self._entries: OrderedDict[Hashable, _Entry[V]] = OrderedDict()
         self._flights: dict[Hashable, _Flight] = {}
         self._weight = 0
+        self._renewed = -math.inf  # the store was last seen unchanged at this time
+        self._generation = 0  # bumped by clear(): a value computed across it is not kept
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -78,7 +87,7 @@ class ExpiringCache(Generic[V]):
         (cheap enough to call on the event loop before handing work to a thread)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or self._clock() - entry.born > self.ttl_s:
+            if entry is None or self._expired(entry):
                 return None
             self._entries.move_to_end(key)
             return entry.value
@@ -90,13 +99,12 @@ class ExpiringCache(Generic[V]):
             with self._lock:
                 entry = self._entries.get(key)
                 flight = self._flights.get(key)
-                if entry is not None:
-                    expired = self._clock() - entry.born > self.ttl_s
-                    if not expired or flight is not None:
-                        self._entries.move_to_end(key)
-                        return entry.value
+                if entry is not None and (not self._expired(entry) or flight is not None):
+                    self._entries.move_to_end(key)
+                    return entry.value
                 if flight is None:
                     flight = self._flights[key] = _Flight()
+                    generation = self._generation
                     break
             flight.done.wait()  # someone else computes it; then look again
         try:
@@ -107,15 +115,27 @@ class ExpiringCache(Generic[V]):
             flight.done.set()
             raise
         with self._lock:
-            self._store(key, value)
+            if generation == self._generation:
+                self._store(key, value)
             del self._flights[key]
         flight.done.set()
         return value
 
     def clear(self) -> None:
+        """Forget every entry; a computation in flight returns its value but keeps nothing."""
         with self._lock:
             self._entries.clear()
             self._weight = 0
+            self._generation += 1
+
+    def renew(self, since: float) -> None:
+        """Every entry counts as computed at `since` (this cache's clock) at the latest: the
+        store was seen unchanged then, so what was kept before still holds."""
+        with self._lock:
+            self._renewed = max(self._renewed, since)
+
+    def _expired(self, entry: _Entry[V]) -> bool:
+        return self._clock() - max(entry.born, self._renewed) > self.ttl_s
 
     def _store(self, key: Hashable, value: V) -> None:
         """Insert under the lock, then evict the least recently used beyond the bounds."""

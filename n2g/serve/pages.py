@@ -26,7 +26,7 @@ from n2g.serve.draw import draw
 from n2g.serve.histogram import histogram_plot
 from n2g.serve.pair_check import pair_check
 from n2g.serve.plots import BarPlot, f1_plot
-from n2g.serve.responses import CachedAnswers
+from n2g.serve.responses import HTML_TYPE, CachedAnswers
 from n2g.serve.schemas import LikeResponse, ModelsResponse, SearchResponse, UnitResponse
 from n2g.serve.templating import Pages
 from n2g.serve.text import query_url
@@ -34,7 +34,7 @@ from n2g.serve.views import MAX_TEXT, Views
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
-HTML = "text/html; charset=utf-8"
+HTML = HTML_TYPE
 
 
 def _given(value: str | None) -> str | None:

@@ -429,3 +429,9 @@ class Views:
         self._models.clear()
         self._units.clear()
         self._results.clear()
+
+    def renew(self, since: float) -> None:
+        """The store was seen unchanged at `since`: every cached view still holds
+        (n2g.serve.store_watch)."""
+        for cache in (self._models, self._units, self._results):
+            cache.renew(since)

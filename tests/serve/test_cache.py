@@ -94,3 +94,36 @@ def test_clear_forgets_everything() -> None:
     cache.get("k", lambda: 7)
     cache.clear()
     assert len(cache) == 0 and cache.weight == 0 and cache.fresh("k") is None
+
+
+def test_a_renewed_cache_keeps_entries_past_their_time_from_the_renewal() -> None:
+    clock = Clock()
+    cache: ExpiringCache[str] = ExpiringCache(4, ttl_s=10, clock=clock)
+    cache.get("k", lambda: "v")
+    clock.now = 8
+    cache.renew(8)  # the store was seen unchanged at 8
+    clock.now = 17
+    assert cache.fresh("k") == "v"
+    clock.now = 19  # 11 s after the renewal: the time bound holds again
+    assert cache.fresh("k") is None
+
+
+def test_a_value_computed_across_a_clear_is_returned_but_not_kept() -> None:
+    cache: ExpiringCache[str] = ExpiringCache(4)
+    computing = threading.Event()
+    release = threading.Event()
+    results: list[str] = []
+
+    def from_the_old_store() -> str:
+        computing.set()
+        release.wait(5)
+        return "old"
+
+    asker = threading.Thread(target=lambda: results.append(cache.get("k", from_the_old_store)))
+    asker.start()
+    computing.wait(5)
+    cache.clear()  # the store changed while "old" was being computed
+    release.set()
+    asker.join()
+    assert results == ["old"] and cache.fresh("k") is None
+    assert cache.get("k", lambda: "new") == "new"

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from n2g.cli import app
 from n2g.db import server
 from tests.serve.graphs import EVERYONE_KEY
+from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
 runner = CliRunner()
 
@@ -79,6 +80,10 @@ def test_a_host_other_than_loopback_is_warned_about() -> None:
             "error: --cache-seconds must be a number, 0 or more, got -inf",
         ),
         (["--cache-mb", "0"], "error: --cache-mb must be at least 1, got 0"),
+        (
+            ["--warm", "--cache-seconds", "0"],
+            "error: --warm keeps answers: give it --cache-seconds above 0",
+        ),
         (["--allow-host", "a b"], "error: --allow-host takes a host name or address, got 'a b'"),
         (["--allow-host", "x/y"], "error: --allow-host takes a host name or address, got 'x/y'"),
     ],
@@ -158,3 +163,30 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(db_config, serve_db, worker
     assert not stderr.strip(), stderr  # no access log, no warnings
     if db_config.password:
         assert db_config.password not in stdout + stderr
+
+
+@pytest.mark.slow
+def test_serve_warm_says_when_every_unit_is_kept(db_config, serve_db, tmp_path: Path) -> None:
+    port = server.free_port()
+    command = [sys.executable, "-m", "n2g", "serve", "--port", str(port), "--warm"]
+    command += ["--uri", db_config.uri, "--user", db_config.user]
+    if db_config.database:
+        command += ["--database", db_config.database]
+    env = {**os.environ, "N2G_PASSWORD": db_config.password}
+    out = tmp_path / "stdout"
+    with out.open("w") as stdout:
+        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    try:
+        _wait_until_serving(f"http://127.0.0.1:{port}/api/models", process)
+        deadline = time.monotonic() + 120
+        while "warm:" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        unit = httpx.get(f"http://127.0.0.1:{port}/units/{EVERYONE_KEY}", timeout=10)
+        assert unit.status_code == 200 and "hand/0/0" in unit.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    lines = out.read_text().splitlines()
+    assert f"warm: every unit's page and JSON kept ({len(GRAPHS):,} units" in "\n".join(lines)
+    assert lines[-1] == "stopped" and process.returncode == 0
+    assert not stderr.strip(), stderr

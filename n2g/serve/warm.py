@@ -1,0 +1,104 @@
+"""Every unit's answers built ahead of the visits, so that none is a first visit.
+
+People browse a model's units with a long tail: on the whole of SmolLM2 (46,080 units)
+about a third of the unit visits in the first minutes ask for a unit nobody asked for yet.
+Each such visit is a database round trip, a decode and a render (8-11 ms of CPU on a
+2-core machine, where the database and the clients share the cores), and with 50 clients
+those queue behind each other: the unit pages' p95 was hundreds of milliseconds however
+fast the kept answers were. `n2g serve --warm` therefore builds every unit's API answer and
+page once, in key order, in one background thread, through the same builders and into the
+same kept answers as a request would (n2g.serve.responses): requests meanwhile are served
+as before (a unit not built yet is built on demand, once). Kept answers then live as long
+as the store is unchanged (n2g.serve.store_watch); when it changes they are cleared and the
+warming starts again.
+
+One thread, not a pool: building is Python work under one interpreter lock, and the event
+loop serving kept answers needs that lock too; a short pause between units lets it in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from n2g.errors import N2GError
+
+log = logging.getLogger(__name__)
+
+PAUSE_S = 0.001  # between two units: the event loop takes the interpreter lock meanwhile
+
+
+@dataclass(frozen=True)
+class Warmed:
+    """What one warming did: `units` built in `seconds`; the kept answers then weigh
+    `kept_mb` MiB, and `all_kept` is False when the cache was too small to hold them all."""
+
+    units: int
+    seconds: float
+    kept_mb: float = 0.0
+    all_kept: bool = True
+
+
+class Warmer:
+    """Runs `steps` (each builds and keeps one answer of a unit) on every key `keys()`
+    lists, in a daemon thread, from each `restart()` on (the store was seen anew)."""
+
+    def __init__(
+        self,
+        keys: Callable[[], Sequence[str]],
+        steps: Sequence[Callable[[str], object]],
+        *,
+        on_done: Callable[[Warmed], None] = lambda warmed: None,
+    ) -> None:
+        self.keys = keys
+        self.steps = list(steps)
+        self.on_done = on_done
+        self.done = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def restart(self) -> None:
+        """Build everything (again: the kept answers were cleared); the thread starts on
+        the first call."""
+        self.done.clear()
+        self._wake.set()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="n2g-warm", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while self._wake.wait() and not self._stop.is_set():
+            self._wake.clear()
+            started = time.perf_counter()
+            try:
+                units = self._warm_all()
+            except N2GError as exc:  # the database went away: the next change retries
+                log.warning("could not list the units to warm: %s", exc)
+                continue
+            if units is not None:
+                self.done.set()
+                self.on_done(Warmed(units, time.perf_counter() - started))
+
+    def _warm_all(self) -> int | None:
+        """Build every unit's answers; None when stopped or restarted midway."""
+        keys = self.keys()
+        for key in keys:
+            if self._stop.is_set() or self._wake.is_set():
+                return None
+            for step in self.steps:
+                try:
+                    step(key)
+                except N2GError as exc:  # one unit that fails is built again on demand
+                    log.warning("could not build %s: %s", key, exc)
+            time.sleep(PAUSE_S)
+        return len(keys)
