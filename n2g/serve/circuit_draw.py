@@ -127,7 +127,7 @@ def _arrow(edge: CircuitEdge, source: CircuitNode, target: CircuitNode, top: flo
     title = f"{edge.source} feeds {edge.target}: virtual weight {edge.virtual_weight:+.4f}"
     if edge.ablation_effect is not None:
         text += f" \u00b7 abl {edge.ablation_effect:+.2f}"
-        title += f"; zero-ablating it removes {edge.ablation_effect:+.3f} of the reader's activation"
+        title += f"; zero-ablating it removes {edge.ablation_effect:+.3f} of the reader's firing"
     return CircuitArrow(
         path=path,
         stroke=POSITIVE if edge.virtual_weight >= 0 else NEGATIVE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 from selenium.webdriver.common.by import By
@@ -23,12 +24,8 @@ def feeds_stored(serve_db) -> None:
 
 
 def _pixels_near(image: Image.Image, colour: tuple[int, int, int], within: int = 40) -> int:
-    rgb = image.convert("RGB")
-    return sum(
-        1
-        for pixel in rgb.getdata()
-        if all(abs(int(c) - t) <= within for c, t in zip(pixel, colour, strict=True))
-    )
+    rgb = np.asarray(image.convert("RGB"), dtype=int)
+    return int((np.abs(rgb - np.asarray(colour)) <= within).all(axis=-1).sum())
 
 
 def test_the_circuit_is_drawn_and_its_units_link(browser: WebDriver, live_server: str) -> None:  # noqa: F811
