@@ -60,6 +60,9 @@ def main() -> None:
                 f"above-random {result.above_random} ({result.seconds:.0f} s)",
                 flush=True,
             )
+            if args.out is not None:  # after each group: a long run stopped keeps its figures
+                text = json.dumps({"settings": settings, "groups": rows}, indent=1)
+                write_text_atomic(args.out, text)
     rose = sum(r["firing"]["low"] > 0 for r in rows)
     above = sum((r["above_random"] or 0) == 1.0 for r in rows)
     print(
@@ -67,8 +70,6 @@ def main() -> None:
         f"(95% interval above 0); above every random set for {above}; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
-    if args.out is not None:
-        write_text_atomic(args.out, json.dumps({"settings": settings, "groups": rows}, indent=1))
 
 
 if __name__ == "__main__":
