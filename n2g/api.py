@@ -13,14 +13,16 @@ This is a thin facade over the modules the CLI uses, so Python and `n2g` answer 
 and closes its connection, the file functions are n2g.graph.file's strict reader and
 writer behind n2g.files' safe write. `n2g/__init__.py` loads this module on first use of
 one of its names, and `build_graph` imports the builder (torch) only when called, so
-`import n2g` and the read side stay light.
+`import n2g` and the read side stay light. The pipeline's stages themselves (record,
+build, ingest, similarity, report: what the commands and `n2g run` call) are the typed
+functions of `n2g.stages` (`from n2g import stages`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from n2g.db.connection import Database, DatabaseConfig
 from n2g.db.ingest import DEFAULT_BATCH_SIZE, IngestSummary, ingest_graphs
@@ -37,6 +39,7 @@ from n2g.search import (
     SimilarityReport,
 )
 from n2g.search.api import DEFAULT_COMMUNITIES, PairHit
+from n2g.search.group_ablation import SetAblation
 
 if TYPE_CHECKING:
     from n2g.builder.config import BuildConfig
@@ -93,6 +96,36 @@ class Store(NeuronSearch):
     ) -> list[PairHit]:
         """The stored SIMILAR_TO (or SUBSET_OF) pairs of `model`, most similar first."""
         return self.similar_pairs(model, relation=relation, limit=limit)
+
+    def ablate(
+        self,
+        model: str | NeuronModel,
+        records: Path | str,
+        *,
+        group: str | None = None,
+        token: str | None = None,
+        units: Sequence[str] | None = None,
+        **settings: Any,
+    ) -> SetAblation:
+        """`n2g ablate`: ablate a set (a stored group, the units firing on `token`, or
+        unit keys) together and measure the change in next-token loss on texts where they
+        fire and on control texts, against random sets of the same layers; a group's
+        result is stored on it. `model`: its name or the model loaded (with every layer);
+        `settings`: the other fields of n2g.run.set_ablation.AblationRequest (mode,
+        windows, control, random, seed, ...). Needs the `build` extra (torch)."""
+        from n2g.run.set_ablation import AblationRequest
+        from n2g.run.set_ablation import ablate as measure
+
+        loaded = None if isinstance(model, str) else model
+        request = AblationRequest(
+            model=model if isinstance(model, str) else model.name,
+            records=Path(records),
+            group=group,
+            token=token,
+            units=None if units is None else list(units),
+            **settings,
+        )
+        return measure(self.db, request, loaded)
 
     def close(self) -> None:
         """Close the connection."""

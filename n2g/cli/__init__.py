@@ -58,6 +58,10 @@ LazyCommandsGroup.entries = {
         "circuit_cmd",
         "Compute FEEDS edges between a model's stored units and store them (replacing old ones).",
     ),
+    "ablate": Entry(
+        "ablate_cmd",
+        "Ablate a set of units together; measure the change in the model's next-token loss.",
+    ),
     "top": Entry(
         "top_cmd",
         "List the units N2G explains best (or worst) by a score, with the tokens they fire on.",

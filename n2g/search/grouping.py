@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from n2g.db.connection import Database
 from n2g.errors import N2GError
@@ -29,6 +29,7 @@ from n2g.search.communities import (
     group_label,
     weighted_edges,
 )
+from n2g.search.group_ablation import SetAblation, stored
 from n2g.search.groups import COMPONENTS_LEVEL, NeuronGroupRow, neuron_groups, scope_name
 from n2g.search.similarity import NeuronTokenSets, Relation, SimilarityConfig, similarity_join
 
@@ -41,7 +42,8 @@ COMMUNITIES_LABEL = "communities"  # the weighted pairs' progress bar
 class GroupHit(BaseModel):
     """A group of similar units (level 0: the paper's components; 1..: communities, finest
     first), with the tokens every member shares (the first MAX_SHARED_TOKENS of each kind,
-    in text order) and, where the main job measured it, how alike its members behave."""
+    in text order) and, where the main job measured it, how alike its members behave;
+    where `n2g ablate --group` measured it, what taking them all away does to the loss."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -58,9 +60,15 @@ class GroupHit(BaseModel):
     parent: str | None = None
     coactivation: float | None = None  # mean r of member pairs on random windows
     coactivation_pairs: int | None = None
+    ablation: SetAblation | None = None  # `n2g ablate --group`: its loss change, if measured
     members: list[str]
     shared_activating: list[str] = []
     shared_context: list[str] = []
+
+    @field_validator("ablation", mode="before")
+    @classmethod
+    def _stored_ablation(cls, value: object) -> SetAblation | None:
+        return stored(value)  # the store keeps it as JSON text
 
 
 class LevelSummary(BaseModel):

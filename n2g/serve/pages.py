@@ -21,6 +21,7 @@ from n2g.errors import N2GError
 from n2g.search.bounds import MAX_QUERY_INT
 from n2g.search.communities import MAX_LEVELS
 from n2g.search.groups import COMPONENTS_LEVEL
+from n2g.serve.circuit_view import circuit_page
 from n2g.serve.circuits import unit_circuit
 from n2g.serve.draw import draw
 from n2g.serve.histogram import histogram_plot
@@ -310,5 +311,11 @@ def page_router(renderer: PageRenderer, answers: CachedAnswers) -> APIRouter:
     async def groups(request: Request) -> Response:
         params = dict(request.query_params)
         return await cached(request, lambda: renderer.groups(params))
+
+    @router.get("/circuit/{key:path}", response_class=HTMLResponse)
+    async def circuit(request: Request, key: str) -> Response:
+        params = dict(request.query_params)
+        build = lambda: circuit_page(renderer.views, renderer.pages, key, params)  # noqa: E731
+        return await cached(request, build, unit=True)
 
     return router

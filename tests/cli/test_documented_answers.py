@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "main-job-sample.jsonl.gz"
 MODEL = "smollm2-135m"
-WRITERS = {"record", "build", "run", "serve", "db", "feeds"}
+WRITERS = {"record", "build", "run", "serve", "db", "feeds", "ablate"}
 # What the docs say these return on the main job's data (README, docs/report-smollm2.md).
 DOCUMENTED = {
     'search "/" --context " *"': "smollm2-135m/3/15",

@@ -18,6 +18,6 @@ RETURN g.key AS key, g.model AS model, g.level AS level, g.method AS method,
        g.size AS size, g.layers AS layers, size(g.layers) AS n_layers,
        g.threshold AS threshold, g.resolution AS resolution, g.label AS label,
        g.parent AS parent, g.coactivation AS coactivation,
-       g.coactivation_pairs AS coactivation_pairs, members
+       g.coactivation_pairs AS coactivation_pairs, g.ablation AS ablation, members
 ORDER BY size DESC, n_layers DESC, key
 LIMIT $limit
