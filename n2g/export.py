@@ -43,6 +43,7 @@ from n2g.graph.evaluation import (
     OutOfDistribution,
     Scores,
 )
+from n2g.graph.histogram import ActivationHistogram
 from n2g.graph.label import unit_label
 from n2g.graph.model import (
     BuildSettings,
@@ -191,6 +192,7 @@ def _complete_unit() -> NeuronGraph:
             promoted=TokenLogits(token_ids=[1], tokens=["a"], logits=[1.0]),
             suppressed=TokenLogits(token_ids=[2], tokens=["b"], logits=[-1.0]),
         ),
+        activation_histogram=ActivationHistogram(positions=2, negative=0, zero=1, counts=[1]),
     )  # fmt: skip
 
 
