@@ -138,11 +138,27 @@ def compute_feeds(
     return summary
 
 
+def sample_units(units: dict[int, list[int]], per_layer: int, seed: int) -> list[Candidate]:
+    """`per_layer` units of every layer after the first (seeded), interleaved layer by layer
+    (a check stopped early has covered every layer alike)."""
+    rng = random.Random(seed)
+    picks = [
+        rng.sample(units[layer], min(per_layer, len(units[layer]))) for layer in sorted(units)[1:]
+    ]
+    layers = sorted(units)[1:]
+    return [
+        (layers[at], pick[i])
+        for i in range(per_layer)
+        for at, pick in enumerate(picks)
+        if i < len(pick)
+    ]
+
+
 def check_by_ablation(
     db: Database | None,
     model: NeuronModel,
     units: dict[int, list[int]],
-    per_layer: int,
+    sample: Sequence[Candidate],
     sources: Sequence[str],
     inputs: Inputs,
     *,
@@ -152,36 +168,36 @@ def check_by_ablation(
     seed: int = 0,
     done: Callable[[UnitMeasure], None] | None = None,
 ) -> tuple[dict[str, object], int]:
-    """Check `per_layer` sampled units a layer (seeded); store each edge's effects (when
-    `db`); the table (layer -> source -> mode -> figures) and the edges measured.
-    `done` sees each unit's measure as it finishes (a caller's log)."""
+    """Check the `sample` units (layer, unit) in order; store each edge's effects (when
+    `db`); the table (layer -> source -> mode -> figures) and the edges measured. `units`
+    (layer -> indices) are the eligible feeders; `done` sees each unit's measure."""
     if inputs.records is None:
         raise N2GError("the ablation check needs --records: the windows its units run on")
     rng = random.Random(seed)
+    scored: dict[int, dict[str, Scored]] = {}
+    for layer in sorted({layer for layer, _ in sample}):
+        at = _eligible(model, units, layer)
+        chosen = sorted(u for at_layer, u in sample if at_layer == layer)
+        scored[layer] = {s: _scored(s, at, chosen, k, inputs, crop) for s in sources}
     measures: list[UnitMeasure] = []
     written = 0
-    for layer in sorted(units)[1:]:
-        at = _eligible(model, units, layer)
+    for layer, unit in sample:
         records = load_layer(inputs.records, layer)
-        sample = sorted(rng.sample(units[layer], min(per_layer, len(units[layer]))))
-        scored = {s: _scored(s, at, sample, k, inputs, crop) for s in sources}
-        for unit in sample:
-            ranked = {s: scored[s][unit][0] for s in sources if unit in scored[s]}
-            taken = {c for top in ranked.values() for c, _ in top}
-            randoms = pick_randoms(at.candidates(), taken, k, rng)
-            score = {s: scored[s][unit][1] for s in ranked}
-            test = unit_windows(records, unit, crop=crop, limit=windows).test
-            measure = (
-                measure_unit(model, layer, unit, test, ranked, randoms, score) if test else None
-            )
-            if measure is None:
-                continue
-            measures.append(measure)
-            if done is not None:
-                done(measure)
-            if db is not None:
-                target = neuron_key(model.name, layer, unit)
-                key = lambda c: neuron_key(model.name, c[0], c[1])  # noqa: E731
-                for source, rows in effect_rows(measure, ranked, key, target).items():
-                    written += write_ablation(db, rows, source) if rows else 0
+        at = _eligible(model, units, layer)
+        ranked = {s: scored[layer][s][unit][0] for s in sources if unit in scored[layer][s]}
+        taken = {c for top in ranked.values() for c, _ in top}
+        randoms = pick_randoms(at.candidates(), taken, k, rng)
+        score = {s: scored[layer][s][unit][1] for s in ranked}
+        test = unit_windows(records, unit, crop=crop, limit=windows).test
+        measure = measure_unit(model, layer, unit, test, ranked, randoms, score) if test else None
+        if measure is None:
+            continue
+        measures.append(measure)
+        if done is not None:
+            done(measure)
+        if db is not None:
+            target = neuron_key(model.name, layer, unit)
+            key = lambda c: neuron_key(model.name, c[0], c[1])  # noqa: E731
+            for source, rows in effect_rows(measure, ranked, key, target).items():
+                written += write_ablation(db, rows, source) if rows else 0
     return layer_table(measures), written

@@ -202,7 +202,13 @@ def feeds_command(
         raise N2GError(f"--records {records}: no such folder")
     if len(chosen) < 2:
         raise N2GError(f"--layers {layers} gives one layer: nothing upstream of it to link")
-    from n2g.circuits.stage import check_by_ablation, compute_feeds, linked_units, load_inputs
+    from n2g.circuits.stage import (
+        check_by_ablation,
+        compute_feeds,
+        linked_units,
+        load_inputs,
+        sample_units,
+    )
     from n2g.models import load_model
 
     with open_database(db_flags) as db:
@@ -215,7 +221,7 @@ def feeds_command(
                 db,
                 target,
                 units,
-                ablate,
+                sample_units(units, ablate, seed),
                 sources,
                 inputs,
                 k=k,
