@@ -32,8 +32,9 @@ def _logged(path: Path) -> list[UnitMeasure]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        name = f"{row['layer']}/{row['unit']}"
         checks = {
-            source: {mode: UnitCheck(f"{row['layer']}/{row['unit']}", **c) for mode, c in by.items()}
+            source: {mode: UnitCheck(name, **c) for mode, c in by.items()}
             for source, by in row["checks"].items()
         }
         out.append(UnitMeasure(row["layer"], row["unit"], checks, {}))
@@ -84,7 +85,8 @@ def _deep(args: argparse.Namespace, seen: set, record) -> None:  # type: ignore[
 
     model = load_model("smollm2-135m", n_layers=args.deep + 1)
     units = {layer: list(range(model.n_units)) for layer in range(args.deep + 1)}
-    sample = [c for c in sample_units({0: [], args.deep: units[args.deep]}, args.per_layer, args.seed) if c not in seen]
+    picked = sample_units({0: [], args.deep: units[args.deep]}, args.per_layer, args.seed)
+    sample = [c for c in picked if c not in seen]
     check_by_ablation(
         None, model, units, sample, ("weights", "data"), Inputs(args.records),
         k=args.k, windows=args.windows, crop=args.crop, seed=args.seed, done=record,
@@ -93,8 +95,13 @@ def _deep(args: argparse.Namespace, seen: set, record) -> None:  # type: ignore[
 
 def _stored(args: argparse.Namespace, seen: set, record) -> None:  # type: ignore[no-untyped-def]
     from n2g.circuits.sources import Eligible, by_data, feeds_rows
-    from n2g.circuits.stage import check_by_ablation, compute_feeds, linked_units, load_inputs
-    from n2g.circuits.stage import sample_units
+    from n2g.circuits.stage import (
+        check_by_ablation,
+        compute_feeds,
+        linked_units,
+        load_inputs,
+        sample_units,
+    )
     from n2g.cli.db_options import open_database
     from n2g.models import load_model
     from n2g.record.store import load_layer
