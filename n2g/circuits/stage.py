@@ -45,6 +45,7 @@ class FeedsSummary:
     by_source: dict[str, int] = field(default_factory=dict)  # source -> edges written
     check: dict[str, object] | None = None  # layer -> source -> mode -> figures
     measured: int = 0  # edges given an ablation effect
+    dropped: int = 0  # measured edges under --min-effect, deleted
 
 
 def stored_units(db: Database, model: str, layers: Sequence[int]) -> dict[int, list[int]]:

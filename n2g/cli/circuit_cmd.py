@@ -169,6 +169,14 @@ def feeds_command(
         int, typer.Option("--crop", help="tokens kept of each window, ending at its peak")
     ] = 48,
     seed: Annotated[int, typer.Option("--seed", help="which units --ablate samples")] = 0,
+    min_effect: Annotated[
+        float,
+        typer.Option(
+            "--min-effect",
+            help="after --ablate: delete measured edges whose |effect| (zero and mean) is "
+            "under this share of the unit's activation (0: keep all)",
+        ),
+    ] = 0.0,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
     as_json: JsonOption = False,
     db_flags: DatabaseFlags = NO_FLAGS,
@@ -196,6 +204,10 @@ def feeds_command(
         raise N2GError(f"--k must be 1 to 1000, got {k}")
     if ablate < 0 or windows < 1 or crop < 2:
         raise N2GError("--ablate must be 0 or more, --windows at least 1 and --crop at least 2")
+    if min_effect < 0 or (min_effect and not ablate):
+        raise N2GError(
+            "--min-effect must be 0 or more, and needs --ablate (it drops measured edges)"
+        )
     if (ablate or "data" in sources) and records is None:
         raise N2GError("--ablate and --source data need --records: the windows the units run on")
     if records is not None and not records.is_dir():
@@ -210,6 +222,7 @@ def feeds_command(
         sample_units,
     )
     from n2g.models import load_model
+    from n2g.search.circuits import drop_weak
 
     with open_database(db_flags) as db:
         units = linked_units(db, model, chosen)  # before loading: the store decides
@@ -229,6 +242,8 @@ def feeds_command(
                 crop=crop,
                 seed=seed,
             )
+            if min_effect:
+                summary.dropped = drop_weak(db, model, min_effect)
     if as_json:
         echo_json(json.dumps(summary.__dict__))
         return
@@ -237,6 +252,8 @@ def feeds_command(
     echo(f"stored {summary.edges} FEEDS edges of {model} ({each}; units linked: {linked})")
     if summary.check is not None:
         echo(f"ablation check: {json.dumps(summary.check)}; {summary.measured} edges measured")
+    if summary.dropped:
+        echo(f"dropped {summary.dropped} measured edges under --min-effect {min_effect}")
 
 
 def register(app: typer.Typer) -> None:

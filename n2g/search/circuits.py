@@ -178,6 +178,13 @@ def write_ablation(db: Database, effects: Sequence[dict[str, Any]], source: str 
     return db.write(work)
 
 
+def drop_weak(db: Database, model: str, floor: float) -> int:
+    """Delete `model`'s measured FEEDS edges whose |effects| (zero and mean) are both
+    under `floor`; the number deleted."""
+    rows = db.execute(read_cypher("queries", "feeds_drop_weak"), {"model": model, "floor": floor})
+    return int(rows[0]["dropped"]) if rows else 0
+
+
 def _runs(
     tx: ManagedTransaction, stem: str, name: str, items: Sequence[dict[str, Any]], source: str
 ) -> list[list[dict[str, Any]]]:

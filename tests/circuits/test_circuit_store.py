@@ -124,6 +124,7 @@ def test_bad_input_is_one_error_line(stored, args, words) -> None:
         (["--layers", "5-6"], "no neuron graphs"),
         (["--layers", "2,5"], "nothing upstream"),
         (["--layers", "0-2", "--source", "data"], "--records"),
+        (["--layers", "0-2", "--min-effect", "0.1"], "--ablate"),
         (["--layers", "0-2", "--source", "guess"], "--source"),
         (["--layers", "0-2", "--records", "/nonexistent/records"], "no such folder"),
     ],
@@ -134,7 +135,7 @@ def test_feeds_bad_input_is_one_error_line(stored, args, words) -> None:
     assert result.exit_code != 0 and len(lines) == 1 and words in lines[0], result.output
 
 
-def test_every_source_is_stored_and_checked_by_ablation(stored, tmp_path) -> None:
+def test_every_source_is_stored_and_checked_by_ablation(stored, db_config, tmp_path) -> None:
     records = tmp_path / "records"
     write_records(records, load_model(MODEL), [1, 2])
     args = ["--layers", "0-2", "--k", "3", "--records", str(records), "--crop", "12"]
@@ -156,6 +157,18 @@ def test_every_source_is_stored_and_checked_by_ablation(stored, tmp_path) -> Non
     weights = json.loads(_run("circuit", f"{MODEL}/2/4", "--json", *stored).stdout)["edges"]
     assert {e["kind"] for e in weights} == {"weights"}  # the other sources left it alone
     assert len(weights) == 3 and measured is not None
+    again = ["--source", "data", "--ablate", "2", "--json"]
+    dropped = _run("feeds", "-m", MODEL, *args, *again, "--min-effect", "1000", *stored)
+    assert dropped.exit_code == 0, dropped.output
+    body = json.loads(dropped.stdout)
+    assert body["dropped"] >= body["measured"] > 0  # every measured edge, of any source
+    with Database.connect(db_config) as db:
+        left = db.read(
+            "MATCH (a:Neuron)-[r:FEEDS]->() WHERE a.model = $m AND r.ablation_effect IS NOT NULL "
+            "RETURN count(*) AS n",
+            {"m": MODEL},
+        )
+    assert left[0]["n"] == 0
 
 
 def test_the_planted_circuit_reads_back_first(db_config, stored) -> None:
