@@ -157,6 +157,8 @@ def test_every_source_is_stored_and_checked_by_ablation(stored, db_config, tmp_p
     weights = json.loads(_run("circuit", f"{MODEL}/2/4", "--json", *stored).stdout)["edges"]
     assert {e["kind"] for e in weights} == {"weights"}  # the other sources left it alone
     assert len(weights) == 3 and measured is not None
+    plain = _run("feeds", "-m", MODEL, *args, "--json", *stored)  # records given: data only
+    assert list(json.loads(plain.stdout)["by_source"]) == ["data"], plain.output
     again = ["--source", "data", "--ablate", "2", "--json"]
     dropped = _run("feeds", "-m", MODEL, *args, *again, "--min-effect", "1000", *stored)
     assert dropped.exit_code == 0, dropped.output
