@@ -25,7 +25,7 @@ from n2g.circuits.evidence import UnitTokens, stored_tokens
 from n2g.circuits.measure import Candidate, UnitMeasure, effect_rows, measure_unit, pick_randoms
 from n2g.circuits.sources import Eligible, Scored, by_data, by_evidence, by_weights, feeds_rows
 from n2g.circuits.table import layer_table
-from n2g.circuits.windows import unit_windows
+from n2g.circuits.windows import DEFAULT_CROP, unit_windows
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.key import neuron_key
@@ -120,7 +120,7 @@ def compute_feeds(
     sources: Sequence[str] = ("weights",),
     inputs: Inputs | None = None,
     *,
-    crop: int = 48,
+    crop: int = DEFAULT_CROP,
 ) -> FeedsSummary:
     """Compute and store `model`'s FEEDS edges of each source among `units`."""
     inputs = inputs or Inputs()
@@ -165,7 +165,7 @@ def check_by_ablation(
     *,
     k: int = DEFAULT_K,
     windows: int = DEFAULT_WINDOWS,
-    crop: int = 48,
+    crop: int = DEFAULT_CROP,
     seed: int = 0,
     done: Callable[[UnitMeasure], None] | None = None,
 ) -> tuple[dict[str, object], int]:
