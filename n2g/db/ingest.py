@@ -228,12 +228,8 @@ def _load(
         work = list({p.key: p for p in batch}.values())  # a later line wins, as on reload
         batch, batch_bytes = [], 0
         if db is None:  # dry run: count what a clean load would create
-            done = _Written(
-                len(work),
-                0,
-                sum(p.neuron.n_nodes for p in work),
-                sum(p.neuron.n_relationships for p in work),
-            )
+            nodes = sum(p.neuron.n_nodes for p in work)
+            done = _Written(len(work), 0, nodes, sum(p.neuron.n_relationships for p in work))
         else:
             done = _write_racing(db, work)
         written, replaced, nodes, rels = done.written, done.replaced, done.nodes, done.relationships
