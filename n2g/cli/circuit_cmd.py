@@ -131,7 +131,7 @@ class _Row(BaseModel):
 FEED_SOURCES = ("weights", "data", "evidence")
 # What the measurements justify (docs/results.md#circuits): where the records are there,
 # only the data source ranks feeders well enough to be written unasked (precision at 5
-# 0.91-0.95 against chance 0.5, weights 0.60-0.76, evidence 0.65-0.72); without records
+# 0.86-0.93 against chance 0.5, weights 0.61-0.72, evidence 0.59-0.68); without records
 # the weights are the one source that runs, above chance.
 DEFAULT_WITH_RECORDS, DEFAULT_WITHOUT_RECORDS = "data", "weights"
 
