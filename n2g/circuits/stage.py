@@ -2,33 +2,36 @@
 
 The edges link the units stored in the database (a unit whose graph is not stored cannot
 be an edge's end): for each stored MLP neuron of the chosen layers, its top k feeders
-among the stored neurons of the earlier chosen layers by virtual weight
-(n2g.models.virtual_weights), written in one transaction that replaces the model's old
-'weights' edges (n2g.search.circuits.write_feeds).
+among the stored neurons of the earlier chosen layers by each chosen source
+(n2g.circuits.sources: 'weights', 'data', 'evidence'), each source written in one
+transaction that replaces that source's old edges (n2g.search.circuits.write_feeds).
 
 The check (`--ablate N --records DIR`) samples N stored units per layer (seeded), ablates
-each one's stored feeders and as many random neurons of the earlier layers on the unit's
-top windows from the records (n2g.models.ablation), stores each feeder's measured
-effect on its edge, and reports how well the weights ranked the effects against the
-random units (n2g.circuits.check).
+every source's top k and as many random stored earlier units on the unit's held-out test
+windows (n2g.circuits.measure), stores each edge's measured effect on it, and reports
+per layer, source and mode how well each source ranked the effects against the random
+units (n2g.circuits.check).
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from n2g.circuits.check import UnitCheck, summary
+from n2g.circuits.evidence import UnitTokens, stored_tokens
+from n2g.circuits.measure import Candidate, UnitMeasure, effect_rows, measure_unit, pick_randoms
+from n2g.circuits.sources import Eligible, Scored, by_data, by_evidence, by_weights, feeds_rows
+from n2g.circuits.table import layer_table
+from n2g.circuits.windows import DEFAULT_CROP, unit_windows
 from n2g.db.connection import Database
 from n2g.errors import N2GError
-from n2g.graph.key import parse_neuron_key
-from n2g.models.ablation import ablation_effects
+from n2g.graph.key import neuron_key
 from n2g.models.base import NeuronModel
-from n2g.models.virtual_weights import DEFAULT_K, Feed, UnitLayer, feeds, plain_virtual_weight
-from n2g.record.store import LayerRecords, load_layer
+from n2g.models.virtual_weights import DEFAULT_K
+from n2g.record.store import load_layer
 from n2g.resources import read_cypher
 from n2g.search.circuits import write_ablation, write_feeds
 
@@ -39,8 +42,10 @@ DEFAULT_WINDOWS = 8
 class FeedsSummary:
     edges: int = 0
     units: dict[int, int] = field(default_factory=dict)  # layer -> stored units linked
-    check: dict[str, float | int | None] | None = None
+    by_source: dict[str, int] = field(default_factory=dict)  # source -> edges written
+    check: dict[str, object] | None = None  # layer -> source -> mode -> figures
     measured: int = 0  # edges given an ablation effect
+    dropped: int = 0  # measured edges under --min-effect, deleted
 
 
 def stored_units(db: Database, model: str, layers: Sequence[int]) -> dict[int, list[int]]:
@@ -67,73 +72,133 @@ def linked_units(db: Database, model: str, layers: Sequence[int]) -> dict[int, l
     return units
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the sources read besides the model: the records (data) and the stored
+    graphs' tokens (evidence), each None when its source is not asked for."""
+
+    records: Path | None = None
+    tokens: dict[Candidate, UnitTokens] | None = None
+
+
+def load_inputs(
+    db: Database,
+    model: str,
+    units: dict[int, list[int]],
+    sources: Sequence[str],
+    records: Path | None,
+) -> Inputs:
+    if "data" in sources and records is None:
+        raise N2GError("the data source needs --records: the windows its units are attributed on")
+    tokens = None
+    if "evidence" in sources:
+        tokens = {(t.layer, t.index): t for t in stored_tokens(db, model, sorted(units))}
+    return Inputs(records, tokens)
+
+
+def _scored(
+    source: str, at: Eligible, units: Sequence[int], k: int, inputs: Inputs, crop: int
+) -> Scored:
+    if source == "weights":
+        return by_weights(at, units, k)
+    if source == "data":
+        assert inputs.records is not None
+        return by_data(at, units, k, load_layer(inputs.records, at.layer), crop)
+    assert inputs.tokens is not None
+    return by_evidence(at, units, k, inputs.tokens)
+
+
+def _eligible(model: NeuronModel, units: dict[int, list[int]], layer: int) -> Eligible:
+    return Eligible(model, layer, {s: units[s] for s in units if s < layer})
+
+
 def compute_feeds(
-    db: Database, model: NeuronModel, units: dict[int, list[int]], k: int = DEFAULT_K
-) -> tuple[FeedsSummary, list[Feed]]:
-    """Compute and store `model`'s FEEDS edges among `units` (layer -> indices)."""
-    parts = [UnitLayer(model, layer, units[layer]) for layer in sorted(units)]
-    edges = feeds(parts, k)
-    written = write_feeds(db, model.name, [edge.as_row() for edge in edges])
-    return FeedsSummary(edges=written, units={p.layer: len(p.indices()) for p in parts}), edges
+    db: Database,
+    model: NeuronModel,
+    units: dict[int, list[int]],
+    k: int = DEFAULT_K,
+    sources: Sequence[str] = ("weights",),
+    inputs: Inputs | None = None,
+    *,
+    crop: int = DEFAULT_CROP,
+) -> FeedsSummary:
+    """Compute and store `model`'s FEEDS edges of each source among `units`."""
+    inputs = inputs or Inputs()
+    summary = FeedsSummary(units={layer: len(idx) for layer, idx in units.items()})
+    for source in sources:
+        rows: list[dict[str, object]] = []
+        for layer in sorted(units)[1:]:
+            at = _eligible(model, units, layer)
+            rows.extend(
+                feeds_rows(
+                    model.name, layer, _scored(source, at, units[layer], k, inputs, crop), source
+                )
+            )
+        summary.by_source[source] = write_feeds(db, model.name, rows, source)
+        summary.edges += summary.by_source[source]
+    return summary
+
+
+def sample_units(units: dict[int, list[int]], per_layer: int, seed: int) -> list[Candidate]:
+    """`per_layer` units of every layer after the first (seeded), interleaved layer by layer
+    (a check stopped early has covered every layer alike)."""
+    rng = random.Random(seed)
+    picks = [
+        rng.sample(units[layer], min(per_layer, len(units[layer]))) for layer in sorted(units)[1:]
+    ]
+    layers = sorted(units)[1:]
+    return [
+        (layers[at], pick[i])
+        for i in range(per_layer)
+        for at, pick in enumerate(picks)
+        if i < len(pick)
+    ]
 
 
 def check_by_ablation(
-    db: Database,
+    db: Database | None,
     model: NeuronModel,
-    records: Path,
-    edges: Sequence[Feed],
-    units_per_layer: int,
+    units: dict[int, list[int]],
+    sample: Sequence[Candidate],
+    sources: Sequence[str],
+    inputs: Inputs,
     *,
+    k: int = DEFAULT_K,
     windows: int = DEFAULT_WINDOWS,
+    crop: int = DEFAULT_CROP,
     seed: int = 0,
-) -> tuple[dict[str, float | int | None], int]:
-    """Ablate the feeders of `units_per_layer` sampled targets per layer (and as many
-    random earlier neurons each), store the feeders' effects; the check's summary and the
-    number of edges given an effect."""
-    by_target: dict[str, list[Feed]] = defaultdict(list)
-    for edge in edges:
-        by_target[edge.target].append(edge)
+    done: Callable[[UnitMeasure], None] | None = None,
+) -> tuple[dict[str, object], int]:
+    """Check the `sample` units (layer, unit) in order; store each edge's effects (when
+    `db`); the table (layer -> source -> mode -> figures) and the edges measured. `units`
+    (layer -> indices) are the eligible feeders; `done` sees each unit's measure."""
+    if inputs.records is None:
+        raise N2GError("the ablation check needs --records: the windows its units run on")
     rng = random.Random(seed)
-    per_layer: dict[int, list[str]] = defaultdict(list)
-    for target in sorted(by_target):
-        layer = parse_neuron_key(target).layer
-        assert layer is not None
-        per_layer[layer].append(target)
-    checks, effects = [], []
-    for layer, targets in sorted(per_layer.items()):
-        layer_records = load_layer(records, layer)
-        for target in rng.sample(targets, min(units_per_layer, len(targets))):
-            check, rows = _check_unit(model, layer_records, by_target[target], windows, rng)
-            if check is not None:
-                checks.append(check)
-                effects.extend(rows)
-    measured = write_ablation(db, effects) if effects else 0
-    return summary(checks), measured
-
-
-def _check_unit(
-    model: NeuronModel, records: LayerRecords, feeders: list[Feed], windows: int, rng: random.Random
-) -> tuple[UnitCheck | None, list[dict[str, object]]]:
-    target = parse_neuron_key(feeders[0].target)
-    assert target.layer is not None
-    sources = [parse_neuron_key(f.source) for f in feeders]
-    taken = {(s.layer, s.unit) for s in sources}
-    pool = [(layer, u) for layer in range(target.layer) for u in range(model.n_units)]
-    randoms = rng.sample([c for c in pool if c not in taken], min(len(feeders), len(pool)))
-    candidates = [(int(s.layer or 0), s.unit) for s in sources] + randoms
-    examples = [tokens for tokens, _ in records.examples(target.unit)[:windows]]
-    if not examples:
-        return None, []
-    measured = ablation_effects(model, target.layer, target.unit, examples, candidates)
-    if measured is None:
-        return None, []
-    later = UnitLayer(model, target.layer)
-    weights = [f.virtual_weight for f in feeders] + [
-        plain_virtual_weight(UnitLayer(model, layer), u, later, target.unit) for layer, u in randoms
-    ]
-    rows: list[dict[str, object]] = [
-        {"source": f.source, "target": f.target, "zero": z, "mean": m}
-        for f, z, m in zip(feeders, measured.zero, measured.mean, strict=False)
-    ]
-    key = feeders[0].target
-    return UnitCheck(key, weights, measured.zero, len(feeders)), rows
+    scored: dict[int, dict[str, Scored]] = {}
+    for layer in sorted({layer for layer, _ in sample}):
+        at = _eligible(model, units, layer)
+        chosen = sorted(u for at_layer, u in sample if at_layer == layer)
+        scored[layer] = {s: _scored(s, at, chosen, k, inputs, crop) for s in sources}
+    measures: list[UnitMeasure] = []
+    written = 0
+    for layer, unit in sample:
+        records = load_layer(inputs.records, layer)
+        at = _eligible(model, units, layer)
+        ranked = {s: scored[layer][s][unit][0] for s in sources if unit in scored[layer][s]}
+        taken = {c for top in ranked.values() for c, _ in top}
+        randoms = pick_randoms(at.candidates(), taken, k, rng)
+        score = {s: scored[layer][s][unit][1] for s in ranked}
+        test = unit_windows(records, unit, crop=crop, limit=windows).test
+        measure = measure_unit(model, layer, unit, test, ranked, randoms, score) if test else None
+        if measure is None:
+            continue
+        measures.append(measure)
+        if done is not None:
+            done(measure)
+        if db is not None:
+            target = neuron_key(model.name, layer, unit)
+            key = lambda c: neuron_key(model.name, c[0], c[1])  # noqa: E731
+            for source, rows in effect_rows(measure, ranked, key, target).items():
+                written += write_ablation(db, rows, source) if rows else 0
+    return layer_table(measures), written

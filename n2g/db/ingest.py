@@ -5,8 +5,11 @@
   sees a neuron half-loaded, and a killed ingest leaves whole neurons only.
 - Idempotent and resumable: each neuron stores the hash of the graph it came from. An
   unchanged graph is skipped; a changed one is replaced whole (its old trie, token edges and
-  similarity edges are deleted first, so nothing stale is left). Re-running after a crash
-  skips what was loaded and finishes the rest: the final counts equal a clean load.
+  similarity edges are deleted first, so nothing stale is left). Its FEEDS edges from the
+  model ('weights', 'data', with their measured effects) are put back; those computed
+  from the old graph ('evidence') are dropped and counted (n2g.db.kept_feeds). Re-running
+  after a crash skips what was loaded and finishes the rest: the final counts equal a
+  clean load.
 - Every value reaches Cypher as a parameter; no query text is ever built from data.
 - Every message is measured (`packed_size`: UTF-8 bytes, not characters) before it is sent:
   ArcadeDB refuses a Bolt message over 16 MiB and then answers garbage or nothing at all,
@@ -30,6 +33,7 @@ from neo4j import exceptions as neo4j_errors
 
 from n2g.db import messages
 from n2g.db.connection import Database
+from n2g.db.kept_feeds import restore_feeds, saved_feeds
 from n2g.db.mapping import NeuronRow, PropertyTypeError, neuron_row
 from n2g.db.schema import apply_schema
 from n2g.errors import N2GError
@@ -55,6 +59,8 @@ class IngestSummary:
     neurons_unchanged: int = 0
     nodes_created: int = 0
     relationships_created: int = 0
+    feeds_kept: int = 0  # FEEDS edges of replaced neurons put back
+    feeds_dropped: int = 0  # FEEDS edges computed from a replaced graph ('evidence')
     seconds: float = 0.0
     dry_run: bool = False
     errors: list[GraphFileError] = field(default_factory=list)
@@ -79,6 +85,12 @@ class IngestSummary:
             f"{self.nodes_created:,} nodes + {self.relationships_created:,} relationships "
             f"in {self.seconds:.1f} s ({self.items_per_second:,.0f}/s)",
         ]
+        if self.feeds_kept or self.feeds_dropped:
+            out.append(
+                f"kept {self.feeds_kept:,} FEEDS edge(s) of replaced neurons; dropped "
+                f"{self.feeds_dropped:,} evidence edge(s) computed from their old graphs "
+                "(recompute: n2g feeds --source evidence)"
+            )
         return out
 
 
@@ -122,30 +134,47 @@ def _run(
     return messages.run_in_messages(tx, read_cypher("ingest", stem), name, items, sizes)
 
 
-def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> tuple[int, int, int, int]:
-    """One transaction: skip unchanged neurons, replace changed ones, create new ones.
+@dataclass
+class _Written:
+    written: int = 0
+    replaced: int = 0
+    nodes: int = 0
+    relationships: int = 0
+    feeds_kept: int = 0
+    feeds_dropped: int = 0
 
-    Returns (written, replaced, nodes created, relationships created).
-    """
+
+def _write_batch(tx: ManagedTransaction, batch: Sequence[_Pending]) -> _Written:
+    """One transaction: skip unchanged neurons, replace changed ones (their model's FEEDS
+    edges put back), create new ones."""
     stored = {
         row["key"]: row["graph_hash"]
         for row in _run(tx, "neuron_hashes", "keys", [p.key for p in batch])
     }
     todo = [p for p in batch if stored.get(p.key) != p.hash]
     replaced = [p.key for p in todo if p.key in stored]
+    feeds: list[dict[str, Any]] = []
+    dropped = 0
     if replaced:
+        feeds, dropped = saved_feeds(tx, replaced)
         old_tokens = {row["text"] for row in _run(tx, "neuron_tokens", "keys", replaced)}
         _run(tx, "delete_neurons", "keys", replaced)
         _run(tx, "delete_orphan_tokens", "texts", sorted(old_tokens))
     if not todo:
-        return 0, 0, 0, 0
+        return _Written()
     neurons = [p.neuron for p in todo]
     _run(tx, "merge_models", "names", sorted({n.model for n in neurons}))
     _run(tx, "merge_tokens", "texts", sorted(set().union(*(n.tokens for n in neurons))))
     _run(tx, "create_neurons", "rows", [n.row for n in neurons], [p.size for p in todo])
-    nodes = sum(n.n_nodes for n in neurons)
-    relationships = sum(n.n_relationships for n in neurons)
-    return len(todo), len(replaced), nodes, relationships
+    kept = restore_feeds(tx, feeds)
+    return _Written(
+        len(todo),
+        len(replaced),
+        sum(n.n_nodes for n in neurons),
+        sum(n.n_relationships for n in neurons),
+        kept,
+        dropped + len(feeds) - kept,
+    )
 
 
 RACE_ATTEMPTS = 8  # tries of a batch that lost a race with another writer
@@ -164,7 +193,7 @@ def _lost_a_race(exc: N2GError) -> bool:
     return "ConstraintValidationFailed" in code or "Duplicated key" in str(cause.message or "")
 
 
-def _write_racing(db: Database, work: Sequence[_Pending]) -> tuple[int, int, int, int]:
+def _write_racing(db: Database, work: Sequence[_Pending]) -> _Written:
     """`_write_batch` in one transaction, run again after a short random wait when it lost
     a race with a concurrent writer: every batch is idempotent (it re-reads the stored
     hashes and merges models and tokens), so the retry writes what the winner did not."""
@@ -199,11 +228,13 @@ def _load(
         work = list({p.key: p for p in batch}.values())  # a later line wins, as on reload
         batch, batch_bytes = [], 0
         if db is None:  # dry run: count what a clean load would create
-            written, replaced = len(work), 0
             nodes = sum(p.neuron.n_nodes for p in work)
-            rels = sum(p.neuron.n_relationships for p in work)
+            done = _Written(len(work), 0, nodes, sum(p.neuron.n_relationships for p in work))
         else:
-            written, replaced, nodes, rels = _write_racing(db, work)
+            done = _write_racing(db, work)
+        written, replaced, nodes, rels = done.written, done.replaced, done.nodes, done.relationships
+        summary.feeds_kept += done.feeds_kept
+        summary.feeds_dropped += done.feeds_dropped
         summary.neurons_written += written
         summary.neurons_replaced += replaced
         summary.neurons_unchanged += len(work) - written

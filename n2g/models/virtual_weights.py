@@ -78,6 +78,7 @@ class Feed:
             "source": self.source,
             "target": self.target,
             "virtual_weight": self.virtual_weight,
+            "weight": self.virtual_weight,
             "rank": self.rank,
         }
 

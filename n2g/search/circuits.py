@@ -1,9 +1,10 @@
 """Circuits in the store: which units feed a unit, which it feeds, and the paths between.
 
-`n2g feeds` stores `(:Neuron)-[:FEEDS {virtual_weight, rank, source}]->(:Neuron)` from
-earlier to later layers (n2g.models.virtual_weights: the top k feeders of each unit by the
-direct path's virtual weight, source 'weights'), and `n2g feeds --ablate` adds the measured
-`ablation_effect` of the units it checked (n2g.models.ablation). This module writes them
+`n2g feeds` stores `(:Neuron)-[:FEEDS {weight, rank, source}]->(:Neuron)` from earlier to
+later layers, the top k feeders of each unit by one source (n2g.circuits.sources:
+'weights', the direct path's virtual weight, also kept as `virtual_weight`; 'data',
+activation x gradient; 'evidence', the graphs' tokens), and `n2g feeds --ablate` adds the
+measured `ablation_effect` of the units it checked (n2g.models.ablation). This module writes them
 (one transaction per model and source, replacing the old edges, so a reader sees the old
 set or the new one, never half) and reads them back for `n2g circuit`, the JSON API and
 the unit page: upstream, downstream, or the paths from one unit to another, up to
@@ -31,7 +32,7 @@ from n2g.resources import read_cypher
 from n2g.search.bounds import check_limit
 
 MAX_DEPTH = 4  # the bound written in the queries' patterns
-SOURCES = ("weights", "data")
+SOURCES = ("weights", "data", "evidence")
 Direction = Literal["up", "down"]
 
 
@@ -48,8 +49,11 @@ class CircuitEdge(BaseModel):
     source: str
     target: str
     hop: int
-    kind: str = Field(description="what computed the edge: 'weights' or 'data'")
-    virtual_weight: float = Field(description="signed; direct path, per unit of activation")
+    kind: str = Field(description="what computed the edge: 'weights', 'data' or 'evidence'")
+    weight: float = Field(description="signed score of the edge's source (kind)")
+    virtual_weight: float | None = Field(
+        None, description="'weights' edges: signed; direct path, per unit of activation"
+    )
     rank: int = Field(description="the source's place among the target's feeders (0: first)")
     ablation_effect: float | None = Field(
         None, description="share of the target's firing activation lost when zero-ablated"
@@ -146,8 +150,9 @@ def write_feeds(
     db: Database, model: str, edges: Sequence[dict[str, Any]], source: str = "weights"
 ) -> int:
     """Replace `model`'s FEEDS edges of `source` by `edges` (rows of source, target,
-    virtual_weight, rank) in ONE transaction; the number written."""
+    weight, rank, and virtual_weight for 'weights') in ONE transaction; the number written."""
     check_source(source)
+    edges = [{"virtual_weight": None, **edge} for edge in edges]  # 'weights' edges only
 
     def work(tx: ManagedTransaction) -> int:
         tx.run(read_cypher("queries", "feeds_clear"), {"model": model, "source": source}).consume()
@@ -171,6 +176,13 @@ def write_ablation(db: Database, effects: Sequence[dict[str, Any]], source: str 
         )
 
     return db.write(work)
+
+
+def drop_weak(db: Database, model: str, floor: float) -> int:
+    """Delete `model`'s measured FEEDS edges whose |effects| (zero and mean) are both
+    under `floor`; the number deleted."""
+    rows = db.execute(read_cypher("queries", "feeds_drop_weak"), {"model": model, "floor": floor})
+    return int(rows[0]["dropped"]) if rows else 0
 
 
 def _runs(

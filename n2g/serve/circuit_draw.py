@@ -6,8 +6,9 @@ computed here, the SVG written by a template with autoescape on (escaping in one
 no script (the Content-Security-Policy stays as it is). Layers are columns, earlier on
 the left, so every arrow points right, as activation flows. Each unit is a box with its
 key and label, linking to its page; the unit asked about is outlined. Each arrow's width
-grows with its virtual weight's size, red for a positive weight, blue for a negative one,
-and it carries the weight and, where `n2g feeds --ablate` measured it, the share of the
+grows with its weight's size (the score of the edge's source: data, weights or evidence),
+red for a positive weight, blue for a negative one, and it carries the weight and, where
+`n2g feeds --ablate` measured it, the share of the
 reader's activation lost when the feeder is ablated.
 
 Within a column, units are ordered by the mean place of the units they connect to in
@@ -122,15 +123,15 @@ def _arrow(edge: CircuitEdge, source: CircuitNode, target: CircuitNode, top: flo
     x2, y2 = target.x - 3, target.y + BOX_HEIGHT / 2
     mid = (x1 + x2) / 2
     path = f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
-    size = abs(edge.virtual_weight) / top if top > 0 else 0.0
-    text = f"{edge.virtual_weight:+.3f}"
-    title = f"{edge.source} feeds {edge.target}: virtual weight {edge.virtual_weight:+.4f}"
+    size = abs(edge.weight) / top if top > 0 else 0.0
+    text = f"{edge.weight:+.3f}"
+    title = f"{edge.source} feeds {edge.target}: {edge.kind} weight {edge.weight:+.4f}"
     if edge.ablation_effect is not None:
         text += f" \u00b7 abl {edge.ablation_effect:+.2f}"
         title += f"; zero-ablating it removes {edge.ablation_effect:+.3f} of the reader's firing"
     return CircuitArrow(
         path=path,
-        stroke=POSITIVE if edge.virtual_weight >= 0 else NEGATIVE,
+        stroke=POSITIVE if edge.weight >= 0 else NEGATIVE,
         width=round(MIN_STROKE + (MAX_STROKE - MIN_STROKE) * size, 2),
         text=text,
         text_x=mid,
@@ -145,7 +146,7 @@ def draw_circuit(circuit: Circuit) -> CircuitDrawing:
     layers = sorted({node.layer for node in nodes.values()})
     columns = [[n for n in nodes.values() if n.layer == layer] for layer in layers]
     height = _place(columns)
-    top = max((abs(e.virtual_weight) for e in circuit.edges), default=0.0)
+    top = max((abs(e.weight) for e in circuit.edges), default=0.0)
     seen: set[tuple[str, str]] = set()
     arrows = []
     for edge in circuit.edges:

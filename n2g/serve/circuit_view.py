@@ -42,7 +42,7 @@ def circuit_page(views: Views, pages: Pages, key: str, params: dict[str, str]) -
         key,
         depth=depth,
         direction="up" if direction == "up" else "down",
-        source="weights",
+        source=None,  # every source: what `n2g feeds` stored (data edges by default)
         to=None,
         limit=EDGES_SHOWN,
     )

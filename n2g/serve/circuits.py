@@ -64,7 +64,7 @@ def circuit_view(
 
 
 def unit_circuit(views: Views, unit: UnitResponse) -> UnitCircuit:
-    """The unit's direct feeders and the units it feeds (weights source)."""
+    """The unit's direct feeders and the units it feeds, by every stored source."""
     feeders: list[CircuitEdge] = []
     fed: list[CircuitEdge] = []
     for direction in ("up", "down"):
@@ -76,7 +76,7 @@ def unit_circuit(views: Views, unit: UnitResponse) -> UnitCircuit:
                 unit.key,
                 depth=1,
                 direction="up" if direction == "up" else "down",
-                source="weights",
+                source=None,
                 to=None,
                 limit=UNIT_PAGE_LIMIT,
             )

@@ -123,6 +123,10 @@ def test_bad_input_is_one_error_line(stored, args, words) -> None:
         (["--layers", "0-2", "--k", "0"], "--k"),
         (["--layers", "5-6"], "no neuron graphs"),
         (["--layers", "2,5"], "nothing upstream"),
+        (["--layers", "0-2", "--source", "data"], "--records"),
+        (["--layers", "0-2", "--min-effect", "0.1"], "--ablate"),
+        (["--layers", "0-2", "--source", "guess"], "--source"),
+        (["--layers", "0-2", "--records", "/nonexistent/records"], "no such folder"),
     ],
 )
 def test_feeds_bad_input_is_one_error_line(stored, args, words) -> None:
@@ -131,28 +135,42 @@ def test_feeds_bad_input_is_one_error_line(stored, args, words) -> None:
     assert result.exit_code != 0 and len(lines) == 1 and words in lines[0], result.output
 
 
-def test_ablation_effects_are_stored_on_checked_edges(stored, tmp_path) -> None:
+def test_every_source_is_stored_and_checked_by_ablation(stored, db_config, tmp_path) -> None:
     records = tmp_path / "records"
     write_records(records, load_model(MODEL), [1, 2])
+    args = ["--layers", "0-2", "--k", "3", "--records", str(records), "--crop", "12"]
     result = _run(
-        "feeds",
-        "-m",
-        MODEL,
-        "--layers",
-        "0-2",
-        "--k",
-        "3",
-        "--ablate",
-        "2",
-        "--records",
-        str(records),
-        "--json",
-        *stored,
+        "feeds", "-m", MODEL, *args, "--source", "all", "--ablate", "2", "--json", *stored
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["measured"] > 0 and summary["check"]["units"] > 0
-    assert 0.0 <= summary["check"]["precision_at_k"] <= 1.0
+    assert set(summary["by_source"]) == {"weights", "data", "evidence"}
+    assert summary["by_source"]["data"] > 0 and summary["measured"] > 0
+    for layer in ("1", "2"):
+        for source in ("weights", "data", "evidence"):
+            figures = summary["check"][layer][source]["zero"]
+            assert figures["units"] > 0 and 0.0 <= figures["precision_at_k"] <= 1.0
+    data = json.loads(_run("circuit", f"{MODEL}/2/4", "--source", "data", "--json", *stored).stdout)
+    assert data["edges"] and {e["kind"] for e in data["edges"]} == {"data"}
+    assert all(e["virtual_weight"] is None for e in data["edges"])
+    measured = [e for e in data["edges"] if e["ablation_effect"] is not None]
+    weights = json.loads(_run("circuit", f"{MODEL}/2/4", "--json", *stored).stdout)["edges"]
+    assert {e["kind"] for e in weights} == {"weights"}  # the other sources left it alone
+    assert len(weights) == 3 and measured is not None
+    plain = _run("feeds", "-m", MODEL, *args, "--json", *stored)  # records given: data only
+    assert list(json.loads(plain.stdout)["by_source"]) == ["data"], plain.output
+    again = ["--source", "data", "--ablate", "2", "--json"]
+    dropped = _run("feeds", "-m", MODEL, *args, *again, "--min-effect", "1000", *stored)
+    assert dropped.exit_code == 0, dropped.output
+    body = json.loads(dropped.stdout)
+    assert body["dropped"] >= body["measured"] > 0  # every measured edge, of any source
+    with Database.connect(db_config) as db:
+        left = db.read(
+            "MATCH (a:Neuron)-[r:FEEDS]->() WHERE a.model = $m AND r.ablation_effect IS NOT NULL "
+            "RETURN count(*) AS n",
+            {"m": MODEL},
+        )
+    assert left[0]["n"] == 0
 
 
 def test_the_planted_circuit_reads_back_first(db_config, stored) -> None:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 
 from n2g.search.circuits import write_feeds
+from n2g.serve import create_app
+from tests.serve.conftest import LOCAL
 from tests.serve.graphs import EVERYONE_KEY, HOSTILE_KEY, NO_EVIDENCE_KEY
 from tests.serve.test_pages import assert_inert, page
 
@@ -82,3 +85,20 @@ def test_unknown_units_and_layer_zero_upstream(client) -> None:
     assert "no unit" in page(client, "/circuit/hand/1/404", 404)
     assert "layer 0" in page(client, f"/circuit/{EVERYONE_KEY}", 422)
     assert "MODEL/LAYER/INDEX" in page(client, "/circuit/nokey", 422)
+
+
+def test_data_edges_without_a_virtual_weight_are_drawn_by_their_own_weight(serve_db) -> None:
+    """'data' edges (activation x gradient, what `n2g feeds --records` writes) hold no
+    virtual weight: the path view and the unit page show their own signed weight."""
+    data = [{"source": EVERYONE_KEY, "target": HOSTILE_KEY, "weight": -0.375, "rank": 0}]
+    assert write_feeds(serve_db, "hand", data, source="data") == 1
+    # a service of its own: the module's keeps answers until its next look at the store
+    try:
+        with TestClient(create_app(serve_db), base_url=LOCAL) as client:
+            html = page(client, f"/circuit/{HOSTILE_KEY}")
+            assert re.search(r"<td>data</td><td class=\"num\">-0\.3750</td>", html)
+            unit = page(client, f"/units/{HOSTILE_KEY}")
+            assert re.search(r"<td>data</td><td class=\"num\">-0\.3750</td>", unit)
+            assert re.search(r"<td>weights</td><td class=\"num\">\+0\.5000</td>", unit)
+    finally:
+        write_feeds(serve_db, "hand", [], source="data")

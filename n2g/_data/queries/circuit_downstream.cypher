@@ -1,6 +1,7 @@
 // The units unit $key feeds, up to $depth FEEDS steps on (1..4): each edge on such a path
 // once, with `hop` its far end's distance from the unit (1: fed by it directly), the
-// nearest first, then by |virtual_weight|. $source: 'weights' or 'data' (null: both).
+// nearest first, then by |weight| (the source's score). $source: 'weights', 'data' or
+// 'evidence' (null: any).
 // The pattern's bound (4) is the most the CLI and the API allow; $depth picks within it.
 // Parameters:
 //   :param key => 'smollm2-135m/1/100'
@@ -15,8 +16,9 @@ WITH relationships(p)[length(p) - 1] AS r, length(p) AS hop
 WITH r, min(hop) AS hop
 WITH r, hop, startNode(r) AS a, endNode(r) AS b
 RETURN a.key AS source, b.key AS target, hop, r.source AS kind,
-       r.virtual_weight AS virtual_weight, r.rank AS rank,
+       coalesce(r.weight, r.virtual_weight) AS weight, r.virtual_weight AS virtual_weight,
+       r.rank AS rank,
        r.ablation_effect AS ablation_effect, r.mean_ablation_effect AS mean_ablation_effect,
        a.label AS source_label, b.label AS target_label
-ORDER BY hop, abs(virtual_weight) DESC, source, target
+ORDER BY hop, abs(weight) DESC, source, target
 LIMIT $limit

@@ -1,0 +1,48 @@
+"""The windows a unit's feeders are scored on and checked on: its train split and its test split.
+
+The 'data' source attributes a unit's activation on the windows its graph was built from
+(the builder's train split, n2g.builder.plan with the default BuildConfig); the ablation
+check runs on its test split, windows the attribution never saw, so a source is not
+graded on the windows it was fitted to.
+
+Each window is cut to end at its strongest position and keep the `crop` tokens before
+it: a causal model's activation there depends on nothing after it, and a short window
+makes every ablation pass (one per candidate and mode) cheap, which is what lets the
+check reach 64 units a layer on a CPU. The cut can change the activation where the
+unit reads further back than `crop` tokens; firing positions are found again on the
+cut windows, so the check measures what it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from n2g.builder.config import BuildConfig
+from n2g.builder.plan import plan_neuron
+from n2g.record.store import LayerRecords
+
+DEFAULT_CROP = 48
+
+
+@dataclass(frozen=True)
+class UnitWindows:
+    train: list[np.ndarray]
+    test: list[np.ndarray]
+
+
+def _cut(tokens: np.ndarray, acts: np.ndarray, crop: int) -> np.ndarray:
+    end = int(np.argmax(acts)) + 1
+    return np.asarray(tokens[max(0, end - crop) : end], dtype=np.int64)
+
+
+def unit_windows(
+    records: LayerRecords, unit: int, *, crop: int = DEFAULT_CROP, limit: int = 8
+) -> UnitWindows:
+    """The unit's train and test windows (at most `limit` each), cut to `crop` tokens."""
+    plan = plan_neuron(records, unit, BuildConfig())
+    return UnitWindows(
+        train=[_cut(t, a, crop) for t, a in plan.train[:limit]],
+        test=[_cut(t, a, crop) for t, a in plan.test[:limit]],
+    )
