@@ -28,6 +28,7 @@ EMPTY_SEQ = torch.iinfo(torch.int64).max
 _MASK = (1 << 53) - 1
 # A float's key + KEY_OFFSET -> its column (int32: gathers and adds half the bytes of int64).
 _COLUMNS = torch.from_numpy(column_table()).to(torch.int32)
+KEYS = 2 * KEY_OFFSET  # the raw keys of a float: -KEY_OFFSET .. KEY_OFFSET - 1
 
 
 @dataclass
@@ -132,13 +133,14 @@ class TopK:
         if columns == 0:
             return
         if acts.dtype == torch.bfloat16:  # the top half of a float32: the same key by >> 5
-            keys = acts.contiguous().view(torch.int16).to(torch.int32) >> 5
+            keys = acts.contiguous().view(torch.int16) >> 5
         else:
             keys = acts.to(torch.float32).contiguous().view(torch.int32) >> 21
-        unit_base = torch.arange(n_units, dtype=torch.int32) * columns
-        flat = _COLUMNS[keys + KEY_OFFSET] + unit_base  # [B, W, d]
-        counts = torch.bincount(flat.reshape(-1), minlength=n_units * columns)
-        self.hist += counts.view(n_units, columns)
+        # Count each unit's raw keys (2,048 a unit), then fold keys into columns: a table
+        # lookup per position cost 1.1-2.3x this (bench.record_histogram, loaded machine).
+        base = torch.arange(n_units, dtype=torch.int32) * KEYS + KEY_OFFSET
+        raw = torch.bincount((keys + base).reshape(-1), minlength=n_units * KEYS)
+        self.hist.index_add_(1, _COLUMNS, raw.view(n_units, KEYS))
 
     def merge(
         self,
