@@ -121,19 +121,21 @@ def compute_feeds(
     inputs: Inputs | None = None,
     *,
     crop: int = DEFAULT_CROP,
+    done: Callable[[str, int, int], None] | None = None,
 ) -> FeedsSummary:
-    """Compute and store `model`'s FEEDS edges of each source among `units`."""
+    """Compute and store `model`'s FEEDS edges of each source among `units`; `done` sees
+    (source, layer, edges) after each target layer."""
     inputs = inputs or Inputs()
     summary = FeedsSummary(units={layer: len(idx) for layer, idx in units.items()})
     for source in sources:
         rows: list[dict[str, object]] = []
         for layer in sorted(units)[1:]:
             at = _eligible(model, units, layer)
-            rows.extend(
-                feeds_rows(
-                    model.name, layer, _scored(source, at, units[layer], k, inputs, crop), source
-                )
-            )
+            scored = _scored(source, at, units[layer], k, inputs, crop)
+            layer_rows = feeds_rows(model.name, layer, scored, source)
+            rows.extend(layer_rows)
+            if done is not None:
+                done(source, layer, len(layer_rows))
         summary.by_source[source] = write_feeds(db, model.name, rows, source)
         summary.edges += summary.by_source[source]
     return summary

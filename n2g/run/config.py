@@ -112,6 +112,17 @@ class RunConfig(BaseModel):
         "L3-tc-8x: trained once here from the MLP's input to its output), stored beside "
         "the neurons and compared with its layer's (and the SAE's)",
     )
+    circuits: bool = Field(
+        False,
+        description="after ingest, FEEDS edges among the run's stored units of its layers, "
+        "by activation x gradient on the run's records (n2g feeds --source data)",
+    )
+    circuits_check: int = Field(
+        0,
+        ge=0,
+        description="with --circuits: check this many units a layer by ablating their "
+        "feeders (0: none; each unit costs a few batched passes on its test windows)",
+    )
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
     dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
