@@ -251,12 +251,18 @@ def feeds(
     k: int,
     check: int = 0,
     seed: int = 0,
+    windows: int | None = None,
+    crop: int | None = None,
     done: Callable[[str, int, int], None] | None = None,
 ) -> FeedsSummary:
     """FEEDS edges of each source among `model`'s stored neurons of `layers` (each
-    source's old edges replaced); with `check` N, N units a layer checked by ablation and
-    the effects stored on their edges. `done` sees (source, layer, edges) per layer."""
+    source's old edges replaced); with `check` N, N units a layer checked by ablation on
+    `windows` test windows each and the effects stored on their edges. `crop`: tokens
+    kept of each window (None: the defaults of n2g.circuits.stage). `done` sees (source,
+    layer, edges) per layer."""
     from n2g.circuits.stage import (
+        DEFAULT_CROP,
+        DEFAULT_WINDOWS,
         check_by_ablation,
         compute_feeds,
         linked_units,
@@ -266,10 +272,19 @@ def feeds(
 
     units = linked_units(db, model.name, layers)
     inputs = load_inputs(db, model.name, units, sources, records)
-    summary = compute_feeds(db, model, units, k, sources, inputs, done=done)
+    crop = DEFAULT_CROP if crop is None else crop
+    summary = compute_feeds(db, model, units, k, sources, inputs, crop=crop, done=done)
     if check:
-        sample = sample_units(units, check, seed)
         summary.check, summary.measured = check_by_ablation(
-            db, model, units, sample, sources, inputs, k=k, seed=seed
+            db,
+            model,
+            units,
+            sample_units(units, check, seed),
+            sources,
+            inputs,
+            k=k,
+            windows=DEFAULT_WINDOWS if windows is None else windows,
+            crop=crop,
+            seed=seed,
         )
     return summary
