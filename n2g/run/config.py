@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from n2g.builder.config import BuildConfig
 from n2g.cluster.executor import ClusterConfig, Executor
@@ -153,6 +153,17 @@ class RunConfig(BaseModel):
         if min(layers) < 0:
             raise ValueError("layers must be >= 0")
         return sorted(set(layers))
+
+    @model_validator(mode="after")
+    def _circuits(self) -> RunConfig:
+        # Refused before any work: the edges come after minutes of recording and building.
+        if self.circuits_check and not self.circuits:
+            raise N2GError("--circuits-check needs --circuits")
+        if self.circuits and self.layers is not None and len(self.layers) < 2:
+            raise N2GError(
+                "--circuits needs two layers or more: edges link a layer to earlier ones"
+            )
+        return self
 
     @property
     def records_dir(self) -> Path:

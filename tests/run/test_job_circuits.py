@@ -20,8 +20,6 @@ from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database
 
-pytestmark = pytest.mark.slow
-
 MODEL = "tiny-gelu-2l-s0"
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -44,6 +42,7 @@ def _feeds(db: Database) -> list[dict]:
     )
 
 
+@pytest.mark.slow
 def test_run_with_circuits_stores_reports_and_resumes_the_edges(tmp_path, db_config):
     corpus = tmp_path / "code"
     corpus.mkdir()
@@ -86,3 +85,18 @@ def test_run_with_circuits_stores_reports_and_resumes_the_edges(tmp_path, db_con
         assert third.exit_code == 0, third.output
         assert "already stored" not in third.output
         assert len(_feeds(db)) == len(edges)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--layers", "1", "--circuits"], "--circuits needs two layers or more"),
+        (["--layers", "0-1", "--circuits-check", "2"], "--circuits-check needs --circuits"),
+    ],
+)
+def test_circuits_settings_that_cannot_work_fail_before_any_work(tmp_path, flags, words):
+    result = CliRunner().invoke(app, ["run", "--model", MODEL, "--out", str(tmp_path), *flags])
+    assert result.exit_code != 0
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and words in errors[0], result.output
+    assert not any(tmp_path.iterdir())  # nothing recorded
