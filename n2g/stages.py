@@ -253,13 +253,13 @@ def feeds(
     seed: int = 0,
     windows: int | None = None,
     crop: int | None = None,
-    done: Callable[[str, int, int], None] | None = None,
+    done: Callable[[str, int, int, int], None] | None = None,
 ) -> FeedsSummary:
     """FEEDS edges of each source among `model`'s stored neurons of `layers` (each
     source's old edges replaced); with `check` N, N units a layer checked by ablation on
     `windows` test windows each and the effects stored on their edges. `crop`: tokens
     kept of each window (None: the defaults of n2g.circuits.stage). `done` sees (source,
-    layer, edges) per layer."""
+    layer, units, edges) after each slice of targets."""
     from n2g.circuits.stage import (
         DEFAULT_CROP,
         DEFAULT_WINDOWS,

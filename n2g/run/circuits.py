@@ -34,9 +34,9 @@ def _stored_edges(db: Database, model: str) -> int:
 
 def _progress(
     units: dict[int, list[int]], say: Callable[[str], None]
-) -> tuple[Callable[[str, int, int], None], dict[str, int]]:
-    """The per-layer callback (a line with the rate and what is left) and the edges per
-    target layer it collects."""
+) -> tuple[Callable[[str, int, int, int], None], dict[str, int]]:
+    """The progress callback (a line per slice of targets: the rate and the time left)
+    and the edges per target layer it collects."""
     from n2g.run.estimate import format_duration
 
     total = sum(len(units[layer]) for layer in sorted(units)[1:])
@@ -44,14 +44,15 @@ def _progress(
     per_layer: dict[str, int] = {}
     finished = [0]
 
-    def done(source: str, layer: int, edges: int) -> None:
-        per_layer[str(layer)] = edges
-        finished[0] += len(units[layer])
+    def done(source: str, layer: int, scored: int, edges: int) -> None:
+        per_layer[str(layer)] = per_layer.get(str(layer), 0) + edges
+        finished[0] += scored
         seconds = max(time.perf_counter() - started, 1e-9)
         rate = finished[0] / seconds
         left = format_duration((total - finished[0]) / rate)
         say(
-            f"circuits: layer {layer}: {edges:,} {source} edges, {finished[0]:,}/{total:,} "
+            f"circuits: layer {layer}: {per_layer[str(layer)]:,} {source} edges, "
+            f"{finished[0]:,}/{total:,} "
             f"units at {rate:,.1f} units/s, about {left} left"
         )
 
