@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.run_all [--quick] [--out bench/results]
 
-(`python -m bench.whole_model`, the whole-model extrapolation, runs on its own.)
+(`python -m bench.whole_model` and `python -m bench.circuits_whole`, the whole-model
+extrapolations, run on their own.)
 
 Each benchmark is run as its own process with `--json PATH` (and `--quick` when given),
 one after another so they do not compete for the machine's cores. The summary lists each

@@ -12,7 +12,7 @@ module imports nothing heavy at import time: every stage imports what it runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from n2g.errors import N2GError
 if TYPE_CHECKING:
     from n2g.builder.config import BuildConfig
     from n2g.builder.stage import BuildSummary, Shard
+    from n2g.circuits.stage import FeedsSummary
     from n2g.cluster.dispatch import Placement
     from n2g.cluster.executor import ClusterConfig, Executor
     from n2g.db.connection import Database
@@ -238,3 +239,52 @@ def report(graphs: Sequence[NeuronGraph], command: str, out: Path | None) -> Fil
         "splits": [row.model_dump() for row in splits],
     }
     return FileReport(markdown, numbers if units else numbers["report"])
+
+
+def feeds(
+    db: Database,
+    model: NeuronModel,
+    layers: Sequence[int],
+    *,
+    sources: Sequence[str],
+    records: Path | None,
+    k: int,
+    check: int = 0,
+    seed: int = 0,
+    windows: int | None = None,
+    crop: int | None = None,
+    done: Callable[[str, int, int, int], None] | None = None,
+) -> FeedsSummary:
+    """FEEDS edges of each source among `model`'s stored neurons of `layers` (each
+    source's old edges replaced); with `check` N, N units a layer checked by ablation on
+    `windows` test windows each and the effects stored on their edges. `crop`: tokens
+    kept of each window (None: the defaults of n2g.circuits.stage). `done` sees (source,
+    layer, units, edges) after each slice of targets."""
+    from n2g.circuits.stage import (
+        DEFAULT_CROP,
+        DEFAULT_WINDOWS,
+        check_by_ablation,
+        compute_feeds,
+        linked_units,
+        load_inputs,
+        sample_units,
+    )
+
+    units = linked_units(db, model.name, layers)
+    inputs = load_inputs(db, model.name, units, sources, records)
+    crop = DEFAULT_CROP if crop is None else crop
+    summary = compute_feeds(db, model, units, k, sources, inputs, crop=crop, done=done)
+    if check:
+        summary.check, summary.measured = check_by_ablation(
+            db,
+            model,
+            units,
+            sample_units(units, check, seed),
+            sources,
+            inputs,
+            k=k,
+            windows=DEFAULT_WINDOWS if windows is None else windows,
+            crop=crop,
+            seed=seed,
+        )
+    return summary

@@ -36,6 +36,8 @@ from n2g.resources import read_cypher
 from n2g.search.circuits import write_ablation, write_feeds
 
 DEFAULT_WINDOWS = 8
+# Targets scored between two progress reports (16 passes of the data source's 8 targets).
+PROGRESS_UNITS = 128
 
 
 @dataclass
@@ -121,19 +123,25 @@ def compute_feeds(
     inputs: Inputs | None = None,
     *,
     crop: int = DEFAULT_CROP,
+    done: Callable[[str, int, int, int], None] | None = None,
 ) -> FeedsSummary:
-    """Compute and store `model`'s FEEDS edges of each source among `units`."""
+    """Compute and store `model`'s FEEDS edges of each source among `units`; `done` sees
+    (source, layer, units, edges) after each slice of PROGRESS_UNITS targets."""
     inputs = inputs or Inputs()
     summary = FeedsSummary(units={layer: len(idx) for layer, idx in units.items()})
     for source in sources:
         rows: list[dict[str, object]] = []
         for layer in sorted(units)[1:]:
             at = _eligible(model, units, layer)
-            rows.extend(
-                feeds_rows(
-                    model.name, layer, _scored(source, at, units[layer], k, inputs, crop), source
-                )
-            )
+            targets = units[layer]
+            step = PROGRESS_UNITS if done is not None else max(len(targets), 1)
+            for begin in range(0, len(targets), step):
+                chunk = targets[begin : begin + step]
+                scored = _scored(source, at, chunk, k, inputs, crop)
+                chunk_rows = feeds_rows(model.name, layer, scored, source)
+                rows.extend(chunk_rows)
+                if done is not None:
+                    done(source, layer, len(chunk), len(chunk_rows))
         summary.by_source[source] = write_feeds(db, model.name, rows, source)
         summary.edges += summary.by_source[source]
     return summary

@@ -222,36 +222,28 @@ def feeds_command(
         raise N2GError(f"--records {records}: no such folder")
     if len(chosen) < 2:
         raise N2GError(f"--layers {layers} gives one layer: nothing upstream of it to link")
-    from n2g.circuits.stage import (
-        check_by_ablation,
-        compute_feeds,
-        linked_units,
-        load_inputs,
-        sample_units,
-    )
+    from n2g import stages
+    from n2g.circuits.stage import linked_units
     from n2g.models import load_model
     from n2g.search.circuits import drop_weak
 
     with open_database(db_flags) as db:
         units = linked_units(db, model, chosen)  # before loading: the store decides
-        inputs = load_inputs(db, model, units, sources, records)
         target = load_model(model, n_layers=max(units) + 1, device=device)
-        summary = compute_feeds(db, target, units, k, sources, inputs, crop=crop)
-        if ablate:
-            summary.check, summary.measured = check_by_ablation(
-                db,
-                target,
-                units,
-                sample_units(units, ablate, seed),
-                sources,
-                inputs,
-                k=k,
-                windows=windows,
-                crop=crop,
-                seed=seed,
-            )
-            if min_effect:
-                summary.dropped = drop_weak(db, model, min_effect)
+        summary = stages.feeds(
+            db,
+            target,
+            chosen,
+            sources=sources,
+            records=records,
+            k=k,
+            check=ablate,
+            seed=seed,
+            windows=windows,
+            crop=crop,
+        )
+        if min_effect:  # needs --ablate (checked above)
+            summary.dropped = drop_weak(db, model, min_effect)
     if as_json:
         echo_json(json.dumps(summary.__dict__))
         return

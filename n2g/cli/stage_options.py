@@ -104,6 +104,8 @@ RUN_SETTINGS = (
     Setting("corpus"),
     Setting("sae", help=SAE_HELP + "; its latents are compared with the layer's neurons"),
     Setting("transcoder", help=TRANSCODER_HELP),
+    Setting("circuits"),
+    Setting("circuits_check"),
     Setting("out"),
     Setting("device"),
     Setting("dtype"),

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from n2g.builder.config import BuildConfig
 from n2g.cluster.executor import ClusterConfig, Executor
@@ -112,6 +112,17 @@ class RunConfig(BaseModel):
         "L3-tc-8x: trained once here from the MLP's input to its output), stored beside "
         "the neurons and compared with its layer's (and the SAE's)",
     )
+    circuits: bool = Field(
+        False,
+        description="after ingest, FEEDS edges among the run's stored units of its layers, "
+        "by activation x gradient on the run's records (n2g feeds --source data)",
+    )
+    circuits_check: int = Field(
+        0,
+        ge=0,
+        description="with --circuits: check this many units a layer by ablating their "
+        "feeders (0: none; each unit costs a few batched passes on its test windows)",
+    )
     out: Path = Field(Path("n2g-run"), description="working folder (resumable)")
     device: str = Field("cpu", description="cpu or cuda")
     dtype: Dtype = Field(DEFAULT_DTYPE, description=DTYPE_HELP)
@@ -142,6 +153,17 @@ class RunConfig(BaseModel):
         if min(layers) < 0:
             raise ValueError("layers must be >= 0")
         return sorted(set(layers))
+
+    @model_validator(mode="after")
+    def _circuits(self) -> RunConfig:
+        # Refused before any work: the edges come after minutes of recording and building.
+        if self.circuits_check and not self.circuits:
+            raise N2GError("--circuits-check needs --circuits")
+        if self.circuits and self.layers is not None and len(self.layers) < 2:
+            raise N2GError(
+                "--circuits needs two layers or more: edges link a layer to earlier ones"
+            )
+        return self
 
     @property
     def records_dir(self) -> Path:

@@ -6,7 +6,8 @@ same command again):
 1. record  — top-k activating windows of every neuron of the chosen layers (n2g.record)
 2. build   — N2G graphs for a seeded sample of neurons per layer, evaluated (n2g.builder);
              with --sae / --transcoder, the same for that unit set's latents (trained once)
-3. ingest  — graph file into the database; unchanged neurons are skipped (n2g.db.ingest)
+3. ingest  — graph file into the database; unchanged neurons are skipped (n2g.db.ingest);
+             with --circuits, then FEEDS edges among the stored units (n2g.run.circuits)
 4. search  — all-pairs similarity and neuron groups, materialised (n2g.search)
 5. report  — quality table (Markdown + PNG), one neuron's SVG, a few real searches
 """
@@ -238,6 +239,13 @@ def run_pipeline(
             units.append(loaded)
             graph_files.append(unit_set.graph_file)
         ingested = _ingest(db, db_config, config, graph_files, times, progress, say)
+        circuits = None
+        if config.circuits:
+            from n2g.run.circuits import run_circuits
+
+            say("\ncircuits: FEEDS edges among the stored units (activation x gradient)")
+            with times("circuits"):
+                circuits = run_circuits(db, model, config, say)
         search = NeuronSearch(db)
         similarity = _similarity(search, model, config, times, progress, say)
         check = None
@@ -249,7 +257,7 @@ def run_pipeline(
         _stage(say, 5, f"report -> {config.report_dir}")
         with times("report"):
             summary = write_run_report(
-                config, model, search, similarity, say, units, provenance, check
+                config, model, search, similarity, say, units, provenance, check, circuits
             )
     say(f"\nfinished in {times.line()}")
     say(f"graphs: {', '.join(str(path) for path in graph_files)}   records: {config.records_dir}")

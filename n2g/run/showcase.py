@@ -22,6 +22,7 @@ from n2g.report.groups import THRESHOLDS, groups_markdown, threshold_rows
 from n2g.report.splits import split_counts, split_markdown
 from n2g.report.tables import build_report, to_markdown, write_plot
 from n2g.report.units import compare_units, comparison_markdown, write_comparison_plot
+from n2g.run.circuits import circuits_markdown
 from n2g.search.communities import CommunityConfig, community_groups, weighted_edges
 from n2g.search.grouping import LevelSummary, level_summaries
 from n2g.search.similarity import NeuronTokenSets
@@ -127,13 +128,15 @@ def write_run_report(
     units: Sequence[SAEUnits] = (),
     corpus: CorpusProvenance | None = None,
     check: RelationCheck | None = None,
+    circuits: dict[str, Any] | None = None,
 ) -> dict:
     """Write the report files of a run of `model` (loaded: its canonical name and its
     tokenizer are used, never the spec the user typed); return its summary numbers.
     With `units` (the run's SAE and transcoder), their latents' graphs are compared with
     the neurons of their layer (`units.png` and a section of report.md). `corpus`: what
     the records were made from, named in the report and the summary. `check`: the
-    relations checked against the model (n2g.run.coactivation), a section when given."""
+    relations checked against the model (n2g.run.coactivation), a section when given;
+    `circuits` likewise, the run's FEEDS edges (n2g.run.circuits)."""
     from n2g.graph.render import to_svg
 
     errors: list = []  # none: the ingest stage has stopped the run on a bad line
@@ -184,6 +187,7 @@ def write_run_report(
             *groups_markdown(sets, thresholds, every_level),
             *communities_markdown(levels, n_edges, config.communities),
             *(coactivation_markdown(check) if check is not None else []),
+            *(circuits_markdown(circuits) if circuits is not None else []),
             svg_line,
             "",
             *_searches(search, showcase, model.tokenizer),
@@ -207,6 +211,7 @@ def write_run_report(
         "similarity": counts,
         "communities": [row.model_dump() for row in levels],
         "coactivation": check.model_dump() if check is not None else None,
+        "circuits": circuits,
         **({"units": [row.model_dump() for row in unit_rows]} if units else {}),
     }
 

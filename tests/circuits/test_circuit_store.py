@@ -184,3 +184,41 @@ def test_the_planted_circuit_reads_back_first(db_config, stored) -> None:
             circuit(db, f"{model.name}/1/{B}", source="data")
         with pytest.raises(N2GError, match="layer 0"):
             circuit(db, f"{model.name}/0/{A}")
+
+
+def test_scoring_in_slices_for_progress_stores_the_same_edges(
+    stored, db_config, tmp_path, monkeypatch
+) -> None:
+    """`n2g run --circuits` scores a layer's targets a slice at a time to report progress:
+    the edges are those of one slice a layer, for every source."""
+    from n2g import stages
+    from n2g.circuits import stage
+    from n2g.circuits.sources import SOURCES
+
+    model = load_model(MODEL)
+    records = tmp_path / "records"
+    write_records(records, model, [1, 2])
+    query = (
+        "MATCH (a:Neuron)-[r:FEEDS]->(b:Neuron) WHERE a.model = $m "
+        "RETURN a.key AS s, b.key AS t, r.source AS kind, r.rank AS rank, r.weight AS w"
+    )
+
+    def edges(db: Database) -> list[tuple]:
+        rows = db.read(query, {"m": MODEL})
+        return sorted((r["kind"], r["t"], r["rank"], r["s"], round(r["w"], 4)) for r in rows)
+
+    settings = {"sources": list(SOURCES), "records": records, "k": 3, "crop": 12}
+    seen: list[tuple] = []
+    with Database.connect(db_config) as db:
+        stages.feeds(db, model, [0, 1, 2], **settings)
+        whole = edges(db)
+        monkeypatch.setattr(stage, "PROGRESS_UNITS", 5)
+        stages.feeds(db, model, [0, 1, 2], **settings, done=lambda *a: seen.append(a))
+        assert edges(db) == whole and len(whole) > 3 * 2 * len(STORED)
+    assert [units for source, layer, units, _ in seen if (source, layer) == ("data", 1)] == [
+        5,
+        5,
+        5,
+        1,
+    ]
+    assert sum(n for *_, n in seen) == len(whole)
