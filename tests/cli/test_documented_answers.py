@@ -62,6 +62,8 @@ def _read_side() -> list[list[str]]:
                 continue  # the main job builds no SAE graph file; tests/sae runs this one
             if argv[0] == "n2g" and argv[1] == "split":
                 continue  # the main job explains no latents; tests/cli/test_split_cmd.py
+            if argv[0] == "n2g" and argv[1] == "plugins":
+                continue  # lists what is installed, not the store: tests/test_plugins.py
             seen.setdefault(" ".join(argv), argv)
     return list(seen.values())
 
