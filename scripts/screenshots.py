@@ -28,7 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 # The README's unit (docs/results.md names its F1) and a text that shows the box at work.
 UNIT = "smollm2-135m/2/1295"
-TEXT = "for key, value in sorted(items.items()):\n    print(key)"
+TEXT = "At the end of the file, read the bottom of the page and the edge of the table."
 
 
 def shots(unit: str, text: str) -> dict[str, str]:
@@ -37,7 +37,6 @@ def shots(unit: str, text: str) -> dict[str, str]:
     return {
         "unit-page.png": path,
         "unit-text.png": path + "?" + urlencode({"text": text}) + "#test-text",
-        "circuit-view.png": "/circuit/" + quote(unit, safe="/") + "?depth=2",
     }
 
 
