@@ -53,8 +53,9 @@ from pathlib import Path
 import numpy as np
 
 from bench._common import bench_arg_parser
-from n2g.builder.batch import build_neuron_graphs, random_windows_provider
+from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
+from n2g.builder.random_windows import random_windows_provider
 from n2g.builder.substitutes import make_helper
 from n2g.graph.model import NeuronGraph
 from n2g.graph.quality import METHOD_TITLES, METHODS, layer_rows

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from bench._common import BenchResult, add_records_arguments, bench_arg_parser, report, timed
-from n2g.builder.batch import build_neuron_graphs, random_windows_provider
+from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
+from n2g.builder.random_windows import random_windows_provider
 from n2g.graph.file import dump_graph_line
 from n2g.graph.model import NeuronGraph
 from n2g.models import load_model

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.builder.batch import RandomWindows, build_neuron_graphs, random_windows_provider
+from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.clock import CLOCK
 from n2g.builder.config import BuildConfig
+from n2g.builder.random_windows import RandomWindows, random_windows_provider
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, make_helper
 from n2g.builder.writer import GraphWriter, read_existing
 from n2g.errors import N2GError

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from n2g.db.model_parts import put_path, restore_empty_parts
 from n2g.db.properties import (
     PropertyTypeError as PropertyTypeError,  # re-exported: the ingest catches it
 )
@@ -309,44 +309,6 @@ def neuron_row(graph: NeuronGraph) -> NeuronRow:
 # -- read: the records of queries/neuron_graph.cypher -> NeuronGraph -------------------------
 
 
-def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    *parents, leaf = path
-    for part in parents:
-        data = data.setdefault(part, {})
-    data[leaf] = value
-
-
-def _part_model(annotation: Any) -> type[BaseModel] | None:
-    """The model class of a field holding a sub-model (`Scores`, `X | None`), else None."""
-    options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
-    for option in options or (annotation,):
-        if isinstance(option, type) and issubclass(option, BaseModel):
-            return option
-    return None
-
-
-def _restore_empty_parts(model: type[BaseModel], data: dict[str, Any]) -> None:
-    """Add the required parts that stored nothing because every value in them is absent
-    (a Scores whose scores are all undefined): present with all fields absent."""
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if get_origin(annotation) is dict:  # parts keyed by scoring method: each as above
-            part = _part_model(get_args(annotation)[1])
-            for value in (data.get(name) or {}).values():
-                if part is not None and isinstance(value, dict):
-                    _restore_empty_parts(part, value)
-            continue
-        part = _part_model(annotation)
-        if part is None:
-            continue
-        if name not in data and field.is_required():
-            if any(f.is_required() for f in part.model_fields.values()):
-                continue  # cannot be rebuilt from nothing: validation names it
-            data[name] = {}
-        if isinstance(data.get(name), dict):
-            _restore_empty_parts(part, data[name])
-
-
 def trie_node_data(properties: Mapping[str, Any], labels: Iterable[str]) -> dict[str, Any]:
     """A stored trie node as TrieNode fields (its kind from its label)."""
     kind = next((KIND_OF_LABEL[label] for label in labels if label in KIND_OF_LABEL), None)
@@ -365,13 +327,13 @@ def graph_from_properties(
     data: dict[str, Any] = {}
     for name, path in NEURON_PROPERTIES + LEGACY_NEURON_PROPERTIES:
         if properties.get(name) is not None:
-            _put(data, path, properties[name])
+            put_path(data, path, properties[name])
     settings = properties.get(SETTINGS_PROPERTY)
     if settings is not None:
         data["settings"] = json.loads(settings)
     upgrade_graph_data(data)  # settings stored before one existed read as in a file
     if "evaluation" in data:
-        _restore_empty_parts(Evaluation, data["evaluation"])
+        restore_empty_parts(Evaluation, data["evaluation"])
         baselines = data["evaluation"].setdefault("baselines", {})
         for name in properties.get(BASELINES_PROPERTY) or ():
             baselines.setdefault(name, {})  # scored, every score undefined

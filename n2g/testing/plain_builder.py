@@ -14,10 +14,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from n2g.builder.augment import important_positions
-from n2g.builder.batch import RandomWindows, assemble_graph, plan_neuron, resolve_mask_token
+from n2g.builder.batch import assemble_graph, plan_neuron, resolve_mask_token
 from n2g.builder.config import BuildConfig
 from n2g.builder.examples import Example
 from n2g.builder.prune import pivot_positions
+from n2g.builder.random_windows import RandomWindows
 from n2g.builder.saliency import importances_from
 from n2g.builder.substitutes import NoHelper, SubstituteHelper, SubstituteRequest
 from n2g.graph.model import NeuronGraph

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from n2g.builder.batch import RandomWindows, assemble_graph, build_neuron_graphs, plan_neuron
+from n2g.builder.batch import assemble_graph, build_neuron_graphs, plan_neuron
 from n2g.builder.config import BuildConfig
 from n2g.builder.prune import make_source, prune_examples
+from n2g.builder.random_windows import RandomWindows
 from n2g.builder.saliency import add_saliency
 from n2g.builder.stage import Shard, build_graphs
 from n2g.builder.substitutes import MaskedLMHelper, NoHelper
@@ -339,7 +340,7 @@ def test_the_summary_says_where_the_time_went(gelu_model, gelu_records, tmp_path
 
 
 def test_random_windows_of_several_layers_come_from_one_pass(tmp_path):
-    from n2g.builder.batch import WINDOW_LAYER_GROUP, random_windows_provider
+    from n2g.builder.random_windows import WINDOW_LAYER_GROUP, random_windows_provider
     from n2g.models.tiny import tiny_model
 
     from .conftest import TEXT

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from n2g.builder.batch import RandomWindows, build_neuron_graphs
+from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.builder.delphi import (
     CONTEXT,
@@ -21,6 +21,7 @@ from n2g.builder.delphi import (
     tiles,
 )
 from n2g.builder.plan import normalised, plan_neuron
+from n2g.builder.random_windows import RandomWindows
 from n2g.graph.predict import NeuronTrie
 from n2g.record.store import LayerRecords
 from n2g.scoring import baseline_names, scorers

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from n2g.builder.batch import RandomWindows, build_neuron_graphs, plan_neuron
+from n2g.builder.batch import build_neuron_graphs, plan_neuron
 from n2g.builder.config import BuildConfig
 from n2g.builder.grades import GRADE_MARGIN, token_grades, token_levels, verify_bare_paths
+from n2g.builder.random_windows import RandomWindows
 from n2g.builder.trie import PathExample, build_trie
 from n2g.graph.model import NeuronGraph
 from n2g.graph.path_table import PathTable, graph_paths

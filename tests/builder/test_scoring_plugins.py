@@ -16,10 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from n2g.builder.batch import RandomWindows, build_neuron_graphs
+from n2g.builder.batch import build_neuron_graphs
 from n2g.builder.config import BuildConfig
 from n2g.builder.evaluate import firing_scores
 from n2g.builder.plan import normalised, plan_neuron
+from n2g.builder.random_windows import RandomWindows
 from n2g.cli import app
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
