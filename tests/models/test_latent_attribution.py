@@ -1,0 +1,105 @@
+"""The data source over latents (n2g.models.latent_attribution): neurons only, it is
+n2g.models.attribution's; a planted latent's feeder comes first; the transcoder-to-
+transcoder score is the direct path's exact contribution, checked against the model's own
+forward with the norm's scale frozen; the positions in the residual stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from n2g.models import load_model
+from n2g.models.attribution import attribution_scores
+from n2g.models.latent_attribution import latent_attribution, top_feeders
+from n2g.models.virtual_weights import UnitLayer
+from tests.circuits.planted_latents import (
+    MODEL,
+    A,
+    I,
+    J,
+    made_sae,
+    made_transcoder,
+    plant_reading_latent,
+    plant_reading_neuron,
+    units,
+)
+
+TEXT = "def main(): return print('hello world') if x else None. The quick brown fox. " * 2
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.set_num_threads(1)
+    return load_model(MODEL)
+
+
+def _windows(model, n: int = 4, width: int = 20) -> list[list[int]]:
+    ids = model.encode(TEXT)
+    return [ids[i * 8 : i * 8 + width] for i in range(n)]
+
+
+def test_neurons_alone_score_as_the_neuron_attribution(model) -> None:
+    jobs = [(u, _windows(model)) for u in (1, 4, 9)]
+    plain = attribution_scores(model, 2, jobs, [0, 1])
+    parts = [UnitLayer(model, 0), UnitLayer(model, 1)]
+    mine = latent_attribution(model, UnitLayer(model, 2), jobs, parts)
+    for reference, result in zip(plain, mine, strict=True):
+        assert (reference is None) == (result is None)
+        if reference is None or result is None:
+            continue
+        assert result.n_firing == reference.n_firing
+        for layer, row in zip((0, 1), result.scores, strict=True):
+            np.testing.assert_allclose(row, reference.scores[layer], rtol=1e-4, atol=1e-6)
+
+
+def test_a_latent_reading_a_neuron_has_it_first(model) -> None:
+    sae = made_sae(model, "blocks.1.hook_resid_pre", seed=1)
+    plant_reading_neuron(model, sae)
+    target = UnitLayer(model.with_units(units("reads-a", sae)), 1)
+    (found,) = latent_attribution(model, target, [(J, _windows(model))], [UnitLayer(model, 0)])
+    assert found is not None
+    assert top_feeders([UnitLayer(model, 0)], found, 1)[0][0] == f"{MODEL}/0/{A}"
+
+
+def test_an_sae_latent_feeds_through_its_decoder_row(model) -> None:
+    """Latent i's score is its activation times its decoder row . the hook's gradient:
+    summed over the SAE's latents plus the error term, the hook's own act x gradient."""
+    sae = units("at-resid", made_sae(model, "blocks.1.hook_resid_pre", seed=2))
+    part = UnitLayer(model.with_units(sae), 1)
+    jobs = [(u, _windows(model)) for u in range(6)]
+    found = latent_attribution(model, UnitLayer(model, 2), jobs, [part])
+    assert any(f is not None and np.abs(f.scores[0]).max() > 0 for f in found)
+    assert part.writes_at < UnitLayer(model, 2).reads_at < UnitLayer(model, 2).writes_at
+
+
+def test_transcoder_to_transcoder_is_the_exact_direct_contribution(model) -> None:
+    earlier = units("tc0", made_transcoder(model, 0, seed=3))
+    later_tc = made_transcoder(model, 1, seed=4)
+    plant_reading_latent(earlier.sae, later_tc)
+    later = units("tc1", later_tc)
+    source, target = UnitLayer(model.with_units(earlier), 0), UnitLayer(model.with_units(later), 1)
+    windows = _windows(model, n=1)
+    (found,) = latent_attribution(model, target, [(J, windows)], [source])
+    assert found is not None
+    # The reference: latent I's decoder output taken out of block 1's MLP input only (the
+    # direct path), ln2's scale frozen at its clean value, J's pre-activation compared.
+    tokens, _ = model._pad(windows)  # with the BOS column the passes add
+    at = slice(tokens.shape[1] - len(windows[0]), None)
+    with torch.no_grad():
+        _, cache = model.model.run_with_cache(tokens, stop_at_layer=2)
+        acts = earlier.encode(cache["blocks.0.ln2.hook_normalized"])[0, :, I]
+        pre = lambda x: x @ later_tc.W_enc[:, J] + later_tc.b_enc[J]  # noqa: E731
+        clean = pre(cache["blocks.1.ln2.hook_normalized"][0])
+        resid = cache["blocks.1.hook_resid_mid"][0] - acts[:, None] * earlier.sae.W_dec[I]
+        ln2 = model.model.blocks[1].ln2
+        centred = resid - resid.mean(dim=-1, keepdim=True)
+        normed = centred / cache["blocks.1.ln2.hook_scale"][0]
+        if getattr(ln2, "w", None) is not None:
+            normed = normed * ln2.w + ln2.b
+        removed, clean = (clean - pre(normed))[at], clean[at]
+    firing = clean >= 0.5 * clean.max()  # FIRING_SHARE of n2g.models.ablation
+    firing &= clean > 0
+    share = float(removed[firing].sum() / clean[firing].sum())
+    assert found.scores[0][I] == pytest.approx(share, rel=1e-4)
+    assert top_feeders([source], found, 1)[0][0] == f"{MODEL}/tc:tc0/{I}"
