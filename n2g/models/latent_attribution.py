@@ -31,7 +31,7 @@ transcoder's latents), so a stored latent is linked to the neurons and latents a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,14 +113,17 @@ def _forward(
         return value.detach().requires_grad_(True)
 
     points = []
+    wanted: list[tuple[str, Callable[..., Any]]] = [("hook_embed", leaf)]
+    wanted += [(h, keep) for h in dict.fromkeys(hooks)]
     try:
-        for name, hook in [("hook_embed", leaf), *[(h, keep) for h in dict.fromkeys(hooks)]]:
+        for name, hook in wanted:
             point = model.model.hook_dict[name]
             point.add_hook(hook)
             points.append(point)
         if last not in hooks:
             point = model.model.hook_dict[last]
-            point.add_hook(keep)
+            reader: Callable[..., Any] = keep
+            point.add_hook(reader)
             points.append(point)
         with contextlib.suppress(_Stop):
             model.model(tokens.to(model.device), stop_at_layer=target.layer + 1)
@@ -199,8 +202,8 @@ def _pass(
 
 def _part_products(
     part: UnitLayer,
-    seen: dict[str, torch.Tensor],
-    grads: dict[str, torch.Tensor | None],
+    seen: Mapping[str, torch.Tensor],
+    grads: Mapping[str, torch.Tensor | None],
     valid: torch.Tensor,
     offset: int,
     target: UnitLayer,
@@ -274,4 +277,3 @@ def top_feeders(
         for unit, value in zip(part.indices(), row, strict=True)
     ]
     return sorted(flat, key=lambda c: (-abs(c[1]), c[0]))[:k]
-

@@ -179,17 +179,22 @@ def _reads(part: UnitLayer, units: Sequence[int]) -> torch.Tensor:
 
 
 def feeds(
-    parts: Sequence[UnitLayer], k: int = DEFAULT_K, *, targets_per_pass: int = TARGETS_PER_PASS
+    parts: Sequence[UnitLayer],
+    k: int = DEFAULT_K,
+    *,
+    targets_per_pass: int = TARGETS_PER_PASS,
+    targets: Sequence[UnitLayer] | None = None,
 ) -> list[Feed]:
-    """For every unit of every part, its `k` strongest feeders among the units of the
-    parts that write before it reads (earlier layers, for neurons), by |virtual weight| (ties by the source's key), strongest
-    first; units of the lowest layer get none. ValueError for a unit set whose
-    directions are not in the residual stream, or k < 1."""
+    """For every unit of every part of `targets` (default: `parts`), its `k` strongest
+    feeders among the units of the `parts` that write before it reads (earlier layers, for
+    neurons), by |virtual weight| (ties by the source's key), strongest first; units of
+    the lowest layer get none. ValueError for a unit set whose directions are not in the
+    residual stream, or k < 1."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     out: list[Feed] = []
     with torch.inference_mode():
-        for target in parts:
+        for target in parts if targets is None else targets:
             sources = [part for part in parts if part.writes_at < target.reads_at]
             if not sources:
                 continue

@@ -14,7 +14,7 @@ from n2g.sae import SAEUnits
 
 MODEL = "tiny-gelu-3l-s0"  # loadable by name, so `n2g feeds` rebuilds it
 A = 5  # the neuron of layer 0 the planted latents read
-I, J = 3, 6  # the earlier transcoder's latent I feeds the later one's J
+FEEDER, FED = 3, 6  # latent FED reads what it is planted to; a latent FEEDER feeds it
 SCALE = 50.0
 
 
@@ -46,17 +46,27 @@ def made_transcoder(model: NeuronModel, layer: int, seed: int, width: int = 16) 
 
 
 def plant_reading_neuron(model: NeuronModel, sae: Any) -> None:
-    """Latent J of `sae` reads neuron A of layer 0's write direction."""
+    """Latent FED of `sae` reads neuron A of layer 0's write direction."""
     with torch.no_grad():
-        sae.W_enc[:, J] = model.model.blocks[0].mlp.W_out[A] * SCALE
+        sae.W_enc[:, FED] = model.model.blocks[0].mlp.W_out[A] * SCALE
 
 
-def plant_reading_latent(earlier: Any, later: Any) -> None:
-    """Latent J of transcoder `later` reads latent I of `earlier`'s decoder row (and I is
-    made to fire strongly, so it stands out among `earlier`'s random latents)."""
+def plant_reading_latent(model: NeuronModel, earlier: Any, later: Any) -> None:
+    """Latent FED of transcoder `later` (block 1) reads latent FEEDER of `earlier`'s decoder row,
+    and no other latent of `later` reads it at all (their encoder columns, ln2 folded,
+    made orthogonal to it), so FEEDER's direct effect goes to FED alone; FEEDER is made to fire
+    strongly, so it stands out among `earlier`'s random latents."""
     with torch.no_grad():
-        earlier.W_enc[:, I] *= 10
-        later.W_enc[:, J] = earlier.W_dec[I] * SCALE
+        earlier.W_enc[:, FEEDER] *= 10
+        row = earlier.W_dec[FEEDER]
+        later.W_enc[:, FED] = row * SCALE
+        ln2 = model.model.blocks[1].ln2
+        seen = row - row.mean()  # what a column reads of it, through LayerNorm's centring
+        w = getattr(ln2, "w", None)
+        seen = seen * w if isinstance(w, torch.Tensor) else seen
+        others = [c for c in range(later.W_enc.shape[1]) if c != FED]
+        columns = later.W_enc[:, others]
+        later.W_enc[:, others] = columns - seen[:, None] * (seen @ columns) / (seen @ seen)
 
 
 def units(name: str, sae: Any) -> SAEUnits:

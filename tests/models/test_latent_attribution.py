@@ -14,10 +14,10 @@ from n2g.models.attribution import attribution_scores
 from n2g.models.latent_attribution import latent_attribution, top_feeders
 from n2g.models.virtual_weights import UnitLayer
 from tests.circuits.planted_latents import (
+    FED,
+    FEEDER,
     MODEL,
     A,
-    I,
-    J,
     made_sae,
     made_transcoder,
     plant_reading_latent,
@@ -57,7 +57,7 @@ def test_a_latent_reading_a_neuron_has_it_first(model) -> None:
     sae = made_sae(model, "blocks.1.hook_resid_pre", seed=1)
     plant_reading_neuron(model, sae)
     target = UnitLayer(model.with_units(units("reads-a", sae)), 1)
-    (found,) = latent_attribution(model, target, [(J, _windows(model))], [UnitLayer(model, 0)])
+    (found,) = latent_attribution(model, target, [(FED, _windows(model))], [UnitLayer(model, 0)])
     assert found is not None
     assert top_feeders([UnitLayer(model, 0)], found, 1)[0][0] == f"{MODEL}/0/{A}"
 
@@ -73,25 +73,45 @@ def test_an_sae_latent_feeds_through_its_decoder_row(model) -> None:
     assert part.writes_at < UnitLayer(model, 2).reads_at < UnitLayer(model, 2).writes_at
 
 
+def test_units_feed_only_what_reads_after_they_write(model) -> None:
+    """The places in the residual stream (n2g.models.virtual_weights): a transcoder stands
+    for its block's MLP, an SAE sits at its hook."""
+    neurons = [UnitLayer(model, layer) for layer in range(3)]
+    tc1 = UnitLayer(model.with_units(units("tc1", made_transcoder(model, 1, seed=4))), 1)
+    pre1 = UnitLayer(
+        model.with_units(units("pre", made_sae(model, "blocks.1.hook_resid_pre", 1))), 1
+    )
+    out1 = UnitLayer(model.with_units(units("out", made_sae(model, "blocks.1.hook_mlp_out", 1))), 1)
+
+    def feeds(a: UnitLayer, b: UnitLayer) -> bool:
+        return a.writes_at < b.reads_at
+
+    assert not feeds(neurons[1], tc1) and not feeds(tc1, neurons[1])
+    assert feeds(neurons[0], tc1) and feeds(tc1, neurons[2]) and feeds(neurons[0], neurons[1])
+    assert feeds(pre1, neurons[1]) and feeds(pre1, tc1) and not feeds(neurons[1], pre1)
+    assert feeds(neurons[1], out1) and feeds(tc1, out1) and not feeds(out1, neurons[1])
+    assert not feeds(pre1, pre1) and not feeds(neurons[1], neurons[0])
+
+
 def test_transcoder_to_transcoder_is_the_exact_direct_contribution(model) -> None:
     earlier = units("tc0", made_transcoder(model, 0, seed=3))
     later_tc = made_transcoder(model, 1, seed=4)
-    plant_reading_latent(earlier.sae, later_tc)
+    plant_reading_latent(model, earlier.sae, later_tc)
     later = units("tc1", later_tc)
     source, target = UnitLayer(model.with_units(earlier), 0), UnitLayer(model.with_units(later), 1)
     windows = _windows(model, n=1)
-    (found,) = latent_attribution(model, target, [(J, windows)], [source])
+    (found,) = latent_attribution(model, target, [(FED, windows)], [source])
     assert found is not None
-    # The reference: latent I's decoder output taken out of block 1's MLP input only (the
-    # direct path), ln2's scale frozen at its clean value, J's pre-activation compared.
+    # The reference: latent FEEDER's decoder output taken out of block 1's MLP input only (the
+    # direct path), ln2's scale frozen at its clean value, FED's pre-activation compared.
     tokens, _ = model._pad(windows)  # with the BOS column the passes add
     at = slice(tokens.shape[1] - len(windows[0]), None)
     with torch.no_grad():
         _, cache = model.model.run_with_cache(tokens, stop_at_layer=2)
-        acts = earlier.encode(cache["blocks.0.ln2.hook_normalized"])[0, :, I]
-        pre = lambda x: x @ later_tc.W_enc[:, J] + later_tc.b_enc[J]  # noqa: E731
+        acts = earlier.encode(cache["blocks.0.ln2.hook_normalized"])[0, :, FEEDER]
+        pre = lambda x: x @ later_tc.W_enc[:, FED] + later_tc.b_enc[FED]  # noqa: E731
         clean = pre(cache["blocks.1.ln2.hook_normalized"][0])
-        resid = cache["blocks.1.hook_resid_mid"][0] - acts[:, None] * earlier.sae.W_dec[I]
+        resid = cache["blocks.1.hook_resid_mid"][0] - acts[:, None] * earlier.sae.W_dec[FEEDER]
         ln2 = model.model.blocks[1].ln2
         centred = resid - resid.mean(dim=-1, keepdim=True)
         normed = centred / cache["blocks.1.ln2.hook_scale"][0]
@@ -101,5 +121,5 @@ def test_transcoder_to_transcoder_is_the_exact_direct_contribution(model) -> Non
     firing = clean >= 0.5 * clean.max()  # FIRING_SHARE of n2g.models.ablation
     firing &= clean > 0
     share = float(removed[firing].sum() / clean[firing].sum())
-    assert found.scores[0][I] == pytest.approx(share, rel=1e-4)
-    assert top_feeders([source], found, 1)[0][0] == f"{MODEL}/tc:tc0/{I}"
+    assert found.scores[0][FEEDER] == pytest.approx(share, rel=1e-4)
+    assert top_feeders([source], found, 1)[0][0] == f"{MODEL}/tc:tc0/{FEEDER}"
