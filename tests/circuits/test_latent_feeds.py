@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from n2g.cli import app
@@ -17,6 +18,7 @@ from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
 from n2g.models import load_model
 from n2g.record.store import RecordsManifest, save_layer, save_manifest
+from n2g.serve import create_app
 from n2g.testing.handmade import make_graph
 from tests.builder.conftest import TEXT, brute_force_records, write_records
 from tests.circuits.planted_latents import (
@@ -33,6 +35,7 @@ from tests.circuits.planted_latents import (
 )
 
 runner = CliRunner()
+LOCAL = "http://127.0.0.1"  # a Host the service answers to
 STORED = range(16)
 
 
@@ -87,7 +90,7 @@ def setup(db_config, tmp_path_factory) -> dict:
     args = ["--uri", db_config.uri, "--user", db_config.user, "--password", db_config.password]
     args += ["--database", db_config.database] if db_config.database else []
     latents = ["--sae", specs["sae"], "--transcoder", specs["tc0"], "--transcoder", specs["tc1"]]
-    return {"db": args, "specs": specs, "records": records, "latents": latents}
+    return {"db": args, "config": db_config, "specs": specs, "records": records, "latents": latents}
 
 
 def _run(*args: str):
@@ -126,6 +129,12 @@ def test_a_latent_reading_a_neuron_has_it_first(setup, source) -> None:
     assert any("/sae:" in e["source"] for e in later)
     table = _run("circuit", sae_j, "--source", source, *setup["db"])
     assert table.exit_code == 0 and f"{MODEL}/0/{A}" in table.output
+    with (
+        Database.connect(setup["config"]) as db,
+        TestClient(create_app(db), base_url=LOCAL) as client,
+    ):
+        shown = client.get(f"/units/{sae_j}")  # the unit page's circuit section
+        assert shown.status_code == 200 and f"/units/{MODEL}/0/{A}" in shown.text
 
 
 @pytest.mark.parametrize("source", ["weights", "data"])
