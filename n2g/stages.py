@@ -341,6 +341,11 @@ def _feeds_with_latents(
     units = stored_units(db, model.name, layers)
     by_set = latents.records_by_set(records, model.name)
     if "data" in sources:
+        if units and None not in by_set:
+            raise N2GError(
+                "the data source needs the neurons' records too (their folder as one more "
+                "--records): it replaces the model's data edges"
+            )
         for stored in sets:
             if latents.base_name(stored.spec) not in by_set:
                 raise N2GError(

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from n2g.circuits.windows import DEFAULT_CROP, unit_windows
 from n2g.db.connection import Database
@@ -38,6 +39,9 @@ from n2g.models.virtual_weights import UnitLayer, feeds, read_directions
 from n2g.record.store import load_layer, load_manifest
 from n2g.resources import read_cypher
 from n2g.sae.spec import parse_sae_spec
+
+if TYPE_CHECKING:
+    from n2g.sae.units import SAEUnits
 
 Rows = list[dict[str, object]]
 Progress = Callable[[str, int, int, int], None]  # (source, layer, units, edges)
@@ -102,19 +106,18 @@ def stored_sets(db: Database, model: str, given: Sequence[tuple[str, bool]]) -> 
 
 
 def load_parts(
-    model: NeuronModel, sets: Sequence[StoredSet], load: Callable[[str, bool], object]
+    model: NeuronModel, sets: Sequence[StoredSet], load: Callable[[str, bool], SAEUnits]
 ) -> list[UnitLayer]:
     """Each stored set's latents as a UnitLayer; `load(spec, transcoder)` loads its
     dictionary (n2g.stages: the kind checked) and must give the stored name."""
     parts = []
     for stored in sets:
         units = load(stored.spec, stored.transcoder)
-        name = getattr(units, "name", None)
-        if name != stored.name:
+        if units.name != stored.name:
             raise N2GError(
-                f"{stored.spec} loads as {name}, but its stored latents are {stored.name}"
+                f"{stored.spec} loads as {units.name}, but its stored latents are {stored.name}"
             )
-        parts.append(UnitLayer(model.with_units(units), stored.layer, stored.indices))  # type: ignore[arg-type]
+        parts.append(UnitLayer(model.with_units(units), stored.layer, stored.indices))
     return parts
 
 

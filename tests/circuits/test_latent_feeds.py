@@ -153,12 +153,14 @@ def test_bad_latent_input_is_one_error_line(setup) -> None:
     specs, db = setup["specs"], setup["db"]
     base = ["feeds", "-m", MODEL, "--layers", "0-2", "--source", "weights"]
     data = ["--source", "data", "--records", str(setup["records"]["neurons"])]
+    sae_records = str(setup["records"]["sae"])
     cases = [
         (["--sae", specs["unstored"]], "no latents of it stored"),
         (["--sae", specs["elsewhere"]], "stored for planted-2l, not"),
         (["--sae", specs["tc0"]], "give it as --transcoder"),
         (["--transcoder", specs["sae"]], "give it as --sae"),
         (["--sae", specs["sae"], *data], "records of sae:reads-a"),
+        (["--sae", specs["sae"], "--source", "data", "--records", sae_records], "neurons' records"),
         (["--sae", specs["sae"], "--ablate", "2", *data], "neuron edges only"),
         (["--records", "/nonexistent", "--records", "/n2"], "give one folder"),
         (["--sae", "L1-nope"], "L<layer>"),
