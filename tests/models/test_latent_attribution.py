@@ -62,15 +62,21 @@ def test_a_latent_reading_a_neuron_has_it_first(model) -> None:
     assert top_feeders([UnitLayer(model, 0)], found, 1)[0][0] == f"{MODEL}/0/{A}"
 
 
-def test_an_sae_latent_feeds_through_its_decoder_row(model) -> None:
-    """Latent i's score is its activation times its decoder row . the hook's gradient:
-    summed over the SAE's latents plus the error term, the hook's own act x gradient."""
-    sae = units("at-resid", made_sae(model, "blocks.1.hook_resid_pre", seed=2))
+def test_an_sae_latent_scores_as_finite_differences(model) -> None:
+    """Latent i's score (its activation times its decoder row . the hook's gradient) is
+    what scaling its decoder output by 1 +- h does to the unit (bench.latent_circuits'
+    plain way), to the central difference's error."""
+    from bench.latent_circuits import HOOK, plain_latent_score
+
+    sae = units("at-resid", made_sae(model, HOOK, seed=2))
     part = UnitLayer(model.with_units(sae), 1)
-    jobs = [(u, _windows(model)) for u in range(6)]
+    jobs = [(u, _windows(model)) for u in range(8)]
     found = latent_attribution(model, UnitLayer(model, 2), jobs, [part])
-    assert any(f is not None and np.abs(f.scores[0]).max() > 0 for f in found)
-    assert part.writes_at < UnitLayer(model, 2).reads_at < UnitLayer(model, 2).writes_at
+    (unit, windows), scores = next((j, f) for j, f in zip(jobs, found, strict=True) if f)
+    strongest = sorted(range(sae.n_units), key=lambda i: -abs(float(scores.scores[0][i])))[:3]
+    for latent in strongest:
+        plain = plain_latent_score(model, sae, unit, windows, latent, 1e-2)
+        assert float(scores.scores[0][latent]) == pytest.approx(plain, rel=1e-3, abs=1e-5)
 
 
 def test_units_feed_only_what_reads_after_they_write(model) -> None:
