@@ -96,9 +96,13 @@ def add_unit_set(
     (trained once on `corpus` and cached, for an `L..` spec). `transcoder`: the kind the
     user gave it as (`--sae` False, `--transcoder` True), checked once it is loaded."""
     loaded = load_unit_set(
-        units.model, spec, corpus=corpus, progress=progress, cache_dir=cache_dir,
+        units.model,
+        spec,
+        corpus=corpus,
+        progress=progress,
+        cache_dir=cache_dir,
         transcoder=transcoder,
-    )  # fmt: skip
+    )
     return replace(
         units, model=units.model.with_units(loaded), layers=[loaded.layer], latents=loaded
     )
@@ -292,10 +296,19 @@ def feeds(
     )
 
     if unit_sets:
+        folders = [*([records] if records is not None else []), *more_records]
         return _feeds_with_latents(
-            db, model, layers, sources=sources, records=[*([records] if records else []),
-            *more_records], k=k, crop=crop, done=done, unit_sets=unit_sets, check=check,
-        )  # fmt: skip
+            db,
+            model,
+            layers,
+            sources,
+            folders,
+            k=k,
+            crop=crop,
+            done=done,
+            unit_sets=unit_sets,
+            check=check,
+        )
     units = linked_units(db, model.name, layers)
     inputs = load_inputs(db, model.name, units, sources, records)
     crop = DEFAULT_CROP if crop is None else crop
@@ -320,9 +333,9 @@ def _feeds_with_latents(
     db: Database,
     model: NeuronModel,
     layers: Sequence[int],
-    *,
     sources: Sequence[str],
     records: Sequence[Path],
+    *,
     k: int,
     crop: int | None,
     done: Callable[[str, int, int, int], None] | None,
@@ -341,17 +354,7 @@ def _feeds_with_latents(
     units = stored_units(db, model.name, layers)
     by_set = latents.records_by_set(records, model.name)
     if "data" in sources:
-        if units and None not in by_set:
-            raise N2GError(
-                "the data source needs the neurons' records too (their folder as one more "
-                "--records): it replaces the model's data edges"
-            )
-        for stored in sets:
-            if latents.base_name(stored.spec) not in by_set:
-                raise N2GError(
-                    f"the data source needs the records of {stored.name} (give its records "
-                    "folder with one more --records)"
-                )
+        latents.check_records(sets, bool(units), by_set)
 
     def load(spec: str, transcoder: bool) -> SAEUnits:
         return load_unit_set(model, spec, corpus=None, progress=False, transcoder=transcoder)

@@ -150,6 +150,25 @@ def records_by_set(folders: Sequence[Path], model: str) -> dict[str | None, Path
     return out
 
 
+def check_records(
+    sets: Sequence[StoredSet], neurons: bool, by_set: Mapping[str | None, Path]
+) -> None:
+    """N2GError unless the data source has the records of every unit set taking part (the
+    neurons' when `neurons`): it replaces the model's data edges, so a set left out would
+    lose its edges."""
+    if neurons and None not in by_set:
+        raise N2GError(
+            "the data source needs the neurons' records too (their folder as one more "
+            "--records): it replaces the model's data edges"
+        )
+    for stored in sets:
+        if base_name(stored.spec) not in by_set:
+            raise N2GError(
+                f"the data source needs the records of {stored.name} (give its records "
+                "folder with one more --records)"
+            )
+
+
 def _set_key(part: UnitLayer) -> str | None:
     name = part.model.unit_set
     return name.split(":", 1)[1] if name else None
