@@ -54,7 +54,8 @@ def circuit_command(
 
     Edges come from `n2g feeds`: each unit's strongest feeders of earlier layers by
     virtual weight (the direct path through the residual stream), with the effect of
-    ablating them where measured. Examples:
+    ablating them where measured. A latent's key (MODEL/sae:NAME/I, MODEL/tc:NAME/I)
+    reads alike once `n2g feeds --sae/--transcoder` linked it. Examples:
 
       n2g circuit smollm2-135m/3/286
 
