@@ -34,6 +34,7 @@ BENCHMARKS = (
     "peer_check",
     "output_tokens",
     "circuits",
+    "latent_circuits",
     "communities",
     "cli_startup",
 )

@@ -95,15 +95,36 @@ def add_unit_set(
     """The latents of SAE or transcoder `spec` on `units`' model, in place of its neurons
     (trained once on `corpus` and cached, for an `L..` spec). `transcoder`: the kind the
     user gave it as (`--sae` False, `--transcoder` True), checked once it is loaded."""
-    from n2g.sae.units import load_units
-
-    loaded = load_units(spec, units.model, cache_dir=cache_dir, corpus=corpus, progress=progress)
-    if transcoder is not None and loaded.transcoder != transcoder:
-        what, flag = ("a transcoder", "--transcoder") if loaded.transcoder else ("an SAE", "--sae")
-        raise N2GError(f"{spec} holds {what}: give it as {flag}")
+    loaded = load_unit_set(
+        units.model,
+        spec,
+        corpus=corpus,
+        progress=progress,
+        cache_dir=cache_dir,
+        transcoder=transcoder,
+    )
     return replace(
         units, model=units.model.with_units(loaded), layers=[loaded.layer], latents=loaded
     )
+
+
+def load_unit_set(
+    model: NeuronModel,
+    spec: str | SAESpec,
+    *,
+    corpus: str | CorpusConfig | Corpus | None,
+    progress: bool,
+    cache_dir: Path | None = None,
+    transcoder: bool | None = None,
+) -> SAEUnits:
+    """SAE or transcoder `spec` on `model` (add_unit_set's loading), its kind checked."""
+    from n2g.sae.units import load_units
+
+    loaded = load_units(spec, model, cache_dir=cache_dir, corpus=corpus, progress=progress)
+    if transcoder is not None and loaded.transcoder != transcoder:
+        what, flag = ("a transcoder", "--transcoder") if loaded.transcoder else ("an SAE", "--sae")
+        raise N2GError(f"{spec} holds {what}: give it as {flag}")
+    return loaded
 
 
 def record(
@@ -254,12 +275,16 @@ def feeds(
     windows: int | None = None,
     crop: int | None = None,
     done: Callable[[str, int, int, int], None] | None = None,
+    unit_sets: Sequence[tuple[str, bool]] = (),
+    more_records: Sequence[Path] = (),
 ) -> FeedsSummary:
     """FEEDS edges of each source among `model`'s stored neurons of `layers` (each
     source's old edges replaced); with `check` N, N units a layer checked by ablation on
     `windows` test windows each and the effects stored on their edges. `crop`: tokens
     kept of each window (None: the defaults of n2g.circuits.stage). `done` sees (source,
-    layer, units, edges) after each slice of targets."""
+    layer, units, edges) after each slice of targets. `unit_sets`: (spec, transcoder) of
+    SAEs and transcoders whose stored latents take part too (n2g.circuits.latents), their
+    records among `more_records` for the data source; the check stays with neurons."""
     from n2g.circuits.stage import (
         DEFAULT_CROP,
         DEFAULT_WINDOWS,
@@ -270,6 +295,20 @@ def feeds(
         sample_units,
     )
 
+    if unit_sets:
+        folders = [*([records] if records is not None else []), *more_records]
+        return _feeds_with_latents(
+            db,
+            model,
+            layers,
+            sources,
+            folders,
+            k=k,
+            crop=crop,
+            done=done,
+            unit_sets=unit_sets,
+            check=check,
+        )
     units = linked_units(db, model.name, layers)
     inputs = load_inputs(db, model.name, units, sources, records)
     crop = DEFAULT_CROP if crop is None else crop
@@ -288,3 +327,41 @@ def feeds(
             seed=seed,
         )
     return summary
+
+
+def _feeds_with_latents(
+    db: Database,
+    model: NeuronModel,
+    layers: Sequence[int],
+    sources: Sequence[str],
+    records: Sequence[Path],
+    *,
+    k: int,
+    crop: int | None,
+    done: Callable[[str, int, int, int], None] | None,
+    unit_sets: Sequence[tuple[str, bool]],
+    check: int,
+) -> FeedsSummary:
+    """`feeds` with the stored latents of `unit_sets` beside the neurons of `layers`."""
+    from n2g.circuits import latents
+    from n2g.circuits.stage import DEFAULT_CROP, Inputs, compute_feeds, load_inputs, stored_units
+
+    if check:
+        raise N2GError(
+            "the ablation check measures neuron edges only: leave out --sae/--transcoder"
+        )
+    sets = latents.stored_sets(db, model.name, unit_sets)
+    units = stored_units(db, model.name, layers)
+    by_set = latents.records_by_set(records, model.name)
+    if "data" in sources:
+        latents.check_records(sets, bool(units), by_set)
+
+    def load(spec: str, transcoder: bool) -> SAEUnits:
+        return load_unit_set(model, spec, corpus=None, progress=False, transcoder=transcoder)
+
+    parts = latents.load_parts(model, sets, load)
+    latents.check_upstream([*latents.neuron_parts(model, units), *parts])
+    inputs = load_inputs(db, model.name, units, [s for s in sources if s != "data"], None)
+    inputs = Inputs(by_set.get(None), inputs.tokens, by_set)
+    crop = DEFAULT_CROP if crop is None else crop
+    return compute_feeds(db, model, units, k, sources, inputs, crop=crop, done=done, latents=parts)

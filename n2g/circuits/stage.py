@@ -6,6 +6,10 @@ among the stored neurons of the earlier chosen layers by each chosen source
 (n2g.circuits.sources: 'weights', 'data', 'evidence'), each source written in one
 transaction that replaces that source's old edges (n2g.search.circuits.write_feeds).
 
+With `--sae SPEC` / `--transcoder SPEC`, the stored latents of those unit sets take part
+beside the neurons in the 'weights' and 'data' sources (n2g.circuits.latents): each unit's
+feeders are then ranked among neurons and latents together.
+
 The check (`--ablate N --records DIR`) samples N stored units per layer (seeded), ablates
 every source's top k and as many random stored earlier units on the unit's held-out test
 windows (n2g.circuits.measure), stores each edge's measured effect on it, and reports
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from n2g.circuits.evidence import UnitTokens, stored_tokens
+from n2g.circuits.latents import data_rows, neuron_parts, weights_rows
 from n2g.circuits.measure import Candidate, UnitMeasure, effect_rows, measure_unit, pick_randoms
 from n2g.circuits.sources import Eligible, Scored, by_data, by_evidence, by_weights, feeds_rows
 from n2g.circuits.table import layer_table
@@ -30,7 +35,7 @@ from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.key import neuron_key
 from n2g.models.base import NeuronModel
-from n2g.models.virtual_weights import DEFAULT_K
+from n2g.models.virtual_weights import DEFAULT_K, UnitLayer
 from n2g.record.store import load_layer
 from n2g.resources import read_cypher
 from n2g.search.circuits import write_ablation, write_feeds
@@ -44,6 +49,7 @@ PROGRESS_UNITS = 128
 class FeedsSummary:
     edges: int = 0
     units: dict[int, int] = field(default_factory=dict)  # layer -> stored units linked
+    latents: dict[str, int] = field(default_factory=dict)  # unit set -> stored latents linked
     by_source: dict[str, int] = field(default_factory=dict)  # source -> edges written
     check: dict[str, object] | None = None  # layer -> source -> mode -> figures
     measured: int = 0  # edges given an ablation effect
@@ -81,6 +87,7 @@ class Inputs:
 
     records: Path | None = None
     tokens: dict[Candidate, UnitTokens] | None = None
+    by_set: dict[str | None, Path] = field(default_factory=dict)  # latents' records too
 
 
 def load_inputs(
@@ -124,13 +131,26 @@ def compute_feeds(
     *,
     crop: int = DEFAULT_CROP,
     done: Callable[[str, int, int, int], None] | None = None,
+    latents: Sequence[UnitLayer] = (),
 ) -> FeedsSummary:
-    """Compute and store `model`'s FEEDS edges of each source among `units`; `done` sees
-    (source, layer, units, edges) after each slice of PROGRESS_UNITS targets."""
+    """Compute and store `model`'s FEEDS edges of each source among `units` (and the
+    `latents`, for 'weights' and 'data'); `done` sees (source, layer, units, edges) after
+    each slice of PROGRESS_UNITS targets (each unit set, with latents)."""
     inputs = inputs or Inputs()
     summary = FeedsSummary(units={layer: len(idx) for layer, idx in units.items()})
+    for part in latents:
+        summary.latents[str(part.model.unit_set)] = len(part.indices())
     for source in sources:
         rows: list[dict[str, object]] = []
+        if latents and source in ("weights", "data"):
+            parts = [*neuron_parts(model, units), *latents]
+            if source == "weights":
+                rows = weights_rows(parts, k, done)
+            else:
+                rows = data_rows(model, parts, inputs.by_set, k, crop, done)
+            summary.by_source[source] = write_feeds(db, model.name, rows, source)
+            summary.edges += summary.by_source[source]
+            continue
         for layer in sorted(units)[1:]:
             at = _eligible(model, units, layer)
             targets = units[layer]

@@ -21,10 +21,11 @@ from n2g.cli.common import echo, echo_json, one_line_errors
 from n2g.cli.db_options import NO_FLAGS, DatabaseFlags, database_options, open_database
 from n2g.cli.search_cmd import KEY_HELP, JsonOption, LimitOption
 from n2g.cli.tables import print_rows
+from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.search.circuits import MAX_DEPTH, Circuit, CircuitEdge, circuit
 
-COLUMNS = ["hop", "source", "target", "virtual_weight", "rank", "ablation_effect", "label"]
+COLUMNS = ["hop", "source", "target", "kind", "weight", "rank", "ablation_effect", "label"]
 DIRECTIONS = ("up", "down")
 
 
@@ -53,7 +54,8 @@ def circuit_command(
 
     Edges come from `n2g feeds`: each unit's strongest feeders of earlier layers by
     virtual weight (the direct path through the residual stream), with the effect of
-    ablating them where measured. Examples:
+    ablating them where measured. A latent's key (MODEL/sae:NAME/I, MODEL/tc:NAME/I)
+    reads alike once `n2g feeds --sae/--transcoder` linked it. Examples:
 
       n2g circuit smollm2-135m/3/286
 
@@ -108,7 +110,8 @@ class _Row(BaseModel):
     hop: int
     source: str
     target: str
-    virtual_weight: str
+    kind: str
+    weight: str
     rank: int
     ablation_effect: str
     label: str
@@ -121,7 +124,8 @@ class _Row(BaseModel):
             hop=edge.hop,
             source=edge.source,
             target=edge.target,
-            virtual_weight=f"{edge.virtual_weight:+.4f}",
+            kind=edge.kind,
+            weight=f"{edge.weight:+.4f}",
             rank=edge.rank,
             ablation_effect="-" if effect is None else f"{effect:+.3f}",
             label=far or "",
@@ -167,8 +171,26 @@ def feeds_command(
         int, typer.Option("--ablate", help="check this many units a layer by ablation (0: none)")
     ] = 0,
     records: Annotated[
-        Path | None,
-        typer.Option("--records", help="records folder (the data source's and --ablate's windows)"),
+        list[Path] | None,
+        typer.Option(
+            "--records",
+            help="records folder (the data source's and --ablate's windows); again for "
+            "each --sae/--transcoder's records when the data source links latents",
+        ),
+    ] = None,
+    sae: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sae",
+            help="link the stored latents of this SAE too (its spec, as built; repeatable)",
+        ),
+    ] = None,
+    transcoder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--transcoder",
+            help="link the stored latents of this transcoder too (its spec; repeatable)",
+        ),
     ] = None,
     windows: Annotated[int, typer.Option("--windows", help="test windows per checked unit")] = 8,
     crop: Annotated[
@@ -196,17 +218,29 @@ def feeds_command(
     evidence (the earlier unit's activating tokens among the later unit's tokens in the
     stored graphs). --ablate N measures, on N units a layer, what ablating each source's
     feeders and as many random earlier units does to the unit on its held-out windows,
-    stores it on the edges and prints how well each source ranked it. Examples:
+    stores it on the edges and prints how well each source ranked it.
+
+    --sae SPEC / --transcoder SPEC link the latents stored of that SAE or transcoder
+    too: latents and neurons are ranked together as each other's feeders (weights: the
+    decoder row as write direction, the encoder column as read direction; data: the
+    dictionary spliced in, and between transcoders the exact direct contribution; their
+    records given as more --records). Evidence and --ablate stay with neurons. Examples:
 
       n2g feeds -m smollm2-135m --layers 0-3
 
       n2g feeds -m smollm2-135m --layers 0-3 --source all --records n2g-run/records --ablate 8
+
+      n2g feeds -m smollm2-135m --layers 0-3 --transcoder L2-tc-8x --source weights
     """
     from n2g.selection import parse_layers
 
     chosen = sorted(set(parse_layers(layers)))
+    unit_sets = [(s, False) for s in sae or []] + [(s, True) for s in transcoder or []]
+    folders = list(records or [])
+    if len(folders) > 1 and not unit_sets:
+        raise N2GError("several --records are for --sae/--transcoder latents: give one folder")
     if source is None:
-        source = DEFAULT_WITH_RECORDS if records is not None else DEFAULT_WITHOUT_RECORDS
+        source = DEFAULT_WITH_RECORDS if folders else DEFAULT_WITHOUT_RECORDS
     sources = parse_sources(source)
     if k < 1 or k > 1000:
         raise N2GError(f"--k must be 1 to 1000, got {k}")
@@ -216,44 +250,63 @@ def feeds_command(
         raise N2GError(
             "--min-effect must be 0 or more, and needs --ablate (it drops measured edges)"
         )
-    if (ablate or "data" in sources) and records is None:
+    if (ablate or "data" in sources) and not folders:
         raise N2GError("--ablate and --source data need --records: the windows the units run on")
-    if records is not None and not records.is_dir():
-        raise N2GError(f"--records {records}: no such folder")
-    if len(chosen) < 2:
+    for folder in folders:
+        if not folder.is_dir():
+            raise N2GError(f"--records {folder}: no such folder")
+    if ablate and unit_sets:
+        raise N2GError("--ablate checks neuron edges only: leave out --sae/--transcoder")
+    if len(chosen) < 2 and not unit_sets:
         raise N2GError(f"--layers {layers} gives one layer: nothing upstream of it to link")
     from n2g import stages
-    from n2g.circuits.stage import linked_units
     from n2g.models import load_model
     from n2g.search.circuits import drop_weak
 
     with open_database(db_flags) as db:
-        units = linked_units(db, model, chosen)  # before loading: the store decides
-        target = load_model(model, n_layers=max(units) + 1, device=device)
+        depth = _depth(db, model, chosen, unit_sets)  # before loading: the store decides
+        target = load_model(model, n_layers=depth, device=device)
         summary = stages.feeds(
             db,
             target,
             chosen,
             sources=sources,
-            records=records,
+            records=folders[0] if folders and not unit_sets else None,
             k=k,
             check=ablate,
             seed=seed,
             windows=windows,
             crop=crop,
+            unit_sets=unit_sets,
+            more_records=folders if unit_sets else (),
         )
         if min_effect:  # needs --ablate (checked above)
             summary.dropped = drop_weak(db, model, min_effect)
     if as_json:
         echo_json(json.dumps(summary.__dict__))
         return
-    linked = ", ".join(f"layer {layer}: {n}" for layer, n in sorted(summary.units.items()))
+    linked = ", ".join(
+        [f"layer {layer}: {n}" for layer, n in sorted(summary.units.items())]
+        + [f"{name}: {n}" for name, n in summary.latents.items()]
+    )
     each = ", ".join(f"{s} {n}" for s, n in summary.by_source.items())
     echo(f"stored {summary.edges} FEEDS edges of {model} ({each}; units linked: {linked})")
     if summary.check is not None:
         echo(f"ablation check: {json.dumps(summary.check)}; {summary.measured} edges measured")
     if summary.dropped:
         echo(f"dropped {summary.dropped} measured edges under --min-effect {min_effect}")
+
+
+def _depth(db: Database, model: str, layers: list[int], unit_sets: list[tuple[str, bool]]) -> int:
+    """How many of the model's layers the linked units need; N2GError (one line) when what
+    is asked for is not stored."""
+    from n2g.circuits.latents import stored_sets
+    from n2g.circuits.stage import linked_units, stored_units
+
+    if not unit_sets:
+        return max(linked_units(db, model, layers)) + 1
+    deepest = [s.layer for s in stored_sets(db, model, unit_sets)]
+    return max([*stored_units(db, model, layers), *deepest]) + 1
 
 
 def register(app: typer.Typer) -> None:

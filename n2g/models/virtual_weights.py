@@ -22,6 +22,16 @@ approximation**, and says so wherever it is shown:
 
 Signs are kept (a negative weight inhibits); feeders are ranked by |virtual weight|.
 
+Who may feed whom is decided by where each unit set sits in the residual stream
+(`UnitLayer.reads_at`, `writes_at`): a feeder must write before the later unit reads. MLP
+neurons and transcoder latents of block L read the MLP's input and write the MLP's output;
+an SAE's latents read and write their own hook (block L's resid_pre, resid_mid, mlp_out or
+resid_post). So neuron L feeds an SAE on block L's MLP output or resid_post, an SAE on
+resid_mid L feeds neuron L, and neither a transcoder of block L nor its MLP feeds the
+other (the transcoder stands for that MLP). An SAE's read direction on the residual stream
+is its encoder column; the SAE's own input normalisation, if its architecture has one, is
+ignored like the norm's per-input division above.
+
 All units of a layer at once: the feeders of every unit of layer L are one product of
 the stacked write directions of an earlier layer ([units, d_model]) with the read
 directions of L ([d_model, units]), taken `targets_per_pass` target columns at a time so
@@ -45,6 +55,22 @@ DEFAULT_K = 10
 TARGETS_PER_PASS = 512  # 512 target columns x 44,544 SmolLM2 sources: 91 MB of float32
 _CENTRED_NORMS = ("LN", "LNPre")
 _RESIDUAL_HOOKS = ("hook_resid_pre", "hook_resid_mid", "hook_resid_post")
+# Where a unit set of block L reads and writes the residual stream, as 4L + offset: resid_pre
+# (0), attention's output (1), resid_mid (2), the MLP's input (2.5) and neurons (2.6), the
+# MLP's output (2.75 for what the MLP writes, 3 for an SAE reading hook_mlp_out), resid_post
+# (4, the next block's resid_pre). An SAE reads and writes its hook's place.
+_SAE_PLACES = (
+    ("hook_resid_pre", 0.0),
+    ("hook_attn_out", 1.0),
+    ("hook_resid_mid", 2.0),
+    ("ln2.hook_normalized", 2.5),
+    ("hook_mlp_in", 2.5),
+    ("mlp.hook_pre", 2.6),
+    ("mlp.hook_post", 2.6),
+    ("hook_mlp_out", 3.0),
+    ("hook_resid_post", 4.0),
+)
+_MLP_READS, _MLP_WRITES = 2.5, 2.75
 
 
 @dataclass(frozen=True)
@@ -61,6 +87,27 @@ class UnitLayer:
 
     def key(self, unit: int) -> str:
         return neuron_key(self.model.name, self.layer, unit, self.model.unit_set)
+
+    @property
+    def reads_at(self) -> float:
+        """Where in the residual stream these units read (module docstring)."""
+        return self._places()[0]
+
+    @property
+    def writes_at(self) -> float:
+        """Where in the residual stream these units write (module docstring)."""
+        return self._places()[1]
+
+    def _places(self) -> tuple[float, float]:
+        units = self.model.units
+        base = 4.0 * self.layer
+        if units is None or getattr(units, "transcoder", False):
+            return base + _MLP_READS, base + _MLP_WRITES
+        hook = units.hook_name
+        for suffix, offset in _SAE_PLACES:
+            if hook.endswith(suffix):
+                return base + offset, base + offset
+        raise ValueError(f"{self.model.unit_set} reads {hook}: no place in the residual stream")
 
 
 @dataclass(frozen=True)
@@ -132,18 +179,23 @@ def _reads(part: UnitLayer, units: Sequence[int]) -> torch.Tensor:
 
 
 def feeds(
-    parts: Sequence[UnitLayer], k: int = DEFAULT_K, *, targets_per_pass: int = TARGETS_PER_PASS
+    parts: Sequence[UnitLayer],
+    k: int = DEFAULT_K,
+    *,
+    targets_per_pass: int = TARGETS_PER_PASS,
+    targets: Sequence[UnitLayer] | None = None,
 ) -> list[Feed]:
-    """For every unit of every part, its `k` strongest feeders among the units of the
-    parts of earlier layers, by |virtual weight| (ties by the source's key), strongest
-    first; units of the lowest layer get none. ValueError for a unit set whose
-    directions are not in the residual stream, or k < 1."""
+    """For every unit of every part of `targets` (default: `parts`), its `k` strongest
+    feeders among the units of the `parts` that write before it reads (earlier layers, for
+    neurons), by |virtual weight| (ties by the source's key), strongest first; units of
+    the lowest layer get none. ValueError for a unit set whose directions are not in the
+    residual stream, or k < 1."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
     out: list[Feed] = []
     with torch.inference_mode():
-        for target in parts:
-            sources = [part for part in parts if part.layer < target.layer]
+        for target in parts if targets is None else targets:
+            sources = [part for part in parts if part.writes_at < target.reads_at]
             if not sources:
                 continue
             writes = [(part, part.indices(), _writes(part, part.indices())) for part in sources]
