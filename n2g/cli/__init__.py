@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from n2g.cli import token_names
+from n2g.cli import collector, token_names
 from n2g.cli.lazy import Entry, LazyCommandsGroup, skip_unused_optional_imports
 
 token_names.install()  # old graph files' byte tokens renamed from their ids on reading
@@ -127,4 +127,5 @@ def command_tree() -> LazyCommandsGroup:
 def main() -> None:
     """Console-script entry point of `n2g` (and `python -m n2g`)."""
     skip_unused_optional_imports()
+    collector.pause()  # until the command's module is loaded (n2g.cli.collector)
     app()

@@ -32,6 +32,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+from n2g.cli import collector
 from n2g.cli.common import OneLineErrorsGroup, fail, no_flag_labels
 from n2g.errors import N2GError
 
@@ -66,6 +67,7 @@ class LazyCommandsGroup(OneLineErrorsGroup):
             if self._listing:  # the help's list: the summary, without importing the module
                 return TyperCommand(name=cmd_name, help=entry.summary)
             self.load(entry.module)
+            collector.resume(entry.reads)  # paused by `main` alone (n2g.cli.collector)
         return self.commands.get(cmd_name)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import typer
 from typer._click import Context
+from typer.testing import CliRunner
 
 from n2g.cli import app, command_tree
 from n2g.cli.lazy import LazyCommandsGroup
@@ -179,9 +180,12 @@ def _key(line: str) -> str:
     return f"{graph['model']}/{graph['layer']}/{graph['neuron']}"
 
 
-def test_every_read_side_command_is_run_here() -> None:
+def test_every_read_side_command_is_run_here_and_timed_by_the_benchmark() -> None:
+    from bench.cli_startup import COMMANDS
+
     reads = {name for name, entry in LazyCommandsGroup.entries.items() if entry.reads}
     assert reads == {argv[0] for argv in READ_SIDE.values()}
+    assert reads == {argv[0] for argv in COMMANDS.values()} - {"--help"}
 
 
 @pytest.mark.parametrize("name", READ_SIDE)
@@ -211,3 +215,46 @@ def test_export_writes_the_same_file_without_pandas(store, tmp_path) -> None:
 
     write_rows(read_graph_files([folder / "graphs.jsonl"]), tmp_path / "library.parquet")
     assert (tmp_path / "cli.parquet").read_bytes() == (tmp_path / "library.parquet").read_bytes()
+
+
+def _collector_after(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    probe = (
+        "import gc, sys\n"
+        "default = gc.get_threshold()\n"
+        "from n2g.cli import main\n"
+        f"sys.argv = ['n2g', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print('GC', gc.isenabled(), gc.get_threshold() == default, gc.get_freeze_count() > 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if line.startswith("GC ")][0]
+
+
+def test_the_collector_resumes_once_a_command_loads(store) -> None:
+    """`main` pauses the collector while a command's module imports (n2g.cli.collector);
+    it is running again when the command runs: less often for a read-side command, at
+    Python's thresholds for a writing one (a long job), the imports frozen for both."""
+    env, folder = store
+    assert _collector_after(["report", "graphs.jsonl"], env, folder) == "GC True False True"
+    assert _collector_after(["record", "--help"], env, folder) == "GC True True True"
+
+
+def test_a_library_user_keeps_the_collector_as_it_was() -> None:
+    """Only `main` pauses it: a command run through the app (as tests and scripts do)
+    changes nothing."""
+    import gc
+
+    before = gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()
+    runner = CliRunner()
+    result = runner.invoke(app, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
