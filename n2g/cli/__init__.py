@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import typer
 
-from n2g.cli import token_names
+from n2g.cli import collector, token_names
 from n2g.cli.lazy import Entry, LazyCommandsGroup, skip_unused_optional_imports
 
 token_names.install()  # old graph files' byte tokens renamed from their ids on reading
 
-# Each command, in the order `n2g --help` lists them: its module and its help's first
-# paragraph (tests/cli/test_lazy_commands.py keeps both true).
+# Each command, in the order `n2g --help` lists them: its module, its help's first
+# paragraph (tests/cli/test_lazy_commands.py keeps both true) and whether it is read-side.
 LazyCommandsGroup.entries = {
     "record": Entry(
         "record_cmd",
@@ -27,11 +27,14 @@ LazyCommandsGroup.entries = {
         "FILE:LINE\nand the rest load (exit status 1); with --strict nothing loads. Example:",
     ),
     "search": Entry(
-        "search_cmd", "Find neurons by the tokens they fire on and the context they need."
+        "search_cmd",
+        "Find neurons by the tokens they fire on and the context they need.",
+        reads=True,
     ),
     "like": Entry(
         "search_cmd",
         "Find neurons like a given one, or the neurons whose graphs fire on a text.",
+        reads=True,
     ),
     "similar": Entry(
         "groups_cmd",
@@ -40,19 +43,23 @@ LazyCommandsGroup.entries = {
     "groups": Entry(
         "groups_cmd",
         "List groups of similar neurons, largest first, then widest spread over layers.",
+        reads=True,
     ),
     "show": Entry(
         "show_cmd",
         "Show one neuron's graph: its paths as a table, or --json (a graph-file line).",
+        reads=True,
     ),
     "split": Entry(
         "split_cmd",
         "Which SAE and transcoder latents of its layer a neuron splits into (or, for a "
         "latent,\nthe neurons it lies inside), and which it overlaps most.",
+        reads=True,
     ),
     "circuit": Entry(
         "circuit_cmd",
         "Which units feed a unit (or which it feeds), from the stored FEEDS edges.",
+        reads=True,
     ),
     "feeds": Entry(
         "circuit_cmd",
@@ -65,10 +72,12 @@ LazyCommandsGroup.entries = {
     "top": Entry(
         "top_cmd",
         "List the units N2G explains best (or worst) by a score, with the tokens they fire on.",
+        reads=True,
     ),
     "export": Entry(
         "export_cmd",
         "Export units (label, scores, trie, evidence) for pandas or Hugging Face datasets.",
+        reads=True,
     ),
     "run": Entry(
         "pipeline_cmd",
@@ -77,6 +86,7 @@ LazyCommandsGroup.entries = {
     "report": Entry(
         "report_cmd",
         "The per-layer P/R/F1 table (N2G and each baseline; in and out of distribution).",
+        reads=True,
     ),
     "serve": Entry(
         "serve_cmd",
@@ -85,6 +95,7 @@ LazyCommandsGroup.entries = {
     "plugins": Entry(
         "plugins_cmd",
         "List the models, corpora, substitute helpers and scoring methods n2g can use.",
+        reads=True,
     ),
     "db": Entry("db_cmd", "The graph database: the local server, the schema, clearing."),
 }
@@ -116,4 +127,5 @@ def command_tree() -> LazyCommandsGroup:
 def main() -> None:
     """Console-script entry point of `n2g` (and `python -m n2g`)."""
     skip_unused_optional_imports()
+    collector.pause()  # until the command's module is loaded (n2g.cli.collector)
     app()

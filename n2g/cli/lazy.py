@@ -13,9 +13,10 @@ The neo4j driver imports pandas and pyarrow (with pyarrow.compute) whenever they
 installed, for `Result.to_df` and Arrow vectors, which n2g never calls: 0.4-0.5 s of every
 database command's start. In the command line's own process (`main`, not a library
 user's nor a test's) those imports are answered "not installed" to the driver's probe
-alone (`SKIPPED`); everything else imports them as usual. (pyarrow too imports pandas on
-its first conversion in `n2g export`, but it converts nested rows differently without
-it, so there it stays.)
+alone (`SKIPPED`); everything else imports them as usual. pyarrow, too, imports pandas
+on its first conversion of a list in `n2g export` (only to ask whether the list is a
+pandas object: 0.4-1 s); the rows n2g converts are plain lists and dicts, written to the
+same bytes either way (tests/cli/test_lazy_commands.py compares the files).
 """
 
 from __future__ import annotations
@@ -31,16 +32,21 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+from n2g.cli import collector
 from n2g.cli.common import OneLineErrorsGroup, fail, no_flag_labels
 from n2g.errors import N2GError
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A command: the module of n2g.cli that registers it, and its help's first paragraph."""
+    """A command: the module of n2g.cli that registers it, its help's first paragraph, and
+    whether it is read-side: it answers from the store or graph files and changes neither,
+    so a user waits for its start-up alone (kept light: tests/cli/test_lazy_commands.py
+    runs each, bench.cli_startup times them)."""
 
     module: str
     summary: str
+    reads: bool = False
 
 
 class LazyCommandsGroup(OneLineErrorsGroup):
@@ -61,6 +67,7 @@ class LazyCommandsGroup(OneLineErrorsGroup):
             if self._listing:  # the help's list: the summary, without importing the module
                 return TyperCommand(name=cmd_name, help=entry.summary)
             self.load(entry.module)
+            collector.resume(entry.reads)  # paused by `main` alone (n2g.cli.collector)
         return self.commands.get(cmd_name)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
@@ -93,6 +100,7 @@ class LazyCommandsGroup(OneLineErrorsGroup):
 # module is on the stack, the modules named are "not installed" to it.
 SKIPPED: dict[str, tuple[str, ...]] = {
     "neo4j._optional_deps": ("pandas", "pyarrow"),  # Result.to_df, Arrow vectors
+    "n2g.export": ("pandas",),  # pyarrow's probe of each list it converts
 }
 
 

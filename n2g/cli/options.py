@@ -35,7 +35,6 @@ from pydantic import BaseModel
 from rich.markup import escape
 
 from n2g.errors import N2GError
-from n2g.run.method import Method, method_values
 
 R = TypeVar("R")
 
@@ -105,6 +104,10 @@ def _word(value: Any, setting: Setting) -> str | None:
 
 def shown_default(defaults: BaseModel, setting: Setting) -> str | None:
     """The default the help names: the config's, or each method's where they differ."""
+    # here, not at the top: the database flags' commands (search, show, ...) import this
+    # module for `option_group` alone, and the methods' configs cost their start
+    from n2g.run.method import Method, method_values
+
     by_method = {
         method: _word(getattr(config, setting.field), setting)
         for method, config in method_values(defaults).items()

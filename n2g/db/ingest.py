@@ -74,6 +74,16 @@ class IngestSummary:
         items = self.nodes_created + self.relationships_created
         return items / self.seconds if self.seconds > 0 else 0.0
 
+    def count(self, done: _Written, batch: int) -> None:
+        """Add what one batch of `batch` neurons wrote (the rest were unchanged)."""
+        self.neurons_written += done.written
+        self.neurons_replaced += done.replaced
+        self.neurons_unchanged += batch - done.written
+        self.nodes_created += done.nodes
+        self.relationships_created += done.relationships
+        self.feeds_kept += done.feeds_kept
+        self.feeds_dropped += done.feeds_dropped
+
     def lines(self) -> list[str]:
         """The human-readable summary printed at the end of an ingest."""
         verb = "would write" if self.dry_run else "wrote"
@@ -213,46 +223,51 @@ def _write_racing(db: Database, work: Sequence[_Pending]) -> _Written:
         time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
 
 
+def _batches(pendings: Iterable[_Pending], batch_size: int) -> Iterator[list[_Pending]]:
+    """The writes in batches of at most `batch_size` lines and BATCH_BYTES, each batch's
+    create statement fitting one message; a key twice in a batch is written once (the later
+    line wins, as on reload)."""
+    batch: list[_Pending] = []
+    size = 0
+    room = messages.room(read_cypher("ingest", "create_neurons"), "rows")
+    for pending in pendings:
+        if batch and size + pending.size > room:  # its create would not fit with this one
+            yield list({p.key: p for p in batch}.values())
+            batch, size = [], 0
+        batch.append(pending)
+        size += pending.size
+        if len(batch) >= batch_size or size >= BATCH_BYTES:
+            yield list({p.key: p for p in batch}.values())
+            batch, size = [], 0
+    if batch:
+        yield list({p.key: p for p in batch}.values())
+
+
 def _load(
     db: Database | None,
     pendings: Iterable[_Pending],
     summary: IngestSummary,
     batch_size: int,
-    on_batch: Callable[[int, int], None] | None = None,
+    progress: bool,
+    total: Callable[[], int | None],
 ) -> None:
-    batch: list[_Pending] = []
-    batch_bytes = 0
-
-    def flush() -> None:
-        nonlocal batch, batch_bytes
-        work = list({p.key: p for p in batch}.values())  # a later line wins, as on reload
-        batch, batch_bytes = [], 0
-        if db is None:  # dry run: count what a clean load would create
-            nodes = sum(p.neuron.n_nodes for p in work)
-            done = _Written(len(work), 0, nodes, sum(p.neuron.n_relationships for p in work))
-        else:
-            done = _write_racing(db, work)
-        written, replaced, nodes, rels = done.written, done.replaced, done.nodes, done.relationships
-        summary.feeds_kept += done.feeds_kept
-        summary.feeds_dropped += done.feeds_dropped
-        summary.neurons_written += written
-        summary.neurons_replaced += replaced
-        summary.neurons_unchanged += len(work) - written
-        summary.nodes_created += nodes
-        summary.relationships_created += rels
-        if on_batch is not None:
-            on_batch(len(work), nodes + rels)
-
-    room = messages.room(read_cypher("ingest", "create_neurons"), "rows")
-    for pending in pendings:
-        if batch and batch_bytes + pending.size > room:
-            flush()  # its create statement would not fit in one message with this graph
-        batch.append(pending)
-        batch_bytes += pending.size
-        if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:
-            flush()
-    if batch:
-        flush()
+    """Every load's one shape: the schema, a bar over `total()` neurons when `progress`,
+    each batch written (db None, a dry run: counted as a clean load would create it) and
+    added to the summary, with the time taken."""
+    start = time.perf_counter()
+    if db is not None:
+        apply_schema(db)
+    with _progress(progress, total=total() if progress else None) as on_batch:
+        for work in _batches(pendings, batch_size):
+            if db is None:
+                nodes = sum(p.neuron.n_nodes for p in work)
+                done = _Written(len(work), 0, nodes, sum(p.neuron.n_relationships for p in work))
+            else:
+                done = _write_racing(db, work)
+            summary.count(done, len(work))
+            if on_batch is not None:
+                on_batch(len(work), done.nodes + done.relationships)
+    summary.seconds += time.perf_counter() - start
 
 
 def ingest_graphs(
@@ -268,7 +283,6 @@ def ingest_graphs(
     """
     if batch_size < 1:
         raise N2GError("batch size must be at least 1")
-    apply_schema(db)
     summary = IngestSummary()
 
     def pendings() -> Iterator[_Pending]:
@@ -279,11 +293,8 @@ def ingest_graphs(
             except PropertyTypeError as exc:
                 raise N2GError(f"neuron {graph.key}: {exc}") from None
 
-    start = time.perf_counter()
     total = len(graphs) if isinstance(graphs, Sized) else None  # a list: a bar with an ETA
-    with _progress(progress, total=total) as on_batch:
-        _load(db, pendings(), summary, batch_size, on_batch)
-    summary.seconds = time.perf_counter() - start
+    _load(db, pendings(), summary, batch_size, progress, lambda: total)
     return summary
 
 
@@ -376,12 +387,10 @@ def ingest_files(
             summary.empty_files = checked.empty_files
             summary.seconds = time.perf_counter() - start
             return summary
+    summary.seconds = time.perf_counter() - start  # the strict check's, if any
     target = None if dry_run else db
-    if target is not None:
-        apply_schema(target)
-    with _progress(progress, total=_count_lines(files) if progress else None) as on_batch:
-        _load(target, _valid_lines(files, summary), summary, batch_size, on_batch)
-    summary.seconds = time.perf_counter() - start
+    lines = _valid_lines(files, summary)
+    _load(target, lines, summary, batch_size, progress, lambda: _count_lines(files))
     return summary
 
 

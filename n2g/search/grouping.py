@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.levels import FIRING_LEVEL, check_level
-from n2g.progress import progress_bar
 from n2g.search import store
 from n2g.search.bounds import check_count, check_limit
 from n2g.search.communities import (
@@ -132,6 +131,8 @@ def compute_similarity(
 ) -> SimilarityReport:
     """Pairs, components and (unless `communities` is None) communities over `models`,
     replacing their old ones in one transaction. The models are checked by the caller."""
+    from n2g.progress import progress_bar  # rich's bars: here, not in every reader's start
+
     start = time.perf_counter()
     neurons = store.read_token_sets(db, models, config.level)
     with_tokens = sum(1 for n in neurons if n.activating)
@@ -169,6 +170,8 @@ def _communities(
 ) -> tuple[list[NeuronGroupRow], int]:
     if config is None:
         return [], 0
+    from n2g.progress import progress_bar
+
     with_tokens = sum(1 for n in neurons if n.activating)
     with progress_bar(COMMUNITIES_LABEL, with_tokens, "units", enabled=show_progress) as advance:
         edges = weighted_edges(neurons, config.floor, progress=advance)

@@ -19,14 +19,19 @@ answer).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.key import UNIT_SET_PREFIXES, parse_neuron_key
 from n2g.graph.levels import FIRING_LEVEL, check_level
-from n2g.search import store
 from n2g.search.bounds import check_limit
+
+# The store (and the database driver) is imported by the query alone: `n2g report` reads
+# MIN_INSIDE here to count splits on graph files, with no database.
+if TYPE_CHECKING:
+    from n2g.db.connection import Database
 
 MIN_INSIDE = 0.8  # a latent lies inside a neuron when ≥ 80% of its activating tokens do
 MLP = "MLP neurons"
@@ -140,6 +145,8 @@ def unit_splits(
     check_level(level)
     if not 0.0 <= min_inside <= 1.0:  # NaN too
         raise N2GError(f"min inside must be between 0 and 1, got {min_inside}")
+    from n2g.search import store
+
     rows = store.layer_unit_sets(db, key)
     if not rows:
         raise N2GError(f"no neuron {key!r} in the database (check the model, layer and index)")

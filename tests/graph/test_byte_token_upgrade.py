@@ -1,12 +1,13 @@
 """Old graph files' byte tokens get their own text on reading, and so does the store.
 
-The main job's sample (tests/data/main-job-sample.jsonl.gz) holds real lines of format 3
-written when a SmolLM2 byte token was named by its plain decoding, U+FFFD: 14 of its 222
-lines have such tokens in their tries (ids 242, 5549, 13993, ...). Read through the
-command line, whose reading renames them from their ids with the real offline tokenizer,
-each becomes its lossless text (`<0x98>`, ` <0xC3>`), in `n2g show`, and in the store that
-`n2g ingest` loads (so search finds them by that text). A model whose tokenizer cannot be
-had keeps its old texts, said once in one line.
+An older main job's sample (tests/data/format-3-main-job-sample.jsonl.gz, kept when the
+sample was remade from today's build) holds real lines of format 3 written when a SmolLM2
+byte token was named by its plain decoding, U+FFFD: 14 of its 222 lines have such tokens in
+their tries (ids 242, 5549, 13993, ...). Read through the command line, whose reading
+renames them from their ids with the real offline tokenizer, each becomes its lossless text
+(`<0x98>`, ` <0xC3>`), in `n2g show`, and in the store that `n2g ingest` loads (so search
+finds them by that text). A model whose tokenizer cannot be had keeps its old texts, said
+once in one line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from n2g.graph import token_text
 from n2g.graph.model import LOSSLESS_TOKENS_FORMAT
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "main-job-sample.jsonl.gz"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "format-3-main-job-sample.jsonl.gz"
 REPLACEMENT = "\ufffd"
 
 

@@ -30,7 +30,7 @@ from n2g.graph.key import parse_neuron_key
 from n2g.graph.model import FORMAT_VERSION, BuildSettings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-MAIN_JOB_SAMPLE = DATA / "main-job-sample.jsonl.gz"  # format 3: the main job's neurons
+MAIN_JOB_SAMPLE = DATA / "format-3-main-job-sample.jsonl.gz"  # format 3: the main job's neurons
 FORMAT_3_LATENTS = DATA / "format-3-latents.jsonl"
 
 # A unit's line as format 2 wrote it: the baselines as fields of the evaluation, of its
