@@ -24,6 +24,7 @@ from n2g.builder.plan import plan_neuron
 from n2g.record.store import LayerRecords
 
 DEFAULT_CROP = 48
+DATA_WINDOWS = 8  # the train windows the data source attributes a unit on
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class UnitWindows:
     test: list[np.ndarray]
 
 
-def _cut(tokens: np.ndarray, acts: np.ndarray, crop: int) -> np.ndarray:
+def cut_window(tokens: np.ndarray, acts: np.ndarray, crop: int) -> np.ndarray:
+    """The window cut to end at its strongest position, keeping `crop` tokens."""
     end = int(np.argmax(acts)) + 1
     return np.asarray(tokens[max(0, end - crop) : end], dtype=np.int64)
 
@@ -43,6 +45,6 @@ def unit_windows(
     """The unit's train and test windows (at most `limit` each), cut to `crop` tokens."""
     plan = plan_neuron(records, unit, BuildConfig())
     return UnitWindows(
-        train=[_cut(t, a, crop) for t, a in plan.train[:limit]],
-        test=[_cut(t, a, crop) for t, a in plan.test[:limit]],
+        train=[cut_window(t, a, crop) for t, a in plan.train[:limit]],
+        test=[cut_window(t, a, crop) for t, a in plan.test[:limit]],
     )
