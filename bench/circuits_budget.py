@@ -29,6 +29,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,23 +80,29 @@ def _agreement(old: list[Attribution | None], new: list[Attribution | None]) -> 
 
 
 def _layer(
-    model: NeuronModel, layer: int, units: list[int], windows: Windows, repeats: int
-) -> dict[str, float | None]:
-    old_jobs = [(u, windows(u, OLD_WINDOWS, OLD_CROP)) for u in units]
-    new_jobs = [(u, windows(u, DATA_WINDOWS, DEFAULT_CROP)) for u in units]
+    model: NeuronModel,
+    layer: int,
+    units: list[int],
+    windows: Windows,
+    repeats: int,
+    settings: list[int],
+) -> dict[str, Any]:
+    """Seconds a unit the old way and the new way with each number of windows in
+    `settings` (alternating, the least of `repeats` kept), and each one's agreement."""
+    jobs = {"old": [(u, windows(u, OLD_WINDOWS, OLD_CROP)) for u in units]}
+    jobs.update({str(n): [(u, windows(u, n, DEFAULT_CROP)) for u in units] for n in settings})
     sources = list(range(layer))
-    old_s, new_s = float("inf"), float("inf")
-    old: list = []
-    new: list = []
-    for _ in range(repeats):  # alternating: both see the same load
-        seconds, old = _seconds(lambda: _old(model, layer, old_jobs, sources))
-        old_s = min(old_s, seconds)
-        seconds, new = _seconds(lambda: attribution_scores(model, layer, new_jobs, sources))
-        new_s = min(new_s, seconds)
+    best = dict.fromkeys(jobs, float("inf"))
+    found: dict[str, list] = {}
+    for _ in range(repeats):  # alternating: each sees the same load
+        for name, todo in jobs.items():
+            run = _old if name == "old" else attribution_scores
+            seconds, found[name] = _seconds(lambda: run(model, layer, todo, sources))  # noqa: B023
+            best[name] = min(best[name], seconds)
     return {
-        "old_seconds_a_unit": round(old_s / len(units), 4),
-        "new_seconds_a_unit": round(new_s / len(units), 4),
-        "agreement_top5": _agreement(old, new),
+        "old_seconds_a_unit": round(best["old"] / len(units), 4),
+        "seconds_a_unit": {n: round(best[str(n)] / len(units), 4) for n in settings},
+        "agreement_top5": {n: _agreement(found["old"], found[str(n)]) for n in settings},
     }
 
 
@@ -111,34 +118,39 @@ def main() -> None:
     parser.add_argument("--records", default=None, help="the run's records (else random)")
     parser.add_argument("--targets", type=int, default=None, help="units timed a layer (16)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--windows", default=None, help="new settings timed (8,4,2,1)")
     parser.add_argument("--pool", type=int, default=64, help="random windows (no --records)")
     args = parser.parse_args()
     torch.manual_seed(0)
     name = args.model or ("tiny-gelu-3l-s0" if args.quick else "smollm2-135m")
     last = 2 if args.quick else 3
     targets = args.targets or (4 if args.quick else 16)
+    settings = sorted({int(n) for n in (args.windows or "8,4,2,1").split(",")} | {DATA_WINDOWS})
     model = load_model(name, dtype="float32", n_layers=last + 1)
     pool: list[list[int]] = []
     if args.records is None:
         corpus = open_corpus("stdlib")
         pool = [ids for _, ids in random_windows(corpus, model.tokenizer, 64, args.pool, seed=0)]
     started, load = time.perf_counter(), os.getloadavg()
-    per_layer: dict[str, dict[str, float | None]] = {}
+    per_layer: dict[str, dict[str, Any]] = {}
     for layer in range(1, last + 1):
         units = random.Random(layer).sample(range(model.n_units), targets)
         if args.records is not None:
             windows = _record_windows(load_layer(args.records, layer))
         else:
             windows = _pool_windows(model, layer, pool)
-        per_layer[str(layer)] = _layer(model, layer, units, windows, args.repeats)
+        per_layer[str(layer)] = _layer(model, layer, units, windows, args.repeats, settings)
         print(f"layer {layer}: {per_layer[str(layer)]}", flush=True)
-    old_min = sum(float(f["old_seconds_a_unit"] or 0) for f in per_layer.values())
-    new_min = sum(float(f["new_seconds_a_unit"] or 0) for f in per_layer.values())
+    old_min = sum(f["old_seconds_a_unit"] for f in per_layer.values())
+    minutes = {
+        n: round(sum(f["seconds_a_unit"][n] for f in per_layer.values()) * model.n_units / 60, 2)
+        for n in settings
+    }
     report(
         BenchResult(
             name=f"circuits stage, every neuron of layers 0-{last}: minutes",
             unit="min",
-            figure=new_min * model.n_units / 60,
+            figure=minutes[DATA_WINDOWS],
             plain_figure=old_min * model.n_units / 60,
             higher_is_better=False,
             quick=args.quick,
@@ -148,6 +160,7 @@ def main() -> None:
                 "new": {"windows": DATA_WINDOWS, "crop": DEFAULT_CROP, "rows": ROWS_PER_PASS},
                 "old": {"windows": OLD_WINDOWS, "crop": OLD_CROP, "targets": 8},
                 "targets_a_layer": targets,
+                "minutes_by_windows": minutes,
                 "per_layer": per_layer,
                 "bench_seconds": round(time.perf_counter() - started, 1),
                 "load_avg_at_start": [round(x, 2) for x in load],
