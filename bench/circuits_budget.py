@@ -5,8 +5,9 @@
 The stage scores, for every unit of layers 1-3 (layer 0 has nothing upstream), every
 neuron of the earlier layers by activation x gradient on the unit's train windows
 (n2g.models.attribution). Its cost is the passes, so per target layer `--targets`
-units (seeded) are timed with both settings, alternating, `--repeats` times (the least
-time of each kept: the machine is shared):
+units (seeded; 64 by default, so that a 1-window pass is as full as the stage's: fewer
+would time a part-empty pass and its fixed costs) are timed with both settings,
+alternating, `--repeats` times (the least time of each kept: the machine is shared):
 
 - old (what the stage ran until 2026-12-07): 8 train windows cut to 48 tokens, 8 targets
   a pass in the given order, the target layer's whole MLP computed;
@@ -116,7 +117,7 @@ def main() -> None:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: smollm2-135m (quick: tiny)")
     parser.add_argument("--records", default=None, help="the run's records (else random)")
-    parser.add_argument("--targets", type=int, default=None, help="units timed a layer (16)")
+    parser.add_argument("--targets", type=int, default=None, help="units timed a layer (64)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--windows", default=None, help="new settings timed (8,4,2,1)")
     parser.add_argument("--pool", type=int, default=64, help="random windows (no --records)")
@@ -124,7 +125,7 @@ def main() -> None:
     torch.manual_seed(0)
     name = args.model or ("tiny-gelu-3l-s0" if args.quick else "smollm2-135m")
     last = 2 if args.quick else 3
-    targets = args.targets or (4 if args.quick else 16)
+    targets = args.targets or (4 if args.quick else ROWS_PER_PASS)
     settings = sorted({int(n) for n in (args.windows or "8,4,2,1").split(",")} | {DATA_WINDOWS})
     model = load_model(name, dtype="float32", n_layers=last + 1)
     pool: list[list[int]] = []

@@ -11,6 +11,13 @@ makes every ablation pass (one per candidate and mode) cheap, which is what lets
 check reach 64 units a layer on a CPU. The cut can change the activation where the
 unit reads further back than `crop` tokens; firing positions are found again on the
 cut windows, so the check measures what it runs.
+
+How many train windows the data source uses, and the crop, set what `n2g run
+--circuits` costs (its passes carry windows x crop tokens a unit): 1 window of 32
+tokens, chosen by the ablation check of 1, 2, 4 and 8 windows side by side on the same
+units (docs/results.md "Circuits": precision at 5 of 0.82-0.93 with 1 window against
+0.89-0.94 with 8, crop 32 no worse than 48), at about a sixth of the time
+(bench/circuits_budget.py, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from n2g.builder.config import BuildConfig
 from n2g.builder.plan import plan_neuron
 from n2g.record.store import LayerRecords
 
-DEFAULT_CROP = 48
-DATA_WINDOWS = 8  # the train windows the data source attributes a unit on
+DEFAULT_CROP = 32
+DATA_WINDOWS = 1  # train windows the data source attributes a unit on (docs/results.md)
 
 
 @dataclass(frozen=True)

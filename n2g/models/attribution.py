@@ -15,12 +15,21 @@ ablation or finite differences need a pass per candidate. And the backward serve
 target units together: a transformer's rows (windows of a batch) never mix, so when each
 target's windows sit in their own rows, the gradient of the SUM of the targets' (each
 normalised) objectives, restricted to a target's rows, is that target's own gradient. A
-pass carries `targets_per_pass` units' windows; the plain reference, one pair of passes a
-candidate with the candidate's activation scaled by 1 +- h (`plain_attribution`), gives
-the same scores (tests/models/test_attribution.py; bench/circuits.py times both).
+pass carries whole targets up to ROWS_PER_PASS windows, packed by window length so a
+pass pads little; the plain reference, one pair of passes a candidate with the
+candidate's activation scaled by 1 +- h (`plain_attribution`), gives the same scores
+(tests/models/test_attribution.py; bench/circuits.py times both).
 
-The pass stops at the target layer's MLP (`stop_at_layer`), and the model's weights are
-never given gradients (torch.autograd.grad on the activations alone). Only MLP neurons.
+The cost is the passes, in proportion to the tokens they carry (bench/circuits_budget.py):
+each window (n2g.circuits.windows) already ends at the unit's strongest position in it,
+so no token after that is run (a causal model's activations there depend on nothing
+later, so no cut after it could save more); how many windows a unit gets is the
+stage's setting (n2g.circuits.windows.DATA_WINDOWS, chosen by the ablation check,
+docs/results.md "Circuits"). The pass stops at the target layer's MLP input and
+computes only the target units' columns of that MLP (`_columns`, for transformer_lens's
+MLP and GatedMLP; any other MLP is run whole), and the model's weights are never given
+gradients (torch.autograd.grad on the activations alone). Only MLP neurons. The model
+is run part-way by n2g.models.ablation.run_to_layer, as ablation runs it.
 """
 
 from __future__ import annotations
@@ -194,6 +203,36 @@ def attribution_scores(
     return out
 
 
+def _row_values(
+    target: torch.Tensor, offset: int, columns: list[int], rows: list[slice]
+) -> torch.Tensor:
+    """float32 [B, T]: each row's own target unit's activation (its job's column), after
+    the BOS column, with its autograd graph."""
+    index = torch.cat(
+        [torch.full((p.stop - p.start,), c) for c, p in zip(columns, rows, strict=True)]
+    )
+    index = index.to(target.device)[:, None, None].expand(-1, target.shape[1] - offset, 1)
+    return target[:, offset:, :].gather(2, index).squeeze(2).float()
+
+
+def _firing_totals(
+    values: torch.Tensor, valid: torch.Tensor, rows: list[slice]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per job (its `rows`): its summed activation at its firing positions (with grad),
+    their number, and its largest activation (a job whose largest is not above 0 never
+    fires). All jobs at once: ablation's definition (`_firing`), without a loop."""
+    job = torch.cat([torch.full((p.stop - p.start,), j) for j, p in enumerate(rows)])
+    plain = values.detach().cpu()
+    peaks = plain.masked_fill(~valid, float("-inf")).amax(dim=1)
+    top = torch.full((len(rows),), float("-inf")).scatter_reduce(0, job, peaks, "amax")
+    row_top = top[job][:, None]
+    firing = valid & (plain >= FIRING_SHARE * row_top) & (plain > 0) & (row_top > 0)
+    per_row = (values * firing.to(values.device)).sum(dim=1).cpu()
+    totals = torch.zeros(len(rows)).index_add(0, job, per_row)
+    counts = torch.zeros(len(rows), dtype=torch.long).index_add(0, job, firing.sum(dim=1))
+    return totals, counts, top
+
+
 def _pass(
     model: NeuronModel, layer: int, jobs: Sequence[Job], sources: list[int], columns: bool
 ) -> list[Attribution | None]:
@@ -206,19 +245,16 @@ def _pass(
     units = sorted({jobs[i][0] for i in live})
     with torch.enable_grad():
         target, acts = _forward(model, tokens, layer, units, sources, columns=columns)
-        objective = torch.zeros((), dtype=torch.float32)
-        kept: dict[int, tuple[slice, float, int]] = {}
-        for i, part in zip(live, rows, strict=True):
-            values = target[part, offset:, units.index(jobs[i][0])].float()
-            firing = _firing(values.detach().cpu(), valid[part])
-            if firing is None:
-                continue
-            total = values[firing.to(values.device)].sum()
-            objective = objective + (total / total.detach()).cpu()
-            n = int(firing.sum())
-            kept[i] = (part, float(total.detach()) / n, n)
-        if not kept:
+        values = _row_values(target, offset, [units.index(jobs[i][0]) for i in live], rows)
+        totals, counts, top = _firing_totals(values, valid, rows)
+        fired = [j for j in range(len(live)) if float(top[j]) > 0]
+        if not fired:
             return out
+        objective = (totals[fired] / totals[fired].detach()).sum()
+        kept = {
+            live[j]: (rows[j], float(totals[j].detach()) / int(counts[j]), int(counts[j]))
+            for j in fired
+        }
         grads = torch.autograd.grad(objective, [acts[s] for s in sources])
     # Summed over positions: the gradient is exactly 0 at padding (after each window's
     # end: causal) and the BOS column is left out, as ablation leaves it.

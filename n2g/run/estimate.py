@@ -14,9 +14,9 @@ rate: 4,113 against 9,168 tokens/s on the reference machine, SmolLM2 layer 3), a
 recording pass over the corpus, and the build of its latents. With `--circuits`, one
 attribution pass (n2g.models.attribution: a full pass of windows the shape the stage
 uses) is timed at the deepest layer; a target's cost grows with its depth (its pass runs
-through every layer below it: 0.039 / 0.081 / 0.12 s a unit at layers 1 / 2 / 3 in
-bench/results/circuits-budget.json, about proportional to the layer), so the stage's
-time is that pass's seconds a target scaled by each target layer over the deepest. It
+through every layer below it: 0.20 / 0.46 / 0.80 s a unit at layers 1 / 2 / 3,
+docs/performance.md, about proportional to the layer), so the stage's time is that
+pass's seconds a target scaled by each target layer over the deepest. It
 is a rough figure; the stage bars then show the real rates and ETAs.
 """
 
