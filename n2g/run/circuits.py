@@ -39,21 +39,21 @@ def _progress(
 ) -> tuple[Callable[[str, int, int, int], None], dict[str, int]]:
     """The progress callback (a line per slice of targets: the rate and the time left)
     and the edges per target layer it collects. The time left counts each remaining
-    target by its layer (a target's pass runs through every layer below it: its cost
-    grows about in proportion, n2g.run.estimate), so the deeper layers still to come
-    are not priced at the shallow layers' rate."""
+    target by its layer + 1 (a target's pass runs through the embedding and every layer
+    below it: its cost grows about in proportion, n2g.run.estimate), so the deeper
+    layers still to come are not priced at the shallow layers' rate."""
     from n2g.run.estimate import format_duration
 
     total = sum(len(units[layer]) for layer in sorted(units)[1:])
-    work = sum(layer * len(units[layer]) for layer in sorted(units)[1:])
+    work = sum((layer + 1) * len(units[layer]) for layer in sorted(units)[1:])
     started = clock()
     per_layer: dict[str, int] = {}
-    finished = [0, 0]  # targets, their work (layer x targets)
+    finished = [0, 0]  # targets, their work ((layer + 1) x targets)
 
     def done(source: str, layer: int, scored: int, edges: int) -> None:
         per_layer[str(layer)] = per_layer.get(str(layer), 0) + edges
         finished[0] += scored
-        finished[1] += layer * scored
+        finished[1] += (layer + 1) * scored
         seconds = max(clock() - started, 1e-9)
         rate = finished[0] / seconds
         left = format_duration((work - finished[1]) * seconds / max(finished[1], 1))

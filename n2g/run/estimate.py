@@ -14,10 +14,10 @@ rate: 4,113 against 9,168 tokens/s on the reference machine, SmolLM2 layer 3), a
 recording pass over the corpus, and the build of its latents. With `--circuits`, one
 attribution pass (n2g.models.attribution: a full pass of windows the shape the stage
 uses) is timed at the deepest layer; a target's cost grows with its depth (its pass runs
-through every layer below it: 0.20 / 0.46 / 0.80 s a unit at layers 1 / 2 / 3,
-docs/performance.md, about proportional to the layer), so the stage's time is that
-pass's seconds a target scaled by each target layer over the deepest. It
-is a rough figure; the stage bars then show the real rates and ETAs.
+through every layer below it, and the embedding: 0.033 / 0.049 / 0.059 s a unit at layers
+1 / 2 / 3, bench/results/circuits-budget.json, near layer + 1), so the stage's time is
+that pass's seconds a target scaled by (layer + 1) / (deepest + 1) for each target layer.
+It is a rough figure; the stage bars then show the real rates and ETAs.
 """
 
 from __future__ import annotations
@@ -93,9 +93,10 @@ def circuits_seconds(
     pass_seconds: float, targets: int, timed_layer: int, layers: Sequence[int], per_layer: int
 ) -> float:
     """The circuits stage's seconds: every layer after the first holds `per_layer` targets,
-    each costing the timed pass's share scaled by its layer over `timed_layer`."""
+    each costing the timed pass's share scaled by (its layer + 1) / (`timed_layer` + 1)."""
     per_target = pass_seconds / targets
-    return sum(per_target * layer / timed_layer * per_layer for layer in sorted(layers)[1:])
+    scale = [(layer + 1) / (timed_layer + 1) for layer in sorted(layers)[1:]]
+    return sum(per_target * share * per_layer for share in scale)
 
 
 def _circuits_part(model: Any, config: RunConfig, layers: list[int], n_units: int) -> float:

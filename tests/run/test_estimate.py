@@ -49,9 +49,9 @@ def test_a_slower_machine_takes_longer_in_proportion() -> None:
 def test_the_circuits_stage_scales_each_target_layer_by_its_depth() -> None:
     from n2g.run.estimate import circuits_seconds
 
-    # 8 targets in 4 s at layer 3: 0.5 s a target there, 1/3 and 2/3 of it at layers 1, 2
+    # 8 targets in 4 s at layer 3: 0.5 s a target there, 2/4 and 3/4 of it at layers 1, 2
     seconds = circuits_seconds(4.0, 8, 3, [0, 1, 2, 3], 1_536)
-    assert seconds == pytest.approx(0.5 * (1 / 3 + 2 / 3 + 1) * 1_536)
+    assert seconds == pytest.approx(0.5 * (2 / 4 + 3 / 4 + 1) * 1_536)
     assert circuits_seconds(4.0, 8, 3, [3], 1_536) == 0
 
 

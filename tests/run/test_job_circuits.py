@@ -109,7 +109,7 @@ def test_the_time_left_prices_the_deeper_layers_to_come_by_their_depth() -> None
     lines: list[str] = []
     units = {0: [0] * 4, 1: [0] * 10, 3: [0] * 10}
     done, per_layer = _progress(units, lines.append, lambda: now[0])
-    now[0] = 10.0  # layer 1's 10 targets in 10 s: work 10; layer 3's still to do: work 30
+    now[0] = 10.0  # layer 1's 10 targets in 10 s: work 20; layer 3's still to do: work 40
     done("data", 1, 10, 50)
-    assert lines[-1].endswith("10/20 units at 1.0 units/s, about 30 s left")
+    assert lines[-1].endswith("10/20 units at 1.0 units/s, about 20 s left")
     assert per_layer == {"1": 50}
