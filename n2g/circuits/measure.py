@@ -68,15 +68,16 @@ def measure_unit(
     score: Mapping[str, Callable[[Candidate], float]],
     *,
     candidates_per_pass: int = 1,
+    modes: Sequence[str] = MODES,
 ) -> UnitMeasure | None:
-    """Ablate every source's top k and the random units on `windows`; grade each source.
-    None when the unit does not fire on the windows."""
+    """Ablate every source's top k and the random units on `windows` (in each of `modes`);
+    grade each source. None when the unit does not fire on the windows."""
     union: list[Candidate] = []
     for top in ranked.values():
         union.extend(c for c, _ in top if c not in union)
     union.extend(c for c in randoms if c not in union)
     measured = ablation_effects(
-        model, layer, unit, windows, union, candidates_per_pass=candidates_per_pass
+        model, layer, unit, windows, union, candidates_per_pass=candidates_per_pass, modes=modes
     )
     if measured is None:
         return None
@@ -91,7 +92,7 @@ def measure_unit(
             mode: UnitCheck(
                 f"{layer}/{unit}", scores, [effects[c][MODES.index(mode)] for c in pool], len(top)
             )
-            for mode in MODES
+            for mode in modes
         }
     return UnitMeasure(layer, unit, checks, effects)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from n2g.circuits.evidence import UnitTokens, evidence_scores
 from n2g.circuits.measure import Candidate, Ranked
-from n2g.circuits.windows import DEFAULT_CROP, unit_windows
+from n2g.circuits.windows import DATA_WINDOWS, DEFAULT_CROP, unit_windows
 from n2g.graph.key import neuron_key
 from n2g.models.attribution import attribution_scores
 from n2g.models.base import NeuronModel
@@ -61,10 +61,15 @@ def by_weights(at: Eligible, units: Sequence[int], k: int) -> Scored:
 
 
 def by_data(
-    at: Eligible, units: Sequence[int], k: int, records: LayerRecords, crop: int = DEFAULT_CROP
+    at: Eligible,
+    units: Sequence[int],
+    k: int,
+    records: LayerRecords,
+    crop: int = DEFAULT_CROP,
+    windows: int = DATA_WINDOWS,
 ) -> Scored:
-    """Units that never fire on their cut train windows get no feeders."""
-    jobs = [(u, unit_windows(records, u, crop=crop).train) for u in units]
+    """Units that never fire on their cut train windows (`windows` of them) get no feeders."""
+    jobs = [(u, unit_windows(records, u, crop=crop, limit=windows).train) for u in units]
     jobs = [(u, w) for u, w in jobs if w]
     found = attribution_scores(at.model, at.layer, jobs, sorted(at.sources))
     out: Scored = {}

@@ -28,7 +28,7 @@ pass of 8 windows is already compute-bound and batching measured 0.5-0.7x
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +40,11 @@ from n2g.models.base import NeuronModel, mlp_hook_name
 MODES = ("zero", "mean")
 CANDIDATES_PER_PASS = 16
 FIRING_SHARE = 0.5  # a firing position reaches this share of the unit's largest activation
+MLP_INPUT = "mlp input"  # run_to_layer's `read` for what the layer's MLP receives
 
 
 class _Stop(Exception):
-    """Raised by the reading hook: nothing after the unit's layer is needed."""
+    """Raised by the reading hook: nothing after the read point is needed."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,58 @@ class Effects:
     n_firing: int
 
 
+def run_to_layer(
+    model: NeuronModel,
+    tokens: torch.Tensor,
+    layer: int,
+    hooks: Mapping[str, Callable[[torch.Tensor], torch.Tensor | None]],
+    *,
+    read: str | None = None,
+) -> torch.Tensor:
+    """Run `tokens` with `hooks` (hook point name -> a function of its value; a tensor it
+    returns replaces the value) until hook point `read` of `layer` (default: its MLP
+    neurons' hook; MLP_INPUT: the input of its MLP, whatever the block's layout) and
+    return that value; nothing after it is computed. The one way ablation and
+    attribution run a model part-way."""
+    seen: dict[str, torch.Tensor] = {}
+
+    def wrap(change: Callable[[torch.Tensor], torch.Tensor | None]) -> Callable[..., torch.Tensor]:
+        def hook(value: torch.Tensor, hook: Any) -> torch.Tensor:  # noqa: ARG001
+            changed = change(value)
+            return value if changed is None else changed
+
+        return hook
+
+    def read_and_stop(value: torch.Tensor, hook: Any) -> None:  # noqa: ARG001
+        seen["read"] = value
+        raise _Stop
+
+    stop: Callable[..., Any] = read_and_stop
+
+    points = []
+    handle = None
+    try:
+        for name, change in hooks.items():
+            point = model.model.hook_dict[name]
+            point.add_hook(wrap(change))
+            points.append(point)
+        if read == MLP_INPUT:
+            mlp = model.model.blocks[layer].mlp
+            handle = mlp.register_forward_pre_hook(lambda _, args: stop(args[0], None))
+        else:
+            target = model.model.hook_dict[read or mlp_hook_name(layer)]
+            target.add_hook(stop)
+            points.append(target)
+        with contextlib.suppress(_Stop):
+            model.model(tokens.to(model.device), stop_at_layer=layer + 1)
+    finally:
+        for point in points:
+            point.remove_hooks("fwd")
+        if handle is not None:
+            handle.remove()
+    return seen["read"]
+
+
 def _run(
     model: NeuronModel,
     tokens: torch.Tensor,
@@ -66,37 +119,8 @@ def _run(
 ) -> torch.Tensor:
     """float32 [B, T]: the unit's activation, after `edits` (layer -> in-place change of
     that layer's hook value) have run; the pass stops at the unit's hook."""
-    seen: dict[str, torch.Tensor] = {}
-
-    def reader() -> Callable[..., None]:
-        def read(value: torch.Tensor, hook: Any) -> None:  # noqa: ARG001
-            seen["unit"] = value[:, :, unit].float().cpu()
-            raise _Stop
-
-        return read
-
-    def editor(change: Callable[[torch.Tensor], None]) -> Callable[..., torch.Tensor]:
-        def edit(value: torch.Tensor, hook: Any) -> torch.Tensor:  # noqa: ARG001
-            change(value)
-            return value
-
-        return edit
-
-    points = []
-    try:
-        for source, change in edits.items():
-            point = model.model.hook_dict[mlp_hook_name(source)]
-            point.add_hook(editor(change))
-            points.append(point)
-        target = model.model.hook_dict[mlp_hook_name(layer)]
-        target.add_hook(reader())
-        points.append(target)
-        with contextlib.suppress(_Stop):
-            model.model(tokens.to(model.device), stop_at_layer=layer + 1)
-    finally:
-        for point in points:
-            point.remove_hooks("fwd")
-    return seen["unit"]
+    hooks = {mlp_hook_name(source): change for source, change in edits.items()}
+    return run_to_layer(model, tokens, layer, hooks)[:, :, unit].float().cpu()
 
 
 def _capture(layers: Sequence[int], into: dict[int, torch.Tensor]) -> dict[int, Callable]:
@@ -118,10 +142,11 @@ def ablation_effects(
     candidates: Sequence[tuple[int, int]],
     *,
     candidates_per_pass: int = CANDIDATES_PER_PASS,
+    modes: Sequence[str] = MODES,
 ) -> Effects | None:
     """The drop of MLP neuron (`layer`, `unit`) at its firing positions in `windows` when
-    each candidate (layer, neuron) of an earlier layer is zero- and mean-ablated; None
-    when the unit never fires there (nothing to measure)."""
+    each candidate (layer, neuron) of an earlier layer is zero- and mean-ablated (each of
+    `modes`; a mode left out gets NaN effects); None when the unit never fires there."""
     model.check_layer(layer)
     if model.units is not None:
         raise ValueError("ablation measures MLP neurons only")
@@ -140,8 +165,9 @@ def ablation_effects(
     clean_mean = float(clean[firing].mean())
     means = {source: acts[source][:, offset:][valid].mean(dim=0) for source in layers}
     n = len(windows)
-    out: dict[str, list[float]] = {mode: [] for mode in MODES}
-    for mode in MODES:
+    out: dict[str, list[float]] = {mode: [float("nan")] * len(candidates) for mode in MODES}
+    for mode in modes:
+        out[mode] = []
         for begin in range(0, len(candidates), candidates_per_pass):
             group = candidates[begin : begin + candidates_per_pass]
             batch = tokens.repeat(len(group), 1)

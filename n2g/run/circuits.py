@@ -33,23 +33,30 @@ def _stored_edges(db: Database, model: str) -> int:
 
 
 def _progress(
-    units: dict[int, list[int]], say: Callable[[str], None]
+    units: dict[int, list[int]],
+    say: Callable[[str], None],
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[Callable[[str, int, int, int], None], dict[str, int]]:
     """The progress callback (a line per slice of targets: the rate and the time left)
-    and the edges per target layer it collects."""
+    and the edges per target layer it collects. The time left counts each remaining
+    target by its layer + 1 (a target's pass runs through the embedding and every layer
+    below it: its cost grows about in proportion, n2g.run.estimate), so the deeper
+    layers still to come are not priced at the shallow layers' rate."""
     from n2g.run.estimate import format_duration
 
     total = sum(len(units[layer]) for layer in sorted(units)[1:])
-    started = time.perf_counter()
+    work = sum((layer + 1) * len(units[layer]) for layer in sorted(units)[1:])
+    started = clock()
     per_layer: dict[str, int] = {}
-    finished = [0]
+    finished = [0, 0]  # targets, their work ((layer + 1) x targets)
 
     def done(source: str, layer: int, scored: int, edges: int) -> None:
         per_layer[str(layer)] = per_layer.get(str(layer), 0) + edges
         finished[0] += scored
-        seconds = max(time.perf_counter() - started, 1e-9)
+        finished[1] += (layer + 1) * scored
+        seconds = max(clock() - started, 1e-9)
         rate = finished[0] / seconds
-        left = format_duration((total - finished[0]) / rate)
+        left = format_duration((work - finished[1]) * seconds / max(finished[1], 1))
         say(
             f"circuits: layer {layer}: {per_layer[str(layer)]:,} {source} edges, "
             f"{finished[0]:,}/{total:,} "
@@ -66,6 +73,7 @@ def run_circuits(
     report and summary.json show."""
     from n2g import stages
     from n2g.circuits.stage import linked_units
+    from n2g.circuits.windows import DATA_WINDOWS, DEFAULT_CROP
     from n2g.models.virtual_weights import DEFAULT_K
 
     assert config.layers is not None
@@ -76,6 +84,8 @@ def run_circuits(
         "source": SOURCE,
         "k": DEFAULT_K,
         "check": config.circuits_check,
+        "windows": DATA_WINDOWS,
+        "crop": DEFAULT_CROP,
         "units": {str(layer): len(idx) for layer, idx in sorted(units.items())},
     }
     marker = config.out / MARKER

@@ -11,13 +11,19 @@ slower this machine's passes are than the reference's, and by 3.75 with augmenta
 helper makes builds 3-4.5x longer). An SAE or a transcoder beside the neurons adds its
 training, unless it is cached (a training step reads its tokens at about 0.45x the recording
 rate: 4,113 against 9,168 tokens/s on the reference machine, SmolLM2 layer 3), another
-recording pass over the corpus, and the build of its latents. It is a rough figure; the
-stage bars then show the real rates and ETAs.
+recording pass over the corpus, and the build of its latents. With `--circuits`, one
+attribution pass (n2g.models.attribution: a full pass of windows the shape the stage
+uses) is timed at the deepest layer; a target's cost grows with its depth (its pass runs
+through every layer below it, and the embedding: 0.033 / 0.049 / 0.059 s a unit at layers
+1 / 2 / 3, bench/results/circuits-budget.json, near layer + 1), so the stage's time is
+that pass's seconds a target scaled by (layer + 1) / (deepest + 1) for each target layer.
+It is a rough figure; the stage bars then show the real rates and ETAs.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from n2g.run.config import RunConfig
@@ -63,6 +69,44 @@ def recording_rate(model: Any, config: RunConfig, layers: list[int]) -> float:
     return record.batch_size * record.window / max(seconds, 1e-9)
 
 
+def attribution_pass_seconds(model: Any, layer: int) -> tuple[float, int]:
+    """(seconds, targets) of one full attribution pass of target `layer` on this machine
+    (after a small warm-up pass), on windows the shape the circuits stage gives."""
+    from n2g.circuits.windows import DATA_WINDOWS, DEFAULT_CROP
+    from n2g.models.attribution import ROWS_PER_PASS, attribution_scores
+
+    vocab = model.tokenizer.vocab_size
+    targets = max(ROWS_PER_PASS // DATA_WINDOWS, 1)
+    jobs = [
+        (u % model.n_units, [[(u * 7919 + w * 104729 + j * 31) % vocab for j in range(DEFAULT_CROP)]
+                             for w in range(DATA_WINDOWS)])
+        for u in range(targets)
+    ]  # fmt: skip
+    sources = list(range(layer))
+    attribution_scores(model, layer, [(0, [jobs[0][1][0][:8]])], sources)  # warm-up
+    start = time.perf_counter()
+    attribution_scores(model, layer, jobs, sources)
+    return time.perf_counter() - start, targets
+
+
+def circuits_seconds(
+    pass_seconds: float, targets: int, timed_layer: int, layers: Sequence[int], per_layer: int
+) -> float:
+    """The circuits stage's seconds: every layer after the first holds `per_layer` targets,
+    each costing the timed pass's share scaled by (its layer + 1) / (`timed_layer` + 1)."""
+    per_target = pass_seconds / targets
+    scale = [(layer + 1) / (timed_layer + 1) for layer in sorted(layers)[1:]]
+    return sum(per_target * share * per_layer for share in scale)
+
+
+def _circuits_part(model: Any, config: RunConfig, layers: list[int], n_units: int) -> float:
+    if not config.circuits or len(layers) < 2:
+        return 0.0
+    deepest = max(layers)
+    seconds, targets = attribution_pass_seconds(model, deepest)
+    return circuits_seconds(seconds, targets, deepest, layers, n_units // len(layers))
+
+
 def job_estimate_line(
     model: Any,
     config: RunConfig,
@@ -72,14 +116,16 @@ def job_estimate_line(
 ) -> str:
     """ "recording ... at N tokens/s: about X; the whole job roughly Y" for this machine."""
     rate = recording_rate(model, config, layers)
+    circuits_s = _circuits_part(model, config, layers, n_units)
+    circuits = f"; circuits about {format_duration(circuits_s)}" if circuits_s else ""
     limit = config.record.window_limit()
     if limit is None:
-        return f"recording runs at about {rate:,.0f} tokens/s here (the whole corpus)"
+        return f"recording runs at about {rate:,.0f} tokens/s here (the whole corpus){circuits}"
     record_s, total = estimate_seconds(config, rate, n_units, unit_sets or [])
     return (
         f"recording {limit * config.record.window:,} tokens at about {rate:,.0f} tokens/s here: "
-        f"about {format_duration(record_s)}; the whole job roughly {format_duration(total)} "
-        "(the bars show the real rates)"
+        f"about {format_duration(record_s)}{circuits}; the whole job roughly "
+        f"{format_duration(total + circuits_s)} (the bars show the real rates)"
     )
 
 

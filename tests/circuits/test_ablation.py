@@ -48,3 +48,13 @@ def test_the_check_figures() -> None:
     assert check.precision == 1.0 and check.chance == 0.5
     assert check.lift == pytest.approx(0.45 / 0.05)
     assert summary([check])["precision_at_k"] == 1.0
+
+
+def test_a_mode_left_out_is_not_run() -> None:
+    model = planted_model()
+    candidates = [(0, A), (0, 3)]
+    both = ablation_effects(model, 1, B, _windows(), candidates)
+    zero = ablation_effects(model, 1, B, _windows(), candidates, modes=("zero",))
+    assert both is not None and zero is not None
+    assert zero.zero == pytest.approx(both.zero)
+    assert all(np.isnan(m) for m in zero.mean)

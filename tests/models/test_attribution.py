@@ -52,3 +52,35 @@ def test_a_unit_that_never_fires_has_no_scores() -> None:
 def test_a_source_layer_at_or_after_the_target_is_refused() -> None:
     with pytest.raises(ValueError, match="before"):
         attribution_scores(planted_model(), 1, [(B, _windows())], [1])
+
+
+def _close(a: list, b: list) -> None:
+    for x, y in zip(a, b, strict=True):
+        assert (x is None) == (y is None)
+        if x is not None and y is not None:
+            assert x.n_firing == y.n_firing and x.clean == pytest.approx(y.clean, rel=1e-5)
+            for layer, row in x.scores.items():
+                assert row == pytest.approx(y.scores[layer], abs=1e-5)
+
+
+def test_passes_packed_by_length_score_as_one_target_a_pass() -> None:
+    model = planted_model(n_layers=3)
+    rng = np.random.default_rng(3)
+    jobs = [(u, [rng.integers(32, 127, size=int(n)) for n in rng.integers(4, 30, size=3)])
+            for u in (3, B, 11, 20, 31)]  # fmt: skip
+    packed = attribution_scores(model, 2, jobs, [0, 1], rows_per_pass=7)
+    assert sum(found is not None for found in packed) >= 3
+    _close(packed, attribution_scores(model, 2, jobs, [0, 1], targets_per_pass=1))
+
+
+def test_only_the_target_columns_score_as_the_whole_mlp(llama_folder) -> None:
+    from n2g.models import load_model
+
+    model = load_model(str(llama_folder))  # a gated MLP (Llama), as SmolLM2's
+    jobs = [(u, _windows(3, seed=u)) for u in (0, 5, 9)]
+    columns = attribution_scores(model, 1, jobs, [0])
+    assert type(model.model.blocks[1].mlp).__name__ == "GatedMLP"
+    assert any(found is not None for found in columns)
+    _close(columns, attribution_scores(model, 1, jobs, [0], columns=False))
+    plain = attribution_scores(planted_model(), 1, [(B, _windows())], [0], columns=False)
+    _close(attribution_scores(planted_model(), 1, [(B, _windows())], [0]), plain)

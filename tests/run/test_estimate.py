@@ -44,3 +44,30 @@ def test_a_slower_machine_takes_longer_in_proportion() -> None:
     _, slow = estimate_seconds(config, REFERENCE_RATE / 4, REFERENCE_UNITS, [])
     assert slow == pytest.approx(4 * fast)
     assert format_duration(fast) == "6 min" and format_duration(slow) == "23 min"
+
+
+def test_the_circuits_stage_scales_each_target_layer_by_its_depth() -> None:
+    from n2g.run.estimate import circuits_seconds
+
+    # 8 targets in 4 s at layer 3: 0.5 s a target there, 2/4 and 3/4 of it at layers 1, 2
+    seconds = circuits_seconds(4.0, 8, 3, [0, 1, 2, 3], 1_536)
+    assert seconds == pytest.approx(0.5 * (2 / 4 + 3 / 4 + 1) * 1_536)
+    assert circuits_seconds(4.0, 8, 3, [3], 1_536) == 0
+
+
+def test_the_start_line_times_an_attribution_pass_when_circuits_are_on() -> None:
+    from n2g.circuits.windows import DATA_WINDOWS
+    from n2g.models.attribution import ROWS_PER_PASS
+    from n2g.record.config import RecordConfig
+    from n2g.run.estimate import attribution_pass_seconds, job_estimate_line
+    from tests.circuits.planted import planted_model
+
+    model = planted_model()  # a tiny model, one torch thread
+    seconds, targets = attribution_pass_seconds(model, 1)
+    assert seconds > 0 and targets == ROWS_PER_PASS // DATA_WINDOWS
+    record = RecordConfig(window=16, batch_size=2, max_windows=8)
+    plain = job_estimate_line(model, RunConfig(record=record, layers=[0, 1]), [0, 1], 64)
+    line = job_estimate_line(
+        model, RunConfig(record=record, layers=[0, 1], circuits=True), [0, 1], 64
+    )
+    assert "circuits about" in line and "circuits" not in plain

@@ -100,3 +100,16 @@ def test_circuits_settings_that_cannot_work_fail_before_any_work(tmp_path, flags
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and words in errors[0], result.output
     assert not any(tmp_path.iterdir())  # nothing recorded
+
+
+def test_the_time_left_prices_the_deeper_layers_to_come_by_their_depth() -> None:
+    from n2g.run.circuits import _progress
+
+    now = [0.0]
+    lines: list[str] = []
+    units = {0: [0] * 4, 1: [0] * 10, 3: [0] * 10}
+    done, per_layer = _progress(units, lines.append, lambda: now[0])
+    now[0] = 10.0  # layer 1's 10 targets in 10 s: work 20; layer 3's still to do: work 40
+    done("data", 1, 10, 50)
+    assert lines[-1].endswith("10/20 units at 1.0 units/s, about 20 s left")
+    assert per_layer == {"1": 50}
