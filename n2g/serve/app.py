@@ -82,7 +82,8 @@ def unit_warmer(
 
     return Warmer(
         lambda: [row["key"] for row in db.read(store.query("export_keys"), ALL_UNITS)],
-        [
+        prefetch=views.prefetch_units,
+        steps=[
             lambda key: api_answers.keep(
                 answer_key(f"/api/units/{key}"), lambda: json_body(views.unit(key)), JSON_TYPE
             ),

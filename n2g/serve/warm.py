@@ -29,6 +29,7 @@ from n2g.errors import N2GError
 log = logging.getLogger(__name__)
 
 PAUSE_S = 0.001  # between two units: the event loop takes the interpreter lock meanwhile
+BATCH = 256  # units read in one round trip (queries/unit_views.cypher)
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,26 @@ class Warmed:
 
 class Warmer:
     """Runs `steps` (each builds and keeps one answer of a unit) on every key `keys()`
-    lists, in a daemon thread, from each `restart()` on (the store was seen anew)."""
+    lists, in a daemon thread, from each `restart()` on (the store was seen anew): `batch`
+    keys at a time, `prefetch` reading them all first in one round trip; then `after()`
+    (answers that are not a unit's: the most asked searches)."""
 
     def __init__(
         self,
         keys: Callable[[], Sequence[str]],
         steps: Sequence[Callable[[str], object]],
         *,
+        prefetch: Callable[[Sequence[str]], object] = lambda keys: None,
+        after: Callable[[], object] = lambda: None,
         on_done: Callable[[Warmed], None] = lambda warmed: None,
+        batch: int = BATCH,
     ) -> None:
         self.keys = keys
         self.steps = list(steps)
+        self.prefetch = prefetch
+        self.after = after
         self.on_done = on_done
+        self.batch = batch
         self.done = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,29 +85,40 @@ class Warmer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def _interrupted(self) -> bool:
+        return self._stop.is_set() or self._wake.is_set()
+
     def _run(self) -> None:
         while self._wake.wait() and not self._stop.is_set():
             self._wake.clear()
             started = time.perf_counter()
             try:
                 units = self._warm_all()
+                if units is not None and not self._interrupted():
+                    self.after()
             except N2GError as exc:  # the database went away: the next change retries
-                log.warning("could not list the units to warm: %s", exc)
+                log.warning("could not warm the kept answers: %s", exc)
                 continue
-            if units is not None:
+            if units is not None and not self._interrupted():
                 self.done.set()
                 self.on_done(Warmed(units, time.perf_counter() - started))
 
     def _warm_all(self) -> int | None:
         """Build every unit's answers; None when stopped or restarted midway."""
         keys = self.keys()
-        for key in keys:
-            if self._stop.is_set() or self._wake.is_set():
-                return None
-            for step in self.steps:
-                try:
-                    step(key)
-                except N2GError as exc:  # one unit that fails is built again on demand
-                    log.warning("could not build %s: %s", key, exc)
-            time.sleep(PAUSE_S)
+        for start in range(0, len(keys), self.batch):
+            batch = keys[start : start + self.batch]
+            try:
+                self.prefetch(batch)
+            except N2GError as exc:  # each unit is then read on its own
+                log.warning("could not read %d units at once: %s", len(batch), exc)
+            for key in batch:
+                if self._interrupted():
+                    return None
+                for step in self.steps:
+                    try:
+                        step(key)
+                    except N2GError as exc:  # one unit that fails is built again on demand
+                        log.warning("could not build %s: %s", key, exc)
+                time.sleep(PAUSE_S)
         return len(keys)
