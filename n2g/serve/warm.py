@@ -34,11 +34,14 @@ BATCH = 256  # units read in one round trip (queries/unit_views.cypher)
 
 @dataclass(frozen=True)
 class Warmed:
-    """What one warming did: `units` built in `seconds`; the kept answers then weigh
-    `kept_mb` MiB, and `all_kept` is False when the cache was too small to hold them all."""
+    """What one warming did: `units` built in `units_s` and `searches` after them, in
+    `seconds` in all; the kept answers then weigh `kept_mb` MiB, and `all_kept` is False
+    when the cache was too small to hold every unit's."""
 
     units: int
     seconds: float
+    units_s: float = 0.0
+    searches: int = 0
     kept_mb: float = 0.0
     all_kept: bool = True
 
@@ -46,8 +49,9 @@ class Warmed:
 class Warmer:
     """Runs `steps` (each builds and keeps one answer of a unit) on every key `keys()`
     lists, in a daemon thread, from each `restart()` on (the store was seen anew): `batch`
-    keys at a time, `prefetch` reading them all first in one round trip; then `after()`
-    (answers that are not a unit's: the most asked searches)."""
+    keys at a time, `prefetch` reading them all first in one round trip; then
+    `after(interrupted)` (answers that are not a unit's: the most asked searches; it
+    returns how many it kept)."""
 
     def __init__(
         self,
@@ -55,7 +59,7 @@ class Warmer:
         steps: Sequence[Callable[[str], object]],
         *,
         prefetch: Callable[[Sequence[str]], object] = lambda keys: None,
-        after: Callable[[], object] = lambda: None,
+        after: Callable[[Callable[[], bool]], int] = lambda interrupted: 0,
         on_done: Callable[[Warmed], None] = lambda warmed: None,
         batch: int = BATCH,
     ) -> None:
@@ -94,14 +98,15 @@ class Warmer:
             started = time.perf_counter()
             try:
                 units = self._warm_all()
-                if units is not None and not self._interrupted():
-                    self.after()
+                units_s = time.perf_counter() - started
+                searches = 0 if units is None else self.after(self._interrupted)
             except N2GError as exc:  # the database went away: the next change retries
                 log.warning("could not warm the kept answers: %s", exc)
                 continue
             if units is not None and not self._interrupted():
                 self.done.set()
-                self.on_done(Warmed(units, time.perf_counter() - started))
+                seconds = time.perf_counter() - started
+                self.on_done(Warmed(units, seconds, units_s=units_s, searches=searches))
 
     def _warm_all(self) -> int | None:
         """Build every unit's answers; None when stopped or restarted midway."""
