@@ -28,7 +28,7 @@ from n2g.errors import N2GError
 
 log = logging.getLogger(__name__)
 
-PAUSE_S = 0.001  # between two units: the event loop takes the interpreter lock meanwhile
+PAUSE_S = 0.0  # between two units: give up the interpreter lock (a 1 ms sleep cost 50 s on 46,080)
 BATCH = 256  # units read in one round trip (queries/unit_views.cypher)
 
 
