@@ -10,7 +10,8 @@ groups, then starts the HTTP servers as real processes on 127.0.0.1, with the sa
 uvicorn workers and the same --cache-mb (loading and starting: bench/_serve_setup.py):
 
 - n2g's: `python -m n2g serve --warm` (cached read layer, pages and JSON API; n2g/serve);
-  the scenarios start once its log says every unit is kept (the time that took is
+  the scenarios start once its log says every unit is kept, and with it the searches of
+  the most frequent activating tokens (n2g/serve/warm_searches.py; the time that took is
   reported: `warm_s`);
 - today's: the same command of n2g as it was at git revision `--today` (TODAY_REVISION,
   before answers were kept while the store is unchanged and sent before routing; taken

@@ -52,6 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 Model = Annotated[str | None, Query(description="only this model's units (default: all)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many rows")]
+SEARCH_LIMIT = 25  # units a token search answers by default (what warming keeps)
 Layer = Annotated[int | None, Query(ge=0, le=MAX_QUERY_INT, description="only this layer")]
 TokenId = Annotated[
     int | None,
@@ -132,7 +133,7 @@ def _search_routes(router: APIRouter, views: Views, cached: Cached) -> None:
         repeated: Annotated[
             bool, Query(description="units with a token both activating and in context")
         ] = False,
-        limit: Limit = 25,
+        limit: Limit = SEARCH_LIMIT,
         skip: Annotated[
             int, Query(ge=0, le=MAX_QUERY_INT, description="pass over this many units first")
         ] = 0,

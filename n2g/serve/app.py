@@ -51,6 +51,7 @@ from n2g.serve.store_watch import StoreWatch
 from n2g.serve.templating import STATIC, Pages
 from n2g.serve.views import Views
 from n2g.serve.warm import Warmed, Warmer
+from n2g.serve.warm_searches import warm_searches
 
 ALL_UNITS = {"model": None, "layer": None}  # queries/export_keys.cypher: every unit
 
@@ -70,7 +71,8 @@ def unit_warmer(
     on_warm: Callable[[Warmed], None],
 ) -> Warmer:
     """Builds every stored unit's API answer and page into the kept answers, by the URLs
-    their routes keep them under; `on_warm` hears how much that kept."""
+    their routes keep them under, then the most frequent tokens' searches
+    (n2g.serve.warm_searches); `on_warm` hears how much that kept."""
 
     def kept_report(warmed: Warmed) -> Warmed:
         kept = [api_answers.cache, page_answers.cache]
@@ -82,7 +84,9 @@ def unit_warmer(
 
     return Warmer(
         lambda: [row["key"] for row in db.read(store.query("export_keys"), ALL_UNITS)],
-        [
+        prefetch=views.prefetch_units,
+        after=lambda interrupted: warm_searches(views, api_answers, interrupted),
+        steps=[
             lambda key: api_answers.keep(
                 answer_key(f"/api/units/{key}"), lambda: json_body(views.unit(key)), JSON_TYPE
             ),

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
+from n2g.resources import read_cypher
 from n2g.search.circuits import Circuit, CircuitEdge, CircuitMissing, Direction, circuit
 from n2g.serve.errors import NotFound
 from n2g.serve.schemas import UnitResponse
@@ -63,8 +64,18 @@ def circuit_view(
     return views._results.get(cache_key, compute)
 
 
+def feeds_stored(views: Views, model: str) -> bool:
+    """Does `model` hold any FEEDS edge? (one query a model, kept with the searches: the
+    unit pages of a model without edges then cost no circuit query at all)"""
+    params = {"model": model, "source": None}  # any source
+    query = read_cypher("queries", "circuit_has_edges")
+    return views._results.get(("feeds-stored", model), lambda: bool(views.db.read(query, params)))
+
+
 def unit_circuit(views: Views, unit: UnitResponse) -> UnitCircuit:
     """The unit's direct feeders and the units it feeds, by every stored source."""
+    if not feeds_stored(views, unit.graph.model):
+        return UnitCircuit(stored=False)
     feeders: list[CircuitEdge] = []
     fed: list[CircuitEdge] = []
     for direction in ("up", "down"):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from n2g.graph.histogram import ActivationHistogram, bin_edge
 from n2g.graph.model import NeuronGraph
-from n2g.serve.plots import Bar, Label
+from n2g.serve.plots import Bar, Label, PlotFrame
 from n2g.serve.text import number
 
 SHOWN_OCTAVES = 16
@@ -32,16 +32,8 @@ FIRING, QUIET = "#dc2828", "#8a8a8a"
 
 
 @dataclass(frozen=True)
-class HistogramPlot:
-    width: float
-    height: float
-    plot_left: float
-    plot_right: float
-    plot_top: float
-    plot_bottom: float
-    bars: list[Bar]
+class HistogramPlot(PlotFrame):
     x_ticks: list[Label]
-    y_ticks: list[Label]
     threshold_x: float | None  # the firing threshold's line (None: off the axis)
     caption: str
 

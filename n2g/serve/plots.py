@@ -57,8 +57,10 @@ class LegendEntry:
 
 
 @dataclass(frozen=True)
-class BarPlot:
-    title: str
+class PlotFrame:
+    """What every server-side plot has: its size, the plotting area inside it, its bars
+    and the y axis' labels (the home page's F1 bars, the unit page's histogram)."""
+
     width: float
     height: float
     plot_left: float
@@ -66,8 +68,13 @@ class BarPlot:
     plot_top: float
     plot_bottom: float
     bars: list[Bar]
-    x_labels: list[Label]
     y_ticks: list[Label]
+
+
+@dataclass(frozen=True)
+class BarPlot(PlotFrame):
+    title: str
+    x_labels: list[Label]
     legend: list[LegendEntry]
 
 

@@ -5,8 +5,8 @@ The service's answers are pure functions of the store. Expiring them on a timer 
 that often can never hold a whole model: at 46,080 units most visits would be first
 visits, each a database round trip, a decode and a render. So a watch thread reads one
 stamp of the store every `every_s` seconds (queries/store_stamp.cypher: every unit's graph
-hash, the FEEDS edges, the groups and the models' properties, hashed here): when
-it is the same as last time, every cache is renewed, however old its entries; when it
+hash, the FEEDS edges, the groups with their ablations and the models' properties, hashed
+here): when it is the same as last time, every cache is renewed, however old its entries; when it
 differs, every cache is cleared and `on_change` runs (re-warming, n2g.serve.warm). Graphs
 loaded while the service runs show up within `every_s` seconds plus one read of the stamp.
 

@@ -3,51 +3,46 @@
 Pages and the JSON API both ask here, so a unit read for its page is not read again for
 its JSON or a comparison. Each view costs as few Bolt round trips as the queries allow (a
 unit: its graph, evidence, neighbours and groups in one query, rebuilt by the same
-mapping as every other reader; the models' quality table: one aggregate query; a search:
-NeuronSearch's query, with the checks that tell a 404 from a 422 only when it failed)
-and is then kept (n2g.serve.cache), as the service never writes. Failures are
-N2GErrors; what is not stored is NotFound (HTTP 404), so the error handlers decide the
-status by type, never by the words of a message.
+mapping as every other reader, n2g.serve.unit_rows; many units in one for warming; the
+models' quality table: one aggregate query; a search: NeuronSearch's query, with the
+checks that tell a 404 from a 422 only when it failed) and is then kept
+(n2g.serve.cache), as the service never writes. Failures are N2GErrors; what is not
+stored is NotFound (HTTP 404), so the error handlers decide the status by type, never by
+the words of a message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from n2g.db.connection import Database
-from n2g.db.mapping import graph_from_line
 from n2g.db.score_properties import QUALITY_COLUMNS
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
-from n2g.graph.label import unit_label
 from n2g.graph.levels import FIRING_LEVEL
-from n2g.scoring import methods
 from n2g.search import store
 from n2g.search.api import NeuronSearch
 from n2g.search.groups import COMPONENTS_LEVEL
 from n2g.search.splits import MIN_INSIDE, UnitSetMissing
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.errors import NotFound
+from n2g.serve.quality import models_from_rows
 from n2g.serve.schemas import (
     GroupsResponse,
     GroupWithTokens,
-    LayerQuality,
     LikeResponse,
-    MethodMeans,
     ModelsResponse,
-    ModelSummary,
-    Neighbour,
     OutputSearchResponse,
     SearchResponse,
     SimilarityRun,
     SplitResponse,
-    UnitGroup,
     UnitResponse,
 )
+from n2g.serve.unit_rows import read_unit_row, read_unit_rows, unit_from_row
 from n2g.serve.unit_text import TextRunner, UnitActivations
 
-MAX_GROUP_MEMBERS = 50  # members listed with a unit's group (its size says how many more)
 MAX_TEXT = 2_000  # characters of a text to run units on ("fire on this text", "test a text")
 
 
@@ -55,60 +50,6 @@ def check_text(text: str) -> None:
     """N2GError (422) for a text over MAX_TEXT characters."""
     if len(text) > MAX_TEXT:
         raise N2GError(f"the text is {len(text):,} characters long: give at most {MAX_TEXT:,}")
-
-
-def _means(rows: Sequence[dict[str, Any]], column: str) -> MethodMeans:
-    stored = {row["method"]: row[column] for row in rows}
-    return {method: stored.get(method) for method in methods()}
-
-
-def models_from_rows(rows: Sequence[dict[str, Any]]) -> ModelsResponse:
-    """The rows of queries/model_quality.cypher (one per model, unit set, layer and scoring
-    method) as models."""
-    per_layer: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
-    for row in rows:
-        per_layer.setdefault((row["model"], row["unit_set"], int(row["layer"])), []).append(row)
-    quality: dict[str, list[LayerQuality]] = {}
-    for (model, unit_set, layer), layer_rows in per_layer.items():
-        first = layer_rows[0]
-        quality.setdefault(model, []).append(
-            LayerQuality(
-                layer=layer,
-                unit_set=unit_set or None,
-                units=int(first["units"]),
-                scored=int(first["scored"]),
-                f1=_means(layer_rows, "f1"),
-                correlated=int(first["correlated"]),
-                correlation=_means(layer_rows, "correlation"),
-                ood_checked=int(first["ood_checked"]),
-                ood_false_positive_rate=_means(layer_rows, "ood_fpr"),
-            )
-        )
-    return ModelsResponse(
-        models=[
-            ModelSummary(
-                name=name,
-                units=sum(q.units for q in rows_),
-                layers=sorted({q.layer for q in rows_ if q.unit_set is None}),
-                unit_sets=sorted({q.unit_set for q in rows_ if q.unit_set is not None}),
-                quality=rows_,
-            )
-            for name, rows_ in sorted(quality.items())
-        ]
-    )
-
-
-def _neighbour(row: dict[str, Any]) -> Neighbour:
-    if row["relation"] == "SIMILAR_TO":
-        relation = "similar_to"
-    else:
-        relation = "subset_of" if row["outgoing"] else "superset_of"
-    return Neighbour(
-        key=row["key"],
-        relation=relation,
-        activating_overlap=float(row["activating_overlap"]),
-        context_overlap=float(row["context_overlap"]),
-    )
 
 
 class Views:
@@ -154,29 +95,18 @@ class Views:
     def _read_unit(self, key: str) -> UnitResponse:
         """One round trip (queries/unit_view.cypher): the unit's graph as stored whole, its
         neighbours and groups."""
-        rows = self.db.read(
-            store.query("unit_view"), {"key": key, "max_members": MAX_GROUP_MEMBERS}
-        )
-        if not rows:
+        row = read_unit_row(self.db, key)
+        if row is None:
             raise NotFound(f"no unit {key!r} in the database (check the model, layer and index)")
-        row = rows[0]
-        if row["graph"]:
-            graph = graph_from_line(key, row["graph"])
-        else:  # loaded by an older n2g-ingest: rebuilt from its nodes
-            graph = store.read_graphs_from_nodes(self.db, [key])[key]
-        neighbours = sorted(
-            (_neighbour(item) for item in row["neighbours"]),
-            key=lambda n: (n.relation != "similar_to", -n.score, n.key),
-        )
-        groups = [UnitGroup.model_validate(group) for group in row["groups"]]
-        return UnitResponse(
-            key=key,
-            label=unit_label(graph),
-            graph=graph,
-            neighbours=neighbours,
-            groups=groups,
-            similarity_run=self.similarity_run(graph.model),
-        )
+        return unit_from_row(self.db, row, self.similarity_run)
+
+    def prefetch_units(self, keys: Sequence[str]) -> None:
+        """Read the views of those of `keys` that are not kept in one round trip
+        (queries/unit_views.cypher) and keep them as `unit` would: what warming reads."""
+        missing = [key for key in keys if self._units.fresh(key) is None]
+        rows = read_unit_rows(self.db, missing) if missing else {}
+        for key, row in rows.items():
+            self._units.get(key, partial(unit_from_row, self.db, row, self.similarity_run))
 
     def similarity_run(self, model: str) -> SimilarityRun | None:
         """The `n2g similar` run recorded on `model` (one query per model, cached)."""

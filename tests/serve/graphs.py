@@ -4,6 +4,9 @@ attributes, terminal markup, bidirectional text, NUL)."""
 
 from __future__ import annotations
 
+import pytest
+
+from n2g.db.connection import Database
 from n2g.graph.evaluation import (
     BaselineOutOfDistribution,
     Correlation,
@@ -12,6 +15,7 @@ from n2g.graph.evaluation import (
     Scores,
 )
 from n2g.graph.model import EvidenceExample, NeuronGraph
+from n2g.search.circuits import write_feeds
 from n2g.testing.handmade import handmade_graphs, make_graph, with_output
 
 SCRIPT = "<script>alert(1)</script>"
@@ -168,3 +172,16 @@ def serve_graphs() -> list[NeuronGraph]:
 
 
 GRAPHS_BY_KEY = {graph.key: graph for graph in serve_graphs()}
+
+# Hand-written FEEDS edges among the serve units (the circuit API and views draw them).
+FEEDS_EDGES = [
+    {"source": EVERYONE_KEY, "target": NO_EVIDENCE_KEY, "virtual_weight": -0.8, "rank": 0},
+    {"source": NO_EVIDENCE_KEY, "target": HOSTILE_KEY, "virtual_weight": 0.5, "rank": 0},
+    {"source": EVERYONE_KEY, "target": HOSTILE_KEY, "virtual_weight": 0.25, "rank": 1},
+]
+
+
+@pytest.fixture(scope="module")
+def feeds_stored(serve_db: Database) -> None:
+    """FEEDS_EDGES written into the module's database (`pytestmark = usefixtures`)."""
+    assert write_feeds(serve_db, "hand", FEEDS_EDGES) == len(FEEDS_EDGES)

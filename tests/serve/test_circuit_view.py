@@ -11,19 +11,10 @@ from fastapi.testclient import TestClient
 from n2g.search.circuits import write_feeds
 from n2g.serve import create_app
 from tests.serve.conftest import LOCAL
-from tests.serve.graphs import EVERYONE_KEY, HOSTILE_KEY, NO_EVIDENCE_KEY
+from tests.serve.graphs import EVERYONE_KEY, HOSTILE_KEY, NO_EVIDENCE_KEY, feeds_stored
 from tests.serve.test_pages import assert_inert, page
 
-EDGES = [
-    {"source": EVERYONE_KEY, "target": NO_EVIDENCE_KEY, "virtual_weight": -0.8, "rank": 0},
-    {"source": NO_EVIDENCE_KEY, "target": HOSTILE_KEY, "virtual_weight": 0.5, "rank": 0},
-    {"source": EVERYONE_KEY, "target": HOSTILE_KEY, "virtual_weight": 0.25, "rank": 1},
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def feeds_stored(serve_db) -> None:
-    assert write_feeds(serve_db, "hand", EDGES) == len(EDGES)
+pytestmark = pytest.mark.usefixtures(feeds_stored.__name__)  # FEEDS_EDGES stored
 
 
 def _svg(html: str) -> str:
