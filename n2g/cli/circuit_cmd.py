@@ -194,8 +194,14 @@ def feeds_command(
     ] = None,
     windows: Annotated[int, typer.Option("--windows", help="test windows per checked unit")] = 8,
     crop: Annotated[
-        int, typer.Option("--crop", help="tokens kept of each window, ending at its peak")
-    ] = 48,
+        int | None,
+        typer.Option(
+            "--crop",
+            help="tokens kept of each window, ending at its peak [default: the data "
+            "source's, chosen by the ablation check: docs/results.md]",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="which units --ablate samples")] = 0,
     min_effect: Annotated[
         float,
@@ -244,7 +250,7 @@ def feeds_command(
     sources = parse_sources(source)
     if k < 1 or k > 1000:
         raise N2GError(f"--k must be 1 to 1000, got {k}")
-    if ablate < 0 or windows < 1 or crop < 2:
+    if ablate < 0 or windows < 1 or (crop is not None and crop < 2):
         raise N2GError("--ablate must be 0 or more, --windows at least 1 and --crop at least 2")
     if min_effect < 0 or (min_effect and not ablate):
         raise N2GError(

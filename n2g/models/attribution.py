@@ -66,7 +66,7 @@ class Attribution:
         return sorted(flat, key=lambda c: (-abs(c[2]), c[0], c[1]))[:k]
 
 
-def _windows_batch(
+def windows_batch(
     model: NeuronModel, jobs: Sequence[tuple[int, Sequence[Sequence[int] | np.ndarray]]]
 ) -> tuple[torch.Tensor, torch.Tensor, int, list[slice]]:
     """All jobs' windows padded into one batch: tokens, the valid mask (after the BOS
@@ -141,7 +141,7 @@ def _forward(
     return _columns(mlp, x, index.to(x.device)), acts
 
 
-def _firing(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor | None:
+def firing_mask(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor | None:
     """The firing mask of one unit's rows [b, T] (ablation's definition); None if none."""
     top = float(values[valid].max()) if valid.any() else 0.0
     firing = valid & (values >= FIRING_SHARE * top) & (values > 0)
@@ -241,7 +241,7 @@ def _pass(
     out: list[Attribution | None] = [None] * len(jobs)
     if not live:
         return out
-    tokens, valid, offset, rows = _windows_batch(model, [jobs[i] for i in live])
+    tokens, valid, offset, rows = windows_batch(model, [jobs[i] for i in live])
     units = sorted({jobs[i][0] for i in live})
     with torch.enable_grad():
         target, acts = _forward(model, tokens, layer, units, sources, columns=columns)
@@ -281,9 +281,9 @@ def plain_attribution(
     """One candidate's score the plain way: two forward passes with the candidate's
     activation scaled by 1 + h and 1 - h, the central difference of the unit's summed
     firing activation (firing positions fixed by the clean pass), as a share of it."""
-    tokens, valid, offset, _ = _windows_batch(model, [(unit, windows)])
+    tokens, valid, offset, _ = windows_batch(model, [(unit, windows)])
     clean, _ = _forward(model, tokens, layer, [unit], [])
-    firing = _firing(clean[:, offset:, 0].float().cpu(), valid)
+    firing = firing_mask(clean[:, offset:, 0].float().cpu(), valid)
     if firing is None:
         return None
     source, neuron = candidate

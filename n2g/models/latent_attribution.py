@@ -38,9 +38,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from n2g.models.attribution import TARGETS_PER_PASS, _firing, _windows_batch
+from n2g.models.attribution import firing_mask, windows_batch
 from n2g.models.base import NeuronModel, mlp_hook_name
 from n2g.models.virtual_weights import UnitLayer, read_directions
+
+# Targets a pass, each with all its windows in rows of its own (n2g.models.attribution
+# packs neurons' passes by rows instead; latents keep the simpler per-target batches).
+TARGETS_PER_PASS = 8
 
 Jobs = Sequence[tuple[int, Sequence[Sequence[int] | np.ndarray]]]
 
@@ -162,7 +166,7 @@ def latent_attribution(
 def _pass(
     model: NeuronModel, target: UnitLayer, jobs: Jobs, sources: Sequence[UnitLayer]
 ) -> list[PartScores | None]:
-    tokens, valid, offset, rows = _windows_batch(model, jobs)
+    tokens, valid, offset, rows = windows_batch(model, jobs)
     grads_at = [_grad_hook(p) for p in sources]
     hooks = [*grads_at, *(_read_hook(p) for p in sources)]
     exact = any(_exact(target, p) for p in sources)
@@ -173,7 +177,7 @@ def _pass(
         kept: list[tuple[torch.Tensor, float] | None] = []
         for (unit, _), part in zip(jobs, rows, strict=True):
             values = acts[part, offset:, unit].float()
-            firing = _firing(values.detach().cpu(), valid[part])
+            firing = firing_mask(values.detach().cpu(), valid[part])
             if firing is None:
                 kept.append(None)
                 continue
