@@ -196,6 +196,8 @@ def run(args: argparse.Namespace) -> list[BenchResult]:
     seconds = args.seconds or (5.0 if args.quick else 20.0)
     keep = args.keep is not None
     names = tuple(n for n in SERVERS if n in args.servers.split(","))
+    if "n2g" not in names:  # every figure is n2g's beside another server's
+        raise SystemExit(f"--servers {args.servers}: give n2g and what to compare it with")
     home = Path(args.keep) if keep else Path(tempfile.mkdtemp(prefix="n2g-bench-serve-"))
     scratch = Path(tempfile.mkdtemp(prefix="n2g-bench-today-"))
     today = checkout_of(args.today, scratch) if "today" in names else None

@@ -247,7 +247,10 @@ def _serve(
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def warmed(done: Warmed) -> None:
-        what = f"{done.units:,} units, {done.seconds:.0f} s, {done.kept_mb:,.0f} MiB kept"
+        what = (
+            f"{done.units:,} units in {done.units_s:.0f} s, then {done.searches:,} frequent "
+            f"searches, {done.seconds:.0f} s in all, {done.kept_mb:,.0f} MiB kept"
+        )
         if done.all_kept:
             echo(f"warm: every unit's page and JSON kept ({what})")
         else:

@@ -4,12 +4,13 @@ The path view (/circuit/KEY) draws the FEEDS edges around one unit, a few steps 
 down (n2g.search.circuits), as n2g.serve.draw draws a neuron graph: coordinates and text
 computed here, the SVG written by a template with autoescape on (escaping in one place),
 no script (the Content-Security-Policy stays as it is). Layers are columns, earlier on
-the left, so every arrow points right, as activation flows. Each unit is a box with its
-key and label, linking to its page; the unit asked about is outlined. Each arrow's width
-grows with its weight's size (the score of the edge's source: data, weights or evidence),
-red for a positive weight, blue for a negative one, and it carries the weight and, where
-`n2g feeds --ablate` measured it, the share of the
-reader's activation lost when the feeder is ablated.
+the left, so every arrow points right, as activation flows; a dictionary's latents (SAE,
+transcoder) get a column of their own after their block's neurons, headed with its
+name. Each unit is a box with its key and label, linking to its page; the unit asked
+about is outlined. Each arrow's width grows with its weight's size (the score of the
+edge's source: data, weights or evidence), red for a positive weight, blue for a
+negative one, and it carries the weight and, where `n2g feeds --ablate` measured it, the
+share of the reader's activation lost when the feeder is ablated.
 
 Within a column, units are ordered by the mean place of the units they connect to in
 the column before (one sweep left to right), then each column is centred on the tallest.
@@ -39,6 +40,7 @@ NEGATIVE = "#1f5fbf"
 class CircuitNode:
     key: str
     layer: int
+    unit_set: str = ""  # "" for MLP neurons, else the latents' dictionary (sae:..., tc:...)
     label: str = ""
     shown_label: str = ""
     focus: bool = False
@@ -64,7 +66,7 @@ class CircuitDrawing:
     height: float
     nodes: list[CircuitNode]
     arrows: list[CircuitArrow]
-    layers: list[tuple[int, float]]  # each column's layer and its x (headings)
+    layers: list[tuple[str, float]]  # each column's heading (its layer) and its x
     label: str  # for screen readers
     box_width: float = BOX_WIDTH
     box_height: float = BOX_HEIGHT
@@ -77,11 +79,15 @@ def _short(text: str) -> str:
 
 def _nodes(circuit: Circuit) -> dict[str, CircuitNode]:
     nodes: dict[str, CircuitNode] = {}
+    stored = {e.source: e.source_layer for e in circuit.edges} | {
+        e.target: e.target_layer for e in circuit.edges
+    }
 
     def add(key: str, label: str | None) -> CircuitNode:
         if key not in nodes:
-            layer = parse_neuron_key(key).layer
-            nodes[key] = CircuitNode(key, layer if layer is not None else 0)
+            unit = parse_neuron_key(key)  # a latent's key names its set, not its layer
+            layer = unit.layer if unit.layer is not None else stored.get(key)
+            nodes[key] = CircuitNode(key, layer or 0, unit.unit_set or "")
         if label and not nodes[key].label:
             nodes[key].label = label
         return nodes[key]
@@ -143,8 +149,8 @@ def _arrow(edge: CircuitEdge, source: CircuitNode, target: CircuitNode, top: flo
 def draw_circuit(circuit: Circuit) -> CircuitDrawing:
     """The laid-out picture of `circuit`'s edges (the unit alone when it has none)."""
     nodes = _nodes(circuit)
-    layers = sorted({node.layer for node in nodes.values()})
-    columns = [[n for n in nodes.values() if n.layer == layer] for layer in layers]
+    layers = sorted({(node.layer, node.unit_set) for node in nodes.values()})
+    columns = [[n for n in nodes.values() if (n.layer, n.unit_set) == c] for c in layers]
     height = _place(columns)
     top = max((abs(e.weight) for e in circuit.edges), default=0.0)
     seen: set[tuple[str, str]] = set()
@@ -165,6 +171,12 @@ def draw_circuit(circuit: Circuit) -> CircuitDrawing:
         height=float(height + 2 * MARGIN + 20),
         nodes=sorted(nodes.values(), key=lambda n: (n.x, n.y)),
         arrows=arrows,
-        layers=[(layer, MARGIN + i * (BOX_WIDTH + COLUMN_GAP)) for i, layer in enumerate(layers)],
+        layers=[
+            (
+                f"{layer} \u00b7 {unit_set}" if unit_set else str(layer),
+                MARGIN + i * (BOX_WIDTH + COLUMN_GAP),
+            )
+            for i, (layer, unit_set) in enumerate(layers)
+        ],
         label=label,
     )

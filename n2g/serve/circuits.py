@@ -79,7 +79,7 @@ def unit_circuit(views: Views, unit: UnitResponse) -> UnitCircuit:
     feeders: list[CircuitEdge] = []
     fed: list[CircuitEdge] = []
     for direction in ("up", "down"):
-        if direction == "up" and unit.graph.layer == 0:
+        if direction == "up" and unit.graph.layer == 0 and unit.graph.unit_set is None:
             continue
         try:
             found = circuit_view(

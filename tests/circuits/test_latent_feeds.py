@@ -6,6 +6,7 @@ user can get wrong is one error line."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,10 @@ def test_a_latent_reading_a_neuron_has_it_first(setup, source) -> None:
     ):
         shown = client.get(f"/units/{sae_j}")  # the unit page's circuit section
         assert shown.status_code == 200 and f"/units/{MODEL}/0/{A}" in shown.text
+        drawn = client.get(f"/circuit/{sae_j}")  # the latents' column after their block's
+        assert drawn.status_code == 200, drawn.text
+        headings = re.findall(r'<text class="layer"[^>]*>([^<]*)</text>', drawn.text)
+        assert headings == ["layer 0", "layer 1 \u00b7 sae:reads-a"], headings
 
 
 @pytest.mark.parametrize("source", ["weights", "data"])

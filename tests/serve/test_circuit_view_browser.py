@@ -12,15 +12,10 @@ from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from n2g.search.circuits import write_feeds
-from tests.serve.graphs import HOSTILE_KEY, NO_EVIDENCE_KEY
+from tests.serve.graphs import HOSTILE_KEY, NO_EVIDENCE_KEY, feeds_stored
 from tests.serve.test_browser import browser, console_errors, open_page  # noqa: F401
-from tests.serve.test_circuit_view import EDGES
 
-
-@pytest.fixture(scope="module", autouse=True)
-def feeds_stored(serve_db) -> None:
-    assert write_feeds(serve_db, "hand", EDGES) == len(EDGES)
+pytestmark = pytest.mark.usefixtures(feeds_stored.__name__)  # FEEDS_EDGES stored
 
 
 def _pixels_near(image: Image.Image, colour: tuple[int, int, int], within: int = 40) -> int:

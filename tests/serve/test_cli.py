@@ -188,5 +188,6 @@ def test_serve_warm_says_when_every_unit_is_kept(db_config, serve_db, tmp_path: 
         _, stderr = process.communicate(timeout=30)
     lines = out.read_text().splitlines()
     assert f"warm: every unit's page and JSON kept ({len(GRAPHS):,} units" in "\n".join(lines)
+    assert "frequent searches" in "\n".join(lines)
     assert lines[-1] == "stopped" and process.returncode == 0
     assert not stderr.strip(), stderr

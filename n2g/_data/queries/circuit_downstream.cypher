@@ -19,6 +19,7 @@ RETURN a.key AS source, b.key AS target, hop, r.source AS kind,
        coalesce(r.weight, r.virtual_weight) AS weight, r.virtual_weight AS virtual_weight,
        r.rank AS rank,
        r.ablation_effect AS ablation_effect, r.mean_ablation_effect AS mean_ablation_effect,
-       a.label AS source_label, b.label AS target_label
+       a.label AS source_label, b.label AS target_label,
+       a.layer AS source_layer, b.layer AS target_layer
 ORDER BY hop, abs(weight) DESC, source, target
 LIMIT $limit
