@@ -155,6 +155,7 @@ def measure_set(
     seed: int = 0,
     batch: int = BATCH,
     group: str | None = None,
+    context: int | None = None,
 ) -> SetAblation:
     """The loss change when every unit of `units` (MLP neurons) is ablated together (see
     the module docstring); `positions`: each firing window's firing positions."""
@@ -194,6 +195,7 @@ def measure_set(
         layers=layers,
         mode=mode,
         group=group,
+        context=context,
         held_out=held_out,
         firing_windows=len(firing),
         control_windows=len(control),
