@@ -13,13 +13,16 @@ each, with a set of 4 neurons in each of `--layers` (the measured groups' layers
 - shared passes (n2g.models.set_passes.set_losses): (set, window) rows, the layers below
   the lowest ablated one run once a window, only the loss read off the logits.
 
-The figure is (set, window) pairs measured a second; the two agree to `max_difference`
-nats (asserted under 1e-4). Extras: the same for a set in layer `--deep` alone, where the
-shared prefix is most of the model, and the tokens a second either way. `--quick`: a tiny
-seeded model.
+The figure is (set, window) pairs measured a second, each way's median over `--repeats`
+runs alternated (the ratio: the median of the runs' ratios, since a shared machine's load
+moves); the two agree to `max_difference` nats (asserted under 1e-4). Extras: the same
+for a set in layer `--deep` alone, where the shared prefix is most of the model, and the
+tokens a second either way. `--quick`: a tiny seeded model.
 """
 
 from __future__ import annotations
+
+import statistics
 
 import numpy as np
 import torch
@@ -35,26 +38,35 @@ Unit = tuple[int, int]
 
 
 def _side_by_side(
-    model: NeuronModel, windows: list[list[int]], sets: list[list[Unit]], batch: int
+    model: NeuronModel, windows: list[list[int]], sets: list[list[Unit]], batch: int, repeats: int
 ) -> dict[str, float]:
-    plain_seconds, plain = timed(
-        lambda: [plain_losses(model, windows, s, None, batch) for s in sets]
-    )
-    shared_seconds, shared = timed(lambda: set_losses(model, windows, sets, None, batch))
-    difference = max(
-        float(np.nanmax(np.abs(a - b)))
-        for by_plain, by_shared in zip(plain, shared, strict=True)
-        for a, b in zip(by_plain, by_shared, strict=True)
-    )
-    assert difference < 1e-4, f"shared passes differ from the plain way by {difference}"
+    """Both ways, alternated `repeats` times (a shared machine's load moves between runs):
+    the median of each way's seconds and of the per-repeat ratios."""
+    plain_times, shared_times, ratios = [], [], []
+    difference = 0.0
+    for _ in range(repeats):
+        plain_seconds, plain = timed(
+            lambda: [plain_losses(model, windows, s, None, batch) for s in sets]
+        )
+        shared_seconds, shared = timed(lambda: set_losses(model, windows, sets, None, batch))
+        plain_times.append(plain_seconds)
+        shared_times.append(shared_seconds)
+        ratios.append(plain_seconds / shared_seconds)
+        difference = max(
+            float(np.nanmax(np.abs(a - b)))
+            for by_plain, by_shared in zip(plain, shared, strict=True)
+            for a, b in zip(by_plain, by_shared, strict=True)
+        )
+        assert difference < 1e-4, f"shared passes differ from the plain way by {difference}"
     pairs = len(sets) * len(windows)
+    plain_median, shared_median = statistics.median(plain_times), statistics.median(shared_times)
     return {
         "pairs": pairs,
-        "plain_seconds": round(plain_seconds, 2),
-        "shared_seconds": round(shared_seconds, 2),
-        "plain_pairs_per_s": pairs / plain_seconds,
-        "shared_pairs_per_s": pairs / shared_seconds,
-        "ratio": round(plain_seconds / shared_seconds, 2),
+        "plain_seconds": [round(t, 2) for t in plain_times],
+        "shared_seconds": [round(t, 2) for t in shared_times],
+        "plain_pairs_per_s": pairs / plain_median,
+        "shared_pairs_per_s": pairs / shared_median,
+        "ratio": round(statistics.median(ratios), 2),
         "max_difference": difference,
     }
 
@@ -69,6 +81,7 @@ def main() -> None:
     parser.add_argument("--deep", type=int, default=20)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=2, help="alternated runs of both ways")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     model = load_model(args.model or ("tiny-gelu-3l-s0" if args.quick else "smollm2-135m"))
@@ -83,8 +96,8 @@ def main() -> None:
         (chosen,) = random_sets(placeholders, model.n_units, 1, args.seed)
         return [[], chosen, *random_sets(chosen, model.n_units, args.random, args.seed + 1)]
 
-    low = _side_by_side(model, windows, sets_in(layers), args.batch)
-    high = _side_by_side(model, windows, sets_in([deep]), args.batch)
+    low = _side_by_side(model, windows, sets_in(layers), args.batch, args.repeats)
+    high = _side_by_side(model, windows, sets_in([deep]), args.batch, args.repeats)
     tokens = args.context * len(windows)
     report(
         BenchResult(
@@ -102,8 +115,8 @@ def main() -> None:
                 "batch": args.batch,
                 "low_set": low,
                 "deep_set": {"layer": deep, **high},
-                "tokens_per_s_shared": round(tokens * low["pairs"] / low["shared_seconds"], 1),
-                "tokens_per_s_plain": round(tokens * low["pairs"] / low["plain_seconds"], 1),
+                "tokens_per_s_shared": round(tokens * low["shared_pairs_per_s"] / len(windows), 1),
+                "tokens_per_s_plain": round(tokens * low["plain_pairs_per_s"] / len(windows), 1),
             },
         ),
         args,

@@ -3,7 +3,7 @@ load for all of them.
 
 The figures of docs/results.md ("Group ablation") come from this: `n2g ablate --group`
 on each of the N largest groups of each `--level LEVEL:N` (each result stored on its
-group), `n2g ablate --token` for each `--token`, then one line a set and a summary: on
+group), `n2g ablate --token` for each `--token` (first), then one line a set and a summary: on
 how many sets the loss rose on their firing texts (the whole 95% interval above zero)
 and how they stand against random sets of the same layers. Results are written after
 each set, so a run stopped keeps its figures.
@@ -84,13 +84,13 @@ def main() -> None:
             write_text_atomic(args.out, text)
 
     with n2g.connect() as store:
+        for token in args.token:  # the largest sets first
+            result = store.ablate(model, args.records, token=token, **settings)
+            keep(f"token {token!r}", result, token=token, size=len(result.units))
         for level, count in _levels(args.level or ["2"]):
             for group in store.groups(model=args.model, level=level, limit=count):
                 result = store.ablate(model, args.records, group=group.key, **settings)
                 keep(group.key, result, level=level, size=group.size)
-        for token in args.token:
-            result = store.ablate(model, args.records, token=token, **settings)
-            keep(f"token {token!r}", result, token=token, size=len(result.units))
     rose = sum(r["firing"]["low"] > 0 for r in rows)
     above = sum((r["above_random"] or 0) == 1.0 for r in rows)
     print(
