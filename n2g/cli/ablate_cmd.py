@@ -50,6 +50,7 @@ def ablate_command(
         str | None, typer.Option("--control-corpus", help=_help("control_corpus"))
     ] = None,
     random: Annotated[int, typer.Option("--random", help=_help("random"))] = DEFAULTS.random,
+    context: Annotated[int | None, typer.Option("--context", help=_help("context"))] = None,
     seed: Annotated[int, typer.Option("--seed", help="which windows and random sets")] = 0,
     batch: Annotated[int, typer.Option("--batch", help=_help("batch"))] = DEFAULTS.batch,
     memory_gb: Annotated[float | None, typer.Option("--memory-gb", help=_help("memory_gb"))] = None,
@@ -89,6 +90,7 @@ def ablate_command(
             control=control,
             control_corpus=control_corpus,
             random=random,
+            context=context,
             seed=seed,
             batch=batch,
             memory_gb=memory_gb,

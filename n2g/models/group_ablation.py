@@ -19,15 +19,16 @@ measures a SET's effect on what the model is for, predicting the next token:
   `above_random` is the share of them whose change on the firing texts is below the
   set's.
 
-Cost: two clean passes (firing and control windows), then one ablated pass over both per
-set (the set and each random set), the whole model each time (the loss is at the end).
-Ablating more units costs nothing more: the hooks fill columns, so memory is set by one
-batch's logits (`estimate_bytes`), which the command checks before running.
+Cost: every set (the clean model, the set, each random set) on every window, in shared
+passes (n2g.models.set_passes: rows are (set, window) pairs, the layers below the set's
+lowest run once a window, only the loss is read off the logits); the whole model from
+there on each time, since the loss is at the end. Ablating more units costs nothing more:
+the hooks fill columns, so memory is set by one batch's logits (`estimate_bytes`), which
+the command checks before running.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -37,6 +38,7 @@ import torch
 
 from n2g.graph.key import neuron_key
 from n2g.models.base import NeuronModel, mlp_hook_name
+from n2g.models.set_passes import hooked, set_losses
 from n2g.search.group_ablation import MODES, Mode, SetAblation, Spread
 
 Unit = tuple[int, int]  # (layer, neuron)
@@ -56,65 +58,9 @@ def estimate_bytes(model: NeuronModel, window: int, batch: int = BATCH) -> int:
     return int(weights + logits + per_layer * 4 * 2)
 
 
-@contextlib.contextmanager
-def _hooks(model: NeuronModel, edits: dict[str, Callable[..., Any]]) -> Iterator:
-    points = [model.model.hook_dict[name] for name in edits]
-    try:
-        for point, edit in zip(points, edits.values(), strict=True):
-            point.add_hook(edit)
-        yield
-    finally:
-        for point in points:
-            point.remove_hooks("fwd")
-
-
 def _batches(windows: Sequence[Sequence[int]], size: int) -> Iterator[list[Sequence[int]]]:
     for begin in range(0, len(windows), size):
         yield list(windows[begin : begin + size])
-
-
-def _losses(model: NeuronModel, windows: Sequence[Sequence[int]], batch: int) -> list[np.ndarray]:
-    """Per window, the loss of predicting each of its tokens (NaN where nothing precedes
-    it: the first token without BOS); the hooks in place edit the pass."""
-    out: list[np.ndarray] = []
-    for chunk in _batches(windows, batch):
-        tokens, lengths = model._pad(chunk)
-        offset = tokens.shape[1] - int(lengths.max())
-        logits = model.model(tokens.to(model.device)).float()
-        logp = torch.log_softmax(logits[:, :-1], dim=-1)
-        target = tokens[:, 1:].to(logp.device)
-        nll = -logp.gather(-1, target[..., None])[..., 0].cpu().numpy()  # predicts position i+1
-        for row, length in enumerate(lengths.tolist()):
-            losses = np.full(length, np.nan)
-            first = 1 - offset  # a window token j is predicted at position offset + j - 1
-            losses[max(first, 0) :] = nll[row, offset + max(first, 0) - 1 : offset + length - 1]
-            out.append(losses)
-    return out
-
-
-def _ablate(
-    units: Sequence[Unit], means: dict[int, torch.Tensor] | None, start: int
-) -> dict[str, Callable]:
-    """Hooks setting each unit's activation to 0 (or its mean) from column `start` on
-    (1: after the BOS column)."""
-    by_layer: dict[int, list[int]] = {}
-    for layer, neuron in units:
-        by_layer.setdefault(layer, []).append(neuron)
-
-    def edit(layer: int, neurons: list[int]) -> Callable:
-        index = torch.as_tensor(neurons)
-
-        def change(value: torch.Tensor, hook: Any) -> torch.Tensor:  # noqa: ARG001
-            where = index.to(value.device)
-            if means is None:
-                value[:, start:, where] = 0
-            else:
-                value[:, start:, where] = means[layer].to(value.device, value.dtype)[where]
-            return value
-
-        return change
-
-    return {mlp_hook_name(layer): edit(layer, ns) for layer, ns in by_layer.items()}
 
 
 def layer_means(
@@ -136,7 +82,7 @@ def layer_means(
             return read
 
         readers = {mlp_hook_name(layer): reader(layer, offset, valid) for layer in layers}
-        with _hooks(model, readers):
+        with hooked(model, readers):
             model.model(tokens.to(model.device), stop_at_layer=max(layers) + 1)
         count += int(valid.sum())
     return {layer: total / max(count, 1) for layer, total in sums.items()}
@@ -209,6 +155,7 @@ def measure_set(
     seed: int = 0,
     batch: int = BATCH,
     group: str | None = None,
+    context: int | None = None,
 ) -> SetAblation:
     """The loss change when every unit of `units` (MLP neurons) is ablated together (see
     the module docstring); `positions`: each firing window's firing positions."""
@@ -225,13 +172,12 @@ def measure_set(
             raise ValueError(f"layer {layer} has {model.n_units} units, not unit {neuron}")
     layers = sorted({layer for layer, _ in units})
     means = layer_means(model, control, layers, batch) if mode == "mean" else None
-    clean_firing = _losses(model, firing, batch)
-    clean_control = _losses(model, control, batch)
+    randoms = random_sets(units, model.n_units, n_random, seed)
+    losses = set_losses(model, [*firing, *control], [[], list(units), *randoms], means, batch)
+    clean_firing, clean_control = losses[0][: len(firing)], losses[0][len(firing) :]
 
-    def run(chosen: Sequence[Unit]) -> tuple[list[float], list[float], list[float]]:
-        with _hooks(model, _ablate(chosen, means, _bos_columns(model))):
-            on_firing = _losses(model, firing, batch)
-            on_control = _losses(model, control, batch)
+    def measured(ablated: list[np.ndarray]) -> tuple[list[float], list[float], list[float]]:
+        on_firing, on_control = ablated[: len(firing)], ablated[len(firing) :]
         after = np.asarray(_at(on_firing, positions)) - np.asarray(_at(clean_firing, positions))
         return (
             _deltas(clean_firing, on_firing),
@@ -239,16 +185,17 @@ def measure_set(
             _deltas(clean_control, on_control),
         )
 
-    fired, after, controlled = run(units)
-    randoms = [run(chosen) for chosen in random_sets(units, model.n_units, n_random, seed)]
+    fired, after, controlled = measured(losses[1])
+    randoms_measured = [measured(ablated) for ablated in losses[2:]]
     set_mean = float(np.mean(fired))
-    random_means = [float(np.mean(r[0])) for r in randoms]
+    random_means = [float(np.mean(r[0])) for r in randoms_measured]
     return SetAblation(
         model=model.name,
         units=[neuron_key(model.name, layer, neuron) for layer, neuron in sorted(units)],
         layers=layers,
         mode=mode,
         group=group,
+        context=context,
         held_out=held_out,
         firing_windows=len(firing),
         control_windows=len(control),
@@ -259,16 +206,11 @@ def measure_set(
         control=bootstrap(controlled, seed) or Spread(mean=0.0, low=0.0, high=0.0, n=0),
         random_sets=len(randoms),
         random_firing=across(random_means),
-        random_at_firing=across([_nanmean(r[1]) for r in randoms]),
-        random_control=across([float(np.mean(r[2])) for r in randoms]),
+        random_at_firing=across([_nanmean(r[1]) for r in randoms_measured]),
+        random_control=across([float(np.mean(r[2])) for r in randoms_measured]),
         above_random=float(np.mean([m < set_mean for m in random_means])) if randoms else None,
         seconds=time.perf_counter() - start,
     )
-
-
-def _bos_columns(model: NeuronModel) -> int:
-    """How many columns a pass puts before a window's tokens (1: the BOS)."""
-    return 1 if model.prepend_bos and model.tokenizer.bos_token_id is not None else 0
 
 
 def _nanmean(values: Sequence[float]) -> float:

@@ -50,6 +50,12 @@ class AblationRequest(BaseModel):
         None, description="corpus of the control texts (default: the records')"
     )
     random: int = Field(8, ge=0, description="random sets of the same layers to compare")
+    context: int | None = Field(
+        None,
+        ge=2,
+        description="tokens a window keeps (firing: up to the token after its last firing"
+        " position; default: the records' whole windows)",
+    )
     seed: int = 0
     batch: int = Field(4, ge=1, description="windows a pass")
     memory_gb: float | None = Field(None, gt=0, description="memory budget (default: available)")
@@ -122,6 +128,7 @@ def check_memory(model: NeuronModel, request: AblationRequest, layers: list[int]
     from n2g.run.ablation_texts import records_bytes
 
     window = load_manifest(request.records).window
+    window = window if request.context is None else min(window, request.context)
     needed = estimate_bytes(model, window, request.batch) + records_bytes(request.records, layers)
     budget = request.memory_gb * GIB if request.memory_gb is not None else available_bytes()
     if needed > budget:
@@ -168,10 +175,19 @@ def ablate(
         if not 0 <= neuron < model.n_units or not 0 <= layer < model.n_layers:
             raise N2GError(f"{request.model} has no unit {neuron} of layer {layer}")
     texts = firing_texts(
-        request.records, units, per_unit=request.per_unit, max_windows=request.windows
+        request.records,
+        units,
+        per_unit=request.per_unit,
+        max_windows=request.windows,
+        context=request.context,
     )
     control = control_texts(
-        request.records, model.tokenizer, request.control, request.seed, request.control_corpus
+        request.records,
+        model.tokenizer,
+        request.control,
+        request.seed,
+        request.control_corpus,
+        request.context,
     )
     result = measure_set(
         model,
@@ -185,6 +201,7 @@ def ablate(
         seed=request.seed,
         batch=request.batch,
         group=request.group,
+        context=request.context,
     )
     if request.group is not None and db is not None:
         write_group_ablation(db, request.group, result)

@@ -56,6 +56,9 @@ class SetAblation(BaseModel):
     )
     firing_windows: int
     control_windows: int
+    context: int | None = Field(
+        None, description="tokens a window kept (None: the records' whole windows)"
+    )
     clean_loss_firing: float = Field(description="the unablated loss on the firing windows")
     clean_loss_control: float
     firing: Spread = Field(description="loss change over every token of the firing windows")
@@ -82,6 +85,8 @@ def summary(result: SetAblation) -> str:
         return "-" if s is None else f"{s.mean:+.4f} [{s.low:+.4f}, {s.high:+.4f}]"
 
     where = "held-out test windows" if result.held_out else "recorded top windows"
+    if result.context is not None:
+        where += f", cut to {result.context} tokens"
     lines = [
         f"{len(result.units)} units of {result.model} (layers "
         f"{', '.join(map(str, result.layers))}), {result.mode} ablation; loss change in nats "

@@ -58,6 +58,13 @@ def test_units_by_key_measured_and_answered_as_json(setup) -> None:
     assert "mean ablation" in text.output and "control texts (3 random windows" in text.output
 
 
+def test_a_context_cuts_the_windows(setup) -> None:
+    base, _, _ = setup
+    result = _ablate(*base, "--units", f"{MODEL}/0/1", *SMALL, "--context", "6")
+    assert result.exit_code == 0, result.output
+    assert "cut to 6 tokens" in result.output
+
+
 def test_a_group_is_stored_and_listed(setup) -> None:
     base, flags, key = setup
     result = _ablate(*base, "--group", key, *SMALL)
@@ -89,6 +96,7 @@ def test_units_by_token(setup) -> None:
         (["--units", f"{MODEL}/0/1", "--mode", "half"], "--mode"),
         (["--units", f"{MODEL}/0/1", "--memory-gb", "0.000001"], "GiB"),
         (["--units", f"{MODEL}/0/1", "--windows", "0"], "--windows"),
+        (["--units", f"{MODEL}/0/1", "--context", "1"], "--context"),
     ],
 )
 def test_bad_input_is_one_error_line(setup, args, words) -> None:

@@ -9,6 +9,7 @@ from n2g.api import Store
 from n2g.db.connection import Database
 from n2g.db.ingest import clear_database, ingest_graphs
 from n2g.errors import N2GError
+from n2g.run.ablation_texts import control_texts, firing_texts
 from n2g.testing.handmade import make_graph
 from tests.models.planted_set import SET, planted_set_model, text, write_planted_records
 
@@ -76,3 +77,25 @@ def test_refusals_are_one_line(planted, kwargs, words) -> None:
     with pytest.raises(N2GError, match=words) as caught:
         store.ablate(model, records, control_corpus=str(plain), **kwargs)
     assert "\n" not in str(caught.value)
+
+
+def test_a_context_cuts_each_window_after_its_last_firing_position(planted) -> None:
+    store, model, records, plain, _ = planted
+    units = [(0, u) for u in SET]
+    whole = firing_texts(records, units, per_unit=2, max_windows=6)
+    cut = firing_texts(records, units, per_unit=2, max_windows=6, context=8)
+    z = model.encode("z")[0]
+    for full, window, positions in zip(whole.windows, cut.windows, cut.positions, strict=True):
+        assert 2 <= len(window) <= 8 and positions and positions[-1] >= len(window) - 2
+        assert all(window[p] == z for p in positions)  # the planted units fire on z only
+        assert any(full[i : i + len(window)] == window for i in range(len(full)))
+    assert [len(w) for w in control_texts(records, model.tokenizer, 3, 0, str(plain), 8)] == [8] * 3
+    result = store.ablate(
+        model,
+        records,
+        units=[f"{model.name}/0/{u}" for u in SET],
+        control_corpus=str(plain),
+        context=8,
+        **SETTINGS,
+    )
+    assert result.context == 8 and result.at_firing is not None and result.at_firing.mean > 1.0
