@@ -65,17 +65,16 @@ def test_help_reads_as_the_whole_group() -> None:
     assert not lazy.commands  # type: ignore[attr-defined]  # listing imported nothing
 
 
-def _imported_after(
-    argv: list[str], env: dict[str, str] = CHECKOUT, cwd: Path | None = None
-) -> set[str]:
-    """The modules loaded once `n2g ARGV` has run in a fresh interpreter, as the console
-    script runs it; the command must answer (exit 0)."""
+def _run_probe(argv: list[str], report: str, env: dict[str, str], cwd: Path | None) -> str:
+    """Run `n2g ARGV` in a fresh interpreter, as the console script runs it (the command
+    must answer, exit 0), then the `report` lines; the first line the report printed."""
     probe = (
-        "import sys\n"
+        "import gc, sys\n"
+        "default = gc.get_threshold()\n"
         "from n2g.cli import main\n"
         f"sys.argv = ['n2g', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+        f"{report}\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -87,7 +86,14 @@ def _imported_after(
         cwd=cwd,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("MODULES ")]
+    return [line for line in result.stdout.splitlines() if line.startswith("PROBE ")][0]
+
+
+def _imported_after(
+    argv: list[str], env: dict[str, str] = CHECKOUT, cwd: Path | None = None
+) -> set[str]:
+    """The modules loaded once `n2g ARGV` has run."""
+    line = _run_probe(argv, "print('PROBE', ' '.join(sorted(sys.modules)))", env, cwd)
     return set(line.split()[1:])
 
 
@@ -218,25 +224,11 @@ def test_export_writes_the_same_file_without_pandas(store, tmp_path) -> None:
 
 
 def _collector_after(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
-    probe = (
-        "import gc, sys\n"
-        "default = gc.get_threshold()\n"
-        "from n2g.cli import main\n"
-        f"sys.argv = ['n2g', *{argv!r}]\n"
-        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print('GC', gc.isenabled(), gc.get_threshold() == default, gc.get_freeze_count() > 0)\n"
+    report = (
+        "print('PROBE GC', gc.isenabled(), gc.get_threshold() == default, "
+        "gc.get_freeze_count() > 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=env,
-        cwd=cwd,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return [line for line in result.stdout.splitlines() if line.startswith("GC ")][0]
+    return _run_probe(argv, report, env, cwd).removeprefix("PROBE ")
 
 
 def test_the_collector_resumes_once_a_command_loads(store) -> None:

@@ -15,7 +15,9 @@ from n2g.graph.evaluation import (
     Scores,
 )
 from n2g.graph.model import EvidenceExample, NeuronGraph
+from n2g.search import NeuronSearch
 from n2g.search.circuits import write_feeds
+from n2g.search.group_ablation import SetAblation, Spread
 from n2g.testing.handmade import handmade_graphs, make_graph, with_output
 
 SCRIPT = "<script>alert(1)</script>"
@@ -185,3 +187,27 @@ FEEDS_EDGES = [
 def feeds_stored(serve_db: Database) -> None:
     """FEEDS_EDGES written into the module's database (`pytestmark = usefixtures`)."""
     assert write_feeds(serve_db, "hand", FEEDS_EDGES) == len(FEEDS_EDGES)
+
+
+def first_group_ablation(db: Database) -> tuple[str, SetAblation]:
+    """The first level-0 group of these graphs (once `similar` has run) and an ablation
+    result for it, not yet written (n2g.search.group_ablation.write_group_ablation)."""
+    group = NeuronSearch(db).groups(model="hand", level=0)[0]
+    result = SetAblation(
+        model="hand",
+        units=sorted(group.members),
+        layers=group.layers,
+        mode="zero",
+        group=group.key,
+        held_out=True,
+        firing_windows=12,
+        control_windows=16,
+        clean_loss_firing=3.2,
+        clean_loss_control=3.9,
+        firing=Spread(mean=0.125, low=0.1, high=0.15, n=12),
+        control=Spread(mean=0.004, low=-0.001, high=0.009, n=16),
+        random_sets=8,
+        random_firing=Spread(mean=0.01, low=0.0, high=0.03, n=8),
+        above_random=1.0,
+    )
+    return group.key, result

@@ -5,34 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from n2g.search import NeuronSearch
-from n2g.search.group_ablation import SetAblation, Spread, write_group_ablation
+from n2g.search.group_ablation import SetAblation, write_group_ablation
+from tests.serve.graphs import first_group_ablation
 from tests.serve.test_pages import assert_inert, page
 
 
 @pytest.fixture(scope="module")
 def measured(serve_db) -> tuple[str, SetAblation]:
     """The first level-0 group of the serve graphs, with an ablation written on it."""
-    group = NeuronSearch(serve_db).groups(model="hand", level=0)[0]
-    result = SetAblation(
-        model="hand",
-        units=sorted(group.members),
-        layers=group.layers,
-        mode="zero",
-        group=group.key,
-        held_out=True,
-        firing_windows=12,
-        control_windows=16,
-        clean_loss_firing=3.2,
-        clean_loss_control=3.9,
-        firing=Spread(mean=0.125, low=0.1, high=0.15, n=12),
-        control=Spread(mean=0.004, low=-0.001, high=0.009, n=16),
-        random_sets=8,
-        random_firing=Spread(mean=0.01, low=0.0, high=0.03, n=8),
-        above_random=1.0,
-    )
-    write_group_ablation(serve_db, group.key, result)
-    return group.key, result
+    key, result = first_group_ablation(serve_db)
+    write_group_ablation(serve_db, key, result)
+    return key, result
 
 
 def test_api_groups_carries_the_stored_result(client, measured) -> None:

@@ -7,13 +7,12 @@ from fastapi.testclient import TestClient
 
 from n2g.db.connection import Database
 from n2g.db.ingest import ingest_graphs
-from n2g.search import NeuronSearch
-from n2g.search.group_ablation import SetAblation, Spread, write_group_ablation
+from n2g.search.group_ablation import SetAblation, write_group_ablation
 from n2g.serve import create_app
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.store_watch import StoreWatch, store_stamp
 from tests.serve.conftest import LOCAL
-from tests.serve.graphs import EVERYONE_KEY
+from tests.serve.graphs import EVERYONE_KEY, first_group_ablation
 from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
 
@@ -86,26 +85,9 @@ def test_a_group_ablation_stored_while_serving_shows_once_the_watch_looks(
         watch: StoreWatch = app.state.store_watch
         before = client.get("/api/groups", params=params).json()["groups"]
         assert before and all(group["ablation"] is None for group in before)
-        group = NeuronSearch(serve_db).groups(model="hand", level=0)[0]
-        result = SetAblation(
-            model="hand",
-            units=sorted(group.members),
-            layers=group.layers,
-            mode="zero",
-            group=group.key,
-            held_out=True,
-            firing_windows=4,
-            control_windows=4,
-            clean_loss_firing=3.0,
-            clean_loss_control=3.5,
-            firing=Spread(mean=0.25, low=0.2, high=0.3, n=4),
-            control=Spread(mean=0.01, low=0.0, high=0.02, n=4),
-            random_sets=2,
-            random_firing=Spread(mean=0.02, low=0.0, high=0.04, n=2),
-            above_random=1.0,
-        )
-        write_group_ablation(serve_db, group.key, result)
+        key, result = first_group_ablation(serve_db)
+        write_group_ablation(serve_db, key, result)
         assert client.get("/api/groups", params=params).json()["groups"] == before  # kept
         assert watch.check() is True  # the ablation is part of the stamp
         after = {g["key"]: g for g in client.get("/api/groups", params=params).json()["groups"]}
-        assert SetAblation.model_validate(after[group.key]["ablation"]) == result
+        assert SetAblation.model_validate(after[key]["ablation"]) == result
