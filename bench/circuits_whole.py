@@ -4,8 +4,9 @@
 
 Why a sample: every unit of SmolLM2-135M (30 layers x 1,536 = 46,080; those of layers
 1-29, 44,544, have units upstream) is hours of CPU either way, and the cost of one unit
-depends on its layer only (its windows have one shape: the train split's 8 windows, cut
-to 48 tokens, n2g.circuits.windows). So for a few layers spread over the model:
+depends on its layer only (its windows have one shape: the data source's train windows,
+DATA_WINDOWS of them cut to DEFAULT_CROP tokens, n2g.circuits.windows). So for a few
+layers spread over the model:
 
 - n2g's way (n2g.models.attribution, what `n2g feeds --source data` and `n2g run
   --circuits` run): `--targets` units of the layer scored against every neuron of every
@@ -19,8 +20,9 @@ Each is interpolated linearly over the layers between those timed (cost grows wi
 depth: the pass runs to the target's layer; a layer outside those timed takes the
 nearest timed layer's cost) and summed over every unit of every layer that has units
 upstream; `layers_0_3_minutes` is the same sum over layers 1-3 (time them with
-`--layers 1,2,3`). Windows: each target's top `--windows` of random 48-token
-windows of the Python standard library's source, the shape the job's records give.
+`--layers 1,2,3`). Windows: each target's top `--windows` of random windows of the
+Python standard library's source, cut to the data source's crop, the shape the job's
+records give.
 """
 
 from __future__ import annotations
@@ -33,12 +35,11 @@ import numpy as np
 import torch
 
 from bench._common import BenchResult, bench_arg_parser, report, timed
+from n2g.circuits.windows import DATA_WINDOWS, DEFAULT_CROP
 from n2g.models import load_model
 from n2g.models.attribution import attribution_scores, plain_attribution
 from n2g.models.base import NeuronModel
 from n2g.record.corpus import open_corpus, random_windows
-
-CROP = 48  # n2g.circuits.windows.DEFAULT_CROP: the window a unit is attributed on
 
 
 def _jobs(
@@ -78,8 +79,10 @@ def main() -> None:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: smollm2-135m (quick: tiny)")
     parser.add_argument("--layers", default=None, help="layers timed (default 1,8,15,22,29)")
-    parser.add_argument("--targets", type=int, default=8, help="units timed a layer (a pass)")
-    parser.add_argument("--windows", type=int, default=8, help="windows a target (train split)")
+    parser.add_argument("--targets", type=int, default=64, help="units timed a layer")
+    parser.add_argument(
+        "--windows", type=int, default=DATA_WINDOWS, help="windows a target (train split)"
+    )
     parser.add_argument("--pool", type=int, default=64, help="random windows picked from")
     parser.add_argument("--plain-candidates", type=int, default=2)
     parser.add_argument("--dtype", default="float32", help="auto: the main job's (bfloat16 here)")
@@ -90,7 +93,8 @@ def main() -> None:
     default = "1,2" if args.quick else "1,8,15,22,29"
     layers = sorted({int(x) for x in (args.layers or default).split(",")})
     corpus = open_corpus("stdlib")
-    pool = [ids for _, ids in random_windows(corpus, model.tokenizer, CROP, args.pool, seed=0)]
+    drawn = random_windows(corpus, model.tokenizer, DEFAULT_CROP, args.pool, seed=0)
+    pool = [ids for _, ids in drawn]
     fast: dict[int, float] = {}
     plain: dict[int, float] = {}
     started, load = time.perf_counter(), os.getloadavg()
@@ -118,7 +122,7 @@ def main() -> None:
                 "layers_timed": layers,
                 "targets_a_layer": args.targets,
                 "windows_a_target": args.windows,
-                "crop": CROP,
+                "crop": DEFAULT_CROP,
                 "seconds_a_target": {str(k): round(v, 4) for k, v in fast.items()},
                 "plain_seconds_a_target": {str(k): round(v, 1) for k, v in plain.items()},
                 "plain_candidates_timed": args.plain_candidates,
