@@ -174,6 +174,7 @@ def feeds_command(
         list[Path] | None,
         typer.Option(
             "--records",
+            metavar="<path>",  # one folder a flag; typer would label it "<list[Path]>"
             help="records folder (the data source's and --ablate's windows); again for "
             "each --sae/--transcoder's records when the data source links latents",
         ),
@@ -182,6 +183,7 @@ def feeds_command(
         list[str] | None,
         typer.Option(
             "--sae",
+            metavar="<spec>",
             help="link the stored latents of this SAE too (its spec, as built; repeatable)",
         ),
     ] = None,
@@ -189,6 +191,7 @@ def feeds_command(
         list[str] | None,
         typer.Option(
             "--transcoder",
+            metavar="<spec>",
             help="link the stored latents of this transcoder too (its spec; repeatable)",
         ),
     ] = None,
