@@ -3,8 +3,8 @@
 The edges link the units stored in the database (a unit whose graph is not stored cannot
 be an edge's end): for each stored MLP neuron of the chosen layers, its top k feeders
 among the stored neurons of the earlier chosen layers by each chosen source
-(n2g.circuits.sources: 'weights', 'data', 'evidence'), each source written in one
-transaction that replaces that source's old edges (n2g.search.circuits.write_feeds).
+(n2g.circuits.sources: 'weights', 'data', 'evidence'), each source's old edges replaced
+by its new ones, a bounded number a transaction (n2g.search.circuits.write_feeds).
 
 With `--sae SPEC` / `--transcoder SPEC`, the stored latents of those unit sets take part
 beside the neurons in the 'weights' and 'data' sources (n2g.circuits.latents): each unit's

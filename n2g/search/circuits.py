@@ -160,22 +160,45 @@ def _require_edges(db: Database, model: str, source: str | None, *, found: bool)
     )
 
 
+# Edges a write transaction holds: one transaction of all 46,080 data edges of SmolLM2's
+# layers 0-3 ran the local server out of its 2 GiB heap (java.lang.OutOfMemoryError).
+EDGES_PER_TRANSACTION = 5_000
+
+
 def write_feeds(
-    db: Database, model: str, edges: Sequence[dict[str, Any]], source: str = "weights"
+    db: Database,
+    model: str,
+    edges: Sequence[dict[str, Any]],
+    source: str = "weights",
+    *,
+    per_transaction: int = EDGES_PER_TRANSACTION,
 ) -> int:
     """Replace `model`'s FEEDS edges of `source` by `edges` (rows of source, target,
-    weight, rank, and virtual_weight for 'weights') in ONE transaction; the number written."""
+    weight, rank, and virtual_weight for 'weights'); the number written. The old edges
+    are deleted, then the new written, `per_transaction` edges a transaction, so the
+    server's memory bounds no model: a write cut short leaves part of the new edges, and
+    computing them again replaces them all (`n2g run --circuits` counts the stored edges
+    against its marker and does)."""
     check_source(source)
     edges = [{"virtual_weight": None, **edge} for edge in edges]  # 'weights' edges only
+    clear = read_cypher("queries", "feeds_clear")
+    params = {"model": model, "source": source, "limit": per_transaction}
+    while _first(db.execute(clear, params), "deleted"):
+        pass
+    written = 0
+    for begin in range(0, len(edges), per_transaction):
+        part = edges[begin : begin + per_transaction]
 
-    def work(tx: ManagedTransaction) -> int:
-        tx.run(read_cypher("queries", "feeds_clear"), {"model": model, "source": source}).consume()
-        written = 0
-        for rows in _runs(tx, "feeds_write", "edges", edges, source):
-            written += sum(int(row["written"]) for row in rows)
-        return written
+        def work(tx: ManagedTransaction, part: list[dict[str, Any]] = part) -> int:
+            runs = _runs(tx, "feeds_write", "edges", part, source)
+            return sum(int(row["written"]) for rows in runs for row in rows)
 
-    return db.write(work)
+        written += db.write(work)
+    return written
+
+
+def _first(rows: list[dict[str, Any]], name: str) -> int:
+    return int(rows[0][name]) if rows else 0
 
 
 def write_ablation(db: Database, effects: Sequence[dict[str, Any]], source: str = "weights") -> int:

@@ -186,6 +186,21 @@ def test_the_planted_circuit_reads_back_first(db_config, stored) -> None:
             circuit(db, f"{model.name}/0/{A}")
 
 
+def test_edges_written_a_few_a_transaction_replace_the_old_ones(db_config, stored) -> None:
+    """A model's edges are deleted and written `per_transaction` at a time (one
+    transaction of all of layers 0-3's edges ran the local server out of memory): a
+    rewrite with fewer edges leaves exactly those."""
+    model = planted_model()
+    rows = [e.as_row() for e in feeds([UnitLayer(model, 0), UnitLayer(model, 1)], k=5)]
+    count = "MATCH (a:Neuron)-[r:FEEDS]->() WHERE a.model = $m RETURN count(*) AS n"
+    with Database.connect(db_config) as db:
+        assert write_feeds(db, model.name, rows, per_transaction=2) == len(rows) > 4
+        assert db.read(count, {"m": model.name})[0]["n"] == len(rows)
+        assert write_feeds(db, model.name, rows[:3], per_transaction=2) == 3
+        assert db.read(count, {"m": model.name})[0]["n"] == 3
+        assert write_feeds(db, model.name, rows) == len(rows)  # as the other tests left it
+
+
 def test_scoring_in_slices_for_progress_stores_the_same_edges(
     stored, db_config, tmp_path, monkeypatch
 ) -> None:
