@@ -27,9 +27,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeAlias
 
 from n2g.errors import N2GError
 from n2g.files import open_atomic, write_text_atomic
@@ -60,6 +60,8 @@ from n2g.scoring import baseline_names
 Format = Literal["parquet", "jsonl"]
 FORMATS: dict[str, Format] = {".parquet": "parquet", ".jsonl": "jsonl"}
 ROWS_PER_GROUP = 500  # units converted and written at a time (a Parquet row group)
+# A batch of rows: dicts (unit_row), or an Arrow table of row_schema() (n2g.export_stored)
+RowBatch: TypeAlias = "list[dict[str, Any]] | Any"
 
 
 def export_format(path: Path) -> Format:
@@ -88,19 +90,36 @@ def unit_row(graph: NeuronGraph) -> dict[str, Any]:
     }
 
 
-def label_hook(graph: NeuronGraph) -> str:
-    """The hook a unit's index counts in: the SAE's for latents, the MLP's for neurons."""
+def label_hook(row: Mapping[str, Any]) -> str:
+    """The hook a row's index counts in: the SAE's for latents, the MLP's for neurons."""
     return (
-        graph.hook_name
-        if graph.unit_set is not None and graph.hook_name
-        else (f"blocks.{graph.layer}.mlp.hook_post")
+        row["hook_name"]
+        if row["unit_set"] is not None and row["hook_name"]
+        else f"blocks.{row['layer']}.mlp.hook_post"
     )
 
 
 def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None = None) -> int:
-    """Write every graph as a row of `out` (its suffix names the format), ROWS_PER_GROUP at
-    a time so a whole model never sits in memory, and, when asked, the labels file; return
-    how many units. Nothing is left behind on failure."""
+    """Write every graph as a row of `out` (its suffix names the format) and, when asked,
+    the labels file; return how many units. Nothing is left behind on failure."""
+    return write_batches(_row_batches(graphs), out, labels=labels)
+
+
+def _row_batches(graphs: Iterable[NeuronGraph]) -> Iterator[RowBatch]:
+    batch: list[dict[str, Any]] = []
+    for graph in graphs:
+        batch.append(unit_row(graph))
+        if len(batch) == ROWS_PER_GROUP:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_batches(batches: Iterable[RowBatch], out: Path, *, labels: Path | None = None) -> int:
+    """Write each batch of rows (a list of rows, or an Arrow table of `row_schema()` for
+    Parquet) to `out`, a batch at a time so a whole model never sits in memory, and, when
+    asked, the labels file; return how many units. Nothing is left behind on failure."""
     fmt = export_format(out)
     by_model: dict[str, dict[str, dict[str, str]]] = {}
     n_rows = 0
@@ -108,16 +127,11 @@ def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None 
     if labels is not None:
         _check_folder(labels)
     with open_atomic(out, binary=True) as file, _sink(fmt, file) as write:
-        batch: list[dict[str, Any]] = []
-        for graph in graphs:
-            batch.append(unit_row(graph))
-            hooks = by_model.setdefault(graph.model, {})
-            hooks.setdefault(label_hook(graph), {})[str(graph.neuron)] = batch[-1]["label"]
-            if len(batch) == ROWS_PER_GROUP:
-                write(batch)
-                n_rows, batch = n_rows + len(batch), []
-        if batch:
+        for batch in batches:
             write(batch)
+            for row in _label_rows(batch):
+                hooks = by_model.setdefault(row["model"], {})
+                hooks.setdefault(label_hook(row), {})[str(row["index"])] = row["label"]
             n_rows += len(batch)
         if not n_rows:
             raise N2GError("no unit to export (check the model, layer or graph file)")
@@ -126,25 +140,43 @@ def write_rows(graphs: Iterable[NeuronGraph], out: Path, *, labels: Path | None 
     return n_rows
 
 
+LABEL_COLUMNS = ["model", "layer", "index", "unit_set", "hook_name", "label"]
+
+
+def _label_rows(batch: RowBatch) -> Iterable[Mapping[str, Any]]:
+    """What the labels file takes of each row of a batch."""
+    return batch if isinstance(batch, list) else batch.select(LABEL_COLUMNS).to_pylist()
+
+
 def _check_folder(target: Path) -> None:
     if not Path(target).parent.is_dir():
         raise N2GError(f"cannot write {target}: no folder {Path(target).parent}")
 
 
 @contextlib.contextmanager
-def _sink(fmt: Format, file: IO[bytes]) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
-    """A function that appends rows to `file` in `fmt`."""
+def _sink(fmt: Format, file: IO[bytes]) -> Iterator[Callable[[RowBatch], None]]:
+    """A function that appends a batch of rows to `file` in `fmt`."""
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         schema = row_schema()
+
+        def write_table(batch: RowBatch) -> None:
+            table = batch if not isinstance(batch, list) else pa.Table.from_pylist(batch, schema)
+            writer.write_table(table)
+
         with pq.ParquetWriter(file, schema) as writer:
-            yield lambda rows: writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            yield write_table
     else:
-        # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside its
-        # line for every reader, whatever it splits lines on
-        yield lambda rows: file.writelines((json.dumps(row) + "\n").encode() for row in rows)
+
+        def write_lines(batch: RowBatch) -> None:
+            rows = batch if isinstance(batch, list) else batch.to_pylist()
+            # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside
+            # its line for every reader, whatever it splits lines on
+            file.writelines((json.dumps(row) + "\n").encode() for row in rows)
+
+        yield write_lines
 
 
 @functools.cache
@@ -194,10 +226,3 @@ def _complete_unit() -> NeuronGraph:
         ),
         activation_histogram=ActivationHistogram(positions=2, negative=0, zero=1, counts=[1]),
     )  # fmt: skip
-
-
-def graphs_in_batches(keys: list[str], read: Any, size: int = 500) -> Iterator[NeuronGraph]:
-    """The graphs of `keys`, read `size` at a time with `read(keys) -> {key: graph}`."""
-    for start in range(0, len(keys), size):
-        found = read(keys[start : start + size])
-        yield from (found[key] for key in keys[start : start + size] if key in found)

@@ -39,6 +39,7 @@ BUILD_LIBRARIES = ("torch", "transformers", "transformer_lens", "sae_lens", "saf
 READ_SIDE = ("graph", "db", "search", "scoring", "report", "serve", "cli")
 READ_MODULES = (
     "n2g.export",
+    "n2g.export_stored",
     "n2g.files",
     "n2g.paths",
     "n2g.resources",

@@ -41,20 +41,20 @@ def export_command(
 
       n2g export layer2.jsonl --graphs n2g-run/graphs.jsonl --layer 2
     """
-    from n2g.export import export_format, graphs_in_batches, write_rows
+    from n2g.export import export_format, write_batches, write_rows
 
-    export_format(out)  # a wrong suffix fails before any reading
+    fmt = export_format(out)  # a wrong suffix fails before any reading
     if graphs is not None:
         n = write_rows(_from_file(graphs, model, layer), out, labels=labels)
     else:
+        from n2g.export_stored import stored_batches
         from n2g.search import NeuronSearch, store
 
         with open_database(db_flags) as db:
             NeuronSearch(db).require_model(model)
             rows = db.read(store.query("export_keys"), {"model": model, "layer": layer})
             keys = [row["key"] for row in rows]
-            reader = lambda chunk: store.read_graphs(db, chunk)  # noqa: E731
-            n = write_rows(graphs_in_batches(keys, reader), out, labels=labels)
+            n = write_batches(stored_batches(db, keys, fmt), out, labels=labels)
     echo(f"wrote {n:,} unit(s) to {out}" + (f", labels to {labels}" if labels else ""))
 
 
