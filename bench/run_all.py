@@ -37,6 +37,7 @@ BENCHMARKS = (
     "latent_circuits",
     "communities",
     "cli_startup",
+    "export",
 )
 # A deep layer: every pass goes through 21 layers (the helper's through all 30), run once
 # (minutes of work, unlike the layers 0-3 rows' seconds).
