@@ -96,12 +96,16 @@ def lines_table(rows: Sequence[dict[str, Any]]) -> Any | None:
 
 
 def _empty_where_null(column: Any) -> Any:
+    """A list column with its nulls as empty lists (the reader leaves a null's slot empty:
+    its offsets are those of an empty list, so the lists without the null marks are it)."""
     if not column.null_count:
         return column
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    return pc.fill_null(column, pa.scalar([], type=column.type))
+    return pa.chunked_array(
+        [pa.ListArray.from_arrays(chunk.offsets, chunk.values) for chunk in column.chunks],
+        type=column.type,
+    )
 
 
 @functools.cache
