@@ -154,12 +154,12 @@ def check_records(
     sets: Sequence[StoredSet], neurons: bool, by_set: Mapping[str | None, Path]
 ) -> None:
     """N2GError unless the data source has the records of every unit set taking part (the
-    neurons' when `neurons`): it replaces the model's data edges, so a set left out would
-    lose its edges."""
+    neurons' when `neurons`): a unit's windows come from its records, and a set taking
+    part without them would have no data edges into it while the others were replaced."""
     if neurons and None not in by_set:
         raise N2GError(
             "the data source needs the neurons' records too (their folder as one more "
-            "--records): it replaces the model's data edges"
+            "--records): the data source reads each unit's windows from its records"
         )
     for stored in sets:
         if base_name(stored.spec) not in by_set:
@@ -174,18 +174,23 @@ def _set_key(part: UnitLayer) -> str | None:
     return name.split(":", 1)[1] if name else None
 
 
-def weights_rows(parts: Sequence[UnitLayer], k: int, done: Progress | None = None) -> Rows:
+def weights_rows(
+    parts: Sequence[UnitLayer], k: int, done: Progress | None = None
+) -> tuple[Rows, list[str]]:
     """'weights' rows of every part's units that reads the residual stream, fed by every
-    part that writes into it."""
+    part that writes into it; and the keys of the units scored (their old edges go)."""
     writers = [p for p in parts if write_directions(p.model, p.layer, p.indices()[:1]) is not None]
     readers = [p for p in parts if read_directions(p.model, p.layer, p.indices()[:1]) is not None]
     rows: Rows = []
+    scored: list[str] = []
     for target in readers:
+        if any(w.writes_at < target.reads_at for w in writers):
+            scored.extend(target.key(unit) for unit in target.indices())
         found = [e.as_row() for e in feeds(writers, k, targets=[target])]
         rows.extend(found)
         if done is not None and found:
             done("weights", target.layer, len(target.indices()), len(found))
-    return rows
+    return rows, scored
 
 
 def data_rows(
@@ -195,15 +200,17 @@ def data_rows(
     k: int,
     crop: int = DEFAULT_CROP,
     done: Progress | None = None,
-) -> Rows:
+) -> tuple[Rows, list[str]]:
     """'data' rows of every part whose records are given, on its units' train windows
-    (units that never fire there get no feeders)."""
+    (units that never fire there get no feeders); and the keys of the units scored."""
     rows: Rows = []
+    scored: list[str] = []
     for target in parts:
         sources = [p for p in parts if p.writes_at < target.reads_at]
         folder = records.get(_set_key(target))
         if not sources or folder is None:
             continue
+        scored.extend(target.key(unit) for unit in target.indices())
         layer_records = load_layer(folder, target.layer)
         jobs = [(u, unit_windows(layer_records, u, crop=crop).train) for u in target.indices()]
         jobs = [(u, w) for u, w in jobs if w]
@@ -217,4 +224,4 @@ def data_rows(
                 rows.append(row | {"rank": rank})
         if done is not None:
             done("data", target.layer, len(jobs), len(rows) - before)
-    return rows
+    return rows, scored

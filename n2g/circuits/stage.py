@@ -3,8 +3,10 @@
 The edges link the units stored in the database (a unit whose graph is not stored cannot
 be an edge's end): for each stored MLP neuron of the chosen layers, its top k feeders
 among the stored neurons of the earlier chosen layers by each chosen source
-(n2g.circuits.sources: 'weights', 'data', 'evidence'), each source's old edges replaced
-by its new ones, a bounded number a transaction (n2g.search.circuits.write_feeds).
+(n2g.circuits.sources: 'weights', 'data', 'evidence'). Each source's old edges into the
+units scored are replaced by its new ones, a bounded number a transaction
+(n2g.search.circuits.write_feeds); edges into other units (layers or unit sets not chosen
+this time) stay.
 
 With `--sae SPEC` / `--transcoder SPEC`, the stored latents of those unit sets take part
 beside the neurons in the 'weights' and 'data' sources (n2g.circuits.latents): each unit's
@@ -145,10 +147,10 @@ def compute_feeds(
         if latents and source in ("weights", "data"):
             parts = [*neuron_parts(model, units), *latents]
             if source == "weights":
-                rows = weights_rows(parts, k, done)
+                rows, scored = weights_rows(parts, k, done)
             else:
-                rows = data_rows(model, parts, inputs.by_set, k, crop, done)
-            summary.by_source[source] = write_feeds(db, model.name, rows, source)
+                rows, scored = data_rows(model, parts, inputs.by_set, k, crop, done)
+            summary.by_source[source] = write_feeds(db, model.name, rows, source, targets=scored)
             summary.edges += summary.by_source[source]
             continue
         for layer in sorted(units)[1:]:
@@ -157,12 +159,19 @@ def compute_feeds(
             step = PROGRESS_UNITS if done is not None else max(len(targets), 1)
             for begin in range(0, len(targets), step):
                 chunk = targets[begin : begin + step]
-                scored = _scored(source, at, chunk, k, inputs, crop)
-                chunk_rows = feeds_rows(model.name, layer, scored, source)
+                scored_chunk = _scored(source, at, chunk, k, inputs, crop)
+                chunk_rows = feeds_rows(model.name, layer, scored_chunk, source)
                 rows.extend(chunk_rows)
                 if done is not None:
                     done(source, layer, len(chunk), len(chunk_rows))
-        summary.by_source[source] = write_feeds(db, model.name, rows, source)
+        targets_scored = [
+            neuron_key(model.name, layer, unit)
+            for layer in sorted(units)[1:]
+            for unit in units[layer]
+        ]
+        summary.by_source[source] = write_feeds(
+            db, model.name, rows, source, targets=targets_scored
+        )
         summary.edges += summary.by_source[source]
     return summary
 

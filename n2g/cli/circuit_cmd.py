@@ -3,9 +3,9 @@
 `n2g circuit KEY` reads the stored FEEDS edges (n2g.search.circuits; torch-free, like
 every read command); `n2g feeds -m MODEL` loads the model, computes the edges among the
 units stored for it (n2g.circuits.stage: virtual weights on the direct path) and
-replaces the old ones, and with `--ablate N --records DIR` checks N units a layer by
-ablation and stores the measured effects on their edges. Every cell reaches the
-terminal as plain text (n2g.cli.tables).
+replaces the old edges into the units it scored, and with `--ablate N --records DIR`
+checks N units a layer by ablation and stores the measured effects on their edges. Every
+cell reaches the terminal as plain text (n2g.cli.tables).
 """
 
 from __future__ import annotations
@@ -227,7 +227,8 @@ def feeds_command(
     evidence (the earlier unit's activating tokens among the later unit's tokens in the
     stored graphs). --ablate N measures, on N units a layer, what ablating each source's
     feeders and as many random earlier units does to the unit on its held-out windows,
-    stores it on the edges and prints how well each source ranked it.
+    stores it on the edges and prints how well each source ranked it. Each source's old
+    edges into the units scored are replaced; edges into other layers' units stay.
 
     --sae SPEC / --transcoder SPEC link the latents stored of that SAE or transcoder
     too: latents and neurons are ranked together as each other's feeders (weights: the

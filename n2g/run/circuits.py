@@ -27,8 +27,9 @@ SOURCE = "data"  # what the ablation check justified (docs/results.md, Circuits)
 MARKER = "circuits.json"
 
 
-def _stored_edges(db: Database, model: str) -> int:
-    rows = db.read(read_cypher("queries", "feeds_count"), {"model": model, "source": SOURCE})
+def _stored_edges(db: Database, model: str, layers: list[int]) -> int:
+    params = {"model": model, "source": SOURCE, "layers": layers}
+    rows = db.read(read_cypher("queries", "feeds_count"), params)
     return int(rows[0]["edges"]) if rows else 0
 
 
@@ -91,7 +92,10 @@ def run_circuits(
     marker = config.out / MARKER
     if marker.is_file():
         old = json.loads(marker.read_text(encoding="utf-8"))
-        if old.get("key") == key and _stored_edges(db, model.name) == old["result"]["edges"]:
+        if (
+            old.get("key") == key
+            and _stored_edges(db, model.name, sorted(units)) == old["result"]["edges"]
+        ):
             say(f"circuits: {old['result']['edges']:,} {SOURCE} edges already stored")
             return dict(old["result"])
     done, per_layer = _progress(units, say)

@@ -163,6 +163,8 @@ def _require_edges(db: Database, model: str, source: str | None, *, found: bool)
 # Edges a write transaction holds: one transaction of all 46,080 data edges of SmolLM2's
 # layers 0-3 ran the local server out of its 2 GiB heap (java.lang.OutOfMemoryError).
 EDGES_PER_TRANSACTION = 5_000
+# Units whose old edges one clearing statement looks up (a unit has a few dozen at most).
+TARGETS_PER_CLEAR = 500
 
 
 def write_feeds(
@@ -171,20 +173,19 @@ def write_feeds(
     edges: Sequence[dict[str, Any]],
     source: str = "weights",
     *,
+    targets: Sequence[str] | None = None,
     per_transaction: int = EDGES_PER_TRANSACTION,
 ) -> int:
-    """Replace `model`'s FEEDS edges of `source` by `edges` (rows of source, target,
-    weight, rank, and virtual_weight for 'weights'); the number written. The old edges
-    are deleted, then the new written, `per_transaction` edges a transaction, so the
-    server's memory bounds no model: a write cut short leaves part of the new edges, and
-    computing them again replaces them all (`n2g run --circuits` counts the stored edges
-    against its marker and does)."""
+    """Replace `model`'s FEEDS edges of `source` into the units of `targets` (keys; None:
+    every unit of the model) by `edges` (rows of source, target, weight, rank, and
+    virtual_weight for 'weights'); the number written. Edges into other units stay. The
+    old edges are deleted, then the new written, `per_transaction` edges a transaction,
+    so the server's memory bounds no model: a write cut short leaves part of the new
+    edges, and computing them again replaces them all (`n2g run --circuits` counts the
+    stored edges against its marker and does)."""
     check_source(source)
     edges = [{"virtual_weight": None, **edge} for edge in edges]  # 'weights' edges only
-    clear = read_cypher("queries", "feeds_clear")
-    params = {"model": model, "source": source, "limit": per_transaction}
-    while _first(db.execute(clear, params), "deleted"):
-        pass
+    _clear_feeds(db, model, source, targets, per_transaction)
     written = 0
     for begin in range(0, len(edges), per_transaction):
         part = edges[begin : begin + per_transaction]
@@ -195,6 +196,24 @@ def write_feeds(
 
         written += db.write(work)
     return written
+
+
+def _clear_feeds(
+    db: Database, model: str, source: str, targets: Sequence[str] | None, limit: int
+) -> None:
+    """Delete the source's edges into `targets` (every unit of the model: None), at most
+    `limit` a transaction."""
+    params: dict[str, Any] = {"model": model, "source": source, "limit": limit}
+    if targets is None:
+        clear = read_cypher("queries", "feeds_clear")
+        while _first(db.execute(clear, params), "deleted"):
+            pass
+        return
+    clear = read_cypher("queries", "feeds_clear_targets")
+    for begin in range(0, len(targets), TARGETS_PER_CLEAR):
+        params["targets"] = list(targets[begin : begin + TARGETS_PER_CLEAR])
+        while _first(db.execute(clear, params), "deleted"):
+            pass
 
 
 def _first(rows: list[dict[str, Any]], name: str) -> int:

@@ -57,6 +57,32 @@ def test_feeds_stores_k_edges_per_later_unit_and_replaces_them(stored) -> None:
     assert "layer 0: 16, layer 1: 16, layer 2: 16" in again.output
 
 
+_BY_LAYERS = (
+    "MATCH (a:Neuron)-[r:FEEDS]->(b:Neuron) WHERE a.model = $m AND r.source = 'weights' "
+    "RETURN a.layer AS source, b.layer AS target, count(*) AS n"
+)
+
+
+def _edges_by_layers(db_config) -> dict[tuple[int, int], int]:
+    with Database.connect(db_config) as db:
+        rows = db.read(_BY_LAYERS, {"m": MODEL})
+    return {(row["source"], row["target"]): row["n"] for row in rows}
+
+
+def test_feeds_on_some_layers_keeps_the_edges_into_the_others(stored, db_config) -> None:
+    """`--layers 1-2` after `--layers 0-2` replaces the feeders of layer 2's units (now
+    from layer 1 alone) and keeps those of layer 1's (from layer 0): a run on some layers
+    loses nothing another run stored for the rest."""
+    before = _edges_by_layers(db_config)
+    assert before[(0, 1)] == 3 * len(STORED)
+    result = _run("feeds", "-m", MODEL, "--layers", "1-2", "--k", "3", *stored)
+    assert result.exit_code == 0, result.output
+    assert _edges_by_layers(db_config) == {(0, 1): before[(0, 1)], (1, 2): 3 * len(STORED)}
+    again = _run("feeds", "-m", MODEL, "--layers", "0-2", "--k", "3", *stored)
+    assert again.exit_code == 0, again.output
+    assert _edges_by_layers(db_config) == before
+
+
 def test_circuit_reads_back_the_computed_feeders(stored) -> None:
     model = load_model(MODEL)
     parts = [UnitLayer(model, layer, STORED) for layer in range(3)]
