@@ -18,6 +18,7 @@ what feeds a unit of layer 0 (nothing is upstream of it), an N2GError (422).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -195,7 +196,15 @@ def write_feeds(
             return sum(int(row["written"]) for rows in runs for row in rows)
 
         written += db.write(work)
+    mark_feeds_changed(db, [model])
     return written
+
+
+def mark_feeds_changed(db: Database, models: Sequence[str]) -> None:
+    """Give `models` a fresh `feeds_changed` token: the service's store watch sees their
+    edges changed even where their count did not (new weights, measured effects)."""
+    params = {"models": sorted(set(models)), "token": secrets.token_hex(8)}
+    db.execute(read_cypher("queries", "feeds_mark_changed"), params)
 
 
 def _clear_feeds(
@@ -231,13 +240,16 @@ def write_ablation(db: Database, effects: Sequence[dict[str, Any]], source: str 
             for row in rows
         )
 
-    return db.write(work)
+    updated = db.write(work)
+    mark_feeds_changed(db, [parse_neuron_key(str(e["target"])).model for e in effects])
+    return updated
 
 
 def drop_weak(db: Database, model: str, floor: float) -> int:
     """Delete `model`'s measured FEEDS edges whose |effects| (zero and mean) are both
     under `floor`; the number deleted."""
     rows = db.execute(read_cypher("queries", "feeds_drop_weak"), {"model": model, "floor": floor})
+    mark_feeds_changed(db, [model])
     return int(rows[0]["dropped"]) if rows else 0
 
 

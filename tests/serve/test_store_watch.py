@@ -3,16 +3,18 @@ over the real database, its watch made to look by hand (no waiting on its thread
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from n2g.db.connection import Database
 from n2g.db.ingest import ingest_graphs
+from n2g.search.circuits import write_ablation
 from n2g.search.group_ablation import SetAblation, write_group_ablation
 from n2g.serve import create_app
 from n2g.serve.cache import ExpiringCache
 from n2g.serve.store_watch import StoreWatch, store_stamp
 from tests.serve.conftest import LOCAL
-from tests.serve.graphs import EVERYONE_KEY, first_group_ablation
+from tests.serve.graphs import EVERYONE_KEY, FEEDS_EDGES, feeds_stored, first_group_ablation
 from tests.serve.graphs import GRAPHS_BY_KEY as GRAPHS
 
 
@@ -91,3 +93,29 @@ def test_a_group_ablation_stored_while_serving_shows_once_the_watch_looks(
         assert watch.check() is True  # the ablation is part of the stamp
         after = {g["key"]: g for g in client.get("/api/groups", params=params).json()["groups"]}
         assert SetAblation.model_validate(after[key]["ablation"]) == result
+
+
+@pytest.mark.usefixtures(feeds_stored.__name__)  # FEEDS_EDGES stored
+def test_an_edge_ablation_stored_while_serving_shows_once_the_watch_looks(
+    serve_db: Database,
+) -> None:
+    """`n2g feeds --ablate` sets effects on edges already stored (their count unchanged)."""
+    edge = FEEDS_EDGES[1]
+    measured = {"source": edge["source"], "target": edge["target"], "zero": 0.375, "mean": 0.125}
+    app = create_app(serve_db, cache_ttl_s=3600)  # only the watch makes answers go
+    with TestClient(app, base_url=LOCAL) as client:
+        watch: StoreWatch = app.state.store_watch
+        params = {"key": edge["target"]}
+        before = client.get("/api/circuit", params=params).json()
+        assert [e["ablation_effect"] for e in before["edges"]] == [None, None]
+        try:
+            assert write_ablation(serve_db, [measured]) == 1
+            assert client.get("/api/circuit", params=params).json() == before  # kept
+            assert watch.check() is True
+            after = client.get("/api/circuit", params=params).json()["edges"]
+            effects = {e["source"]: e["ablation_effect"] for e in after}
+            assert effects[edge["source"]] == 0.375
+        finally:
+            write_ablation(serve_db, [{**measured, "zero": None, "mean": None}])
+        assert watch.check() is True
+        assert client.get("/api/circuit", params=params).json() == before
