@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # FastAPI and n2g's read side load only in the server process
     from fastapi.responses import JSONResponse
 
     from n2g.graph.model import NeuronGraph
-    from n2g.search.api import LikeHit
+    from n2g.search.hits import LikeHit
 
 
 def _plain_unit_html(graph: NeuronGraph, like: list[LikeHit]) -> str:

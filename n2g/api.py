@@ -38,8 +38,9 @@ from n2g.search import (
     SimilarityConfig,
     SimilarityReport,
 )
-from n2g.search.api import DEFAULT_COMMUNITIES, PairHit
+from n2g.search.api import DEFAULT_COMMUNITIES
 from n2g.search.group_ablation import SetAblation
+from n2g.search.hits import PairHit
 
 if TYPE_CHECKING:
     from n2g.builder.config import BuildConfig

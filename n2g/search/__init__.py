@@ -16,9 +16,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from n2g.search.api import LikeHit, NeuronSearch, PairHit, RepeatedTokenHit, TokenHit
+    from n2g.search.api import NeuronSearch
     from n2g.search.communities import CommunityConfig
     from n2g.search.grouping import GroupHit, SimilarityReport
+    from n2g.search.hits import LikeHit, PairHit, RepeatedTokenHit, TokenHit
     from n2g.search.output_tokens import OutputHit
     from n2g.search.similarity import (
         NeuronTokenSets,
@@ -32,11 +33,11 @@ if TYPE_CHECKING:
 
 # Each public name -> the module of this package that defines it.
 _HOMES = {
-    "LikeHit": "api",
+    "LikeHit": "hits",
     "NeuronSearch": "api",
-    "PairHit": "api",
-    "RepeatedTokenHit": "api",
-    "TokenHit": "api",
+    "PairHit": "hits",
+    "RepeatedTokenHit": "hits",
+    "TokenHit": "hits",
     "CommunityConfig": "communities",
     "GroupHit": "grouping",
     "SimilarityReport": "grouping",

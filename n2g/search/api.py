@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 from n2g.db.connection import Database
 from n2g.errors import N2GError
 from n2g.graph.key import parse_neuron_key
@@ -31,6 +29,7 @@ from n2g.search.grouping import (
     list_groups,
 )
 from n2g.search.groups import COMPONENTS_LEVEL
+from n2g.search.hits import LabelHit, LikeHit, PairHit, RepeatedTokenHit, TokenHit
 from n2g.search.output_tokens import OutputHit, output_token_units
 from n2g.search.ranking import RankedUnit, check_score, top_units
 from n2g.search.similarity import (
@@ -42,71 +41,6 @@ from n2g.search.splits import MIN_INSIDE, SplitResult, unit_splits
 from n2g.search.text_match import TextMatch, TokenizerLike, fires_on_text
 
 DEFAULT_COMMUNITIES = CommunityConfig()
-
-
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class TokenHit(_Row):
-    """A neuron found by token search (fields not asked for stay None)."""
-
-    key: str
-    model: str
-    layer: int
-    index: int
-    activation: float | None = None
-    importance: float | None = None
-    distance: int | None = None  # steps back from the activating to the context token
-    f1: float | None = None
-    correlation: float | None = None  # N2G's correlation score, where stored
-    label: str | None = None  # the unit's one-line label (absent if loaded before labels)
-
-
-class LabelHit(_Row):
-    """A unit whose label holds the searched text."""
-
-    key: str
-    model: str
-    layer: int
-    index: int
-    label: str
-    f1: float | None = None
-
-
-class RepeatedTokenHit(_Row):
-    key: str
-    model: str
-    layer: int
-    index: int
-    n_repeated: int
-    tokens: list[str]
-    activation: float
-    f1: float | None = None
-    correlation: float | None = None
-    label: str | None = None
-
-
-class LikeHit(_Row):
-    """A neuron like the asked one; score = min(activating, context overlap)."""
-
-    key: str
-    model: str
-    layer: int
-    index: int
-    score: float
-    activating_overlap: float
-    context_overlap: float
-    shared_activating: list[str]
-    shared_context: list[str]
-
-
-class PairHit(_Row):
-    source: str
-    target: str
-    relation: str
-    activating_overlap: float
-    context_overlap: float
 
 
 def _explain_empty_token(token: str | None, context: str | None) -> None:

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from n2g.graph.model import NeuronGraph
-from n2g.search.api import LikeHit, RepeatedTokenHit, TokenHit
 from n2g.search.grouping import GroupHit
+from n2g.search.hits import LikeHit, RepeatedTokenHit, TokenHit
 from n2g.search.output_tokens import OutputHit
 from n2g.search.splits import SplitResult
 from n2g.search.text_match import TextMatch
