@@ -20,17 +20,11 @@ from typing import Any
 
 from n2g.db.connection import Database
 from n2g.files import write_text_atomic
-from n2g.resources import read_cypher
 from n2g.run.config import RunConfig
+from n2g.search.circuits import count_feeds
 
 SOURCE = "data"  # what the ablation check justified (docs/results.md, Circuits)
 MARKER = "circuits.json"
-
-
-def _stored_edges(db: Database, model: str, layers: list[int]) -> int:
-    params = {"model": model, "source": SOURCE, "layers": layers}
-    rows = db.read(read_cypher("queries", "feeds_count"), params)
-    return int(rows[0]["edges"]) if rows else 0
 
 
 def _progress(
@@ -94,7 +88,7 @@ def run_circuits(
         old = json.loads(marker.read_text(encoding="utf-8"))
         if (
             old.get("key") == key
-            and _stored_edges(db, model.name, sorted(units)) == old["result"]["edges"]
+            and count_feeds(db, model.name, SOURCE, sorted(units)) == old["result"]["edges"]
         ):
             say(f"circuits: {old['result']['edges']:,} {SOURCE} edges already stored")
             return dict(old["result"])

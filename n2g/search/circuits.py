@@ -225,6 +225,12 @@ def _clear_feeds(
             pass
 
 
+def count_feeds(db: Database, model: str, source: str, layers: Sequence[int]) -> int:
+    """How many FEEDS edges of `source` link `model`'s MLP neurons of `layers`."""
+    params = {"model": model, "source": source, "layers": list(layers)}
+    return _first(db.read(read_cypher("queries", "feeds_count"), params), "edges")
+
+
 def _first(rows: list[dict[str, Any]], name: str) -> int:
     return int(rows[0][name]) if rows else 0
 
