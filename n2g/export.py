@@ -170,11 +170,10 @@ def _sink(fmt: Format, file: IO[bytes]) -> Iterator[Callable[[RowBatch], None]]:
             yield write_table
     else:
 
-        def write_lines(batch: RowBatch) -> None:
-            rows = batch if isinstance(batch, list) else batch.to_pylist()
+        def write_lines(batch: RowBatch) -> None:  # rows only: tables are for Parquet
             # ASCII escapes: a line separator inside a token (U+2028, U+0085) stays inside
             # its line for every reader, whatever it splits lines on
-            file.writelines((json.dumps(row) + "\n").encode() for row in rows)
+            file.writelines((json.dumps(row) + "\n").encode() for row in batch)
 
         yield write_lines
 

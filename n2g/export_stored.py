@@ -42,15 +42,12 @@ def stored_batches(
     straight from the stored lines where it can be (Parquet), else rows via the model."""
     for start in range(0, len(keys), size):
         chunk = list(keys[start : start + size])
-        table = None
-        if fmt == "parquet":
-            table = lines_table(
-                _in_order(db.read(store.query("unit_graphs"), {"keys": chunk}), chunk)
-            )
+        stored = _in_order(db.read(store.query("unit_graphs"), {"keys": chunk}), chunk)
+        table = lines_table(stored) if fmt == "parquet" else None
         if table is not None:
             yield table
             continue
-        graphs = store.read_graphs(db, chunk)
+        graphs = store.graphs_from_rows(db, stored)
         rows = [unit_row(graphs[key]) for key in chunk if key in graphs]
         if rows:
             yield rows

@@ -286,7 +286,12 @@ def read_graphs(db: Database, keys: Sequence[str]) -> dict[str, NeuronGraph]:
     """The neuron graphs of `keys`, evidence included, from the lines stored whole on their
     neurons (one indexed lookup each); units loaded before those lines existed are rebuilt
     from their nodes. Missing keys are absent."""
-    rows = db.read(query("unit_graphs"), {"keys": list(keys)})
+    return graphs_from_rows(db, db.read(query("unit_graphs"), {"keys": list(keys)}))
+
+
+def graphs_from_rows(db: Database, rows: Sequence[dict[str, Any]]) -> dict[str, NeuronGraph]:
+    """The graphs of queries/unit_graphs.cypher's rows: parsed from their lines, or rebuilt
+    from their nodes where a unit has no line."""
     graphs = {row["key"]: graph_from_line(row["key"], row["graph"]) for row in rows if row["graph"]}
     older = [row["key"] for row in rows if not row["graph"]]
     return {**graphs, **(read_graphs_from_nodes(db, older) if older else {})}
